@@ -1,0 +1,89 @@
+"""Loading the data a spec names (CSV, Parquet or the synthetic book) and digesting it for lineage."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from features.errors import DataError
+from features.spec import Spec
+
+
+@dataclass(frozen=True)
+class LoadedData:
+    frame: pd.DataFrame
+    digest: str  # sha256 of the whole file (MLflow's dataset digest reads only 10,000 rows)
+    source: str  # where it came from, for humans: a path or "synthetic(rows=..., seed=...)"
+
+
+def load_data(spec: Spec, spec_path: str | Path) -> LoadedData:
+    """Load the spec's data; a relative source path is read relative to the spec file."""
+    if spec.data.synthetic is not None:
+        from features.synthetic import BookOptions, generate_book
+
+        options = spec.data.synthetic.model_dump()
+        try:
+            frame = generate_book(BookOptions(**options))
+        except ValueError as exc:
+            raise DataError(f"data.synthetic: {exc}") from None
+        label = "synthetic(" + ", ".join(f"{k}={v}" for k, v in options.items()) + ")"
+        return LoadedData(frame, frame_digest(frame), label)
+    path = Path(spec.data.source)
+    if not path.is_absolute():
+        path = Path(spec_path).parent / path
+    return LoadedData(read_table(path), file_digest(path), str(path))
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV or Parquet file; a missing, empty or unreadable file is a DataError."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"data file not found: {path}")
+    if path.stat().st_size == 0:
+        raise DataError(f"data file is empty: {path}")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(path, low_memory=False)
+        elif suffix in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        else:
+            raise DataError(f"unsupported data format '{suffix}' (use .csv or .parquet): {path}")
+    except DataError:
+        raise
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, OSError, ValueError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"cannot read {path}: {first_line}") from None
+    if frame.empty:
+        raise DataError(f"data file has no rows: {path}")
+    return frame
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write CSV or Parquet by the file's suffix."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    elif suffix in (".parquet", ".pq"):
+        frame.to_parquet(path, index=False)
+    else:
+        raise DataError(f"unsupported output format '{suffix}' (use .csv or .parquet): {path}")
+
+
+def file_digest(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def frame_digest(frame: pd.DataFrame) -> str:
+    """Digest of every row and column name of an in-memory frame."""
+    digest = hashlib.sha256(",".join(map(str, frame.columns)).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()

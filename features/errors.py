@@ -1,0 +1,15 @@
+"""Errors that mean "bad input": the CLI prints their one-line message and exits 2."""
+
+
+class CreditflowError(Exception):
+    """A problem the user can fix; `exit_code` follows DESIGN.md (2 = bad input or usage)."""
+
+    exit_code = 2
+
+
+class SpecError(CreditflowError):
+    """The experiment spec is missing, unreadable or invalid."""
+
+
+class DataError(CreditflowError):
+    """The data is missing, empty or breaks the data contract."""

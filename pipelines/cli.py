@@ -1,0 +1,92 @@
+"""The `creditflow` command line: thin commands that load, call the pipeline steps, and log.
+
+Exit codes (DESIGN.md): 0 success; 1 a verdict said no; 2 bad input or usage, with one line.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import click
+
+from features.errors import CreditflowError
+
+log = logging.getLogger("creditflow")
+
+tracking_option = click.option(
+    "--tracking-uri", default=None, metavar="URI",
+    help="MLflow tracking store (default: MLFLOW_TRACKING_URI, else sqlite:///mlflow.db here).",
+)
+
+
+class _Commands(click.Group):
+    """Turns a CreditflowError anywhere in a command into its one-line message and exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CreditflowError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=_Commands)
+def cli() -> None:
+    """creditflow: build, check and govern credit-default models on MLflow."""
+
+
+@cli.command("run")
+@click.argument("spec", type=click.Path(dir_okay=False))
+@tracking_option
+@click.option("--strict", is_flag=True, help="Exit 1 when any gate failed (the version is still registered).")
+def run_command(spec: str, tracking_uri: str | None, strict: bool) -> None:
+    """The whole pipeline on SPEC: validate, train, evaluate, register a version pending approval."""
+    from pipelines.commands import run_pipeline
+
+    passed = run_pipeline(spec, tracking_uri, register=True)
+    if strict and not passed:
+        sys.exit(1)
+
+
+@cli.command("train")
+@click.argument("spec", type=click.Path(dir_okay=False))
+@tracking_option
+def train_command(spec: str, tracking_uri: str | None) -> None:
+    """Validate, train and evaluate SPEC's model and log it to a run, without registering it."""
+    from pipelines.commands import run_pipeline
+
+    run_pipeline(spec, tracking_uri, register=False)
+
+
+@cli.command("generate")
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--rows", type=click.IntRange(min=1), required=True, help="Number of applicants.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--start-month", default="2024-01", show_default=True, help="First application month, YYYY-MM.")
+@click.option("--months", type=click.IntRange(min=1), default=24, show_default=True)
+@click.option("--bias", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Historical-bias strength against one group (added to its default log-odds).")
+@click.option("--drift-income", type=float, default=0.0, show_default=True,
+              help="Relative income change by the last month (e.g. -0.2).")
+@click.option("--drift-utilisation", type=float, default=0.0, show_default=True,
+              help="Absolute revolving-utilisation change by the last month (e.g. 0.15).")
+@click.option("--drift-mix", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Population-mix shift toward riskier channels and younger applicants by the last month.")
+def generate_command(out: str, **options) -> None:
+    """Write a synthetic consumer-loan book to OUT (.parquet or .csv)."""
+    from pipelines.commands import generate
+
+    generate(out, options)
+
+
+def main() -> None:
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    cli(prog_name="creditflow")
+
+
+if __name__ == "__main__":
+    main()

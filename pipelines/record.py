@@ -1,0 +1,102 @@
+"""Recording a trained candidate in MLflow: evidence on the run, the model, and a new registered version."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+
+import features
+import pipelines
+from pipelines.pyfunc_model import BOOSTER, SETTINGS, TRANSFORM, CreditModel, score_frame
+from pipelines.tracking import RunLogger, Tracker
+from pipelines.train import booster_bytes
+from pipelines.workflow import Candidate, Evaluation, Prepared
+
+INPUT_EXAMPLE_ROWS = 5
+
+
+def record_training(run: RunLogger, prepared: Prepared, candidate: Candidate, evaluation: Evaluation) -> str:
+    """Log params, metrics, lineage, spec, tables, plots and the pyfunc model; return the model URI."""
+    run.params(_params(prepared))
+    run.metrics(evaluation.metrics)
+    run.tags(lineage(prepared, run.run_id))
+    run.text(prepared.spec_path.read_text(), f"spec/{prepared.spec_path.name}")
+    run.text(json.dumps(_summary(evaluation), indent=2), "evaluation/summary.json")
+    for name, table in evaluation.tables.items():
+        run.table(table, f"evaluation/{name}.csv")
+    for name, figure in evaluation.figures.items():
+        run.figure(figure, f"plots/{name}")
+    return _log_model(run, prepared, candidate)
+
+
+def register_candidate(tracker: Tracker, prepared: Prepared, run_id: str, model_uri: str,
+                       evaluation: Evaluation) -> str:
+    """A new version of the spec's registered model, pending approval, with gate and lineage tags."""
+    tags = {
+        "validation.performance": "passed" if evaluation.passed else "failed",
+        "approval.status": "pending",
+        **lineage(prepared, run_id),
+    }
+    return tracker.register(prepared.spec.name, model_uri, tags)
+
+
+def lineage(prepared: Prepared, run_id: str) -> dict[str, str]:
+    return {
+        "lineage.data_digest": prepared.data.digest,
+        "lineage.spec_digest": prepared.spec_digest,
+        "lineage.git_commit": git_commit(),
+        "lineage.run_id": run_id,
+    }
+
+
+def git_commit() -> str:
+    """The code's commit, with '-dirty' when tracked files differ from it; 'unknown' outside git."""
+    root = Path(pipelines.__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                                text=True, check=True, timeout=10).stdout.strip()
+        clean = subprocess.run(["git", "-C", str(root), "diff", "--quiet", "HEAD"], timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return commit if clean else f"{commit}-dirty"
+
+
+def _params(prepared: Prepared) -> dict[str, object]:
+    spec, split = prepared.spec, prepared.split
+    values: dict[str, object] = {f"xgb.{k}": v for k, v in spec.tuning.params.model_dump().items()}
+    values.update({
+        "seed": spec.tuning.seed, "split.method": spec.split.method, "split.seed": spec.split.seed,
+        "data.source": prepared.data.source, "data.rows": len(prepared.checked.target),
+        "features.numeric": len(spec.features.numeric), "features.categorical": len(spec.features.categorical),
+        "features.monotone": json.dumps(spec.features.monotone, sort_keys=True),
+        "policy.cutoff": spec.policy.cutoff,
+    })
+    values.update({f"rows.{name}": len(rows) for name, rows in split.samples().items()})
+    if split.oot_start:
+        values["split.oot_start"] = split.oot_start
+    return values
+
+
+def _summary(evaluation: Evaluation) -> dict[str, object]:
+    return {"performance": "passed" if evaluation.passed else "failed", "reasons": evaluation.reasons,
+            "warnings": evaluation.warnings, "metrics": evaluation.metrics}
+
+
+def _log_model(run: RunLogger, prepared: Prepared, candidate: Candidate) -> str:
+    cutoff = prepared.spec.policy.cutoff
+    # Raw training rows with their original dtypes, feature columns only (never PII or sensitive):
+    # the signature then accepts the data as users have it (MLflow refuses int64 -> double).
+    rows = prepared.split.train[:INPUT_EXAMPLE_ROWS]
+    example = prepared.data.frame.iloc[rows][prepared.spec.features.all()]
+    output = score_frame(candidate.booster, candidate.transform, cutoff, example)
+    code = [str(Path(features.__file__).parent), str(Path(pipelines.__file__).parent)]
+    with tempfile.TemporaryDirectory() as folder:
+        files = {BOOSTER: Path(folder) / "booster.ubj", TRANSFORM: Path(folder) / "transform.json",
+                 SETTINGS: Path(folder) / "settings.json"}
+        files[BOOSTER].write_bytes(booster_bytes(candidate.booster))
+        files[TRANSFORM].write_text(candidate.transform.to_json())
+        files[SETTINGS].write_text(json.dumps({"cutoff": cutoff, "model_name": prepared.spec.name}))
+        return run.model(CreditModel(), {k: str(v) for k, v in files.items()}, code,
+                         example.reset_index(drop=True), output.reset_index(drop=True))

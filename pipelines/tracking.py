@@ -1,0 +1,161 @@
+"""The one module that talks to MLflow: tracking runs, logging evidence, logging and registering models.
+
+Everything else in creditflow hands plain Python values to this adapter, so tracking and registry
+behaviour can be read and tested in one place.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import time
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterator
+
+import mlflow
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.exceptions import MlflowException
+
+from features.errors import CreditflowError
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+_MODEL_PACKAGES = ("mlflow", "xgboost", "xgboost-cpu", "pandas", "numpy", "cloudpickle")
+_MAX_PARAM_CHARS = 6000
+
+
+class TrackingError(CreditflowError):
+    """The tracking store cannot be reached or refused an operation."""
+
+
+def resolve_tracking_uri(value: str | None) -> str:
+    """`--tracking-uri`, else MLFLOW_TRACKING_URI, else ./mlflow.db (never the refused ./mlruns file store)."""
+    return value or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
+@dataclass
+class RunLogger:
+    """Logs to one run, batching params and metrics into single calls."""
+
+    client: MlflowClient
+    run_id: str
+
+    def params(self, values: dict[str, Any]) -> None:
+        items = [Param(k, str(v)[:_MAX_PARAM_CHARS]) for k, v in values.items()]
+        for start in range(0, len(items), 100):  # MLflow accepts at most 100 params per batch
+            self.client.log_batch(self.run_id, params=items[start:start + 100])
+
+    def metrics(self, values: dict[str, float], step: int = 0) -> None:
+        now = _now_ms()
+        items = [Metric(k, float(v), now, step) for k, v in values.items()]
+        for start in range(0, len(items), 1000):
+            self.client.log_batch(self.run_id, metrics=items[start:start + 1000])
+
+    def tags(self, values: dict[str, Any]) -> None:
+        self.client.log_batch(self.run_id, tags=[RunTag(k, str(v)) for k, v in values.items()])
+
+    def text(self, text: str, path: str) -> None:
+        self.client.log_text(self.run_id, text, path)
+
+    def table(self, frame: pd.DataFrame, path: str) -> None:
+        self.client.log_text(self.run_id, frame.to_csv(index=False), path)
+
+    def figure(self, figure: Any, path: str) -> None:
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+        with tempfile.TemporaryDirectory() as folder:
+            local = Path(folder) / Path(path).name
+            local.write_bytes(buffer.getvalue())
+            self.client.log_artifact(self.run_id, str(local), str(Path(path).parent) or None)
+
+    def model(self, python_model: Any, artifacts: dict[str, str], code_paths: list[str],
+              input_example: pd.DataFrame, output_example: pd.DataFrame) -> str:
+        """Log a pyfunc model with signature, example and explicit requirements; return its URI."""
+        with warnings.catch_warnings():
+            # Integer columns are typed `long` on purpose: MLflow refuses int64 -> double, and raw
+            # application data arrives with int64 columns. Its generic hint about it is noise here.
+            warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+            signature = mlflow.models.infer_signature(input_example, output_example)
+        info = mlflow.pyfunc.log_model(
+            name="model", python_model=python_model, artifacts=artifacts, code_paths=code_paths,
+            signature=signature, input_example=input_example, pip_requirements=model_requirements(),
+        )
+        return info.model_uri
+
+
+class Tracker:
+    """A connection to one tracking store and model registry."""
+
+    def __init__(self, tracking_uri: str | None = None):
+        self.uri = resolve_tracking_uri(tracking_uri)
+        mlflow.set_tracking_uri(self.uri)
+        self.client = MlflowClient(self.uri)
+
+    @contextmanager
+    def run(self, experiment: str, run_name: str, tags: dict[str, str] | None = None) -> Iterator[RunLogger]:
+        """An MLflow run that ends FAILED if the body raises.
+
+        Under `mlflow run`, MLFLOW_RUN_ID names the project's run and is reused, in whatever
+        experiment `mlflow run --experiment-name` chose.
+        """
+        if not os.environ.get("MLFLOW_RUN_ID"):
+            experiment_id = self._guard(lambda: self._experiment_id(experiment))
+            mlflow.set_experiment(experiment_id=experiment_id)
+        active = self._guard(lambda: mlflow.start_run(run_name=run_name, tags=tags))
+        logger = RunLogger(self.client, active.info.run_id)
+        try:
+            yield logger
+        except BaseException:
+            mlflow.end_run(status="FAILED")
+            raise
+        mlflow.end_run(status="FINISHED")
+
+    def _experiment_id(self, name: str) -> str:
+        found = self.client.get_experiment_by_name(name)
+        if found is not None:
+            return found.experiment_id
+        return self.client.create_experiment(name, artifact_location=self._artifact_root(name))
+
+    def _artifact_root(self, name: str) -> str | None:
+        """Artifacts of a local SQLite store go to ./mlartifacts beside it.
+
+        MLflow's default would be ./mlruns, whose mere presence flips a later MLflow default
+        to the refused file store.
+        """
+        if not self.uri.startswith("sqlite:///"):
+            return None
+        database = Path(self.uri.removeprefix("sqlite:///")).resolve()
+        return (database.parent / "mlartifacts" / name).as_uri()
+
+    def register(self, model_name: str, model_uri: str, tags: dict[str, str]) -> str:
+        """Create a new model version with all its tags in one call; return the version number."""
+        version = self._guard(lambda: mlflow.register_model(model_uri, model_name, tags=tags))
+        return str(version.version)
+
+    def _guard(self, call):
+        try:
+            return call()
+        except MlflowException as exc:
+            first_line = str(exc.message).strip().splitlines()[0] if exc.message else type(exc).__name__
+            raise TrackingError(f"tracking store {self.uri}: {first_line}") from None
+
+
+def model_requirements() -> list[str]:
+    """Pinned requirements of the scoring model (inferring them costs ~3 s per model)."""
+    pins = []
+    for package in _MODEL_PACKAGES:
+        try:
+            pins.append(f"{package}=={metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return pins
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)

@@ -1,0 +1,127 @@
+"""The pipeline's steps in order: prepare (load, contract, split), train, evaluate.
+
+Each step is a pure function of the previous step's result; `pipelines/steps_log.py` records
+them in MLflow. Nothing here touches the tracking store, so a failing contract writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+
+from features.contract import CheckedData, check_contract
+from features.data import LoadedData, load_data
+from features.spec import Spec, load_spec, spec_digest
+from features.split import Split, split_rows
+from features.transform import FeatureTransform
+from pipelines import evaluate, plots
+from pipelines.baseline import fit_logistic_baseline, predict_baseline
+from pipelines.train import fit_booster, predict_pd, to_dmatrix
+
+HOLDOUTS = ("test", "oot")  # samples the performance policy is judged on
+
+
+@dataclass(frozen=True)
+class Prepared:
+    spec: Spec
+    spec_path: Path
+    spec_digest: str
+    data: LoadedData
+    checked: CheckedData
+    split: Split
+
+
+@dataclass(frozen=True)
+class Candidate:
+    transform: FeatureTransform
+    booster: xgb.Booster
+    model_input: pd.DataFrame  # every row, transformed once
+
+
+@dataclass
+class Evaluation:
+    metrics: dict[str, float]
+    tables: dict[str, pd.DataFrame]
+    figures: dict[str, Any]
+    passed: bool
+    reasons: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+
+def prepare(spec_path: str | Path) -> Prepared:
+    """Load the spec and its data, enforce the data contract and split; raises on bad input."""
+    spec_path = Path(spec_path)
+    spec = load_spec(spec_path)
+    loaded = load_data(spec, spec_path)
+    checked = check_contract(loaded.frame, spec)
+    split = split_rows(checked.target, spec.split, checked.time)
+    return Prepared(spec, spec_path, spec_digest(spec_path), loaded, checked, split)
+
+
+def train_candidate(prepared: Prepared) -> Candidate:
+    """Fit the transform on training rows only, then the booster with early stopping on validation."""
+    spec, checked, split = prepared.spec, prepared.checked, prepared.split
+    transform = FeatureTransform(spec.features.numeric, spec.features.categorical)
+    transform.fit(checked.features.iloc[split.train])
+    model_input = transform.transform(checked.features)
+    params = spec.tuning.params
+    train = to_dmatrix(model_input.iloc[split.train], checked.target[split.train], params.nthread)
+    valid = to_dmatrix(model_input.iloc[split.valid], checked.target[split.valid], params.nthread)
+    booster = fit_booster(train, valid, params, spec.features.monotone_vector(), spec.tuning.seed)
+    return Candidate(transform, booster, model_input)
+
+
+def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
+    """Metrics, tables and plots per sample, the logistic baseline, and the performance verdict."""
+    spec, checked = prepared.spec, prepared.checked
+    samples = {k: v for k, v in prepared.split.samples().items() if k != "train"}
+    scores = {name: predict_pd(candidate.booster, candidate.model_input.iloc[rows]) for name, rows in samples.items()}
+    labels = {name: checked.target[rows] for name, rows in samples.items()}
+    baseline = _baseline_scores(prepared, samples)
+
+    metrics: dict[str, float] = {"best_iteration": float(candidate.booster.num_boosted_rounds())}
+    tables, passed, reasons = {}, True, []
+    for name in samples:
+        values = evaluate.classification_metrics(labels[name], scores[name])
+        metrics.update({f"{name}_{k}": v for k, v in values.items()})
+        metrics[f"baseline_{name}_auc"] = evaluate.classification_metrics(labels[name], baseline[name])["auc"]
+        tables[f"deciles_{name}"] = evaluate.decile_table(labels[name], scores[name])
+        tables[f"calibration_{name}"] = evaluate.calibration_table(labels[name], scores[name])
+        metrics[f"{name}_ece"] = evaluate.expected_calibration_error(tables[f"calibration_{name}"])
+        if name in HOLDOUTS:
+            ok, why = evaluate.performance_verdict(values, spec.policy.performance.minimum,
+                                                   spec.policy.performance.maximum)
+            passed, reasons = passed and ok, reasons + [f"{name}: {r}" for r in why]
+
+    warnings = []
+    for name in samples:
+        leak = evaluate.leak_check(metrics[f"{name}_auc"], metrics[f"baseline_{name}_auc"],
+                                   spec.policy.performance.max_baseline_uplift)
+        if leak:
+            warnings.append(f"{name}: {leak}")
+    figures = _figures(labels, scores, baseline, tables)
+    return Evaluation(metrics, tables, figures, passed, reasons, warnings)
+
+
+def _baseline_scores(prepared: Prepared, samples: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    spec, checked, train = prepared.spec, prepared.checked, prepared.split.train
+    model = fit_logistic_baseline(checked.features.iloc[train], checked.target[train],
+                                  spec.features.numeric, spec.features.categorical, seed=spec.tuning.seed)
+    return {name: predict_baseline(model, checked.features.iloc[rows]) for name, rows in samples.items()}
+
+
+def _figures(labels, scores, baseline, tables) -> dict[str, Any]:
+    main = "oot" if "oot" in labels else "test"
+    roc_inputs = {f"xgboost {n}": (labels[n], scores[n]) for n in labels}
+    roc_inputs[f"logistic baseline {main}"] = (labels[main], baseline[main])
+    return {
+        "roc.png": plots.roc_figure(roc_inputs),
+        "ks.png": plots.ks_figure(labels[main], scores[main]),
+        "calibration.png": plots.calibration_figure({n: tables[f"calibration_{n}"] for n in labels}),
+        "gains.png": plots.gains_figure({n: tables[f"deciles_{n}"] for n in labels}),
+    }

@@ -1,0 +1,59 @@
+"""Shared fixtures: a private SQLite tracking store per test, and small specs on tiny data."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import mlflow
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+GERMAN_SPEC = REPO / "experiments" / "german_credit.yaml"
+
+
+@pytest.fixture(scope="session")
+def store_template(tmp_path_factory) -> Path:
+    """An empty, migrated SQLite store: migrating costs ~7 s, copying the file costs nothing."""
+    path = tmp_path_factory.mktemp("store") / "mlflow.db"
+    mlflow.MlflowClient(f"sqlite:///{path}").search_experiments()
+    return path
+
+
+@pytest.fixture
+def tracking_uri(tmp_path, store_template, monkeypatch) -> str:
+    """A fresh tracking store for this test, also the default for anything it runs."""
+    shutil.copy(store_template, tmp_path / "mlflow.db")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    monkeypatch.chdir(tmp_path)
+    yield uri
+    mlflow.set_tracking_uri(None)
+
+
+def write_spec(folder: Path, base: Path | dict = GERMAN_SPEC, **changes) -> Path:
+    """A copy of a spec with `changes` merged in (dotted keys), single-threaded XGBoost, absolute data path."""
+    spec = yaml.safe_load(base.read_text()) if isinstance(base, Path) else dict(base)
+    source = spec["data"].get("source")
+    if isinstance(base, Path) and source and not Path(source).is_absolute():
+        spec["data"]["source"] = str((base.parent / source).resolve())
+    spec.setdefault("tuning", {}).setdefault("params", {})["nthread"] = 1
+    for dotted, value in changes.items():
+        node = spec
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        if value is None:
+            node.pop(leaf, None)
+        else:
+            node[leaf] = value
+    path = folder / f"{spec['name']}.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+@pytest.fixture
+def german_spec(tmp_path) -> Path:
+    return write_spec(tmp_path)

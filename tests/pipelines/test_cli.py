@@ -1,0 +1,164 @@
+"""End to end through the `creditflow` CLI, each test on its own SQLite tracking store."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from pipelines.cli import cli
+from tests.conftest import GERMAN_SPEC, REPO, write_spec
+
+GERMAN_DATA = GERMAN_SPEC.parent / "data" / "german_credit.csv"
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def registry_state(uri):
+    client = mlflow.MlflowClient(uri)
+    models = [m.name for m in client.search_registered_models()]
+    runs = [r.info.run_id for e in client.search_experiments() for r in client.search_runs([e.experiment_id])]
+    return models, runs
+
+
+def test_run_registers_a_pending_version_that_scores_raw_rows(tracking_uri, german_spec):
+    result = invoke("run", german_spec, "--tracking-uri", tracking_uri)
+    assert result.exit_code == 0, result.output
+    assert "registered model 'german_credit' version 1" in result.output
+    client = mlflow.MlflowClient(tracking_uri)
+    version = client.get_model_version("german_credit", "1")
+    assert version.tags["validation.performance"] == "passed"
+    assert version.tags["approval.status"] == "pending"
+    run = client.get_run(version.run_id)
+    assert version.tags["lineage.run_id"] == run.info.run_id
+    assert len(version.tags["lineage.data_digest"]) == 64 and len(version.tags["lineage.spec_digest"]) == 64
+    assert version.tags["lineage.git_commit"]
+    assert 0.74 <= run.data.metrics["test_auc"] <= 0.85
+    artifacts = {a.path for folder in ("plots", "evaluation", "spec") for a in client.list_artifacts(run.info.run_id, folder)}
+    assert {"plots/roc.png", "plots/ks.png", "plots/calibration.png", "plots/gains.png",
+            "evaluation/summary.json", "evaluation/deciles_test.csv", "spec/german_credit.yaml"} <= artifacts
+
+    model = mlflow.pyfunc.load_model("models:/german_credit/1")
+    raw = pd.read_csv(GERMAN_DATA).head(20)
+    scored = model.predict(raw)
+    assert list(scored.columns) == ["probability_of_default", "decision"]
+    assert scored["probability_of_default"].between(0, 1).all()
+    assert set(scored["decision"]) <= {"approve", "decline"}
+    assert ((scored["probability_of_default"] >= 0.5) == (scored["decision"] == "decline")).all()
+    local = mlflow.artifacts.download_artifacts("models:/german_credit/1")
+    example = mlflow.models.Model.load(local).load_input_example(local)
+    assert len(example) == 5
+    assert not set(example.columns) & {"personal_status_and_sex", "age_in_years", "foreign_worker", "creditability"}
+
+
+def test_second_run_adds_a_version(tracking_uri, german_spec):
+    assert invoke("run", german_spec).exit_code == 0  # tracking URI from MLFLOW_TRACKING_URI
+    assert invoke("run", german_spec).exit_code == 0
+    versions = mlflow.MlflowClient(tracking_uri).search_model_versions("name='german_credit'")
+    assert sorted(str(v.version) for v in versions) == ["1", "2"]
+
+
+def test_failed_gate_still_registers_and_strict_exits_1(tracking_uri, tmp_path):
+    spec = write_spec(tmp_path, **{"policy.performance": {"minimum": {"auc": 0.99}}})
+    result = invoke("run", spec, "--strict")
+    assert result.exit_code == 1
+    assert "validation.performance: failed: test: auc" in result.output
+    version = mlflow.MlflowClient(tracking_uri).get_model_version("german_credit", "1")
+    assert version.tags["validation.performance"] == "failed"
+
+
+def test_train_logs_a_model_without_registering(tracking_uri, german_spec):
+    result = invoke("train", german_spec)
+    assert result.exit_code == 0, result.output
+    models, runs = registry_state(tracking_uri)
+    assert models == [] and len(runs) == 1
+
+
+def _spec_on(tmp_path, frame: pd.DataFrame, **changes) -> Path:
+    data = tmp_path / "data.csv"
+    frame.to_csv(data, index=False)
+    return write_spec(tmp_path, **{"data.source": str(data), **changes})
+
+
+def _german() -> pd.DataFrame:
+    return pd.read_csv(GERMAN_DATA)
+
+
+BAD_INPUTS = {
+    "spec missing": (lambda t: t / "absent.yaml", "spec file not found"),
+    "invalid yaml": (lambda t: (t / "bad.yaml").write_text("name: [x") and t / "bad.yaml", "invalid YAML"),
+    "unknown key": (lambda t: write_spec(t, **{"data.colour": "red"}), "unknown key 'data.colour'"),
+    "data missing": (lambda t: write_spec(t, **{"data.source": str(t / "nope.csv")}), "data file not found"),
+    "data empty": (lambda t: (t / "e.csv").write_text("") or write_spec(t, **{"data.source": str(t / "e.csv")}),
+                   "data file is empty"),
+    "header only": (lambda t: _spec_on(t, _german().head(0)), "no rows"),
+    "column absent": (lambda t: _spec_on(t, _german().drop(columns=["purpose"])), "missing declared column(s): purpose"),
+    "text in numeric": (lambda t: _spec_on(t, _german().astype({"credit_amount": object}).assign(
+        credit_amount=lambda f: f["credit_amount"].where(f.index != 9, "lots"))), "'credit_amount' is declared numeric"),
+    "one class": (lambda t: _spec_on(t, _german().assign(creditability="bad")), "single class"),
+    "positive absent": (lambda t: _spec_on(t, _german(), **{"data.positive": "default"}), "positive label 'default' not found"),
+    "duplicate ids": (lambda t: _spec_on(t, _german().assign(app=lambda f: f.index // 2), **{"data.id": "app"}),
+                      "duplicated id(s)"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tracking_uri, tmp_path, case):
+    make, message = BAD_INPUTS[case]
+    before = registry_state(tracking_uri)
+    result = CliRunner().invoke(cli, ["run", str(make(tmp_path))])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.output
+    assert registry_state(tracking_uri) == before == ([], [])
+
+
+def test_generate_writes_a_book(tmp_path):
+    out = tmp_path / "book.parquet"
+    result = invoke("generate", "--rows", 500, "--seed", 3, "--drift-income", -0.2, out)
+    assert result.exit_code == 0, result.output
+    book = pd.read_parquet(out)
+    assert len(book) == 500 and "default_12m" in book.columns
+    bad = CliRunner().invoke(cli, ["generate", "--rows", "10", "--start-month", "2024-13", str(tmp_path / "x.csv")])
+    assert bad.exit_code == 2 and "start_month" in bad.output
+    bad = CliRunner().invoke(cli, ["generate", "--rows", "10", str(tmp_path / "x.txt")])
+    assert bad.exit_code == 2 and "unsupported output format" in bad.output
+
+
+def test_consumer_book_with_out_of_time_split(tracking_uri, tmp_path):
+    book = tmp_path / "book.parquet"
+    assert invoke("generate", "--rows", 8000, "--seed", 11, book).exit_code == 0
+    spec = write_spec(tmp_path, GERMAN_SPEC.parent / "consumer_loans.yaml",
+                      **{"data.synthetic": None, "data.source": str(book)})
+    result = invoke("run", spec)
+    assert result.exit_code == 0, result.output
+    assert "oot AUC" in result.output
+    client = mlflow.MlflowClient(tracking_uri)
+    version = client.get_model_version("consumer_loans", "1")
+    metrics = client.get_run(version.run_id).data.metrics
+    assert {"valid_auc", "test_auc", "oot_auc", "baseline_oot_auc"} <= set(metrics)
+    model = mlflow.pyfunc.load_model("models:/consumer_loans/1")
+    example_cols = set(model.metadata.get_input_schema().input_names())
+    assert not example_cols & {"name", "phone", "national_id", "gender", "age", "applicant_id", "default_12m"}
+
+
+def test_model_loads_from_its_own_code_outside_the_repository(tracking_uri, german_spec, tmp_path):
+    assert invoke("run", german_spec).exit_code == 0
+    script = (
+        "import mlflow, pandas as pd\n"
+        "model = mlflow.pyfunc.load_model('models:/german_credit/1')\n"
+        "import pipelines.pyfunc_model as m\n"
+        "print(m.__file__)\n"
+        f"print(len(model.predict(pd.read_csv({str(GERMAN_DATA)!r}).head(3))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    module_file, rows = done.stdout.split()[-2:]
+    assert not Path(module_file).resolve().is_relative_to(REPO) and "artifacts/code/pipelines" in module_file
+    assert rows == "3"

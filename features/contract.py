@@ -14,6 +14,7 @@ from sklearn.metrics import roc_auc_score
 
 from features.errors import DataError
 from features.spec import SensitiveAttribute, Spec
+from features.transform import as_text
 
 LEAK_AUC = 0.99  # a single feature this predictive of default is almost always leakage
 LEAK_SAMPLE_ROWS = 50_000
@@ -68,8 +69,7 @@ def _coerce_features(frame: pd.DataFrame, spec: Spec, problems: list[str]) -> pd
                             f"value(s), e.g. '{example}' in row {int(bad.idxmax()) + 1}")
         out[name] = values
     for name in spec.features.categorical:
-        raw = frame[name]
-        out[name] = raw.astype("object").where(raw.isna(), raw.astype(str))
+        out[name] = as_text(frame[name])
     return pd.DataFrame(out, index=frame.index)
 
 

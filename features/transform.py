@@ -45,16 +45,14 @@ class FeatureTransform:
             raise InputError(f"missing column(s): {', '.join(missing)}")
         out = {name: _as_float(raw[name], name) for name in self.numeric}
         for name in self.categorical:
-            values = raw[name].astype(object).where(raw[name].notna(), None)
-            as_text = values.map(lambda v: v if v is None else str(v))
-            out[name] = pd.Categorical(as_text, categories=self.categories[name])
+            out[name] = pd.Categorical(as_text(raw[name]), categories=self.categories[name])
         return pd.DataFrame(out, index=raw.index)
 
     def unseen_counts(self, raw: pd.DataFrame) -> dict[str, int]:
         """How many non-missing values per categorical column were not seen in training."""
         counts = {}
         for name in self.categorical:
-            present = raw[name].dropna().astype(str)
+            present = as_text(raw[name]).dropna()
             unseen = int((~present.isin(self.categories[name])).sum())
             if unseen:
                 counts[name] = unseen
@@ -68,6 +66,13 @@ class FeatureTransform:
     def from_json(cls, text: str) -> "FeatureTransform":
         state = json.loads(text)
         return cls(state["numeric"], state["categorical"], state["categories"])
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Values as strings with missing kept missing (categories are stored as strings)."""
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        return values  # already text: converting 1M strings again costs seconds
+    return values.astype(object).where(values.isna(), values.astype(str))
 
 
 def _as_float(values: pd.Series, name: str) -> pd.Series:

@@ -24,13 +24,14 @@ import time
 from pathlib import Path
 
 import mlflow
+import xgboost as xgb
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from features.synthetic import BookOptions, generate_book  # noqa: E402
-from pipelines.train import fit_booster, to_dmatrix  # noqa: E402
+from pipelines.train import booster_params, to_dmatrix  # noqa: E402
 from pipelines.workflow import evaluate_candidate, prepare, train_candidate  # noqa: E402
 
 
@@ -66,7 +67,9 @@ def time_bare(spec: Path) -> tuple[float, dict[str, float]]:
     train = to_dmatrix(candidate.model_input.iloc[split.train], target[split.train])
     valid = to_dmatrix(candidate.model_input.iloc[split.valid], target[split.valid])
     started = time.perf_counter()
-    booster = fit_booster(train, valid, params, prepared.spec.features.monotone_vector(), prepared.spec.tuning.seed)
+    native = booster_params(params, prepared.spec.features.monotone_vector(), prepared.spec.tuning.seed)
+    booster = xgb.train(native, train, num_boost_round=params.max_rounds, evals=[(valid, "valid")],
+                        early_stopping_rounds=params.early_stopping_rounds, verbose_eval=False)
     bare = time.perf_counter() - started
     steps["trees"] = booster.num_boosted_rounds()
     return bare, steps

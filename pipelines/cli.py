@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import warnings
 
 import click
 
@@ -37,27 +38,62 @@ def cli() -> None:
     """creditflow: build, check and govern credit-default models on MLflow."""
 
 
+def tuning_options(command):
+    """--trials/--timeout/--storage/--study/--workers: override the spec's tuning budget."""
+    options = [
+        click.option("--trials", type=int, default=None, help="Finished trials the study should hold (spec: tuning.trials)."),
+        click.option("--timeout", type=float, default=None, help="Seconds to tune in this invocation (spec: tuning.timeout)."),
+        click.option("--storage", default=None, metavar="URL",
+                     help="Optuna storage, any SQLAlchemy URL (default: optuna.db beside the tracking store)."),
+        click.option("--study", default=None, help="Study name (default: the spec's name)."),
+        click.option("--workers", type=int, default=1, show_default=True, help="Tuning processes on one shared study."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _tune_options(trials, timeout, storage, study, workers, required=False):
+    from pipelines.commands import TuneOptions
+
+    return TuneOptions(trials, timeout, storage, study, workers, required)
+
+
 @cli.command("run")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @tracking_option
+@tuning_options
 @click.option("--strict", is_flag=True, help="Exit 1 when any gate failed (the version is still registered).")
-def run_command(spec: str, tracking_uri: str | None, strict: bool) -> None:
-    """The whole pipeline on SPEC: validate, train, evaluate, register a version pending approval."""
+def run_command(spec: str, tracking_uri: str | None, strict: bool, **tuning) -> None:
+    """The whole pipeline on SPEC: validate, tune (if tuning.trials > 0), train, evaluate, register a
+    version pending approval."""
     from pipelines.commands import run_pipeline
 
-    passed = run_pipeline(spec, tracking_uri, register=True)
+    passed = run_pipeline(spec, tracking_uri, register=True, tune=_tune_options(**tuning))
     if strict and not passed:
         sys.exit(1)
+
+
+@cli.command("tune")
+@click.argument("spec", type=click.Path(dir_okay=False))
+@tracking_option
+@tuning_options
+def tune_command(spec: str, tracking_uri: str | None, **tuning) -> None:
+    """Tune SPEC's model with Optuna (one nested run per trial), retrain the best trial, evaluate and log it."""
+    from pipelines.commands import run_pipeline
+
+    run_pipeline(spec, tracking_uri, register=False, tune=_tune_options(**tuning, required=True))
 
 
 @cli.command("train")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @tracking_option
 def train_command(spec: str, tracking_uri: str | None) -> None:
-    """Validate, train and evaluate SPEC's model and log it to a run, without registering it."""
+    """Validate, train (with the spec's params, no tuning) and evaluate SPEC's model and log it, without
+    registering it."""
     from pipelines.commands import run_pipeline
 
-    run_pipeline(spec, tracking_uri, register=False)
+    run_pipeline(spec, tracking_uri, register=False, tune=None)
 
 
 @cli.command("generate")
@@ -84,6 +120,8 @@ def generate_command(out: str, **options) -> None:
 def main() -> None:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # Heartbeat checks and Optuna's matplotlib plots are flagged experimental; we use them on purpose.
+    warnings.filterwarnings("ignore", message=r".*(is experimental \(supported from|is an experimental feature)")
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     cli(prog_name="creditflow")
 

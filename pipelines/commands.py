@@ -4,34 +4,97 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
 import click
+import optuna
 
 from features.data import write_table
 from features.errors import CreditflowError
-from pipelines.record import record_training, register_candidate
+from pipelines.record import record_study, record_training, register_candidate
 from pipelines.tracking import Tracker
-from pipelines.workflow import evaluate_candidate, prepare, train_candidate
+from pipelines.tune import PARENT_RUN_ATTR, StudyRef, TuningError, best_params, default_storage_url, load_or_create_study
+from pipelines.tuning_session import Budget, TrialSink, check_budget, run_study, sync_trials
+from pipelines.workflow import Prepared, evaluate_candidate, prepare, train_candidate
 
 log = logging.getLogger("creditflow")
 
 
-def run_pipeline(spec_path: str, tracking_uri: str | None, register: bool) -> bool:
-    """Validate, train, evaluate and log SPEC; register a version if asked. Returns the verdict."""
+@dataclass(frozen=True)
+class TuneOptions:
+    """Command-line overrides of the spec's tuning budget; None keeps the spec's value."""
+
+    trials: int | None = None
+    timeout: float | None = None
+    storage: str | None = None
+    study: str | None = None
+    workers: int = 1
+    required: bool = False  # `tune` must tune; `run` tunes only when the spec or --trials asks
+
+
+def run_pipeline(spec_path: str, tracking_uri: str | None, register: bool, tune: TuneOptions | None) -> bool:
+    """Validate, (tune,) train, evaluate and log SPEC; register a version if asked. Returns the verdict.
+
+    Every bad input (spec, data, tuning budget, storage, study) is refused before MLflow is written.
+    """
     started = time.perf_counter()
-    prepared = prepare(spec_path)  # bad input stops here, before anything is written
+    prepared = prepare(spec_path)
     sizes = ", ".join(f"{k} {len(v)}" for k, v in prepared.split.samples().items())
     log.info("data %s: %d rows (%s)", prepared.data.source, len(prepared.checked.target), sizes)
-    candidate = train_candidate(prepared)
-    log.info("trained %d trees", candidate.booster.num_boosted_rounds())
-    evaluation = evaluate_candidate(prepared, candidate)
     tracker = Tracker(tracking_uri)
+    plan = _tuning_plan(prepared, tracker.uri, tune)
+    study = load_or_create_study(prepared.spec, plan[0]) if plan else None
     name = prepared.spec.name
-    with tracker.run(name, run_name=f"{name}-{'run' if register else 'train'}") as run:
+    verb = "run" if register else ("tune" if plan else "train")
+    tags = {"optuna.study": plan[0].name, "optuna.role": "study"} if plan else None
+    with tracker.run(name, run_name=f"{name}-{verb}", tags=tags) as run:
+        params = None
+        if plan:
+            params = _tune(tracker, prepared, study, *plan, run)
+        candidate = train_candidate(prepared, params)
+        log.info("trained %d trees", candidate.booster.num_boosted_rounds())
+        evaluation = evaluate_candidate(prepared, candidate)
         model_uri = record_training(run, prepared, candidate, evaluation)
         version = register_candidate(tracker, prepared, run.run_id, model_uri, evaluation) if register else None
-    _report(prepared.spec.name, tracker.uri, run.run_id, version, evaluation, time.perf_counter() - started)
+    _report(name, tracker.uri, run.run_id, version, evaluation, time.perf_counter() - started)
     return evaluation.passed
+
+
+def _tuning_plan(prepared: Prepared, tracking_uri: str, tune: TuneOptions | None) -> tuple[StudyRef, Budget] | None:
+    """The study and budget to tune with, or None to train the spec's params as they are."""
+    spec = prepared.spec
+    if tune is None:
+        return None
+    trials = spec.tuning.trials if tune.trials is None else tune.trials
+    if tune.trials is None and trials == 0:
+        if tune.required:
+            raise TuningError("no trial budget: set tuning.trials in the spec or pass --trials")
+        return None  # `run` on a spec that asks for no tuning
+    budget = Budget(trials, tune.timeout or spec.tuning.timeout, tune.workers)
+    check_budget(budget)
+    ref = StudyRef(tune.storage or default_storage_url(tracking_uri), tune.study or spec.name,
+                   spec.tuning.heartbeat_seconds)
+    return ref, budget
+
+
+def _tune(tracker: Tracker, prepared: Prepared, study, ref: StudyRef, budget: Budget, run):
+    previous = study.user_attrs.get(PARENT_RUN_ATTR)
+    if previous and previous != run.run_id and _no_running_trials(study):
+        tracker.end_if_running(previous, "KILLED")  # its process died; the heartbeat check failed its trial
+    study.set_user_attr(PARENT_RUN_ATTR, run.run_id)
+    sink = TrialSink(tracker.uri, tracker.experiment_of(run.run_id), run.run_id, ref.name)
+    log.info("study '%s' in %s: %d trials wanted, %d workers", ref.name, ref.storage_url, budget.trials, budget.workers)
+    run_study(prepared, ref, budget, sink)
+    sync_trials(tracker, sink, prepared.spec.tuning.metric, study)
+    record_study(run, study, prepared.spec, ref, budget)
+    if not study.best_trials:
+        raise CreditflowError(f"study '{ref.name}' has no completed trial to train from")
+    return best_params(prepared.spec, study)
+
+
+def _no_running_trials(study: optuna.Study) -> bool:
+    optuna.storages.fail_stale_trials(study)
+    return not study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
 
 
 def _report(name, uri, run_id, version, evaluation, seconds) -> None:

@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import tempfile
+from collections import Counter
 from pathlib import Path
+
+import matplotlib.pyplot as plt  # optuna's plots draw with pyplot; they are closed once logged
+import optuna
+from optuna.visualization.matplotlib import plot_optimization_history, plot_param_importances
+from sqlalchemy.engine import make_url
 
 import features
 import pipelines
+from features.spec import Spec
 from pipelines.pyfunc_model import BOOSTER, SETTINGS, TRANSFORM, CreditModel, score_frame
 from pipelines.tracking import RunLogger, Tracker
 from pipelines.train import booster_bytes
+from pipelines.tune import StudyRef
+from pipelines.tuning_session import Budget
 from pipelines.workflow import Candidate, Evaluation, Prepared
+
+log = logging.getLogger("creditflow")
 
 INPUT_EXAMPLE_ROWS = 5
 
 
 def record_training(run: RunLogger, prepared: Prepared, candidate: Candidate, evaluation: Evaluation) -> str:
     """Log params, metrics, lineage, spec, tables, plots and the pyfunc model; return the model URI."""
-    run.params(_params(prepared))
+    run.params(_params(prepared, candidate))
     run.metrics(evaluation.metrics)
     run.tags(lineage(prepared, run.run_id))
     run.text(prepared.spec_path.read_text(), f"spec/{prepared.spec_path.name}")
@@ -29,6 +41,33 @@ def record_training(run: RunLogger, prepared: Prepared, candidate: Candidate, ev
     for name, figure in evaluation.figures.items():
         run.figure(figure, f"plots/{name}")
     return _log_model(run, prepared, candidate)
+
+
+def record_study(run: RunLogger, study: optuna.Study, spec: Spec, ref: StudyRef, budget: Budget) -> None:
+    """The study on its parent run: settings, counts, best trial, history and importance plots."""
+    states = Counter(t.state.name.lower() for t in study.get_trials(deepcopy=False))
+    storage = make_url(ref.storage_url).render_as_string(hide_password=True)
+    run.params({"tuning.study": ref.name, "tuning.storage": storage, "tuning.metric": spec.tuning.metric,
+                "tuning.trials": budget.trials, "tuning.timeout": budget.timeout, "tuning.workers": budget.workers,
+                "tuning.sampler": json.dumps(study.user_attrs.get("sampler"), sort_keys=True),
+                "tuning.pruning": json.dumps(spec.tuning.pruning.model_dump(), sort_keys=True),
+                "tuning.space": json.dumps({k: v.model_dump() for k, v in spec.tuning.space.items()}, sort_keys=True)})
+    run.metrics({f"trials_{state}": float(states.get(state, 0)) for state in ("complete", "pruned", "fail")})
+    if not study.best_trials:
+        return
+    best = study.best_trial
+    run.metrics({f"best_valid_{spec.tuning.metric}": best.value, "best_trial": float(best.number)})
+    run.text(json.dumps({"trial": best.number, "value": best.value, "params": best.params}, indent=2),
+             "tuning/best_params.json")
+    for name, plot in (("optimization_history.png", plot_optimization_history),
+                       ("param_importances.png", plot_param_importances)):
+        try:
+            axes = plot(study)
+        except (ValueError, RuntimeError) as exc:  # e.g. importances need two completed trials
+            log.info("skipped %s: %s", name, exc)
+            continue
+        run.figure(axes.figure, f"tuning/{name}")
+        plt.close(axes.figure)
 
 
 def register_candidate(tracker: Tracker, prepared: Prepared, run_id: str, model_uri: str,
@@ -63,9 +102,9 @@ def git_commit() -> str:
     return commit if clean else f"{commit}-dirty"
 
 
-def _params(prepared: Prepared) -> dict[str, object]:
+def _params(prepared: Prepared, candidate: Candidate) -> dict[str, object]:
     spec, split = prepared.spec, prepared.split
-    values: dict[str, object] = {f"xgb.{k}": v for k, v in spec.tuning.params.model_dump().items()}
+    values: dict[str, object] = {f"xgb.{k}": v for k, v in candidate.params.model_dump().items()}
     values.update({
         "seed": spec.tuning.seed, "split.method": spec.split.method, "split.seed": spec.split.seed,
         "data.source": prepared.data.source, "data.rows": len(prepared.checked.target),

@@ -116,6 +116,35 @@ class Tracker:
             raise
         mlflow.end_run(status="FINISHED")
 
+    def experiment_of(self, run_id: str) -> str:
+        return self.client.get_run(run_id).info.experiment_id
+
+    def end_if_running(self, run_id: str, status: str) -> bool:
+        """Close a run a killed process left RUNNING; False if it is unknown or already ended."""
+        try:
+            if self.client.get_run(run_id).info.status != "RUNNING":
+                return False
+        except MlflowException:
+            return False
+        self.client.set_terminated(run_id, status=status)
+        return True
+
+    def log_child_run(self, experiment_id: str, parent_run_id: str, name: str, params: dict[str, Any],
+                      metrics: dict[str, float], tags: dict[str, str], status: str) -> str:
+        """A finished nested run under `parent_run_id`, its values logged in one batch."""
+        run = self.client.create_run(experiment_id, run_name=name, tags={"mlflow.parentRunId": parent_run_id, **tags})
+        now = _now_ms()
+        self.client.log_batch(run.info.run_id, metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
+                              params=[Param(k, str(v)) for k, v in params.items()])
+        self.client.set_terminated(run.info.run_id, status=status)
+        return run.info.run_id
+
+    def tag_values(self, experiment_id: str, where: dict[str, str], tag: str) -> set[str]:
+        """The values of `tag` over the runs of an experiment whose tags match `where`."""
+        condition = " and ".join(f"tags.`{k}` = '{v}'" for k, v in where.items())
+        runs = self.client.search_runs([experiment_id], filter_string=condition, max_results=50_000)
+        return {r.data.tags[tag] for r in runs if tag in r.data.tags}
+
     def _experiment_id(self, name: str) -> str:
         found = self.client.get_experiment_by_name(name)
         if found is not None:

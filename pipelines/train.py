@@ -16,11 +16,11 @@ import xgboost as xgb
 from features.spec import XGBoostParams
 
 
-def booster_params(params: XGBoostParams, monotone: list[int], seed: int) -> dict[str, Any]:
-    """Native XGBoost parameters for a binary default model."""
+def booster_params(params: XGBoostParams, monotone: list[int], seed: int, metric: str = "auc") -> dict[str, Any]:
+    """Native XGBoost parameters for a binary default model; `metric` drives early stopping."""
     native = {
         "objective": "binary:logistic",
-        "eval_metric": "auc",
+        "eval_metric": metric,
         "tree_method": "hist",
         "max_depth": params.max_depth,
         "eta": params.learning_rate,
@@ -42,19 +42,27 @@ def to_dmatrix(features: pd.DataFrame, target: np.ndarray | None = None, nthread
     return xgb.DMatrix(features, label=target, enable_categorical=True, nthread=nthread or -1)
 
 
-def fit_booster(train: xgb.DMatrix, valid: xgb.DMatrix, params: XGBoostParams,
-                monotone: list[int], seed: int) -> xgb.Booster:
-    """Train with early stopping on `valid`; return the booster cut at its best iteration."""
+def fit_booster(train: xgb.DMatrix, valid: xgb.DMatrix, params: XGBoostParams, monotone: list[int],
+                seed: int, metric: str = "auc", callbacks: list | None = None) -> xgb.Booster:
+    """Train with early stopping on `valid` (evaluation name "valid"); return the booster cut at its
+    best iteration, with the best validation score in its `best_score` attribute."""
     booster = xgb.train(
-        booster_params(params, monotone, seed), train,
+        booster_params(params, monotone, seed, metric), train,
         num_boost_round=params.max_rounds,
         evals=[(valid, "valid")],
         early_stopping_rounds=params.early_stopping_rounds,
+        callbacks=callbacks,
         verbose_eval=False,
     )
-    best = booster.best_iteration
+    best, score = booster.best_iteration, booster.best_score
     # Keep only the trees up to the best round, so every consumer predicts with the same model.
-    return booster[: best + 1]
+    booster = booster[: best + 1]
+    booster.set_attr(best_score=repr(float(score)))
+    return booster
+
+
+def best_score(booster: xgb.Booster) -> float:
+    return float(booster.attr("best_score"))
 
 
 def predict_pd(booster: xgb.Booster, features: pd.DataFrame) -> np.ndarray:

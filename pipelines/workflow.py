@@ -16,7 +16,7 @@ import xgboost as xgb
 
 from features.contract import CheckedData, check_contract
 from features.data import LoadedData, load_data
-from features.spec import Spec, load_spec, spec_digest
+from features.spec import Spec, XGBoostParams, load_spec, spec_digest
 from features.split import Split, split_rows
 from features.transform import FeatureTransform
 from pipelines import evaluate, plots
@@ -39,6 +39,7 @@ class Prepared:
 @dataclass(frozen=True)
 class Candidate:
     transform: FeatureTransform
+    params: XGBoostParams
     booster: xgb.Booster
     model_input: pd.DataFrame  # every row, transformed once
 
@@ -63,17 +64,28 @@ def prepare(spec_path: str | Path) -> Prepared:
     return Prepared(spec, spec_path, spec_digest(spec_path), loaded, checked, split)
 
 
-def train_candidate(prepared: Prepared) -> Candidate:
-    """Fit the transform on training rows only, then the booster with early stopping on validation."""
-    spec, checked, split = prepared.spec, prepared.checked, prepared.split
+def fit_transform(prepared: Prepared) -> tuple[FeatureTransform, pd.DataFrame]:
+    """The feature transform fitted on training rows only, and every row transformed once."""
+    spec, checked = prepared.spec, prepared.checked
     transform = FeatureTransform(spec.features.numeric, spec.features.categorical)
-    transform.fit(checked.features.iloc[split.train])
-    model_input = transform.transform(checked.features)
-    params = spec.tuning.params
-    train = to_dmatrix(model_input.iloc[split.train], checked.target[split.train], params.nthread)
-    valid = to_dmatrix(model_input.iloc[split.valid], checked.target[split.valid], params.nthread)
-    booster = fit_booster(train, valid, params, spec.features.monotone_vector(), spec.tuning.seed)
-    return Candidate(transform, booster, model_input)
+    transform.fit(checked.features.iloc[prepared.split.train])
+    return transform, transform.transform(checked.features)
+
+
+def train_valid_matrices(prepared: Prepared, model_input: pd.DataFrame, nthread: int) -> tuple[xgb.DMatrix, xgb.DMatrix]:
+    split, target = prepared.split, prepared.checked.target
+    return (to_dmatrix(model_input.iloc[split.train], target[split.train], nthread),
+            to_dmatrix(model_input.iloc[split.valid], target[split.valid], nthread))
+
+
+def train_candidate(prepared: Prepared, params: XGBoostParams | None = None) -> Candidate:
+    """Fit the transform, then the booster with early stopping on validation (spec params by default)."""
+    spec = prepared.spec
+    params = params or spec.tuning.params
+    transform, model_input = fit_transform(prepared)
+    train, valid = train_valid_matrices(prepared, model_input, params.nthread)
+    booster = fit_booster(train, valid, params, spec.features.monotone_vector(), spec.tuning.seed, spec.tuning.metric)
+    return Candidate(transform, params, booster, model_input)
 
 
 def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:

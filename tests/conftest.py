@@ -40,6 +40,7 @@ def write_spec(folder: Path, base: Path | dict = GERMAN_SPEC, **changes) -> Path
     if isinstance(base, Path) and source and not Path(source).is_absolute():
         spec["data"]["source"] = str((base.parent / source).resolve())
     spec.setdefault("tuning", {}).setdefault("params", {})["nthread"] = 1
+    spec["tuning"]["trials"] = 0  # tests tune only where they say so (tuning.trials=N in changes)
     for dotted, value in changes.items():
         node = spec
         *parents, leaf = dotted.split(".")

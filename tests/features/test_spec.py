@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,24 @@ def test_missing_file_and_bad_yaml(tmp_path):
     listed.write_text(yaml.safe_dump([1, 2]))
     with pytest.raises(SpecError, match="mapping"):
         load_spec(listed)
+
+
+@pytest.mark.parametrize("space, message", [
+    ({"depth": {"low": 1, "high": 3}}, "unknown parameter 'depth'"),
+    ({"max_depth": {"low": 6, "high": 2}}, "low 6.0 is above high 2.0"),
+    ({"max_depth": {"low": 2.5, "high": 4}}, "tuning.space.max_depth: bounds must be integers"),
+    ({"learning_rate": {"low": 0, "high": 0.3, "log": True}}, "log range needs low > 0"),
+    ({"learning_rate": {"low": "small", "high": 0.3}}, "tuning.space.learning_rate.low"),
+    ({}, "tuning.space is empty"),
+])
+def test_invalid_search_space_is_refused(tmp_path, space, message):
+    with pytest.raises(SpecError, match=re.escape(message)):
+        load_spec(write_spec(tmp_path, **{"tuning.space": space}))
+
+
+def test_default_search_space_and_explicit_sampler_options():
+    spec = load_spec(GERMAN_SPEC)
+    assert set(spec.tuning.space) == {"max_depth", "learning_rate", "min_child_weight", "subsample",
+                                      "colsample_bytree", "reg_lambda", "reg_alpha", "gamma"}
+    assert spec.tuning.sampler.multivariate and spec.tuning.sampler.constant_liar
+    assert spec.tuning.direction == "maximize"

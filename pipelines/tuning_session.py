@@ -1,0 +1,149 @@
+"""Running a study to its requested total: in this process or in K worker processes, each trial
+recorded as a nested MLflow run under the study's parent run.
+
+Workers are separate processes on one shared Optuna storage (several machines can do the same by
+pointing at one database). XGBoost threads per worker times workers never exceed the cores:
+oversubscribed OpenMP threads make XGBoost ~100x slower on a small machine.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import optuna
+import xgboost as xgb
+from tqdm import tqdm
+
+from features.spec import Spec
+from pipelines.tracking import Tracker
+from pipelines.tune import (FINISHED, StudyRef, TuningError, finished_trials, load_or_create_study,
+                            make_objective)
+from pipelines.workflow import Prepared, fit_transform, prepare, train_valid_matrices
+
+log = logging.getLogger("creditflow")
+WORKER_SEED_STRIDE = 7919  # distinct sampler seeds per worker, so workers do not propose the same points
+
+
+@dataclass(frozen=True)
+class Budget:
+    trials: int  # total finished (complete or pruned) trials the study should reach
+    timeout: float | None  # seconds for this invocation
+    workers: int
+
+
+@dataclass(frozen=True)
+class TrialSink:
+    """Where trial runs go: picklable, so each worker process records its own trials."""
+
+    tracking_uri: str
+    experiment_id: str
+    parent_run_id: str
+    study_name: str
+
+
+def check_budget(budget: Budget) -> None:
+    if budget.trials < 1:
+        raise TuningError(f"--trials must be at least 1, got {budget.trials}")
+    if budget.timeout is not None and budget.timeout <= 0:
+        raise TuningError(f"--timeout must be positive, got {budget.timeout}")
+    cores = os.cpu_count() or 1
+    if not 1 <= budget.workers <= cores:
+        raise TuningError(f"--workers must be between 1 and the {cores} cores of this machine, got {budget.workers}")
+
+
+def threads_per_worker(spec: Spec, workers: int) -> int:
+    cores = os.cpu_count() or 1
+    share = max(1, cores // workers)
+    return min(spec.tuning.params.nthread, share) if spec.tuning.params.nthread else share
+
+
+def run_study(prepared: Prepared, ref: StudyRef, budget: Budget, sink: TrialSink) -> None:
+    """Run trials until the study holds `budget.trials` finished trials or the timeout passes."""
+    deadline = time.monotonic() + budget.timeout if budget.timeout else None
+    nthread = threads_per_worker(prepared.spec, budget.workers)
+    if budget.workers == 1:
+        _optimize(prepared, ref, budget.trials, deadline, sink, nthread, worker=0)
+        return
+    context = multiprocessing.get_context("spawn")  # fork would copy XGBoost's OpenMP state
+    processes = [context.Process(target=_worker, args=(str(prepared.spec_path), ref, budget.trials, deadline,
+                                                       sink, nthread, index), name=f"tune-worker-{index}")
+                 for index in range(budget.workers)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    failed = [p.name for p in processes if p.exitcode != 0]
+    if failed:
+        raise TuningError(f"tuning worker(s) failed: {', '.join(failed)}; finished trials are kept in {ref.storage_url}")
+
+
+def _worker(spec_path: str, ref: StudyRef, total: int, deadline: float | None, sink: TrialSink,
+            nthread: int, worker: int) -> None:
+    logging.basicConfig(level=logging.INFO, format=f"[worker {worker}] %(message)s", stream=sys.stderr)
+    # A deadline from the parent's monotonic clock is only meaningful on the same machine, which it is.
+    _optimize(prepare(spec_path), ref, total, deadline, sink, nthread, worker)
+
+
+def _optimize(prepared: Prepared, ref: StudyRef, total: int, deadline: float | None, sink: TrialSink,
+              nthread: int, worker: int) -> None:
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = load_or_create_study(prepared.spec, ref, sampler_seed_base=worker * WORKER_SEED_STRIDE)
+    _, model_input = fit_transform(prepared)
+    train, valid = train_valid_matrices(prepared, model_input, nthread)
+    objective = make_objective(prepared.spec, train, valid, nthread)
+    recorder = TrialRecorder(Tracker(sink.tracking_uri), sink, prepared.spec.tuning.metric)
+    progress = tqdm(total=total, initial=min(finished_trials(study), total), disable=not sys.stderr.isatty(),
+                    desc="trials", unit="trial")
+    with progress:
+        while _wanted(study, total) and (deadline is None or time.monotonic() < deadline):
+            study.optimize(objective, n_trials=1, callbacks=[recorder], catch=(xgb.core.XGBoostError,),
+                           gc_after_trial=False, show_progress_bar=False)
+            progress.n = min(finished_trials(study), total)
+            progress.refresh()
+
+
+def _wanted(study: optuna.Study, total: int) -> bool:
+    """Whether another trial is needed; trials running elsewhere count, stale ones are failed first."""
+    optuna.storages.fail_stale_trials(study)
+    busy = study.get_trials(deepcopy=False, states=(*FINISHED, optuna.trial.TrialState.RUNNING))
+    return len(busy) < total
+
+
+class TrialRecorder:
+    """Optuna callback: one nested MLflow run per finished trial, logged in one batch."""
+
+    def __init__(self, tracker: Tracker, sink: TrialSink, metric: str):
+        self.tracker, self.sink, self.metric = tracker, sink, metric
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        record_trial(self.tracker, self.sink, self.metric, trial)
+        value = "-" if trial.value is None else f"{trial.value:.4f}"
+        log.info("trial %d %s: %s %s, %s trees", trial.number, trial.state.name.lower(), self.metric, value,
+                 trial.user_attrs.get("n_trees", "-"))
+
+
+def record_trial(tracker: Tracker, sink: TrialSink, metric: str, trial: optuna.trial.FrozenTrial) -> None:
+    metrics = {"n_trees": float(trial.user_attrs["n_trees"])} if "n_trees" in trial.user_attrs else {}
+    if trial.value is not None:
+        metrics[metric] = trial.value
+    elif trial.intermediate_values:  # a pruned trial: its last reported validation value
+        metrics[metric] = trial.intermediate_values[max(trial.intermediate_values)]
+    tags = {"optuna.study": sink.study_name, "optuna.trial_number": str(trial.number), "optuna.state": trial.state.name}
+    status = "FAILED" if trial.state == optuna.trial.TrialState.FAIL else "FINISHED"
+    tracker.log_child_run(sink.experiment_id, sink.parent_run_id, f"trial-{trial.number}",
+                          params=trial.params, metrics=metrics, tags=tags, status=status)
+
+
+def sync_trials(tracker: Tracker, sink: TrialSink, metric: str, study: optuna.Study) -> int:
+    """Record ended trials of the study that no run records yet (a killed process's trial, failed
+    later by the heartbeat check) under this parent run; returns how many."""
+    recorded = tracker.tag_values(sink.experiment_id, {"optuna.study": sink.study_name}, "optuna.trial_number")
+    ended = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished() and str(t.number) not in recorded]
+    for trial in ended:
+        record_trial(tracker, sink, metric, trial)
+    return len(ended)

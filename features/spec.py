@@ -161,6 +161,7 @@ class PruningSpec(_Strict):
     enabled: bool = True
     startup_trials: int = Field(default=5, ge=0)
     warmup_rounds: int = Field(default=20, ge=0)
+    interval: int = Field(default=10, ge=1, description="report to the pruner every N boosting rounds")
 
 
 class TuningSpec(_Strict):

@@ -61,13 +61,15 @@ def record_study(run: RunLogger, study: optuna.Study, spec: Spec, ref: StudyRef,
              "tuning/best_params.json")
     for name, plot in (("optimization_history.png", plot_optimization_history),
                        ("param_importances.png", plot_param_importances)):
-        try:
-            axes = plot(study)
-        except (ValueError, RuntimeError) as exc:  # e.g. importances need two completed trials
-            log.info("skipped %s: %s", name, exc)
-            continue
-        run.figure(axes.figure, f"tuning/{name}")
-        plt.close(axes.figure)
+        # Optuna's plots switch pyplot's global style; keep that change inside this block.
+        with plt.style.context("default"):
+            try:
+                axes = plot(study)
+            except (ValueError, RuntimeError) as exc:  # e.g. importances need two completed trials
+                log.info("skipped %s: %s", name, exc)
+                continue
+            run.figure(axes.figure, f"tuning/{name}")
+            plt.close(axes.figure)
 
 
 def register_candidate(tracker: Tracker, prepared: Prepared, run_id: str, model_uri: str,

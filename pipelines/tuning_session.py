@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import optuna
@@ -62,17 +63,36 @@ def threads_per_worker(spec: Spec, workers: int) -> int:
     return min(spec.tuning.params.nthread, share) if spec.tuning.params.nthread else share
 
 
+@dataclass(frozen=True)
+class Share:
+    """One process's part of a study: stop at `total` in the study, or after `quota` of its own
+    finished trials, or at `deadline` (this machine's monotonic clock)."""
+
+    total: int
+    quota: int
+    deadline: float | None
+
+
 def run_study(prepared: Prepared, ref: StudyRef, budget: Budget, sink: TrialSink) -> None:
-    """Run trials until the study holds `budget.trials` finished trials or the timeout passes."""
+    """Run trials until the study holds `budget.trials` finished trials or the timeout passes.
+
+    Local workers split what is missing into fixed quotas, so two workers cannot both start the
+    last trial; the shared count still stops them early when other machines work on the study.
+    """
     deadline = time.monotonic() + budget.timeout if budget.timeout else None
     nthread = threads_per_worker(prepared.spec, budget.workers)
+    study = load_or_create_study(prepared.spec, ref)
+    optuna.storages.fail_stale_trials(study)  # a killed process's trial must not count as running
+    missing = max(0, budget.trials - finished_trials(study))
+    shares = [Share(budget.trials, missing // budget.workers + (index < missing % budget.workers), deadline)
+              for index in range(budget.workers)]
     if budget.workers == 1:
-        _optimize(prepared, ref, budget.trials, deadline, sink, nthread, worker=0)
+        _optimize(prepared, ref, shares[0], sink, nthread, worker=0)
         return
     context = multiprocessing.get_context("spawn")  # fork would copy XGBoost's OpenMP state
-    processes = [context.Process(target=_worker, args=(str(prepared.spec_path), ref, budget.trials, deadline,
-                                                       sink, nthread, index), name=f"tune-worker-{index}")
-                 for index in range(budget.workers)]
+    processes = [context.Process(target=_worker, args=(str(prepared.spec_path), ref, share, sink, nthread, index),
+                                 name=f"tune-worker-{index}")
+                 for index, share in enumerate(shares) if share.quota]
     for process in processes:
         process.start()
     for process in processes:
@@ -82,49 +102,62 @@ def run_study(prepared: Prepared, ref: StudyRef, budget: Budget, sink: TrialSink
         raise TuningError(f"tuning worker(s) failed: {', '.join(failed)}; finished trials are kept in {ref.storage_url}")
 
 
-def _worker(spec_path: str, ref: StudyRef, total: int, deadline: float | None, sink: TrialSink,
-            nthread: int, worker: int) -> None:
+def _worker(spec_path: str, ref: StudyRef, share: Share, sink: TrialSink, nthread: int, worker: int) -> None:
     logging.basicConfig(level=logging.INFO, format=f"[worker {worker}] %(message)s", stream=sys.stderr)
-    # A deadline from the parent's monotonic clock is only meaningful on the same machine, which it is.
-    _optimize(prepare(spec_path), ref, total, deadline, sink, nthread, worker)
+    _optimize(prepare(spec_path), ref, share, sink, nthread, worker)
 
 
-def _optimize(prepared: Prepared, ref: StudyRef, total: int, deadline: float | None, sink: TrialSink,
-              nthread: int, worker: int) -> None:
+def _optimize(prepared: Prepared, ref: StudyRef, share: Share, sink: TrialSink, nthread: int, worker: int) -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = load_or_create_study(prepared.spec, ref, sampler_seed_base=worker * WORKER_SEED_STRIDE)
     _, model_input = fit_transform(prepared)
     train, valid = train_valid_matrices(prepared, model_input, nthread)
     objective = make_objective(prepared.spec, train, valid, nthread)
     recorder = TrialRecorder(Tracker(sink.tracking_uri), sink, prepared.spec.tuning.metric)
-    progress = tqdm(total=total, initial=min(finished_trials(study), total), disable=not sys.stderr.isatty(),
-                    desc="trials", unit="trial")
-    with progress:
-        while _wanted(study, total) and (deadline is None or time.monotonic() < deadline):
+    progress = tqdm(total=share.total, initial=min(finished_trials(study), share.total),
+                    disable=not sys.stderr.isatty(), desc="trials", unit="trial")
+    try:
+        while (recorder.finished < share.quota and _wanted(study, share.total)
+               and (share.deadline is None or time.monotonic() < share.deadline)):
             study.optimize(objective, n_trials=1, callbacks=[recorder], catch=(xgb.core.XGBoostError,),
                            gc_after_trial=False, show_progress_bar=False)
-            progress.n = min(finished_trials(study), total)
+            progress.n = min(finished_trials(study), share.total)
             progress.refresh()
+    finally:
+        progress.close()
+        recorder.close()
 
 
 def _wanted(study: optuna.Study, total: int) -> bool:
-    """Whether another trial is needed; trials running elsewhere count, stale ones are failed first."""
-    optuna.storages.fail_stale_trials(study)
+    """Whether another trial is needed; trials running elsewhere count."""
     busy = study.get_trials(deepcopy=False, states=(*FINISHED, optuna.trial.TrialState.RUNNING))
     return len(busy) < total
 
 
 class TrialRecorder:
-    """Optuna callback: one nested MLflow run per finished trial, logged in one batch."""
+    """Optuna callback: one nested MLflow run per finished trial, logged in one batch.
+
+    Logging happens on a background thread, overlapping the next trial's training (XGBoost
+    releases the GIL); `close` waits for it and re-raises any logging error.
+    """
 
     def __init__(self, tracker: Tracker, sink: TrialSink, metric: str):
         self.tracker, self.sink, self.metric = tracker, sink, metric
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trial-runs")
+        self.pending: list[Future] = []
+        self.finished = 0  # complete or pruned trials of this process
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        record_trial(self.tracker, self.sink, self.metric, trial)
+        self.finished += trial.state in FINISHED
+        self.pending.append(self.pool.submit(record_trial, self.tracker, self.sink, self.metric, trial))
         value = "-" if trial.value is None else f"{trial.value:.4f}"
         log.info("trial %d %s: %s %s, %s trees", trial.number, trial.state.name.lower(), self.metric, value,
                  trial.user_attrs.get("n_trees", "-"))
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+        for future in self.pending:
+            future.result()
 
 
 def record_trial(tracker: Tracker, sink: TrialSink, metric: str, trial: optuna.trial.FrozenTrial) -> None:

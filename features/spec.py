@@ -201,9 +201,24 @@ class PerformancePolicy(_Strict):
     max_baseline_uplift: float = Field(default=0.05, gt=0)
 
 
+class StabilityPolicy(_Strict):
+    """PSI limits (credit practice: < 0.10 stable, 0.10-0.25 investigate, >= 0.25 material shift)."""
+
+    warn: float = Field(default=0.10, ge=0)
+    alert: float = Field(default=0.25, gt=0)
+    bins: int = Field(default=10, ge=2)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "StabilityPolicy":
+        if self.warn > self.alert:
+            raise ValueError(f"policy.stability: warn {self.warn} is above alert {self.alert}")
+        return self
+
+
 class PolicySpec(_Strict):
     cutoff: float = Field(default=0.5, gt=0, lt=1, description="decline when PD >= cutoff")
     performance: PerformancePolicy = PerformancePolicy()
+    stability: StabilityPolicy = StabilityPolicy()
 
 
 class Spec(_Strict):

@@ -33,7 +33,7 @@ class TuneOptions:
 
 
 def run_pipeline(spec_path: str, tracking_uri: str | None, register: bool, tune: TuneOptions | None) -> bool:
-    """Validate, (tune,) train, evaluate and log SPEC; register a version if asked. Returns the verdict.
+    """Validate, (tune,) train, evaluate and log SPEC; register a version if asked. Returns whether every gate passed.
 
     Every bad input (spec, data, tuning budget, storage, study) is refused before MLflow is written.
     """
@@ -57,7 +57,7 @@ def run_pipeline(spec_path: str, tracking_uri: str | None, register: bool, tune:
         model_uri = record_training(run, prepared, candidate, evaluation)
         version = register_candidate(tracker, prepared, run.run_id, model_uri, evaluation) if register else None
     _report(name, tracker.uri, run.run_id, version, evaluation, time.perf_counter() - started)
-    return evaluation.passed
+    return evaluation.passed and evaluation.stability.passed
 
 
 def _tuning_plan(prepared: Prepared, tracking_uri: str, tune: TuneOptions | None) -> tuple[StudyRef, Budget] | None:
@@ -104,7 +104,10 @@ def _report(name, uri, run_id, version, evaluation, seconds) -> None:
                f"Brier {m[f'{main}_brier']:.4f}  (logistic baseline AUC {m[f'baseline_{main}_auc']:.3f})")
     verdict = "passed" if evaluation.passed else "failed: " + "; ".join(evaluation.reasons)
     click.echo(f"validation.performance: {verdict}")
-    for warning in evaluation.warnings:
+    stability = evaluation.stability
+    verdict = "passed" if stability.passed else "failed: " + "; ".join(stability.reasons)
+    click.echo(f"validation.stability: {verdict}  (score PSI {m[f'{main}_score_psi']:.3f}, max CSI {m[f'{main}_max_csi']:.3f})")
+    for warning in evaluation.warnings + stability.warnings:
         click.echo(f"warning: {warning}")
     click.echo(f"run {run_id} in experiment '{name}' ({seconds:.1f} s)")
     if version:

@@ -38,6 +38,8 @@ def record_training(run: RunLogger, prepared: Prepared, candidate: Candidate, ev
     run.text(json.dumps(_summary(evaluation), indent=2), "evaluation/summary.json")
     for name, table in evaluation.tables.items():
         run.table(table, f"evaluation/{name}.csv")
+    for name, table in evaluation.stability.tables.items():
+        run.table(table, f"stability/{name}.csv")
     for name, figure in evaluation.figures.items():
         run.figure(figure, f"plots/{name}")
     return _log_model(run, prepared, candidate)
@@ -77,6 +79,7 @@ def register_candidate(tracker: Tracker, prepared: Prepared, run_id: str, model_
     """A new version of the spec's registered model, pending approval, with gate and lineage tags."""
     tags = {
         "validation.performance": "passed" if evaluation.passed else "failed",
+        "validation.stability": "passed" if evaluation.stability.passed else "failed",
         "approval.status": "pending",
         **lineage(prepared, run_id),
     }
@@ -121,8 +124,11 @@ def _params(prepared: Prepared, candidate: Candidate) -> dict[str, object]:
 
 
 def _summary(evaluation: Evaluation) -> dict[str, object]:
+    stability = evaluation.stability
     return {"performance": "passed" if evaluation.passed else "failed", "reasons": evaluation.reasons,
-            "warnings": evaluation.warnings, "metrics": evaluation.metrics}
+            "warnings": evaluation.warnings,
+            "stability": "passed" if stability.passed else "failed", "stability_reasons": stability.reasons,
+            "stability_warnings": stability.warnings, "metrics": evaluation.metrics}
 
 
 def _log_model(run: RunLogger, prepared: Prepared, candidate: Candidate) -> str:

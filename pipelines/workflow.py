@@ -20,6 +20,7 @@ from features.spec import Spec, XGBoostParams, load_spec, spec_digest
 from features.split import Split, split_rows
 from features.transform import FeatureTransform
 from pipelines import evaluate, plots
+from pipelines.stability_gate import StabilityResult, stability_gate
 from pipelines.baseline import fit_logistic_baseline, predict_baseline
 from pipelines.train import fit_booster, predict_pd, to_dmatrix
 
@@ -49,9 +50,10 @@ class Evaluation:
     metrics: dict[str, float]
     tables: dict[str, pd.DataFrame]
     figures: dict[str, Any]
-    passed: bool
+    passed: bool  # validation.performance
     reasons: list[str]
     warnings: list[str] = field(default_factory=list)
+    stability: StabilityResult | None = None  # validation.stability
 
 
 def prepare(spec_path: str | Path) -> Prepared:
@@ -117,7 +119,17 @@ def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
         if leak:
             warnings.append(f"{name}: {leak}")
     figures = _figures(labels, scores, baseline, tables)
-    return Evaluation(metrics, tables, figures, passed, reasons, warnings)
+    stability = _stability(prepared, candidate, scores)
+    metrics.update(stability.metrics)
+    return Evaluation(metrics, tables, figures, passed, reasons, warnings, stability)
+
+
+def _stability(prepared: Prepared, candidate: Candidate, scores: dict[str, np.ndarray]) -> StabilityResult:
+    spec, features, split = prepared.spec, prepared.checked.features, prepared.split
+    train_scores = predict_pd(candidate.booster, candidate.model_input.iloc[split.train])
+    holdouts = {name: (features.iloc[rows], scores[name]) for name, rows in split.samples().items() if name in HOLDOUTS}
+    return stability_gate(features.iloc[split.train], train_scores, holdouts, spec.features.numeric,
+                          spec.features.categorical, spec.policy.stability)
 
 
 def _baseline_scores(prepared: Prepared, samples: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

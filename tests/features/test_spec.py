@@ -32,6 +32,7 @@ def test_monotone_vector_follows_feature_order(tmp_path):
     ({"data.target": None}, "missing required key 'data.target'"),
     ({"split.seed": "abc"}, "split.seed"),
     ({"policy.cutoff": 1.5}, "policy.cutoff"),
+    ({"policy.stability": {"warn": 0.3, "alert": 0.2}}, "warn 0.3 is above alert 0.2"),
     ({"split.method": "sideways"}, "split.method"),
     ({"split.method": "out_of_time"}, "needs data.time"),
     ({"features.monotone": {"purpose": "increasing"}}, "numeric features only: purpose"),

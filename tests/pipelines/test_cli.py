@@ -34,6 +34,7 @@ def test_run_registers_a_pending_version_that_scores_raw_rows(tracking_uri, germ
     client = mlflow.MlflowClient(tracking_uri)
     version = client.get_model_version("german_credit", "1")
     assert version.tags["validation.performance"] == "passed"
+    assert version.tags["validation.stability"] == "passed"
     assert version.tags["approval.status"] == "pending"
     run = client.get_run(version.run_id)
     assert version.tags["lineage.run_id"] == run.info.run_id
@@ -41,6 +42,7 @@ def test_run_registers_a_pending_version_that_scores_raw_rows(tracking_uri, germ
     assert version.tags["lineage.git_commit"]
     assert 0.74 <= run.data.metrics["test_auc"] <= 0.85
     artifacts = {a.path for folder in ("plots", "evaluation", "spec") for a in client.list_artifacts(run.info.run_id, folder)}
+    assert "stability/stability_test.csv" in {a.path for a in client.list_artifacts(run.info.run_id, "stability")}
     assert {"plots/roc.png", "plots/ks.png", "plots/calibration.png", "plots/gains.png",
             "evaluation/summary.json", "evaluation/deciles_test.csv", "spec/german_credit.yaml"} <= artifacts
 

@@ -217,6 +217,7 @@ class StabilityPolicy(_Strict):
 
 class PolicySpec(_Strict):
     cutoff: float = Field(default=0.5, gt=0, lt=1, description="decline when PD >= cutoff")
+    reason_baseline: Literal["average", "cutoff"] = "average"
     performance: PerformancePolicy = PerformancePolicy()
     stability: StabilityPolicy = StabilityPolicy()
 
@@ -228,10 +229,14 @@ class Spec(_Strict):
     split: SplitSpec = SplitSpec()
     tuning: TuningSpec = TuningSpec()
     policy: PolicySpec = PolicySpec()
+    reasons: dict[str, str] = {}  # feature -> reason text shown to applicants
 
     @model_validator(mode="after")
     def _consistent(self) -> "Spec":
         _check_features(self)
+        unknown = sorted(set(self.reasons) - set(self.features.all()))
+        if unknown:
+            raise ValueError(f"reasons: text given for unknown feature(s): {', '.join(unknown)}")
         if self.split.method == "out_of_time" and self.data.time is None:
             raise ValueError("split.method 'out_of_time' needs data.time")
         if self.split.valid_size + self.split.test_size >= 1:

@@ -120,3 +120,12 @@ def gains_figure(tables: dict[str, pd.DataFrame]) -> Figure:
     ax.plot([0, 1], [0, 1], label="random", **_REFERENCE_STYLE)
     ax.legend(loc="lower right")
     return fig
+
+
+def importance_figure(importance: pd.DataFrame, top: int = 20) -> Figure:
+    """Global importance: mean absolute contribution (log-odds) per feature, largest on top."""
+    _require_columns("importance", importance, {"feature", "mean_abs_contribution"})
+    shown = importance.nlargest(top, "mean_abs_contribution").iloc[::-1]
+    fig, ax = _new_axes("Global importance", "mean |contribution| (log-odds)", "")
+    ax.barh(shown["feature"], shown["mean_abs_contribution"])
+    return fig

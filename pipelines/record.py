@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 import features
 import pipelines
 from features.spec import Spec
-from pipelines.pyfunc_model import BOOSTER, SETTINGS, TRANSFORM, CreditModel, score_frame
+from pipelines.pyfunc_model import BOOSTER, DEFAULT_PARAMS, SETTINGS, TRANSFORM, CreditModel
 from pipelines.tracking import RunLogger, Tracker
 from pipelines.train import booster_bytes
 from pipelines.tune import StudyRef
@@ -132,18 +132,18 @@ def _summary(evaluation: Evaluation) -> dict[str, object]:
 
 
 def _log_model(run: RunLogger, prepared: Prepared, candidate: Candidate) -> str:
-    cutoff = prepared.spec.policy.cutoff
     # Raw training rows with their original dtypes, feature columns only (never PII or sensitive):
     # the signature then accepts the data as users have it (MLflow refuses int64 -> double).
     rows = prepared.split.train[:INPUT_EXAMPLE_ROWS]
     example = prepared.data.frame.iloc[rows][prepared.spec.features.all()]
-    output = score_frame(candidate.booster, candidate.transform, cutoff, example)
+    scorer = candidate.scorer(prepared.spec)
+    output = scorer.score(example)
     code = [str(Path(features.__file__).parent), str(Path(pipelines.__file__).parent)]
     with tempfile.TemporaryDirectory() as folder:
         files = {BOOSTER: Path(folder) / "booster.ubj", TRANSFORM: Path(folder) / "transform.json",
                  SETTINGS: Path(folder) / "settings.json"}
         files[BOOSTER].write_bytes(booster_bytes(candidate.booster))
         files[TRANSFORM].write_text(candidate.transform.to_json())
-        files[SETTINGS].write_text(json.dumps({"cutoff": cutoff, "model_name": prepared.spec.name}))
+        files[SETTINGS].write_text(json.dumps({**scorer.settings(), "model_name": prepared.spec.name}, indent=2))
         return run.model(CreditModel(), {k: str(v) for k, v in files.items()}, code,
-                         example.reset_index(drop=True), output.reset_index(drop=True))
+                         example.reset_index(drop=True), output.reset_index(drop=True), DEFAULT_PARAMS)

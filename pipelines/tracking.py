@@ -75,13 +75,13 @@ class RunLogger:
             self.client.log_artifact(self.run_id, str(local), str(Path(path).parent) or None)
 
     def model(self, python_model: Any, artifacts: dict[str, str], code_paths: list[str],
-              input_example: pd.DataFrame, output_example: pd.DataFrame) -> str:
+              input_example: pd.DataFrame, output_example: pd.DataFrame, params: dict[str, Any] | None = None) -> str:
         """Log a pyfunc model with signature, example and explicit requirements; return its URI."""
         with warnings.catch_warnings():
             # Integer columns are typed `long` on purpose: MLflow refuses int64 -> double, and raw
             # application data arrives with int64 columns. Its generic hint about it is noise here.
             warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
-            signature = mlflow.models.infer_signature(input_example, output_example)
+            signature = mlflow.models.infer_signature(input_example, output_example, params)
         info = mlflow.pyfunc.log_model(
             name="model", python_model=python_model, artifacts=artifacts, code_paths=code_paths,
             signature=signature, input_example=input_example, pip_requirements=model_requirements(),

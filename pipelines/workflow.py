@@ -15,6 +15,7 @@ import pandas as pd
 import xgboost as xgb
 
 from features.contract import CheckedData, check_contract
+from features.errors import CreditflowError
 from features.data import LoadedData, load_data
 from features.spec import Spec, XGBoostParams, load_spec, spec_digest
 from features.split import Split, split_rows
@@ -22,9 +23,14 @@ from features.transform import FeatureTransform
 from pipelines import evaluate, plots
 from pipelines.stability_gate import StabilityResult, stability_gate
 from pipelines.baseline import fit_logistic_baseline, predict_baseline
+from pipelines.pyfunc_model import Scorer
+from pipelines.reasons import ReasonBaseline, contributions, fit_baseline, top_reasons
+from pipelines.reasons import agreement as reason_agreement
 from pipelines.train import fit_booster, predict_pd, to_dmatrix
 
 HOLDOUTS = ("test", "oot")  # samples the performance policy is judged on
+BASELINE_ROWS = 5_000  # training applicants averaged into the reason-code baseline
+EXPLAIN_ROWS = 2_000  # holdout applicants for global importance and the exact-vs-fast agreement
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,10 @@ class Candidate:
     params: XGBoostParams
     booster: xgb.Booster
     model_input: pd.DataFrame  # every row, transformed once
+    baseline: ReasonBaseline  # the applicant reason codes are measured against
+
+    def scorer(self, spec: Spec) -> Scorer:
+        return Scorer(self.booster, self.transform, spec.policy.cutoff, self.baseline, dict(spec.reasons))
 
 
 @dataclass
@@ -87,7 +97,18 @@ def train_candidate(prepared: Prepared, params: XGBoostParams | None = None) -> 
     transform, model_input = fit_transform(prepared)
     train, valid = train_valid_matrices(prepared, model_input, params.nthread)
     booster = fit_booster(train, valid, params, spec.features.monotone_vector(), spec.tuning.seed, spec.tuning.metric)
-    return Candidate(transform, params, booster, model_input)
+    return Candidate(transform, params, booster, model_input, _reason_baseline(prepared, booster, model_input))
+
+
+def _reason_baseline(prepared: Prepared, booster: xgb.Booster, model_input: pd.DataFrame) -> ReasonBaseline:
+    """The baseline applicant, from (a seeded sample of) the training rows."""
+    policy, train = prepared.spec.policy, prepared.split.train
+    rows = np.random.default_rng(prepared.spec.tuning.seed).permutation(train)[:BASELINE_ROWS]
+    try:
+        return fit_baseline(booster, model_input.iloc[np.sort(rows)], method=policy.reason_baseline,
+                            cutoff=policy.cutoff)
+    except ValueError as exc:
+        raise CreditflowError(f"policy.reason_baseline: {exc}") from None
 
 
 def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
@@ -121,7 +142,27 @@ def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
     figures = _figures(labels, scores, baseline, tables)
     stability = _stability(prepared, candidate, scores)
     metrics.update(stability.metrics)
+    importance, agreement_metrics = _explanations(prepared, candidate)
+    metrics.update(agreement_metrics)
+    tables["importance"] = importance
+    figures["importance.png"] = plots.importance_figure(importance)
     return Evaluation(metrics, tables, figures, passed, reasons, warnings, stability)
+
+
+def _explanations(prepared: Prepared, candidate: Candidate) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Global importance (mean |contribution|) and how well fast reason codes agree with exact ones."""
+    split = prepared.split
+    holdout = split.oot if split.oot is not None else split.test
+    rows = np.sort(np.random.default_rng(prepared.spec.tuning.seed).permutation(holdout)[:EXPLAIN_ROWS])
+    sample = candidate.model_input.iloc[rows]
+    exact = contributions(candidate.booster, sample, exact=True)
+    importance = pd.DataFrame({"feature": list(sample.columns), "mean_abs_contribution": np.abs(exact).mean(axis=0)})
+    importance = importance.sort_values("mean_abs_contribution", ascending=False, ignore_index=True)
+    fast = contributions(candidate.booster, sample, exact=False)
+    texts = dict(prepared.spec.reasons)
+    agreement = reason_agreement(top_reasons(exact, candidate.baseline, texts=texts),
+                                 top_reasons(fast, candidate.baseline, texts=texts))
+    return importance, {f"reasons_fast_agreement_{k}": v for k, v in agreement.items()}
 
 
 def _stability(prepared: Prepared, candidate: Candidate, scores: dict[str, np.ndarray]) -> StabilityResult:

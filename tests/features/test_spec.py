@@ -82,3 +82,8 @@ def test_default_search_space_and_explicit_sampler_options():
                                       "colsample_bytree", "reg_lambda", "reg_alpha", "gamma"}
     assert spec.tuning.sampler.multivariate and spec.tuning.sampler.constant_liar
     assert spec.tuning.direction == "maximize"
+
+
+def test_reason_text_for_an_unknown_feature_is_refused(tmp_path):
+    with pytest.raises(SpecError, match="reasons: text given for unknown feature\\(s\\): salary"):
+        load_spec(write_spec(tmp_path, **{"reasons": {"salary": "Your salary"}}))

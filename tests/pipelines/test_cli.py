@@ -49,14 +49,46 @@ def test_run_registers_a_pending_version_that_scores_raw_rows(tracking_uri, germ
     model = mlflow.pyfunc.load_model("models:/german_credit/1")
     raw = pd.read_csv(GERMAN_DATA).head(20)
     scored = model.predict(raw)
-    assert list(scored.columns) == ["probability_of_default", "decision"]
+    assert list(scored.columns) == ["probability_of_default", "decision", "reason_1", "reason_2", "reason_3", "reason_4"]
     assert scored["probability_of_default"].between(0, 1).all()
     assert set(scored["decision"]) <= {"approve", "decline"}
     assert ((scored["probability_of_default"] >= 0.5) == (scored["decision"] == "decline")).all()
+    declined = scored[scored["decision"] == "decline"]
+    assert len(declined) and declined["reason_1"].notna().all()
+    _assert_reasons_match_exact_treeshap(model, raw, scored)
+    fast = model.predict(raw, params={"reason_method": "approx"})
+    assert fast["probability_of_default"].equals(scored["probability_of_default"])
     local = mlflow.artifacts.download_artifacts("models:/german_credit/1")
     example = mlflow.models.Model.load(local).load_input_example(local)
     assert len(example) == 5
     assert not set(example.columns) & {"personal_status_and_sex", "age_in_years", "foreign_worker", "creditability"}
+
+
+def _assert_reasons_match_exact_treeshap(model, raw, scored):
+    """Recompute the reason codes from the logged booster with XGBoost's own exact TreeSHAP."""
+    import json
+
+    import numpy as np
+    import xgboost as xgb
+
+    from features.transform import FeatureTransform
+    from pipelines.reasons import DEFAULT_REASON_TEXT, ReasonBaseline
+
+    local = Path(mlflow.artifacts.download_artifacts("models:/german_credit/1"))
+    booster = xgb.Booster()
+    booster.load_model(str(next(local.glob("artifacts/booster.ubj"))))
+    transform = FeatureTransform.from_json(next(local.glob("artifacts/transform.json")).read_text())
+    settings = json.loads(next(local.glob("artifacts/settings.json")).read_text())
+    baseline = ReasonBaseline.from_dict(settings["reason_baseline"])
+    features = transform.transform(raw)
+    contribs = booster.predict(xgb.DMatrix(features, enable_categorical=True), pred_contribs=True)[:, :-1]
+    scores = contribs - np.asarray(baseline.values)
+    texts = settings["reason_texts"]
+    for row in range(len(raw)):
+        order = [i for i in np.argsort(-scores[row], kind="stable") if scores[row, i] > 0][:4]
+        expected = [texts.get(features.columns[i], DEFAULT_REASON_TEXT.format(field=features.columns[i])) for i in order]
+        got = [r for r in scored.iloc[row][["reason_1", "reason_2", "reason_3", "reason_4"]] if r is not None]
+        assert got == expected, row
 
 
 def test_second_run_adds_a_version(tracking_uri, german_spec):

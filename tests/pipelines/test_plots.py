@@ -96,3 +96,18 @@ def test_gains_figure_starts_at_origin_with_random_line():
 def test_wrong_table_kind_raises_clear_error():
     with pytest.raises(ValueError, match="cum_bad_capture"):
         gains_figure({"oops": calibration_table(*_book(200, 6))})
+
+
+def test_importance_figure_shows_the_largest_first():
+    import io
+
+    import pandas as pd
+
+    from pipelines.plots import importance_figure
+
+    table = pd.DataFrame({"feature": [f"f{i}" for i in range(25)], "mean_abs_contribution": np.arange(25.0)})
+    fig = importance_figure(table)
+    bars = fig.axes[0].patches
+    assert len(bars) == 20
+    assert bars[-1].get_width() == 24.0 and bars[0].get_width() == 5.0  # barh draws bottom-up
+    fig.savefig(io.BytesIO(), format="png")

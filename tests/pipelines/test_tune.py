@@ -60,7 +60,7 @@ def _matrices(rows=2000, seed=0):
 
 def test_objective_reports_the_validation_metric_and_tree_count(tmp_path):
     spec = load_spec(write_spec(tmp_path, **{"features": {"numeric": ["dti", "noise"], "monotone": {}},
-                                             "data.sensitive": [], "tuning.pruning": {"enabled": False}}))
+                                             "data.sensitive": [], "reasons": {}, "tuning.pruning": {"enabled": False}}))
     train, valid = _matrices()
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=1))
     study.optimize(make_objective(spec, train, valid, nthread=1), n_trials=3)

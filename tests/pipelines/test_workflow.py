@@ -13,7 +13,9 @@ def test_german_credit_reaches_the_published_range(german_spec):
     assert abs(metrics["test_auc"] - metrics["baseline_test_auc"]) < 0.05
     assert metrics["test_gini"] == 2 * metrics["test_auc"] - 1
     assert evaluation.passed and evaluation.reasons == [] and evaluation.warnings == []
-    assert set(evaluation.figures) == {"roc.png", "ks.png", "calibration.png", "gains.png"}
+    assert set(evaluation.figures) == {"roc.png", "ks.png", "calibration.png", "gains.png", "importance.png"}
+    assert evaluation.tables["importance"]["mean_abs_contribution"].is_monotonic_decreasing
+    assert 0.5 <= evaluation.metrics["reasons_fast_agreement_reason_1"] <= 1.0
     assert {"deciles_test", "calibration_valid"} <= set(evaluation.tables)
     # sensitive attributes and the columns they come from never reach the model
     used = set(candidate.booster.feature_names)

@@ -215,11 +215,27 @@ class StabilityPolicy(_Strict):
         return self
 
 
+class FairnessSpec(_Strict):
+    """Fairness limits, chosen per jurisdiction; `rationale` is shown in the report."""
+
+    min_air: float = Field(default=0.8, gt=0, le=1)
+    max_dp_difference: float = Field(default=0.1, ge=0)
+    max_eo_difference: float = Field(default=0.1, ge=0)
+    min_group_size: int = Field(default=30, ge=1)
+    confidence: float = Field(default=0.95, gt=0, lt=1)
+    n_boot: int = Field(default=200, ge=1)
+    intersections: bool = True
+    proxy_auc: float = Field(default=0.65, gt=0.5, le=1, description="a feature predicting an attribute this well is listed")
+    rationale: str = ("Four-fifths rule for the adverse impact ratio (US EEOC practice, used by lenders for ECOA/Reg B "
+                      "disparate-impact review); 0.10 limits on approval-rate and equalized-odds gaps.")
+
+
 class PolicySpec(_Strict):
     cutoff: float = Field(default=0.5, gt=0, lt=1, description="decline when PD >= cutoff")
     reason_baseline: Literal["average", "cutoff"] = "average"
     performance: PerformancePolicy = PerformancePolicy()
     stability: StabilityPolicy = StabilityPolicy()
+    fairness: FairnessSpec = FairnessSpec()
 
 
 class Spec(_Strict):

@@ -57,7 +57,7 @@ def run_pipeline(spec_path: str, tracking_uri: str | None, register: bool, tune:
         model_uri = record_training(run, prepared, candidate, evaluation)
         version = register_candidate(tracker, prepared, run.run_id, model_uri, evaluation) if register else None
     _report(name, tracker.uri, run.run_id, version, evaluation, time.perf_counter() - started)
-    return evaluation.passed and evaluation.stability.passed
+    return all(evaluation.gates().values())
 
 
 def _tuning_plan(prepared: Prepared, tracking_uri: str, tune: TuneOptions | None) -> tuple[StudyRef, Budget] | None:
@@ -107,6 +107,12 @@ def _report(name, uri, run_id, version, evaluation, seconds) -> None:
     stability = evaluation.stability
     verdict = "passed" if stability.passed else "failed: " + "; ".join(stability.reasons)
     click.echo(f"validation.stability: {verdict}  (score PSI {m[f'{main}_score_psi']:.3f}, max CSI {m[f'{main}_max_csi']:.3f})")
+    fairness = evaluation.fairness
+    if fairness is None:
+        click.echo("validation.fairness: failed: no sensitive attribute declared in data.sensitive")
+    else:
+        verdict = "passed" if fairness.verdict.passed else "failed: " + "; ".join(fairness.verdict.reasons)
+        click.echo(f"validation.fairness: {verdict}")
     for warning in evaluation.warnings + stability.warnings:
         click.echo(f"warning: {warning}")
     click.echo(f"run {run_id} in experiment '{name}' ({seconds:.1f} s)")

@@ -17,6 +17,8 @@ from sqlalchemy.engine import make_url
 import features
 import pipelines
 from features.spec import Spec
+from pipelines.fairness import metric_name
+from pipelines.fairness_report import fairness_figure, fairness_html
 from pipelines.pyfunc_model import BOOSTER, DEFAULT_PARAMS, SETTINGS, TRANSFORM, CreditModel
 from pipelines.tracking import RunLogger, Tracker
 from pipelines.train import booster_bytes
@@ -40,6 +42,8 @@ def record_training(run: RunLogger, prepared: Prepared, candidate: Candidate, ev
         run.table(table, f"evaluation/{name}.csv")
     for name, table in evaluation.stability.tables.items():
         run.table(table, f"stability/{name}.csv")
+    if evaluation.fairness is not None:
+        _record_fairness(run, evaluation)
     for name, figure in evaluation.figures.items():
         run.figure(figure, f"plots/{name}")
     return _log_model(run, prepared, candidate)
@@ -80,6 +84,7 @@ def register_candidate(tracker: Tracker, prepared: Prepared, run_id: str, model_
     tags = {
         "validation.performance": "passed" if evaluation.passed else "failed",
         "validation.stability": "passed" if evaluation.stability.passed else "failed",
+        "validation.fairness": "passed" if evaluation.fairness_passed else "failed",
         "approval.status": "pending",
         **lineage(prepared, run_id),
     }
@@ -123,12 +128,31 @@ def _params(prepared: Prepared, candidate: Candidate) -> dict[str, object]:
     return values
 
 
+def _record_fairness(run: RunLogger, evaluation: Evaluation) -> None:
+    fairness, sample = evaluation.fairness, "oot" if "oot_auc" in evaluation.metrics else "test"
+    run.text(fairness_html(fairness, evaluation.proxies, sample), "fairness/report.html")
+    run.text(json.dumps({**fairness.to_dict(), "proxies": evaluation.proxies.to_dict(orient="records")}, indent=2),
+             "fairness/fairness.json")
+    for grouping in fairness.groupings.values():
+        run.table(grouping.table, f"fairness/groups_{metric_name(grouping.name)}.csv")
+    run.table(evaluation.proxies, "fairness/proxy_candidates.csv")
+    figure = fairness_figure(fairness)
+    run.figure(figure, "fairness/approval_rates.png")
+
+
 def _summary(evaluation: Evaluation) -> dict[str, object]:
     stability = evaluation.stability
     return {"performance": "passed" if evaluation.passed else "failed", "reasons": evaluation.reasons,
             "warnings": evaluation.warnings,
             "stability": "passed" if stability.passed else "failed", "stability_reasons": stability.reasons,
-            "stability_warnings": stability.warnings, "metrics": evaluation.metrics}
+            "stability_warnings": stability.warnings, "fairness": "passed" if evaluation.fairness_passed else "failed",
+            "fairness_reasons": _fairness_reasons(evaluation), "metrics": evaluation.metrics}
+
+
+def _fairness_reasons(evaluation: Evaluation) -> list[str]:
+    if evaluation.fairness is None:
+        return ["no sensitive attribute declared in data.sensitive: fairness cannot be shown"]
+    return evaluation.fairness.verdict.reasons
 
 
 def _log_model(run: RunLogger, prepared: Prepared, candidate: Candidate) -> str:

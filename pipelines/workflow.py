@@ -23,6 +23,7 @@ from features.transform import FeatureTransform
 from pipelines import evaluate, plots
 from pipelines.stability_gate import StabilityResult, stability_gate
 from pipelines.baseline import fit_logistic_baseline, predict_baseline
+from pipelines.fairness import FairnessPolicy, FairnessResult, fairness_gate, proxy_candidates
 from pipelines.pyfunc_model import Scorer
 from pipelines.reasons import ReasonBaseline, contributions, fit_baseline, top_reasons
 from pipelines.reasons import agreement as reason_agreement
@@ -64,6 +65,15 @@ class Evaluation:
     reasons: list[str]
     warnings: list[str] = field(default_factory=list)
     stability: StabilityResult | None = None  # validation.stability
+    fairness: FairnessResult | None = None  # validation.fairness; None when the spec names no sensitive attribute
+    proxies: pd.DataFrame | None = None
+
+    @property
+    def fairness_passed(self) -> bool:
+        return self.fairness is not None and self.fairness.verdict.passed
+
+    def gates(self) -> dict[str, bool]:
+        return {"performance": self.passed, "stability": self.stability.passed, "fairness": self.fairness_passed}
 
 
 def prepare(spec_path: str | Path) -> Prepared:
@@ -146,7 +156,27 @@ def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
     metrics.update(agreement_metrics)
     tables["importance"] = importance
     figures["importance.png"] = plots.importance_figure(importance)
-    return Evaluation(metrics, tables, figures, passed, reasons, warnings, stability)
+    fairness, proxies = _fairness(prepared, scores)
+    if fairness is not None:
+        metrics.update(fairness.metrics())
+    return Evaluation(metrics, tables, figures, passed, reasons, warnings, stability, fairness, proxies)
+
+
+def _fairness(prepared: Prepared, scores: dict[str, np.ndarray]) -> tuple[FairnessResult | None, pd.DataFrame | None]:
+    """The fairness gate on the main holdout (out-of-time if present), and proxy candidates on training rows."""
+    spec, checked, split = prepared.spec, prepared.checked, prepared.split
+    if checked.sensitive.empty:
+        return None, None
+    sample = "oot" if split.oot is not None else "test"
+    rows = split.samples()[sample]
+    settings = spec.policy.fairness
+    policy = FairnessPolicy(**settings.model_dump(exclude={"proxy_auc"}))
+    result = fairness_gate(checked.target[rows], scores[sample], checked.sensitive.iloc[rows],
+                           spec.policy.cutoff, policy, seed=spec.tuning.seed)
+    proxies = proxy_candidates(checked.features.iloc[split.train], checked.sensitive.iloc[split.train],
+                               spec.features.numeric, spec.features.categorical, threshold=settings.proxy_auc,
+                               seed=spec.tuning.seed)
+    return result, proxies
 
 
 def _explanations(prepared: Prepared, candidate: Candidate) -> tuple[pd.DataFrame, dict[str, float]]:

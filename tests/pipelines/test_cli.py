@@ -35,6 +35,7 @@ def test_run_registers_a_pending_version_that_scores_raw_rows(tracking_uri, germ
     version = client.get_model_version("german_credit", "1")
     assert version.tags["validation.performance"] == "passed"
     assert version.tags["validation.stability"] == "passed"
+    assert version.tags["validation.fairness"] == "failed"  # foreign_worker cannot be judged on 200 applicants
     assert version.tags["approval.status"] == "pending"
     run = client.get_run(version.run_id)
     assert version.tags["lineage.run_id"] == run.info.run_id
@@ -43,6 +44,12 @@ def test_run_registers_a_pending_version_that_scores_raw_rows(tracking_uri, germ
     assert 0.74 <= run.data.metrics["test_auc"] <= 0.85
     artifacts = {a.path for folder in ("plots", "evaluation", "spec") for a in client.list_artifacts(run.info.run_id, folder)}
     assert "stability/stability_test.csv" in {a.path for a in client.list_artifacts(run.info.run_id, "stability")}
+    fairness = {a.path for a in client.list_artifacts(run.info.run_id, "fairness")}
+    assert {"fairness/report.html", "fairness/approval_rates.png", "fairness/fairness.json",
+            "fairness/proxy_candidates.csv", "fairness/groups_sex.csv"} <= fairness
+    report = Path(mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="fairness/report.html")).read_text()
+    assert "Verdict: failed" in report and "foreign_worker" in report and "Four-fifths rule" in report
+    assert "fairness.sex.air" in run.data.metrics
     assert {"plots/roc.png", "plots/ks.png", "plots/calibration.png", "plots/gains.png",
             "evaluation/summary.json", "evaluation/deciles_test.csv", "spec/german_credit.yaml"} <= artifacts
 
@@ -105,6 +112,14 @@ def test_failed_gate_still_registers_and_strict_exits_1(tracking_uri, tmp_path):
     assert "validation.performance: failed: test: auc" in result.output
     version = mlflow.MlflowClient(tracking_uri).get_model_version("german_credit", "1")
     assert version.tags["validation.performance"] == "failed"
+
+
+def test_spec_without_sensitive_attributes_fails_the_fairness_gate(tracking_uri, tmp_path):
+    spec = write_spec(tmp_path, **{"data.sensitive": []})
+    result = invoke("run", spec)
+    assert result.exit_code == 0 and "validation.fairness: failed: no sensitive attribute declared" in result.output
+    version = mlflow.MlflowClient(tracking_uri).get_model_version("german_credit", "1")
+    assert version.tags["validation.fairness"] == "failed"
 
 
 def test_train_logs_a_model_without_registering(tracking_uri, german_spec):

@@ -57,3 +57,31 @@ def test_out_of_time_book_is_evaluated_on_every_sample(tmp_path):
     assert ids.is_unique and not set(candidate.booster.feature_names) & {"gender", "age", "name", "phone"}
     np.testing.assert_array_equal(np.sort(np.concatenate(list(prepared.split.samples().values()))),
                                   np.arange(len(ids)))
+
+
+def test_fairness_gate_on_german_credit_judges_each_attribute_and_fails_closed(german_spec):
+    prepared = prepare(german_spec)
+    evaluation = evaluate_candidate(prepared, train_candidate(prepared))
+    fairness = evaluation.fairness
+    assert set(fairness.groupings) == {"sex", "age_band", "foreign_worker", "sex × age_band × foreign_worker"}
+    sex = fairness.groupings["sex"].table.set_index("group")
+    assert set(sex.index) == {"female", "male"} and sex["n"].sum() == len(prepared.split.test)
+    # 200 test applicants hold only a handful of non-foreign workers: that attribute cannot be judged
+    assert any(r.startswith("foreign_worker: no two groups of at least 30") for r in fairness.verdict.reasons)
+    assert not evaluation.fairness_passed and evaluation.gates()["fairness"] is False
+    assert {"fairness.sex.air", "fairness.sex.air_low", "fairness.sex.air_high"} <= set(evaluation.metrics)
+    assert set(evaluation.proxies["attribute"]) == {"sex", "age_band", "foreign_worker"}
+    assert not set(evaluation.proxies["feature"]) & {"personal_status_and_sex", "age_in_years", "foreign_worker"}
+
+
+def test_unbiased_book_passes_the_fairness_gate(tmp_path):
+    from tests.conftest import GERMAN_SPEC, write_spec
+
+    spec = write_spec(tmp_path, GERMAN_SPEC.parent / "consumer_loans.yaml",
+                      **{"data.synthetic.rows": 20000, "data.sensitive": ["gender"]})
+    prepared = prepare(spec)
+    evaluation = evaluate_candidate(prepared, train_candidate(prepared))
+    assert evaluation.fairness_passed, evaluation.fairness.verdict.reasons
+    assert evaluation.metrics["fairness.gender.air"] > 0.9
+    low, high = evaluation.metrics["fairness.gender.air_low"], evaluation.metrics["fairness.gender.air_high"]
+    assert low <= evaluation.metrics["fairness.gender.air"] <= high

@@ -11,7 +11,7 @@ import optuna
 
 from features.data import write_table
 from features.errors import CreditflowError
-from pipelines.record import record_study, record_training, register_candidate
+from pipelines.record import record_model_card, record_study, record_training, register_candidate
 from pipelines.tracking import Tracker
 from pipelines.tune import PARENT_RUN_ATTR, StudyRef, TuningError, best_params, default_storage_url, load_or_create_study
 from pipelines.tuning_session import Budget, TrialSink, check_budget, run_study, sync_trials
@@ -56,6 +56,8 @@ def run_pipeline(spec_path: str, tracking_uri: str | None, register: bool, tune:
         evaluation = evaluate_candidate(prepared, candidate)
         model_uri = record_training(run, prepared, candidate, evaluation)
         version = register_candidate(tracker, prepared, run.run_id, model_uri, evaluation) if register else None
+        if version:
+            record_model_card(tracker, run, prepared, evaluation, version)
     _report(name, tracker.uri, run.run_id, version, evaluation, time.perf_counter() - started)
     return all(evaluation.gates().values())
 

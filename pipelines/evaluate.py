@@ -226,3 +226,19 @@ def leak_check(xgb_auc: float, baseline_auc: float, max_uplift: float = 0.05) ->
             f"(> {max_uplift:g}): check for leakage"
         )
     return None
+
+
+def auc_interval(y_true, p_default, n_boot: int = 200, confidence: float = 0.95, max_rows: int = 20_000,
+                 seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of the AUC (rows resampled; at most `max_rows` per replicate,
+    so a million-row sample costs about a second). Replicates with a single class are skipped."""
+    y, p = np.asarray(y_true), np.asarray(p_default, dtype=float)
+    rng = np.random.default_rng(seed)
+    size = min(len(y), max_rows)
+    values = []
+    for _ in range(n_boot):
+        rows = rng.integers(0, len(y), size)
+        if 0 < y[rows].sum() < size:
+            values.append(roc_auc_score(y[rows], p[rows]))
+    tail = (1 - confidence) / 2 * 100
+    return float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))

@@ -19,6 +19,7 @@ import pipelines
 from features.spec import Spec
 from pipelines.fairness import metric_name
 from pipelines.fairness_report import fairness_figure, fairness_html
+from pipelines.model_card import CardIdentity, card_sections, to_html, to_markdown
 from pipelines.pyfunc_model import BOOSTER, DEFAULT_PARAMS, SETTINGS, TRANSFORM, CreditModel
 from pipelines.tracking import RunLogger, Tracker
 from pipelines.train import booster_bytes
@@ -89,6 +90,21 @@ def register_candidate(tracker: Tracker, prepared: Prepared, run_id: str, model_
         **lineage(prepared, run_id),
     }
     return tracker.register(prepared.spec.name, model_uri, tags)
+
+
+def record_model_card(tracker: Tracker, run: RunLogger, prepared: Prepared, evaluation: Evaluation,
+                      version: str) -> None:
+    """The version's model card, as Markdown and HTML on its run, and the version description pointing to it."""
+    tags = lineage(prepared, run.run_id)
+    identity = CardIdentity(prepared.spec.name, version, run.run_id, tags["lineage.git_commit"], tags["lineage.data_digest"])
+    sections = card_sections(identity, prepared, evaluation)
+    title = f"Model card: {prepared.spec.name} version {version}"
+    run.text(to_markdown(title, sections), "model_card/model_card.md")
+    run.text(to_html(title, sections), "model_card/model_card.html")
+    gates = ", ".join(f"{k} {'passed' if v else 'failed'}" for k, v in evaluation.gates().items())
+    tracker.describe_version(prepared.spec.name, version,
+                             f"Gates: {gates}. Evidence and model card: run {run.run_id}, artifacts "
+                             "model_card/model_card.html, fairness/report.html, plots/, stability/.")
 
 
 def lineage(prepared: Prepared, run_id: str) -> dict[str, str]:

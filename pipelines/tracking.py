@@ -145,6 +145,9 @@ class Tracker:
         runs = self.client.search_runs([experiment_id], filter_string=condition, max_results=50_000)
         return {r.data.tags[tag] for r in runs if tag in r.data.tags}
 
+    def describe_version(self, model_name: str, version: str, description: str) -> None:
+        self._guard(lambda: self.client.update_model_version(model_name, version, description=description))
+
     def _experiment_id(self, name: str) -> str:
         found = self.client.get_experiment_by_name(name)
         if found is not None:

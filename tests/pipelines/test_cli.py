@@ -50,6 +50,15 @@ def test_run_registers_a_pending_version_that_scores_raw_rows(tracking_uri, germ
     report = Path(mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="fairness/report.html")).read_text()
     assert "Verdict: failed" in report and "foreign_worker" in report and "Four-fifths rule" in report
     assert "fairness.sex.air" in run.data.metrics
+    card = Path(mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="model_card/model_card.md")).read_text()
+    assert f"| auc | {run.data.metrics['valid_auc']:.3f} | {run.data.metrics['test_auc']:.3f} |" in card
+    assert f"| auc 95% low | {run.data.metrics['valid_auc_low']:.3f} | {run.data.metrics['test_auc_low']:.3f} |" in card
+    for heading in ("Identity and intended use", "Data", "Performance", "Stability", "Fairness",
+                    "Explanations and reason codes", "Known limitations", "Monitoring plan", "Approvals"):
+        assert f"## {heading}" in card
+    assert "Requested loan duration" in card and "approval.status=pending" in card
+    assert "model_card/model_card.html" in version.description
+    assert run.data.metrics["test_auc_low"] < run.data.metrics["test_auc"] < run.data.metrics["test_auc_high"]
     assert {"plots/roc.png", "plots/ks.png", "plots/calibration.png", "plots/gains.png",
             "evaluation/summary.json", "evaluation/deciles_test.csv", "spec/german_credit.yaml"} <= artifacts
 

@@ -74,13 +74,27 @@ def test_fairness_gate_on_german_credit_judges_each_attribute_and_fails_closed(g
     assert not set(evaluation.proxies["feature"]) & {"personal_status_and_sex", "age_in_years", "foreign_worker"}
 
 
-def test_unbiased_book_passes_the_fairness_gate(tmp_path):
+def _gender_gate(tmp_path, bias):
     from tests.conftest import GERMAN_SPEC, write_spec
 
     spec = write_spec(tmp_path, GERMAN_SPEC.parent / "consumer_loans.yaml",
-                      **{"data.synthetic.rows": 20000, "data.sensitive": ["gender"]})
+                      **{"data.synthetic.rows": 20000, "data.synthetic.bias": bias, "data.sensitive": ["gender"]})
     prepared = prepare(spec)
-    evaluation = evaluate_candidate(prepared, train_candidate(prepared))
+    return evaluate_candidate(prepared, train_candidate(prepared))
+
+
+def test_book_with_historical_bias_fails_the_fairness_gate(tmp_path):
+    # Recorded outcomes are worse for one group beyond what the features explain: a model that cannot
+    # see the group still errs unequally (declines more of that group's good payers), which equalized
+    # odds catches even though approval rates stay close.
+    evaluation = _gender_gate(tmp_path, bias=4.0)
+    assert not evaluation.fairness_passed
+    assert evaluation.fairness.verdict.reasons[0].startswith("gender: equalized-odds difference")
+    assert evaluation.metrics["fairness.gender.eo_difference_low"] > 0.1
+
+
+def test_unbiased_book_passes_the_fairness_gate(tmp_path):
+    evaluation = _gender_gate(tmp_path, bias=0.0)
     assert evaluation.fairness_passed, evaluation.fairness.verdict.reasons
     assert evaluation.metrics["fairness.gender.air"] > 0.9
     low, high = evaluation.metrics["fairness.gender.air_low"], evaluation.metrics["fairness.gender.air_high"]

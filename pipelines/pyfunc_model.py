@@ -1,9 +1,9 @@
-"""The MLflow pyfunc credit model: raw application columns in, PD and decision out.
+"""The MLflow pyfunc credit model: raw application columns in; PD, decision and reason codes out.
 
 The xgboost flavour's pyfunc predicts class labels, not probabilities, so creditflow logs this
 PythonModel instead. It is logged with the `features` and `pipelines` packages as code paths,
-and imports nothing but `features.transform`, numpy, pandas and xgboost, so it loads and scores
-without the repository checked out.
+and imports nothing but `features.transform`, `pipelines.reasons`, numpy, pandas and xgboost, so
+it loads and scores without the repository checked out.
 """
 
 from __future__ import annotations

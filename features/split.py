@@ -27,6 +27,11 @@ class Split:
     oot: np.ndarray | None = None
     oot_start: str | None = None  # first out-of-time month, YYYY-MM
 
+    @property
+    def main(self) -> str:
+        """The holdout verdicts lead with: out-of-time when there is one, else the in-time test."""
+        return "oot" if self.oot is not None else "test"
+
     def samples(self) -> dict[str, np.ndarray]:
         named = {"train": self.train, "valid": self.valid, "test": self.test}
         if self.oot is not None:

@@ -100,8 +100,7 @@ def _no_running_trials(study: optuna.Study) -> bool:
 
 
 def _report(name, uri, run_id, version, evaluation, seconds) -> None:
-    main = "oot" if "oot_auc" in evaluation.metrics else "test"
-    m = evaluation.metrics
+    main, m = evaluation.main, evaluation.metrics
     click.echo(f"{main} AUC {m[f'{main}_auc']:.3f}  Gini {m[f'{main}_gini']:.3f}  KS {m[f'{main}_ks']:.3f}  "
                f"Brier {m[f'{main}_brier']:.4f}  (logistic baseline AUC {m[f'baseline_{main}_auc']:.3f})")
     verdict = "passed" if evaluation.passed else "failed: " + "; ".join(evaluation.reasons)

@@ -36,7 +36,7 @@ def fairness_figure(result: FairnessResult) -> Figure:
 def fairness_html(result: FairnessResult, proxies: pd.DataFrame, sample: str) -> str:
     """One HTML page: verdict, policy and rationale, per-group tables, gaps with intervals, proxies."""
     verdict = result.verdict
-    parts = [f"<h1>Fairness report</h1><p>Sample: <b>{html.escape(sample)}</b>; decision cutoff "
+    parts = [f"<p>Sample: <b>{html.escape(sample)}</b>; decision cutoff "
              f"{result.cutoff:.3f} (declined when PD &ge; cutoff); approval = selection.</p>",
              f"<h2>Verdict: {'passed' if verdict.passed else 'failed'}</h2>", _list(verdict.reasons),
              "<h3>Notes</h3>" + _list(verdict.notes) if verdict.notes else "",
@@ -52,8 +52,15 @@ def fairness_html(result: FairnessResult, proxies: pd.DataFrame, sample: str) ->
                   gaps.to_html(index=False, float_format=lambda v: f"{v:.3f}")]
     parts += ["<h2>Proxy candidates</h2><p>Features that alone predict a sensitive attribute (AUC); a reviewer "
               "may challenge those flagged.</p>", proxies.to_html(index=False, float_format="%.3f")]
-    style = "body{font-family:sans-serif;max-width:960px;margin:auto}table{border-collapse:collapse}td,th{padding:2px 8px;border:1px solid #ccc}"
-    return f"<!doctype html><html><head><meta charset='utf-8'><title>Fairness report</title><style>{style}</style></head><body>{''.join(parts)}</body></html>"
+    return html_page("Fairness report", parts)
+
+
+def html_page(title: str, parts: list[str]) -> str:
+    """A self-contained page (opens offline in the MLflow artifact viewer) with the title as heading."""
+    style = ("body{font-family:sans-serif;max-width:960px;margin:auto}table{border-collapse:collapse}"
+             "td,th{padding:2px 8px;border:1px solid #ccc}")
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{style}</style></head><body><h1>{html.escape(title)}</h1>{''.join(parts)}</body></html>")
 
 
 def _list(items: list[str]) -> str:

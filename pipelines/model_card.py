@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from pipelines.fairness_report import html_page
 from pipelines.reasons import DEFAULT_REASON_TEXT, MAX_REASONS
 from pipelines.workflow import Evaluation, Prepared
 
@@ -28,8 +29,7 @@ Section = tuple[str, list[str | pd.DataFrame]]  # heading, then paragraphs and t
 
 
 def card_sections(identity: CardIdentity, prepared: Prepared, evaluation: Evaluation) -> list[Section]:
-    spec, m = prepared.spec, evaluation.metrics
-    main = "oot" if "oot_auc" in m else "test"
+    spec, m, main = prepared.spec, evaluation.metrics, evaluation.main
     return [
         ("Identity and intended use", [
             f"Registered model `{identity.model_name}` version {identity.version}, trained in MLflow run "
@@ -125,13 +125,12 @@ def to_markdown(title: str, sections: list[Section]) -> str:
 
 
 def to_html(title: str, sections: list[Section]) -> str:
-    body = [f"<h1>{html.escape(title)}</h1>"]
+    body = []
     for heading, items in sections:
         body.append(f"<h2>{html.escape(heading)}</h2>")
         body += [item.to_html(index=False, float_format=_fmt, na_rep="") if isinstance(item, pd.DataFrame)
                  else f"<p>{html.escape(item)}</p>" for item in items]
-    style = "body{font-family:sans-serif;max-width:960px;margin:auto}table{border-collapse:collapse}td,th{padding:2px 8px;border:1px solid #ccc}"
-    return f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{style}</style></head><body>{''.join(body)}</body></html>"
+    return html_page(title, body)
 
 
 def _markdown_table(frame: pd.DataFrame) -> str:

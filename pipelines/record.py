@@ -145,8 +145,8 @@ def _params(prepared: Prepared, candidate: Candidate) -> dict[str, object]:
 
 
 def _record_fairness(run: RunLogger, evaluation: Evaluation) -> None:
-    fairness, sample = evaluation.fairness, "oot" if "oot_auc" in evaluation.metrics else "test"
-    run.text(fairness_html(fairness, evaluation.proxies, sample), "fairness/report.html")
+    fairness = evaluation.fairness
+    run.text(fairness_html(fairness, evaluation.proxies, evaluation.main), "fairness/report.html")
     run.text(json.dumps({**fairness.to_dict(), "proxies": evaluation.proxies.to_dict(orient="records")}, indent=2),
              "fairness/fairness.json")
     for grouping in fairness.groupings.values():

@@ -64,6 +64,7 @@ class Evaluation:
     passed: bool  # validation.performance
     reasons: list[str]
     warnings: list[str] = field(default_factory=list)
+    main: str = "test"  # the holdout reports lead with (Split.main)
     stability: StabilityResult | None = None  # validation.stability
     fairness: FairnessResult | None = None  # validation.fairness; None when the spec names no sensitive attribute
     proxies: pd.DataFrame | None = None
@@ -151,7 +152,7 @@ def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
                                    spec.policy.performance.max_baseline_uplift)
         if leak:
             warnings.append(f"{name}: {leak}")
-    figures = _figures(labels, scores, baseline, tables)
+    figures = _figures(labels, scores, baseline, tables, prepared.split.main)
     stability = _stability(prepared, candidate, scores)
     metrics.update(stability.metrics)
     importance, agreement_metrics = _explanations(prepared, candidate)
@@ -161,7 +162,8 @@ def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
     fairness, proxies = _fairness(prepared, scores)
     if fairness is not None:
         metrics.update(fairness.metrics())
-    return Evaluation(metrics, tables, figures, passed, reasons, warnings, stability, fairness, proxies)
+    return Evaluation(metrics, tables, figures, passed, reasons, warnings, prepared.split.main, stability, fairness,
+                      proxies)
 
 
 def _fairness(prepared: Prepared, scores: dict[str, np.ndarray]) -> tuple[FairnessResult | None, pd.DataFrame | None]:
@@ -169,7 +171,7 @@ def _fairness(prepared: Prepared, scores: dict[str, np.ndarray]) -> tuple[Fairne
     spec, checked, split = prepared.spec, prepared.checked, prepared.split
     if checked.sensitive.empty:
         return None, None
-    sample = "oot" if split.oot is not None else "test"
+    sample = split.main
     rows = split.samples()[sample]
     settings = spec.policy.fairness
     policy = FairnessPolicy(**settings.model_dump(exclude={"proxy_auc"}))
@@ -184,7 +186,7 @@ def _fairness(prepared: Prepared, scores: dict[str, np.ndarray]) -> tuple[Fairne
 def _explanations(prepared: Prepared, candidate: Candidate) -> tuple[pd.DataFrame, dict[str, float]]:
     """Global importance (mean |contribution|) and how well fast reason codes agree with exact ones."""
     split = prepared.split
-    holdout = split.oot if split.oot is not None else split.test
+    holdout = split.samples()[split.main]
     rows = np.sort(np.random.default_rng(prepared.spec.tuning.seed).permutation(holdout)[:EXPLAIN_ROWS])
     sample = candidate.model_input.iloc[rows]
     exact = contributions(candidate.booster, sample, exact=True)
@@ -212,8 +214,7 @@ def _baseline_scores(prepared: Prepared, samples: dict[str, np.ndarray]) -> dict
     return {name: predict_baseline(model, checked.features.iloc[rows]) for name, rows in samples.items()}
 
 
-def _figures(labels, scores, baseline, tables) -> dict[str, Any]:
-    main = "oot" if "oot" in labels else "test"
+def _figures(labels, scores, baseline, tables, main: str) -> dict[str, Any]:
     roc_inputs = {f"xgboost {n}": (labels[n], scores[n]) for n in labels}
     roc_inputs[f"logistic baseline {main}"] = (labels[main], baseline[main])
     return {

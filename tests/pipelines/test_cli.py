@@ -220,3 +220,12 @@ def test_model_loads_from_its_own_code_outside_the_repository(tracking_uri, germ
     module_file, rows = done.stdout.split()[-2:]
     assert not Path(module_file).resolve().is_relative_to(REPO) and "artifacts/code/pipelines" in module_file
     assert rows == "3"
+
+
+def test_cutoff_baseline_without_enough_applicants_near_the_cutoff_exits_2(tracking_uri, tmp_path):
+    spec = write_spec(tmp_path, **{"policy.reason_baseline": "cutoff", "policy.cutoff": 0.97})
+    result = CliRunner().invoke(cli, ["run", str(spec)])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines[-1].startswith("error: policy.reason_baseline: only") and "need 30" in lines[-1]
+    assert mlflow.MlflowClient(tracking_uri).search_registered_models() == []

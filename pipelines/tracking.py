@@ -34,6 +34,46 @@ class TrackingError(CreditflowError):
     """The tracking store cannot be reached or refused an operation."""
 
 
+class UnknownModelError(CreditflowError):
+    """A registered model, version or alias that does not exist."""
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One registered model version as creditflow reads it: tags and aliases included."""
+
+    name: str
+    version: str
+    tags: dict[str, str]
+    aliases: tuple[str, ...]
+    run_id: str | None
+    source: str
+    created_ms: int
+
+    @property
+    def uri(self) -> str:
+        return f"models:/{self.name}/{self.version}"
+
+
+def parse_model_ref(ref: str, default_alias: str = "champion") -> tuple[str, str | None, str | None]:
+    """`NAME`, `NAME@ALIAS`, `NAME/VERSION` or `models:/...` of those → (name, alias, version).
+
+    A bare NAME means its `default_alias`.
+    """
+    text = ref.removeprefix("models:/").strip()
+    if "@" in text:
+        name, alias = text.split("@", 1)
+        version = None
+    elif "/" in text:
+        name, version = text.rsplit("/", 1)
+        alias = None
+    else:
+        name, alias, version = text, default_alias, None
+    if not name or (alias is not None and not alias) or (version is not None and not version.isdigit()):
+        raise UnknownModelError(f"model reference {ref!r}: expected NAME, NAME@ALIAS or NAME/VERSION")
+    return name, alias, version
+
+
 def resolve_tracking_uri(value: str | None) -> str:
     """`--tracking-uri`, else MLFLOW_TRACKING_URI, else ./mlflow.db (never the refused ./mlruns file store)."""
     return value or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
@@ -148,6 +188,61 @@ class Tracker:
     def describe_version(self, model_name: str, version: str, description: str) -> None:
         self._guard(lambda: self.client.update_model_version(model_name, version, description=description))
 
+    def model_version(self, name: str, version: str) -> VersionInfo:
+        found = self._registry(lambda: self.client.get_model_version(name, str(version)), name,
+                               f"model {name!r} has no version {version}")
+        return self._version_info(found)
+
+    def version_by_alias(self, name: str, alias: str) -> VersionInfo:
+        found = self._registry(lambda: self.client.get_model_version_by_alias(name, alias), name,
+                               f"model {name!r} has no alias {alias!r}")
+        return self._version_info(found)
+
+    def resolve(self, ref: str, default_alias: str = "champion") -> VersionInfo:
+        """The version a model reference (see `parse_model_ref`) points at, or a one-line error."""
+        name, alias, version = parse_model_ref(ref, default_alias)
+        return self.version_by_alias(name, alias) if alias else self.model_version(name, version)
+
+    def model_versions(self, name: str) -> list[VersionInfo]:
+        """Every version of a registered model, oldest first, with aliases (search omits them, mlflow 16734)."""
+        model = self._registry(lambda: self.client.get_registered_model(name), name, f"unknown model {name!r}")
+        aliases: dict[str, list[str]] = {}
+        for alias, version in (model.aliases or {}).items():
+            aliases.setdefault(str(version), []).append(alias)
+        found = self._guard(lambda: self.client.search_model_versions(f"name = '{name}'"))
+        infos = [self._version_info(v, tuple(sorted(aliases.get(str(v.version), [])))) for v in found]
+        return sorted(infos, key=lambda v: int(v.version))
+
+    def set_version_tags(self, name: str, version: str, tags: dict[str, str]) -> None:
+        for key, value in tags.items():
+            self._guard(lambda: self.client.set_model_version_tag(name, str(version), key, str(value)))
+
+    def download_artifacts(self, run_id: str, path: str, destination: str) -> str:
+        """Copy a run's artifact (file or folder) to `destination`; return the local path."""
+        return self._guard(lambda: self.client.download_artifacts(run_id, path, destination))
+
+    def _registry(self, call, name: str, missing: str):
+        try:
+            return call()
+        except MlflowException as exc:
+            if exc.error_code == "RESOURCE_DOES_NOT_EXIST" or "not found" in str(exc.message).lower():
+                known = self._known_model(name)
+                raise UnknownModelError(missing if known else f"unknown model {name!r}") from None
+            return self._guard(lambda: _reraise(exc))
+
+    def _known_model(self, name: str) -> bool:
+        try:
+            self.client.get_registered_model(name)
+            return True
+        except MlflowException:
+            return False
+
+    @staticmethod
+    def _version_info(found: Any, aliases: tuple[str, ...] | None = None) -> VersionInfo:
+        return VersionInfo(name=found.name, version=str(found.version), tags=dict(found.tags or {}),
+                           aliases=tuple(found.aliases or ()) if aliases is None else aliases,
+                           run_id=found.run_id, source=found.source, created_ms=int(found.creation_timestamp or 0))
+
     def _experiment_id(self, name: str) -> str:
         found = self.client.get_experiment_by_name(name)
         if found is not None:
@@ -176,6 +271,10 @@ class Tracker:
         except MlflowException as exc:
             first_line = str(exc.message).strip().splitlines()[0] if exc.message else type(exc).__name__
             raise TrackingError(f"tracking store {self.uri}: {first_line}") from None
+
+
+def _reraise(exc: Exception):
+    raise exc
 
 
 def model_requirements() -> list[str]:

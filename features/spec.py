@@ -11,13 +11,10 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from features.errors import SpecError
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from features.fairness_spec import FairnessSpec, Strict as _Strict
 
 
 class SyntheticSource(_Strict):
@@ -215,21 +212,6 @@ class StabilityPolicy(_Strict):
         return self
 
 
-class FairnessSpec(_Strict):
-    """Fairness limits, chosen per jurisdiction; `rationale` is shown in the report."""
-
-    min_air: float = Field(default=0.8, gt=0, le=1)
-    max_dp_difference: float = Field(default=0.1, ge=0)
-    max_eo_difference: float = Field(default=0.1, ge=0)
-    min_group_size: int = Field(default=30, ge=1)
-    confidence: float = Field(default=0.95, gt=0, lt=1)
-    n_boot: int = Field(default=200, ge=1)
-    intersections: bool = True
-    proxy_auc: float = Field(default=0.65, gt=0.5, le=1, description="a feature predicting an attribute this well is listed")
-    rationale: str = ("Four-fifths rule for the adverse impact ratio (US EEOC practice, used by lenders for ECOA/Reg B "
-                      "disparate-impact review); 0.10 limits on approval-rate and equalized-odds gaps.")
-
-
 class PolicySpec(_Strict):
     cutoff: float = Field(default=0.5, gt=0, lt=1, description="decline when PD >= cutoff")
     reason_baseline: Literal["average", "cutoff"] = "average"
@@ -255,6 +237,9 @@ class Spec(_Strict):
             raise ValueError(f"reasons: text given for unknown feature(s): {', '.join(unknown)}")
         if self.split.method == "out_of_time" and self.data.time is None:
             raise ValueError("split.method 'out_of_time' needs data.time")
+        unknown = sorted(set(self.policy.fairness.mitigation.attributes) - set(self.data.sensitive_names()))
+        if unknown:
+            raise ValueError(f"policy.fairness.mitigation.attributes: not in data.sensitive: {', '.join(unknown)}")
         if self.split.valid_size + self.split.test_size >= 1:
             raise ValueError("split.valid_size + split.test_size must be below 1")
         return self

@@ -114,6 +114,12 @@ def _report(name, uri, run_id, version, evaluation, seconds) -> None:
     else:
         verdict = "passed" if fairness.verdict.passed else "failed: " + "; ".join(fairness.verdict.reasons)
         click.echo(f"validation.fairness: {verdict}")
+    if evaluation.challenger is not None:
+        row = evaluation.challenger.comparison.set_index("model")
+        click.echo(f"mitigated challenger: {main} AUC {row.loc['challenger', 'auc']:.3f} (original "
+                   f"{row.loc['original', 'auc']:.3f}), approval rate {row.loc['challenger', 'approval_rate']:.1%} "
+                   f"(original {row.loc['original', 'approval_rate']:.1%}), fairness "
+                   f"{row.loc['challenger', 'fairness']}: see fairness/report.html")
     for warning in evaluation.warnings + stability.warnings:
         click.echo(f"warning: {warning}")
     click.echo(f"run {run_id} in experiment '{name}' ({seconds:.1f} s)")

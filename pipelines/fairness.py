@@ -89,7 +89,7 @@ class FairnessResult:
         """JSON-safe (NaN becomes None); tables become lists of records."""
         groupings = {name: {"table": g.table.to_dict(orient="records"), "disparity": g.disparity,
                             "intervals": g.intervals} for name, g in self.groupings.items()}
-        return _json_safe({"cutoff": self.cutoff, "policy": asdict(self.policy), "interval_method": INTERVAL_METHOD,
+        return json_safe({"cutoff": self.cutoff, "policy": asdict(self.policy), "interval_method": INTERVAL_METHOD,
                            "passed": self.verdict.passed, "reasons": self.verdict.reasons,
                            "notes": self.verdict.notes, "groupings": groupings})
 
@@ -386,10 +386,10 @@ def _encode(frame: pd.DataFrame, factors: dict | None = None) -> tuple[np.ndarra
     return codes.astype(np.int64), keys
 
 
-def _json_safe(value):
+def json_safe(value):
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     value = value.item() if isinstance(value, np.generic) else value
     return None if isinstance(value, float) and math.isnan(value) else value

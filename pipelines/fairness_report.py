@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from pipelines.fairness import INTERVAL_METHOD, FairnessResult
+from pipelines.mitigation import ChallengerReport
 
 _Z = 1.96
 
@@ -33,7 +34,8 @@ def fairness_figure(result: FairnessResult) -> Figure:
     return fig
 
 
-def fairness_html(result: FairnessResult, proxies: pd.DataFrame, sample: str) -> str:
+def fairness_html(result: FairnessResult, proxies: pd.DataFrame, sample: str,
+                  challenger: ChallengerReport | None = None) -> str:
     """One HTML page: verdict, policy and rationale, per-group tables, gaps with intervals, proxies."""
     verdict = result.verdict
     parts = [f"<p>Sample: <b>{html.escape(sample)}</b>; decision cutoff "
@@ -52,7 +54,22 @@ def fairness_html(result: FairnessResult, proxies: pd.DataFrame, sample: str) ->
                   gaps.to_html(index=False, float_format=lambda v: f"{v:.3f}")]
     parts += ["<h2>Proxy candidates</h2><p>Features that alone predict a sensitive attribute (AUC); a reviewer "
               "may challenge those flagged.</p>", proxies.to_html(index=False, float_format="%.3f")]
+    if challenger is not None:
+        parts += _challenger_section(challenger)
     return html_page("Fairness report", parts)
+
+
+def _challenger_section(report: ChallengerReport) -> list[str]:
+    about = report.challenger.describe()
+    settings = "; ".join(f"{k}: {v}" for k, v in about.items())
+    return ["<h2>Less-discriminatory alternative</h2>",
+            "<p>A mitigated challenger (fairlearn ExponentiatedGradient over XGBoost, trained on the training rows; "
+            "it needs no sensitive attribute at scoring time) judged on the same sample by the same policy. Its "
+            "score is the weighted share of its predictors that decline an applicant.</p>",
+            f"<p>{html.escape(settings)}</p>",
+            report.comparison.to_html(index=False, float_format=lambda v: f"{v:.3f}"),
+            f"<h3>Challenger verdict: {'passed' if report.fairness.verdict.passed else 'failed'}</h3>",
+            _list(report.fairness.verdict.reasons)]
 
 
 def html_page(title: str, parts: list[str]) -> str:

@@ -101,7 +101,19 @@ def _fairness(evaluation: Evaluation, rationale: str) -> list[str | pd.DataFrame
     return [f"Policy: {rationale}",
             f"Verdict `validation.fairness`: {_verdict(fairness.verdict.passed, fairness.verdict.reasons)}.", gaps,
             "Proxy candidates: " + (", ".join(f"{r.feature} for {r.attribute} (AUC {r.auc:.2f})" for r in proxies.itertuples())
-                                    or "none above the threshold") + ". Full report: `fairness/report.html`."]
+                                    or "none above the threshold") + ". Full report: `fairness/report.html`."
+            ] + _challenger(evaluation)
+
+
+def _challenger(evaluation: Evaluation) -> list[str | pd.DataFrame]:
+    report = evaluation.challenger
+    if report is None:
+        return []
+    about = report.challenger.describe()
+    return [f"Less-discriminatory alternative: fairlearn ExponentiatedGradient over XGBoost under "
+            f"{about['constraint']} (bound {about['difference_bound']}) for {', '.join(about['attributes'])}, "
+            f"a mixture of {about['predictors_in_mixture']} predictors; {about['decision']}. "
+            "It is evidence for the reviewer, not the registered model:", report.comparison]
 
 
 def _reason_table(prepared: Prepared, evaluation: Evaluation) -> pd.DataFrame:

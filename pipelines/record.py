@@ -146,7 +146,10 @@ def _params(prepared: Prepared, candidate: Candidate) -> dict[str, object]:
 
 def _record_fairness(run: RunLogger, evaluation: Evaluation) -> None:
     fairness = evaluation.fairness
-    run.text(fairness_html(fairness, evaluation.proxies, evaluation.main), "fairness/report.html")
+    run.text(fairness_html(fairness, evaluation.proxies, evaluation.main, evaluation.challenger), "fairness/report.html")
+    if evaluation.challenger is not None:
+        run.text(json.dumps(evaluation.challenger.to_dict(), indent=2), "fairness/challenger.json")
+        run.table(evaluation.challenger.comparison, "fairness/challenger_comparison.csv")
     run.text(json.dumps({**fairness.to_dict(), "proxies": evaluation.proxies.to_dict(orient="records")}, indent=2),
              "fairness/fairness.json")
     for grouping in fairness.groupings.values():

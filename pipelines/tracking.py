@@ -228,7 +228,8 @@ class Tracker:
             if exc.error_code == "RESOURCE_DOES_NOT_EXIST" or "not found" in str(exc.message).lower():
                 known = self._known_model(name)
                 raise UnknownModelError(missing if known else f"unknown model {name!r}") from None
-            return self._guard(lambda: _reraise(exc))
+            failure = exc
+        return self._guard(lambda: _reraise(failure))
 
     def _known_model(self, name: str) -> bool:
         try:

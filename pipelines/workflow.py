@@ -24,6 +24,7 @@ from pipelines import evaluate, plots
 from pipelines.stability_gate import StabilityResult, stability_gate
 from pipelines.baseline import fit_logistic_baseline, predict_baseline
 from pipelines.fairness import FairnessPolicy, FairnessResult, fairness_gate, proxy_candidates
+from pipelines.mitigation import CHALLENGER_CUTOFF, ChallengerReport, compare, train_challenger
 from pipelines.pyfunc_model import Scorer
 from pipelines.reasons import ReasonBaseline, contributions, fit_baseline, top_reasons
 from pipelines.reasons import agreement as reason_agreement
@@ -68,6 +69,7 @@ class Evaluation:
     stability: StabilityResult | None = None  # validation.stability
     fairness: FairnessResult | None = None  # validation.fairness; None when the spec names no sensitive attribute
     proxies: pd.DataFrame | None = None
+    challenger: ChallengerReport | None = None  # the mitigated alternative, when the spec asks for one
 
     @property
     def fairness_passed(self) -> bool:
@@ -162,8 +164,11 @@ def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
     fairness, proxies = _fairness(prepared, scores)
     if fairness is not None:
         metrics.update(fairness.metrics())
+    challenger = _challenger(prepared, candidate, fairness, scores)
+    if challenger is not None:
+        metrics.update(challenger.metrics())
     return Evaluation(metrics, tables, figures, passed, reasons, warnings, prepared.split.main, stability, fairness,
-                      proxies)
+                      proxies, challenger)
 
 
 def _fairness(prepared: Prepared, scores: dict[str, np.ndarray]) -> tuple[FairnessResult | None, pd.DataFrame | None]:
@@ -174,13 +179,38 @@ def _fairness(prepared: Prepared, scores: dict[str, np.ndarray]) -> tuple[Fairne
     sample = split.main
     rows = split.samples()[sample]
     settings = spec.policy.fairness
-    policy = FairnessPolicy(**settings.model_dump(exclude={"proxy_auc"}))
     result = fairness_gate(checked.target[rows], scores[sample], checked.sensitive.iloc[rows],
-                           spec.policy.cutoff, policy, seed=spec.tuning.seed)
+                           spec.policy.cutoff, _fairness_policy(spec), seed=spec.tuning.seed)
     proxies = proxy_candidates(checked.features.iloc[split.train], checked.sensitive.iloc[split.train],
                                spec.features.numeric, spec.features.categorical, threshold=settings.proxy_auc,
                                seed=spec.tuning.seed)
     return result, proxies
+
+
+def _fairness_policy(spec: Spec) -> FairnessPolicy:
+    return FairnessPolicy(**spec.policy.fairness.model_dump(exclude={"proxy_auc", "mitigation"}))
+
+
+def _challenger(prepared: Prepared, candidate: Candidate, fairness: FairnessResult | None,
+                scores: dict[str, np.ndarray]) -> ChallengerReport | None:
+    """The mitigated challenger on the main holdout, when the spec switches it on (and the gate failed)."""
+    spec, checked, split = prepared.spec, prepared.checked, prepared.split
+    settings = spec.policy.fairness.mitigation
+    if fairness is None or not settings.enabled or (settings.when == "failed" and fairness.verdict.passed):
+        return None
+    train, holdout = split.train, split.samples()[split.main]
+    try:
+        challenger = train_challenger(candidate.model_input.iloc[train], checked.target[train],
+                                      checked.sensitive.iloc[train], candidate.params,
+                                      candidate.booster.num_boosted_rounds(), spec.features.monotone_vector(),
+                                      spec.policy.cutoff, settings, spec.tuning.seed)
+    except ValueError as exc:
+        raise CreditflowError(f"policy.fairness.mitigation: {exc}") from None
+    share = challenger.decline_share(candidate.model_input.iloc[holdout])
+    judged = fairness_gate(checked.target[holdout], share, checked.sensitive.iloc[holdout], CHALLENGER_CUTOFF,
+                           _fairness_policy(spec), seed=spec.tuning.seed)
+    table = compare(checked.target[holdout], scores[split.main], spec.policy.cutoff, fairness, share, judged)
+    return ChallengerReport(challenger, judged, table, split.main)
 
 
 def _explanations(prepared: Prepared, candidate: Candidate) -> tuple[pd.DataFrame, dict[str, float]]:

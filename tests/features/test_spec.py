@@ -40,6 +40,9 @@ def test_monotone_vector_follows_feature_order(tmp_path):
     ({"data.sensitive": ["job"]}, "sensitive column(s) cannot be model features: job"),
     ({"data.synthetic": {"rows": 10}}, "exactly one of 'source'"),
     ({"data.sensitive": [{"name": "x", "column": "age_in_years", "bins": [30, 20]}]}, "increasing edges"),
+    ({"policy.fairness.mitigation": {"constraint": "parity"}}, "policy.fairness.mitigation.constraint"),
+    ({"policy.fairness.mitigation": {"bound": 0.1}}, "unknown key 'policy.fairness.mitigation.bound'"),
+    ({"policy.fairness.mitigation": {"attributes": ["sex", "race"]}}, "not in data.sensitive: race"),
 ])
 def test_invalid_spec_names_file_and_key(tmp_path, changes, message):
     path = write_spec(tmp_path, **changes)

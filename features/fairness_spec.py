@@ -27,7 +27,7 @@ class MitigationSpec(Strict):
     difference_bound: float = Field(default=0.02, gt=0, lt=1)
     attributes: list[str] = []
     max_iter: int = Field(default=30, ge=1, le=500)
-    max_rows: int = Field(default=50_000, ge=100, description="training rows sampled for the reduction")
+    max_rows: int = Field(default=20_000, ge=100, description="training rows sampled for the reduction")
 
 
 class FairnessSpec(Strict):

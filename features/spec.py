@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from features.errors import SpecError
+from features.monitoring_spec import MonitoringSpec
 
 
 class _Strict(BaseModel):
@@ -245,6 +246,7 @@ class Spec(_Strict):
     split: SplitSpec = SplitSpec()
     tuning: TuningSpec = TuningSpec()
     policy: PolicySpec = PolicySpec()
+    monitoring: MonitoringSpec = MonitoringSpec()
     reasons: dict[str, str] = {}  # feature -> reason text shown to applicants
 
     @model_validator(mode="after")
@@ -253,6 +255,9 @@ class Spec(_Strict):
         unknown = sorted(set(self.reasons) - set(self.features.all()))
         if unknown:
             raise ValueError(f"reasons: text given for unknown feature(s): {', '.join(unknown)}")
+        unknown = sorted(set(self.monitoring.drift.columns) - set(self.features.all()))
+        if unknown:
+            raise ValueError(f"monitoring.drift.columns: unknown feature(s): {', '.join(unknown)}")
         if self.split.method == "out_of_time" and self.data.time is None:
             raise ValueError("split.method 'out_of_time' needs data.time")
         if self.split.valid_size + self.split.test_size >= 1:

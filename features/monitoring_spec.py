@@ -74,7 +74,8 @@ class OutcomeLimits(_Strict):
     ks_drop_warn: float = Field(default=0.05, ge=0)
     ks_drop_alert: float = Field(default=0.10, ge=0)
     min_rows: int = Field(default=200, ge=1, description="fewer labelled rows: outcomes reported, not judged")
-    fairness: Literal["warn", "alert"] = "alert"  # status when the fairness policy fails on the window
+    # status when the fairness policy fails on a window (warn: the registration gate already judged fairness)
+    fairness: Literal["warn", "alert"] = "warn"
 
 
 class ScheduleSpec(_Strict):

@@ -110,6 +110,8 @@ def train_command(spec: str, tracking_uri: str | None) -> None:
               help="Absolute revolving-utilisation change by the last month (e.g. 0.15).")
 @click.option("--drift-mix", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Population-mix shift toward riskier channels and younger applicants by the last month.")
+@click.option("--scenario", type=click.Choice(["income_shock", "utilisation_rise", "mix_shift"]), default=None,
+              help="A named drift scenario (sets the drift knobs it names; see features/synthetic.py SCENARIOS).")
 def generate_command(out: str, **options) -> None:
     """Write a synthetic consumer-loan book to OUT (.parquet or .csv)."""
     from pipelines.commands import generate

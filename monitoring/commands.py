@@ -24,7 +24,7 @@ from features.transform import as_text
 from monitoring.assess import Assessment, assess
 from monitoring.drift import SCORE, Columns
 from monitoring.evidently_report import drift_report
-from monitoring.history import experiment_name, rebuild_history, window_tags
+from monitoring.history import COMPLETE, experiment_name, rebuild_history, window_tags
 from monitoring.reference import EXPECTED_PATH, REFERENCE_PATH, ReferenceError
 from monitoring.windows import is_month, month_index, months_of, previous_month, select_month, split_months
 from pipelines.tracking import Tracker, UnknownModelError, VersionInfo, parse_model_ref
@@ -137,7 +137,7 @@ def run_window(tracker: Tracker, target: Target, label: str, frame: pd.DataFrame
     """Judge and log one window; an already monitored window is skipped unless `force` (then replaced)."""
     version, spec = target.version, target.spec
     experiment, tags = experiment_name(version), window_tags(version, label)
-    existing = tracker.find_runs(experiment, tags)
+    existing = tracker.find_runs(experiment, {**tags, **COMPLETE})
     if existing and not force:
         status = existing[-1].tags.get("monitoring.status", "ok")
         click.echo(f"{version.name} v{version.version} window {label}: already monitored (run {existing[-1].run_id}, "
@@ -151,8 +151,10 @@ def run_window(tracker: Tracker, target: Target, label: str, frame: pd.DataFrame
     with tracker.run(experiment, run_name=f"{version.name} v{version.version} {label}",
                      tags={**tags, "monitoring.status": result.status, "monitoring.step": str(step)}) as run:
         _log(run, result, snapshot, step, spec)
-    for old in existing:
-        tracker.delete_run(old.run_id)
+        run.tags(COMPLETE)
+    for old in tracker.find_runs(experiment, tags):  # the replaced window, and any run a crash left incomplete
+        if old.run_id != run.run_id:
+            tracker.delete_run(old.run_id)
     _tag_version(tracker, version, label, result.status)
     _echo(version, result, run.run_id)
     return result.status

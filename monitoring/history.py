@@ -23,11 +23,16 @@ def window_tags(version: VersionInfo, window: str) -> dict[str, str]:
             "monitoring.role": "window"}
 
 
+# Set once everything is logged: under `mlflow run` an alert (exit 1) marks the run FAILED, so the run
+# status cannot tell a complete window from a broken one; this tag can.
+COMPLETE = {"monitoring.complete": "true"}
+
+
 def rebuild_history(tracker: Tracker, version: VersionInfo) -> str | None:
     """Replace the version's history run with one holding each monitored window's headline and PSI metrics."""
     experiment = experiment_name(version)
     where = {"monitoring.model": version.name, "monitoring.version": version.version}
-    windows = tracker.find_runs(experiment, {**where, "monitoring.role": "window"})
+    windows = tracker.find_runs(experiment, {**where, "monitoring.role": "window", **COMPLETE})
     if not windows:
         return None
     series = []

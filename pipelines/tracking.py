@@ -245,12 +245,13 @@ class Tracker:
         """The PythonModel object of a logged pyfunc model (e.g. CreditModel with its scorer loaded)."""
         return self._guard(lambda: mlflow.pyfunc.load_model(uri).unwrap_python_model())
 
-    def find_runs(self, experiment: str, tags: dict[str, str], status: str = "FINISHED") -> list[RunSummary]:
-        """Active runs of an experiment whose tags match `tags` and with `status`, oldest first."""
+    def find_runs(self, experiment: str, tags: dict[str, str], status: str | None = None) -> list[RunSummary]:
+        """Active runs of an experiment whose tags match `tags` (and with `status` if given), oldest first."""
         found = self._guard(lambda: self.client.get_experiment_by_name(experiment))
         if found is None:
             return []
-        condition = " and ".join([f"tags.`{k}` = '{v}'" for k, v in tags.items()] + [f"attributes.status = '{status}'"])
+        status_clause = [f"attributes.status = '{status}'"] if status else []
+        condition = " and ".join([f"tags.`{k}` = '{v}'" for k, v in tags.items()] + status_clause)
         runs = self._guard(lambda: self.client.search_runs([found.experiment_id], filter_string=condition,
                                                            max_results=50_000, order_by=["attributes.start_time ASC"]))
         return [RunSummary(r.info.run_id, dict(r.data.tags), dict(r.data.metrics)) for r in runs]

@@ -22,7 +22,7 @@ from features.errors import DataError
 from features.spec import Spec, load_spec
 from features.transform import as_text
 from monitoring.assess import Assessment, assess
-from monitoring.drift import SCORE, Columns
+from monitoring.drift import Columns
 from monitoring.evidently_report import drift_report
 from monitoring.history import COMPLETE, experiment_name, rebuild_history, window_tags
 from monitoring.reference import EXPECTED_PATH, REFERENCE_PATH, ReferenceError
@@ -114,7 +114,9 @@ def validate(frame: pd.DataFrame, spec: Spec, role: str) -> pd.DataFrame:
     missing = [c for c in spec.features.all() if c not in frame.columns]
     if missing:
         raise DataError(f"{role}: missing model column(s): {', '.join(missing)}")
-    out = frame.copy()
+    # only what monitoring reads: inputs, target, time, sensitive sources (PII is never carried along)
+    wanted = {*spec.features.all(), spec.data.target, spec.data.time, *spec.data.sensitive_sources()}
+    out = frame[[c for c in frame.columns if c in wanted]].copy()
     for name in spec.features.numeric:
         raw = frame[name]
         values = pd.to_numeric(raw, errors="coerce") if not pd.api.types.is_bool_dtype(raw) else raw.where(False)
@@ -145,7 +147,7 @@ def run_window(tracker: Tracker, target: Target, label: str, frame: pd.DataFrame
         return status
     scores = score(target.scorer, frame)
     result = assess(spec, target.reference, frame, target.reference_scores, scores, target.expected, label)
-    snapshot = drift_report(target.reference.assign(**{SCORE: target.reference_scores}), frame.assign(**{SCORE: scores}),
+    snapshot = drift_report(target.reference, frame, target.reference_scores, scores,
                             Columns(spec.features.numeric, spec.features.categorical), spec.monitoring)
     step = _step(target, label)
     with tracker.run(experiment, run_name=f"{version.name} v{version.version} {label}",

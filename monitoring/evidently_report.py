@@ -46,7 +46,8 @@ def register_credit_psi() -> None:
     _registered = True
 
 
-def drift_report(reference: pd.DataFrame, current: pd.DataFrame, columns: Columns, settings: MonitoringSpec):
+def drift_report(reference: pd.DataFrame, current: pd.DataFrame, reference_scores: np.ndarray, scores: np.ndarray,
+                 columns: Columns, settings: MonitoringSpec):
     """An Evidently snapshot: one ValueDrift per input column (spec method and level) and one for the score."""
     from evidently import DataDefinition, Dataset, Report
     from evidently.metrics import ValueDrift
@@ -59,14 +60,16 @@ def drift_report(reference: pd.DataFrame, current: pd.DataFrame, columns: Column
         metrics.append(ValueDrift(column=column, method=method, threshold=threshold))
     metrics.append(ValueDrift(column=SCORE, method=CREDIT_PSI, threshold=settings.score.alert))
     definition = DataDefinition(numerical_columns=[*columns.numeric, SCORE], categorical_columns=columns.categorical)
-    keep = [*columns.numeric, *columns.categorical, SCORE]
-    samples = [Dataset.from_pandas(_sample(frame[keep], settings.report_rows, settings.seed), data_definition=definition)
-               for frame in (current, reference)]
+    samples = [Dataset.from_pandas(_sample(frame, values, columns, settings), data_definition=definition)
+               for frame, values in ((current, scores), (reference, reference_scores))]
     return Report(metrics).run(*samples)  # Evidently 0.7: current first
 
 
-def _sample(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
-    if len(frame) <= rows:
-        return frame.reset_index(drop=True)
-    picked = np.sort(np.random.default_rng(seed).choice(len(frame), rows, replace=False))
-    return frame.iloc[picked].reset_index(drop=True)
+def _sample(frame: pd.DataFrame, scores: np.ndarray, columns: Columns, settings: MonitoringSpec) -> pd.DataFrame:
+    """The input columns and the score of at most `report_rows` seeded rows (never a copy of a whole large frame)."""
+    rows = np.arange(len(frame))
+    if len(frame) > settings.report_rows:
+        rows = np.sort(np.random.default_rng(settings.seed).choice(len(frame), settings.report_rows, replace=False))
+    sample = frame.iloc[rows][[*columns.numeric, *columns.categorical]].reset_index(drop=True)
+    sample[SCORE] = np.asarray(scores)[rows]
+    return sample

@@ -5,13 +5,18 @@ import pandas as pd
 
 from features.monitoring_spec import MonitoringSpec
 from monitoring.drift import SCORE, Columns
-from monitoring.evidently_report import drift_report
 from monitoring.stability import fit_bins, psi
 
 
 def sample(shift: float, seed: int, n: int = 3000) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     return pd.DataFrame({"x": rng.normal(shift, 1, n), "c": rng.choice(["a", "b"], n), SCORE: rng.beta(2, 8, n)})
+
+
+def drift_report(reference, current, columns, settings):
+    from monitoring.evidently_report import drift_report as report
+
+    return report(reference, current, reference[SCORE], current[SCORE], columns, settings)
 
 
 def test_value_drift_uses_the_registered_credit_psi_and_the_report_is_offline(tmp_path):

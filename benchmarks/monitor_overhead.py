@@ -127,6 +127,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--train-rows", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-preset", action="store_true", help="measure creditflow only (while developing)")
     parser.add_argument("--preset-child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.preset_child:
@@ -141,9 +142,14 @@ def main() -> None:
             command = [sys.executable, "-m", "pipelines.cli", "monitor", "bench/1", "--current", str(current),
                        "--reference", str(reference), "--window", f"bench-{repeat}", "--tracking-uri", uri]
             results["creditflow"].append(measure(command))
+            if args.skip_preset:
+                continue
             preset = [sys.executable, __file__, "--preset-child", str(reference), str(current),
                       json.dumps(features), str(folder / "preset.json")]
             results["preset"].append(measure(preset))
+        if args.skip_preset:
+            print("creditflow: %.1f s, peak %.0f MB" % results["creditflow"][0][:2])
+            return
         report(results, json.loads((folder / "preset.json").read_text()), creditflow_verdicts(uri, "bench-0"))
 
 

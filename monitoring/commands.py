@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,7 @@ from pipelines.train import predict_pd
 
 log = logging.getLogger("creditflow")
 EXIT = {"ok": 0, "warn": 0, "alert": 1}
+LABEL = re.compile(r"^[A-Za-z0-9_.-]+$")  # window labels go into tag filters and run names
 
 
 @dataclass
@@ -53,12 +56,17 @@ def monitor(model: str, current: str | None, reference: str | None, window: str 
         raise DataError("give exactly one of --current PATH or --backfill PATH")
     tracker = Tracker(tracking_uri)
     target = load_target(tracker, model, reference)
+    columns = read_columns(target.spec)
     if backfill is not None:
-        windows = backfill_windows(read_table(backfill), target.spec)
+        if os.environ.get("MLFLOW_RUN_ID"):
+            raise DataError("--backfill logs one MLflow run per month: run it with creditflow, not under `mlflow run`")
+        windows = backfill_windows(read_table(backfill, columns), target.spec)
     else:
-        windows = [current_window(read_table(current), target.spec, window)]
-    checked = [(label, validate(frame, target.spec, f"window {label}")) for label, frame in windows]
-    statuses = [run_window(tracker, target, label, frame, force) for label, frame in checked]
+        windows = [current_window(read_table(current, columns), target.spec, window)]
+    # every window validated before the first run is opened; the raw frames are dropped as they are replaced
+    for i, (label, frame) in enumerate(windows):
+        windows[i] = (label, validate(frame, target.spec, f"window {label}"))
+    statuses = [run_window(tracker, target, label, frame, force) for label, frame in windows]
     rebuild_history(tracker, target.version)
     return max(EXIT[s] for s in statuses)
 
@@ -81,7 +89,8 @@ def load_target(tracker: Tracker, model: str, reference: str | None) -> Target:
         if reference is None and REFERENCE_PATH not in stored:
             raise ReferenceError(f"model {name!r} version {version.version} has no stored monitoring reference "
                                  "(registered before monitoring existed): pass --reference PATH")
-        frame = read_table(reference or tracker.download_artifacts(version.run_id, REFERENCE_PATH, folder))
+        frame = read_table(reference or tracker.download_artifacts(version.run_id, REFERENCE_PATH, folder),
+                           read_columns(spec))
         expected = (json.loads(Path(tracker.download_artifacts(version.run_id, EXPECTED_PATH, folder)).read_text())
                     if EXPECTED_PATH in stored else {})
     frame = validate(frame, spec, "reference")
@@ -92,6 +101,8 @@ def load_target(tracker: Tracker, model: str, reference: str | None) -> Target:
 def current_window(frame: pd.DataFrame, spec: Spec, window: str | None) -> tuple[str, pd.DataFrame]:
     """The window's rows and label: the previous calendar month unless `--window`; filtered on the time column."""
     label = window or previous_month(dt.date.today())
+    if not LABEL.match(label):
+        raise DataError(f"--window {label!r}: use YYYY-MM, or letters, digits, '.', '_' and '-'")
     time = spec.data.time
     if time and time in frame.columns and is_month(label):
         return label, select_month(frame, time, label)
@@ -107,6 +118,11 @@ def backfill_windows(frame: pd.DataFrame, spec: Spec) -> list[tuple[str, pd.Data
     return split_months(frame, time)
 
 
+def read_columns(spec: Spec) -> set[str]:
+    """What monitoring reads: model inputs, target, time, sensitive sources (PII is never even loaded)."""
+    return {*spec.features.all(), spec.data.target, spec.data.time, *spec.data.sensitive_sources()} - {None}
+
+
 def validate(frame: pd.DataFrame, spec: Spec, role: str) -> pd.DataFrame:
     """The model's input columns coerced (numbers float64, categories text), other columns kept; DataError otherwise."""
     if frame.empty:
@@ -114,9 +130,8 @@ def validate(frame: pd.DataFrame, spec: Spec, role: str) -> pd.DataFrame:
     missing = [c for c in spec.features.all() if c not in frame.columns]
     if missing:
         raise DataError(f"{role}: missing model column(s): {', '.join(missing)}")
-    # only what monitoring reads: inputs, target, time, sensitive sources (PII is never carried along)
-    wanted = {*spec.features.all(), spec.data.target, spec.data.time, *spec.data.sensitive_sources()}
-    out = frame[[c for c in frame.columns if c in wanted]].copy()
+    wanted = read_columns(spec)
+    out = frame[[c for c in frame.columns if c in wanted]]  # a new frame: the caller's is never changed
     for name in spec.features.numeric:
         raw = frame[name]
         values = pd.to_numeric(raw, errors="coerce") if not pd.api.types.is_bool_dtype(raw) else raw.where(False)

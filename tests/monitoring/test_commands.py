@@ -182,3 +182,28 @@ def test_window_outside_the_data_exits_2(store, tmp_path):
                                       "--window", "2031-01"])
     assert result.exit_code == 2 and "no rows in window 2031-01" in result.output
     assert _no_window_runs(store)
+
+
+def test_a_version_without_stored_reference_needs_reference_option(store, tmp_path):
+    client = mlflow.MlflowClient(store)
+    first = client.get_model_version(MODEL, "1")
+    bare_run = client.create_run(client.get_run(first.run_id).info.experiment_id)  # a run without artifacts
+    spec_folder = mlflow.artifacts.download_artifacts(run_id=first.run_id, artifact_path="spec", dst_path=str(tmp_path / "d"))
+    client.log_artifacts(bare_run.info.run_id, spec_folder, "spec")  # the spec, but no monitoring reference
+    client.set_terminated(bare_run.info.run_id)
+    client.create_model_version(MODEL, first.source, run_id=bare_run.info.run_id)
+    data = book(tmp_path / "book.parquet", rows=3000)
+    result = CliRunner().invoke(cli, ["monitor", f"{MODEL}/2", "--current", str(data), "--window", LAST])
+    assert result.exit_code == 2 and "has no stored monitoring reference" in result.output
+    assert _no_window_runs(store)
+    reference = generate_book(BookOptions(rows=3000, seed=9))
+    reference[reference["application_month"] < "2025-07"].to_parquet(tmp_path / "reference.parquet")
+    result = invoke("monitor", f"{MODEL}/2", "--current", data, "--window", LAST, "--reference", tmp_path / "reference.parquet")
+    assert result.exit_code in (0, 1), result.output
+    assert "outcome.auc" not in window_runs(store, version="2")[0].data.metrics
+
+
+def test_a_window_label_with_quotes_is_refused(store, tmp_path):
+    result = CliRunner().invoke(cli, ["monitor", f"{MODEL}/1", "--current", str(book(tmp_path / "b.parquet", rows=3000)),
+                                      "--window", "x' or '1"])
+    assert result.exit_code == 2 and "--window" in result.output

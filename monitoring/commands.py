@@ -139,7 +139,7 @@ def validate(frame: pd.DataFrame, spec: Spec, role: str) -> pd.DataFrame:
         if bad.any():
             raise DataError(f"{role}: column '{name}' must be numeric, got '{raw[bad].iloc[0]}' "
                             f"({int(bad.sum())} value(s))")
-        out[name] = values.astype("float64")
+        out[name] = values.astype("float64", copy=False)
     for name in spec.features.categorical:
         out[name] = as_text(frame[name])
     return out

@@ -111,6 +111,12 @@ def test_backfill_leaves_one_run_per_month_and_a_history_trend(store, tmp_path):
     values = [m.value for m in sorted(trend, key=lambda m: m.step)]
     assert values[-1] > 0.25 and values[0] < values[-1] == max(values)  # the ramp rises month by month
     assert client.get_model_version(MODEL, "1").tags["monitoring.last_window"] == "2025-12"
+    again = invoke("monitor", MODEL + "/1", "--current", data, "--window", "2025-03", "--force")
+    assert again.exit_code in (0, 1), again.output
+    assert len(window_runs(store)) == 12  # replaced, not added
+    [history] = client.search_runs([experiment], "tags.`monitoring.role` = 'history'")
+    assert len(client.get_metric_history(history.info.run_id, "score_psi")) == 12
+    assert client.get_model_version(MODEL, "1").tags["monitoring.last_window"] == "2025-12"  # an older window
 
 
 def test_rerunning_a_window_skips_it_and_force_replaces_it(store, tmp_path):

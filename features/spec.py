@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from features.errors import SpecError
 from features.fairness_spec import FairnessSpec, Strict as _Strict
+from features.monitoring_spec import MonitoringSpec
 
 
 class SyntheticSource(_Strict):
@@ -227,6 +228,7 @@ class Spec(_Strict):
     split: SplitSpec = SplitSpec()
     tuning: TuningSpec = TuningSpec()
     policy: PolicySpec = PolicySpec()
+    monitoring: MonitoringSpec = MonitoringSpec()
     reasons: dict[str, str] = {}  # feature -> reason text shown to applicants
 
     @model_validator(mode="after")
@@ -235,6 +237,9 @@ class Spec(_Strict):
         unknown = sorted(set(self.reasons) - set(self.features.all()))
         if unknown:
             raise ValueError(f"reasons: text given for unknown feature(s): {', '.join(unknown)}")
+        unknown = sorted(set(self.monitoring.drift.columns) - set(self.features.all()))
+        if unknown:
+            raise ValueError(f"monitoring.drift.columns: unknown feature(s): {', '.join(unknown)}")
         if self.split.method == "out_of_time" and self.data.time is None:
             raise ValueError("split.method 'out_of_time' needs data.time")
         unknown = sorted(set(self.policy.fairness.mitigation.attributes) - set(self.data.sensitive_names()))

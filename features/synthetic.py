@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["BookOptions", "generate_book"]
+__all__ = ["BookOptions", "SCENARIOS", "generate_book", "scenario_options"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,21 @@ class BookOptions:
 
     def __post_init__(self) -> None:
         _validate(self)
+
+
+# Named drift scenarios (`creditflow generate --scenario`): the drift knobs they turn, reached by the last month.
+SCENARIOS: dict[str, dict[str, float]] = {
+    "income_shock": {"drift_income": -0.3},  # incomes fall 30%: income, and debt-to-income through it
+    "utilisation_rise": {"drift_utilisation": 0.25},  # revolving utilisation up 25 points
+    "mix_shift": {"drift_mix": 0.8},  # applications move to online/broker channels and younger applicants
+}
+
+
+def scenario_options(name: str) -> dict[str, float]:
+    """The drift knobs of a named scenario; ValueError naming the known ones otherwise."""
+    if name not in SCENARIOS:
+        raise ValueError(f"unknown scenario '{name}' (known: {', '.join(SCENARIOS)})")
+    return dict(SCENARIOS[name])
 
 
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")

@@ -110,11 +110,33 @@ def train_command(spec: str, tracking_uri: str | None) -> None:
               help="Absolute revolving-utilisation change by the last month (e.g. 0.15).")
 @click.option("--drift-mix", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Population-mix shift toward riskier channels and younger applicants by the last month.")
+@click.option("--scenario", type=click.Choice(["income_shock", "utilisation_rise", "mix_shift"]), default=None,
+              help="A named drift scenario (sets the drift knobs it names; see features/synthetic.py SCENARIOS).")
 def generate_command(out: str, **options) -> None:
     """Write a synthetic consumer-loan book to OUT (.parquet or .csv)."""
     from pipelines.commands import generate
 
     generate(out, options)
+
+
+@cli.command("monitor")
+@click.argument("model")
+@click.option("--current", type=click.Path(dir_okay=False), default=None,
+              help="Recent applications (CSV/Parquet); filtered to the window's month when it has the time column.")
+@click.option("--reference", type=click.Path(dir_okay=False), default=None,
+              help="Reference data (default: the training sample stored with the version).")
+@click.option("--window", default=None, metavar="LABEL", help="Window label, YYYY-MM (default: the previous month).")
+@click.option("--backfill", type=click.Path(dir_okay=False), default=None,
+              help="Monitor every month of this data instead of one window (one run per month).")
+@click.option("--by", type=click.Choice(["month"]), default="month", show_default=True, help="Backfill window size.")
+@click.option("--force", is_flag=True, help="Replace a window that was already monitored (default: skip it).")
+@tracking_option
+def monitor_command(model: str, current, reference, window, backfill, by, force, tracking_uri) -> None:
+    """Drift, score drift, data quality and (with labels) outcomes of MODEL (NAME = its champion, NAME@ALIAS or
+    NAME/VERSION) on recent data; exits 1 on alert."""
+    from monitoring.commands import monitor
+
+    sys.exit(monitor(model, current, reference, window, backfill, force, tracking_uri))
 
 
 def main() -> None:

@@ -130,9 +130,17 @@ def _report(name, uri, run_id, version, evaluation, seconds) -> None:
 
 def generate(out: str, options: dict) -> None:
     """Write a synthetic consumer-loan book."""
-    from features.synthetic import BookOptions, generate_book
+    from features.synthetic import BookOptions, generate_book, scenario_options
 
+    options = dict(options)
+    scenario = options.pop("scenario", None)
     try:
+        if scenario:
+            knobs = scenario_options(scenario)
+            clash = [k for k in knobs if options.get(k)]
+            if clash:
+                raise ValueError(f"--scenario {scenario} sets {', '.join(clash)}; give one or the other")
+            options.update(knobs)
         book = generate_book(BookOptions(**options))
     except ValueError as exc:
         raise CreditflowError(str(exc)) from None

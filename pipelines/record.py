@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 import features
 import pipelines
 from features.spec import Spec
+from monitoring.reference import EXPECTED_PATH, REFERENCE_PATH, expected_performance, reference_sample
 from pipelines.fairness import metric_name
 from pipelines.fairness_report import fairness_figure, fairness_html
 from pipelines.model_card import CardIdentity, card_sections, to_html, to_markdown
@@ -47,7 +48,14 @@ def record_training(run: RunLogger, prepared: Prepared, candidate: Candidate, ev
         _record_fairness(run, evaluation)
     for name, figure in evaluation.figures.items():
         run.figure(figure, f"plots/{name}")
+    _record_reference(run, prepared, evaluation)
     return _log_model(run, prepared, candidate)
+
+
+def _record_reference(run: RunLogger, prepared: Prepared, evaluation: Evaluation) -> None:
+    """What `creditflow monitor` compares later windows with (no PII, no ids; see monitoring/reference.py)."""
+    run.frame(reference_sample(prepared.data.frame, prepared.split.train, prepared.spec), REFERENCE_PATH)
+    run.text(json.dumps(expected_performance(evaluation.metrics, evaluation.main), indent=2), EXPECTED_PATH)
 
 
 def record_study(run: RunLogger, study: optuna.Study, spec: Spec, ref: StudyRef, budget: Budget) -> None:

@@ -79,6 +79,13 @@ def resolve_tracking_uri(value: str | None) -> str:
     return value or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
 
 
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    tags: dict[str, str]
+    metrics: dict[str, float]
+
+
 @dataclass
 class RunLogger:
     """Logs to one run, batching params and metrics into single calls."""
@@ -105,6 +112,16 @@ class RunLogger:
 
     def table(self, frame: pd.DataFrame, path: str) -> None:
         self.client.log_text(self.run_id, frame.to_csv(index=False), path)
+
+    def frame(self, frame: pd.DataFrame, path: str) -> None:
+        """A data frame as a Parquet artifact (dtypes kept, unlike CSV)."""
+        with tempfile.TemporaryDirectory() as folder:
+            local = Path(folder) / Path(path).name
+            frame.to_parquet(local, index=False)
+            self.client.log_artifact(self.run_id, str(local), str(Path(path).parent) or None)
+
+    def file(self, local: str, folder: str) -> None:
+        self.client.log_artifact(self.run_id, local, folder)
 
     def figure(self, figure: Any, path: str) -> None:
         buffer = io.BytesIO()
@@ -220,6 +237,40 @@ class Tracker:
     def download_artifacts(self, run_id: str, path: str, destination: str) -> str:
         """Copy a run's artifact (file or folder) to `destination`; return the local path."""
         return self._guard(lambda: self.client.download_artifacts(run_id, path, destination))
+
+    def list_artifacts(self, run_id: str, folder: str) -> list[str]:
+        return [a.path for a in self._guard(lambda: self.client.list_artifacts(run_id, folder))]
+
+    def load_python_model(self, uri: str) -> Any:
+        """The PythonModel object of a logged pyfunc model (e.g. CreditModel with its scorer loaded)."""
+        return self._guard(lambda: mlflow.pyfunc.load_model(uri).unwrap_python_model())
+
+    def find_runs(self, experiment: str, tags: dict[str, str], status: str | None = None) -> list[RunSummary]:
+        """Active runs of an experiment whose tags match `tags` (and with `status` if given), oldest first."""
+        found = self._guard(lambda: self.client.get_experiment_by_name(experiment))
+        if found is None:
+            return []
+        status_clause = [f"attributes.status = '{status}'"] if status else []
+        condition = " and ".join([f"tags.`{k}` = '{v}'" for k, v in tags.items()] + status_clause)
+        runs = self._guard(lambda: self.client.search_runs([found.experiment_id], filter_string=condition,
+                                                           max_results=50_000, order_by=["attributes.start_time ASC"]))
+        return [RunSummary(r.info.run_id, dict(r.data.tags), dict(r.data.metrics)) for r in runs]
+
+    def delete_run(self, run_id: str) -> None:
+        """Soft-delete a run (MLflow keeps it restorable until garbage collection)."""
+        self._guard(lambda: self.client.delete_run(run_id))
+
+    def log_series_run(self, experiment: str, name: str, tags: dict[str, str],
+                       series: list[tuple[int, dict[str, float]]]) -> str:
+        """A finished run holding metric values at several steps (a trend), logged in batches."""
+        experiment_id = self._guard(lambda: self._experiment_id(experiment))
+        run = self._guard(lambda: self.client.create_run(experiment_id, run_name=name, tags=tags))
+        now = _now_ms()
+        items = [Metric(k, float(v), now, step) for step, values in series for k, v in values.items()]
+        for start in range(0, len(items), 1000):
+            self._guard(lambda: self.client.log_batch(run.info.run_id, metrics=items[start:start + 1000]))
+        self._guard(lambda: self.client.set_terminated(run.info.run_id, status="FINISHED"))
+        return run.info.run_id
 
     def _registry(self, call, name: str, missing: str):
         try:

@@ -321,3 +321,12 @@ def test_invalid_options_raise(field: str, value: object) -> None:
     with pytest.raises(ValueError, match=field) as err:
         generate_book(BookOptions(**kwargs))  # type: ignore[arg-type]
     assert "\n" not in str(err.value)
+
+
+def test_named_scenarios_turn_existing_drift_knobs():
+    from features.synthetic import SCENARIOS, scenario_options
+
+    assert set(SCENARIOS) == {"income_shock", "utilisation_rise", "mix_shift"}
+    assert scenario_options("income_shock") == {"drift_income": -0.3}
+    with pytest.raises(ValueError, match="unknown scenario 'flood'"):
+        scenario_options("flood")

@@ -229,3 +229,16 @@ def test_cutoff_baseline_without_enough_applicants_near_the_cutoff_exits_2(track
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert lines[-1].startswith("error: policy.reason_baseline: only") and "need 30" in lines[-1]
     assert mlflow.MlflowClient(tracking_uri).search_registered_models() == []
+
+
+def test_generate_a_drift_scenario(tmp_path):
+    out = tmp_path / "book.parquet"
+    result = invoke("generate", "--rows", 2400, "--seed", 1, "--scenario", "utilisation_rise", out)
+    assert result.exit_code == 0, result.output
+    book = pd.read_parquet(out)
+    first, last = (book.loc[book["application_month"] == book["application_month"].agg(f), "revolving_utilisation"].mean()
+                   for f in ("min", "max"))
+    assert last - first > 0.15
+    clash = CliRunner().invoke(cli, ["generate", "--rows", "10", "--scenario", "income_shock", "--drift-income", "-0.1",
+                                     str(out)])
+    assert clash.exit_code == 2 and "sets drift_income" in clash.output

@@ -1,0 +1,127 @@
+"""One monitoring window judged: input drift, score drift, data quality, outcomes; status ok / warn / alert. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from features.contract import derive_attribute
+from features.errors import DataError
+from features.spec import Spec
+from monitoring.drift import Columns, column_drift, drift_share, quality_table, quality_warnings, score_drift
+from monitoring.outcomes import OutcomeResult, band_table, fairness_metrics, outcome_fairness, outcome_metrics
+from monitoring.stability import fit_bins
+from pipelines.fairness import FairnessPolicy
+
+LEVELS = {"ok": 0, "warn": 1, "alert": 2}
+
+
+@dataclass
+class Assessment:
+    window: str
+    status: str
+    reasons: list[str]  # "alert: ..." / "warn: ...", worst first
+    metrics: dict[str, float]
+    drift: pd.DataFrame  # input columns, then the score row
+    quality: pd.DataFrame
+    outcome: OutcomeResult | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return {"window": self.window, "status": self.status, "reasons": self.reasons, "notes": self.notes,
+                "metrics": self.metrics, "drift": self.drift.to_dict(orient="records"),
+                "quality": self.quality.to_dict(orient="records")}
+
+
+def assess(spec: Spec, reference: pd.DataFrame, current: pd.DataFrame, reference_scores: np.ndarray,
+           scores: np.ndarray, expected: dict, window: str) -> Assessment:
+    """Judge `current` against `reference` (both raw frames with the model's columns) and their scores."""
+    settings, columns = spec.monitoring, Columns(spec.features.numeric, spec.features.categorical)
+    drift = column_drift(reference, current, columns, settings)
+    score = score_drift(reference_scores, scores, settings)
+    quality = quality_table(reference, current, columns)
+    findings = [(row.status, _drift_reason(row))
+                for row in drift.itertuples() if row.status != "ok"]
+    if score["status"] != "ok":
+        level = score["alert"] if score["status"] == "alert" else score["warn"]
+        findings.append((score["status"], f"score PSI {score['value']:.3f} at or above {score['status']} {level:.2f}"))
+    findings += [("warn", f"data quality: {w}") for w in quality_warnings(quality, settings)]
+    metrics = _drift_metrics(drift, score, quality, len(current))
+    outcome = _outcomes(spec, reference, current, reference_scores, scores, expected)
+    notes = []
+    if outcome is not None:
+        findings += outcome.findings
+        metrics.update(outcome.metrics)
+        notes += outcome.notes
+    findings.sort(key=lambda f: -LEVELS[f[0]])
+    status = findings[0][0] if findings else "ok"
+    metrics["status_level"] = float(LEVELS[status])
+    table = pd.concat([drift, pd.DataFrame([score])], ignore_index=True)
+    return Assessment(window, status, [f"{level}: {text}" for level, text in findings], metrics, table, quality,
+                      outcome, notes)
+
+
+def _drift_reason(row) -> str:
+    if row.method == "credit_psi":
+        level = row.alert if row.status == "alert" else row.warn
+        return f"PSI of {row.column} {row.value:.3f} at or above {row.status} {level:.2f}"
+    return f"{row.method} drift in {row.column}: score {row.value:.4g} (threshold {row.alert:.4g})"
+
+
+def _drift_metrics(drift: pd.DataFrame, score: dict, quality: pd.DataFrame, rows: int) -> dict[str, float]:
+    metrics = {"rows": float(rows), "score_psi": float(score["value"]), "drift_share": drift_share(drift),
+               "drifted_columns": float((drift["status"] == "alert").sum()),
+               "max_psi": float(drift.loc[drift["method"] == "credit_psi", "value"].max())
+               if (drift["method"] == "credit_psi").any() else 0.0}
+    metrics.update({f"drift.{r.column}": float(r.value) for r in drift.itertuples()})
+    for r in quality.itertuples():
+        metrics[f"missing_share.{r.column}"] = r.missing_current
+        metrics[f"{'new_category' if r.kind == 'categorical' else 'out_of_range'}_share.{r.column}"] = (
+            r.new_category_share if r.kind == "categorical" else r.out_of_range_share)
+    return metrics
+
+
+def labels_of(frame: pd.DataFrame, spec: Spec) -> np.ndarray | None:
+    """1 = default for rows with a label, or None when the frame has no target column or no label yet."""
+    target, positive = spec.data.target, spec.data.positive
+    if target not in frame.columns or frame[target].isna().all():
+        return None
+    raw = frame[target]
+    if raw.isna().any():
+        raise DataError(f"target '{target}' is labelled on some rows only; monitor labelled windows whole")
+    if pd.api.types.is_numeric_dtype(raw) and isinstance(positive, (int, float)):
+        hit = raw == float(positive)
+    else:
+        hit = raw.astype(str) == str(positive)
+    if raw.nunique() > 2 or (raw.nunique() == 2 and not hit.any()):
+        raise DataError(f"target '{target}' must be binary with positive label '{positive}' "
+                        f"(values: {', '.join(map(str, raw.unique()[:5]))})")
+    return hit.to_numpy(dtype=np.int64)
+
+
+def _outcomes(spec: Spec, reference: pd.DataFrame, current: pd.DataFrame, reference_scores: np.ndarray,
+              scores: np.ndarray, expected: dict) -> OutcomeResult | None:
+    y = labels_of(current, spec)
+    if y is None:
+        return None
+    settings = spec.monitoring
+    metrics, findings, notes = outcome_metrics(y, scores, expected, settings.outcomes)
+    edges = fit_bins(pd.Series(reference_scores), "numeric", settings.score.bins).edges
+    ref_y = labels_of(reference, spec)
+    bands = band_table(reference_scores, ref_y if ref_y is not None else np.zeros(len(reference)), scores, y, edges)
+    result = OutcomeResult(metrics, bands, findings, notes)
+    sources = spec.data.sensitive_sources()
+    if not spec.data.sensitive:
+        result.notes.append("no sensitive attribute in the spec: outcome fairness not measured")
+    elif missing := [c for c in sources if c not in current.columns]:
+        result.notes.append(f"outcome fairness not measured: current data lacks {', '.join(missing)}")
+    elif not result.notes:
+        sensitive = pd.DataFrame({s.name: derive_attribute(current[s.source], s) for s in spec.data.sensitive})
+        policy = FairnessPolicy(**spec.policy.fairness.model_dump(exclude={"proxy_auc"}))
+        result.fairness, found = outcome_fairness(y, scores, sensitive, spec.policy.cutoff, policy,
+                                                  settings.outcomes.fairness, settings.seed)
+        result.findings += found
+        result.metrics.update(fairness_metrics(result.fairness))
+    return result

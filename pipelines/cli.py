@@ -117,9 +117,62 @@ def generate_command(out: str, **options) -> None:
     generate(out, options)
 
 
+@cli.command("review")
+@click.argument("model")
+@click.argument("version")
+@click.option("--approve/--reject", "approve", default=None, required=True, help="The decision.")
+@click.option("--reviewer", required=True, help="Who decides (must not be the version's author to promote).")
+@click.option("--comment", required=True, help="Why.")
+@click.option("--new-review", is_flag=True, help="Needed to approve a version that was rejected.")
+@tracking_option
+def review_command(model, version, approve, reviewer, comment, new_review, tracking_uri) -> None:
+    """Record a review decision on MODEL VERSION (approval.* tags, audit trail, model card)."""
+    from pipelines.governance_commands import review
+
+    review(model, version, approve, reviewer, comment, new_review, tracking_uri)
+
+
+@cli.command("promote")
+@click.argument("model")
+@click.argument("version")
+@tracking_option
+def promote_command(model, version, tracking_uri) -> None:
+    """Move alias champion to MODEL VERSION if every gate passed and someone other than its author
+    approved this evidence; exit 1 listing every unmet condition otherwise."""
+    from pipelines.governance_commands import promote
+
+    promote(model, version, tracking_uri)
+
+
+@cli.command("rollback")
+@click.argument("model")
+@click.option("--reason", required=True, help="Why the champion is withdrawn.")
+@tracking_option
+def rollback_command(model, reason, tracking_uri) -> None:
+    """Put alias champion back on the version with alias previous."""
+    from pipelines.governance_commands import rollback
+
+    rollback(model, reason, tracking_uri)
+
+
+@cli.command("status")
+@click.argument("model")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--audit", is_flag=True, help="Also print the governance audit trail.")
+@tracking_option
+def status_command(model, as_json, audit, tracking_uri) -> None:
+    """Versions of MODEL: gates, approval, aliases, monitoring; whether the champion is verified."""
+    from pipelines.status import show_status
+
+    show_status(model, tracking_uri, as_json, audit)
+
+
 def main() -> None:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # A tracking server that stops answering fails a command in seconds, not after minutes of retries.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
     # Heartbeat checks and Optuna's matplotlib plots are flagged experimental; we use them on purpose.
     warnings.filterwarnings("ignore", message=r".*(is experimental \(supported from|is an experimental feature)")
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import io
 import os
+import socket
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +23,7 @@ from typing import Any, Iterator
 import mlflow
 import pandas as pd
 from mlflow import MlflowClient
-from mlflow.entities import Metric, Param, RunTag
+from mlflow.entities import Metric, Param, RunTag, ViewType
 from mlflow.exceptions import MlflowException
 
 from features.errors import CreditflowError
@@ -220,6 +223,97 @@ class Tracker:
     def download_artifacts(self, run_id: str, path: str, destination: str) -> str:
         """Copy a run's artifact (file or folder) to `destination`; return the local path."""
         return self._guard(lambda: self.client.download_artifacts(run_id, path, destination))
+
+    def probe(self, timeout: float = 3.0) -> None:
+        """Fail in seconds, not minutes, when an HTTP tracking server does not answer (MLflow retries
+        each request with backoff for minutes before giving up)."""
+        if not self.uri.startswith(("http://", "https://")):
+            return
+        try:
+            urllib.request.urlopen(f"{self.uri.rstrip('/')}/health", timeout=timeout).close()
+        except (urllib.error.URLError, OSError, socket.timeout) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise TrackingError(f"tracking store {self.uri} is unreachable: {reason}") from None
+
+    def aliases(self, name: str) -> dict[str, str]:
+        """alias -> version of a registered model."""
+        model = self._registry(lambda: self.client.get_registered_model(name), name, f"unknown model {name!r}")
+        return {alias: str(version) for alias, version in (model.aliases or {}).items()}
+
+    def set_alias(self, name: str, alias: str, version: str) -> None:
+        self._guard(lambda: self.client.set_registered_model_alias(name, alias, str(version)))
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        self._guard(lambda: self.client.delete_registered_model_alias(name, alias))
+
+    @contextmanager
+    def registry_lock(self, name: str, wait_s: float = 60.0, stale_s: float = 300.0) -> Iterator[None]:
+        """Mutual exclusion between creditflow processes changing model `name`'s aliases.
+
+        The lock is a registered model named `<name>.lock`: its creation is atomic in every
+        tracking store (unique name), so exactly one process holds it. A lock older than
+        `stale_s` (its holder was killed) is broken.
+        """
+        lock = f"{name}.lock"
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                self.client.create_registered_model(lock, description=f"creditflow lock on {name}, pid {os.getpid()}")
+                break
+            except MlflowException as exc:
+                if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                    self._guard(lambda: _reraise(exc))
+            self._break_stale_lock(lock, stale_s)
+            if time.monotonic() > deadline:
+                raise TrackingError(f"model {name!r} is locked by another creditflow command (registered model {lock!r})")
+            time.sleep(0.2)
+        try:
+            yield
+        finally:
+            self._guard(lambda: self.client.delete_registered_model(lock))
+
+    def _break_stale_lock(self, lock: str, stale_s: float) -> None:
+        try:
+            held = self.client.get_registered_model(lock)
+            if _now_ms() - int(held.creation_timestamp or 0) > stale_s * 1000:
+                self.client.delete_registered_model(lock)
+        except MlflowException:
+            pass  # released meanwhile
+
+    def log_record(self, experiment: str, run_name: str, values: dict[str, Any]) -> str:
+        """One finished run holding `values` as params: MLflow never lets a param change once logged."""
+        experiment_id = self._guard(lambda: self._experiment_id(experiment))
+        run = self._guard(lambda: self.client.create_run(experiment_id, run_name=run_name))
+        params = [Param(k, str(v)[:_MAX_PARAM_CHARS]) for k, v in values.items()]
+        self._guard(lambda: self.client.log_batch(run.info.run_id, params=params))
+        self._guard(lambda: self.client.set_terminated(run.info.run_id, status="FINISHED"))
+        return run.info.run_id
+
+    def records(self, experiment: str) -> list[dict[str, str]]:
+        """The params of every run of `experiment`, deleted runs included (marked `_deleted`)."""
+        found = self._guard(lambda: self.client.get_experiment_by_name(experiment))
+        if found is None:
+            return []
+        runs = self._guard(lambda: self.client.search_runs([found.experiment_id], run_view_type=ViewType.ALL,
+                                                           max_results=50_000, order_by=["attributes.start_time ASC"]))
+        return [{**r.data.params, "_run_id": r.info.run_id, "_deleted": str(r.info.lifecycle_stage == "deleted")}
+                for r in runs]
+
+    def download_model(self, model_uri: str, destination: str) -> str:
+        """The model folder (MLmodel, artifacts/) of a `models:/`, `runs:/` or artifact URI, copied locally."""
+        return self._guard(lambda: mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=destination,
+                                                                        tracking_uri=self.uri))
+
+    def read_text(self, run_id: str, path: str) -> str | None:
+        """A text artifact of a run, or None if it does not exist."""
+        try:
+            with tempfile.TemporaryDirectory() as folder:
+                return Path(self.client.download_artifacts(run_id, path, folder)).read_text()
+        except (MlflowException, OSError):
+            return None
+
+    def write_text(self, run_id: str, text: str, path: str) -> None:
+        self._guard(lambda: self.client.log_text(run_id, text, path))
 
     def _registry(self, call, name: str, missing: str):
         try:

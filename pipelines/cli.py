@@ -167,6 +167,25 @@ def status_command(model, as_json, audit, tracking_uri) -> None:
     show_status(model, tracking_uri, as_json, audit)
 
 
+@cli.command("score")
+@click.argument("model_uri")
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.argument("output_path", metavar="OUTPUT", type=click.Path(dir_okay=False))
+@click.option("--reasons", type=click.Choice(["approx", "exact", "none"]), default="approx", show_default=True,
+              help="Reason codes: approx (Saabas, fast), exact (TreeSHAP, ~30x slower) or none.")
+@click.option("--chunk-rows", type=click.IntRange(min=1), default=100_000, show_default=True,
+              help="Rows scored at a time (memory bound).")
+@click.option("--allow-unverified", is_flag=True,
+              help="Score even when the champion was not put there by a recorded promotion or fails the rules.")
+@tracking_option
+def score_command(model_uri, input_path, output_path, reasons, chunk_rows, allow_unverified, tracking_uri) -> None:
+    """Score INPUT (CSV/Parquet) with MODEL_URI (e.g. models:/NAME@champion) into OUTPUT: id, PD,
+    decision and reason codes."""
+    from pipelines.score_command import score
+
+    score(model_uri, input_path, output_path, reasons, chunk_rows, allow_unverified, tracking_uri)
+
+
 def main() -> None:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")

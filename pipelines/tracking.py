@@ -125,6 +125,7 @@ class RunLogger:
             # application data arrives with int64 columns. Its generic hint about it is noise here.
             warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
             signature = mlflow.models.infer_signature(input_example, output_example, params)
+        signature = _integers_accept_missing(signature)
         info = mlflow.pyfunc.log_model(
             name="model", python_model=python_model, artifacts=artifacts, code_paths=code_paths,
             signature=signature, input_example=input_example, pip_requirements=model_requirements(),
@@ -365,6 +366,18 @@ class Tracker:
         except MlflowException as exc:
             first_line = str(exc.message).strip().splitlines()[0] if exc.message else type(exc).__name__
             raise TrackingError(f"tracking store {self.uri}: {first_line}") from None
+
+
+def _integers_accept_missing(signature: Any) -> Any:
+    """Integer input columns typed `any` instead of `long`: an integer column with a missing value
+    arrives as float (a JSON null, a CSV gap), which MLflow's `long` refuses before the model runs.
+    The model's own FeatureTransform checks these columns are numeric and answers a one-line error."""
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import AnyType, ColSpec, DataType, Schema
+
+    columns = [ColSpec(AnyType(), c.name, required=c.required) if c.type in (DataType.long, DataType.integer) else c
+               for c in signature.inputs.inputs]
+    return ModelSignature(Schema(columns), signature.outputs, signature.params)
 
 
 def _reraise(exc: Exception):

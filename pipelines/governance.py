@@ -130,7 +130,9 @@ def champion_problems(champion: VersionInfo, trail: list[AuditRecord]) -> list[s
         problems = []
         if move.evidence != evidence_digest(champion):
             problems.append(f"evidence of version {champion.version} changed since its {move.action}")
-        if move.approval != approval_fingerprint(champion):
+        recorded = {move.approval} | {r.approval for r in trail if r.action == "review" and not r.deleted
+                                      and r.version == champion.version and r.time > move.time}
+        if approval_fingerprint(champion) not in recorded:  # a recorded review after the move is legitimate
             problems.append(f"approval tags of version {champion.version} changed since its {move.action}")
     return problems + unmet_conditions(champion, trail)
 

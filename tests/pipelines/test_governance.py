@@ -81,6 +81,8 @@ def test_champion_is_verified_only_when_the_last_recorded_move_put_it_there_unch
     assert champion_problems(v1, trail[:2]) == ["alias champion on version 1 was not set by a recorded promotion"]
     renamed = version("1", aliases=("champion",), **{"approval.reviewer": "dave"})
     assert champion_problems(renamed, trail) == ["approval tags of version 1 changed since its promote"]
+    rereviewed = AuditRecord("review", "m", "1", "dave", "2026-01-03", "done", approval=approval_fingerprint(renamed))
+    assert champion_problems(renamed, [*trail, rereviewed]) == []
     revoked = version("1", aliases=("champion",), **{"approval.status": "rejected"})
     assert "approval.status is 'rejected', not 'approved'" in champion_problems(revoked, trail)
 

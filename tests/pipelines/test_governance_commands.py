@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import mlflow
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -53,6 +54,11 @@ def test_the_governed_story(governed):
     assert aliases(governed) == {"champion": "1"}
     again = invoke("promote", MODEL, 1)
     assert again.exit_code == 0 and "already champion" in again.output
+    pd.read_csv("german_ids.csv").drop(columns=["creditability"]).to_parquet("applicants.parquet")
+    scored = invoke("score", f"models:/{MODEL}@champion", "applicants.parquet", "decisions.csv")
+    assert scored.exit_code == 0 and "version 1 via alias champion (verified" in scored.output
+    decisions = pd.read_csv("decisions.csv")
+    assert len(decisions) == 1000 and decisions.loc[decisions["decision"] == "decline", "reason_1"].notna().all()
 
     approve(2, reviewer="bob")
     assert invoke("promote", MODEL, 2).exit_code == 0

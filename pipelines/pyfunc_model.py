@@ -46,15 +46,18 @@ class Scorer:
         (reason_method "none": no reason columns, for throughput when reasons are not needed)."""
         if reason_method not in REASON_METHODS:
             raise ValueError(f"reason_method must be one of {', '.join(REASON_METHODS)}, got '{reason_method}'")
-        features = self.transform.transform(raw)
+        return self.score_input(self.transform.transform(raw), reason_method)
+
+    def score_input(self, features: pd.DataFrame, reason_method: str = "exact") -> pd.DataFrame:
+        """`score` on rows already transformed (`self.transform.transform`), with their index."""
         pd_values = self.booster.inplace_predict(features, validate_features=True).astype(np.float64)
         out = pd.DataFrame({"probability_of_default": pd_values,
-                            "decision": np.where(pd_values >= self.cutoff, "decline", "approve")}, index=raw.index)
+                            "decision": np.where(pd_values >= self.cutoff, "decline", "approve")}, index=features.index)
         if reason_method == "none":
             return out
         contribs = contributions(self.booster, features, exact=reason_method == "exact")
         reasons = top_reasons(contribs, self.baseline, texts=self.texts)
-        reasons.index = raw.index
+        reasons.index = features.index
         return pd.concat([out, reasons], axis=1)
 
     def settings(self) -> dict:

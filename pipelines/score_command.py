@@ -39,9 +39,10 @@ def score(model_uri: str, input_path: str, output_path: str, reason_method: str,
     try:
         with click.progressbar(length=count_rows(source_path) if source_path.is_file() else 0, label="scoring",
                                file=sys.stderr) as bar:
-            for raw in read_chunks(source_path, chunk_rows):
-                scored = score_chunk(scorer, raw, settings.get("id_column"), reason_method)
-                summary.add(scored, scorer.transform.unseen_counts(raw))
+            id_column = settings.get("id_column")
+            for raw in read_chunks(source_path, chunk_rows, [*([id_column] if id_column else []), *scorer.transform.columns]):
+                scored, unseen = score_chunk(scorer, raw, id_column, reason_method)
+                summary.add(scored, unseen)
                 writer.write(scored)
                 bar.update(len(raw))
         if summary.rows == 0:

@@ -31,6 +31,7 @@ class ScoreSummary:
     unseen: Counter = field(default_factory=Counter)  # column -> values scored as missing
 
     def add(self, scored: pd.DataFrame, unseen: dict[str, int]) -> None:
+        """Count a scored chunk and its unseen categories (column -> count)."""
         self.rows += len(scored)
         self.declined += int((scored["decision"] == "decline").sum())
         self.unseen.update(unseen)
@@ -42,15 +43,29 @@ class ScoreSummary:
         return lines
 
 
-def score_chunk(scorer: Scorer, raw: pd.DataFrame, id_column: str | None, reason_method: str) -> pd.DataFrame:
-    """One chunk: the id column (when present), PD, decision and reasons; bad input is a DataError."""
+def score_chunk(scorer: Scorer, raw: pd.DataFrame, id_column: str | None,
+                reason_method: str) -> tuple[pd.DataFrame, dict[str, int]]:
+    """One chunk: the id column (when present), PD, decision and reasons, and the count of unseen
+    categories per column (values the transform turned into missing). Bad input is a DataError."""
     try:
-        scored = scorer.score(raw, reason_method)
+        features = scorer.transform.transform(raw)
     except InputError as exc:
         raise DataError(f"input does not match the model: {exc}") from None
+    unseen = {name: int(n) for name in scorer.transform.categorical
+              if (n := (features[name].isna().to_numpy() & raw[name].notna().to_numpy()).sum())}
+    scored = scorer.score_input(features, reason_method)
     if id_column and id_column in raw.columns:
         scored.insert(0, id_column, raw[id_column].to_numpy())
-    return scored.reset_index(drop=True)
+    return scored.reset_index(drop=True), unseen
+
+
+def needed_columns(path: Path, wanted: list[str]) -> list[str]:
+    """The wanted columns the input has (a missing one is reported by the transform, by name)."""
+    if path.suffix == ".parquet":
+        present = set(pq.ParquetFile(path).schema_arrow.names)
+    else:
+        present = set(pd.read_csv(path, nrows=0).columns)
+    return [c for c in wanted if c in present]
 
 
 def count_rows(path: Path) -> int:
@@ -65,20 +80,22 @@ def count_rows(path: Path) -> int:
     return max(lines + (last != b"\n") - 1, 0)  # minus the header
 
 
-def read_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
-    """The input in chunks of about `rows` rows (Parquet: record batches of its row groups)."""
+def read_chunks(path: Path, rows: int, wanted: list[str]) -> Iterator[pd.DataFrame]:
+    """The `wanted` columns of the input in chunks of about `rows` rows (Parquet: record batches of its
+    row groups). Other columns (PII, the target...) are never read."""
     _check_format(path)
     if not path.is_file():
         raise DataError(f"input file not found: {path}")
     if path.stat().st_size == 0:
         raise DataError(f"input file is empty: {path}")
     try:
+        columns = needed_columns(path, wanted)
         if path.suffix == ".parquet":
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=rows, columns=columns):
                 yield batch.to_pandas()
         else:
-            yield from pd.read_csv(path, chunksize=rows, low_memory=False)
-    except (pa.ArrowException, pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+            yield from pd.read_csv(path, chunksize=rows, usecols=columns, low_memory=False)
+    except (pa.ArrowException, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
         raise DataError(f"cannot read {path}: {str(exc).strip().splitlines()[0]}") from None
 
 

@@ -13,6 +13,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -255,11 +256,11 @@ class Tracker:
         tracking store (unique name), so exactly one process holds it. A lock older than
         `stale_s` (its holder was killed) is broken.
         """
-        lock = f"{name}.lock"
+        lock, token = f"{name}.lock", f"creditflow lock on {name}, pid {os.getpid()}, token {uuid.uuid4().hex}"
         deadline = time.monotonic() + wait_s
         while True:
             try:
-                self.client.create_registered_model(lock, description=f"creditflow lock on {name}, pid {os.getpid()}")
+                self.client.create_registered_model(lock, description=token)
                 break
             except MlflowException as exc:
                 if exc.error_code != "RESOURCE_ALREADY_EXISTS":
@@ -271,7 +272,15 @@ class Tracker:
         try:
             yield
         finally:
-            self._guard(lambda: self.client.delete_registered_model(lock))
+            self._release(lock, token)
+
+    def _release(self, lock: str, token: str) -> None:
+        """Delete the lock if it is still ours (it is not if it was broken as stale and taken again)."""
+        try:
+            if self.client.get_registered_model(lock).description == token:
+                self.client.delete_registered_model(lock)
+        except MlflowException:
+            pass  # broken as stale meanwhile: nothing of ours to release
 
     def _break_stale_lock(self, lock: str, stale_s: float) -> None:
         try:

@@ -179,3 +179,20 @@ def test_two_promotions_at_once_are_serialised(governed):
     assert aliases(governed) == {"champion": second["version"], "previous": first["version"]}
     assert status()["verified"] is True
     assert MODEL + ".lock" not in [m.name for m in mlflow.MlflowClient(governed).search_registered_models()]
+
+
+def test_a_rejection_racing_a_promotion_never_leaves_champion_on_a_rejected_version(governed):
+    approve(1)
+    base = [sys.executable, "-m", "pipelines.cli"]
+    commands = [[*base, "promote", MODEL, "1"],
+                [*base, "review", MODEL, "1", "--reject", "--reviewer", "dave", "--comment", "found a leak"]]
+    workers = [subprocess.Popen(c, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for c in commands]
+    outputs = [w.communicate(timeout=120)[0] for w in workers]
+    promoted, rejected = (w.returncode == 0 for w in workers)
+    assert promoted != rejected, outputs  # serialised: whichever ran second was refused
+    version = mlflow.MlflowClient(governed).get_model_version(MODEL, "1")
+    if promoted:
+        assert version.tags["approval.status"] == "approved" and "roll it back first" in outputs[1]
+        assert status()["verified"] is True
+    else:
+        assert version.tags["approval.status"] == "rejected" and aliases(governed) == {}

@@ -2,8 +2,8 @@
 
 The xgboost flavour's pyfunc predicts class labels, not probabilities, so creditflow logs this
 PythonModel instead. It is logged with the `features` and `pipelines` packages as code paths,
-and imports nothing but `features.transform`, `pipelines.reasons`, numpy, pandas and xgboost, so
-it loads and scores without the repository checked out.
+and imports nothing but `features.transform`, `pipelines.reasons`, numpy, pandas, xgboost and
+mlflow's exception types, so it loads and scores without the repository checked out.
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ class Scorer:
                             "decision": np.where(pd_values >= self.cutoff, "decline", "approve")}, index=features.index)
         if reason_method == "none":
             return out
+        if features.empty:  # XGBoost's contributions of zero rows lose a dimension
+            return out.assign(**{name: pd.Series(dtype=object) for name in REASON_COLUMNS})
         contribs = contributions(self.booster, features, exact=reason_method == "exact")
         reasons = top_reasons(contribs, self.baseline, texts=self.texts)
         reasons.index = features.index

@@ -41,6 +41,8 @@ def score(model_uri: str, input_path: str, output_path: str, reason_method: str,
                                file=sys.stderr) as bar:
             id_column = settings.get("id_column")
             for raw in read_chunks(source_path, chunk_rows, [*([id_column] if id_column else []), *scorer.transform.columns]):
+                if raw.empty:  # a header-only CSV yields one empty chunk
+                    continue
                 scored, unseen = score_chunk(scorer, raw, id_column, reason_method)
                 summary.add(scored, unseen)
                 writer.write(scored)

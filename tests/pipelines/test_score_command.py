@@ -117,10 +117,12 @@ def test_input_breaking_the_contract_is_one_line_exit_2_and_no_output(governed, 
     (("models:/german_credit/1", "missing.csv", "out.csv"), "input file not found"),
     (("models:/german_credit/1", "in.csv", "out.json"), "unsupported format '.json'"),
     (("models:/german_credit/1", "empty.csv", "out.csv"), "input file is empty"),
+    (("models:/german_credit/1", "header.csv", "out.csv"), "input has no rows: header.csv"),
 ])
 def test_bad_references_and_files_are_exit_2(governed, applicants, args, message):
     applicants.head(5).to_csv("in.csv", index=False)
+    applicants.head(0).to_csv("header.csv", index=False)
     open("empty.csv", "w").close()
     result = invoke("score", *args)
     assert result.exit_code == 2, result.output
-    assert message in result.output
+    assert message in result.output and not Path("out.csv").exists()

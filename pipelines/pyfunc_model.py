@@ -9,7 +9,9 @@ mlflow's exception types, so it loads and scores without the repository checked 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -70,6 +72,10 @@ class CreditModel(PythonModel):
     """Loads the booster, transform, cutoff and reason settings saved as artifacts at logging time."""
 
     def load_context(self, context) -> None:
+        if os.environ.get("CREDITFLOW_SERVE_VERIFY"):  # opt-in for servers: see pipelines/serve_check.py
+            from pipelines.serve_check import verify_served
+
+            verify_served(Path(context.artifacts[BOOSTER]).resolve().parents[1])
         self.scorer, _ = load_scorer(context.artifacts[BOOSTER], context.artifacts[TRANSFORM], context.artifacts[SETTINGS])
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:

@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import mlflow
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -27,34 +28,68 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def server(governed):
+def start_server(extra_env: dict[str, str], log: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """`mlflow models serve` of the champion on a free loopback port, in its own process group."""
+    port, bin_dir = free_port(), str(Path(sys.executable).parent)
+    env = {**os.environ, **extra_env, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}  # uvicorn
+    process = subprocess.Popen([str(Path(bin_dir) / "mlflow"), "models", "serve", "-m", f"models:/{MODEL}@champion",
+                                "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)],
+                               env=env, stdout=subprocess.DEVNULL, start_new_session=True,
+                               stderr=log.open("w") if log else subprocess.DEVNULL)
+    return process, f"http://127.0.0.1:{port}"
+
+
+def wait_until_up(process: subprocess.Popen, url: str, seconds: float = 120) -> bool:
+    """True once /ping answers, False if the server exits first (model download + uvicorn: ~12 s)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/ping", timeout=1).close()
+            return True
+        except OSError:
+            if process.poll() is not None:
+                return False
+            time.sleep(0.5)
+    raise AssertionError(f"server neither answered nor exited within {seconds} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)  # uvicorn's worker too
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def promote_version_1() -> None:
     runner = CliRunner()
     assert runner.invoke(cli, ["review", MODEL, "1", "--approve", "--reviewer", "bob", "--comment", "ok"]).exit_code == 0
     assert runner.invoke(cli, ["promote", MODEL, "1"]).exit_code == 0
-    port, bin_dir = free_port(), str(Path(sys.executable).parent)
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}  # uvicorn lives there
-    process = subprocess.Popen([str(Path(bin_dir) / "mlflow"), "models", "serve", "-m", f"models:/{MODEL}@champion",
-                                "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def server(governed):
+    promote_version_1()
+    process, url = start_server({"CREDITFLOW_SERVE_VERIFY": MODEL})
     try:
-        deadline = time.monotonic() + 120  # model download, uvicorn start: ~12 s on a quiet machine
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/ping", timeout=1).close()
-                break
-            except OSError:
-                assert process.poll() is None, "mlflow models serve exited"
-                assert time.monotonic() < deadline, "server did not answer within 120 s"
-                time.sleep(0.5)
+        assert wait_until_up(process, url), "mlflow models serve exited"
         yield url
     finally:
-        os.killpg(process.pid, signal.SIGTERM)  # uvicorn's worker too
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        stop(process)
+
+
+def test_a_server_asked_to_verify_refuses_to_start_on_an_unverified_champion(governed):
+    promote_version_1()
+    mlflow.MlflowClient(governed).set_registered_model_alias(MODEL, "champion", "2")  # around creditflow
+    process, url = start_server({"CREDITFLOW_SERVE_VERIFY": MODEL}, log=Path("serve.log"))
+    try:
+        assert wait_until_up(process, url) is False
+        assert process.returncode != 0
+        assert ("refusing to serve german_credit@champion: alias champion is on version 2 but the last recorded "
+                "promote put it on version 1") in Path("serve.log").read_text()
+    finally:
+        stop(process)
 
 
 def post(url: str, body: str) -> tuple[int, dict]:

@@ -70,8 +70,12 @@ def needed_columns(path: Path, wanted: list[str]) -> list[str]:
 
 def count_rows(path: Path) -> int:
     """Rows in a Parquet file (metadata) or data lines in a CSV file (a byte scan, ~1 s per GB)."""
+    _check_format(path)
     if path.suffix == ".parquet":
-        return pq.ParquetFile(path).metadata.num_rows
+        try:
+            return pq.ParquetFile(path).metadata.num_rows
+        except (pa.ArrowException, OSError) as exc:
+            raise DataError(f"cannot read {path}: {str(exc).strip().splitlines()[0]}") from None
     lines, last = 0, b"\n"
     with path.open("rb") as handle:
         while block := handle.read(1 << 24):
@@ -104,6 +108,8 @@ class ChunkWriter:
 
     def __init__(self, path: Path):
         _check_format(path)
+        if not path.parent.is_dir():
+            raise DataError(f"output folder does not exist: {path.parent}")
         self.path, self.partial = path, path.with_name(f".{path.name}.partial")
         self._parquet: pq.ParquetWriter | None = None
         self._started = False

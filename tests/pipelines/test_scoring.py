@@ -44,8 +44,12 @@ def test_bad_files_are_data_errors(tmp_path):
     (tmp_path / "broken.parquet").write_bytes(b"not parquet at all")
     with pytest.raises(DataError, match="cannot read"):
         list(read_chunks(tmp_path / "broken.parquet", 10, ["x"]))
+    with pytest.raises(DataError, match="cannot read"):
+        count_rows(tmp_path / "broken.parquet")
     with pytest.raises(DataError, match="unsupported format '.xlsx'"):
         ChunkWriter(tmp_path / "out.xlsx")
+    with pytest.raises(DataError, match="output folder does not exist"):
+        ChunkWriter(tmp_path / "nowhere" / "out.csv")
 
 
 def test_summary_counts_declines_and_unseen_categories():

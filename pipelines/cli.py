@@ -139,9 +139,81 @@ def monitor_command(model: str, current, reference, window, backfill, by, force,
     sys.exit(monitor(model, current, reference, window, backfill, force, tracking_uri))
 
 
+@cli.command("review")
+@click.argument("model")
+@click.argument("version")
+@click.option("--approve/--reject", "approve", default=None, required=True, help="The decision.")
+@click.option("--reviewer", required=True, help="Who decides (must not be the version's author to promote).")
+@click.option("--comment", required=True, help="Why.")
+@click.option("--new-review", is_flag=True, help="Needed to approve a version that was rejected.")
+@tracking_option
+def review_command(model, version, approve, reviewer, comment, new_review, tracking_uri) -> None:
+    """Record a review decision on MODEL VERSION (approval.* tags, audit trail, model card)."""
+    from pipelines.governance_commands import review
+
+    review(model, version, approve, reviewer, comment, new_review, tracking_uri)
+
+
+@cli.command("promote")
+@click.argument("model")
+@click.argument("version")
+@tracking_option
+def promote_command(model, version, tracking_uri) -> None:
+    """Move alias champion to MODEL VERSION if every gate passed and someone other than its author
+    approved this evidence; exit 1 listing every unmet condition otherwise."""
+    from pipelines.governance_commands import promote
+
+    promote(model, version, tracking_uri)
+
+
+@cli.command("rollback")
+@click.argument("model")
+@click.option("--reason", required=True, help="Why the champion is withdrawn.")
+@tracking_option
+def rollback_command(model, reason, tracking_uri) -> None:
+    """Put alias champion back on the version with alias previous."""
+    from pipelines.governance_commands import rollback
+
+    rollback(model, reason, tracking_uri)
+
+
+@cli.command("status")
+@click.argument("model")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--audit", is_flag=True, help="Also print the governance audit trail.")
+@tracking_option
+def status_command(model, as_json, audit, tracking_uri) -> None:
+    """Versions of MODEL: gates, approval, aliases, monitoring; whether the champion is verified."""
+    from pipelines.status import show_status
+
+    show_status(model, tracking_uri, as_json, audit)
+
+
+@cli.command("score")
+@click.argument("model_uri")
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.argument("output_path", metavar="OUTPUT", type=click.Path(dir_okay=False))
+@click.option("--reasons", type=click.Choice(["approx", "exact", "none"]), default="approx", show_default=True,
+              help="Reason codes: approx (Saabas, fast), exact (TreeSHAP, ~30x slower) or none.")
+@click.option("--chunk-rows", type=click.IntRange(min=1), default=100_000, show_default=True,
+              help="Rows scored at a time (memory bound).")
+@click.option("--allow-unverified", is_flag=True,
+              help="Score even when the champion was not put there by a recorded promotion or fails the rules.")
+@tracking_option
+def score_command(model_uri, input_path, output_path, reasons, chunk_rows, allow_unverified, tracking_uri) -> None:
+    """Score INPUT (CSV/Parquet) with MODEL_URI (e.g. models:/NAME@champion) into OUTPUT: id, PD,
+    decision and reason codes."""
+    from pipelines.score_command import score
+
+    score(model_uri, input_path, output_path, reasons, chunk_rows, allow_unverified, tracking_uri)
+
+
 def main() -> None:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # A tracking server that stops answering fails a command in seconds, not after minutes of retries.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
     # Heartbeat checks and Optuna's matplotlib plots are flagged experimental; we use them on purpose.
     warnings.filterwarnings("ignore", message=r".*(is experimental \(supported from|is an experimental feature)")
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)

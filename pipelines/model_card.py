@@ -154,3 +154,22 @@ def _markdown_table(frame: pd.DataFrame) -> str:
 
 def _fmt(value: float) -> str:
     return "" if pd.isna(value) else f"{value:.3f}"
+
+
+def with_approvals(card: str, reviews: list, as_html: bool) -> str:
+    """The card with its (last) Approvals section replaced by every review decision, oldest first.
+
+    `reviews` are audit records (pipelines.governance.AuditRecord) of action "review".
+    """
+    rows = pd.DataFrame([{"time (UTC)": r.time, "reviewer": r.actor, "decision and comment": r.reason,
+                          "evidence digest": r.evidence[:16]} for r in reviews],
+                        columns=["time (UTC)", "reviewer", "decision and comment", "evidence digest"])
+    intro = ("Decisions recorded by `creditflow review` (the current decision is the last one and the version's "
+             "`approval.*` tags). Promotion also requires the reviewer to differ from the author and the evidence "
+             "to match the digest.")
+    if as_html:
+        head = card.rsplit("<h2>Approvals</h2>", 1)[0]
+        return (f"{head}<h2>Approvals</h2><p>{html.escape(intro)}</p>"
+                f"{rows.to_html(index=False, na_rep='')}</body></html>")
+    head = card.rsplit("## Approvals", 1)[0]
+    return f"{head}## Approvals\n\n{intro}\n\n{_markdown_table(rows)}\n"

@@ -2,18 +2,22 @@
 
 The xgboost flavour's pyfunc predicts class labels, not probabilities, so creditflow logs this
 PythonModel instead. It is logged with the `features` and `pipelines` packages as code paths,
-and imports nothing but `features.transform`, `pipelines.reasons`, numpy, pandas and xgboost, so
-it loads and scores without the repository checked out.
+and imports nothing but `features.transform`, `pipelines.reasons`, numpy, pandas, xgboost and
+mlflow's exception types, so it loads and scores without the repository checked out.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xgboost as xgb
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel
 
 from features.transform import FeatureTransform
@@ -26,6 +30,7 @@ REASON_COLUMNS = [f"reason_{i}" for i in range(1, MAX_REASONS + 1)]
 OUTPUT_COLUMNS = ["probability_of_default", "decision", *REASON_COLUMNS]
 # pyfunc params: exact TreeSHAP (default; ~0.5 ms/row/thread) or Saabas (~30x faster, batch)
 DEFAULT_PARAMS = {"reason_method": "exact"}
+REASON_METHODS = ("exact", "approx", "none")
 
 
 @dataclass(frozen=True)
@@ -39,16 +44,24 @@ class Scorer:
     texts: dict[str, str]
 
     def score(self, raw: pd.DataFrame, reason_method: str = "exact") -> pd.DataFrame:
-        """PD, decision ("decline" when PD >= cutoff) and up to four reason codes per application."""
-        if reason_method not in ("exact", "approx"):
-            raise ValueError(f"reason_method must be 'exact' or 'approx', got '{reason_method}'")
-        features = self.transform.transform(raw)
+        """PD, decision ("decline" when PD >= cutoff) and up to four reason codes per application
+        (reason_method "none": no reason columns, for throughput when reasons are not needed)."""
+        if reason_method not in REASON_METHODS:
+            raise ValueError(f"reason_method must be one of {', '.join(REASON_METHODS)}, got '{reason_method}'")
+        return self.score_input(self.transform.transform(raw), reason_method)
+
+    def score_input(self, features: pd.DataFrame, reason_method: str = "exact") -> pd.DataFrame:
+        """`score` on rows already transformed (`self.transform.transform`), with their index."""
         pd_values = self.booster.inplace_predict(features, validate_features=True).astype(np.float64)
         out = pd.DataFrame({"probability_of_default": pd_values,
-                            "decision": np.where(pd_values >= self.cutoff, "decline", "approve")}, index=raw.index)
+                            "decision": np.where(pd_values >= self.cutoff, "decline", "approve")}, index=features.index)
+        if reason_method == "none":
+            return out
+        if features.empty:  # XGBoost's contributions of zero rows lose a dimension
+            return out.assign(**{name: pd.Series(dtype=object) for name in REASON_COLUMNS})
         contribs = contributions(self.booster, features, exact=reason_method == "exact")
         reasons = top_reasons(contribs, self.baseline, texts=self.texts)
-        reasons.index = raw.index
+        reasons.index = features.index
         return pd.concat([out, reasons], axis=1)
 
     def settings(self) -> dict:
@@ -59,15 +72,30 @@ class CreditModel(PythonModel):
     """Loads the booster, transform, cutoff and reason settings saved as artifacts at logging time."""
 
     def load_context(self, context) -> None:
-        booster = xgb.Booster()
-        booster.load_model(context.artifacts[BOOSTER])
-        with open(context.artifacts[TRANSFORM]) as handle:
-            transform = FeatureTransform.from_json(handle.read())
-        with open(context.artifacts[SETTINGS]) as handle:
-            settings = json.load(handle)
-        self.scorer = Scorer(booster, transform, float(settings["cutoff"]),
-                             ReasonBaseline.from_dict(settings["reason_baseline"]), settings["reason_texts"])
+        if os.environ.get("CREDITFLOW_SERVE_VERIFY"):  # opt-in for servers: see pipelines/serve_check.py
+            from pipelines.serve_check import verify_served
+
+            verify_served(Path(context.artifacts[BOOSTER]).resolve().parents[1])
+        self.scorer, _ = load_scorer(context.artifacts[BOOSTER], context.artifacts[TRANSFORM], context.artifacts[SETTINGS])
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+        """Bad input (missing column, wrong type, unknown reason_method) raises MlflowException
+        INVALID_PARAMETER_VALUE: the scoring server answers it with 400 and the message, never 500."""
         method = (params or {}).get("reason_method", DEFAULT_PARAMS["reason_method"])
-        return self.scorer.score(pd.DataFrame(model_input), method)
+        try:
+            return self.scorer.score(pd.DataFrame(model_input), method)
+        except ValueError as exc:  # InputError is a ValueError
+            raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from None
+
+
+def load_scorer(booster_path: str, transform_path: str, settings_path: str) -> tuple[Scorer, dict]:
+    """The Scorer and the settings saved with a model, from its three artifact files."""
+    booster = xgb.Booster()
+    booster.load_model(booster_path)
+    with open(transform_path) as handle:
+        transform = FeatureTransform.from_json(handle.read())
+    with open(settings_path) as handle:
+        settings = json.load(handle)
+    scorer = Scorer(booster, transform, float(settings["cutoff"]),
+                    ReasonBaseline.from_dict(settings["reason_baseline"]), settings["reason_texts"])
+    return scorer, settings

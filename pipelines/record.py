@@ -18,8 +18,10 @@ import features
 import pipelines
 from features.spec import Spec
 from monitoring.reference import EXPECTED_PATH, REFERENCE_PATH, expected_performance, reference_sample
+from pipelines.audit import current_user, now_iso, record
 from pipelines.fairness import metric_name
 from pipelines.fairness_report import fairness_figure, fairness_html
+from pipelines.governance import AUTHOR_TAG, AuditRecord, evidence_digest
 from pipelines.model_card import CardIdentity, card_sections, to_html, to_markdown
 from pipelines.pyfunc_model import BOOSTER, DEFAULT_PARAMS, SETTINGS, TRANSFORM, CreditModel
 from pipelines.tracking import RunLogger, Tracker
@@ -89,7 +91,11 @@ def record_study(run: RunLogger, study: optuna.Study, spec: Spec, ref: StudyRef,
 
 def register_candidate(tracker: Tracker, prepared: Prepared, run_id: str, model_uri: str,
                        evaluation: Evaluation) -> str:
-    """A new version of the spec's registered model, pending approval, with gate and lineage tags."""
+    """A new version of the spec's registered model, pending approval, with gate and lineage tags.
+
+    The registration is also the first entry of the model's audit trail, with the digest of the
+    evidence a later approval vouches for (see pipelines/governance.py).
+    """
     tags = {
         "validation.performance": "passed" if evaluation.passed else "failed",
         "validation.stability": "passed" if evaluation.stability.passed else "failed",
@@ -97,7 +103,12 @@ def register_candidate(tracker: Tracker, prepared: Prepared, run_id: str, model_
         "approval.status": "pending",
         **lineage(prepared, run_id),
     }
-    return tracker.register(prepared.spec.name, model_uri, tags)
+    name = prepared.spec.name
+    version = tracker.register(name, model_uri, tags)
+    registered = tracker.model_version(name, version)
+    record(tracker, AuditRecord("register", name, version, tags[AUTHOR_TAG], now_iso(), "done",
+                                evidence=evidence_digest(registered)))
+    return version
 
 
 def record_model_card(tracker: Tracker, run: RunLogger, prepared: Prepared, evaluation: Evaluation,
@@ -121,6 +132,7 @@ def lineage(prepared: Prepared, run_id: str) -> dict[str, str]:
         "lineage.spec_digest": prepared.spec_digest,
         "lineage.git_commit": git_commit(),
         "lineage.run_id": run_id,
+        AUTHOR_TAG: current_user(),  # who ran the pipeline: $CREDITFLOW_USER, else the OS user
     }
 
 
@@ -195,6 +207,7 @@ def _log_model(run: RunLogger, prepared: Prepared, candidate: Candidate) -> str:
                  SETTINGS: Path(folder) / "settings.json"}
         files[BOOSTER].write_bytes(booster_bytes(candidate.booster))
         files[TRANSFORM].write_text(candidate.transform.to_json())
-        files[SETTINGS].write_text(json.dumps({**scorer.settings(), "model_name": prepared.spec.name}, indent=2))
+        files[SETTINGS].write_text(json.dumps({**scorer.settings(), "model_name": prepared.spec.name,
+                                               "id_column": prepared.spec.data.id}, indent=2))
         return run.model(CreditModel(), {k: str(v) for k, v in files.items()}, code,
                          example.reset_index(drop=True), output.reset_index(drop=True), DEFAULT_PARAMS)

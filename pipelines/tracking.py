@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import io
 import os
+import socket
 import tempfile
 import time
+import urllib.error
+import urllib.request
+import uuid
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +24,7 @@ from typing import Any, Iterator
 import mlflow
 import pandas as pd
 from mlflow import MlflowClient
-from mlflow.entities import Metric, Param, RunTag
+from mlflow.entities import Metric, Param, RunTag, ViewType
 from mlflow.exceptions import MlflowException
 
 from features.errors import CreditflowError
@@ -139,6 +143,7 @@ class RunLogger:
             # application data arrives with int64 columns. Its generic hint about it is noise here.
             warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
             signature = mlflow.models.infer_signature(input_example, output_example, params)
+        signature = _integers_accept_missing(signature)
         info = mlflow.pyfunc.log_model(
             name="model", python_model=python_model, artifacts=artifacts, code_paths=code_paths,
             signature=signature, input_example=input_example, pip_requirements=model_requirements(),
@@ -272,6 +277,105 @@ class Tracker:
         self._guard(lambda: self.client.set_terminated(run.info.run_id, status="FINISHED"))
         return run.info.run_id
 
+    def probe(self, timeout: float = 3.0) -> None:
+        """Fail in seconds, not minutes, when an HTTP tracking server does not answer (MLflow retries
+        each request with backoff for minutes before giving up)."""
+        if not self.uri.startswith(("http://", "https://")):
+            return
+        try:
+            urllib.request.urlopen(f"{self.uri.rstrip('/')}/health", timeout=timeout).close()
+        except (urllib.error.URLError, OSError, socket.timeout) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise TrackingError(f"tracking store {self.uri} is unreachable: {reason}") from None
+
+    def aliases(self, name: str) -> dict[str, str]:
+        """alias -> version of a registered model."""
+        model = self._registry(lambda: self.client.get_registered_model(name), name, f"unknown model {name!r}")
+        return {alias: str(version) for alias, version in (model.aliases or {}).items()}
+
+    def set_alias(self, name: str, alias: str, version: str) -> None:
+        self._guard(lambda: self.client.set_registered_model_alias(name, alias, str(version)))
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        self._guard(lambda: self.client.delete_registered_model_alias(name, alias))
+
+    @contextmanager
+    def registry_lock(self, name: str, wait_s: float = 60.0, stale_s: float = 300.0) -> Iterator[None]:
+        """Mutual exclusion between creditflow processes changing model `name`'s aliases.
+
+        The lock is a registered model named `<name>.lock`: its creation is atomic in every
+        tracking store (unique name), so exactly one process holds it. A lock older than
+        `stale_s` (its holder was killed) is broken.
+        """
+        lock, token = f"{name}.lock", f"creditflow lock on {name}, pid {os.getpid()}, token {uuid.uuid4().hex}"
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                self.client.create_registered_model(lock, description=token)
+                break
+            except MlflowException as exc:
+                if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                    raise self._error(exc) from None
+            self._break_stale_lock(lock, stale_s)
+            if time.monotonic() > deadline:
+                raise TrackingError(f"model {name!r} is locked by another creditflow command (registered model {lock!r})")
+            time.sleep(0.2)
+        try:
+            yield
+        finally:
+            self._release(lock, token)
+
+    def _release(self, lock: str, token: str) -> None:
+        """Delete the lock if it is still ours (it is not if it was broken as stale and taken again)."""
+        try:
+            if self.client.get_registered_model(lock).description == token:
+                self.client.delete_registered_model(lock)
+        except MlflowException:
+            pass  # broken as stale meanwhile: nothing of ours to release
+
+    def _break_stale_lock(self, lock: str, stale_s: float) -> None:
+        try:
+            held = self.client.get_registered_model(lock)
+            if _now_ms() - int(held.creation_timestamp or 0) > stale_s * 1000:
+                self.client.delete_registered_model(lock)
+        except MlflowException:
+            pass  # released meanwhile
+
+    def log_record(self, experiment: str, run_name: str, values: dict[str, Any]) -> str:
+        """One finished run holding `values` as params: MLflow never lets a param change once logged."""
+        experiment_id = self._guard(lambda: self._experiment_id(experiment))
+        run = self._guard(lambda: self.client.create_run(experiment_id, run_name=run_name))
+        params = [Param(k, str(v)[:_MAX_PARAM_CHARS]) for k, v in values.items()]
+        self._guard(lambda: self.client.log_batch(run.info.run_id, params=params))
+        self._guard(lambda: self.client.set_terminated(run.info.run_id, status="FINISHED"))
+        return run.info.run_id
+
+    def records(self, experiment: str) -> list[dict[str, str]]:
+        """The params of every run of `experiment`, deleted runs included (marked `_deleted`)."""
+        found = self._guard(lambda: self.client.get_experiment_by_name(experiment))
+        if found is None:
+            return []
+        runs = self._guard(lambda: self.client.search_runs([found.experiment_id], run_view_type=ViewType.ALL,
+                                                           max_results=50_000, order_by=["attributes.start_time ASC"]))
+        return [{**r.data.params, "_run_id": r.info.run_id, "_deleted": str(r.info.lifecycle_stage == "deleted")}
+                for r in runs]
+
+    def download_model(self, model_uri: str, destination: str) -> str:
+        """The model folder (MLmodel, artifacts/) of a `models:/`, `runs:/` or artifact URI, copied locally."""
+        return self._guard(lambda: mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=destination,
+                                                                        tracking_uri=self.uri))
+
+    def read_text(self, run_id: str, path: str) -> str | None:
+        """A text artifact of a run, or None if it does not exist."""
+        try:
+            with tempfile.TemporaryDirectory() as folder:
+                return Path(self.client.download_artifacts(run_id, path, folder)).read_text()
+        except (MlflowException, OSError):
+            return None
+
+    def write_text(self, run_id: str, text: str, path: str) -> None:
+        self._guard(lambda: self.client.log_text(run_id, text, path))
+
     def _registry(self, call, name: str, missing: str):
         try:
             return call()
@@ -279,8 +383,7 @@ class Tracker:
             if exc.error_code == "RESOURCE_DOES_NOT_EXIST" or "not found" in str(exc.message).lower():
                 known = self._known_model(name)
                 raise UnknownModelError(missing if known else f"unknown model {name!r}") from None
-            failure = exc
-        return self._guard(lambda: _reraise(failure))
+            raise self._error(exc) from None
 
     def _known_model(self, name: str) -> bool:
         try:
@@ -321,12 +424,23 @@ class Tracker:
         try:
             return call()
         except MlflowException as exc:
-            first_line = str(exc.message).strip().splitlines()[0] if exc.message else type(exc).__name__
-            raise TrackingError(f"tracking store {self.uri}: {first_line}") from None
+            raise self._error(exc) from None
+
+    def _error(self, exc: MlflowException) -> TrackingError:
+        first_line = str(exc.message).strip().splitlines()[0] if exc.message else type(exc).__name__
+        return TrackingError(f"tracking store {self.uri}: {first_line}")
 
 
-def _reraise(exc: Exception):
-    raise exc
+def _integers_accept_missing(signature: Any) -> Any:
+    """Integer input columns typed `any` instead of `long`: an integer column with a missing value
+    arrives as float (a JSON null, a CSV gap), which MLflow's `long` refuses before the model runs.
+    The model's own FeatureTransform checks these columns are numeric and answers a one-line error."""
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import AnyType, ColSpec, DataType, Schema
+
+    columns = [ColSpec(AnyType(), c.name, required=c.required) if c.type in (DataType.long, DataType.integer) else c
+               for c in signature.inputs.inputs]
+    return ModelSignature(Schema(columns), signature.outputs, signature.params)
 
 
 def model_requirements() -> list[str]:

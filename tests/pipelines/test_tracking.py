@@ -35,3 +35,30 @@ def test_versions_aliases_and_unknowns(tracking_uri, german_spec):
         tracker.resolve(f"{name}@previous")
     with pytest.raises(UnknownModelError, match="unknown model"):
         tracker.model_versions("nope")
+
+
+def test_registry_lock_excludes_a_second_holder_and_breaks_a_stale_one(tracking_uri):
+    from pipelines.tracking import TrackingError
+
+    tracker = Tracker(tracking_uri)
+    with tracker.registry_lock("credit"):
+        with pytest.raises(TrackingError, match="locked by another creditflow command"):
+            with Tracker(tracking_uri).registry_lock("credit", wait_s=0.5):
+                pass
+        with Tracker(tracking_uri).registry_lock("credit", wait_s=5, stale_s=0):  # holder presumed dead
+            pass
+    assert [m.name for m in tracker.client.search_registered_models()] == []
+
+
+def test_records_are_immutable_params_read_back_in_order(tracking_uri):
+    from mlflow.exceptions import MlflowException
+
+    tracker = Tracker(tracking_uri)
+    first = tracker.log_record("credit-governance", "one", {"action": "review", "time": "1"})
+    tracker.log_record("credit-governance", "two", {"action": "promote", "time": "2"})
+    assert [r["action"] for r in tracker.records("credit-governance")] == ["review", "promote"]
+    with pytest.raises(MlflowException):
+        tracker.client.log_param(first, "action", "rewritten")
+    tracker.client.delete_run(first)
+    assert [r["_deleted"] for r in tracker.records("credit-governance")] == ["True", "False"]
+    assert tracker.records("nothing-governance") == []

@@ -1,0 +1,71 @@
+"""A tracking store with two registered German Credit versions (author alice), made once per session
+through `creditflow run` and copied into each governance test: running the pipeline costs ~15 s."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from unittest import mock
+
+import mlflow
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from pipelines.cli import cli
+from tests.conftest import GERMAN_SPEC, write_spec
+
+# Loose policy so that every gate passes on German Credit (the rules under test are governance's).
+RELAXED = {"policy.fairness.min_air": 0.01, "policy.fairness.max_dp_difference": 1.0,
+           "policy.fairness.max_eo_difference": 1.0, "policy.fairness.min_group_size": 1,
+           "policy.fairness.n_boot": 20, "policy.performance.minimum": {"auc": 0.5}}
+AUTHOR = "alice"
+
+
+def relaxed_german_spec(folder: Path) -> Path:
+    """German Credit with an applicant id column (`data.id`) and the relaxed policy."""
+    frame = pd.read_csv(GERMAN_SPEC.parent / "data" / "german_credit.csv")
+    frame.insert(0, "applicant_id", [f"A{i:04d}" for i in range(len(frame))])
+    frame.to_csv(folder / "german_ids.csv", index=False)
+    return write_spec(folder, **RELAXED, **{"data.source": str(folder / "german_ids.csv"), "data.id": "applicant_id"})
+
+
+@pytest.fixture(scope="session")
+def registered_store(tmp_path_factory, store_template) -> Path:
+    folder = tmp_path_factory.mktemp("governed")
+    shutil.copy(store_template, folder / "mlflow.db")
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    spec = relaxed_german_spec(folder)
+    with mock.patch.dict(os.environ, {"CREDITFLOW_USER": AUTHOR, "MLFLOW_TRACKING_URI": uri}):
+        for _ in range(2):
+            result = CliRunner().invoke(cli, ["run", str(spec), "--tracking-uri", uri], catch_exceptions=False)
+            assert result.exit_code == 0, result.output
+    mlflow.set_tracking_uri(None)
+    return folder
+
+
+@pytest.fixture
+def governed(tmp_path, registered_store, monkeypatch) -> str:
+    """A private copy of the two-version store (artifacts stay in the session folder); returns its URI."""
+    shutil.copy(registered_store / "mlflow.db", tmp_path / "mlflow.db")
+    shutil.copy(registered_store / "german_ids.csv", tmp_path / "german_ids.csv")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    monkeypatch.setenv("CREDITFLOW_USER", "carol")
+    monkeypatch.chdir(tmp_path)
+    yield uri
+    mlflow.set_tracking_uri(None)
+
+
+def registry_snapshot(uri: str) -> list:
+    """Every registered model's versions with tags, and its aliases: what a failed command must not change."""
+    client = mlflow.MlflowClient(uri)
+    state = []
+    for model in client.search_registered_models():
+        detail = client.get_registered_model(model.name)
+        versions = client.search_model_versions(f"name = '{model.name}'")
+        state.append((model.name, sorted((k, str(v)) for k, v in detail.aliases.items()),
+                      sorted((v.version, sorted(v.tags.items()), v.source) for v in versions)))
+    return sorted(state)

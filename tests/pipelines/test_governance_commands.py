@@ -1,0 +1,198 @@
+"""review / promote / rollback / status through the CLI, on a copy of a store with two registered versions."""
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from pipelines.cli import cli
+from tests.conftest import REPO
+from tests.pipelines.conftest import AUTHOR, registry_snapshot
+
+MODEL = "german_credit"
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def approve(version, reviewer="bob", comment="evidence read, fine"):
+    result = invoke("review", MODEL, version, "--approve", "--reviewer", reviewer, "--comment", comment)
+    assert result.exit_code == 0, result.output
+
+
+def aliases(uri):
+    return {k: str(v) for k, v in mlflow.MlflowClient(uri).get_registered_model(MODEL).aliases.items()}
+
+
+def status(*flags):
+    result = invoke("status", MODEL, "--json", *flags)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_the_governed_story(governed):
+    before = registry_snapshot(governed)
+    refused = invoke("promote", MODEL, 1)
+    assert refused.exit_code == 1
+    assert "unmet: approval.status is 'pending', not 'approved'" in refused.output
+    assert registry_snapshot(governed) == before
+
+    approve(1, reviewer=AUTHOR, comment="my own work is fine")
+    refused = invoke("promote", MODEL, 1)
+    assert refused.exit_code == 1 and "four-eyes: reviewer 'alice' is the version's author" in refused.output
+    assert aliases(governed) == {}
+
+    approve(1, reviewer="bob")
+    assert invoke("promote", MODEL, 1).exit_code == 0
+    assert aliases(governed) == {"champion": "1"}
+    again = invoke("promote", MODEL, 1)
+    assert again.exit_code == 0 and "already champion" in again.output
+    pd.read_csv("german_ids.csv").drop(columns=["creditability"]).to_parquet("applicants.parquet")
+    scored = invoke("score", f"models:/{MODEL}@champion", "applicants.parquet", "decisions.csv")
+    assert scored.exit_code == 0 and "version 1 via alias champion (verified" in scored.output
+    decisions = pd.read_csv("decisions.csv")
+    assert len(decisions) == 1000 and decisions.loc[decisions["decision"] == "decline", "reason_1"].notna().all()
+
+    approve(2, reviewer="bob")
+    assert invoke("promote", MODEL, 2).exit_code == 0
+    assert aliases(governed) == {"champion": "2", "previous": "1"}
+    back = invoke("rollback", MODEL, "--reason", "approval rates drifted in week 3")
+    assert back.exit_code == 0, back.output
+    assert aliases(governed) == {"champion": "1"}
+
+    state = status("--audit")
+    assert state["champion"] == "1" and state["verified"] is True
+    steps = [(e["action"], e["outcome"], e["version"]) for e in state["audit"]]
+    assert steps == [("register", "done", "1"), ("register", "done", "2"), ("refuse", "refused", "1"),
+                     ("review", "done", "1"), ("refuse", "refused", "1"), ("review", "done", "1"),
+                     ("promote", "done", "1"), ("review", "done", "2"), ("promote", "done", "2"),
+                     ("rollback", "done", "1")]
+    assert state["audit"][-1]["why"] == "approval rates drifted in week 3" and state["audit"][-1]["actor"] == "carol"
+    assert state["audit"][-1]["champion"] == "2 -> 1"
+    text = invoke("status", MODEL, "--audit").output
+    assert "champion: version 1 (verified against the audit trail)" in text and "rollback" in text
+
+    client = mlflow.MlflowClient(governed)
+    run_id = client.get_model_version(MODEL, "1").run_id
+    card = Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="model_card/model_card.md")).read_text()
+    approvals = card.split("## Approvals", 1)[1]
+    assert "| alice | approved: my own work is fine |" in approvals and "| bob | approved: evidence read, fine |" in approvals
+    html = Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="model_card/model_card.html")).read_text()
+    assert "approved: evidence read, fine" in html.split("<h2>Approvals</h2>", 1)[1]
+
+
+def test_an_approval_in_the_mlflow_ui_promotes_the_same_way(governed):
+    client = mlflow.MlflowClient(governed)
+    for key, value in {"approval.status": "approved", "approval.reviewer": "bob",
+                       "approval.comment": "read it in the UI", "approval.time": "2026-11-28"}.items():
+        client.set_model_version_tag(MODEL, "2", key, value)
+    result = invoke("promote", MODEL, 2)
+    assert result.exit_code == 0, result.output
+    assert status()["verified"] is True
+
+
+def test_changes_made_around_creditflow_are_flagged(governed):
+    client = mlflow.MlflowClient(governed)
+    client.set_registered_model_alias(MODEL, "champion", "2")  # the UI lets any editor do this
+    state = status()
+    assert state["verified"] is False
+    assert "alias champion on version 2 was not set by a recorded promotion" in state["problems"]
+    assert "UNVERIFIED" in invoke("status", MODEL).output
+
+    approve(1)
+    assert invoke("promote", MODEL, 1).exit_code == 0
+    client.set_model_version_tag(MODEL, "1", "approval.reviewer", AUTHOR)
+    problems = status()["problems"]
+    assert "approval tags of version 1 changed since its promote" in problems
+    assert "four-eyes: reviewer 'alice' is the version's author" in problems
+
+
+def test_an_edited_gate_voids_the_approval(governed):
+    approve(1)
+    mlflow.MlflowClient(governed).set_model_version_tag(MODEL, "1", "validation.fairness", "passed ")
+    result = invoke("promote", MODEL, 1)
+    assert result.exit_code == 1
+    assert "evidence changed since registration" in result.output
+    assert "the approval was given for other evidence" in result.output
+
+
+def test_a_rejected_version_needs_a_new_review(governed):
+    rejected = invoke("review", MODEL, 1, "--reject", "--reviewer", "bob", "--comment", "fairness evidence too thin")
+    assert rejected.exit_code == 0
+    before = registry_snapshot(governed)
+    result = invoke("review", MODEL, 1, "--approve", "--reviewer", "dave", "--comment", "fine")
+    assert result.exit_code == 2 and "--new-review" in result.output
+    assert registry_snapshot(governed) == before
+    result = invoke("review", MODEL, 1, "--approve", "--reviewer", "dave", "--comment", "re-read", "--new-review")
+    assert result.exit_code == 0
+    assert invoke("promote", MODEL, 1).exit_code == 0
+
+
+def test_rollback_is_refused_when_previous_no_longer_qualifies(governed):
+    approve(1), approve(2)
+    assert invoke("promote", MODEL, 1).exit_code == 0 and invoke("promote", MODEL, 2).exit_code == 0
+    mlflow.MlflowClient(governed).set_model_version_tag(MODEL, "1", "approval.status", "rejected")
+    before = registry_snapshot(governed)
+    result = invoke("rollback", MODEL, "--reason", "incident")
+    assert result.exit_code == 1 and "approval.status is 'rejected'" in result.output
+    assert registry_snapshot(governed) == before
+
+
+@pytest.mark.parametrize("args, message", [
+    (("promote", "no_such_model", "1"), "unknown model 'no_such_model'"),
+    (("promote", MODEL, "9"), "model 'german_credit' has no version 9"),
+    (("review", MODEL, "9", "--approve", "--reviewer", "bob", "--comment", "x"), "has no version 9"),
+    (("review", MODEL, "1", "--approve", "--reviewer", "", "--comment", "x"), "--reviewer must name the reviewer"),
+    (("rollback", MODEL, "--reason", "x"), "has no alias 'previous'"),
+    (("rollback", MODEL, "--reason", " "), "--reason must say why"),
+    (("status", "no_such_model"), "unknown model 'no_such_model'"),
+    (("promote", MODEL, "1", "--tracking-uri", "http://127.0.0.1:1"), "is unreachable"),
+])
+def test_bad_input_is_one_line_exit_2_and_changes_nothing(governed, args, message):
+    before = registry_snapshot(governed)
+    started = time.perf_counter()
+    result = invoke(*args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and result.output.count("\n") == 1 and result.output.startswith("error: ")
+    assert time.perf_counter() - started < 10
+    assert registry_snapshot(governed) == before
+
+
+def test_two_promotions_at_once_are_serialised(governed):
+    approve(1), approve(2)
+    command = [sys.executable, "-m", "pipelines.cli", "promote", MODEL]
+    workers = [subprocess.Popen([*command, v], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+               for v in ("1", "2")]
+    outputs = [w.communicate(timeout=120)[0] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], outputs
+    moves = [e for e in status("--audit")["audit"] if e["action"] == "promote"]
+    first, second = moves
+    assert first["champion"] == f"- -> {first['version']}"
+    assert second["champion"] == f"{first['version']} -> {second['version']}"  # the second saw the first's move
+    assert aliases(governed) == {"champion": second["version"], "previous": first["version"]}
+    assert status()["verified"] is True
+    assert MODEL + ".lock" not in [m.name for m in mlflow.MlflowClient(governed).search_registered_models()]
+
+
+def test_a_rejection_racing_a_promotion_never_leaves_champion_on_a_rejected_version(governed):
+    approve(1)
+    base = [sys.executable, "-m", "pipelines.cli"]
+    commands = [[*base, "promote", MODEL, "1"],
+                [*base, "review", MODEL, "1", "--reject", "--reviewer", "dave", "--comment", "found a leak"]]
+    workers = [subprocess.Popen(c, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for c in commands]
+    outputs = [w.communicate(timeout=120)[0] for w in workers]
+    promoted, rejected = (w.returncode == 0 for w in workers)
+    assert promoted != rejected, outputs  # serialised: whichever ran second was refused
+    version = mlflow.MlflowClient(governed).get_model_version(MODEL, "1")
+    if promoted:
+        assert version.tags["approval.status"] == "approved" and "roll it back first" in outputs[1]
+        assert status()["verified"] is True
+    else:
+        assert version.tags["approval.status"] == "rejected" and aliases(governed) == {}

@@ -44,3 +44,7 @@ class FairnessSpec(Strict):
     rationale: str = ("Four-fifths rule for the adverse impact ratio (US EEOC practice, used by lenders for ECOA/Reg B "
                       "disparate-impact review); 0.10 limits on approval-rate and equalized-odds gaps.")
     mitigation: MitigationSpec = MitigationSpec()
+
+    def gate_settings(self) -> dict[str, object]:
+        """The fields the fairness gate (pipelines.fairness.FairnessPolicy) takes."""
+        return self.model_dump(exclude={"proxy_auc", "mitigation"})

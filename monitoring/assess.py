@@ -119,7 +119,7 @@ def _outcomes(spec: Spec, reference: pd.DataFrame, current: pd.DataFrame, refere
         result.notes.append(f"outcome fairness not measured: current data lacks {', '.join(missing)}")
     elif not result.notes:
         sensitive = pd.DataFrame({s.name: derive_attribute(current[s.source], s) for s in spec.data.sensitive})
-        policy = FairnessPolicy(**spec.policy.fairness.model_dump(exclude={"proxy_auc"}))
+        policy = FairnessPolicy(**spec.policy.fairness.gate_settings())
         result.fairness, found = outcome_fairness(y, scores, sensitive, spec.policy.cutoff, policy,
                                                   settings.outcomes.fairness, settings.seed)
         result.findings += found

@@ -188,7 +188,7 @@ def _fairness(prepared: Prepared, scores: dict[str, np.ndarray]) -> tuple[Fairne
 
 
 def _fairness_policy(spec: Spec) -> FairnessPolicy:
-    return FairnessPolicy(**spec.policy.fairness.model_dump(exclude={"proxy_auc", "mitigation"}))
+    return FairnessPolicy(**spec.policy.fairness.gate_settings())
 
 
 def _challenger(prepared: Prepared, candidate: Candidate, fairness: FairnessResult | None,

@@ -82,8 +82,6 @@ def test_run_registers_a_pending_version_that_scores_raw_rows(tracking_uri, germ
 
 def _assert_reasons_match_exact_treeshap(model, raw, scored):
     """Recompute the reason codes from the logged booster with XGBoost's own exact TreeSHAP."""
-    import json
-
     import numpy as np
     import xgboost as xgb
 

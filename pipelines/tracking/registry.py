@@ -1,0 +1,130 @@
+"""The model registry: versions, tags, aliases, and the lock that serialises alias moves."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import mlflow
+from mlflow.exceptions import MlflowException
+
+from pipelines.tracking.common import Connection, TrackingError, UnknownModelError, VersionInfo, _now_ms, parse_model_ref
+
+
+class Registry(Connection):
+    """Registered models and their versions."""
+
+    def register(self, model_name: str, model_uri: str, tags: dict[str, str]) -> str:
+        """Create a new model version with all its tags in one call; return the version number."""
+        version = self._guard(lambda: mlflow.register_model(model_uri, model_name, tags=tags))
+        return str(version.version)
+
+    def describe_version(self, model_name: str, version: str, description: str) -> None:
+        self._guard(lambda: self.client.update_model_version(model_name, version, description=description))
+
+    def model_version(self, name: str, version: str) -> VersionInfo:
+        found = self._registry(lambda: self.client.get_model_version(name, str(version)), name,
+                               f"model {name!r} has no version {version}")
+        return self._version_info(found)
+
+    def version_by_alias(self, name: str, alias: str) -> VersionInfo:
+        found = self._registry(lambda: self.client.get_model_version_by_alias(name, alias), name,
+                               f"model {name!r} has no alias {alias!r}")
+        return self._version_info(found)
+
+    def resolve(self, ref: str, default_alias: str = "champion") -> VersionInfo:
+        """The version a model reference (see `parse_model_ref`) points at, or a one-line error."""
+        name, alias, version = parse_model_ref(ref, default_alias)
+        return self.version_by_alias(name, alias) if alias else self.model_version(name, version)
+
+    def model_versions(self, name: str) -> list[VersionInfo]:
+        """Every version of a registered model, oldest first, with aliases (search omits them, mlflow 16734)."""
+        model = self._registry(lambda: self.client.get_registered_model(name), name, f"unknown model {name!r}")
+        aliases: dict[str, list[str]] = {}
+        for alias, version in (model.aliases or {}).items():
+            aliases.setdefault(str(version), []).append(alias)
+        found = self._guard(lambda: self.client.search_model_versions(f"name = '{name}'"))
+        infos = [self._version_info(v, tuple(sorted(aliases.get(str(v.version), [])))) for v in found]
+        return sorted(infos, key=lambda v: int(v.version))
+
+    def set_version_tags(self, name: str, version: str, tags: dict[str, str]) -> None:
+        for key, value in tags.items():
+            self._guard(lambda: self.client.set_model_version_tag(name, str(version), key, str(value)))
+
+    def aliases(self, name: str) -> dict[str, str]:
+        """alias -> version of a registered model."""
+        model = self._registry(lambda: self.client.get_registered_model(name), name, f"unknown model {name!r}")
+        return {alias: str(version) for alias, version in (model.aliases or {}).items()}
+
+    def set_alias(self, name: str, alias: str, version: str) -> None:
+        self._guard(lambda: self.client.set_registered_model_alias(name, alias, str(version)))
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        self._guard(lambda: self.client.delete_registered_model_alias(name, alias))
+
+    @contextmanager
+    def registry_lock(self, name: str, wait_s: float = 60.0, stale_s: float = 300.0) -> Iterator[None]:
+        """Mutual exclusion between creditflow processes changing model `name`'s aliases.
+
+        The lock is a registered model named `<name>.lock`: its creation is atomic in every
+        tracking store (unique name), so exactly one process holds it. A lock older than
+        `stale_s` (its holder was killed) is broken.
+        """
+        lock, token = f"{name}.lock", f"creditflow lock on {name}, pid {os.getpid()}, token {uuid.uuid4().hex}"
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                self.client.create_registered_model(lock, description=token)
+                break
+            except MlflowException as exc:
+                if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                    raise self._error(exc) from None
+            self._break_stale_lock(lock, stale_s)
+            if time.monotonic() > deadline:
+                raise TrackingError(f"model {name!r} is locked by another creditflow command (registered model {lock!r})")
+            time.sleep(0.2)
+        try:
+            yield
+        finally:
+            self._release(lock, token)
+
+    def _release(self, lock: str, token: str) -> None:
+        """Delete the lock if it is still ours (it is not if it was broken as stale and taken again)."""
+        try:
+            if self.client.get_registered_model(lock).description == token:
+                self.client.delete_registered_model(lock)
+        except MlflowException:
+            pass  # broken as stale meanwhile: nothing of ours to release
+
+    def _break_stale_lock(self, lock: str, stale_s: float) -> None:
+        try:
+            held = self.client.get_registered_model(lock)
+            if _now_ms() - int(held.creation_timestamp or 0) > stale_s * 1000:
+                self.client.delete_registered_model(lock)
+        except MlflowException:
+            pass  # released meanwhile
+
+    def _registry(self, call, name: str, missing: str):
+        try:
+            return call()
+        except MlflowException as exc:
+            if exc.error_code == "RESOURCE_DOES_NOT_EXIST" or "not found" in str(exc.message).lower():
+                known = self._known_model(name)
+                raise UnknownModelError(missing if known else f"unknown model {name!r}") from None
+            raise self._error(exc) from None
+
+    def _known_model(self, name: str) -> bool:
+        try:
+            self.client.get_registered_model(name)
+            return True
+        except MlflowException:
+            return False
+
+    @staticmethod
+    def _version_info(found: Any, aliases: tuple[str, ...] | None = None) -> VersionInfo:
+        return VersionInfo(name=found.name, version=str(found.version), tags=dict(found.tags or {}),
+                           aliases=tuple(found.aliases or ()) if aliases is None else aliases,
+                           run_id=found.run_id, source=found.source, created_ms=int(found.creation_timestamp or 0))

@@ -45,7 +45,7 @@ class FeatureTransform:
             raise InputError(f"missing column(s): {', '.join(missing)}")
         out = {name: _as_float(raw[name], name) for name in self.numeric}
         for name in self.categorical:
-            out[name] = pd.Categorical(as_text(raw[name]), categories=self.categories[name])
+            out[name] = _encode(raw[name], self.categories[name])
         return pd.DataFrame(out, index=raw.index)
 
     def unseen_counts(self, raw: pd.DataFrame) -> dict[str, int]:
@@ -73,6 +73,14 @@ def as_text(values: pd.Series) -> pd.Series:
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
         return values  # already text: converting 1M strings again costs seconds
     return values.astype(object).where(values.isna(), values.astype(str))
+
+
+def _encode(values: pd.Series, categories: list[str]) -> pd.Categorical:
+    """Values as the training categories; unseen or missing values become missing."""
+    if isinstance(values.dtype, pd.CategoricalDtype) and pd.api.types.infer_dtype(values.cat.categories) == "string":
+        # text categoricals (Parquet dictionaries): recode the few categories, not every row
+        return values.cat.set_categories(categories).array
+    return pd.Categorical(as_text(values), categories=categories)
 
 
 def _as_float(values: pd.Series, name: str) -> pd.Series:

@@ -40,7 +40,8 @@ def score(model_uri: str, input_path: str, output_path: str, reason_method: str,
         with click.progressbar(length=count_rows(source_path) if source_path.is_file() else 0, label="scoring",
                                file=sys.stderr) as bar:
             id_column = settings.get("id_column")
-            for raw in read_chunks(source_path, chunk_rows, [*([id_column] if id_column else []), *scorer.transform.columns]):
+            wanted = [*([id_column] if id_column else []), *scorer.transform.columns]
+            for raw in read_chunks(source_path, chunk_rows, wanted, tuple(scorer.transform.categorical)):
                 if raw.empty:  # a header-only CSV yields one empty chunk
                     continue
                 scored, unseen = score_chunk(scorer, raw, id_column, reason_method)

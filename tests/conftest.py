@@ -21,15 +21,20 @@ def store_template(tmp_path_factory) -> Path:
     return path
 
 
+def use_store(database: Path, folder: Path, monkeypatch) -> str:
+    """A copy of a tracking store in `folder`, made the default for anything the test runs; its URI."""
+    shutil.copy(database, folder / "mlflow.db")
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    monkeypatch.chdir(folder)
+    return uri
+
+
 @pytest.fixture
 def tracking_uri(tmp_path, store_template, monkeypatch) -> str:
     """A fresh tracking store for this test, also the default for anything it runs."""
-    shutil.copy(store_template, tmp_path / "mlflow.db")
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
-    monkeypatch.chdir(tmp_path)
-    yield uri
+    yield use_store(store_template, tmp_path, monkeypatch)
     mlflow.set_tracking_uri(None)
 
 

@@ -34,3 +34,14 @@ def test_bad_input_names_the_column():
     with pytest.raises(InputError, match="column 'income' must be numeric, got 'lots'"):
         transform.transform(pd.DataFrame({"region": ["north"], "income": ["lots"]}))
     assert transform.transform(pd.DataFrame({"region": ["north"], "income": ["12.5"]}))["income"][0] == 12.5
+
+
+def test_text_categoricals_encode_like_text():
+    """Parquet dictionaries arrive as categoricals: same encoding, unseen and missing become missing."""
+    transform = FeatureTransform(["x"], ["c"], {"c": ["a", "b"]})
+    as_text = pd.DataFrame({"x": [1, 2, 3, 4], "c": ["b", "z", None, "a"]})
+    as_dictionary = as_text.assign(c=as_text["c"].astype("category"))
+    expected, got = transform.transform(as_text), transform.transform(as_dictionary)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["c"].isna().tolist() == [False, True, True, False]
+    assert transform.unseen_counts(as_dictionary) == {"c": 1}

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from features.synthetic import BookOptions, generate_book, scenario_options
 from pipelines.cli import cli
-from tests.conftest import REPO, write_spec
+from tests.conftest import REPO, use_store, write_spec
 
 CONSUMER_SPEC = REPO / "experiments" / "consumer_loans.yaml"
 MODEL = "consumer_loans"
@@ -41,11 +41,7 @@ def trained(tmp_path_factory, store_template) -> Path:
 
 @pytest.fixture
 def store(trained, tmp_path, monkeypatch) -> str:
-    shutil.copy(trained / "mlflow.db", tmp_path / "mlflow.db")
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    monkeypatch.chdir(tmp_path)
-    yield uri
+    yield use_store(trained / "mlflow.db", tmp_path, monkeypatch)
     mlflow.set_tracking_uri(None)
 
 

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import cli
-from tests.conftest import GERMAN_SPEC, write_spec
+from tests.conftest import GERMAN_SPEC, use_store, write_spec
 
 # Loose policy so that every gate passes on German Credit (the rules under test are governance's).
 RELAXED = {"policy.fairness.min_air": 0.01, "policy.fairness.max_dp_difference": 1.0,
@@ -48,14 +48,9 @@ def registered_store(tmp_path_factory, store_template) -> Path:
 @pytest.fixture
 def governed(tmp_path, registered_store, monkeypatch) -> str:
     """A private copy of the two-version store (artifacts stay in the session folder); returns its URI."""
-    shutil.copy(registered_store / "mlflow.db", tmp_path / "mlflow.db")
     shutil.copy(registered_store / "german_ids.csv", tmp_path / "german_ids.csv")
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
     monkeypatch.setenv("CREDITFLOW_USER", "carol")
-    monkeypatch.chdir(tmp_path)
-    yield uri
+    yield use_store(registered_store / "mlflow.db", tmp_path, monkeypatch)
     mlflow.set_tracking_uri(None)
 
 

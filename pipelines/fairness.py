@@ -25,7 +25,9 @@ JOIN = " × "  # names an intersection: "sex × age_band"
 CELLS = ("declined_bad", "declined_good", "approved_bad", "approved_good")  # cell = 2 * approved + good
 INTERVAL_METHOD = ("Stratified percentile bootstrap: each group keeps its size and its four confusion-cell counts "
                    "(declined/approved x default/good) are redrawn from a multinomial with the group's observed "
-                   "cell shares, which is exactly a resample of rows within each group.")
+                   "cell shares, which is exactly a resample of rows within each group. A gap is a max - min of "
+                   "noisy rates, biased upward, so with small groups an interval can sit above its point estimate: "
+                   "it shows the sampling noise, it does not correct the estimate.")
 _TABLE = ("group", "n", "approval_rate", "default_rate", "tpr", "fpr", "auc", "too_small")
 _GAPS = ("air", "dp_difference", "eo_difference", "tpr_difference", "fpr_difference")
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from features.fairness_spec import Strict as _Strict
 
 CREDIT_PSI = "credit_psi"  # decile PSI on the reference (monitoring/stability.py), registered in Evidently
 # Evidently 0.7 stat tests usable per column (their drift verdict counts as an alert).
@@ -17,10 +19,6 @@ EVIDENTLY_METHODS = ("anderson", "chisquare", "cramer_von_mises", "ed", "empiric
                      "g_test", "hellinger", "jensenshannon", "kl_div", "ks", "mannw", "psi", "t_test", "tvd",
                      "wasserstein", "z")
 METHODS = (CREDIT_PSI, *EVIDENTLY_METHODS)
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class PsiLevels(_Strict):

@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError, model_validator
 from features.errors import SpecError
 from features.fairness_spec import FairnessSpec, Strict as _Strict
 from features.monitoring_spec import MonitoringSpec
+from features.monitoring_spec import PsiLevels as StabilityPolicy  # the gate and monitoring share PSI levels
 
 
 class SyntheticSource(_Strict):
@@ -197,20 +198,6 @@ class PerformancePolicy(_Strict):
     minimum: dict[str, float] = {"auc": 0.70}
     maximum: dict[str, float] = {}
     max_baseline_uplift: float = Field(default=0.05, gt=0)
-
-
-class StabilityPolicy(_Strict):
-    """PSI limits (credit practice: < 0.10 stable, 0.10-0.25 investigate, >= 0.25 material shift)."""
-
-    warn: float = Field(default=0.10, ge=0)
-    alert: float = Field(default=0.25, gt=0)
-    bins: int = Field(default=10, ge=2)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> "StabilityPolicy":
-        if self.warn > self.alert:
-            raise ValueError(f"policy.stability: warn {self.warn} is above alert {self.alert}")
-        return self
 
 
 class PolicySpec(_Strict):

@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from features.synthetic import BookOptions, generate_book  # noqa: E402
-from pipelines.score_command import _load, score  # noqa: E402
+from pipelines.commands.score import _load, score  # noqa: E402
 from pipelines.tracking import Tracker  # noqa: E402
 
 

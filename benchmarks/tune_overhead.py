@@ -28,11 +28,12 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipelines.train import booster_params  # noqa: E402
+from pipelines.training.train import booster_params  # noqa: E402
 from pipelines.tracking import Tracker  # noqa: E402
-from pipelines.tune import StudyRef, make_pruner, make_sampler, suggest_params  # noqa: E402
-from pipelines.tuning_session import Budget, TrialSink, run_study  # noqa: E402
-from pipelines.workflow import fit_transform, prepare, train_valid_matrices  # noqa: E402
+from pipelines.training.tune import StudyRef, make_pruner, make_sampler, suggest_params  # noqa: E402
+from pipelines.tracking.trials import TrialSink  # noqa: E402
+from pipelines.training.tuning_session import Budget, run_study  # noqa: E402
+from pipelines.training.workflow import fit_transform, prepare, train_valid_matrices  # noqa: E402
 
 TOLERANCE = 0.002
 

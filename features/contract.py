@@ -14,7 +14,7 @@ from sklearn.metrics import roc_auc_score
 
 from features.errors import DataError
 from features.spec import SensitiveAttribute, Spec
-from features.transform import as_text
+from features.transform import as_text, coerce_numeric
 
 LEAK_AUC = 0.99  # a single feature this predictive of default is almost always leakage
 LEAK_SAMPLE_ROWS = 50_000
@@ -61,8 +61,7 @@ def _coerce_features(frame: pd.DataFrame, spec: Spec, problems: list[str]) -> pd
     out = {}
     for name in spec.features.numeric:
         raw = frame[name]
-        values = pd.to_numeric(raw, errors="coerce").astype("float64")
-        bad = values.isna() & raw.notna()
+        values, bad = coerce_numeric(raw)
         if bad.any():
             example = raw[bad].iloc[0]
             problems.append(f"column '{name}' is declared numeric but has {int(bad.sum())} non-numeric "
@@ -78,7 +77,7 @@ def _binary_target(raw: pd.Series, spec: Spec, problems: list[str]) -> np.ndarra
     if raw.isna().any():
         problems.append(f"target '{name}' has {int(raw.isna().sum())} missing value(s)")
     labels = raw.dropna()
-    is_positive = _matches(labels, positive)
+    is_positive = positive_mask(labels, positive)
     if not is_positive.any():
         seen = ", ".join(map(str, labels.unique()[:5]))
         problems.append(f"positive label '{positive}' not found in target '{name}' (values: {seen})")
@@ -86,11 +85,13 @@ def _binary_target(raw: pd.Series, spec: Spec, problems: list[str]) -> np.ndarra
         problems.append(f"target '{name}' has a single class ('{labels.iloc[0]}')")
     elif labels.nunique() > 2:
         problems.append(f"target '{name}' has {labels.nunique()} distinct values; a binary target is required")
-    return _matches(raw, positive).to_numpy(dtype=np.int64)
+    return positive_mask(raw, positive).to_numpy(dtype=np.int64)
 
 
-def _matches(values: pd.Series, positive: int | str) -> pd.Series:
-    # YAML `positive: 1` must match a CSV column of 1/0 as well as one of "1"/"0"
+def positive_mask(values: pd.Series, positive: int | str) -> pd.Series:
+    """Where `values` is the spec's positive label: the one label matcher of training and monitoring.
+
+    YAML `positive: 1` (or "1") matches a CSV column of 1/0, of 1.0/0.0, and one of "1"/"0"."""
     if pd.api.types.is_numeric_dtype(values):
         try:
             return values == float(positive)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Collection
 
@@ -12,6 +12,19 @@ import pyarrow.parquet as pq
 
 from features.errors import DataError
 from features.spec import Spec
+
+
+# The one list of file formats creditflow reads and writes (training, scoring, monitoring): suffix -> format.
+TABLE_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def table_format(path: str | Path, role: str = "") -> str:
+    """"csv" or "parquet" by the file's suffix; DataError naming the accepted suffixes otherwise."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in TABLE_FORMATS:
+        what = f"{role} format" if role else "format"
+        raise DataError(f"unsupported {what} '{suffix}' (use {', '.join(TABLE_FORMATS)}): {path}")
+    return TABLE_FORMATS[suffix]
 
 
 @dataclass(frozen=True)
@@ -24,14 +37,11 @@ class LoadedData:
 def load_data(spec: Spec, spec_path: str | Path) -> LoadedData:
     """Load the spec's data; a relative source path is read relative to the spec file."""
     if spec.data.synthetic is not None:
-        from features.synthetic import BookOptions, generate_book
+        from features.synthetic import generate_book
 
-        options = spec.data.synthetic.model_dump()
-        try:
-            frame = generate_book(BookOptions(**options))
-        except ValueError as exc:
-            raise DataError(f"data.synthetic: {exc}") from None
-        label = "synthetic(" + ", ".join(f"{k}={v}" for k, v in options.items()) + ")"
+        options = spec.data.synthetic
+        frame = generate_book(options)  # validated with the spec
+        label = "synthetic(" + ", ".join(f"{k}={v}" for k, v in asdict(options).items()) + ")"
         return LoadedData(frame, frame_digest(frame), label)
     path = Path(spec.data.source)
     if not path.is_absolute():
@@ -50,17 +60,13 @@ def read_table(path: str | Path, columns: Collection[str] | None = None) -> pd.D
         raise DataError(f"data file not found: {path}")
     if path.stat().st_size == 0:
         raise DataError(f"data file is empty: {path}")
-    suffix = path.suffix.lower()
+    kind = table_format(path)
     try:
-        if suffix == ".csv":
+        if kind == "csv":
             wanted = None if columns is None else set(columns)
             frame = pd.read_csv(path, low_memory=False, usecols=None if wanted is None else lambda c: c in wanted)
-        elif suffix in (".parquet", ".pq"):
-            frame = _read_parquet(path, columns)
         else:
-            raise DataError(f"unsupported data format '{suffix}' (use .csv or .parquet): {path}")
-    except DataError:
-        raise
+            frame = _read_parquet(path, columns)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, OSError, ValueError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"cannot read {path}: {first_line}") from None
@@ -79,13 +85,10 @@ def _read_parquet(path: Path, columns: Collection[str] | None) -> pd.DataFrame:
 def write_table(frame: pd.DataFrame, path: str | Path) -> None:
     """Write CSV or Parquet by the file's suffix."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
+    if table_format(path, "output") == "csv":
         frame.to_csv(path, index=False)
-    elif suffix in (".parquet", ".pq"):
-        frame.to_parquet(path, index=False)
     else:
-        raise DataError(f"unsupported output format '{suffix}' (use .csv or .parquet): {path}")
+        frame.to_parquet(path, index=False)
 
 
 def file_digest(path: str | Path) -> str:

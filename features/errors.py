@@ -13,3 +13,9 @@ class SpecError(CreditflowError):
 
 class DataError(CreditflowError):
     """The data is missing, empty or breaks the data contract."""
+
+
+class Refused(CreditflowError):
+    """A verdict said no (promotion refused, an unverified champion): exit 1."""
+
+    exit_code = 1

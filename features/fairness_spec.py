@@ -30,8 +30,9 @@ class MitigationSpec(Strict):
     max_rows: int = Field(default=20_000, ge=100, description="training rows sampled for the reduction")
 
 
-class FairnessSpec(Strict):
-    """Fairness limits, chosen per jurisdiction; `rationale` is shown in the report."""
+class FairnessPolicy(Strict):
+    """Fairness limits, chosen per jurisdiction (`policy.fairness`): the one definition read by the fairness gate,
+    by outcome monitoring and by the reports. A value exactly at a limit passes; `rationale` is shown in the report."""
 
     min_air: float = Field(default=0.8, gt=0, le=1)
     max_dp_difference: float = Field(default=0.1, ge=0)
@@ -45,6 +46,6 @@ class FairnessSpec(Strict):
                       "disparate-impact review); 0.10 limits on approval-rate and equalized-odds gaps.")
     mitigation: MitigationSpec = MitigationSpec()
 
-    def gate_settings(self) -> dict[str, object]:
-        """The fields the fairness gate (pipelines.fairness.FairnessPolicy) takes."""
+    def limits(self) -> dict[str, object]:
+        """The gate's settings as reported with its verdict (not the proxy screen or the challenger)."""
         return self.model_dump(exclude={"proxy_auc", "mitigation"})

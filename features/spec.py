@@ -14,22 +14,10 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from features.errors import SpecError
-from features.fairness_spec import FairnessSpec, Strict as _Strict
+from features.synthetic import BookOptions
+from features.fairness_spec import FairnessPolicy, Strict as _Strict
 from features.monitoring_spec import MonitoringSpec
 from features.monitoring_spec import PsiLevels as StabilityPolicy  # the gate and monitoring share PSI levels
-
-
-class SyntheticSource(_Strict):
-    """Generate the consumer-loan book in memory instead of reading a file."""
-
-    rows: int = Field(gt=0)
-    seed: int = Field(default=0, ge=0)
-    start_month: str = "2024-01"
-    months: int = Field(default=24, gt=0)
-    bias: float = Field(default=0.0, ge=0)
-    drift_income: float = Field(default=0.0, gt=-1)
-    drift_utilisation: float = 0.0
-    drift_mix: float = Field(default=0.0, ge=0, le=1)
 
 
 class SensitiveAttribute(_Strict):
@@ -63,7 +51,7 @@ class SensitiveAttribute(_Strict):
 
 class DataSpec(_Strict):
     source: str | None = None
-    synthetic: SyntheticSource | None = None
+    synthetic: BookOptions | None = None  # generate the consumer-loan book in memory instead of reading a file
     target: str
     positive: int | str
     time: str | None = None
@@ -205,7 +193,7 @@ class PolicySpec(_Strict):
     reason_baseline: Literal["average", "cutoff"] = "average"
     performance: PerformancePolicy = PerformancePolicy()
     stability: StabilityPolicy = StabilityPolicy()
-    fairness: FairnessSpec = FairnessSpec()
+    fairness: FairnessPolicy = FairnessPolicy()
 
 
 class Spec(_Strict):
@@ -282,7 +270,7 @@ def _describe(exc: ValidationError) -> str:
     for err in exc.errors():
         # pydantic adds validator and union-branch names to locations; users never wrote those
         key = ".".join(str(p) for p in err["loc"] if "[" not in str(p) and p not in ("int", "str"))
-        if err["type"] == "extra_forbidden":
+        if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
             parts.append(f"unknown key '{key}'")
         elif err["type"] == "missing":
             parts.append(f"missing required key '{key}'")

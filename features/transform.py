@@ -83,13 +83,23 @@ def _encode(values: pd.Series, categories: list[str]) -> pd.Categorical:
     return pd.Categorical(as_text(values), categories=categories)
 
 
-def _as_float(values: pd.Series, name: str) -> pd.Series:
+def coerce_numeric(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The one numeric coercion of training, scoring and monitoring: float64 values (missing as NaN) and a
+    mask of the present values that are not numbers. Booleans are not numbers (True is not 1.0 here)."""
     if pd.api.types.is_bool_dtype(values):
-        raise InputError(f"column '{name}' must be numeric, got booleans")
+        return pd.Series(np.nan, index=values.index, dtype="float64"), pd.Series(True, index=values.index)
     if pd.api.types.is_numeric_dtype(values):
-        return values.astype("float64")
+        return values.astype("float64"), pd.Series(False, index=values.index)
     converted = pd.to_numeric(values, errors="coerce")
+    if pd.api.types.is_bool_dtype(converted):
+        converted = converted.where(False)
     bad = converted.isna() & values.notna()
+    return converted.astype("float64").fillna(np.nan), bad
+
+
+def _as_float(values: pd.Series, name: str) -> pd.Series:
+    converted, bad = coerce_numeric(values)
     if bad.any():
-        raise InputError(f"column '{name}' must be numeric, got '{values[bad].iloc[0]}'")
-    return converted.astype("float64").fillna(np.nan)
+        got = "booleans" if pd.api.types.is_bool_dtype(values) else f"'{values[bad].iloc[0]}'"
+        raise InputError(f"column '{name}' must be numeric, got {got}")
+    return converted

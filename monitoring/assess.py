@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from features.contract import derive_attribute
+from features.contract import derive_attribute, positive_mask
 from features.errors import DataError
 from features.spec import Spec
 from monitoring.drift import Columns, column_drift, drift_share, quality_table, quality_warnings, score_drift
 from monitoring.outcomes import OutcomeResult, band_table, fairness_metrics, outcome_fairness, outcome_metrics
-from monitoring.stability import fit_bins
-from pipelines.fairness import FairnessPolicy
+from pipelines.gates.stability import fit_bins
 
 LEVELS = {"ok": 0, "warn": 1, "alert": 2}
 
@@ -91,10 +90,7 @@ def labels_of(frame: pd.DataFrame, spec: Spec) -> np.ndarray | None:
     raw = frame[target]
     if raw.isna().any():
         raise DataError(f"target '{target}' is labelled on some rows only; monitor labelled windows whole")
-    if pd.api.types.is_numeric_dtype(raw) and isinstance(positive, (int, float)):
-        hit = raw == float(positive)
-    else:
-        hit = raw.astype(str) == str(positive)
+    hit = positive_mask(raw, positive)
     if raw.nunique() > 2 or (raw.nunique() == 2 and not hit.any()):
         raise DataError(f"target '{target}' must be binary with positive label '{positive}' "
                         f"(values: {', '.join(map(str, raw.unique()[:5]))})")
@@ -119,7 +115,7 @@ def _outcomes(spec: Spec, reference: pd.DataFrame, current: pd.DataFrame, refere
         result.notes.append(f"outcome fairness not measured: current data lacks {', '.join(missing)}")
     elif not result.notes:
         sensitive = pd.DataFrame({s.name: derive_attribute(current[s.source], s) for s in spec.data.sensitive})
-        policy = FairnessPolicy(**spec.policy.fairness.gate_settings())
+        policy = spec.policy.fairness
         result.fairness, found = outcome_fairness(y, scores, sensitive, spec.policy.cutoff, policy,
                                                   settings.outcomes.fairness, settings.seed)
         result.findings += found

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from features.monitoring_spec import CREDIT_PSI, MonitoringSpec
-from monitoring.stability import fit_bins, psi, stability_status
+from pipelines.gates.stability import fit_bins, psi, stability_status
 
 SCORE = "probability_of_default"
 DRIFT_COLUMNS = ["column", "kind", "method", "value", "warn", "alert", "status"]

@@ -18,7 +18,7 @@ import pandas as pd
 
 from features.monitoring_spec import CREDIT_PSI, MonitoringSpec
 from monitoring.drift import SCORE, Columns
-from monitoring.stability import fit_bins, psi
+from pipelines.gates.stability import fit_bins, psi
 
 _registered = False
 

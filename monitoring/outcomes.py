@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from features.monitoring_spec import OutcomeLimits
-from pipelines import evaluate
-from pipelines.fairness import FairnessPolicy, FairnessResult, fairness_gate
+from pipelines.gates import performance as evaluate
+from pipelines.gates.fairness import FairnessPolicy, FairnessResult, fairness_gate
 
 
 @dataclass

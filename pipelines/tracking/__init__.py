@@ -15,8 +15,15 @@ from pipelines.tracking.registry import Registry
 from pipelines.tracking.runs import Runs
 
 __all__ = ["DEFAULT_TRACKING_URI", "RunLogger", "RunSummary", "Tracker", "TrackingError", "UnknownModelError",
-           "VersionInfo", "model_requirements", "parse_model_ref", "resolve_tracking_uri"]
+           "VersionInfo", "connect", "model_requirements", "parse_model_ref", "resolve_tracking_uri"]
 
 
 class Tracker(Runs, Registry):
     """A connection to one tracking store and model registry."""
+
+
+def connect(tracking_uri: str | None) -> Tracker:
+    """A tracker whose HTTP server (if any) answered: commands fail in seconds when it is down."""
+    tracker = Tracker(tracking_uri)
+    tracker.probe()
+    return tracker

@@ -14,6 +14,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from features.errors import CreditflowError
+from pipelines.gates.promotion import VersionInfo
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 
@@ -26,23 +27,6 @@ class TrackingError(CreditflowError):
 
 class UnknownModelError(CreditflowError):
     """A registered model, version or alias that does not exist."""
-
-
-@dataclass(frozen=True)
-class VersionInfo:
-    """One registered model version as creditflow reads it: tags and aliases included."""
-
-    name: str
-    version: str
-    tags: dict[str, str]
-    aliases: tuple[str, ...]
-    run_id: str | None
-    source: str
-    created_ms: int
-
-    @property
-    def uri(self) -> str:
-        return f"models:/{self.name}/{self.version}"
 
 
 def parse_model_ref(ref: str, default_alias: str = "champion") -> tuple[str, str | None, str | None]:

@@ -74,10 +74,6 @@ class Runs(Connection):
     def list_artifacts(self, run_id: str, folder: str) -> list[str]:
         return [a.path for a in self._guard(lambda: self.client.list_artifacts(run_id, folder))]
 
-    def load_python_model(self, uri: str) -> Any:
-        """The PythonModel object of a logged pyfunc model (e.g. CreditModel with its scorer loaded)."""
-        return self._guard(lambda: mlflow.pyfunc.load_model(uri).unwrap_python_model())
-
     def find_runs(self, experiment: str, tags: dict[str, str], status: str | None = None) -> list[RunSummary]:
         """Active runs of an experiment whose tags match `tags` (and with `status` if given), oldest first."""
         found = self._guard(lambda: self.client.get_experiment_by_name(experiment))

@@ -5,7 +5,7 @@ import pandas as pd
 
 from features.monitoring_spec import MonitoringSpec
 from monitoring.drift import SCORE, Columns
-from monitoring.stability import fit_bins, psi
+from pipelines.gates.stability import fit_bins, psi
 
 
 def sample(shift: float, seed: int, n: int = 3000) -> pd.DataFrame:

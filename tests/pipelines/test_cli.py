@@ -86,7 +86,7 @@ def _assert_reasons_match_exact_treeshap(model, raw, scored):
     import xgboost as xgb
 
     from features.transform import FeatureTransform
-    from pipelines.reasons import DEFAULT_REASON_TEXT, ReasonBaseline
+    from pipelines.scoring.reasons import DEFAULT_REASON_TEXT, ReasonBaseline
 
     local = Path(mlflow.artifacts.download_artifacts("models:/german_credit/1"))
     booster = xgb.Booster()
@@ -209,7 +209,7 @@ def test_model_loads_from_its_own_code_outside_the_repository(tracking_uri, germ
     script = (
         "import mlflow, pandas as pd\n"
         "model = mlflow.pyfunc.load_model('models:/german_credit/1')\n"
-        "import pipelines.pyfunc_model as m\n"
+        "import pipelines.scoring.scorer as m\n"
         "print(m.__file__)\n"
         f"print(len(model.predict(pd.read_csv({str(GERMAN_DATA)!r}).head(3))))\n"
     )

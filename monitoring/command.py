@@ -1,0 +1,226 @@
+"""`creditflow monitor`: load the version and its reference, validate, judge each window, log, tag, report.
+
+Everything that can be refused (model reference, stored reference, data columns and types, window)
+is checked before a run is opened, so a failed check never leaves a monitoring run behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import numpy as np
+import pandas as pd
+
+from features.data import read_table
+from features.errors import DataError
+from features.spec import Spec, load_spec
+from features.transform import as_text, coerce_numeric
+from monitoring.assess import Assessment, assess
+from monitoring.drift import Columns
+from monitoring.evidently_report import drift_report
+from monitoring.history import COMPLETE, experiment_name, rebuild_history, window_tags
+from pipelines.evidence.reference import EXPECTED_PATH, REFERENCE_PATH
+from monitoring.windows import is_month, month_index, months_of, previous_month, select_month, split_months
+from pipelines.tracking import Tracker, UnknownModelError, VersionInfo, parse_model_ref
+from pipelines.tracking.pyfunc_model import load_model_scorer
+from pipelines.scoring.scorer import Scorer
+from pipelines.tags import MONITORING_LAST_WINDOW, MONITORING_STATUS
+from pipelines.training.train import predict_pd
+
+log = logging.getLogger("creditflow")
+EXIT = {"ok": 0, "warn": 0, "alert": 1}
+LABEL = re.compile(r"^[A-Za-z0-9_.-]+$")  # window labels go into tag filters and run names
+
+
+class MissingReferenceError(DataError):
+    """A model version without a usable monitoring reference."""
+
+
+@dataclass
+class Target:
+    """The model version watched, with what monitoring needs from the registry."""
+
+    version: VersionInfo
+    spec: Spec
+    reference: pd.DataFrame
+    reference_scores: np.ndarray
+    expected: dict
+    scorer: Scorer
+
+
+def monitor(model: str, current: str | None, reference: str | None, window: str | None, backfill: str | None,
+            force: bool, tracking_uri: str | None) -> int:
+    """Monitor one window (`current`) or every month of `backfill`; returns the exit code (1 on any alert)."""
+    if (current is None) == (backfill is None):
+        raise DataError("give exactly one of --current PATH or --backfill PATH")
+    tracker = Tracker(tracking_uri)
+    target = load_target(tracker, model, reference)
+    columns = read_columns(target.spec)
+    if backfill is not None:
+        if os.environ.get("MLFLOW_RUN_ID"):
+            raise DataError("--backfill logs one MLflow run per month: run it with creditflow, not under `mlflow run`")
+        windows = backfill_windows(read_table(backfill, columns), target.spec)
+    else:
+        windows = [current_window(read_table(current, columns), target.spec, window)]
+    # every window validated before the first run is opened; the raw frames are dropped as they are replaced
+    for i, (label, frame) in enumerate(windows):
+        windows[i] = (label, validate(frame, target.spec, f"window {label}"))
+    statuses = [run_window(tracker, target, label, frame, force) for label, frame in windows]
+    rebuild_history(tracker, target.version)
+    return max(EXIT[s] for s in statuses)
+
+
+def load_target(tracker: Tracker, model: str, reference: str | None) -> Target:
+    name, alias, _ = parse_model_ref(model)
+    try:
+        version = tracker.resolve(model)
+    except UnknownModelError as exc:
+        if alias == "champion" and "@" not in model and "has no alias" in str(exc):
+            raise UnknownModelError(f"model {name!r} has no champion: promote a version, or monitor "
+                                    f"{name}/VERSION or {name}@ALIAS") from None
+        raise
+    stored = set(tracker.list_artifacts(version.run_id, "monitoring")) if version.run_id else set()
+    with tempfile.TemporaryDirectory() as folder:
+        specs = [p for p in tracker.list_artifacts(version.run_id, "spec") if p.endswith((".yaml", ".yml"))]
+        if not specs:
+            raise MissingReferenceError(f"model {name!r} version {version.version}: its run has no logged spec")
+        spec = load_spec(tracker.download_artifacts(version.run_id, specs[0], folder))
+        if reference is None and REFERENCE_PATH not in stored:
+            raise MissingReferenceError(f"model {name!r} version {version.version} has no stored monitoring reference "
+                                 "(registered before monitoring existed): pass --reference PATH")
+        frame = read_table(reference or tracker.download_artifacts(version.run_id, REFERENCE_PATH, folder),
+                           read_columns(spec))
+        expected = (json.loads(Path(tracker.download_artifacts(version.run_id, EXPECTED_PATH, folder)).read_text())
+                    if EXPECTED_PATH in stored else {})
+    frame = validate(frame, spec, "reference")
+    scorer, _ = load_model_scorer(tracker, version.source)
+    return Target(version, spec, frame, score(scorer, frame), expected, scorer)
+
+
+def current_window(frame: pd.DataFrame, spec: Spec, window: str | None) -> tuple[str, pd.DataFrame]:
+    """The window's rows and label: the previous calendar month unless `--window`; filtered on the time column."""
+    label = window or previous_month(dt.date.today())
+    if not LABEL.match(label):
+        raise DataError(f"--window {label!r}: use YYYY-MM, or letters, digits, '.', '_' and '-'")
+    time = spec.data.time
+    if time and time in frame.columns and is_month(label):
+        return label, select_month(frame, time, label)
+    return label, frame
+
+
+def backfill_windows(frame: pd.DataFrame, spec: Spec) -> list[tuple[str, pd.DataFrame]]:
+    time = spec.data.time
+    if not time:
+        raise DataError("--backfill needs data.time in the model's spec to split the data by month")
+    if time not in frame.columns:
+        raise DataError(f"--backfill: the data has no time column '{time}'")
+    return split_months(frame, time)
+
+
+def read_columns(spec: Spec) -> set[str]:
+    """What monitoring reads: model inputs, target, time, sensitive sources (PII is never even loaded)."""
+    return {*spec.features.all(), spec.data.target, spec.data.time, *spec.data.sensitive_sources()} - {None}
+
+
+def validate(frame: pd.DataFrame, spec: Spec, role: str) -> pd.DataFrame:
+    """The model's input columns coerced (numbers float64, categories text), other columns kept; DataError otherwise."""
+    if frame.empty:
+        raise DataError(f"{role}: the data has no rows")
+    missing = [c for c in spec.features.all() if c not in frame.columns]
+    if missing:
+        raise DataError(f"{role}: missing model column(s): {', '.join(missing)}")
+    wanted = read_columns(spec)
+    out = frame[[c for c in frame.columns if c in wanted]]  # a new frame: the caller's is never changed
+    for name in spec.features.numeric:
+        raw = frame[name]
+        values, bad = coerce_numeric(raw)
+        if bad.any():
+            raise DataError(f"{role}: column '{name}' must be numeric, got '{raw[bad].iloc[0]}' "
+                            f"({int(bad.sum())} value(s))")
+        out[name] = values.astype("float64", copy=False)
+    for name in spec.features.categorical:
+        out[name] = as_text(frame[name])
+    return out
+
+
+def score(scorer, frame: pd.DataFrame) -> np.ndarray:
+    """Probability of default from the version's own booster and transform (no reason codes: not needed here)."""
+    return predict_pd(scorer.booster, scorer.transform.transform(frame))
+
+
+def run_window(tracker: Tracker, target: Target, label: str, frame: pd.DataFrame, force: bool) -> str:
+    """Judge and log one window; an already monitored window is skipped unless `force` (then replaced)."""
+    version, spec = target.version, target.spec
+    experiment, tags = experiment_name(version), window_tags(version, label)
+    existing = tracker.find_runs(experiment, {**tags, **COMPLETE})
+    if existing and not force:
+        status = existing[-1].tags.get(MONITORING_STATUS, "ok")
+        click.echo(f"{version.name} v{version.version} window {label}: already monitored (run {existing[-1].run_id}, "
+                   f"{status}); skipped, use --force to replace it")
+        return status
+    scores = score(target.scorer, frame)
+    result = assess(spec, target.reference, frame, target.reference_scores, scores, target.expected, label)
+    snapshot = drift_report(target.reference, frame, target.reference_scores, scores,
+                            Columns(spec.features.numeric, spec.features.categorical), spec.monitoring)
+    step = _step(target, label)
+    with tracker.run(experiment, run_name=f"{version.name} v{version.version} {label}",
+                     tags={**tags, MONITORING_STATUS: result.status, "monitoring.step": str(step)}) as run:
+        _log(run, result, snapshot, step, spec)
+        run.tags(COMPLETE)
+    for old in tracker.find_runs(experiment, tags):  # the replaced window, and any run a crash left incomplete
+        if old.run_id != run.run_id:
+            tracker.delete_run(old.run_id)
+    _tag_version(tracker, version, label, result.status)
+    _echo(version, result, run.run_id)
+    return result.status
+
+
+def _step(target: Target, label: str) -> int:
+    """Months since the reference's first month, so cron runs and backfills share one axis; else 0."""
+    time = target.spec.data.time
+    if time and time in target.reference.columns and is_month(label):
+        return month_index(label, months_of(target.reference[time], time).min())
+    return 0
+
+
+def _log(run, result: Assessment, snapshot, step: int, spec: Spec) -> None:
+    run.params({"monitoring.window": result.window, "monitoring.step": step,
+                "monitoring.settings": json.dumps(spec.monitoring.model_dump(), sort_keys=True)})
+    run.metrics(result.metrics, step=step)
+    run.text(json.dumps(result.summary(), indent=2, default=str), "monitoring/summary.json")
+    run.table(result.drift, "monitoring/drift.csv")
+    run.table(result.quality, "monitoring/quality.csv")
+    if result.outcome is not None:
+        run.table(result.outcome.bands, "monitoring/outcome_bands.csv")
+        if result.outcome.fairness is not None:
+            run.text(json.dumps(result.outcome.fairness.to_dict(), indent=2), "monitoring/fairness.json")
+    with tempfile.TemporaryDirectory() as folder:
+        for name, save in (("drift_report.html", snapshot.save_html), ("drift_report.json", snapshot.save_json)):
+            save(str(Path(folder) / name))  # Evidently writes nothing when given a file object
+            run.file(str(Path(folder) / name), "monitoring")
+
+
+def _tag_version(tracker: Tracker, version: VersionInfo, label: str, status: str) -> None:
+    """Status tags follow the latest window, so re-running an old window does not overwrite them."""
+    last = tracker.model_version(version.name, version.version).tags.get(MONITORING_LAST_WINDOW)
+    if last is None or not (is_month(last) and is_month(label)) or label >= last:
+        tracker.set_version_tags(version.name, version.version,
+                                 {MONITORING_STATUS: status, MONITORING_LAST_WINDOW: label})
+
+
+def _echo(version: VersionInfo, result: Assessment, run_id: str) -> None:
+    m = result.metrics
+    click.echo(f"{version.name} v{version.version} window {result.window}: {result.status.upper()}  "
+               f"({int(m['rows'])} rows, score PSI {m['score_psi']:.3f}, max PSI {m['max_psi']:.3f}, "
+               f"drift share {m['drift_share']:.0%})")
+    for line in result.reasons + [f"note: {n}" for n in result.notes]:
+        click.echo(f"  {line}")
+    click.echo(f"  run {run_id} in experiment '{experiment_name(version)}'")

@@ -1,0 +1,27 @@
+"""`creditflow promote` and `rollback`: move alias champion under the governance rules."""
+
+from __future__ import annotations
+
+import click
+
+from pipelines.governance.actions import promote, rollback
+from pipelines.commands.options import tracking_option
+
+
+@click.command("promote")
+@click.argument("model")
+@click.argument("version")
+@tracking_option
+def promote_command(model, version, tracking_uri) -> None:
+    """Move alias champion to MODEL VERSION if every gate passed and someone other than its author
+    approved this evidence; exit 1 listing every unmet condition otherwise."""
+    promote(model, version, tracking_uri)
+
+
+@click.command("rollback")
+@click.argument("model")
+@click.option("--reason", required=True, help="Why the champion is withdrawn.")
+@tracking_option
+def rollback_command(model, reason, tracking_uri) -> None:
+    """Put alias champion back on the version with alias previous."""
+    rollback(model, reason, tracking_uri)

@@ -1,0 +1,36 @@
+"""Opt-in check when a server loads the model: refuse to serve a champion that is not verified.
+
+The pyfunc loader does not know which URI it was loaded through, so the operator names the model:
+`CREDITFLOW_SERVE_VERIFY=NAME mlflow models serve -m models:/NAME@champion ...`. The loader then
+checks that the model it loaded is NAME@champion and that the champion is verified against the audit
+trail (pipelines/governance.py); otherwise loading fails and the server does not start. Set the
+variable on the serving process only (MLflow also loads the model while logging it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+
+SERVE_VERIFY_ENV = "CREDITFLOW_SERVE_VERIFY"
+
+
+def verify_served(model_dir: Path) -> None:
+    """Raise RuntimeError naming every problem if the served model is not the verified champion."""
+    name = os.environ.get(SERVE_VERIFY_ENV, "").strip()
+    if not name:
+        return
+    from pipelines.governance.audit import read_trail
+    from pipelines.gates.promotion import CHAMPION, champion_problems
+    from pipelines.tracking import Tracker
+
+    tracker = Tracker(None)
+    champion = tracker.version_by_alias(name, CHAMPION)
+    problems = champion_problems(champion, read_trail(tracker, name))
+    model_id = (yaml.safe_load((model_dir / "MLmodel").read_text()) or {}).get("model_id")
+    if champion.source != f"models:/{model_id}":
+        problems.insert(0, f"the loaded model ({model_id}) is not {name}@{CHAMPION} (version {champion.version})")
+    if problems:
+        raise RuntimeError(f"refusing to serve {name}@{CHAMPION}: " + "; ".join(problems))

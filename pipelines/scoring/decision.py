@@ -1,0 +1,19 @@
+"""The decision rule, written once: an applicant is declined when the probability of default is at or
+above the policy cutoff, approved below it. Scoring, the fairness gate, the mitigated challenger and
+monitoring all decide through these two functions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+DECLINE, APPROVE = "decline", "approve"
+
+
+def declined(p_default, cutoff: float) -> np.ndarray:
+    """True where the applicant is declined (PD >= cutoff)."""
+    return np.asarray(p_default, dtype=np.float64) >= cutoff
+
+
+def decision_labels(p_default, cutoff: float) -> np.ndarray:
+    """"decline" / "approve" per applicant."""
+    return np.where(declined(p_default, cutoff), DECLINE, APPROVE)

@@ -1,0 +1,61 @@
+"""Chunked reading and writing of scoring files, and the summary (no tracking store)."""
+
+import pandas as pd
+import pytest
+
+from features.errors import DataError
+from pipelines.scoring.batch import ChunkWriter, ScoreSummary, count_rows, read_chunks
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_rows_are_counted_and_read_in_chunks_of_the_wanted_columns_only(tmp_path, suffix):
+    frame = pd.DataFrame({"id": range(10), "x": [float(i) for i in range(10)], "name": ["secret"] * 10})
+    path = tmp_path / f"in{suffix}"
+    frame.to_csv(path, index=False) if suffix == ".csv" else frame.to_parquet(path, row_group_size=4)
+    assert count_rows(path) == 10
+    chunks = list(read_chunks(path, 4, ["id", "x", "absent"]))
+    assert [len(c) for c in chunks] == [4, 4, 2]
+    assert all(list(c.columns) == ["id", "x"] for c in chunks)  # PII never read; absent left to the transform
+
+
+def test_a_csv_without_trailing_newline_is_counted(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("a,b\n1,2\n3,4")
+    assert count_rows(path) == 2
+
+
+def test_parquet_output_keeps_text_columns_even_if_the_first_chunk_has_none(tmp_path):
+    writer = ChunkWriter(tmp_path / "out.parquet")
+    writer.write(pd.DataFrame({"p": [0.1], "reason_4": [None]}, dtype=object).astype({"p": float}))
+    writer.write(pd.DataFrame({"p": [0.2], "reason_4": ["Requested loan duration"]}))
+    assert not (tmp_path / "out.parquet").exists()  # only the partial file until commit
+    writer.commit()
+    assert pd.read_parquet(tmp_path / "out.parquet")["reason_4"].tolist() == [None, "Requested loan duration"]
+
+
+def test_a_discarded_output_leaves_nothing(tmp_path):
+    writer = ChunkWriter(tmp_path / "out.csv")
+    writer.write(pd.DataFrame({"p": [0.1]}))
+    writer.discard()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_files_are_data_errors(tmp_path):
+    (tmp_path / "broken.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(DataError, match="cannot read"):
+        list(read_chunks(tmp_path / "broken.parquet", 10, ["x"]))
+    with pytest.raises(DataError, match="cannot read"):
+        count_rows(tmp_path / "broken.parquet")
+    with pytest.raises(DataError, match="unsupported format '.xlsx'"):
+        ChunkWriter(tmp_path / "out.xlsx")
+    with pytest.raises(DataError, match="output folder does not exist"):
+        ChunkWriter(tmp_path / "nowhere" / "out.csv")
+
+
+def test_summary_counts_declines_and_unseen_categories():
+    summary = ScoreSummary()
+    summary.add(pd.DataFrame({"decision": ["decline", "approve"]}), {"purpose": 1})
+    summary.add(pd.DataFrame({"decision": ["decline"]}), {"purpose": 2, "region": 1})
+    assert summary.lines() == ["scored 3 applications: 2 declined (66.7%)",
+                               "unseen categories scored as missing: purpose 3",
+                               "unseen categories scored as missing: region 1"]

@@ -1,0 +1,82 @@
+"""Tuning: study identity, sampler, pruning and objective, on tiny data (no MLflow)."""
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+import xgboost as xgb
+
+from features.spec import load_spec
+from pipelines.training.tune import (PruningCallback, StudyRef, TuningError, default_storage_url, fingerprint,
+                            load_or_create_study, make_objective, open_storage)
+from tests.conftest import write_spec
+
+
+def test_default_storage_sits_beside_the_tracking_store(tmp_path):
+    assert default_storage_url(f"sqlite:///{tmp_path}/mlflow.db") == f"sqlite:///{tmp_path}/optuna.db"
+    assert default_storage_url("http://tracking:5000").endswith("/optuna.db")
+
+
+@pytest.mark.parametrize("url, message", [
+    ("not a url", "malformed storage URL"),
+    ("sqlite:////no/such/folder/optuna.db", "storage folder does not exist"),
+    ("nosuchdb://host/db", "cannot open Optuna storage"),
+])
+def test_bad_storage_is_one_clear_error(url, message):
+    with pytest.raises(TuningError, match=message):
+        open_storage(StudyRef(url, "s", 10))
+
+
+def test_study_of_another_spec_is_refused_and_left_alone(tmp_path):
+    ref = StudyRef(f"sqlite:///{tmp_path}/optuna.db", "shared", 10)
+    spec = load_spec(write_spec(tmp_path))
+    study = load_or_create_study(spec, ref)
+    study.enqueue_trial({"max_depth": 3})
+    other = load_spec(write_spec(tmp_path, **{"tuning.space": {"max_depth": {"low": 2, "high": 3}}}))
+    assert fingerprint(other) != fingerprint(spec)
+    with pytest.raises(TuningError, match="different spec or search space"):
+        load_or_create_study(other, ref)
+    again = load_or_create_study(spec, ref)
+    assert len(again.trials) == 1
+
+
+def test_resumed_study_does_not_replay_start_up_points(tmp_path):
+    spec = load_spec(write_spec(tmp_path))
+    ref = StudyRef(f"sqlite:///{tmp_path}/optuna.db", "s", 10)
+    first = load_or_create_study(spec, ref)
+    first.optimize(lambda t: t.suggest_float("learning_rate", 0.01, 0.3), n_trials=3)
+    resumed = load_or_create_study(spec, ref)
+    resumed.optimize(lambda t: t.suggest_float("learning_rate", 0.01, 0.3), n_trials=3)
+    values = [t.params["learning_rate"] for t in resumed.trials]
+    assert values[3:] != values[:3]
+
+
+def _matrices(rows=2000, seed=0):
+    rng = np.random.default_rng(seed)
+    x = pd.DataFrame({"dti": rng.uniform(size=rows), "noise": rng.normal(size=rows)})
+    y = (rng.uniform(size=rows) < 1 / (1 + np.exp(-(-2 + 3 * x["dti"])))).astype(int).to_numpy()
+    return xgb.DMatrix(x[:1500], y[:1500]), xgb.DMatrix(x[1500:], y[1500:])
+
+
+def test_objective_reports_the_validation_metric_and_tree_count(tmp_path):
+    spec = load_spec(write_spec(tmp_path, **{"features": {"numeric": ["dti", "noise"], "monotone": {}},
+                                             "data.sensitive": [], "reasons": {}, "tuning.pruning": {"enabled": False}}))
+    train, valid = _matrices()
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=1))
+    study.optimize(make_objective(spec, train, valid, nthread=1), n_trials=3)
+    for trial in study.trials:
+        assert 0.6 < trial.value <= 1.0
+        assert 1 <= trial.user_attrs["n_trees"] <= spec.tuning.params.max_rounds
+        assert set(trial.params) == set(spec.tuning.space)
+
+
+def test_pruning_callback_stops_a_hopeless_trial():
+    train, valid = _matrices()
+    study = optuna.create_study(direction="maximize",
+                                pruner=optuna.pruners.ThresholdPruner(lower=0.99, n_warmup_steps=2))
+    trial = study.ask()
+    with pytest.raises(optuna.TrialPruned):
+        xgb.train({"eval_metric": "auc", "nthread": 1}, train, 50, evals=[(valid, "valid")], verbose_eval=False,
+                  callbacks=[PruningCallback(trial, "auc")])
+    assert trial.user_attrs["n_trees"] == 3
+    assert len(study._storage.get_trial(trial._trial_id).intermediate_values) == 3

@@ -70,8 +70,12 @@ def setup(folder: Path, rows: int, train_rows: int) -> tuple[str, Path, Path, di
     spec["tuning"].update({"trials": 0, "params": {**spec["tuning"]["params"], "max_rounds": 200, "nthread": 2}})
     spec["policy"]["fairness"] = {"n_boot": 20}
     (folder / "bench.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
-    subprocess.run([sys.executable, "-m", "pipelines.cli", "run", str(folder / "bench.yaml"), "--tracking-uri", uri],
-                   cwd=REPO, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "run", str(folder / "bench.yaml"), "--tracking-uri", uri],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
     reference, current = folder / "reference.parquet", folder / "current.parquet"
     book(rows, 2, False).drop(columns="default_12m").to_parquet(reference)
     book(rows, 3, True).drop(columns="default_12m").to_parquet(current)
@@ -99,17 +103,34 @@ def preset_child(reference: str, current: str, features: str, out: str) -> None:
     kinds = json.loads(features)
     definition = DataDefinition(numerical_columns=kinds["numeric"], categorical_columns=kinds["categorical"])
     columns = kinds["numeric"] + kinds["categorical"]
-    frames = [Dataset.from_pandas(pd.read_parquet(p, columns=columns), data_definition=definition) for p in (current, reference)]
+    frames = [
+        Dataset.from_pandas(pd.read_parquet(p, columns=columns), data_definition=definition)
+        for p in (current, reference)
+    ]
     snapshot = Report([DataDriftPreset()]).run(*frames)
     verdicts = {}
     for metric in snapshot.dict()["metrics"]:
         config = metric["config"]
         if config.get("type", "").endswith("ValueDrift"):
             method, threshold, value = config["method"], config["threshold"], metric["value"]
-            p_value = method in ("ks", "chisquare", "z", "t_test", "mannw", "anderson", "fisher_exact", "g_test",
-                                 "cramer_von_mises", "es", "empirical_mmd")
-            verdicts[config["column"]] = {"method": method, "value": value,
-                                          "drifted": bool(value < threshold if p_value else value >= threshold)}
+            p_value = method in (
+                "ks",
+                "chisquare",
+                "z",
+                "t_test",
+                "mannw",
+                "anderson",
+                "fisher_exact",
+                "g_test",
+                "cramer_von_mises",
+                "es",
+                "empirical_mmd",
+            )
+            verdicts[config["column"]] = {
+                "method": method,
+                "value": value,
+                "drifted": bool(value < threshold if p_value else value >= threshold),
+            }
     Path(out).write_text(json.dumps(verdicts))
 
 
@@ -136,17 +157,39 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         uri, reference, current, features = setup(folder, args.rows, args.train_rows)
-        print(f"{args.rows:,} reference and {args.rows:,} current rows, "
-              f"{len(features['numeric']) + len(features['categorical'])} columns, {args.repeats} repeats")
+        print(
+            f"{args.rows:,} reference and {args.rows:,} current rows, "
+            f"{len(features['numeric']) + len(features['categorical'])} columns, {args.repeats} repeats"
+        )
         results = {"creditflow": [], "preset": []}
         for repeat in range(args.repeats):
-            command = [sys.executable, "-m", "pipelines.cli", "monitor", "bench/1", "--current", str(current),
-                       "--reference", str(reference), "--window", f"bench-{repeat}", "--tracking-uri", uri]
+            command = [
+                sys.executable,
+                "-m",
+                "pipelines.cli",
+                "monitor",
+                "bench/1",
+                "--current",
+                str(current),
+                "--reference",
+                str(reference),
+                "--window",
+                f"bench-{repeat}",
+                "--tracking-uri",
+                uri,
+            ]
             results["creditflow"].append(measure(command))
             if args.skip_preset:
                 continue
-            preset = [sys.executable, __file__, "--preset-child", str(reference), str(current),
-                      json.dumps(features), str(folder / "preset.json")]
+            preset = [
+                sys.executable,
+                __file__,
+                "--preset-child",
+                str(reference),
+                str(current),
+                json.dumps(features),
+                str(folder / "preset.json"),
+            ]
             results["preset"].append(measure(preset))
         if args.skip_preset:
             print("creditflow: %.1f s, peak %.0f MB" % results["creditflow"][0][:2])
@@ -160,14 +203,19 @@ def report(results: dict, preset: dict, ours: dict) -> None:
         codes = {code for _, _, code in runs}
         medians[name] = (statistics.median(t for t, _, _ in runs), statistics.median(m for _, m, _ in runs))
         print(f"{name:>10}: {medians[name][0]:7.1f} s  peak {medians[name][1]:6.0f} MB  (exit codes {sorted(codes)})")
-    print(f"speed-up: {medians['preset'][0] / medians['creditflow'][0]:.1f}x (goal >= 5x); "
-          f"memory: {medians['creditflow'][1]:.0f} MB (goal < 2048 MB)")
+    print(
+        f"speed-up: {medians['preset'][0] / medians['creditflow'][0]:.1f}x (goal >= 5x); "
+        f"memory: {medians['creditflow'][1]:.0f} MB (goal < 2048 MB)"
+    )
     for level, drifted in (("alert", {"alert"}), ("warn or alert", {"warn", "alert"})):
         agree = [c for c in preset if preset[c]["drifted"] == (ours.get(c) in drifted)]
         differ = sorted(set(preset) - set(agree))
         details = [f"{c} ({preset[c]['method']} {preset[c]['value']:.3f}, ours {ours.get(c)})" for c in differ]
-        print(f"verdicts (Evidently drift detected vs creditflow PSI {level}): {len(agree)}/{len(preset)} columns agree"
-              + (f"; differ: {', '.join(details)}" if details else ""))
+        print(
+            f"verdicts (Evidently drift detected vs creditflow PSI {level}): {len(agree)}/{len(preset)} columns agree"
+            + (f"; differ: {', '.join(details)}" if details else "")
+        )
+
 
 if __name__ == "__main__":
     main()

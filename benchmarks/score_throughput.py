@@ -48,15 +48,35 @@ def train_model(folder: Path, train_rows: int, uri: str) -> str:
     spec["policy"]["fairness"]["mitigation"]["enabled"] = False  # not what is measured
     path = folder / "bench.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
-    subprocess.run([sys.executable, "-m", "pipelines.cli", "run", str(path), "--tracking-uri", uri],
-                   cwd=REPO, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "run", str(path), "--tracking-uri", uri],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
     return "models:/consumer_loans/1"
 
 
 def time_command(model: str, book: Path, out: Path, uri: str, reasons: str) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pipelines.cli", "score", model, str(book), str(out), "--reasons", reasons,
-                    "--tracking-uri", uri], cwd=REPO, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "score",
+            model,
+            str(book),
+            str(out),
+            "--reasons",
+            reasons,
+            "--tracking-uri",
+            uri,
+        ],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - started
 
 
@@ -118,7 +138,10 @@ def main() -> None:
     print(f"throughput ratio in-process / bare predict      {median(bare) / median(in_process):.3f} (goal >= 0.8)")
     print(f"throughput ratio command / bare predict         {median(bare) / median(command):.3f}")
     print(f"throughput ratio in-process / bare by hand      {median(by_hand) / median(in_process):.3f}")
-    print(f"with approx reason codes: {args.rows / median(approx):,.0f} rows/s (in-process, median {median(approx):.2f} s)")
+    print(
+        f"with approx reason codes: {args.rows / median(approx):,.0f} rows/s "
+        f"(in-process, median {median(approx):.2f} s)"
+    )
 
 
 def _fmt(values: list[float]) -> str:

@@ -46,8 +46,12 @@ def write_spec(folder: Path, book: Path) -> Path:
 
 def time_command(spec: Path, uri: str) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pipelines.cli", "train", str(spec), "--tracking-uri", uri],
-                   cwd=REPO, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "train", str(spec), "--tracking-uri", uri],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - started
 
 
@@ -68,8 +72,14 @@ def time_bare(spec: Path) -> tuple[float, dict[str, float]]:
     valid = to_dmatrix(candidate.model_input.iloc[split.valid], target[split.valid])
     started = time.perf_counter()
     native = booster_params(params, prepared.spec.features.monotone_vector(), prepared.spec.tuning.seed)
-    booster = xgb.train(native, train, num_boost_round=params.max_rounds, evals=[(valid, "valid")],
-                        early_stopping_rounds=params.early_stopping_rounds, verbose_eval=False)
+    booster = xgb.train(
+        native,
+        train,
+        num_boost_round=params.max_rounds,
+        evals=[(valid, "valid")],
+        early_stopping_rounds=params.early_stopping_rounds,
+        verbose_eval=False,
+    )
     bare = time.perf_counter() - started
     steps["trees"] = booster.num_boosted_rounds()
     return bare, steps

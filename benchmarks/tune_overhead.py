@@ -28,22 +28,27 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipelines.training.train import booster_params  # noqa: E402
 from pipelines.tracking import Tracker  # noqa: E402
-from pipelines.training.tune import StudyRef, make_pruner, make_sampler, suggest_params  # noqa: E402
 from pipelines.tracking.trials import TrialSink  # noqa: E402
+from pipelines.training.train import booster_params  # noqa: E402
+from pipelines.training.tune import StudyRef, make_pruner, make_sampler, suggest_params  # noqa: E402
 from pipelines.training.tuning_session import Budget, run_study  # noqa: E402
 from pipelines.training.workflow import fit_transform, prepare, train_valid_matrices  # noqa: E402
 
 TOLERANCE = 0.002
 
 
-def bare_loop(prepared, train, valid, trials: int, prune: bool, early_stop: bool,
-              storage: str | None = None) -> list[tuple[float, float]]:
+def bare_loop(
+    prepared, train, valid, trials: int, prune: bool, early_stop: bool, storage: str | None = None
+) -> list[tuple[float, float]]:
     """A plain Optuna + XGBoost loop; returns (elapsed seconds, best value so far) after each trial."""
     spec = prepared.spec
-    study = optuna.create_study(direction="maximize", sampler=make_sampler(spec, spec.tuning.seed), storage=storage,
-                                pruner=make_pruner(spec) if prune else optuna.pruners.NopPruner())
+    study = optuna.create_study(
+        direction="maximize",
+        sampler=make_sampler(spec, spec.tuning.seed),
+        storage=storage,
+        pruner=make_pruner(spec) if prune else optuna.pruners.NopPruner(),
+    )
     monotone = spec.features.monotone_vector()
 
     def objective(trial):
@@ -58,9 +63,15 @@ def bare_loop(prepared, train, valid, trials: int, prune: bool, early_stop: bool
                     raise optuna.TrialPruned()
                 return False
 
-        booster = xgb.train(booster_params(params, monotone, spec.tuning.seed), train, params.max_rounds,
-                            evals=[(valid, "valid")], callbacks=[Report()], verbose_eval=False,
-                            early_stopping_rounds=params.early_stopping_rounds if early_stop else None)
+        booster = xgb.train(
+            booster_params(params, monotone, spec.tuning.seed),
+            train,
+            params.max_rounds,
+            evals=[(valid, "valid")],
+            callbacks=[Report()],
+            verbose_eval=False,
+            early_stopping_rounds=params.early_stopping_rounds if early_stop else None,
+        )
         return booster.best_score if early_stop else float(booster.eval(valid).split(":")[-1])
 
     progress, started = [], time.perf_counter()
@@ -116,17 +127,24 @@ def main() -> None:
         for name in ("bare, in-memory", "bare, SQLite"):
             print(f"overhead ratio creditflow / {name}: {medians['creditflow'] / medians[name]:.3f} (goal <= 1.10)")
 
-        loops = {name: bare_loop(prepared, train, valid, args.trials, prune, stop)
-                 for name, prune, stop in (("pruning+early stopping", True, True),
-                                           ("early stopping only", False, True), ("neither", False, False))}
+        loops = {
+            name: bare_loop(prepared, train, valid, args.trials, prune, stop)
+            for name, prune, stop in (
+                ("pruning+early stopping", True, True),
+                ("early stopping only", False, True),
+                ("neither", False, False),
+            )
+        }
     target = max(progress[-1][1] for progress in loops.values())
     print(f"best AUC found by any loop {target:.4f}; time to reach within {TOLERANCE}:")
     times = {name: time_to_target(progress, target) for name, progress in loops.items()}
     for name, progress in loops.items():
         print(f"  {name:<24} {times[name]:7.1f} s  (whole loop {progress[-1][0]:.1f} s, best {progress[-1][1]:.4f})")
     for other in ("early stopping only", "neither"):
-        print(f"speed-up of pruning+early stopping over {other}: {times[other] / times['pruning+early stopping']:.2f}x "
-              "(goal >= 2x)")
+        print(
+            f"speed-up of pruning+early stopping over {other}: {times[other] / times['pruning+early stopping']:.2f}x "
+            "(goal >= 2x)"
+        )
 
 
 if __name__ == "__main__":

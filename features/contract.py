@@ -44,14 +44,22 @@ def check_contract(frame: pd.DataFrame, spec: Spec) -> CheckedData:
         raise DataError("; ".join(problems))
     leaks = leakage_suspects(features, target)
     if leaks:
-        raise DataError("likely leakage: " + ", ".join(f"'{c}' alone predicts the target (AUC {a:.3f})" for c, a in leaks))
+        raise DataError(
+            "likely leakage: " + ", ".join(f"'{c}' alone predicts the target (AUC {a:.3f})" for c, a in leaks)
+        )
     sensitive = pd.DataFrame({s.name: derive_attribute(frame[s.source], s) for s in spec.data.sensitive})
     return CheckedData(features, target, sensitive, time, ids)
 
 
 def _require_columns(frame: pd.DataFrame, spec: Spec) -> None:
-    declared = [spec.data.target, spec.data.id, spec.data.time, *spec.features.all(),
-                *spec.data.pii, *spec.data.sensitive_sources()]
+    declared = [
+        spec.data.target,
+        spec.data.id,
+        spec.data.time,
+        *spec.features.all(),
+        *spec.data.pii,
+        *spec.data.sensitive_sources(),
+    ]
     missing = [c for c in dict.fromkeys(declared) if c and c not in frame.columns]
     if missing:
         raise DataError(f"missing declared column(s): {', '.join(missing)}")
@@ -64,8 +72,10 @@ def _coerce_features(frame: pd.DataFrame, spec: Spec, problems: list[str]) -> pd
         values, bad = coerce_numeric(raw)
         if bad.any():
             example = raw[bad].iloc[0]
-            problems.append(f"column '{name}' is declared numeric but has {int(bad.sum())} non-numeric "
-                            f"value(s), e.g. '{example}' in row {int(bad.idxmax()) + 1}")
+            problems.append(
+                f"column '{name}' is declared numeric but has {int(bad.sum())} non-numeric "
+                f"value(s), e.g. '{example}' in row {int(bad.idxmax()) + 1}"
+            )
         out[name] = values
     for name in spec.features.categorical:
         out[name] = as_text(frame[name])
@@ -106,8 +116,10 @@ def _coerce_time(frame: pd.DataFrame, name: str | None, problems: list[str]) -> 
     values = pd.to_datetime(frame[name], errors="coerce")
     bad = values.isna()
     if bad.any():
-        problems.append(f"time column '{name}' has {int(bad.sum())} missing or unparseable date(s), "
-                        f"e.g. '{frame[name][bad].iloc[0]}' in row {int(bad.idxmax()) + 1}")
+        problems.append(
+            f"time column '{name}' has {int(bad.sum())} missing or unparseable date(s), "
+            f"e.g. '{frame[name][bad].iloc[0]}' in row {int(bad.idxmax()) + 1}"
+        )
     return values
 
 
@@ -117,8 +129,10 @@ def _unique_ids(frame: pd.DataFrame, name: str | None, problems: list[str]) -> p
     ids = frame[name]
     duplicated = ids.duplicated(keep=False)
     if duplicated.any():
-        problems.append(f"id column '{name}' has {int(ids[duplicated].nunique())} duplicated id(s), "
-                        f"e.g. '{ids[duplicated].iloc[0]}'")
+        problems.append(
+            f"id column '{name}' has {int(ids[duplicated].nunique())} duplicated id(s), "
+            f"e.g. '{ids[duplicated].iloc[0]}'"
+        )
     if ids.isna().any():
         problems.append(f"id column '{name}' has {int(ids.isna().sum())} missing id(s)")
     return ids

@@ -13,13 +13,12 @@ import pyarrow.parquet as pq
 from features.errors import DataError
 from features.spec import Spec
 
-
 # The one list of file formats creditflow reads and writes (training, scoring, monitoring): suffix -> format.
 TABLE_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
 def table_format(path: str | Path, role: str = "") -> str:
-    """"csv" or "parquet" by the file's suffix; DataError naming the accepted suffixes otherwise."""
+    """ "csv" or "parquet" by the file's suffix; DataError naming the accepted suffixes otherwise."""
     suffix = Path(path).suffix.lower()
     if suffix not in TABLE_FORMATS:
         what = f"{role} format" if role else "format"

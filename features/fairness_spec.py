@@ -21,9 +21,16 @@ class MitigationSpec(Strict):
     """
 
     enabled: bool = False
-    when: Literal["failed", "always"] = Field(default="failed", description="train it only when the gate failed, or always")
-    constraint: Literal["equalized_odds", "demographic_parity", "true_positive_rate_parity",
-                        "false_positive_rate_parity", "error_rate_parity"] = "equalized_odds"
+    when: Literal["failed", "always"] = Field(
+        default="failed", description="train it only when the gate failed, or always"
+    )
+    constraint: Literal[
+        "equalized_odds",
+        "demographic_parity",
+        "true_positive_rate_parity",
+        "false_positive_rate_parity",
+        "error_rate_parity",
+    ] = "equalized_odds"
     difference_bound: float = Field(default=0.02, gt=0, lt=1)
     attributes: list[str] = []
     max_iter: int = Field(default=30, ge=1, le=500)
@@ -41,9 +48,13 @@ class FairnessPolicy(Strict):
     confidence: float = Field(default=0.95, gt=0, lt=1)
     n_boot: int = Field(default=200, ge=1)
     intersections: bool = True
-    proxy_auc: float = Field(default=0.65, gt=0.5, le=1, description="a feature predicting an attribute this well is listed")
-    rationale: str = ("Four-fifths rule for the adverse impact ratio (US EEOC practice, used by lenders for ECOA/Reg B "
-                      "disparate-impact review); 0.10 limits on approval-rate and equalized-odds gaps.")
+    proxy_auc: float = Field(
+        default=0.65, gt=0.5, le=1, description="a feature predicting an attribute this well is listed"
+    )
+    rationale: str = (
+        "Four-fifths rule for the adverse impact ratio (US EEOC practice, used by lenders for ECOA/Reg B "
+        "disparate-impact review); 0.10 limits on approval-rate and equalized-odds gaps."
+    )
     mitigation: MitigationSpec = MitigationSpec()
 
     def limits(self) -> dict[str, object]:

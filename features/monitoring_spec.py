@@ -15,9 +15,26 @@ from features.fairness_spec import Strict as _Strict
 
 CREDIT_PSI = "credit_psi"  # decile PSI on the reference (monitoring/stability.py), registered in Evidently
 # Evidently 0.7 stat tests usable per column (their drift verdict counts as an alert).
-EVIDENTLY_METHODS = ("anderson", "chisquare", "cramer_von_mises", "ed", "empirical_mmd", "es", "fisher_exact",
-                     "g_test", "hellinger", "jensenshannon", "kl_div", "ks", "mannw", "psi", "t_test", "tvd",
-                     "wasserstein", "z")
+EVIDENTLY_METHODS = (
+    "anderson",
+    "chisquare",
+    "cramer_von_mises",
+    "ed",
+    "empirical_mmd",
+    "es",
+    "fisher_exact",
+    "g_test",
+    "hellinger",
+    "jensenshannon",
+    "kl_div",
+    "ks",
+    "mannw",
+    "psi",
+    "t_test",
+    "tvd",
+    "wasserstein",
+    "z",
+)
 METHODS = (CREDIT_PSI, *EVIDENTLY_METHODS)
 
 
@@ -45,8 +62,12 @@ class DriftMethods(_Strict):
 
     @model_validator(mode="after")
     def _known(self) -> "DriftMethods":
-        named = {"numeric": self.numeric, "categorical": self.categorical,
-                 **{f"columns.{k}": v for k, v in self.columns.items()}, **{f"thresholds.{k}": k for k in self.thresholds}}
+        named = {
+            "numeric": self.numeric,
+            "categorical": self.categorical,
+            **{f"columns.{k}": v for k, v in self.columns.items()},
+            **{f"thresholds.{k}": k for k in self.thresholds},
+        }
         for where, method in named.items():
             if method not in METHODS:
                 raise ValueError(f"{where}: unknown drift method '{method}' (known: {', '.join(METHODS)})")

@@ -14,10 +14,11 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from features.errors import SpecError
-from features.synthetic import BookOptions
-from features.fairness_spec import FairnessPolicy, Strict as _Strict
+from features.fairness_spec import FairnessPolicy
+from features.fairness_spec import Strict as _Strict
 from features.monitoring_spec import MonitoringSpec
 from features.monitoring_spec import PsiLevels as StabilityPolicy  # the gate and monitoring share PSI levels
+from features.synthetic import BookOptions
 
 
 class SensitiveAttribute(_Strict):
@@ -112,8 +113,16 @@ class XGBoostParams(_Strict):
 
 
 INTEGER_PARAMS = {"max_depth"}
-TUNABLE_PARAMS = ("max_depth", "learning_rate", "min_child_weight", "subsample", "colsample_bytree",
-                  "reg_lambda", "reg_alpha", "gamma")
+TUNABLE_PARAMS = (
+    "max_depth",
+    "learning_rate",
+    "min_child_weight",
+    "subsample",
+    "colsample_bytree",
+    "reg_lambda",
+    "reg_alpha",
+    "gamma",
+)
 
 
 class SearchRange(_Strict):
@@ -233,8 +242,11 @@ def _check_features(spec: Spec) -> None:
     if twice:
         raise ValueError(f"features declared twice: {', '.join(twice)}")
     forbidden = {
-        "target": [spec.data.target], "id": [spec.data.id], "time": [spec.data.time],
-        "pii": spec.data.pii, "sensitive": spec.data.sensitive_names() + spec.data.sensitive_sources(),
+        "target": [spec.data.target],
+        "id": [spec.data.id],
+        "time": [spec.data.time],
+        "pii": spec.data.pii,
+        "sensitive": spec.data.sensitive_names() + spec.data.sensitive_sources(),
     }
     for role, columns in forbidden.items():
         clash = sorted(set(names) & {c for c in columns if c})

@@ -56,8 +56,10 @@ def _out_of_time(time: pd.Series, oot_months: int) -> tuple[np.ndarray, np.ndarr
     months = time.dt.to_period("M")
     distinct = np.sort(months.unique())
     if len(distinct) <= oot_months:
-        raise DataError(f"out-of-time split needs more than {oot_months} distinct months in the time "
-                        f"column; the data has {len(distinct)}")
+        raise DataError(
+            f"out-of-time split needs more than {oot_months} distinct months in the time "
+            f"column; the data has {len(distinct)}"
+        )
     first_oot = distinct[-oot_months]
     is_oot = (months >= first_oot).to_numpy()
     return ~is_oot, np.flatnonzero(is_oot), str(first_oot)
@@ -67,11 +69,10 @@ def _random_three_way(positions: np.ndarray, target: np.ndarray, spec: SplitSpec
     labels = target[positions]
     counts = np.bincount(labels, minlength=2)
     if counts.min() < 3:
-        raise DataError(f"too few rows of one class to split (bad: {counts[1]}, good: {counts[0]}); "
-                        "need at least 3 of each")
-    rest, test = train_test_split(positions, test_size=spec.test_size, stratify=labels,
-                                  random_state=spec.seed)
+        raise DataError(
+            f"too few rows of one class to split (bad: {counts[1]}, good: {counts[0]}); need at least 3 of each"
+        )
+    rest, test = train_test_split(positions, test_size=spec.test_size, stratify=labels, random_state=spec.seed)
     valid_share = spec.valid_size / (1.0 - spec.test_size)
-    train, valid = train_test_split(rest, test_size=valid_share, stratify=target[rest],
-                                    random_state=spec.seed)
+    train, valid = train_test_split(rest, test_size=valid_share, stratify=target[rest], random_state=spec.seed)
     return train, valid, test

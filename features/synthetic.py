@@ -92,21 +92,26 @@ def _validate(o: BookOptions) -> None:
 
 
 # Small built-in name lists (first names split by gender so names look plausible).
-_FIRST_F = ("Olivia Amelia Isla Ava Emily Sophie Grace Mia Poppy Ella Lily Evie Chloe Jessica "
-            "Ruby Hannah Sarah Laura Emma Rachel Priya Aisha Zara Megan Lucy").split()
-_FIRST_M = ("Oliver George Harry Jack Jacob Noah Charlie Thomas Oscar William James Leo Alfie "
-            "Henry Joshua Daniel David Samuel Adam Ryan Mohammed Arjun Ethan Lewis Liam").split()
-_LAST = ("Smith Jones Williams Taylor Brown Davies Evans Wilson Thomas Johnson Roberts Robinson "
-         "Thompson Wright Walker White Edwards Hughes Green Hall Lewis Harris Clarke Patel Jackson "
-         "Wood Turner Martin Cooper Hill Ward Morris Moore Clark Lee King Baker Harrison Morgan "
-         "Allen James Scott Phillips Watson Davis Parker Price Bennett Young Khan").split()
+_FIRST_F = (
+    "Olivia Amelia Isla Ava Emily Sophie Grace Mia Poppy Ella Lily Evie Chloe Jessica "
+    "Ruby Hannah Sarah Laura Emma Rachel Priya Aisha Zara Megan Lucy"
+).split()
+_FIRST_M = (
+    "Oliver George Harry Jack Jacob Noah Charlie Thomas Oscar William James Leo Alfie "
+    "Henry Joshua Daniel David Samuel Adam Ryan Mohammed Arjun Ethan Lewis Liam"
+).split()
+_LAST = (
+    "Smith Jones Williams Taylor Brown Davies Evans Wilson Thomas Johnson Roberts Robinson "
+    "Thompson Wright Walker White Edwards Hughes Green Hall Lewis Harris Clarke Patel Jackson "
+    "Wood Turner Martin Cooper Hill Ward Morris Moore Clark Lee King Baker Harrison Morgan "
+    "Allen James Scott Phillips Watson Davis Parker Price Bennett Young Khan"
+).split()
 
 _GENDERS = np.array(["F", "M"], dtype=object)
 _REGIONS = np.array(["north", "south", "east", "west", "central", "coastal"], dtype=object)
 _CHANNELS = np.array(["branch", "online", "broker"], dtype=object)
 _HOMES = np.array(["rent", "mortgage", "own"], dtype=object)
-_PURPOSES = np.array(["debt_consolidation", "car", "home_improvement", "credit_card", "medical",
-                     "other"], dtype=object)
+_PURPOSES = np.array(["debt_consolidation", "car", "home_improvement", "credit_card", "medical", "other"], dtype=object)
 _TERMS = np.array([12, 24, 36, 48, 60], dtype=np.int64)
 
 _REGION_P = np.array([0.20, 0.20, 0.15, 0.15, 0.18, 0.12])
@@ -121,9 +126,16 @@ _PURPOSE_LOGIT = np.array([0.20, -0.20, -0.15, 0.10, 0.30, 0.15])
 _HOME_LOGIT = np.array([0.20, 0.0, -0.15])
 _CHANNEL_LOGIT = np.array([0.0, 0.15, 0.35])
 # Default-logit slopes: positive raises risk, negative lowers it.
-_COEF = {"debt_to_income": 3.0, "revolving_utilisation": 2.2, "delinquencies_2y": 0.7,
-         "inquiries_6m": 0.3, "log_income": -0.8, "log1p_employment_years": -0.4,
-         "credit_history_months": -0.004, "unobserved": 0.7}
+_COEF = {
+    "debt_to_income": 3.0,
+    "revolving_utilisation": 2.2,
+    "delinquencies_2y": 0.7,
+    "inquiries_6m": 0.3,
+    "log_income": -0.8,
+    "log1p_employment_years": -0.4,
+    "credit_history_months": -0.004,
+    "unobserved": 0.7,
+}
 # Calibrated so the default rate is ~10% with no drift and no bias.
 _INTERCEPT = -3.92
 _MEDIAN_INCOME = 35_000.0
@@ -154,8 +166,9 @@ def _fake_pii(rng: np.random.Generator, female: np.ndarray) -> dict[str, np.ndar
     """Fake names ("First Last"), UK-style mobile numbers and national ids."""
     n = len(female)
     nf, nm, nl = len(_FIRST_F), len(_FIRST_M), len(_LAST)
-    combos = np.array([f"{f} {l}" for f in _FIRST_F for l in _LAST]
-                      + [f"{f} {l}" for f in _FIRST_M for l in _LAST], dtype=object)
+    combos = np.array(
+        [f"{f} {s}" for f in _FIRST_F for s in _LAST] + [f"{f} {s}" for f in _FIRST_M for s in _LAST], dtype=object
+    )
     first = (rng.random(n) * np.where(female, nf, nm)).astype(np.int64)
     last = rng.integers(0, nl, n)
     name = combos[np.where(female, 0, nf * nl) + first * nl + last]
@@ -171,8 +184,7 @@ def _fake_pii(rng: np.random.Generator, female: np.ndarray) -> dict[str, np.ndar
     nid[:, 1] = letters2[rng.integers(0, len(letters2), n)]
     nid[:, 2:8] = rng.integers(48, 58, (n, 6), dtype=np.uint8)
     nid[:, 8] = rng.integers(ord("A"), ord("D") + 1, n, dtype=np.uint8)
-    return {"name": name, "phone": _fixed_width_strings(phone),
-            "national_id": _fixed_width_strings(nid)}
+    return {"name": name, "phone": _fixed_width_strings(phone), "national_id": _fixed_width_strings(nid)}
 
 
 def _pick(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
@@ -182,19 +194,31 @@ def _pick(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
     return np.minimum((u[:, None] >= cum).sum(axis=1), probs.shape[1] - 1)
 
 
-def _default_logit(f: dict[str, np.ndarray], u: np.ndarray, female: np.ndarray,
-                   bias: float) -> np.ndarray:
+def _default_logit(f: dict[str, np.ndarray], u: np.ndarray, female: np.ndarray, bias: float) -> np.ndarray:
     """True default log-odds (see ``_COEF``). ``u`` is an unobserved factor that
     keeps achievable AUC realistic. Gender enters only via ``bias``."""
     c = _COEF
-    linear = sum(c[k] * f[k] for k in ("debt_to_income", "revolving_utilisation",
-                                       "delinquencies_2y", "inquiries_6m", "credit_history_months"))
-    return (_INTERCEPT + linear
-            + c["log_income"] * np.log(f["income"] / _MEDIAN_INCOME)
-            + c["log1p_employment_years"] * np.log1p(f["employment_years"])
-            + _PURPOSE_LOGIT[f["purpose"]] + _HOME_LOGIT[f["home"]] + _CHANNEL_LOGIT[f["channel"]]
-            + c["unobserved"] * u
-            + bias * female)
+    linear = sum(
+        c[k] * f[k]
+        for k in (
+            "debt_to_income",
+            "revolving_utilisation",
+            "delinquencies_2y",
+            "inquiries_6m",
+            "credit_history_months",
+        )
+    )
+    return (
+        _INTERCEPT
+        + linear
+        + c["log_income"] * np.log(f["income"] / _MEDIAN_INCOME)
+        + c["log1p_employment_years"] * np.log1p(f["employment_years"])
+        + _PURPOSE_LOGIT[f["purpose"]]
+        + _HOME_LOGIT[f["home"]]
+        + _CHANNEL_LOGIT[f["channel"]]
+        + c["unobserved"] * u
+        + bias * female
+    )
 
 
 def generate_book(options: BookOptions) -> pd.DataFrame:
@@ -207,9 +231,28 @@ def generate_book(options: BookOptions) -> pd.DataFrame:
     o, n = options, options.rows
     # One independent child stream per variable: changing one option (e.g. drift_mix)
     # never shifts the random draws of unrelated variables, so books are paired.
-    (r_gender, r_channel, r_age, r_region, r_emp, r_home, r_income, r_purpose, r_loan,
-     r_term, r_u, r_dti, r_util, r_hist, r_open, r_delinq, r_inq, r_default, r_missing,
-     r_pii) = np.random.default_rng(o.seed).spawn(20)
+    (
+        r_gender,
+        r_channel,
+        r_age,
+        r_region,
+        r_emp,
+        r_home,
+        r_income,
+        r_purpose,
+        r_loan,
+        r_term,
+        r_u,
+        r_dti,
+        r_util,
+        r_hist,
+        r_open,
+        r_delinq,
+        r_inq,
+        r_default,
+        r_missing,
+        r_pii,
+    ) = np.random.default_rng(o.seed).spawn(20)
 
     month = np.arange(n, dtype=np.int64) * o.months // n
     t = month / (o.months - 1) if o.months > 1 else np.zeros(n)  # 0 -> 1 drift ramp
@@ -224,37 +267,47 @@ def generate_book(options: BookOptions) -> pd.DataFrame:
     a = (age - 18) / 10.0
     region = r_region.choice(len(_REGIONS), size=n, p=_REGION_P)
 
-    emp = np.minimum((age - 18) * r_emp.beta(1.5, 2.5, n) + r_emp.exponential(0.6, n),
-                     np.minimum(age - 16.0, 50.0))
+    emp = np.minimum((age - 18) * r_emp.beta(1.5, 2.5, n) + r_emp.exponential(0.6, n), np.minimum(age - 16.0, 50.0))
     emp = np.round(emp, 1)
-    home = _pick(r_home, np.exp(np.column_stack([1.2 - 0.6 * a, 0.7 * a - 0.12 * a * a,
-                                              -2.0 + 0.5 * a])))
-    log_income = (np.log(_MEDIAN_INCOME) - 0.52 + 0.35 * a - 0.06 * a * a
-                  + 0.02 * np.minimum(emp, 25) + _REGION_LOGINC[region]
-                  + r_income.normal(0.0, 0.45, n))
+    home = _pick(r_home, np.exp(np.column_stack([1.2 - 0.6 * a, 0.7 * a - 0.12 * a * a, -2.0 + 0.5 * a])))
+    log_income = (
+        np.log(_MEDIAN_INCOME)
+        - 0.52
+        + 0.35 * a
+        - 0.06 * a * a
+        + 0.02 * np.minimum(emp, 25)
+        + _REGION_LOGINC[region]
+        + r_income.normal(0.0, 0.45, n)
+    )
     base_income = np.exp(log_income)
     income = np.round(base_income * (1 + o.drift_income * t), 2)
 
     purpose = r_purpose.choice(len(_PURPOSES), size=n, p=_PURPOSE_P)
-    loan_amount = np.round(np.clip(base_income * np.exp(r_loan.normal(np.log(0.22), 0.5, n)),
-                                   1_000, 50_000), -2)
+    loan_amount = np.round(np.clip(base_income * np.exp(r_loan.normal(np.log(0.22), 0.5, n)), 1_000, 50_000), -2)
     term_idx = np.floor(np.log(loan_amount / 1_000) / np.log(50) * 5 + r_term.normal(0, 1, n))
     term = _TERMS[np.clip(term_idx, 0, 4).astype(np.int64)]
 
     dti = r_dti.gamma(2.0, 0.09, n) + loan_amount * 1.08 / (term / 12) / income
     dti = np.round(np.clip(dti, 0, 1.5), 4)
-    util = (r_util.beta(1.3, 2.2, n) * 1.1 - 0.08 * np.log(base_income / _MEDIAN_INCOME)
-            + o.drift_utilisation * t)
+    util = r_util.beta(1.3, 2.2, n) * 1.1 - 0.08 * np.log(base_income / _MEDIAN_INCOME) + o.drift_utilisation * t
     util = np.round(np.clip(util, 0, 1.5), 4)
     history = np.floor((age - 18) * 12 * r_hist.beta(3.0, 1.5, n)).astype(np.int64)
     open_acc = r_open.poisson(1.5 + history / 48).astype(np.int64)
     delinq = r_delinq.poisson(0.14 * (base_income / _MEDIAN_INCOME) ** -0.4).astype(np.int64)
     inquiries = r_inq.poisson(0.6 + 0.35 * (channel > 0) + 0.3 * young).astype(np.int64)
 
-    feats = {"debt_to_income": dti, "revolving_utilisation": util, "delinquencies_2y": delinq,
-             "inquiries_6m": inquiries, "income": income, "employment_years": emp,
-             "credit_history_months": history, "purpose": purpose, "home": home,
-             "channel": channel}
+    feats = {
+        "debt_to_income": dti,
+        "revolving_utilisation": util,
+        "delinquencies_2y": delinq,
+        "inquiries_6m": inquiries,
+        "income": income,
+        "employment_years": emp,
+        "credit_history_months": history,
+        "purpose": purpose,
+        "home": home,
+        "channel": channel,
+    }
     u = r_u.normal(0.0, 1.0, n)  # unobserved risk factor, independent of all features
     logit = _default_logit(feats, u, female, o.bias)
     default = (r_default.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(np.int64)
@@ -262,14 +315,27 @@ def generate_book(options: BookOptions) -> pd.DataFrame:
     emp_observed = np.where(r_missing.random(n) < 0.02, np.nan, emp)  # real books have gaps
     pii = _fake_pii(r_pii, female)
     start = np.datetime64(o.start_month, "M")
-    return pd.DataFrame({
-        "applicant_id": _zero_padded_ids(np.arange(1, n + 1), _id_width(n)), **pii,
-        "age": age, "gender": _GENDERS[np.where(female, 0, 1)], "region": _REGIONS[region],
-        "channel": _CHANNELS[channel], "income": income, "employment_years": emp_observed,
-        "home_ownership": _HOMES[home], "loan_amount": loan_amount, "term_months": term,
-        "purpose": _PURPOSES[purpose], "debt_to_income": dti, "revolving_utilisation": util,
-        "open_accounts": open_acc, "delinquencies_2y": delinq, "inquiries_6m": inquiries,
-        "credit_history_months": history,
-        "application_month": (start + month).astype("datetime64[ns]"),
-        "default_12m": default,
-    })
+    return pd.DataFrame(
+        {
+            "applicant_id": _zero_padded_ids(np.arange(1, n + 1), _id_width(n)),
+            **pii,
+            "age": age,
+            "gender": _GENDERS[np.where(female, 0, 1)],
+            "region": _REGIONS[region],
+            "channel": _CHANNELS[channel],
+            "income": income,
+            "employment_years": emp_observed,
+            "home_ownership": _HOMES[home],
+            "loan_amount": loan_amount,
+            "term_months": term,
+            "purpose": _PURPOSES[purpose],
+            "debt_to_income": dti,
+            "revolving_utilisation": util,
+            "open_accounts": open_acc,
+            "delinquencies_2y": delinq,
+            "inquiries_6m": inquiries,
+            "credit_history_months": history,
+            "application_month": (start + month).astype("datetime64[ns]"),
+            "default_12m": default,
+        }
+    )

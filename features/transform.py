@@ -59,8 +59,11 @@ class FeatureTransform:
         return counts
 
     def to_json(self) -> str:
-        return json.dumps({"numeric": self.numeric, "categorical": self.categorical,
-                           "categories": self.categories}, indent=2, sort_keys=True)
+        return json.dumps(
+            {"numeric": self.numeric, "categorical": self.categorical, "categories": self.categories},
+            indent=2,
+            sort_keys=True,
+        )
 
     @classmethod
     def from_json(cls, text: str) -> "FeatureTransform":

@@ -29,20 +29,32 @@ class Assessment:
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> dict:
-        return {"window": self.window, "status": self.status, "reasons": self.reasons, "notes": self.notes,
-                "metrics": self.metrics, "drift": self.drift.to_dict(orient="records"),
-                "quality": self.quality.to_dict(orient="records")}
+        return {
+            "window": self.window,
+            "status": self.status,
+            "reasons": self.reasons,
+            "notes": self.notes,
+            "metrics": self.metrics,
+            "drift": self.drift.to_dict(orient="records"),
+            "quality": self.quality.to_dict(orient="records"),
+        }
 
 
-def assess(spec: Spec, reference: pd.DataFrame, current: pd.DataFrame, reference_scores: np.ndarray,
-           scores: np.ndarray, expected: dict, window: str) -> Assessment:
+def assess(
+    spec: Spec,
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    reference_scores: np.ndarray,
+    scores: np.ndarray,
+    expected: dict,
+    window: str,
+) -> Assessment:
     """Judge `current` against `reference` (both raw frames with the model's columns) and their scores."""
     settings, columns = spec.monitoring, Columns(spec.features.numeric, spec.features.categorical)
     drift = column_drift(reference, current, columns, settings)
     score = score_drift(reference_scores, scores, settings)
     quality = quality_table(reference, current, columns)
-    findings = [(row.status, _drift_reason(row))
-                for row in drift.itertuples() if row.status != "ok"]
+    findings = [(row.status, _drift_reason(row)) for row in drift.itertuples() if row.status != "ok"]
     if score["status"] != "ok":
         level = score["alert"] if score["status"] == "alert" else score["warn"]
         findings.append((score["status"], f"score PSI {score['value']:.3f} at or above {score['status']} {level:.2f}"))
@@ -58,8 +70,9 @@ def assess(spec: Spec, reference: pd.DataFrame, current: pd.DataFrame, reference
     status = findings[0][0] if findings else "ok"
     metrics["status_level"] = float(LEVELS[status])
     table = pd.concat([drift, pd.DataFrame([score])], ignore_index=True)
-    return Assessment(window, status, [f"{level}: {text}" for level, text in findings], metrics, table, quality,
-                      outcome, notes)
+    return Assessment(
+        window, status, [f"{level}: {text}" for level, text in findings], metrics, table, quality, outcome, notes
+    )
 
 
 def _drift_reason(row) -> str:
@@ -70,15 +83,21 @@ def _drift_reason(row) -> str:
 
 
 def _drift_metrics(drift: pd.DataFrame, score: dict, quality: pd.DataFrame, rows: int) -> dict[str, float]:
-    metrics = {"rows": float(rows), "score_psi": float(score["value"]), "drift_share": drift_share(drift),
-               "drifted_columns": float((drift["status"] == "alert").sum()),
-               "max_psi": float(drift.loc[drift["method"] == "credit_psi", "value"].max())
-               if (drift["method"] == "credit_psi").any() else 0.0}
+    metrics = {
+        "rows": float(rows),
+        "score_psi": float(score["value"]),
+        "drift_share": drift_share(drift),
+        "drifted_columns": float((drift["status"] == "alert").sum()),
+        "max_psi": float(drift.loc[drift["method"] == "credit_psi", "value"].max())
+        if (drift["method"] == "credit_psi").any()
+        else 0.0,
+    }
     metrics.update({f"drift.{r.column}": float(r.value) for r in drift.itertuples()})
     for r in quality.itertuples():
         metrics[f"missing_share.{r.column}"] = r.missing_current
         metrics[f"{'new_category' if r.kind == 'categorical' else 'out_of_range'}_share.{r.column}"] = (
-            r.new_category_share if r.kind == "categorical" else r.out_of_range_share)
+            r.new_category_share if r.kind == "categorical" else r.out_of_range_share
+        )
     return metrics
 
 
@@ -92,13 +111,21 @@ def labels_of(frame: pd.DataFrame, spec: Spec) -> np.ndarray | None:
         raise DataError(f"target '{target}' is labelled on some rows only; monitor labelled windows whole")
     hit = positive_mask(raw, positive)
     if raw.nunique() > 2 or (raw.nunique() == 2 and not hit.any()):
-        raise DataError(f"target '{target}' must be binary with positive label '{positive}' "
-                        f"(values: {', '.join(map(str, raw.unique()[:5]))})")
+        raise DataError(
+            f"target '{target}' must be binary with positive label '{positive}' "
+            f"(values: {', '.join(map(str, raw.unique()[:5]))})"
+        )
     return hit.to_numpy(dtype=np.int64)
 
 
-def _outcomes(spec: Spec, reference: pd.DataFrame, current: pd.DataFrame, reference_scores: np.ndarray,
-              scores: np.ndarray, expected: dict) -> OutcomeResult | None:
+def _outcomes(
+    spec: Spec,
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    reference_scores: np.ndarray,
+    scores: np.ndarray,
+    expected: dict,
+) -> OutcomeResult | None:
     y = labels_of(current, spec)
     if y is None:
         return None
@@ -116,8 +143,9 @@ def _outcomes(spec: Spec, reference: pd.DataFrame, current: pd.DataFrame, refere
     elif not result.notes:
         sensitive = pd.DataFrame({s.name: derive_attribute(current[s.source], s) for s in spec.data.sensitive})
         policy = spec.policy.fairness
-        result.fairness, found = outcome_fairness(y, scores, sensitive, spec.policy.cutoff, policy,
-                                                  settings.outcomes.fairness, settings.seed)
+        result.fairness, found = outcome_fairness(
+            y, scores, sensitive, spec.policy.cutoff, policy, settings.outcomes.fairness, settings.seed
+        )
         result.findings += found
         result.metrics.update(fairness_metrics(result.fairness))
     return result

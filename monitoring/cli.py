@@ -11,13 +11,25 @@ from pipelines.commands.options import tracking_option
 
 @click.command("monitor")
 @click.argument("model")
-@click.option("--current", type=click.Path(dir_okay=False), default=None,
-              help="Recent applications (CSV/Parquet); filtered to the window's month when it has the time column.")
-@click.option("--reference", type=click.Path(dir_okay=False), default=None,
-              help="Reference data (default: the training sample stored with the version).")
+@click.option(
+    "--current",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Recent applications (CSV/Parquet); filtered to the window's month when it has the time column.",
+)
+@click.option(
+    "--reference",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Reference data (default: the training sample stored with the version).",
+)
 @click.option("--window", default=None, metavar="LABEL", help="Window label, YYYY-MM (default: the previous month).")
-@click.option("--backfill", type=click.Path(dir_okay=False), default=None,
-              help="Monitor every month of this data instead of one window (one run per month).")
+@click.option(
+    "--backfill",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Monitor every month of this data instead of one window (one run per month).",
+)
 @click.option("--by", type=click.Choice(["month"]), default="month", show_default=True, help="Backfill window size.")
 @click.option("--force", is_flag=True, help="Replace a window that was already monitored (default: skip it).")
 @tracking_option

@@ -27,12 +27,12 @@ from monitoring.assess import Assessment, assess
 from monitoring.drift import Columns
 from monitoring.evidently_report import drift_report
 from monitoring.history import COMPLETE, experiment_name, rebuild_history, window_tags
-from pipelines.evidence.reference import EXPECTED_PATH, REFERENCE_PATH
 from monitoring.windows import is_month, month_index, months_of, previous_month, select_month, split_months
-from pipelines.tracking import Tracker, UnknownModelError, VersionInfo, parse_model_ref
-from pipelines.tracking.pyfunc_model import load_model_scorer
+from pipelines.evidence.reference import EXPECTED_PATH, REFERENCE_PATH
 from pipelines.scoring.scorer import Scorer
 from pipelines.tags import MONITORING_LAST_WINDOW, MONITORING_STATUS
+from pipelines.tracking import Tracker, UnknownModelError, VersionInfo, parse_model_ref
+from pipelines.tracking.pyfunc_model import load_model_scorer
 from pipelines.training.train import predict_pd
 
 log = logging.getLogger("creditflow")
@@ -56,8 +56,15 @@ class Target:
     scorer: Scorer
 
 
-def monitor(model: str, current: str | None, reference: str | None, window: str | None, backfill: str | None,
-            force: bool, tracking_uri: str | None) -> int:
+def monitor(
+    model: str,
+    current: str | None,
+    reference: str | None,
+    window: str | None,
+    backfill: str | None,
+    force: bool,
+    tracking_uri: str | None,
+) -> int:
     """Monitor one window (`current`) or every month of `backfill`; returns the exit code (1 on any alert)."""
     if (current is None) == (backfill is None):
         raise DataError("give exactly one of --current PATH or --backfill PATH")
@@ -84,8 +91,9 @@ def load_target(tracker: Tracker, model: str, reference: str | None) -> Target:
         version = tracker.resolve(model)
     except UnknownModelError as exc:
         if alias == "champion" and "@" not in model and "has no alias" in str(exc):
-            raise UnknownModelError(f"model {name!r} has no champion: promote a version, or monitor "
-                                    f"{name}/VERSION or {name}@ALIAS") from None
+            raise UnknownModelError(
+                f"model {name!r} has no champion: promote a version, or monitor {name}/VERSION or {name}@ALIAS"
+            ) from None
         raise
     stored = set(tracker.list_artifacts(version.run_id, "monitoring")) if version.run_id else set()
     with tempfile.TemporaryDirectory() as folder:
@@ -94,12 +102,18 @@ def load_target(tracker: Tracker, model: str, reference: str | None) -> Target:
             raise MissingReferenceError(f"model {name!r} version {version.version}: its run has no logged spec")
         spec = load_spec(tracker.download_artifacts(version.run_id, specs[0], folder))
         if reference is None and REFERENCE_PATH not in stored:
-            raise MissingReferenceError(f"model {name!r} version {version.version} has no stored monitoring reference "
-                                 "(registered before monitoring existed): pass --reference PATH")
-        frame = read_table(reference or tracker.download_artifacts(version.run_id, REFERENCE_PATH, folder),
-                           read_columns(spec))
-        expected = (json.loads(Path(tracker.download_artifacts(version.run_id, EXPECTED_PATH, folder)).read_text())
-                    if EXPECTED_PATH in stored else {})
+            raise MissingReferenceError(
+                f"model {name!r} version {version.version} has no stored monitoring reference "
+                "(registered before monitoring existed): pass --reference PATH"
+            )
+        frame = read_table(
+            reference or tracker.download_artifacts(version.run_id, REFERENCE_PATH, folder), read_columns(spec)
+        )
+        expected = (
+            json.loads(Path(tracker.download_artifacts(version.run_id, EXPECTED_PATH, folder)).read_text())
+            if EXPECTED_PATH in stored
+            else {}
+        )
     frame = validate(frame, spec, "reference")
     scorer, _ = load_model_scorer(tracker, version.source)
     return Target(version, spec, frame, score(scorer, frame), expected, scorer)
@@ -143,8 +157,9 @@ def validate(frame: pd.DataFrame, spec: Spec, role: str) -> pd.DataFrame:
         raw = frame[name]
         values, bad = coerce_numeric(raw)
         if bad.any():
-            raise DataError(f"{role}: column '{name}' must be numeric, got '{raw[bad].iloc[0]}' "
-                            f"({int(bad.sum())} value(s))")
+            raise DataError(
+                f"{role}: column '{name}' must be numeric, got '{raw[bad].iloc[0]}' ({int(bad.sum())} value(s))"
+            )
         out[name] = values.astype("float64", copy=False)
     for name in spec.features.categorical:
         out[name] = as_text(frame[name])
@@ -163,16 +178,27 @@ def run_window(tracker: Tracker, target: Target, label: str, frame: pd.DataFrame
     existing = tracker.find_runs(experiment, {**tags, **COMPLETE})
     if existing and not force:
         status = existing[-1].tags.get(MONITORING_STATUS, "ok")
-        click.echo(f"{version.name} v{version.version} window {label}: already monitored (run {existing[-1].run_id}, "
-                   f"{status}); skipped, use --force to replace it")
+        click.echo(
+            f"{version.name} v{version.version} window {label}: already monitored (run {existing[-1].run_id}, "
+            f"{status}); skipped, use --force to replace it"
+        )
         return status
     scores = score(target.scorer, frame)
     result = assess(spec, target.reference, frame, target.reference_scores, scores, target.expected, label)
-    snapshot = drift_report(target.reference, frame, target.reference_scores, scores,
-                            Columns(spec.features.numeric, spec.features.categorical), spec.monitoring)
+    snapshot = drift_report(
+        target.reference,
+        frame,
+        target.reference_scores,
+        scores,
+        Columns(spec.features.numeric, spec.features.categorical),
+        spec.monitoring,
+    )
     step = _step(target, label)
-    with tracker.run(experiment, run_name=f"{version.name} v{version.version} {label}",
-                     tags={**tags, MONITORING_STATUS: result.status, "monitoring.step": str(step)}) as run:
+    with tracker.run(
+        experiment,
+        run_name=f"{version.name} v{version.version} {label}",
+        tags={**tags, MONITORING_STATUS: result.status, "monitoring.step": str(step)},
+    ) as run:
         _log(run, result, snapshot, step, spec)
         run.tags(COMPLETE)
     for old in tracker.find_runs(experiment, tags):  # the replaced window, and any run a crash left incomplete
@@ -192,8 +218,13 @@ def _step(target: Target, label: str) -> int:
 
 
 def _log(run, result: Assessment, snapshot, step: int, spec: Spec) -> None:
-    run.params({"monitoring.window": result.window, "monitoring.step": step,
-                "monitoring.settings": json.dumps(spec.monitoring.model_dump(), sort_keys=True)})
+    run.params(
+        {
+            "monitoring.window": result.window,
+            "monitoring.step": step,
+            "monitoring.settings": json.dumps(spec.monitoring.model_dump(), sort_keys=True),
+        }
+    )
     run.metrics(result.metrics, step=step)
     run.text(json.dumps(result.summary(), indent=2, default=str), "monitoring/summary.json")
     run.table(result.drift, "monitoring/drift.csv")
@@ -212,15 +243,18 @@ def _tag_version(tracker: Tracker, version: VersionInfo, label: str, status: str
     """Status tags follow the latest window, so re-running an old window does not overwrite them."""
     last = tracker.model_version(version.name, version.version).tags.get(MONITORING_LAST_WINDOW)
     if last is None or not (is_month(last) and is_month(label)) or label >= last:
-        tracker.set_version_tags(version.name, version.version,
-                                 {MONITORING_STATUS: status, MONITORING_LAST_WINDOW: label})
+        tracker.set_version_tags(
+            version.name, version.version, {MONITORING_STATUS: status, MONITORING_LAST_WINDOW: label}
+        )
 
 
 def _echo(version: VersionInfo, result: Assessment, run_id: str) -> None:
     m = result.metrics
-    click.echo(f"{version.name} v{version.version} window {result.window}: {result.status.upper()}  "
-               f"({int(m['rows'])} rows, score PSI {m['score_psi']:.3f}, max PSI {m['max_psi']:.3f}, "
-               f"drift share {m['drift_share']:.0%})")
+    click.echo(
+        f"{version.name} v{version.version} window {result.window}: {result.status.upper()}  "
+        f"({int(m['rows'])} rows, score PSI {m['score_psi']:.3f}, max PSI {m['max_psi']:.3f}, "
+        f"drift share {m['drift_share']:.0%})"
+    )
     for line in result.reasons + [f"note: {n}" for n in result.notes]:
         click.echo(f"  {line}")
     click.echo(f"  run {run_id} in experiment '{experiment_name(version)}'")

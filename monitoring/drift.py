@@ -33,8 +33,9 @@ class Columns:
         return {**{c: "numeric" for c in self.numeric}, **{c: "categorical" for c in self.categorical}}
 
 
-def column_drift(reference: pd.DataFrame, current: pd.DataFrame, columns: Columns,
-                 settings: MonitoringSpec) -> pd.DataFrame:
+def column_drift(
+    reference: pd.DataFrame, current: pd.DataFrame, columns: Columns, settings: MonitoringSpec
+) -> pd.DataFrame:
     """One row per input column: method, drift value, its warn/alert levels and status (ok/warn/alert)."""
     rows = []
     for column, kind in columns.kinds().items():
@@ -42,17 +43,28 @@ def column_drift(reference: pd.DataFrame, current: pd.DataFrame, columns: Column
         if method == CREDIT_PSI:
             levels = settings.psi
             value = psi(fit_bins(reference[column], kind, levels.bins), current[column])
-            rows.append([column, kind, method, value, levels.warn, levels.alert,
-                         stability_status(value, levels.warn, levels.alert)])
+            rows.append(
+                [
+                    column,
+                    kind,
+                    method,
+                    value,
+                    levels.warn,
+                    levels.alert,
+                    stability_status(value, levels.warn, levels.alert),
+                ]
+            )
         else:
-            value, drifted, threshold = evidently_test(reference[column], current[column], kind, method,
-                                                       settings.drift.thresholds.get(method))
+            value, drifted, threshold = evidently_test(
+                reference[column], current[column], kind, method, settings.drift.thresholds.get(method)
+            )
             rows.append([column, kind, method, value, math.nan, threshold, "alert" if drifted else "ok"])
     return pd.DataFrame(rows, columns=DRIFT_COLUMNS)
 
 
-def evidently_test(reference: pd.Series, current: pd.Series, kind: str, method: str,
-                   threshold: float | None) -> tuple[float, bool, float]:
+def evidently_test(
+    reference: pd.Series, current: pd.Series, kind: str, method: str, threshold: float | None
+) -> tuple[float, bool, float]:
     """Evidently's stat test `method` as `ValueDrift` applies it (missing values dropped): score, drifted, threshold."""
     from evidently.legacy.calculations.stattests.registry import get_stattest
     from evidently.legacy.core import ColumnType
@@ -65,13 +77,22 @@ def evidently_test(reference: pd.Series, current: pd.Series, kind: str, method: 
     return float(result.drift_score), bool(result.drifted), float(result.actual_threshold)
 
 
-def score_drift(reference_scores: np.ndarray, current_scores: np.ndarray, settings: MonitoringSpec) -> dict[str, object]:
+def score_drift(
+    reference_scores: np.ndarray, current_scores: np.ndarray, settings: MonitoringSpec
+) -> dict[str, object]:
     """PSI of the probability of default on reference deciles, with its status."""
     levels = settings.score
     bins = fit_bins(pd.Series(reference_scores, name=SCORE), "numeric", levels.bins)
     value = psi(bins, pd.Series(current_scores, name=SCORE))
-    return {"column": SCORE, "kind": "score", "method": CREDIT_PSI, "value": value, "warn": levels.warn,
-            "alert": levels.alert, "status": stability_status(value, levels.warn, levels.alert)}
+    return {
+        "column": SCORE,
+        "kind": "score",
+        "method": CREDIT_PSI,
+        "value": value,
+        "warn": levels.warn,
+        "alert": levels.alert,
+        "status": stability_status(value, levels.warn, levels.alert),
+    }
 
 
 def drift_share(table: pd.DataFrame) -> float:
@@ -84,14 +105,23 @@ def quality_table(reference: pd.DataFrame, current: pd.DataFrame, columns: Colum
     rows = []
     for column, kind in columns.kinds().items():
         ref, cur = reference[column], current[column]
-        row = {"column": column, "kind": kind, "missing_reference": float(ref.isna().mean()),
-               "missing_current": float(cur.isna().mean()), "new_category_share": 0.0, "out_of_range_share": 0.0}
+        row = {
+            "column": column,
+            "kind": kind,
+            "missing_reference": float(ref.isna().mean()),
+            "missing_current": float(cur.isna().mean()),
+            "new_category_share": 0.0,
+            "out_of_range_share": 0.0,
+        }
         present = cur.dropna()
         if len(present) and kind == "categorical":
             known = set(ref.dropna().astype(str).unique())
             row["new_category_share"] = float((~present.astype(str).isin(known)).sum() / len(cur))
         elif len(present):
-            low, high = np.nanmin(ref.to_numpy(np.float64, na_value=np.nan)), np.nanmax(ref.to_numpy(np.float64, na_value=np.nan))
+            low, high = (
+                np.nanmin(ref.to_numpy(np.float64, na_value=np.nan)),
+                np.nanmax(ref.to_numpy(np.float64, na_value=np.nan)),
+            )
             values = present.to_numpy(np.float64)
             row["out_of_range_share"] = float(np.count_nonzero((values < low) | (values > high)) / len(cur))
         rows.append(row)

@@ -40,14 +40,26 @@ def register_credit_psi() -> None:
     from evidently.legacy.calculations.stattests.registry import StatTest, register_stattest
     from evidently.legacy.core import ColumnType
 
-    register_stattest(StatTest(name=CREDIT_PSI, display_name="PSI (credit, reference deciles)",
-                               allowed_feature_types=[ColumnType.Numerical, ColumnType.Categorical],
-                               default_threshold=0.25), default_impl=credit_psi_test)
+    register_stattest(
+        StatTest(
+            name=CREDIT_PSI,
+            display_name="PSI (credit, reference deciles)",
+            allowed_feature_types=[ColumnType.Numerical, ColumnType.Categorical],
+            default_threshold=0.25,
+        ),
+        default_impl=credit_psi_test,
+    )
     _registered = True
 
 
-def drift_report(reference: pd.DataFrame, current: pd.DataFrame, reference_scores: np.ndarray, scores: np.ndarray,
-                 columns: Columns, settings: MonitoringSpec):
+def drift_report(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    reference_scores: np.ndarray,
+    scores: np.ndarray,
+    columns: Columns,
+    settings: MonitoringSpec,
+):
     """An Evidently snapshot: one ValueDrift per input column (spec method and level) and one for the score."""
     from evidently import DataDefinition, Dataset, Report
     from evidently.metrics import ValueDrift
@@ -60,8 +72,10 @@ def drift_report(reference: pd.DataFrame, current: pd.DataFrame, reference_score
         metrics.append(ValueDrift(column=column, method=method, threshold=threshold))
     metrics.append(ValueDrift(column=SCORE, method=CREDIT_PSI, threshold=settings.score.alert))
     definition = DataDefinition(numerical_columns=[*columns.numeric, SCORE], categorical_columns=columns.categorical)
-    samples = [Dataset.from_pandas(_sample(frame, values, columns, settings), data_definition=definition)
-               for frame, values in ((current, scores), (reference, reference_scores))]
+    samples = [
+        Dataset.from_pandas(_sample(frame, values, columns, settings), data_definition=definition)
+        for frame, values in ((current, scores), (reference, reference_scores))
+    ]
     return Report(metrics).run(*samples)  # Evidently 0.7: current first
 
 

@@ -10,8 +10,18 @@ from __future__ import annotations
 
 from pipelines.tracking import Tracker, VersionInfo
 
-HEADLINE = ("score_psi", "max_psi", "drift_share", "drifted_columns", "status_level", "rows",
-            "outcome.auc", "outcome.ks", "outcome.bad_rate", "outcome.mean_pd")
+HEADLINE = (
+    "score_psi",
+    "max_psi",
+    "drift_share",
+    "drifted_columns",
+    "status_level",
+    "rows",
+    "outcome.auc",
+    "outcome.ks",
+    "outcome.bad_rate",
+    "outcome.mean_pd",
+)
 
 
 def experiment_name(version: VersionInfo) -> str:
@@ -19,8 +29,12 @@ def experiment_name(version: VersionInfo) -> str:
 
 
 def window_tags(version: VersionInfo, window: str) -> dict[str, str]:
-    return {"monitoring.model": version.name, "monitoring.version": version.version, "monitoring.window": window,
-            "monitoring.role": "window"}
+    return {
+        "monitoring.model": version.name,
+        "monitoring.version": version.version,
+        "monitoring.window": window,
+        "monitoring.role": "window",
+    }
 
 
 # Set once everything is logged: under `mlflow run` an alert (exit 1) marks the run FAILED, so the run
@@ -41,9 +55,16 @@ def rebuild_history(tracker: Tracker, version: VersionInfo) -> str | None:
         wanted = {k: v for k, v in run.metrics.items() if k in HEADLINE or k.startswith("drift.")}
         series.append((step, wanted))
     old = tracker.find_runs(experiment, {**where, "monitoring.role": "history"})
-    new = tracker.log_series_run(experiment, f"{version.name} v{version.version} history",
-                                 {**where, "monitoring.role": "history",
-                                  "monitoring.windows": ",".join(r.tags["monitoring.window"] for r in windows)}, series)
+    new = tracker.log_series_run(
+        experiment,
+        f"{version.name} v{version.version} history",
+        {
+            **where,
+            "monitoring.role": "history",
+            "monitoring.windows": ",".join(r.tags["monitoring.window"] for r in windows),
+        },
+        series,
+    )
     for run in old:
         tracker.delete_run(run.run_id)
     return new

@@ -27,8 +27,9 @@ def months_of(values: pd.Series, column: str) -> pd.Series:
     times = pd.to_datetime(values, errors="coerce")
     bad = times.isna()
     if bad.any():
-        raise DataError(f"time column '{column}' has {int(bad.sum())} missing or unparseable date(s), "
-                        f"e.g. '{values[bad].iloc[0]}'")
+        raise DataError(
+            f"time column '{column}' has {int(bad.sum())} missing or unparseable date(s), e.g. '{values[bad].iloc[0]}'"
+        )
     return times.dt.strftime("%Y-%m")
 
 
@@ -48,7 +49,8 @@ def split_months(frame: pd.DataFrame, column: str) -> list[tuple[str, pd.DataFra
 
 
 def month_index(label: str, origin: str) -> int:
-    """Months from `origin` to `label` (both YYYY-MM): the metrics step, so every run of a version charts on one axis."""
+    """Months from `origin` to `label` (both YYYY-MM): the metrics step, so every run of a version charts on
+    one axis."""
     year, month = map(int, label.split("-"))
     year0, month0 = map(int, origin.split("-"))
     return (year - year0) * 12 + (month - month0)

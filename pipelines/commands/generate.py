@@ -14,16 +14,40 @@ from features.errors import CreditflowError
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--start-month", default="2024-01", show_default=True, help="First application month, YYYY-MM.")
 @click.option("--months", type=click.IntRange(min=1), default=24, show_default=True)
-@click.option("--bias", type=click.FloatRange(min=0), default=0.0, show_default=True,
-              help="Historical-bias strength against one group (added to its default log-odds).")
-@click.option("--drift-income", type=float, default=0.0, show_default=True,
-              help="Relative income change by the last month (e.g. -0.2).")
-@click.option("--drift-utilisation", type=float, default=0.0, show_default=True,
-              help="Absolute revolving-utilisation change by the last month (e.g. 0.15).")
-@click.option("--drift-mix", type=click.FloatRange(0, 1), default=0.0, show_default=True,
-              help="Population-mix shift toward riskier channels and younger applicants by the last month.")
-@click.option("--scenario", type=click.Choice(["income_shock", "utilisation_rise", "mix_shift"]), default=None,
-              help="A named drift scenario (sets the drift knobs it names; see features/synthetic.py SCENARIOS).")
+@click.option(
+    "--bias",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Historical-bias strength against one group (added to its default log-odds).",
+)
+@click.option(
+    "--drift-income",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Relative income change by the last month (e.g. -0.2).",
+)
+@click.option(
+    "--drift-utilisation",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Absolute revolving-utilisation change by the last month (e.g. 0.15).",
+)
+@click.option(
+    "--drift-mix",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Population-mix shift toward riskier channels and younger applicants by the last month.",
+)
+@click.option(
+    "--scenario",
+    type=click.Choice(["income_shock", "utilisation_rise", "mix_shift"]),
+    default=None,
+    help="A named drift scenario (sets the drift knobs it names; see features/synthetic.py SCENARIOS).",
+)
 def generate_command(out: str, **options) -> None:
     """Write a synthetic consumer-loan book to OUT (.parquet or .csv)."""
     generate(out, options)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from pipelines.governance.actions import review
 from pipelines.commands.options import tracking_option
+from pipelines.governance.actions import review
 
 
 @click.command("review")

@@ -11,12 +11,19 @@ import click
 import optuna
 
 from features.errors import CreditflowError
+from pipelines.commands.options import tracking_option, tuning_options
 from pipelines.evidence.record import record_model_card, record_training, register_candidate
 from pipelines.evidence.study import record_study
-from pipelines.commands.options import tracking_option, tuning_options
 from pipelines.tracking import Tracker
-from pipelines.training.tune import PARENT_RUN_ATTR, StudyRef, TuningError, best_params, default_storage_url, load_or_create_study
 from pipelines.tracking.trials import TrialSink, sync_trials
+from pipelines.training.tune import (
+    PARENT_RUN_ATTR,
+    StudyRef,
+    TuningError,
+    best_params,
+    default_storage_url,
+    load_or_create_study,
+)
 from pipelines.training.tuning_session import Budget, check_budget, run_study
 from pipelines.training.workflow import Prepared, evaluate_candidate, prepare, train_candidate
 
@@ -33,6 +40,7 @@ class TuneOptions:
     study: str | None = None
     workers: int = 1
     required: bool = False  # `tune` must tune; `run` tunes only when the spec or --trials asks
+
 
 def _tune_options(trials, timeout, storage, study, workers, required=False) -> TuneOptions:
     return TuneOptions(trials, timeout, storage, study, workers, required)
@@ -111,8 +119,9 @@ def _tuning_plan(prepared: Prepared, tracking_uri: str, tune: TuneOptions | None
         return None  # `run` on a spec that asks for no tuning
     budget = Budget(trials, tune.timeout or spec.tuning.timeout, tune.workers)
     check_budget(budget)
-    ref = StudyRef(tune.storage or default_storage_url(tracking_uri), tune.study or spec.name,
-                   spec.tuning.heartbeat_seconds)
+    ref = StudyRef(
+        tune.storage or default_storage_url(tracking_uri), tune.study or spec.name, spec.tuning.heartbeat_seconds
+    )
     return ref, budget
 
 
@@ -138,13 +147,17 @@ def _no_running_trials(study: optuna.Study) -> bool:
 
 def _report(name, uri, run_id, version, evaluation, seconds) -> None:
     main, m = evaluation.main, evaluation.metrics
-    click.echo(f"{main} AUC {m[f'{main}_auc']:.3f}  Gini {m[f'{main}_gini']:.3f}  KS {m[f'{main}_ks']:.3f}  "
-               f"Brier {m[f'{main}_brier']:.4f}  (logistic baseline AUC {m[f'baseline_{main}_auc']:.3f})")
+    click.echo(
+        f"{main} AUC {m[f'{main}_auc']:.3f}  Gini {m[f'{main}_gini']:.3f}  KS {m[f'{main}_ks']:.3f}  "
+        f"Brier {m[f'{main}_brier']:.4f}  (logistic baseline AUC {m[f'baseline_{main}_auc']:.3f})"
+    )
     verdict = "passed" if evaluation.passed else "failed: " + "; ".join(evaluation.reasons)
     click.echo(f"validation.performance: {verdict}")
     stability = evaluation.stability
     verdict = "passed" if stability.passed else "failed: " + "; ".join(stability.reasons)
-    click.echo(f"validation.stability: {verdict}  (score PSI {m[f'{main}_score_psi']:.3f}, max CSI {m[f'{main}_max_csi']:.3f})")
+    click.echo(
+        f"validation.stability: {verdict}  (score PSI {m[f'{main}_score_psi']:.3f}, max CSI {m[f'{main}_max_csi']:.3f})"
+    )
     fairness = evaluation.fairness
     if fairness is None:
         click.echo("validation.fairness: failed: no sensitive attribute declared in data.sensitive")
@@ -153,10 +166,12 @@ def _report(name, uri, run_id, version, evaluation, seconds) -> None:
         click.echo(f"validation.fairness: {verdict}")
     if evaluation.challenger is not None:
         row = evaluation.challenger.comparison.set_index("model")
-        click.echo(f"mitigated challenger: {main} AUC {row.loc['challenger', 'auc']:.3f} (original "
-                   f"{row.loc['original', 'auc']:.3f}), approval rate {row.loc['challenger', 'approval_rate']:.1%} "
-                   f"(original {row.loc['original', 'approval_rate']:.1%}), fairness "
-                   f"{row.loc['challenger', 'fairness']}: see fairness/report.html")
+        click.echo(
+            f"mitigated challenger: {main} AUC {row.loc['challenger', 'auc']:.3f} (original "
+            f"{row.loc['original', 'auc']:.3f}), approval rate {row.loc['challenger', 'approval_rate']:.1%} "
+            f"(original {row.loc['original', 'approval_rate']:.1%}), fairness "
+            f"{row.loc['challenger', 'fairness']}: see fairness/report.html"
+        )
     for warning in evaluation.warnings + stability.warnings:
         click.echo(f"warning: {warning}")
     click.echo(f"run {run_id} in experiment '{name}' ({seconds:.1f} s)")

@@ -16,10 +16,10 @@ from pathlib import Path
 import click
 
 from features.errors import DataError, Refused
-from pipelines.governance.audit import read_trail
-from pipelines.gates.promotion import CHAMPION, champion_problems
-from pipelines.scoring.batch import ChunkWriter, ScoreSummary, count_rows, read_chunks, score_chunk
 from pipelines.commands.options import tracking_option
+from pipelines.gates.promotion import CHAMPION, champion_problems
+from pipelines.governance.audit import read_trail
+from pipelines.scoring.batch import ChunkWriter, ScoreSummary, count_rows, read_chunks, score_chunk
 from pipelines.tracking import Tracker, connect, parse_model_ref
 from pipelines.tracking.pyfunc_model import load_model_scorer
 
@@ -28,12 +28,25 @@ from pipelines.tracking.pyfunc_model import load_model_scorer
 @click.argument("model_uri")
 @click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
 @click.argument("output_path", metavar="OUTPUT", type=click.Path(dir_okay=False))
-@click.option("--reasons", type=click.Choice(["approx", "exact", "none"]), default="approx", show_default=True,
-              help="Reason codes: approx (Saabas, fast), exact (TreeSHAP, ~30x slower) or none.")
-@click.option("--chunk-rows", type=click.IntRange(min=1), default=100_000, show_default=True,
-              help="Rows scored at a time (memory bound).")
-@click.option("--allow-unverified", is_flag=True,
-              help="Score even when the champion was not put there by a recorded promotion or fails the rules.")
+@click.option(
+    "--reasons",
+    type=click.Choice(["approx", "exact", "none"]),
+    default="approx",
+    show_default=True,
+    help="Reason codes: approx (Saabas, fast), exact (TreeSHAP, ~30x slower) or none.",
+)
+@click.option(
+    "--chunk-rows",
+    type=click.IntRange(min=1),
+    default=100_000,
+    show_default=True,
+    help="Rows scored at a time (memory bound).",
+)
+@click.option(
+    "--allow-unverified",
+    is_flag=True,
+    help="Score even when the champion was not put there by a recorded promotion or fails the rules.",
+)
 @tracking_option
 def score_command(model_uri, input_path, output_path, reasons, chunk_rows, allow_unverified, tracking_uri) -> None:
     """Score INPUT (CSV/Parquet) with MODEL_URI (e.g. models:/NAME@champion) into OUTPUT: id, PD,
@@ -41,8 +54,15 @@ def score_command(model_uri, input_path, output_path, reasons, chunk_rows, allow
     score(model_uri, input_path, output_path, reasons, chunk_rows, allow_unverified, tracking_uri)
 
 
-def score(model_uri: str, input_path: str, output_path: str, reason_method: str, chunk_rows: int,
-          allow_unverified: bool, tracking_uri: str | None) -> None:
+def score(
+    model_uri: str,
+    input_path: str,
+    output_path: str,
+    reason_method: str,
+    chunk_rows: int,
+    allow_unverified: bool,
+    tracking_uri: str | None,
+) -> None:
     started = time.perf_counter()
     tracker = connect(tracking_uri)
     source, provenance = _resolve(tracker, model_uri, allow_unverified)
@@ -51,8 +71,9 @@ def score(model_uri: str, input_path: str, output_path: str, reason_method: str,
     writer = ChunkWriter(Path(output_path))
     source_path = Path(input_path)
     try:
-        with click.progressbar(length=count_rows(source_path) if source_path.is_file() else 0, label="scoring",
-                               file=sys.stderr) as bar:
+        with click.progressbar(
+            length=count_rows(source_path) if source_path.is_file() else 0, label="scoring", file=sys.stderr
+        ) as bar:
             id_column = settings.get("id_column")
             wanted = [*([id_column] if id_column else []), *scorer.transform.columns]
             for raw in read_chunks(source_path, chunk_rows, wanted, tuple(scorer.transform.categorical)):
@@ -89,6 +110,7 @@ def _resolve(tracker: Tracker, model_uri: str, allow_unverified: bool) -> tuple[
     if not allow_unverified:
         for problem in problems:
             click.echo(f"unverified: {problem}")
-        raise Refused(f"{name}@{CHAMPION} is not a verified promotion: {problems[0]} "
-                      "(--allow-unverified scores anyway)")
+        raise Refused(
+            f"{name}@{CHAMPION} is not a verified promotion: {problems[0]} (--allow-unverified scores anyway)"
+        )
     return version.source, f"{label} (UNVERIFIED, scored with --allow-unverified: {'; '.join(problems)})"

@@ -7,15 +7,14 @@ import logging
 import subprocess
 from pathlib import Path
 
-
 import features
 import pipelines
-from pipelines.evidence.reference import EXPECTED_PATH, REFERENCE_PATH, expected_performance, reference_sample
-from pipelines.governance.audit import current_user, now_iso, record
-from pipelines.gates.fairness import metric_name
-from pipelines.reports.fairness_report import fairness_figure, fairness_html
 from pipelines import tags
+from pipelines.evidence.reference import EXPECTED_PATH, REFERENCE_PATH, expected_performance, reference_sample
+from pipelines.gates.fairness import metric_name
 from pipelines.gates.promotion import AuditRecord, evidence_digest
+from pipelines.governance.audit import current_user, now_iso, record
+from pipelines.reports.fairness_report import fairness_figure, fairness_html
 from pipelines.reports.model_card import CardIdentity, card_sections, to_html, to_markdown
 from pipelines.tracking import RunLogger, Tracker
 from pipelines.tracking.pyfunc_model import log_credit_model
@@ -52,8 +51,9 @@ def _record_reference(run: RunLogger, prepared: Prepared, evaluation: Evaluation
     run.text(json.dumps(expected_performance(evaluation.metrics, evaluation.main), indent=2), EXPECTED_PATH)
 
 
-def register_candidate(tracker: Tracker, prepared: Prepared, run_id: str, model_uri: str,
-                       evaluation: Evaluation) -> str:
+def register_candidate(
+    tracker: Tracker, prepared: Prepared, run_id: str, model_uri: str, evaluation: Evaluation
+) -> str:
     """A new version of the spec's registered model, pending approval, with gate and lineage tags.
 
     The registration is also the first entry of the model's audit trail, with the digest of the
@@ -69,24 +69,34 @@ def register_candidate(tracker: Tracker, prepared: Prepared, run_id: str, model_
     name = prepared.spec.name
     version = tracker.register(name, model_uri, values)
     registered = tracker.model_version(name, version)
-    record(tracker, AuditRecord("register", name, version, values[tags.AUTHOR], now_iso(), "done",
-                                evidence=evidence_digest(registered)))
+    record(
+        tracker,
+        AuditRecord(
+            "register", name, version, values[tags.AUTHOR], now_iso(), "done", evidence=evidence_digest(registered)
+        ),
+    )
     return version
 
 
-def record_model_card(tracker: Tracker, run: RunLogger, prepared: Prepared, evaluation: Evaluation,
-                      version: str) -> None:
+def record_model_card(
+    tracker: Tracker, run: RunLogger, prepared: Prepared, evaluation: Evaluation, version: str
+) -> None:
     """The version's model card, as Markdown and HTML on its run, and the version description pointing to it."""
     made_by = lineage(prepared, run.run_id)
-    identity = CardIdentity(prepared.spec.name, version, run.run_id, made_by[tags.GIT_COMMIT], made_by[tags.DATA_DIGEST])
+    identity = CardIdentity(
+        prepared.spec.name, version, run.run_id, made_by[tags.GIT_COMMIT], made_by[tags.DATA_DIGEST]
+    )
     sections = card_sections(identity, prepared, evaluation)
     title = f"Model card: {prepared.spec.name} version {version}"
     run.text(to_markdown(title, sections), "model_card/model_card.md")
     run.text(to_html(title, sections), "model_card/model_card.html")
     gates = ", ".join(f"{k} {'passed' if v else 'failed'}" for k, v in evaluation.gates().items())
-    tracker.describe_version(prepared.spec.name, version,
-                             f"Gates: {gates}. Evidence and model card: run {run.run_id}, artifacts "
-                             "model_card/model_card.html, fairness/report.html, plots/, stability/.")
+    tracker.describe_version(
+        prepared.spec.name,
+        version,
+        f"Gates: {gates}. Evidence and model card: run {run.run_id}, artifacts "
+        "model_card/model_card.html, fairness/report.html, plots/, stability/.",
+    )
 
 
 def lineage(prepared: Prepared, run_id: str) -> dict[str, str]:
@@ -103,8 +113,9 @@ def git_commit() -> str:
     """The code's commit, with '-dirty' when tracked files differ from it; 'unknown' outside git."""
     root = Path(pipelines.__file__).resolve().parents[1]
     try:
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                                text=True, check=True, timeout=10).stdout.strip()
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=10
+        ).stdout.strip()
         clean = subprocess.run(["git", "-C", str(root), "diff", "--quiet", "HEAD"], timeout=10).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -114,13 +125,19 @@ def git_commit() -> str:
 def _params(prepared: Prepared, candidate: Candidate) -> dict[str, object]:
     spec, split = prepared.spec, prepared.split
     values: dict[str, object] = {f"xgb.{k}": v for k, v in candidate.params.model_dump().items()}
-    values.update({
-        "seed": spec.tuning.seed, "split.method": spec.split.method, "split.seed": spec.split.seed,
-        "data.source": prepared.data.source, "data.rows": len(prepared.checked.target),
-        "features.numeric": len(spec.features.numeric), "features.categorical": len(spec.features.categorical),
-        "features.monotone": json.dumps(spec.features.monotone, sort_keys=True),
-        "policy.cutoff": spec.policy.cutoff,
-    })
+    values.update(
+        {
+            "seed": spec.tuning.seed,
+            "split.method": spec.split.method,
+            "split.seed": spec.split.seed,
+            "data.source": prepared.data.source,
+            "data.rows": len(prepared.checked.target),
+            "features.numeric": len(spec.features.numeric),
+            "features.categorical": len(spec.features.categorical),
+            "features.monotone": json.dumps(spec.features.monotone, sort_keys=True),
+            "policy.cutoff": spec.policy.cutoff,
+        }
+    )
     values.update({f"rows.{name}": len(rows) for name, rows in split.samples().items()})
     if split.oot_start:
         values["split.oot_start"] = split.oot_start
@@ -129,12 +146,16 @@ def _params(prepared: Prepared, candidate: Candidate) -> dict[str, object]:
 
 def _record_fairness(run: RunLogger, evaluation: Evaluation) -> None:
     fairness = evaluation.fairness
-    run.text(fairness_html(fairness, evaluation.proxies, evaluation.main, evaluation.challenger), "fairness/report.html")
+    run.text(
+        fairness_html(fairness, evaluation.proxies, evaluation.main, evaluation.challenger), "fairness/report.html"
+    )
     if evaluation.challenger is not None:
         run.text(json.dumps(evaluation.challenger.to_dict(), indent=2), "fairness/challenger.json")
         run.table(evaluation.challenger.comparison, "fairness/challenger_comparison.csv")
-    run.text(json.dumps({**fairness.to_dict(), "proxies": evaluation.proxies.to_dict(orient="records")}, indent=2),
-             "fairness/fairness.json")
+    run.text(
+        json.dumps({**fairness.to_dict(), "proxies": evaluation.proxies.to_dict(orient="records")}, indent=2),
+        "fairness/fairness.json",
+    )
     for grouping in fairness.groupings.values():
         run.table(grouping.table, f"fairness/groups_{metric_name(grouping.name)}.csv")
     run.table(evaluation.proxies, "fairness/proxy_candidates.csv")
@@ -144,11 +165,17 @@ def _record_fairness(run: RunLogger, evaluation: Evaluation) -> None:
 
 def _summary(evaluation: Evaluation) -> dict[str, object]:
     stability = evaluation.stability
-    return {"performance": "passed" if evaluation.passed else "failed", "reasons": evaluation.reasons,
-            "warnings": evaluation.warnings,
-            "stability": "passed" if stability.passed else "failed", "stability_reasons": stability.reasons,
-            "stability_warnings": stability.warnings, "fairness": "passed" if evaluation.fairness_passed else "failed",
-            "fairness_reasons": _fairness_reasons(evaluation), "metrics": evaluation.metrics}
+    return {
+        "performance": "passed" if evaluation.passed else "failed",
+        "reasons": evaluation.reasons,
+        "warnings": evaluation.warnings,
+        "stability": "passed" if stability.passed else "failed",
+        "stability_reasons": stability.reasons,
+        "stability_warnings": stability.warnings,
+        "fairness": "passed" if evaluation.fairness_passed else "failed",
+        "fairness_reasons": _fairness_reasons(evaluation),
+        "metrics": evaluation.metrics,
+    }
 
 
 def _fairness_reasons(evaluation: Evaluation) -> list[str]:
@@ -165,5 +192,12 @@ def _log_model(run: RunLogger, prepared: Prepared, candidate: Candidate) -> str:
     scorer = candidate.scorer(prepared.spec)
     settings = {**scorer.settings(), "model_name": prepared.spec.name, "id_column": prepared.spec.data.id}
     code = [str(Path(features.__file__).parent), str(Path(pipelines.__file__).parent)]
-    return log_credit_model(run, booster_bytes(candidate.booster), candidate.transform.to_json(), settings,
-                            example, scorer.score(example), code)
+    return log_credit_model(
+        run,
+        booster_bytes(candidate.booster),
+        candidate.transform.to_json(),
+        settings,
+        example,
+        scorer.score(example),
+        code,
+    )

@@ -29,10 +29,13 @@ def reference_columns(spec: Spec) -> list[str]:
 def reference_sample(frame: pd.DataFrame, train_rows: np.ndarray, spec: Spec) -> pd.DataFrame:
     """A seeded sample of at most `monitoring.reference_rows` training rows, raw dtypes kept, rows in data order."""
     settings = spec.monitoring
-    rows = np.random.default_rng(settings.seed).permutation(np.asarray(train_rows))[:settings.reference_rows]
+    rows = np.random.default_rng(settings.seed).permutation(np.asarray(train_rows))[: settings.reference_rows]
     return frame.iloc[np.sort(rows)][reference_columns(spec)].reset_index(drop=True)
 
 
 def expected_performance(metrics: dict[str, float], holdout: str) -> dict[str, object]:
     """The holdout performance a version was approved on: what outcome monitoring compares against."""
-    return {"holdout": holdout, **{k: metrics[f"{holdout}_{k}"] for k in EXPECTED_METRICS if f"{holdout}_{k}" in metrics}}
+    return {
+        "holdout": holdout,
+        **{k: metrics[f"{holdout}_{k}"] for k in EXPECTED_METRICS if f"{holdout}_{k}" in metrics},
+    }

@@ -24,20 +24,32 @@ def record_study(run: RunLogger, study: optuna.Study, spec: Spec, ref: StudyRef,
     """The study on its parent run: settings, counts, best trial, history and importance plots."""
     states = Counter(t.state.name.lower() for t in study.get_trials(deepcopy=False))
     storage = make_url(ref.storage_url).render_as_string(hide_password=True)
-    run.params({"tuning.study": ref.name, "tuning.storage": storage, "tuning.metric": spec.tuning.metric,
-                "tuning.trials": budget.trials, "tuning.timeout": budget.timeout, "tuning.workers": budget.workers,
-                "tuning.sampler": json.dumps(study.user_attrs.get("sampler"), sort_keys=True),
-                "tuning.pruning": json.dumps(spec.tuning.pruning.model_dump(), sort_keys=True),
-                "tuning.space": json.dumps({k: v.model_dump() for k, v in spec.tuning.space.items()}, sort_keys=True)})
+    run.params(
+        {
+            "tuning.study": ref.name,
+            "tuning.storage": storage,
+            "tuning.metric": spec.tuning.metric,
+            "tuning.trials": budget.trials,
+            "tuning.timeout": budget.timeout,
+            "tuning.workers": budget.workers,
+            "tuning.sampler": json.dumps(study.user_attrs.get("sampler"), sort_keys=True),
+            "tuning.pruning": json.dumps(spec.tuning.pruning.model_dump(), sort_keys=True),
+            "tuning.space": json.dumps({k: v.model_dump() for k, v in spec.tuning.space.items()}, sort_keys=True),
+        }
+    )
     run.metrics({f"trials_{state}": float(states.get(state, 0)) for state in ("complete", "pruned", "fail")})
     if not study.best_trials:
         return
     best = study.best_trial
     run.metrics({f"best_valid_{spec.tuning.metric}": best.value, "best_trial": float(best.number)})
-    run.text(json.dumps({"trial": best.number, "value": best.value, "params": best.params}, indent=2),
-             "tuning/best_params.json")
-    for name, plot in (("optimization_history.png", plot_optimization_history),
-                       ("param_importances.png", plot_param_importances)):
+    run.text(
+        json.dumps({"trial": best.number, "value": best.value, "params": best.params}, indent=2),
+        "tuning/best_params.json",
+    )
+    for name, plot in (
+        ("optimization_history.png", plot_optimization_history),
+        ("param_importances.png", plot_param_importances),
+    ):
         # Optuna's plots switch pyplot's global style; keep that change inside this block.
         with plt.style.context("default"):
             try:

@@ -14,15 +14,39 @@ import numpy as np
 import pandas as pd
 
 from features.fairness_spec import FairnessPolicy
-from pipelines.gates.fairness_groups import (INTERVAL_METHOD, JOIN, _cell_counts, _encode, _factorize, _inputs,
-                                             _intervals, _table, bootstrap_intervals, disparity, group_metrics,
-                                             json_safe, metric_name)
+from pipelines.gates.fairness_groups import (
+    INTERVAL_METHOD,
+    JOIN,
+    _cell_counts,
+    _encode,
+    _factorize,
+    _inputs,
+    _intervals,
+    _table,
+    bootstrap_intervals,
+    disparity,
+    group_metrics,
+    json_safe,
+    metric_name,
+)
 from pipelines.gates.proxies import proxy_candidates
 from pipelines.scoring.decision import declined
 
-__all__ = ["INTERVAL_METHOD", "JOIN", "FairnessPolicy", "FairnessResult", "FairnessVerdict", "GroupingResult",
-           "bootstrap_intervals", "disparity", "fairness_gate", "group_metrics", "json_safe", "metric_name",
-           "proxy_candidates"]
+__all__ = [
+    "INTERVAL_METHOD",
+    "JOIN",
+    "FairnessPolicy",
+    "FairnessResult",
+    "FairnessVerdict",
+    "GroupingResult",
+    "bootstrap_intervals",
+    "disparity",
+    "fairness_gate",
+    "group_metrics",
+    "json_safe",
+    "metric_name",
+    "proxy_candidates",
+]
 
 
 @dataclass
@@ -61,15 +85,26 @@ class FairnessResult:
 
     def to_dict(self) -> dict:
         """JSON-safe (NaN becomes None); tables become lists of records."""
-        groupings = {name: {"table": g.table.to_dict(orient="records"), "disparity": g.disparity,
-                            "intervals": g.intervals} for name, g in self.groupings.items()}
-        return json_safe({"cutoff": self.cutoff, "policy": self.policy.limits(), "interval_method": INTERVAL_METHOD,
-                           "passed": self.verdict.passed, "reasons": self.verdict.reasons,
-                           "notes": self.verdict.notes, "groupings": groupings})
+        groupings = {
+            name: {"table": g.table.to_dict(orient="records"), "disparity": g.disparity, "intervals": g.intervals}
+            for name, g in self.groupings.items()
+        }
+        return json_safe(
+            {
+                "cutoff": self.cutoff,
+                "policy": self.policy.limits(),
+                "interval_method": INTERVAL_METHOD,
+                "passed": self.verdict.passed,
+                "reasons": self.verdict.reasons,
+                "notes": self.verdict.notes,
+                "groupings": groupings,
+            }
+        )
 
 
-def fairness_gate(y_true, p_default, sensitive: pd.DataFrame, cutoff: float, policy: FairnessPolicy,
-                  seed: int = 0) -> FairnessResult:
+def fairness_gate(
+    y_true, p_default, sensitive: pd.DataFrame, cutoff: float, policy: FairnessPolicy, seed: int = 0
+) -> FairnessResult:
     """Judge each attribute alone and, with `policy.intersections` and several attributes, their intersection.
 
     Fails on a POINT estimate beyond a limit (intervals are shown, not judged). Fails closed when an
@@ -84,8 +119,10 @@ def fairness_gate(y_true, p_default, sensitive: pd.DataFrame, cutoff: float, pol
     order, is_declined = np.argsort(p, kind="stable"), declined(p, cutoff)
     verdict, groupings = FairnessVerdict(passed=True), {}
     if not is_declined.any() or is_declined.all():
-        verdict.notes.append(f"every applicant is {'declined' if is_declined.all() else 'approved'} at cutoff "
-                             f"{cutoff:g}: approval rates are all {int(not is_declined[0])}")
+        verdict.notes.append(
+            f"every applicant is {'declined' if is_declined.all() else 'approved'} at cutoff "
+            f"{cutoff:g}: approval rates are all {int(not is_declined[0])}"
+        )
     for name, cols in names.items():
         codes, keys = _encode(frame[cols], factors)
         table = _table(codes, keys, y, p, cutoff, policy.min_group_size, order)
@@ -101,33 +138,52 @@ def _judge(g: GroupingResult, policy: FairnessPolicy, verdict: FairnessVerdict, 
     d, small, judged = g.disparity, g.table[g.table["too_small"]], g.table[~g.table["too_small"]]
     if len(small):
         listed = ", ".join(f"{r.group} (n={r.n})" for r in small.head(10).itertuples())
-        verdict.notes.append(f"{g.name}: {len(small)} group(s) under {policy.min_group_size} applicants reported "
-                             f"but not judged: {listed}{' ...' if len(small) > 10 else ''}")
+        verdict.notes.append(
+            f"{g.name}: {len(small)} group(s) under {policy.min_group_size} applicants reported "
+            f"but not judged: {listed}{' ...' if len(small) > 10 else ''}"
+        )
     for rate, what in (("tpr", "no defaulters: TPR"), ("fpr", "no good payers: FPR")):
         if judged[rate].isna().any():
-            verdict.notes.append(f"{g.name}: {what} undefined in {', '.join(judged.loc[judged[rate].isna(), 'group'])}"
-                                 ", left out of the equalized-odds difference")
+            verdict.notes.append(
+                f"{g.name}: {what} undefined in {', '.join(judged.loc[judged[rate].isna(), 'group'])}"
+                ", left out of the equalized-odds difference"
+            )
     if len(judged) < 2:
         (verdict.reasons if attribute else verdict.notes).append(
             f"{g.name}: no two groups of at least {policy.min_group_size} applicants ({len(judged)} large enough): "
-            "cannot judge")
+            "cannot judge"
+        )
         return
     if math.isnan(d["eo_difference"]):
-        verdict.notes.append(f"{g.name}: equalized-odds difference undefined (TPR and FPR each defined in "
-                             "fewer than two judged groups)")
+        verdict.notes.append(
+            f"{g.name}: equalized-odds difference undefined (TPR and FPR each defined in fewer than two judged groups)"
+        )
     pair = f"{d['least_favoured']} {d['least_favoured_rate']:.3f} vs {d['most_favoured']} {d['most_favoured_rate']:.3f}"
     odds = f"TPR gap {_fmt(d['tpr_difference'])}, FPR gap {_fmt(d['fpr_difference'])}"
     tol = 1e-12  # 0.9 - 0.6 is 0.30000000000000004: a value at the limit passes
     for key, label, broken, limit, detail in (
-            ("air", "adverse impact ratio {} below", d["air"] < policy.min_air - tol, policy.min_air, pair),
-            ("dp_difference", "approval-rate difference {} above", d["dp_difference"] > policy.max_dp_difference + tol,
-             policy.max_dp_difference, pair),
-            ("eo_difference", "equalized-odds difference {} above", d["eo_difference"] > policy.max_eo_difference + tol,
-             policy.max_eo_difference, odds)):
+        ("air", "adverse impact ratio {} below", d["air"] < policy.min_air - tol, policy.min_air, pair),
+        (
+            "dp_difference",
+            "approval-rate difference {} above",
+            d["dp_difference"] > policy.max_dp_difference + tol,
+            policy.max_dp_difference,
+            pair,
+        ),
+        (
+            "eo_difference",
+            "equalized-odds difference {} above",
+            d["eo_difference"] > policy.max_eo_difference + tol,
+            policy.max_eo_difference,
+            odds,
+        ),
+    ):
         if broken:
             low, high = g.intervals[key]
-            verdict.reasons.append(f"{g.name}: {label.format(_fmt(d[key]))} {limit:.2f} ({detail}; "
-                                   f"{policy.confidence:.0%} interval {_fmt(low)}-{_fmt(high)})")
+            verdict.reasons.append(
+                f"{g.name}: {label.format(_fmt(d[key]))} {limit:.2f} ({detail}; "
+                f"{policy.confidence:.0%} interval {_fmt(low)}-{_fmt(high)})"
+            )
 
 
 def _fmt(value: float) -> str:

@@ -26,11 +26,13 @@ from pipelines.scoring.decision import declined
 MISSING = "missing"
 JOIN = " × "  # names an intersection: "sex × age_band"
 CELLS = ("declined_bad", "declined_good", "approved_bad", "approved_good")  # cell = 2 * approved + good
-INTERVAL_METHOD = ("Stratified percentile bootstrap: each group keeps its size and its four confusion-cell counts "
-                   "(declined/approved x default/good) are redrawn from a multinomial with the group's observed "
-                   "cell shares, which is exactly a resample of rows within each group. A gap is a max - min of "
-                   "noisy rates, biased upward, so with small groups an interval can sit above its point estimate: "
-                   "it shows the sampling noise, it does not correct the estimate.")
+INTERVAL_METHOD = (
+    "Stratified percentile bootstrap: each group keeps its size and its four confusion-cell counts "
+    "(declined/approved x default/good) are redrawn from a multinomial with the group's observed "
+    "cell shares, which is exactly a resample of rows within each group. A gap is a max - min of "
+    "noisy rates, biased upward, so with small groups an interval can sit above its point estimate: "
+    "it shows the sampling noise, it does not correct the estimate."
+)
 _TABLE = ("group", "n", "approval_rate", "default_rate", "tpr", "fpr", "auc", "too_small")
 _GAPS = ("air", "dp_difference", "eo_difference", "tpr_difference", "fpr_difference")
 
@@ -40,8 +42,9 @@ def metric_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_\-. /]", "_", name.replace(JOIN, "_x_").replace("×", "_x_"))
 
 
-def group_metrics(y_true, p_default, sensitive: pd.DataFrame | pd.Series, cutoff: float,
-                  min_group_size: int = 30) -> pd.DataFrame:
+def group_metrics(
+    y_true, p_default, sensitive: pd.DataFrame | pd.Series, cutoff: float, min_group_size: int = 30
+) -> pd.DataFrame:
     """One row per observed group (several columns: their intersection), sorted by attribute values.
 
     Columns: the attribute(s), group (values joined by " × "), n, approval_rate, default_rate (observed
@@ -54,14 +57,21 @@ def group_metrics(y_true, p_default, sensitive: pd.DataFrame | pd.Series, cutoff
 def _table(codes, keys: pd.DataFrame, y, p, cutoff: float, min_group_size: int, order) -> pd.DataFrame:
     cols = list(keys.columns)
     weight = _cell_counts(codes, y, declined(p, cutoff), len(keys)).ravel().astype(np.float64)
-    cells = keys.loc[keys.index.repeat(4)].assign(y=np.tile([1, 0, 1, 0], len(keys)),
-                                                   declined=np.tile([1, 1, 0, 0], len(keys)))
+    cells = keys.loc[keys.index.repeat(4)].assign(
+        y=np.tile([1, 0, 1, 0], len(keys)), declined=np.tile([1, 1, 0, 0], len(keys))
+    )
     cells, weight = cells[weight > 0].reset_index(drop=True), weight[weight > 0]
-    frame = MetricFrame(metrics=_WEIGHTED, y_true=cells["y"], y_pred=cells["declined"], sensitive_features=cells[cols],
-                        sample_params={k: {"sample_weight": weight} for k in _WEIGHTED})
+    frame = MetricFrame(
+        metrics=_WEIGHTED,
+        y_true=cells["y"],
+        y_pred=cells["declined"],
+        sensitive_features=cells[cols],
+        sample_params={k: {"sample_weight": weight} for k in _WEIGHTED},
+    )
     by_group = frame.by_group.dropna(subset=["n"]).reset_index()  # several columns: unobserved combinations are NaN
-    table = keys.assign(group=[JOIN.join(v) for v in keys.itertuples(index=False)],
-                        auc=_auc_by_code(codes, y, p, len(keys), order))
+    table = keys.assign(
+        group=[JOIN.join(v) for v in keys.itertuples(index=False)], auc=_auc_by_code(codes, y, p, len(keys), order)
+    )
     table = table.merge(by_group, on=cols, how="left", validate="one_to_one").astype({"n": np.int64})
     return table.assign(too_small=table["n"] < min_group_size)[[*cols, *_TABLE]]
 
@@ -114,10 +124,14 @@ def disparity(table: pd.DataFrame) -> dict[str, float | str]:
     gaps = _gaps(*(judged[c].to_numpy(np.float64) for c in ("approval_rate", "tpr", "fpr")))
     out: dict[str, float | str] = {k: float(v) for k, v in zip(_GAPS, gaps)}
     ends = judged.iloc[[-1, 0]] if len(judged) >= 2 else pd.DataFrame({"group": ["", ""], "approval_rate": math.nan})
-    out.update(most_favoured=ends["group"].iloc[0], least_favoured=ends["group"].iloc[1],
-               most_favoured_rate=float(ends["approval_rate"].iloc[0]),
-               least_favoured_rate=float(ends["approval_rate"].iloc[1]),
-               n_groups=float(len(table)), n_groups_judged=float(len(judged)))
+    out.update(
+        most_favoured=ends["group"].iloc[0],
+        least_favoured=ends["group"].iloc[1],
+        most_favoured_rate=float(ends["approval_rate"].iloc[0]),
+        least_favoured_rate=float(ends["approval_rate"].iloc[1]),
+        n_groups=float(len(table)),
+        n_groups_judged=float(len(judged)),
+    )
     return out
 
 
@@ -138,8 +152,9 @@ def _nanrange(values) -> np.ndarray:
     return np.where((~missing).sum(axis=-1) >= 2, spread, np.nan)
 
 
-def bootstrap_intervals(y_true, p_default, sensitive: pd.DataFrame | pd.Series, cutoff: float,
-                        policy: FairnessPolicy, seed: int = 0) -> dict[str, tuple[float, float]]:
+def bootstrap_intervals(
+    y_true, p_default, sensitive: pd.DataFrame | pd.Series, cutoff: float, policy: FairnessPolicy, seed: int = 0
+) -> dict[str, tuple[float, float]]:
     """`policy.confidence` intervals of air, dp_difference, eo_difference by INTERVAL_METHOD (seeded)."""
     y, p, frame = _inputs(y_true, p_default, sensitive, cutoff)
     codes, keys = _encode(frame)
@@ -158,8 +173,9 @@ def _intervals(counts: np.ndarray, policy: FairnessPolicy, seed: int) -> dict[st
     size = judged.sum(axis=1)
     c = np.random.default_rng(seed).multinomial(size, judged / size[:, None], size=(policy.n_boot, len(judged)))
     with np.errstate(invalid="ignore", divide="ignore"):
-        gaps = _gaps((c[..., 2] + c[..., 3]) / size, c[..., 0] / (c[..., 0] + c[..., 2]),
-                     c[..., 1] / (c[..., 1] + c[..., 3]))
+        gaps = _gaps(
+            (c[..., 2] + c[..., 3]) / size, c[..., 0] / (c[..., 0] + c[..., 2]), c[..., 1] / (c[..., 1] + c[..., 3])
+        )
     tails = [(1 - policy.confidence) / 2, (1 + policy.confidence) / 2]
     out = {}
     for name, values in zip(_GAPS[:3], gaps):
@@ -172,10 +188,14 @@ def _inputs(y_true, p_default, sensitive, cutoff: float) -> tuple[np.ndarray, np
     """y as int64 0/1, p as finite float64, sensitive as a frame of named columns; equal lengths."""
     y, p = np.asarray(y_true).ravel(), np.asarray(p_default, dtype=np.float64).ravel()
     if not (len(y) == len(p) == len(sensitive)) or len(y) == 0:
-        raise ValueError(f"need equal, non-zero lengths: y_true {len(y)}, p_default {len(p)}, sensitive {len(sensitive)}")
-    for ok, problem in ((np.isin(y, (0, 1)).all(), "y_true must be 0/1 (1 = default)"),
-                        (np.isfinite(p).all(), "p_default has missing or infinite values"),
-                        (0 < cutoff <= 1, f"cutoff must be in (0, 1], got {cutoff}")):
+        raise ValueError(
+            f"need equal, non-zero lengths: y_true {len(y)}, p_default {len(p)}, sensitive {len(sensitive)}"
+        )
+    for ok, problem in (
+        (np.isin(y, (0, 1)).all(), "y_true must be 0/1 (1 = default)"),
+        (np.isfinite(p).all(), "p_default has missing or infinite values"),
+        (0 < cutoff <= 1, f"cutoff must be in (0, 1], got {cutoff}"),
+    ):
         if not ok:
             raise ValueError(problem)
     return y.astype(np.int64), p, _frame(sensitive)

@@ -15,7 +15,14 @@ import pandas as pd
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score, roc_curve
 
 METRIC_NAMES: tuple[str, ...] = (
-    "auc", "gini", "ks", "brier", "log_loss", "bad_rate", "mean_pd", "n",
+    "auc",
+    "gini",
+    "ks",
+    "brier",
+    "log_loss",
+    "bad_rate",
+    "mean_pd",
+    "n",
 )
 _EPS = 1e-15
 # Differences smaller than this are treated as float noise in threshold checks.
@@ -122,9 +129,7 @@ def calibration_table(y_true: Any, p_default: Any, bins: int = 10) -> pd.DataFra
     """
     y, p = _validate(y_true, p_default)
     frame = pd.DataFrame({"bin": _rank_bins(p, bins, riskiest_first=False), "y": y, "p": p})
-    table = frame.groupby("bin", sort=True).agg(
-        n=("y", "size"), mean_pd=("p", "mean"), observed_bad_rate=("y", "mean")
-    )
+    table = frame.groupby("bin", sort=True).agg(n=("y", "size"), mean_pd=("p", "mean"), observed_bad_rate=("y", "mean"))
     return table.reset_index()
 
 
@@ -149,9 +154,11 @@ def decile_table(y_true: Any, p_default: Any, bins: int = 10) -> pd.DataFrame:
     """
     y, p = _validate(y_true, p_default)
     frame = pd.DataFrame({"decile": _rank_bins(p, bins, riskiest_first=True), "y": y, "p": p})
-    table = frame.groupby("decile", sort=True).agg(
-        n=("y", "size"), min_pd=("p", "min"), max_pd=("p", "max"), bads=("y", "sum")
-    ).reset_index()
+    table = (
+        frame.groupby("decile", sort=True)
+        .agg(n=("y", "size"), min_pd=("p", "min"), max_pd=("p", "max"), bads=("y", "sum"))
+        .reset_index()
+    )
     table["bads"] = table["bads"].astype(np.int64)
     table["bad_rate"] = table["bads"] / table["n"]
     table["cum_bad_capture"] = table["bads"].cumsum() / y.sum()
@@ -221,15 +228,13 @@ def leak_check(xgb_auc: float, baseline_auc: float, max_uplift: float = 0.05) ->
     """
     uplift = xgb_auc - baseline_auc
     if uplift > max_uplift + _TOL:
-        return (
-            f"XGBoost AUC exceeds the logistic baseline by {uplift:.3f} "
-            f"(> {max_uplift:g}): check for leakage"
-        )
+        return f"XGBoost AUC exceeds the logistic baseline by {uplift:.3f} (> {max_uplift:g}): check for leakage"
     return None
 
 
-def auc_interval(y_true, p_default, n_boot: int = 200, confidence: float = 0.95, max_rows: int = 20_000,
-                 seed: int = 0) -> tuple[float, float]:
+def auc_interval(
+    y_true, p_default, n_boot: int = 200, confidence: float = 0.95, max_rows: int = 20_000, seed: int = 0
+) -> tuple[float, float]:
     """Percentile bootstrap interval of the AUC (rows resampled; at most `max_rows` per replicate,
     so a million-row sample costs about a second). Replicates with a single class are skipped."""
     y, p = np.asarray(y_true), np.asarray(p_default, dtype=float)

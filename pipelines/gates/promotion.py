@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass
 
 from pipelines import tags
-from pipelines.tags import APPROVAL_TAGS, CHAMPION, GATES, PREVIOUS
+from pipelines.tags import APPROVAL_TAGS, CHAMPION, GATES
 
 
 @dataclass(frozen=True)
@@ -139,14 +139,19 @@ def champion_problems(champion: VersionInfo, trail: list[AuditRecord]) -> list[s
     if move is None:
         problems = [f"alias champion on version {champion.version} was not set by a recorded promotion"]
     elif move.to_version != champion.version:
-        problems = [f"alias champion is on version {champion.version} but the last recorded "
-                    f"{move.action} put it on version {move.to_version}"]
+        problems = [
+            f"alias champion is on version {champion.version} but the last recorded "
+            f"{move.action} put it on version {move.to_version}"
+        ]
     else:
         problems = []
         if move.evidence != evidence_digest(champion):
             problems.append(f"evidence of version {champion.version} changed since its {move.action}")
-        recorded = {move.approval} | {r.approval for r in trail if r.action == "review" and not r.deleted
-                                      and r.version == champion.version and r.time > move.time}
+        recorded = {move.approval} | {
+            r.approval
+            for r in trail
+            if r.action == "review" and not r.deleted and r.version == champion.version and r.time > move.time
+        }
         if approval_fingerprint(champion) not in recorded:  # a recorded review after the move is legitimate
             problems.append(f"approval tags of version {champion.version} changed since its {move.action}")
     return problems + unmet_conditions(champion, trail)
@@ -165,11 +170,15 @@ def review_problems(version: VersionInfo, approve: bool, reviewer: str, comment:
     if not comment.strip():
         problems.append("--comment must say why")
     if not approve and CHAMPION in version.aliases:
-        problems.append(f"version {version.version} is champion: roll it back first (creditflow rollback), "
-                        "so that champion never points at a rejected version")
+        problems.append(
+            f"version {version.version} is champion: roll it back first (creditflow rollback), "
+            "so that champion never points at a rejected version"
+        )
     if approve and version.tags.get(tags.APPROVAL_STATUS) == "rejected" and not new_review:
-        problems.append(f"version {version.version} was rejected by {version.tags.get(tags.APPROVAL_REVIEWER, '?')}: "
-                        "approving it needs an explicit new review (--new-review)")
+        problems.append(
+            f"version {version.version} was rejected by {version.tags.get(tags.APPROVAL_REVIEWER, '?')}: "
+            "approving it needs an explicit new review (--new-review)"
+        )
     return problems
 
 

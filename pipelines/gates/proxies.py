@@ -10,8 +10,16 @@ import pandas as pd
 
 from pipelines.gates.fairness_groups import _auc_by_code, _factorize, _frame
 
-def proxy_candidates(features: pd.DataFrame, sensitive: pd.DataFrame, numeric: list[str], categorical: list[str],
-                     threshold: float = 0.65, max_rows: int = 50_000, seed: int = 0) -> pd.DataFrame:
+
+def proxy_candidates(
+    features: pd.DataFrame,
+    sensitive: pd.DataFrame,
+    numeric: list[str],
+    categorical: list[str],
+    threshold: float = 0.65,
+    max_rows: int = 50_000,
+    seed: int = 0,
+) -> pd.DataFrame:
     """How well each feature alone predicts each sensitive attribute: feature, attribute, auc, proxy; auc desc.
 
     auc: per attribute level, max(a, 1 - a) of the one-vs-rest AUC, averaged over levels (for a binary

@@ -56,10 +56,12 @@ class Bins:
     def from_dict(cls, d: dict) -> Bins:
         """Inverse of `to_dict`."""
         edges, categories = d.get("edges"), d.get("categories")
-        return cls(kind=d["kind"],
-                   edges=None if edges is None else [float(e) for e in edges],
-                   categories=None if categories is None else [str(c) for c in categories],
-                   expected=[float(s) for s in d["expected"]])
+        return cls(
+            kind=d["kind"],
+            edges=None if edges is None else [float(e) for e in edges],
+            categories=None if categories is None else [str(c) for c in categories],
+            expected=[float(s) for s in d["expected"]],
+        )
 
 
 def fit_bins(reference: pd.Series, kind: str, n_bins: int = 10) -> Bins:
@@ -89,8 +91,14 @@ def bin_table(bins: Bins, current: pd.Series, epsilon: float = EPSILON) -> pd.Da
     return pd.DataFrame({"bin": _labels(bins), "expected": bins.expected, "actual": actual, "contribution": terms})
 
 
-def population_stability(reference: pd.DataFrame, current: pd.DataFrame, numeric: list[str],
-                         categorical: list[str], n_bins: int = 10, epsilon: float = EPSILON) -> pd.DataFrame:
+def population_stability(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    numeric: list[str],
+    categorical: list[str],
+    n_bins: int = 10,
+    epsilon: float = EPSILON,
+) -> pd.DataFrame:
     """PSI of every listed column (CSI per characteristic): columns column, kind, psi; largest psi first."""
     rows = []
     for kind, columns in (("numeric", numeric), ("categorical", categorical)):
@@ -214,8 +222,14 @@ class StabilityResult:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-def stability_gate(reference: pd.DataFrame, reference_scores: np.ndarray, holdouts: dict[str, tuple[pd.DataFrame, np.ndarray]],
-                   numeric: list[str], categorical: list[str], policy: StabilityPolicy) -> StabilityResult:
+def stability_gate(
+    reference: pd.DataFrame,
+    reference_scores: np.ndarray,
+    holdouts: dict[str, tuple[pd.DataFrame, np.ndarray]],
+    numeric: list[str],
+    categorical: list[str],
+    policy: StabilityPolicy,
+) -> StabilityResult:
     """Compare each holdout (features, scores) with the reference (training) sample."""
     result = StabilityResult(passed=True)
     score_bins = fit_bins(pd.Series(reference_scores, name="score"), "numeric", policy.bins)
@@ -223,8 +237,10 @@ def stability_gate(reference: pd.DataFrame, reference_scores: np.ndarray, holdou
         table = population_stability(reference, features, numeric, categorical, policy.bins)
         table.insert(0, "characteristic", table.pop("column"))
         score_psi = psi(score_bins, pd.Series(scores, name="score"))
-        table = pd.concat([pd.DataFrame({"characteristic": ["(score)"], "kind": ["score"], "psi": [score_psi]}), table],
-                          ignore_index=True)
+        table = pd.concat(
+            [pd.DataFrame({"characteristic": ["(score)"], "kind": ["score"], "psi": [score_psi]}), table],
+            ignore_index=True,
+        )
         table["status"] = [stability_status(v, policy.warn, policy.alert) for v in table["psi"]]
         result.tables[f"stability_{sample}"] = table
         result.metrics[f"{sample}_score_psi"] = score_psi

@@ -22,17 +22,27 @@ import logging
 import click
 
 from features.errors import CreditflowError, Refused
-from pipelines.governance.audit import current_user, now_iso, read_trail, record
 from pipelines import tags
-from pipelines.gates.promotion import (CHAMPION, EVIDENCE_TAG, PREVIOUS, AuditRecord, approval_fingerprint,
-                                  champion_problems, evidence_digest, review_problems, unmet_conditions)
+from pipelines.gates.promotion import (
+    CHAMPION,
+    EVIDENCE_TAG,
+    PREVIOUS,
+    AuditRecord,
+    approval_fingerprint,
+    champion_problems,
+    evidence_digest,
+    review_problems,
+    unmet_conditions,
+)
+from pipelines.governance.audit import current_user, now_iso, read_trail, record
 from pipelines.tracking import Tracker, UnknownModelError, VersionInfo, connect
 
 log = logging.getLogger("creditflow")
 
 
-def review(model: str, version: str, approve: bool, reviewer: str, comment: str, new_review: bool,
-           tracking_uri: str | None) -> None:
+def review(
+    model: str, version: str, approve: bool, reviewer: str, comment: str, new_review: bool, tracking_uri: str | None
+) -> None:
     """Record an approval or rejection in the approval.* tags, the audit trail and the model card."""
     tracker = connect(tracking_uri)
     tracker.model_version(model, version)  # unknown model or version: exit 2 before locking
@@ -43,12 +53,31 @@ def review(model: str, version: str, approve: bool, reviewer: str, comment: str,
         if problems:
             raise CreditflowError("; ".join(problems))
         digest, when = evidence_digest(found), now_iso()
-        tracker.set_version_tags(model, version, {tags.APPROVAL_STATUS: decision, tags.APPROVAL_REVIEWER: reviewer.strip(),
-                                                  tags.APPROVAL_COMMENT: comment, tags.APPROVAL_TIME: when,
-                                                  EVIDENCE_TAG: digest})
-        record(tracker, AuditRecord("review", model, found.version, reviewer.strip(), when, "done",
-                                    reason=f"{decision}: {comment}", evidence=digest,
-                                    approval=approval_fingerprint(tracker.model_version(model, version))))
+        tracker.set_version_tags(
+            model,
+            version,
+            {
+                tags.APPROVAL_STATUS: decision,
+                tags.APPROVAL_REVIEWER: reviewer.strip(),
+                tags.APPROVAL_COMMENT: comment,
+                tags.APPROVAL_TIME: when,
+                EVIDENCE_TAG: digest,
+            },
+        )
+        record(
+            tracker,
+            AuditRecord(
+                "review",
+                model,
+                found.version,
+                reviewer.strip(),
+                when,
+                "done",
+                reason=f"{decision}: {comment}",
+                evidence=digest,
+                approval=approval_fingerprint(tracker.model_version(model, version)),
+            ),
+        )
     _update_card(tracker, found)
     click.echo(f"{model} version {found.version}: approval.status={decision} by {reviewer.strip()}")
 
@@ -68,12 +97,26 @@ def promote(model: str, version: str, tracking_uri: str | None) -> None:
         _refuse_if_unmet(tracker, target, trail, actor, old)
         _move(tracker, model, target.version, old)
         after = tracker.model_version(model, version)
-        if evidence_digest(after) != evidence_digest(target) or approval_fingerprint(after) != approval_fingerprint(target):
+        if evidence_digest(after) != evidence_digest(target) or approval_fingerprint(after) != approval_fingerprint(
+            target
+        ):
             _restore(tracker, model, before)
             _refuse(tracker, target, actor, old, ["the version changed during the promotion"])
-        record(tracker, AuditRecord("promote", model, target.version, actor, now_iso(), "done",
-                                    evidence=evidence_digest(target), approval=approval_fingerprint(target),
-                                    from_version=old or "", to_version=target.version))
+        record(
+            tracker,
+            AuditRecord(
+                "promote",
+                model,
+                target.version,
+                actor,
+                now_iso(),
+                "done",
+                evidence=evidence_digest(target),
+                approval=approval_fingerprint(target),
+                from_version=old or "",
+                to_version=target.version,
+            ),
+        )
     click.echo(f"{model}: champion -> version {target.version}" + (f" (previous: version {old})" if old else ""))
 
 
@@ -92,24 +135,51 @@ def rollback(model: str, reason: str, tracking_uri: str | None) -> None:
         _refuse_if_unmet(tracker, target, trail, actor, old, action="rollback")
         tracker.set_alias(model, CHAMPION, target.version)
         tracker.delete_alias(model, PREVIOUS)  # a second rollback must not flip back to the withdrawn version
-        record(tracker, AuditRecord("rollback", model, target.version, actor, now_iso(), "done", reason=reason,
-                                    evidence=evidence_digest(target), approval=approval_fingerprint(target),
-                                    from_version=old or "", to_version=target.version))
+        record(
+            tracker,
+            AuditRecord(
+                "rollback",
+                model,
+                target.version,
+                actor,
+                now_iso(),
+                "done",
+                reason=reason,
+                evidence=evidence_digest(target),
+                approval=approval_fingerprint(target),
+                from_version=old or "",
+                to_version=target.version,
+            ),
+        )
     click.echo(f"{model}: champion -> version {target.version} (rolled back from version {old}): {reason}")
 
 
-def _refuse_if_unmet(tracker: Tracker, target: VersionInfo, trail, actor: str, old: str | None,
-                     action: str = "promote") -> None:
+def _refuse_if_unmet(
+    tracker: Tracker, target: VersionInfo, trail, actor: str, old: str | None, action: str = "promote"
+) -> None:
     unmet = unmet_conditions(target, trail)
     if unmet:
         _refuse(tracker, target, actor, old, unmet, action)
 
 
-def _refuse(tracker: Tracker, target: VersionInfo, actor: str, old: str | None, unmet: list[str],
-            action: str = "promote") -> None:
-    record(tracker, AuditRecord("refuse", target.name, target.version, actor, now_iso(), "refused",
-                                reason=f"{action}: " + "; ".join(unmet), evidence=evidence_digest(target),
-                                approval=approval_fingerprint(target), from_version=old or ""))
+def _refuse(
+    tracker: Tracker, target: VersionInfo, actor: str, old: str | None, unmet: list[str], action: str = "promote"
+) -> None:
+    record(
+        tracker,
+        AuditRecord(
+            "refuse",
+            target.name,
+            target.version,
+            actor,
+            now_iso(),
+            "refused",
+            reason=f"{action}: " + "; ".join(unmet),
+            evidence=evidence_digest(target),
+            approval=approval_fingerprint(target),
+            from_version=old or "",
+        ),
+    )
     for condition in unmet:
         click.echo(f"unmet: {condition}")
     raise Refused(f"{action} of {target.name} version {target.version} refused: {len(unmet)} unmet condition(s)")

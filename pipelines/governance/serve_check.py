@@ -22,8 +22,8 @@ def verify_served(model_dir: Path) -> None:
     name = os.environ.get(SERVE_VERIFY_ENV, "").strip()
     if not name:
         return
-    from pipelines.governance.audit import read_trail
     from pipelines.gates.promotion import CHAMPION, champion_problems
+    from pipelines.governance.audit import read_trail
     from pipelines.tracking import Tracker
 
     tracker = Tracker(None)

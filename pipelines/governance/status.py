@@ -9,18 +9,35 @@ from pipelines.gates.promotion import CHAMPION, GATES, AuditRecord, VersionInfo,
 
 def version_rows(versions: list[VersionInfo]) -> list[dict[str, str]]:
     """One row per version: what a reviewer or operator looks at first."""
-    return [{"version": v.version,
-             **{gate.removeprefix(tags.VALIDATION_PREFIX): v.tags.get(gate, "-") for gate in GATES},
-             "approval": v.tags.get(tags.APPROVAL_STATUS, "-"), "reviewer": v.tags.get(tags.APPROVAL_REVIEWER, "-"),
-             "author": v.tags.get(tags.AUTHOR, "-"), "aliases": ",".join(v.aliases) or "-",
-             "monitoring": v.tags.get(tags.MONITORING_STATUS, "-")} for v in versions]
+    return [
+        {
+            "version": v.version,
+            **{gate.removeprefix(tags.VALIDATION_PREFIX): v.tags.get(gate, "-") for gate in GATES},
+            "approval": v.tags.get(tags.APPROVAL_STATUS, "-"),
+            "reviewer": v.tags.get(tags.APPROVAL_REVIEWER, "-"),
+            "author": v.tags.get(tags.AUTHOR, "-"),
+            "aliases": ",".join(v.aliases) or "-",
+            "monitoring": v.tags.get(tags.MONITORING_STATUS, "-"),
+        }
+        for v in versions
+    ]
 
 
 def trail_rows(trail: list[AuditRecord]) -> list[dict[str, str]]:
-    return [{"time": r.time, "action": r.action, "outcome": r.outcome, "version": r.version, "actor": r.actor,
-             "champion": f"{r.from_version or '-'} -> {r.to_version}" if r.to_version else "",
-             "why": r.reason, "evidence": r.evidence[:12], **({"deleted": "DELETED IN UI"} if r.deleted else {})}
-            for r in trail]
+    return [
+        {
+            "time": r.time,
+            "action": r.action,
+            "outcome": r.outcome,
+            "version": r.version,
+            "actor": r.actor,
+            "champion": f"{r.from_version or '-'} -> {r.to_version}" if r.to_version else "",
+            "why": r.reason,
+            "evidence": r.evidence[:12],
+            **({"deleted": "DELETED IN UI"} if r.deleted else {}),
+        }
+        for r in trail
+    ]
 
 
 def champion_state(versions: list[VersionInfo], trail: list[AuditRecord]) -> dict[str, object]:

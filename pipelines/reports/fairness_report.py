@@ -25,8 +25,13 @@ def fairness_figure(result: FairnessResult) -> Figure:
         half = _Z * np.sqrt(np.clip(rate * (1 - rate), 0, None) / np.maximum(n, 1))
         colours = ["#bbbbbb" if small else "#3b75af" for small in table["too_small"]]
         ax.barh(table["group"].astype(str), rate, xerr=half, color=colours, capsize=3)
-        ax.axvline(float(np.nanmax(np.where(table["too_small"], np.nan, rate), initial=np.nan)) * result.policy.min_air,
-                   color="#c0392b", linestyle="--", linewidth=1, label=f"{result.policy.min_air:.2f} x most favoured")
+        ax.axvline(
+            float(np.nanmax(np.where(table["too_small"], np.nan, rate), initial=np.nan)) * result.policy.min_air,
+            color="#c0392b",
+            linestyle="--",
+            linewidth=1,
+            label=f"{result.policy.min_air:.2f} x most favoured",
+        )
         ax.set_xlim(0, 1)
         ax.set_title(f"{grouping.name}: approval rate (grey: too small to judge)", fontsize=9)
         ax.legend(fontsize=7, loc="lower right")
@@ -34,26 +39,40 @@ def fairness_figure(result: FairnessResult) -> Figure:
     return fig
 
 
-def fairness_html(result: FairnessResult, proxies: pd.DataFrame, sample: str,
-                  challenger: ChallengerReport | None = None) -> str:
+def fairness_html(
+    result: FairnessResult, proxies: pd.DataFrame, sample: str, challenger: ChallengerReport | None = None
+) -> str:
     """One HTML page: verdict, policy and rationale, per-group tables, gaps with intervals, proxies."""
     verdict = result.verdict
-    parts = [f"<p>Sample: <b>{html.escape(sample)}</b>; decision cutoff "
-             f"{result.cutoff:.3f} (declined when PD &ge; cutoff); approval = selection.</p>",
-             f"<h2>Verdict: {'passed' if verdict.passed else 'failed'}</h2>", _list(verdict.reasons),
-             "<h3>Notes</h3>" + _list(verdict.notes) if verdict.notes else "",
-             f"<h2>Policy</h2><p>{html.escape(result.policy.rationale)}</p>",
-             f"<p>Adverse impact ratio &ge; {result.policy.min_air}; approval-rate difference &le; "
-             f"{result.policy.max_dp_difference}; equalized-odds difference &le; {result.policy.max_eo_difference}; "
-             f"groups under {result.policy.min_group_size} applicants are too small to judge.</p>",
-             f"<p>Intervals ({result.policy.confidence:.0%}): {html.escape(INTERVAL_METHOD)}</p>"]
+    parts = [
+        f"<p>Sample: <b>{html.escape(sample)}</b>; decision cutoff "
+        f"{result.cutoff:.3f} (declined when PD &ge; cutoff); approval = selection.</p>",
+        f"<h2>Verdict: {'passed' if verdict.passed else 'failed'}</h2>",
+        _list(verdict.reasons),
+        "<h3>Notes</h3>" + _list(verdict.notes) if verdict.notes else "",
+        f"<h2>Policy</h2><p>{html.escape(result.policy.rationale)}</p>",
+        f"<p>Adverse impact ratio &ge; {result.policy.min_air}; approval-rate difference &le; "
+        f"{result.policy.max_dp_difference}; equalized-odds difference &le; {result.policy.max_eo_difference}; "
+        f"groups under {result.policy.min_group_size} applicants are too small to judge.</p>",
+        f"<p>Intervals ({result.policy.confidence:.0%}): {html.escape(INTERVAL_METHOD)}</p>",
+    ]
     for grouping in result.groupings.values():
-        gaps = pd.DataFrame([{"measure": k, "value": v, "interval": _interval(grouping.intervals.get(k))}
-                             for k, v in grouping.disparity.items()])
-        parts += [f"<h2>{html.escape(grouping.name)}</h2>", grouping.table.to_html(index=False, float_format="%.3f"),
-                  gaps.to_html(index=False, float_format=lambda v: f"{v:.3f}")]
-    parts += ["<h2>Proxy candidates</h2><p>Features that alone predict a sensitive attribute (AUC); a reviewer "
-              "may challenge those flagged.</p>", proxies.to_html(index=False, float_format="%.3f")]
+        gaps = pd.DataFrame(
+            [
+                {"measure": k, "value": v, "interval": _interval(grouping.intervals.get(k))}
+                for k, v in grouping.disparity.items()
+            ]
+        )
+        parts += [
+            f"<h2>{html.escape(grouping.name)}</h2>",
+            grouping.table.to_html(index=False, float_format="%.3f"),
+            gaps.to_html(index=False, float_format=lambda v: f"{v:.3f}"),
+        ]
+    parts += [
+        "<h2>Proxy candidates</h2><p>Features that alone predict a sensitive attribute (AUC); a reviewer "
+        "may challenge those flagged.</p>",
+        proxies.to_html(index=False, float_format="%.3f"),
+    ]
     if challenger is not None:
         parts += _challenger_section(challenger)
     return html_page("Fairness report", parts)
@@ -62,22 +81,28 @@ def fairness_html(result: FairnessResult, proxies: pd.DataFrame, sample: str,
 def _challenger_section(report: ChallengerReport) -> list[str]:
     about = report.challenger.describe()
     settings = "; ".join(f"{k}: {v}" for k, v in about.items())
-    return ["<h2>Less-discriminatory alternative</h2>",
-            "<p>A mitigated challenger (fairlearn ExponentiatedGradient over XGBoost, trained on the training rows; "
-            "it needs no sensitive attribute at scoring time) judged on the same sample by the same policy. Its "
-            "score is the weighted share of its predictors that decline an applicant.</p>",
-            f"<p>{html.escape(settings)}</p>",
-            report.comparison.to_html(index=False, float_format=lambda v: f"{v:.3f}"),
-            f"<h3>Challenger verdict: {'passed' if report.fairness.verdict.passed else 'failed'}</h3>",
-            _list(report.fairness.verdict.reasons)]
+    return [
+        "<h2>Less-discriminatory alternative</h2>",
+        "<p>A mitigated challenger (fairlearn ExponentiatedGradient over XGBoost, trained on the training rows; "
+        "it needs no sensitive attribute at scoring time) judged on the same sample by the same policy. Its "
+        "score is the weighted share of its predictors that decline an applicant.</p>",
+        f"<p>{html.escape(settings)}</p>",
+        report.comparison.to_html(index=False, float_format=lambda v: f"{v:.3f}"),
+        f"<h3>Challenger verdict: {'passed' if report.fairness.verdict.passed else 'failed'}</h3>",
+        _list(report.fairness.verdict.reasons),
+    ]
 
 
 def html_page(title: str, parts: list[str]) -> str:
     """A self-contained page (opens offline in the MLflow artifact viewer) with the title as heading."""
-    style = ("body{font-family:sans-serif;max-width:960px;margin:auto}table{border-collapse:collapse}"
-             "td,th{padding:2px 8px;border:1px solid #ccc}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{style}</style></head><body><h1>{html.escape(title)}</h1>{''.join(parts)}</body></html>")
+    style = (
+        "body{font-family:sans-serif;max-width:960px;margin:auto}table{border-collapse:collapse}"
+        "td,th{padding:2px 8px;border:1px solid #ccc}"
+    )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{style}</style></head><body><h1>{html.escape(title)}</h1>{''.join(parts)}</body></html>"
+    )
 
 
 def _list(items: list[str]) -> str:

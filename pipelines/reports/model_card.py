@@ -31,39 +31,74 @@ Section = tuple[str, list[str | pd.DataFrame]]  # heading, then paragraphs and t
 def card_sections(identity: CardIdentity, prepared: Prepared, evaluation: Evaluation) -> list[Section]:
     spec, m, main = prepared.spec, evaluation.metrics, evaluation.main
     return [
-        ("Identity and intended use", [
-            f"Registered model `{identity.model_name}` version {identity.version}, trained in MLflow run "
-            f"`{identity.run_id}` from commit `{identity.git_commit}`.",
-            "Intended use: estimating the probability that an applicant defaults (`"
-            f"{spec.data.target}` = `{spec.data.positive}`), and declining applications at or above the policy "
-            f"cutoff {spec.policy.cutoff}. Not for pricing, collections or any population unlike the data below."]),
+        (
+            "Identity and intended use",
+            [
+                f"Registered model `{identity.model_name}` version {identity.version}, trained in MLflow run "
+                f"`{identity.run_id}` from commit `{identity.git_commit}`.",
+                "Intended use: estimating the probability that an applicant defaults (`"
+                f"{spec.data.target}` = `{spec.data.positive}`), and declining applications at or above the policy "
+                f"cutoff {spec.policy.cutoff}. Not for pricing, collections or any population unlike the data below.",
+            ],
+        ),
         ("Data", [_data_table(prepared)]),
-        ("Performance", [
-            f"XGBoost against an untuned logistic-regression benchmark on the same split; AUC intervals are "
-            f"95% percentile bootstrap intervals (200 resamples of at most 20,000 rows). Verdict `validation.performance`: {_verdict(evaluation.passed, evaluation.reasons)}.",
-            _performance_table(m)]),
-        ("Stability", [
-            f"Score PSI and characteristic CSI against the training sample on training-decile bins (warn "
-            f"{spec.policy.stability.warn}, alert {spec.policy.stability.alert}). Verdict `validation.stability`: "
-            f"{_verdict(evaluation.stability.passed, evaluation.stability.reasons)}.",
-            evaluation.stability.tables[f"stability_{main}"].head(12)]),
+        (
+            "Performance",
+            [
+                f"XGBoost against an untuned logistic-regression benchmark on the same split; AUC intervals are "
+                f"95% percentile bootstrap intervals (200 resamples of at most 20,000 rows). Verdict "
+                f"`validation.performance`: {_verdict(evaluation.passed, evaluation.reasons)}.",
+                _performance_table(m),
+            ],
+        ),
+        (
+            "Stability",
+            [
+                f"Score PSI and characteristic CSI against the training sample on training-decile bins (warn "
+                f"{spec.policy.stability.warn}, alert {spec.policy.stability.alert}). Verdict `validation.stability`: "
+                f"{_verdict(evaluation.stability.passed, evaluation.stability.reasons)}.",
+                evaluation.stability.tables[f"stability_{main}"].head(12),
+            ],
+        ),
         ("Fairness", _fairness(evaluation, spec.policy.fairness.rationale)),
-        ("Explanations and reason codes", [
-            f"Each applicant gets up to {MAX_REASONS} reasons: the characteristics whose XGBoost contributions (exact "
-            f"TreeSHAP) push the score most toward default, measured against the `{spec.policy.reason_baseline}` "
-            f"baseline applicant. The fast batch path (Saabas) agreed on the first reason for "
-            f"{m.get('reasons_fast_agreement_reason_1', float('nan')):.0%} and on the whole set for "
-            f"{m.get('reasons_fast_agreement_top_k_set', float('nan')):.0%} of sampled applicants.",
-            _reason_table(prepared, evaluation)]),
-        ("Known limitations", [
-            f"Trained on {prepared.data.source}; performance outside that population is unknown.",
-            *(evaluation.warnings + evaluation.stability.warnings
-              + (evaluation.fairness.verdict.notes if evaluation.fairness else []))]),
-        ("Monitoring plan", ["Scheduled drift monitoring (`creditflow monitor`) is not configured in this spec yet; "
-                             f"stability limits that apply: PSI warn {spec.policy.stability.warn}, alert "
-                             f"{spec.policy.stability.alert}."]),
-        ("Approvals", ["Pending: `approval.status=pending`. The review step records the reviewer, decision, comment "
-                       "and time here and in the version's `approval.*` tags."]),
+        (
+            "Explanations and reason codes",
+            [
+                f"Each applicant gets up to {MAX_REASONS} reasons: the characteristics whose XGBoost contributions "
+                f"(exact "
+                f"TreeSHAP) push the score most toward default, measured against the `{spec.policy.reason_baseline}` "
+                f"baseline applicant. The fast batch path (Saabas) agreed on the first reason for "
+                f"{m.get('reasons_fast_agreement_reason_1', float('nan')):.0%} and on the whole set for "
+                f"{m.get('reasons_fast_agreement_top_k_set', float('nan')):.0%} of sampled applicants.",
+                _reason_table(prepared, evaluation),
+            ],
+        ),
+        (
+            "Known limitations",
+            [
+                f"Trained on {prepared.data.source}; performance outside that population is unknown.",
+                *(
+                    evaluation.warnings
+                    + evaluation.stability.warnings
+                    + (evaluation.fairness.verdict.notes if evaluation.fairness else [])
+                ),
+            ],
+        ),
+        (
+            "Monitoring plan",
+            [
+                "Scheduled drift monitoring (`creditflow monitor`) is not configured in this spec yet; "
+                f"stability limits that apply: PSI warn {spec.policy.stability.warn}, alert "
+                f"{spec.policy.stability.alert}."
+            ],
+        ),
+        (
+            "Approvals",
+            [
+                "Pending: `approval.status=pending`. The review step records the reviewer, decision, comment "
+                "and time here and in the version's `approval.*` tags."
+            ],
+        ),
     ]
 
 
@@ -72,12 +107,16 @@ def _data_table(prepared: Prepared) -> pd.DataFrame:
     period = "n/a (no time column)"
     if checked.time is not None:
         period = f"{checked.time.min():%Y-%m} to {checked.time.max():%Y-%m}"
-    rows = [("source", prepared.data.source), ("sha256", prepared.data.digest[:16] + "..."),
-            ("applicants", f"{len(checked.target):,}"), ("period", period),
-            ("target", f"{spec.data.target} = {spec.data.positive} (default)"),
-            ("bad rate", f"{checked.target.mean():.1%}"),
-            ("split", f"{spec.split.method}: " + ", ".join(f"{k} {len(v):,}" for k, v in prepared.split.samples().items())),
-            ("excluded from features", ", ".join([*spec.data.pii, *spec.data.sensitive_sources()]) or "none")]
+    rows = [
+        ("source", prepared.data.source),
+        ("sha256", prepared.data.digest[:16] + "..."),
+        ("applicants", f"{len(checked.target):,}"),
+        ("period", period),
+        ("target", f"{spec.data.target} = {spec.data.positive} (default)"),
+        ("bad rate", f"{checked.target.mean():.1%}"),
+        ("split", f"{spec.split.method}: " + ", ".join(f"{k} {len(v):,}" for k, v in prepared.split.samples().items())),
+        ("excluded from features", ", ".join([*spec.data.pii, *spec.data.sensitive_sources()]) or "none"),
+    ]
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
@@ -95,14 +134,24 @@ def _fairness(evaluation: Evaluation, rationale: str) -> list[str | pd.DataFrame
     if evaluation.fairness is None:
         return ["No sensitive attribute is declared: fairness cannot be shown; `validation.fairness` = failed."]
     fairness = evaluation.fairness
-    gaps = pd.DataFrame([{"grouping": g.name, **{k: g.disparity.get(k) for k in ("air", "dp_difference", "eo_difference")}}
-                         for g in fairness.groupings.values()])
+    gaps = pd.DataFrame(
+        [
+            {"grouping": g.name, **{k: g.disparity.get(k) for k in ("air", "dp_difference", "eo_difference")}}
+            for g in fairness.groupings.values()
+        ]
+    )
     proxies = evaluation.proxies[evaluation.proxies["proxy"]]
-    return [f"Policy: {rationale}",
-            f"Verdict `validation.fairness`: {_verdict(fairness.verdict.passed, fairness.verdict.reasons)}.", gaps,
-            "Proxy candidates: " + (", ".join(f"{r.feature} for {r.attribute} (AUC {r.auc:.2f})" for r in proxies.itertuples())
-                                    or "none above the threshold") + ". Full report: `fairness/report.html`."
-            ] + _challenger(evaluation)
+    return [
+        f"Policy: {rationale}",
+        f"Verdict `validation.fairness`: {_verdict(fairness.verdict.passed, fairness.verdict.reasons)}.",
+        gaps,
+        "Proxy candidates: "
+        + (
+            ", ".join(f"{r.feature} for {r.attribute} (AUC {r.auc:.2f})" for r in proxies.itertuples())
+            or "none above the threshold"
+        )
+        + ". Full report: `fairness/report.html`.",
+    ] + _challenger(evaluation)
 
 
 def _challenger(evaluation: Evaluation) -> list[str | pd.DataFrame]:
@@ -110,10 +159,13 @@ def _challenger(evaluation: Evaluation) -> list[str | pd.DataFrame]:
     if report is None:
         return []
     about = report.challenger.describe()
-    return [f"Less-discriminatory alternative: fairlearn ExponentiatedGradient over XGBoost under "
-            f"{about['constraint']} (bound {about['difference_bound']}) for {', '.join(about['attributes'])}, "
-            f"a mixture of {about['predictors_in_mixture']} predictors; {about['decision']}. "
-            "It is evidence for the reviewer, not the registered model:", report.comparison]
+    return [
+        f"Less-discriminatory alternative: fairlearn ExponentiatedGradient over XGBoost under "
+        f"{about['constraint']} (bound {about['difference_bound']}) for {', '.join(about['attributes'])}, "
+        f"a mixture of {about['predictors_in_mixture']} predictors; {about['decision']}. "
+        "It is evidence for the reviewer, not the registered model:",
+        report.comparison,
+    ]
 
 
 def _reason_table(prepared: Prepared, evaluation: Evaluation) -> pd.DataFrame:
@@ -140,13 +192,20 @@ def to_html(title: str, sections: list[Section]) -> str:
     body = []
     for heading, items in sections:
         body.append(f"<h2>{html.escape(heading)}</h2>")
-        body += [item.to_html(index=False, float_format=_fmt, na_rep="") if isinstance(item, pd.DataFrame)
-                 else f"<p>{html.escape(item)}</p>" for item in items]
+        body += [
+            item.to_html(index=False, float_format=_fmt, na_rep="")
+            if isinstance(item, pd.DataFrame)
+            else f"<p>{html.escape(item)}</p>"
+            for item in items
+        ]
     return html_page(title, body)
 
 
 def _markdown_table(frame: pd.DataFrame) -> str:
-    cells = [[_fmt(v) if isinstance(v, float) else ("" if v is None else str(v)) for v in row] for row in frame.itertuples(index=False)]
+    cells = [
+        [_fmt(v) if isinstance(v, float) else ("" if v is None else str(v)) for v in row]
+        for row in frame.itertuples(index=False)
+    ]
     header = "| " + " | ".join(map(str, frame.columns)) + " |"
     rule = "|" + "---|" * len(frame.columns)
     return "\n".join([header, rule] + ["| " + " | ".join(c.replace("|", "/") for c in row) + " |" for row in cells])
@@ -161,15 +220,27 @@ def with_approvals(card: str, reviews: list, as_html: bool) -> str:
 
     `reviews` are audit records (pipelines.gates.promotion.AuditRecord) of action "review".
     """
-    rows = pd.DataFrame([{"time (UTC)": r.time, "reviewer": r.actor, "decision and comment": r.reason,
-                          "evidence digest": r.evidence[:16]} for r in reviews],
-                        columns=["time (UTC)", "reviewer", "decision and comment", "evidence digest"])
-    intro = ("Decisions recorded by `creditflow review` (the current decision is the last one and the version's "
-             "`approval.*` tags). Promotion also requires the reviewer to differ from the author and the evidence "
-             "to match the digest.")
+    rows = pd.DataFrame(
+        [
+            {
+                "time (UTC)": r.time,
+                "reviewer": r.actor,
+                "decision and comment": r.reason,
+                "evidence digest": r.evidence[:16],
+            }
+            for r in reviews
+        ],
+        columns=["time (UTC)", "reviewer", "decision and comment", "evidence digest"],
+    )
+    intro = (
+        "Decisions recorded by `creditflow review` (the current decision is the last one and the version's "
+        "`approval.*` tags). Promotion also requires the reviewer to differ from the author and the evidence "
+        "to match the digest."
+    )
     if as_html:
         head = card.rsplit("<h2>Approvals</h2>", 1)[0]
-        return (f"{head}<h2>Approvals</h2><p>{html.escape(intro)}</p>"
-                f"{rows.to_html(index=False, na_rep='')}</body></html>")
+        return (
+            f"{head}<h2>Approvals</h2><p>{html.escape(intro)}</p>{rows.to_html(index=False, na_rep='')}</body></html>"
+        )
     head = card.rsplit("## Approvals", 1)[0]
     return f"{head}## Approvals\n\n{intro}\n\n{_markdown_table(rows)}\n"

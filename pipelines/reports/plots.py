@@ -55,8 +55,7 @@ def roc_figure(results: dict[str, tuple[Any, Any]]) -> Figure:
     ``results`` maps a label (split or model name) to its labels and scores,
     e.g. {"train": (y_tr, p_tr), "test": (y_te, p_te)}.
     """
-    fig, ax = _new_axes("ROC curve", "False positive rate (goods flagged)",
-                        "True positive rate (bads caught)")
+    fig, ax = _new_axes("ROC curve", "False positive rate (goods flagged)", "True positive rate (bads caught)")
     for name, (y, p) in results.items():
         roc = curves(y, p)["roc"]
         keep = _thin(roc["fpr"].size, must_keep=0)
@@ -73,14 +72,14 @@ def ks_figure(y_true: Any, p_default: Any) -> Figure:
     two curves.
     """
     ks = curves(y_true, p_default)["ks"]
-    fig, ax = _new_axes(f"KS = {ks['ks']:.3f}", "Population share (riskiest first)",
-                        "Cumulative share")
+    fig, ax = _new_axes(f"KS = {ks['ks']:.3f}", "Population share (riskiest first)", "Cumulative share")
     x, bad, good, at = ks["population_share"], ks["cum_bad"], ks["cum_good"], ks["ks_index"]
     keep = _thin(x.size, at)
     ax.plot(x[keep], bad[keep], label="bads", color="tab:red")
     ax.plot(x[keep], good[keep], label="goods", color="tab:green")
-    ax.plot([x[at], x[at]], [good[at], bad[at]], color="black",
-            linewidth=2, label=f"KS = {ks['ks']:.3f} at {x[at]:.0%}")
+    ax.plot(
+        [x[at], x[at]], [good[at], bad[at]], color="black", linewidth=2, label=f"KS = {ks['ks']:.3f} at {x[at]:.0%}"
+    )
     ax.legend(loc="lower right")
     return fig
 
@@ -110,8 +109,7 @@ def gains_figure(tables: dict[str, pd.DataFrame]) -> Figure:
     ``tables`` are outputs of ``evaluate.decile_table``; each curve starts at
     (0, 0). The diagonal is what a random ordering would capture.
     """
-    fig, ax = _new_axes("Cumulative gains", "Population share (riskiest first)",
-                        "Share of bads captured")
+    fig, ax = _new_axes("Cumulative gains", "Population share (riskiest first)", "Share of bads captured")
     for name, table in tables.items():
         _require_columns(name, table, {"cum_population_share", "cum_bad_capture"})
         x = np.r_[0.0, table["cum_population_share"].to_numpy(float)]

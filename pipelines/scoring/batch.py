@@ -22,6 +22,7 @@ from features.errors import DataError
 from features.transform import InputError
 from pipelines.scoring.scorer import Scorer
 
+
 @dataclass
 class ScoreSummary:
     rows: int = 0
@@ -41,16 +42,20 @@ class ScoreSummary:
         return lines
 
 
-def score_chunk(scorer: Scorer, raw: pd.DataFrame, id_column: str | None,
-                reason_method: str) -> tuple[pd.DataFrame, dict[str, int]]:
+def score_chunk(
+    scorer: Scorer, raw: pd.DataFrame, id_column: str | None, reason_method: str
+) -> tuple[pd.DataFrame, dict[str, int]]:
     """One chunk: the id column (when present), PD, decision and reasons, and the count of unseen
     categories per column (values the transform turned into missing). Bad input is a DataError."""
     try:
         features = scorer.transform.transform(raw)
     except InputError as exc:
         raise DataError(f"input does not match the model: {exc}") from None
-    unseen = {name: int(n) for name in scorer.transform.categorical
-              if (n := (features[name].isna().to_numpy() & raw[name].notna().to_numpy()).sum())}
+    unseen = {
+        name: int(n)
+        for name in scorer.transform.categorical
+        if (n := (features[name].isna().to_numpy() & raw[name].notna().to_numpy()).sum())
+    }
     scored = scorer.score_input(features, reason_method)
     if id_column and id_column in raw.columns:
         scored.insert(0, id_column, raw[id_column].to_numpy())
@@ -123,8 +128,10 @@ class ChunkWriter:
     def write(self, chunk: pd.DataFrame) -> None:
         if table_format(self.path) == "parquet":
             if self._parquet is None:  # text columns typed string even when a first chunk has only None
-                fields = [pa.field(c, pa.string() if chunk[c].dtype == object else pa.from_numpy_dtype(chunk[c].dtype))
-                          for c in chunk.columns]
+                fields = [
+                    pa.field(c, pa.string() if chunk[c].dtype == object else pa.from_numpy_dtype(chunk[c].dtype))
+                    for c in chunk.columns
+                ]
                 self._parquet = pq.ParquetWriter(self.partial, pa.schema(fields))
             self._parquet.write_table(pa.Table.from_pandas(chunk, schema=self._parquet.schema, preserve_index=False))
         else:

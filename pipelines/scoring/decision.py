@@ -15,5 +15,5 @@ def declined(p_default, cutoff: float) -> np.ndarray:
 
 
 def decision_labels(p_default, cutoff: float) -> np.ndarray:
-    """"decline" / "approve" per applicant."""
+    """ "decline" / "approve" per applicant."""
     return np.where(declined(p_default, cutoff), DECLINE, APPROVE)

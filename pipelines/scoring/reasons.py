@@ -69,12 +69,24 @@ class ReasonBaseline:
 
     @classmethod
     def from_dict(cls, d: dict) -> "ReasonBaseline":
-        return cls(method=d["method"], values=[float(v) for v in d["values"]], features=list(d["features"]),
-                   cutoff=d.get("cutoff"), band=d.get("band"), n_reference=d.get("n_reference"))
+        return cls(
+            method=d["method"],
+            values=[float(v) for v in d["values"]],
+            features=list(d["features"]),
+            cutoff=d.get("cutoff"),
+            band=d.get("band"),
+            n_reference=d.get("n_reference"),
+        )
 
 
-def fit_baseline(booster: xgb.Booster, reference_input: pd.DataFrame, method: str = "average",
-                 cutoff: float | None = None, band: float = 0.05, exact: bool = True) -> ReasonBaseline:
+def fit_baseline(
+    booster: xgb.Booster,
+    reference_input: pd.DataFrame,
+    method: str = "average",
+    cutoff: float | None = None,
+    band: float = 0.05,
+    exact: bool = True,
+) -> ReasonBaseline:
     """Baseline from a reference sample (e.g. the training applicants) in model-input form.
 
     For "cutoff", `cutoff` is the PD cutoff of the decision rule and `band` an absolute PD
@@ -90,8 +102,7 @@ def fit_baseline(booster: xgb.Booster, reference_input: pd.DataFrame, method: st
     raw = _raw_contributions(booster, reference_input, exact)
     features = list(reference_input.columns)
     if method == "average":
-        return ReasonBaseline("average", raw[:, :-1].mean(axis=0).tolist(), features,
-                              n_reference=len(raw))
+        return ReasonBaseline("average", raw[:, :-1].mean(axis=0).tolist(), features, n_reference=len(raw))
     if cutoff is None or not 0 < cutoff < 1:
         raise ValueError(f"baseline method 'cutoff' needs a PD cutoff strictly between 0 and 1, got {cutoff!r}")
     if not band > 0:
@@ -101,10 +112,18 @@ def fit_baseline(booster: xgb.Booster, reference_input: pd.DataFrame, method: st
     inside = np.abs(pd_values - cutoff) <= band
     count = int(inside.sum())
     if count < MIN_CUTOFF_APPLICANTS:
-        raise ValueError(f"only {count} reference applicants have PD within {band} of cutoff {cutoff} "
-                         f"(need {MIN_CUTOFF_APPLICANTS}): widen the band or use a larger reference sample")
-    return ReasonBaseline("cutoff", raw[inside, :-1].mean(axis=0).tolist(), features,
-                          cutoff=float(cutoff), band=float(band), n_reference=count)
+        raise ValueError(
+            f"only {count} reference applicants have PD within {band} of cutoff {cutoff} "
+            f"(need {MIN_CUTOFF_APPLICANTS}): widen the band or use a larger reference sample"
+        )
+    return ReasonBaseline(
+        "cutoff",
+        raw[inside, :-1].mean(axis=0).tolist(),
+        features,
+        cutoff=float(cutoff),
+        band=float(band),
+        n_reference=count,
+    )
 
 
 def _field_matrix(features: list[str], fields: dict[str, str] | None) -> tuple[list[str], np.ndarray | None]:
@@ -144,8 +163,13 @@ def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(index, ranks, axis=1)
 
 
-def top_reasons(contribs: np.ndarray, baseline: ReasonBaseline, fields: dict[str, str] | None = None,
-                texts: dict[str, str] | None = None, k: int = MAX_REASONS) -> pd.DataFrame:
+def top_reasons(
+    contribs: np.ndarray,
+    baseline: ReasonBaseline,
+    fields: dict[str, str] | None = None,
+    texts: dict[str, str] | None = None,
+    k: int = MAX_REASONS,
+) -> pd.DataFrame:
     """Reason texts `reason_1..reason_k` per row, strongest first, None where there are fewer.
 
     Score of a feature = contribution - baseline value: how far this applicant's value moves the
@@ -191,6 +215,6 @@ def agreement(exact_reasons: pd.DataFrame, fast_reasons: pd.DataFrame) -> dict[s
     both = np.concatenate([exact_reasons.to_numpy(dtype=object), fast_reasons.to_numpy(dtype=object)])
     codes, _ = pd.factorize(both.ravel())  # None -> -1, same text -> same code in both frames
     codes = codes.reshape(both.shape)
-    exact, fast = codes[: len(exact_reasons)], codes[len(exact_reasons):]
+    exact, fast = codes[: len(exact_reasons)], codes[len(exact_reasons) :]
     same_set = (np.sort(exact, axis=1) == np.sort(fast, axis=1)).all(axis=1)
     return {"top_k_set": float(same_set.mean()), "reason_1": float((exact[:, 0] == fast[:, 0]).mean())}

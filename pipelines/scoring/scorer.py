@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import xgboost as xgb
+
 from features.transform import FeatureTransform
 from pipelines.scoring.decision import decision_labels
 from pipelines.scoring.reasons import MAX_REASONS, ReasonBaseline, contributions, top_reasons
@@ -49,8 +50,10 @@ class Scorer:
     def score_input(self, features: pd.DataFrame, reason_method: str = "exact") -> pd.DataFrame:
         """`score` on rows already transformed (`self.transform.transform`), with their index."""
         pd_values = self.booster.inplace_predict(features, validate_features=True).astype(np.float64)
-        out = pd.DataFrame({"probability_of_default": pd_values,
-                            "decision": decision_labels(pd_values, self.cutoff)}, index=features.index)
+        out = pd.DataFrame(
+            {"probability_of_default": pd_values, "decision": decision_labels(pd_values, self.cutoff)},
+            index=features.index,
+        )
         if reason_method == "none":
             return out
         if features.empty:  # XGBoost's contributions of zero rows lose a dimension
@@ -72,6 +75,11 @@ def load_scorer(booster_path: str, transform_path: str, settings_path: str) -> t
         transform = FeatureTransform.from_json(handle.read())
     with open(settings_path) as handle:
         settings = json.load(handle)
-    scorer = Scorer(booster, transform, float(settings["cutoff"]),
-                    ReasonBaseline.from_dict(settings["reason_baseline"]), settings["reason_texts"])
+    scorer = Scorer(
+        booster,
+        transform,
+        float(settings["cutoff"]),
+        ReasonBaseline.from_dict(settings["reason_baseline"]),
+        settings["reason_texts"],
+    )
     return scorer, settings

@@ -8,14 +8,32 @@ behaviour can be read and tested in one place: `common` (errors, value types, th
 
 from __future__ import annotations
 
-from pipelines.tracking.common import (DEFAULT_TRACKING_URI, RunSummary, TrackingError, UnknownModelError, VersionInfo,
-                                      parse_model_ref, resolve_tracking_uri)
+from pipelines.tracking.common import (
+    DEFAULT_TRACKING_URI,
+    RunSummary,
+    TrackingError,
+    UnknownModelError,
+    VersionInfo,
+    parse_model_ref,
+    resolve_tracking_uri,
+)
 from pipelines.tracking.logger import RunLogger, model_requirements
 from pipelines.tracking.registry import Registry
 from pipelines.tracking.runs import Runs
 
-__all__ = ["DEFAULT_TRACKING_URI", "RunLogger", "RunSummary", "Tracker", "TrackingError", "UnknownModelError",
-           "VersionInfo", "connect", "model_requirements", "parse_model_ref", "resolve_tracking_uri"]
+__all__ = [
+    "DEFAULT_TRACKING_URI",
+    "RunLogger",
+    "RunSummary",
+    "Tracker",
+    "TrackingError",
+    "UnknownModelError",
+    "VersionInfo",
+    "connect",
+    "model_requirements",
+    "parse_model_ref",
+    "resolve_tracking_uri",
+]
 
 
 class Tracker(Runs, Registry):

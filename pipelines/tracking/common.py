@@ -14,7 +14,6 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from features.errors import CreditflowError
-from pipelines.gates.promotion import VersionInfo
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 

@@ -30,13 +30,13 @@ class RunLogger:
     def params(self, values: dict[str, Any]) -> None:
         items = [Param(k, str(v)[:_MAX_PARAM_CHARS]) for k, v in values.items()]
         for start in range(0, len(items), 100):  # MLflow accepts at most 100 params per batch
-            self.client.log_batch(self.run_id, params=items[start:start + 100])
+            self.client.log_batch(self.run_id, params=items[start : start + 100])
 
     def metrics(self, values: dict[str, float], step: int = 0) -> None:
         now = _now_ms()
         items = [Metric(k, float(v), now, step) for k, v in values.items()]
         for start in range(0, len(items), 1000):
-            self.client.log_batch(self.run_id, metrics=items[start:start + 1000])
+            self.client.log_batch(self.run_id, metrics=items[start : start + 1000])
 
     def tags(self, values: dict[str, Any]) -> None:
         self.client.log_batch(self.run_id, tags=[RunTag(k, str(v)) for k, v in values.items()])
@@ -65,8 +65,15 @@ class RunLogger:
             local.write_bytes(buffer.getvalue())
             self.client.log_artifact(self.run_id, str(local), str(Path(path).parent) or None)
 
-    def model(self, python_model: Any, artifacts: dict[str, str], code_paths: list[str],
-              input_example: pd.DataFrame, output_example: pd.DataFrame, params: dict[str, Any] | None = None) -> str:
+    def model(
+        self,
+        python_model: Any,
+        artifacts: dict[str, str],
+        code_paths: list[str],
+        input_example: pd.DataFrame,
+        output_example: pd.DataFrame,
+        params: dict[str, Any] | None = None,
+    ) -> str:
         """Log a pyfunc model with signature, example and explicit requirements; return its URI."""
         with warnings.catch_warnings():
             # Integer columns are typed `long` on purpose: MLflow refuses int64 -> double, and raw
@@ -75,8 +82,13 @@ class RunLogger:
             signature = mlflow.models.infer_signature(input_example, output_example, params)
         signature = _integers_accept_missing(signature)
         info = mlflow.pyfunc.log_model(
-            name="model", python_model=python_model, artifacts=artifacts, code_paths=code_paths,
-            signature=signature, input_example=input_example, pip_requirements=model_requirements(),
+            name="model",
+            python_model=python_model,
+            artifacts=artifacts,
+            code_paths=code_paths,
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=model_requirements(),
         )
         return info.model_uri
 
@@ -88,8 +100,10 @@ def _integers_accept_missing(signature: Any) -> Any:
     from mlflow.models import ModelSignature
     from mlflow.types.schema import AnyType, ColSpec, DataType, Schema
 
-    columns = [ColSpec(AnyType(), c.name, required=c.required) if c.type in (DataType.long, DataType.integer) else c
-               for c in signature.inputs.inputs]
+    columns = [
+        ColSpec(AnyType(), c.name, required=c.required) if c.type in (DataType.long, DataType.integer) else c
+        for c in signature.inputs.inputs
+    ]
     return ModelSignature(Schema(columns), signature.outputs, signature.params)
 
 

@@ -31,8 +31,9 @@ class CreditModel(PythonModel):
             from pipelines.governance.serve_check import verify_served
 
             verify_served(Path(context.artifacts[BOOSTER]).resolve().parents[1])
-        self.scorer, _ = load_scorer(context.artifacts[BOOSTER], context.artifacts[TRANSFORM],
-                                     context.artifacts[SETTINGS])
+        self.scorer, _ = load_scorer(
+            context.artifacts[BOOSTER], context.artifacts[TRANSFORM], context.artifacts[SETTINGS]
+        )
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         """Bad input (missing column, wrong type, unknown reason_method) raises MlflowException
@@ -57,13 +58,26 @@ def load_model_scorer(tracker, source: str) -> tuple[Scorer, dict]:
         return load_scorer(str(paths[BOOSTER]), str(paths[TRANSFORM]), str(paths[SETTINGS]))
 
 
-def log_credit_model(run: RunLogger, booster: bytes, transform_json: str, settings: dict, example: pd.DataFrame,
-                     output: pd.DataFrame, code_paths: list[str]) -> str:
+def log_credit_model(
+    run: RunLogger,
+    booster: bytes,
+    transform_json: str,
+    settings: dict,
+    example: pd.DataFrame,
+    output: pd.DataFrame,
+    code_paths: list[str],
+) -> str:
     """Log the credit model (its three artifact files, code, signature and example) on `run`; its URI."""
     with tempfile.TemporaryDirectory() as folder:
         files = {key: Path(folder) / name for key, name in ARTIFACT_FILES.items()}
         files[BOOSTER].write_bytes(booster)
         files[TRANSFORM].write_text(transform_json)
         files[SETTINGS].write_text(json.dumps(settings, indent=2))
-        return run.model(CreditModel(), {k: str(v) for k, v in files.items()}, code_paths, example,
-                         output.reset_index(drop=True), DEFAULT_PARAMS)
+        return run.model(
+            CreditModel(),
+            {k: str(v) for k, v in files.items()},
+            code_paths,
+            example,
+            output.reset_index(drop=True),
+            DEFAULT_PARAMS,
+        )

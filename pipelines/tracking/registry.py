@@ -11,7 +11,14 @@ from typing import Any, Iterator
 import mlflow
 from mlflow.exceptions import MlflowException
 
-from pipelines.tracking.common import Connection, TrackingError, UnknownModelError, VersionInfo, _now_ms, parse_model_ref
+from pipelines.tracking.common import (
+    Connection,
+    TrackingError,
+    UnknownModelError,
+    VersionInfo,
+    _now_ms,
+    parse_model_ref,
+)
 
 
 class Registry(Connection):
@@ -26,13 +33,15 @@ class Registry(Connection):
         self._guard(lambda: self.client.update_model_version(model_name, version, description=description))
 
     def model_version(self, name: str, version: str) -> VersionInfo:
-        found = self._registry(lambda: self.client.get_model_version(name, str(version)), name,
-                               f"model {name!r} has no version {version}")
+        found = self._registry(
+            lambda: self.client.get_model_version(name, str(version)), name, f"model {name!r} has no version {version}"
+        )
         return self._version_info(found)
 
     def version_by_alias(self, name: str, alias: str) -> VersionInfo:
-        found = self._registry(lambda: self.client.get_model_version_by_alias(name, alias), name,
-                               f"model {name!r} has no alias {alias!r}")
+        found = self._registry(
+            lambda: self.client.get_model_version_by_alias(name, alias), name, f"model {name!r} has no alias {alias!r}"
+        )
         return self._version_info(found)
 
     def resolve(self, ref: str, default_alias: str = "champion") -> VersionInfo:
@@ -84,7 +93,9 @@ class Registry(Connection):
                     raise self._error(exc) from None
             self._break_stale_lock(lock, stale_s)
             if time.monotonic() > deadline:
-                raise TrackingError(f"model {name!r} is locked by another creditflow command (registered model {lock!r})")
+                raise TrackingError(
+                    f"model {name!r} is locked by another creditflow command (registered model {lock!r})"
+                )
             time.sleep(0.2)
         try:
             yield
@@ -125,6 +136,12 @@ class Registry(Connection):
 
     @staticmethod
     def _version_info(found: Any, aliases: tuple[str, ...] | None = None) -> VersionInfo:
-        return VersionInfo(name=found.name, version=str(found.version), tags=dict(found.tags or {}),
-                           aliases=tuple(found.aliases or ()) if aliases is None else aliases,
-                           run_id=found.run_id, source=found.source, created_ms=int(found.creation_timestamp or 0))
+        return VersionInfo(
+            name=found.name,
+            version=str(found.version),
+            tags=dict(found.tags or {}),
+            aliases=tuple(found.aliases or ()) if aliases is None else aliases,
+            run_id=found.run_id,
+            source=found.source,
+            created_ms=int(found.creation_timestamp or 0),
+        )

@@ -51,13 +51,24 @@ class Runs(Connection):
         self.client.set_terminated(run_id, status=status)
         return True
 
-    def log_child_run(self, experiment_id: str, parent_run_id: str, name: str, params: dict[str, Any],
-                      metrics: dict[str, float], tags: dict[str, str], status: str) -> str:
+    def log_child_run(
+        self,
+        experiment_id: str,
+        parent_run_id: str,
+        name: str,
+        params: dict[str, Any],
+        metrics: dict[str, float],
+        tags: dict[str, str],
+        status: str,
+    ) -> str:
         """A finished nested run under `parent_run_id`, its values logged in one batch."""
         run = self.client.create_run(experiment_id, run_name=name, tags={"mlflow.parentRunId": parent_run_id, **tags})
         now = _now_ms()
-        self.client.log_batch(run.info.run_id, metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
-                              params=[Param(k, str(v)) for k, v in params.items()])
+        self.client.log_batch(
+            run.info.run_id,
+            metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
+            params=[Param(k, str(v)) for k, v in params.items()],
+        )
         self.client.set_terminated(run.info.run_id, status=status)
         return run.info.run_id
 
@@ -81,23 +92,30 @@ class Runs(Connection):
             return []
         status_clause = [f"attributes.status = '{status}'"] if status else []
         condition = " and ".join([f"tags.`{k}` = '{v}'" for k, v in tags.items()] + status_clause)
-        runs = self._guard(lambda: self.client.search_runs([found.experiment_id], filter_string=condition,
-                                                           max_results=50_000, order_by=["attributes.start_time ASC"]))
+        runs = self._guard(
+            lambda: self.client.search_runs(
+                [found.experiment_id],
+                filter_string=condition,
+                max_results=50_000,
+                order_by=["attributes.start_time ASC"],
+            )
+        )
         return [RunSummary(r.info.run_id, dict(r.data.tags), dict(r.data.metrics)) for r in runs]
 
     def delete_run(self, run_id: str) -> None:
         """Soft-delete a run (MLflow keeps it restorable until garbage collection)."""
         self._guard(lambda: self.client.delete_run(run_id))
 
-    def log_series_run(self, experiment: str, name: str, tags: dict[str, str],
-                       series: list[tuple[int, dict[str, float]]]) -> str:
+    def log_series_run(
+        self, experiment: str, name: str, tags: dict[str, str], series: list[tuple[int, dict[str, float]]]
+    ) -> str:
         """A finished run holding metric values at several steps (a trend), logged in batches."""
         experiment_id = self._guard(lambda: self._experiment_id(experiment))
         run = self._guard(lambda: self.client.create_run(experiment_id, run_name=name, tags=tags))
         now = _now_ms()
         items = [Metric(k, float(v), now, step) for step, values in series for k, v in values.items()]
         for start in range(0, len(items), 1000):
-            self._guard(lambda: self.client.log_batch(run.info.run_id, metrics=items[start:start + 1000]))
+            self._guard(lambda: self.client.log_batch(run.info.run_id, metrics=items[start : start + 1000]))
         self._guard(lambda: self.client.set_terminated(run.info.run_id, status="FINISHED"))
         return run.info.run_id
 
@@ -115,15 +133,26 @@ class Runs(Connection):
         found = self._guard(lambda: self.client.get_experiment_by_name(experiment))
         if found is None:
             return []
-        runs = self._guard(lambda: self.client.search_runs([found.experiment_id], run_view_type=ViewType.ALL,
-                                                           max_results=50_000, order_by=["attributes.start_time ASC"]))
-        return [{**r.data.params, "_run_id": r.info.run_id, "_deleted": str(r.info.lifecycle_stage == "deleted")}
-                for r in runs]
+        runs = self._guard(
+            lambda: self.client.search_runs(
+                [found.experiment_id],
+                run_view_type=ViewType.ALL,
+                max_results=50_000,
+                order_by=["attributes.start_time ASC"],
+            )
+        )
+        return [
+            {**r.data.params, "_run_id": r.info.run_id, "_deleted": str(r.info.lifecycle_stage == "deleted")}
+            for r in runs
+        ]
 
     def download_model(self, model_uri: str, destination: str) -> str:
         """The model folder (MLmodel, artifacts/) of a `models:/`, `runs:/` or artifact URI, copied locally."""
-        return self._guard(lambda: mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=destination,
-                                                                        tracking_uri=self.uri))
+        return self._guard(
+            lambda: mlflow.artifacts.download_artifacts(
+                artifact_uri=model_uri, dst_path=destination, tracking_uri=self.uri
+            )
+        )
 
     def read_text(self, run_id: str, path: str) -> str | None:
         """A text artifact of a run, or None if it does not exist."""

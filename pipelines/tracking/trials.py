@@ -48,8 +48,14 @@ class TrialRecorder:
         self.finished += trial.state in FINISHED
         self.pending.append(self.pool.submit(record_trial, self.tracker, self.sink, self.metric, trial))
         value = "-" if trial.value is None else f"{trial.value:.4f}"
-        log.info("trial %d %s: %s %s, %s trees", trial.number, trial.state.name.lower(), self.metric, value,
-                 trial.user_attrs.get("n_trees", "-"))
+        log.info(
+            "trial %d %s: %s %s, %s trees",
+            trial.number,
+            trial.state.name.lower(),
+            self.metric,
+            value,
+            trial.user_attrs.get("n_trees", "-"),
+        )
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -65,8 +71,15 @@ def record_trial(tracker: Tracker, sink: TrialSink, metric: str, trial: optuna.t
         metrics[metric] = trial.intermediate_values[max(trial.intermediate_values)]
     tags = {"optuna.study": sink.study_name, "optuna.trial_number": str(trial.number), "optuna.state": trial.state.name}
     status = "FAILED" if trial.state == optuna.trial.TrialState.FAIL else "FINISHED"
-    tracker.log_child_run(sink.experiment_id, sink.parent_run_id, f"trial-{trial.number}",
-                          params=trial.params, metrics=metrics, tags=tags, status=status)
+    tracker.log_child_run(
+        sink.experiment_id,
+        sink.parent_run_id,
+        f"trial-{trial.number}",
+        params=trial.params,
+        metrics=metrics,
+        tags=tags,
+        status=status,
+    )
 
 
 def sync_trials(tracker: Tracker, sink: TrialSink, metric: str, study: optuna.Study) -> int:

@@ -40,24 +40,30 @@ def _categories_as_strings(X: Any) -> pd.DataFrame:
 
 def _build_pipeline(numeric: list[str], categorical: list[str], seed: int) -> Pipeline:
     """Preprocessing + logistic regression, unfitted."""
-    numeric_steps = Pipeline([
-        ("impute", SimpleImputer(strategy="median")),
-        ("scale", StandardScaler()),
-    ])
-    categorical_steps = Pipeline([
-        ("as_strings", FunctionTransformer(_categories_as_strings, feature_names_out="one-to-one")),
-        ("impute", SimpleImputer(strategy="constant", fill_value="missing")),
-        ("onehot", OneHotEncoder(handle_unknown="ignore")),
-    ])
+    numeric_steps = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="median")),
+            ("scale", StandardScaler()),
+        ]
+    )
+    categorical_steps = Pipeline(
+        [
+            ("as_strings", FunctionTransformer(_categories_as_strings, feature_names_out="one-to-one")),
+            ("impute", SimpleImputer(strategy="constant", fill_value="missing")),
+            ("onehot", OneHotEncoder(handle_unknown="ignore")),
+        ]
+    )
     transformers = []
     if numeric:
         transformers.append(("numeric", numeric_steps, list(numeric)))
     if categorical:
         transformers.append(("categorical", categorical_steps, list(categorical)))
-    return Pipeline([
-        ("preprocess", ColumnTransformer(transformers, remainder="drop")),
-        ("model", LogisticRegression(max_iter=1000, C=1.0, random_state=seed)),
-    ])
+    return Pipeline(
+        [
+            ("preprocess", ColumnTransformer(transformers, remainder="drop")),
+            ("model", LogisticRegression(max_iter=1000, C=1.0, random_state=seed)),
+        ]
+    )
 
 
 def _check_inputs(X: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[str]) -> None:
@@ -78,9 +84,7 @@ def _check_inputs(X: pd.DataFrame, y: np.ndarray, numeric: list[str], categorica
 
 def _stratified_sample(n_rows: int, y: np.ndarray, max_rows: int, seed: int) -> np.ndarray:
     """Row positions of a seeded sample of max_rows rows keeping the bad rate."""
-    positions, _ = train_test_split(
-        np.arange(n_rows), train_size=max_rows, stratify=y, random_state=seed
-    )
+    positions, _ = train_test_split(np.arange(n_rows), train_size=max_rows, stratify=y, random_state=seed)
     return np.sort(positions)
 
 

@@ -23,18 +23,26 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import xgboost as xgb
-from fairlearn.reductions import (DemographicParity, EqualizedOdds, ErrorRateParity, ExponentiatedGradient,
-                                  FalsePositiveRateParity, TruePositiveRateParity)
+from fairlearn.reductions import (
+    DemographicParity,
+    EqualizedOdds,
+    ErrorRateParity,
+    ExponentiatedGradient,
+    FalsePositiveRateParity,
+    TruePositiveRateParity,
+)
 
 from features.fairness_spec import MitigationSpec
 from features.spec import XGBoostParams
-from pipelines.gates.performance import classification_metrics
 from pipelines.gates.fairness import FairnessResult, json_safe
+from pipelines.gates.performance import classification_metrics
 from pipelines.scoring.decision import declined
 
 CONSTRAINTS = {
-    "equalized_odds": EqualizedOdds, "demographic_parity": DemographicParity,
-    "true_positive_rate_parity": TruePositiveRateParity, "false_positive_rate_parity": FalsePositiveRateParity,
+    "equalized_odds": EqualizedOdds,
+    "demographic_parity": DemographicParity,
+    "true_positive_rate_parity": TruePositiveRateParity,
+    "false_positive_rate_parity": FalsePositiveRateParity,
     "error_rate_parity": ErrorRateParity,
 }
 CHALLENGER_CUTOFF = 0.5  # majority of the mixture's weight declines
@@ -60,10 +68,16 @@ class Challenger:
         return np.clip(share, 0.0, 1.0)
 
     def describe(self) -> dict[str, object]:
-        return {"constraint": self.settings.constraint, "difference_bound": self.settings.difference_bound,
-                "attributes": self.attributes, "training_rows": self.training_rows,
-                "predictors_in_mixture": int((self.weights > 0).sum()), "oracle_calls": self.oracle_calls,
-                "seconds": round(self.seconds, 1), "decision": "decline when the declining share >= 0.5"}
+        return {
+            "constraint": self.settings.constraint,
+            "difference_bound": self.settings.difference_bound,
+            "attributes": self.attributes,
+            "training_rows": self.training_rows,
+            "predictors_in_mixture": int((self.weights > 0).sum()),
+            "oracle_calls": self.oracle_calls,
+            "seconds": round(self.seconds, 1),
+            "decision": "decline when the declining share >= 0.5",
+        }
 
 
 def numeric_matrix(model_input: pd.DataFrame) -> pd.DataFrame:
@@ -79,9 +93,17 @@ def numeric_matrix(model_input: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns, index=model_input.index)
 
 
-def train_challenger(model_input: pd.DataFrame, target: np.ndarray, sensitive: pd.DataFrame, params: XGBoostParams,
-                     trees: int, monotone: list[int], cutoff: float, settings: MitigationSpec,
-                     seed: int) -> Challenger:
+def train_challenger(
+    model_input: pd.DataFrame,
+    target: np.ndarray,
+    sensitive: pd.DataFrame,
+    params: XGBoostParams,
+    trees: int,
+    monotone: list[int],
+    cutoff: float,
+    settings: MitigationSpec,
+    seed: int,
+) -> Challenger:
     """Fit the reduction on (a seeded sample of at most `settings.max_rows`) training rows."""
     attributes = settings.attributes or list(sensitive.columns)
     rows = np.arange(len(target))
@@ -92,10 +114,18 @@ def train_challenger(model_input: pd.DataFrame, target: np.ndarray, sensitive: p
         raise ValueError("the challenger's training rows hold a single class")
     groups = sensitive.iloc[rows][attributes].astype(str)
     estimator = xgb.XGBClassifier(
-        n_estimators=max(trees, 1), max_depth=params.max_depth, learning_rate=params.learning_rate,
-        min_child_weight=params.min_child_weight, subsample=params.subsample,
-        colsample_bytree=params.colsample_bytree, reg_lambda=params.reg_lambda, reg_alpha=params.reg_alpha,
-        gamma=params.gamma, tree_method="hist", random_state=seed, n_jobs=params.nthread or _threads(len(rows)),
+        n_estimators=max(trees, 1),
+        max_depth=params.max_depth,
+        learning_rate=params.learning_rate,
+        min_child_weight=params.min_child_weight,
+        subsample=params.subsample,
+        colsample_bytree=params.colsample_bytree,
+        reg_lambda=params.reg_lambda,
+        reg_alpha=params.reg_alpha,
+        gamma=params.gamma,
+        tree_method="hist",
+        random_state=seed,
+        n_jobs=params.nthread or _threads(len(rows)),
         monotone_constraints="(" + ",".join(str(m) for m in monotone) + ")",
         scale_pos_weight=(1 - cutoff) / cutoff,
     )
@@ -105,8 +135,15 @@ def train_challenger(model_input: pd.DataFrame, target: np.ndarray, sensitive: p
     reduction.fit(numeric_matrix(model_input.iloc[rows]), y, sensitive_features=groups)
     predictors = pd.Series(reduction.predictors_)
     weights = reduction.weights_.reindex(predictors.index, fill_value=0.0).to_numpy(float)
-    return Challenger(list(predictors), weights, settings, attributes, len(rows),
-                      int(reduction.n_oracle_calls_), time.perf_counter() - started)
+    return Challenger(
+        list(predictors),
+        weights,
+        settings,
+        attributes,
+        len(rows),
+        int(reduction.n_oracle_calls_),
+        time.perf_counter() - started,
+    )
 
 
 def _threads(rows: int) -> int | None:
@@ -130,23 +167,42 @@ class ChallengerReport:
         return values
 
     def to_dict(self) -> dict[str, object]:
-        return json_safe({"sample": self.sample, "challenger": self.challenger.describe(),
-                          "comparison": self.comparison.to_dict(orient="records"), "fairness": self.fairness.to_dict()})
+        return json_safe(
+            {
+                "sample": self.sample,
+                "challenger": self.challenger.describe(),
+                "comparison": self.comparison.to_dict(orient="records"),
+                "fairness": self.fairness.to_dict(),
+            }
+        )
 
 
 _PERFORMANCE = ("auc", "ks", "approval_rate", "bad_rate_approved")
 
 
-def compare(y_true, original_pd: np.ndarray, cutoff: float, original: FairnessResult, challenger_share: np.ndarray,
-            challenger: FairnessResult) -> pd.DataFrame:
+def compare(
+    y_true,
+    original_pd: np.ndarray,
+    cutoff: float,
+    original: FairnessResult,
+    challenger_share: np.ndarray,
+    challenger: FairnessResult,
+) -> pd.DataFrame:
     """Accuracy and fairness of both models side by side: the trade-off a reviewer weighs."""
     rows = []
-    for model, score, threshold, fairness in (("original", original_pd, cutoff, original),
-                                              ("challenger", challenger_share, CHALLENGER_CUTOFF, challenger)):
+    for model, score, threshold, fairness in (
+        ("original", original_pd, cutoff, original),
+        ("challenger", challenger_share, CHALLENGER_CUTOFF, challenger),
+    ):
         metrics = classification_metrics(y_true, score)
         approved = ~declined(score, threshold)
-        row = {"model": model, "auc": metrics["auc"], "ks": metrics["ks"], "approval_rate": approved.mean(),
-               "bad_rate_approved": np.asarray(y_true)[approved].mean() if approved.any() else float("nan")}
+        row = {
+            "model": model,
+            "auc": metrics["auc"],
+            "ks": metrics["ks"],
+            "approval_rate": approved.mean(),
+            "bad_rate_approved": np.asarray(y_true)[approved].mean() if approved.any() else float("nan"),
+        }
         for name, grouping in fairness.groupings.items():
             row.update({f"{name} {k}": grouping.disparity[k] for k in ("air", "dp_difference", "eo_difference")})
         row["fairness"] = "passed" if fairness.verdict.passed else "failed"

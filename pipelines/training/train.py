@@ -42,12 +42,20 @@ def to_dmatrix(features: pd.DataFrame, target: np.ndarray | None = None, nthread
     return xgb.DMatrix(features, label=target, enable_categorical=True, nthread=nthread or -1)
 
 
-def fit_booster(train: xgb.DMatrix, valid: xgb.DMatrix, params: XGBoostParams, monotone: list[int],
-                seed: int, metric: str = "auc", callbacks: list | None = None) -> xgb.Booster:
+def fit_booster(
+    train: xgb.DMatrix,
+    valid: xgb.DMatrix,
+    params: XGBoostParams,
+    monotone: list[int],
+    seed: int,
+    metric: str = "auc",
+    callbacks: list | None = None,
+) -> xgb.Booster:
     """Train with early stopping on `valid` (evaluation name "valid"); return the booster cut at its
     best iteration, with the best validation score in its `best_score` attribute."""
     booster = xgb.train(
-        booster_params(params, monotone, seed, metric), train,
+        booster_params(params, monotone, seed, metric),
+        train,
         num_boost_round=params.max_rounds,
         evals=[(valid, "valid")],
         early_stopping_rounds=params.early_stopping_rounds,

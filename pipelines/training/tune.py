@@ -61,7 +61,9 @@ def open_storage(ref: StudyRef) -> optuna.storages.RDBStorage:
         raise TuningError(f"storage folder does not exist: {Path(url.database).parent}")
     try:
         return optuna.storages.RDBStorage(
-            ref.storage_url, heartbeat_interval=ref.heartbeat_seconds, grace_period=2 * ref.heartbeat_seconds,
+            ref.storage_url,
+            heartbeat_interval=ref.heartbeat_seconds,
+            grace_period=2 * ref.heartbeat_seconds,
         )
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -70,9 +72,12 @@ def open_storage(ref: StudyRef) -> optuna.storages.RDBStorage:
 
 def fingerprint(spec: Spec) -> str:
     """What makes two studies comparable: the spec's name, metric, search space and fixed params."""
-    content = {"name": spec.name, "metric": spec.tuning.metric,
-               "space": {k: v.model_dump() for k, v in sorted(spec.tuning.space.items())},
-               "params": spec.tuning.params.model_dump(exclude={"nthread"})}
+    content = {
+        "name": spec.name,
+        "metric": spec.tuning.metric,
+        "space": {k: v.model_dump() for k, v in sorted(spec.tuning.space.items())},
+        "params": spec.tuning.params.model_dump(exclude={"nthread"}),
+    }
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -81,12 +86,18 @@ def load_or_create_study(spec: Spec, ref: StudyRef, sampler_seed_base: int = 0) 
     storage = open_storage(ref)
     existing = {s.study_name: s for s in storage.get_all_studies()}
     if ref.name in existing and existing[ref.name].user_attrs.get(FINGERPRINT_ATTR) != fingerprint(spec):
-        raise TuningError(f"study '{ref.name}' in {ref.storage_url} was made for a different spec or search "
-                          "space; choose another --study name")
+        raise TuningError(
+            f"study '{ref.name}' in {ref.storage_url} was made for a different spec or search "
+            "space; choose another --study name"
+        )
     done = len(storage.get_all_trials(existing[ref.name]._study_id)) if ref.name in existing else 0
     study = optuna.create_study(
-        storage=storage, study_name=ref.name, direction=spec.tuning.direction, load_if_exists=True,
-        sampler=make_sampler(spec, spec.tuning.seed + sampler_seed_base + done), pruner=make_pruner(spec),
+        storage=storage,
+        study_name=ref.name,
+        direction=spec.tuning.direction,
+        load_if_exists=True,
+        sampler=make_sampler(spec, spec.tuning.seed + sampler_seed_base + done),
+        pruner=make_pruner(spec),
     )
     if ref.name not in existing:
         study.set_user_attr(FINGERPRINT_ATTR, fingerprint(spec))
@@ -99,7 +110,9 @@ def make_sampler(spec: Spec, seed: int) -> optuna.samplers.TPESampler:
     process does not replay the start-up points of the first one."""
     options = spec.tuning.sampler
     return optuna.samplers.TPESampler(
-        seed=seed, multivariate=options.multivariate, constant_liar=options.constant_liar,
+        seed=seed,
+        multivariate=options.multivariate,
+        constant_liar=options.constant_liar,
         n_startup_trials=options.n_startup_trials,
     )
 

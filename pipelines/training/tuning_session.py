@@ -21,8 +21,14 @@ import xgboost as xgb
 from tqdm import tqdm
 
 from features.spec import Spec
-from pipelines.training.tune import (FINISHED, StudyRef, TuningError, finished_trials, load_or_create_study,
-                            make_objective)
+from pipelines.training.tune import (
+    FINISHED,
+    StudyRef,
+    TuningError,
+    finished_trials,
+    load_or_create_study,
+    make_objective,
+)
 from pipelines.training.workflow import Prepared, fit_transform, prepare, train_valid_matrices
 
 log = logging.getLogger("creditflow")
@@ -80,22 +86,32 @@ def run_study(prepared: Prepared, ref: StudyRef, budget: Budget, sink: TrialSink
     study = load_or_create_study(prepared.spec, ref)
     optuna.storages.fail_stale_trials(study)  # a killed process's trial must not count as running
     missing = max(0, budget.trials - finished_trials(study))
-    shares = [Share(budget.trials, missing // budget.workers + (index < missing % budget.workers), deadline)
-              for index in range(budget.workers)]
+    shares = [
+        Share(budget.trials, missing // budget.workers + (index < missing % budget.workers), deadline)
+        for index in range(budget.workers)
+    ]
     if budget.workers == 1:
         _optimize(prepared, ref, shares[0], sink, nthread, worker=0)
         return
     context = multiprocessing.get_context("spawn")  # fork would copy XGBoost's OpenMP state
-    processes = [context.Process(target=_worker, args=(str(prepared.spec_path), ref, share, sink, nthread, index),
-                                 name=f"tune-worker-{index}")
-                 for index, share in enumerate(shares) if share.quota]
+    processes = [
+        context.Process(
+            target=_worker,
+            args=(str(prepared.spec_path), ref, share, sink, nthread, index),
+            name=f"tune-worker-{index}",
+        )
+        for index, share in enumerate(shares)
+        if share.quota
+    ]
     for process in processes:
         process.start()
     for process in processes:
         process.join()
     failed = [p.name for p in processes if p.exitcode != 0]
     if failed:
-        raise TuningError(f"tuning worker(s) failed: {', '.join(failed)}; finished trials are kept in {ref.storage_url}")
+        raise TuningError(
+            f"tuning worker(s) failed: {', '.join(failed)}; finished trials are kept in {ref.storage_url}"
+        )
 
 
 def _worker(spec_path: str, ref: StudyRef, share: Share, sink: TrialSink, nthread: int, worker: int) -> None:
@@ -110,13 +126,27 @@ def _optimize(prepared: Prepared, ref: StudyRef, share: Share, sink: TrialSink, 
     train, valid = train_valid_matrices(prepared, model_input, nthread)
     objective = make_objective(prepared.spec, train, valid, nthread)
     recorder = sink.recorder(prepared.spec.tuning.metric)
-    progress = tqdm(total=share.total, initial=min(finished_trials(study), share.total),
-                    disable=not sys.stderr.isatty(), desc="trials", unit="trial")
+    progress = tqdm(
+        total=share.total,
+        initial=min(finished_trials(study), share.total),
+        disable=not sys.stderr.isatty(),
+        desc="trials",
+        unit="trial",
+    )
     try:
-        while (recorder.finished < share.quota and _wanted(study, share.total)
-               and (share.deadline is None or time.monotonic() < share.deadline)):
-            study.optimize(objective, n_trials=1, callbacks=[recorder], catch=(xgb.core.XGBoostError,),
-                           gc_after_trial=False, show_progress_bar=False)
+        while (
+            recorder.finished < share.quota
+            and _wanted(study, share.total)
+            and (share.deadline is None or time.monotonic() < share.deadline)
+        ):
+            study.optimize(
+                objective,
+                n_trials=1,
+                callbacks=[recorder],
+                catch=(xgb.core.XGBoostError,),
+                gc_after_trial=False,
+                show_progress_bar=False,
+            )
             progress.n = min(finished_trials(study), share.total)
             progress.refresh()
     finally:

@@ -15,20 +15,20 @@ import pandas as pd
 import xgboost as xgb
 
 from features.contract import CheckedData, check_contract
-from features.errors import CreditflowError
 from features.data import LoadedData, load_data
+from features.errors import CreditflowError
 from features.spec import Spec, XGBoostParams, load_spec, spec_digest
 from features.split import Split, split_rows
 from features.transform import FeatureTransform
 from pipelines.gates import performance as evaluate
-from pipelines.reports import plots
-from pipelines.gates.stability import StabilityResult, stability_gate
-from pipelines.training.logistic_benchmark import fit_logistic_baseline, predict_baseline
 from pipelines.gates.fairness import FairnessResult, fairness_gate, proxy_candidates
-from pipelines.training.mitigation import CHALLENGER_CUTOFF, ChallengerReport, compare, train_challenger
-from pipelines.scoring.scorer import Scorer
+from pipelines.gates.stability import StabilityResult, stability_gate
+from pipelines.reports import plots
 from pipelines.scoring.reasons import ReasonBaseline, contributions, fit_baseline, top_reasons
 from pipelines.scoring.reasons import agreement as reason_agreement
+from pipelines.scoring.scorer import Scorer
+from pipelines.training.logistic_benchmark import fit_logistic_baseline, predict_baseline
+from pipelines.training.mitigation import CHALLENGER_CUTOFF, ChallengerReport, compare, train_challenger
 from pipelines.training.train import fit_booster, predict_pd, to_dmatrix
 
 HOLDOUTS = ("test", "oot")  # samples the performance policy is judged on
@@ -98,10 +98,14 @@ def fit_transform(prepared: Prepared) -> tuple[FeatureTransform, pd.DataFrame]:
     return transform, transform.transform(checked.features)
 
 
-def train_valid_matrices(prepared: Prepared, model_input: pd.DataFrame, nthread: int) -> tuple[xgb.DMatrix, xgb.DMatrix]:
+def train_valid_matrices(
+    prepared: Prepared, model_input: pd.DataFrame, nthread: int
+) -> tuple[xgb.DMatrix, xgb.DMatrix]:
     split, target = prepared.split, prepared.checked.target
-    return (to_dmatrix(model_input.iloc[split.train], target[split.train], nthread),
-            to_dmatrix(model_input.iloc[split.valid], target[split.valid], nthread))
+    return (
+        to_dmatrix(model_input.iloc[split.train], target[split.train], nthread),
+        to_dmatrix(model_input.iloc[split.valid], target[split.valid], nthread),
+    )
 
 
 def train_candidate(prepared: Prepared, params: XGBoostParams | None = None) -> Candidate:
@@ -119,8 +123,9 @@ def _reason_baseline(prepared: Prepared, booster: xgb.Booster, model_input: pd.D
     policy, train = prepared.spec.policy, prepared.split.train
     rows = np.random.default_rng(prepared.spec.tuning.seed).permutation(train)[:BASELINE_ROWS]
     try:
-        return fit_baseline(booster, model_input.iloc[np.sort(rows)], method=policy.reason_baseline,
-                            cutoff=policy.cutoff)
+        return fit_baseline(
+            booster, model_input.iloc[np.sort(rows)], method=policy.reason_baseline, cutoff=policy.cutoff
+        )
     except ValueError as exc:
         raise CreditflowError(f"policy.reason_baseline: {exc}") from None
 
@@ -140,19 +145,22 @@ def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
         metrics.update({f"{name}_{k}": v for k, v in values.items()})
         metrics[f"baseline_{name}_auc"] = evaluate.classification_metrics(labels[name], baseline[name])["auc"]
         metrics[f"{name}_auc_low"], metrics[f"{name}_auc_high"] = evaluate.auc_interval(
-            labels[name], scores[name], seed=spec.tuning.seed)
+            labels[name], scores[name], seed=spec.tuning.seed
+        )
         tables[f"deciles_{name}"] = evaluate.decile_table(labels[name], scores[name])
         tables[f"calibration_{name}"] = evaluate.calibration_table(labels[name], scores[name])
         metrics[f"{name}_ece"] = evaluate.expected_calibration_error(tables[f"calibration_{name}"])
         if name in HOLDOUTS:
-            ok, why = evaluate.performance_verdict(values, spec.policy.performance.minimum,
-                                                   spec.policy.performance.maximum)
+            ok, why = evaluate.performance_verdict(
+                values, spec.policy.performance.minimum, spec.policy.performance.maximum
+            )
             passed, reasons = passed and ok, reasons + [f"{name}: {r}" for r in why]
 
     warnings = []
     for name in samples:
-        leak = evaluate.leak_check(metrics[f"{name}_auc"], metrics[f"baseline_{name}_auc"],
-                                   spec.policy.performance.max_baseline_uplift)
+        leak = evaluate.leak_check(
+            metrics[f"{name}_auc"], metrics[f"baseline_{name}_auc"], spec.policy.performance.max_baseline_uplift
+        )
         if leak:
             warnings.append(f"{name}: {leak}")
     figures = _figures(labels, scores, baseline, tables, prepared.split.main)
@@ -168,8 +176,19 @@ def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
     challenger = _challenger(prepared, candidate, fairness, scores)
     if challenger is not None:
         metrics.update(challenger.metrics())
-    return Evaluation(metrics, tables, figures, passed, reasons, warnings, prepared.split.main, stability, fairness,
-                      proxies, challenger)
+    return Evaluation(
+        metrics,
+        tables,
+        figures,
+        passed,
+        reasons,
+        warnings,
+        prepared.split.main,
+        stability,
+        fairness,
+        proxies,
+        challenger,
+    )
 
 
 def _fairness(prepared: Prepared, scores: dict[str, np.ndarray]) -> tuple[FairnessResult | None, pd.DataFrame | None]:
@@ -180,16 +199,28 @@ def _fairness(prepared: Prepared, scores: dict[str, np.ndarray]) -> tuple[Fairne
     sample = split.main
     rows = split.samples()[sample]
     settings = spec.policy.fairness
-    result = fairness_gate(checked.target[rows], scores[sample], checked.sensitive.iloc[rows],
-                           spec.policy.cutoff, spec.policy.fairness, seed=spec.tuning.seed)
-    proxies = proxy_candidates(checked.features.iloc[split.train], checked.sensitive.iloc[split.train],
-                               spec.features.numeric, spec.features.categorical, threshold=settings.proxy_auc,
-                               seed=spec.tuning.seed)
+    result = fairness_gate(
+        checked.target[rows],
+        scores[sample],
+        checked.sensitive.iloc[rows],
+        spec.policy.cutoff,
+        spec.policy.fairness,
+        seed=spec.tuning.seed,
+    )
+    proxies = proxy_candidates(
+        checked.features.iloc[split.train],
+        checked.sensitive.iloc[split.train],
+        spec.features.numeric,
+        spec.features.categorical,
+        threshold=settings.proxy_auc,
+        seed=spec.tuning.seed,
+    )
     return result, proxies
 
 
-def _challenger(prepared: Prepared, candidate: Candidate, fairness: FairnessResult | None,
-                scores: dict[str, np.ndarray]) -> ChallengerReport | None:
+def _challenger(
+    prepared: Prepared, candidate: Candidate, fairness: FairnessResult | None, scores: dict[str, np.ndarray]
+) -> ChallengerReport | None:
     """The mitigated challenger on the main holdout, when the spec switches it on (and the gate failed)."""
     spec, checked, split = prepared.spec, prepared.checked, prepared.split
     settings = spec.policy.fairness.mitigation
@@ -197,15 +228,28 @@ def _challenger(prepared: Prepared, candidate: Candidate, fairness: FairnessResu
         return None
     train, holdout = split.train, split.samples()[split.main]
     try:
-        challenger = train_challenger(candidate.model_input.iloc[train], checked.target[train],
-                                      checked.sensitive.iloc[train], candidate.params,
-                                      candidate.booster.num_boosted_rounds(), spec.features.monotone_vector(),
-                                      spec.policy.cutoff, settings, spec.tuning.seed)
+        challenger = train_challenger(
+            candidate.model_input.iloc[train],
+            checked.target[train],
+            checked.sensitive.iloc[train],
+            candidate.params,
+            candidate.booster.num_boosted_rounds(),
+            spec.features.monotone_vector(),
+            spec.policy.cutoff,
+            settings,
+            spec.tuning.seed,
+        )
     except ValueError as exc:
         raise CreditflowError(f"policy.fairness.mitigation: {exc}") from None
     share = challenger.decline_share(candidate.model_input.iloc[holdout])
-    judged = fairness_gate(checked.target[holdout], share, checked.sensitive.iloc[holdout], CHALLENGER_CUTOFF,
-                           spec.policy.fairness, seed=spec.tuning.seed)
+    judged = fairness_gate(
+        checked.target[holdout],
+        share,
+        checked.sensitive.iloc[holdout],
+        CHALLENGER_CUTOFF,
+        spec.policy.fairness,
+        seed=spec.tuning.seed,
+    )
     table = compare(checked.target[holdout], scores[split.main], spec.policy.cutoff, fairness, share, judged)
     return ChallengerReport(challenger, judged, table, split.main)
 
@@ -221,8 +265,9 @@ def _explanations(prepared: Prepared, candidate: Candidate) -> tuple[pd.DataFram
     importance = importance.sort_values("mean_abs_contribution", ascending=False, ignore_index=True)
     fast = contributions(candidate.booster, sample, exact=False)
     texts = dict(prepared.spec.reasons)
-    agreement = reason_agreement(top_reasons(exact, candidate.baseline, texts=texts),
-                                 top_reasons(fast, candidate.baseline, texts=texts))
+    agreement = reason_agreement(
+        top_reasons(exact, candidate.baseline, texts=texts), top_reasons(fast, candidate.baseline, texts=texts)
+    )
     return importance, {f"reasons_fast_agreement_{k}": v for k, v in agreement.items()}
 
 
@@ -230,14 +275,25 @@ def _stability(prepared: Prepared, candidate: Candidate, scores: dict[str, np.nd
     spec, features, split = prepared.spec, prepared.checked.features, prepared.split
     train_scores = predict_pd(candidate.booster, candidate.model_input.iloc[split.train])
     holdouts = {name: (features.iloc[rows], scores[name]) for name, rows in split.samples().items() if name in HOLDOUTS}
-    return stability_gate(features.iloc[split.train], train_scores, holdouts, spec.features.numeric,
-                          spec.features.categorical, spec.policy.stability)
+    return stability_gate(
+        features.iloc[split.train],
+        train_scores,
+        holdouts,
+        spec.features.numeric,
+        spec.features.categorical,
+        spec.policy.stability,
+    )
 
 
 def _baseline_scores(prepared: Prepared, samples: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     spec, checked, train = prepared.spec, prepared.checked, prepared.split.train
-    model = fit_logistic_baseline(checked.features.iloc[train], checked.target[train],
-                                  spec.features.numeric, spec.features.categorical, seed=spec.tuning.seed)
+    model = fit_logistic_baseline(
+        checked.features.iloc[train],
+        checked.target[train],
+        spec.features.numeric,
+        spec.features.categorical,
+        seed=spec.tuning.seed,
+    )
     return {name: predict_baseline(model, checked.features.iloc[rows]) for name, rows in samples.items()}
 
 

@@ -8,25 +8,38 @@ from features.spec import SensitiveAttribute, Spec
 
 
 def make_spec(**data) -> Spec:
-    return Spec.model_validate({
-        "name": "tiny",
-        "data": {"source": "x.csv", "target": "bad", "positive": 1, "id": "id",
-                 "pii": ["name"], "sensitive": ["group", {"name": "age_band", "column": "age", "bins": [18, 40, 99]}],
-                 **data},
-        "features": {"numeric": ["income", "dti"], "categorical": ["region"]},
-    })
+    return Spec.model_validate(
+        {
+            "name": "tiny",
+            "data": {
+                "source": "x.csv",
+                "target": "bad",
+                "positive": 1,
+                "id": "id",
+                "pii": ["name"],
+                "sensitive": ["group", {"name": "age_band", "column": "age", "bins": [18, 40, 99]}],
+                **data,
+            },
+            "features": {"numeric": ["income", "dti"], "categorical": ["region"]},
+        }
+    )
 
 
 def make_frame(rows: int = 200, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     dti = rng.uniform(0, 1, rows)
-    return pd.DataFrame({
-        "id": [f"A{i:04d}" for i in range(rows)], "name": ["Jane Doe"] * rows,
-        "income": rng.normal(30_000, 5_000, rows).round(), "dti": dti,
-        "region": rng.choice(["north", "south"], rows), "group": rng.choice(["a", "b"], rows),
-        "age": rng.integers(18, 80, rows),
-        "bad": (rng.uniform(0, 1, rows) < 0.1 + 0.3 * dti).astype(int),
-    })
+    return pd.DataFrame(
+        {
+            "id": [f"A{i:04d}" for i in range(rows)],
+            "name": ["Jane Doe"] * rows,
+            "income": rng.normal(30_000, 5_000, rows).round(),
+            "dti": dti,
+            "region": rng.choice(["north", "south"], rows),
+            "group": rng.choice(["a", "b"], rows),
+            "age": rng.integers(18, 80, rows),
+            "bad": (rng.uniform(0, 1, rows) < 0.1 + 0.3 * dti).astype(int),
+        }
+    )
 
 
 def test_valid_data_is_typed_and_aligned():
@@ -52,19 +65,25 @@ def test_string_labels_and_string_numbers_are_coerced():
     assert checked.features["income"].dtype == np.float64
 
 
-@pytest.mark.parametrize("mutate, spec_changes, message", [
-    (lambda f: f.drop(columns=["dti"]), {}, "missing declared column(s): dti"),
-    (lambda f: f.drop(columns=["name"]), {}, "missing declared column(s): name"),
-    (lambda f: f.assign(income=f["income"].astype(object).where(f.index != 5, "12k")), {},
-     "column 'income' is declared numeric but has 1 non-numeric value(s), e.g. '12k' in row 6"),
-    (lambda f: f.assign(bad=0), {}, "positive label '1' not found"),
-    (lambda f: f.assign(bad=1), {}, "single class"),
-    (lambda f: f, {"positive": 7}, "positive label '7' not found"),
-    (lambda f: f.assign(id="same"), {}, "id column 'id' has 1 duplicated id(s)"),
-    (lambda f: f.assign(bad=f["bad"].astype(float).where(f.index != 0)), {}, "target 'bad' has 1 missing"),
-    (lambda f: f.assign(bad=f.index % 3), {}, "3 distinct values"),
-    (lambda f: f.iloc[0:0], {}, "data has no rows"),
-])
+@pytest.mark.parametrize(
+    "mutate, spec_changes, message",
+    [
+        (lambda f: f.drop(columns=["dti"]), {}, "missing declared column(s): dti"),
+        (lambda f: f.drop(columns=["name"]), {}, "missing declared column(s): name"),
+        (
+            lambda f: f.assign(income=f["income"].astype(object).where(f.index != 5, "12k")),
+            {},
+            "column 'income' is declared numeric but has 1 non-numeric value(s), e.g. '12k' in row 6",
+        ),
+        (lambda f: f.assign(bad=0), {}, "positive label '1' not found"),
+        (lambda f: f.assign(bad=1), {}, "single class"),
+        (lambda f: f, {"positive": 7}, "positive label '7' not found"),
+        (lambda f: f.assign(id="same"), {}, "id column 'id' has 1 duplicated id(s)"),
+        (lambda f: f.assign(bad=f["bad"].astype(float).where(f.index != 0)), {}, "target 'bad' has 1 missing"),
+        (lambda f: f.assign(bad=f.index % 3), {}, "3 distinct values"),
+        (lambda f: f.iloc[0:0], {}, "data has no rows"),
+    ],
+)
 def test_contract_failures_are_one_line(mutate, spec_changes, message):
     with pytest.raises(DataError) as error:
         check_contract(mutate(make_frame()), make_spec(**spec_changes))
@@ -100,9 +119,12 @@ def test_bad_time_column_is_refused():
 
 
 def test_derived_attributes():
-    mapped = derive_attribute(pd.Series(["m : single", "f : married", None]),
-                              SensitiveAttribute(name="sex", column="s", map={"m : single": "male", "f : married": "female"}))
+    mapped = derive_attribute(
+        pd.Series(["m : single", "f : married", None]),
+        SensitiveAttribute(name="sex", column="s", map={"m : single": "male", "f : married": "female"}),
+    )
     assert mapped.tolist() == ["male", "female", "unknown"]
-    banded = derive_attribute(pd.Series([18, 24, 25, 70, np.nan]),
-                              SensitiveAttribute(name="age_band", column="a", bins=[18, 25, 65]))
+    banded = derive_attribute(
+        pd.Series([18, 24, 25, 70, np.nan]), SensitiveAttribute(name="age_band", column="a", bins=[18, 25, 65])
+    )
     assert banded.tolist() == ["18-25", "18-25", "25-65", "unknown", "unknown"]

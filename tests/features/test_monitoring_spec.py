@@ -19,19 +19,29 @@ def test_shipped_specs_declare_monitoring():
 
 
 def test_a_column_override_picks_an_evidently_method(tmp_path):
-    spec = load_spec(write_spec(tmp_path, **{"monitoring.drift.columns": {"credit_amount": "wasserstein"},
-                                             "monitoring.drift.thresholds": {"wasserstein": 0.2}}))
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            **{
+                "monitoring.drift.columns": {"credit_amount": "wasserstein"},
+                "monitoring.drift.thresholds": {"wasserstein": 0.2},
+            },
+        )
+    )
     assert spec.monitoring.drift.method_for("credit_amount", "numeric") == "wasserstein"
     assert spec.monitoring.drift.method_for("purpose", "categorical") == CREDIT_PSI
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"monitoring.colour": "blue"}, "unknown key 'monitoring.colour'"),
-    ({"monitoring.psi.warn": 0.3}, "warn 0.3 is above alert 0.25"),
-    ({"monitoring.drift.numeric": "magic"}, "unknown drift method 'magic'"),
-    ({"monitoring.drift.columns": {"salary": "ks"}}, "monitoring.drift.columns: unknown feature(s): salary"),
-    ({"monitoring.outcomes.fairness": "panic"}, "monitoring.outcomes.fairness"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"monitoring.colour": "blue"}, "unknown key 'monitoring.colour'"),
+        ({"monitoring.psi.warn": 0.3}, "warn 0.3 is above alert 0.25"),
+        ({"monitoring.drift.numeric": "magic"}, "unknown drift method 'magic'"),
+        ({"monitoring.drift.columns": {"salary": "ks"}}, "monitoring.drift.columns: unknown feature(s): salary"),
+        ({"monitoring.outcomes.fairness": "panic"}, "monitoring.outcomes.fairness"),
+    ],
+)
 def test_bad_monitoring_keys_are_refused(tmp_path, changes, message):
     with pytest.raises(SpecError, match=None) as caught:
         load_spec(write_spec(tmp_path, **changes))

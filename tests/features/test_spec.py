@@ -25,24 +25,27 @@ def test_monotone_vector_follows_feature_order(tmp_path):
     assert vector[spec.features.all().index("credit_amount")] == 0
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"data.colour": "blue"}, "unknown key 'data.colour'"),
-    ({"bogus": 1}, "unknown key 'bogus'"),
-    ({"data.target": None}, "missing required key 'data.target'"),
-    ({"split.seed": "abc"}, "split.seed"),
-    ({"policy.cutoff": 1.5}, "policy.cutoff"),
-    ({"policy.stability": {"warn": 0.3, "alert": 0.2}}, "warn 0.3 is above alert 0.2"),
-    ({"split.method": "sideways"}, "split.method"),
-    ({"split.method": "out_of_time"}, "needs data.time"),
-    ({"features.monotone": {"purpose": "increasing"}}, "numeric features only: purpose"),
-    ({"data.pii": ["credit_amount"]}, "pii column(s) cannot be model features: credit_amount"),
-    ({"data.sensitive": ["job"]}, "sensitive column(s) cannot be model features: job"),
-    ({"data.synthetic": {"rows": 10}}, "exactly one of 'source'"),
-    ({"data.sensitive": [{"name": "x", "column": "age_in_years", "bins": [30, 20]}]}, "increasing edges"),
-    ({"policy.fairness.mitigation": {"constraint": "parity"}}, "policy.fairness.mitigation.constraint"),
-    ({"policy.fairness.mitigation": {"bound": 0.1}}, "unknown key 'policy.fairness.mitigation.bound'"),
-    ({"policy.fairness.mitigation": {"attributes": ["sex", "race"]}}, "not in data.sensitive: race"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"data.colour": "blue"}, "unknown key 'data.colour'"),
+        ({"bogus": 1}, "unknown key 'bogus'"),
+        ({"data.target": None}, "missing required key 'data.target'"),
+        ({"split.seed": "abc"}, "split.seed"),
+        ({"policy.cutoff": 1.5}, "policy.cutoff"),
+        ({"policy.stability": {"warn": 0.3, "alert": 0.2}}, "warn 0.3 is above alert 0.2"),
+        ({"split.method": "sideways"}, "split.method"),
+        ({"split.method": "out_of_time"}, "needs data.time"),
+        ({"features.monotone": {"purpose": "increasing"}}, "numeric features only: purpose"),
+        ({"data.pii": ["credit_amount"]}, "pii column(s) cannot be model features: credit_amount"),
+        ({"data.sensitive": ["job"]}, "sensitive column(s) cannot be model features: job"),
+        ({"data.synthetic": {"rows": 10}}, "exactly one of 'source'"),
+        ({"data.sensitive": [{"name": "x", "column": "age_in_years", "bins": [30, 20]}]}, "increasing edges"),
+        ({"policy.fairness.mitigation": {"constraint": "parity"}}, "policy.fairness.mitigation.constraint"),
+        ({"policy.fairness.mitigation": {"bound": 0.1}}, "unknown key 'policy.fairness.mitigation.bound'"),
+        ({"policy.fairness.mitigation": {"attributes": ["sex", "race"]}}, "not in data.sensitive: race"),
+    ],
+)
 def test_invalid_spec_names_file_and_key(tmp_path, changes, message):
     path = write_spec(tmp_path, **changes)
     with pytest.raises(SpecError) as error:
@@ -65,14 +68,17 @@ def test_missing_file_and_bad_yaml(tmp_path):
         load_spec(listed)
 
 
-@pytest.mark.parametrize("space, message", [
-    ({"depth": {"low": 1, "high": 3}}, "unknown parameter 'depth'"),
-    ({"max_depth": {"low": 6, "high": 2}}, "low 6.0 is above high 2.0"),
-    ({"max_depth": {"low": 2.5, "high": 4}}, "tuning.space.max_depth: bounds must be integers"),
-    ({"learning_rate": {"low": 0, "high": 0.3, "log": True}}, "log range needs low > 0"),
-    ({"learning_rate": {"low": "small", "high": 0.3}}, "tuning.space.learning_rate.low"),
-    ({}, "tuning.space is empty"),
-])
+@pytest.mark.parametrize(
+    "space, message",
+    [
+        ({"depth": {"low": 1, "high": 3}}, "unknown parameter 'depth'"),
+        ({"max_depth": {"low": 6, "high": 2}}, "low 6.0 is above high 2.0"),
+        ({"max_depth": {"low": 2.5, "high": 4}}, "tuning.space.max_depth: bounds must be integers"),
+        ({"learning_rate": {"low": 0, "high": 0.3, "log": True}}, "log range needs low > 0"),
+        ({"learning_rate": {"low": "small", "high": 0.3}}, "tuning.space.learning_rate.low"),
+        ({}, "tuning.space is empty"),
+    ],
+)
 def test_invalid_search_space_is_refused(tmp_path, space, message):
     with pytest.raises(SpecError, match=re.escape(message)):
         load_spec(write_spec(tmp_path, **{"tuning.space": space}))
@@ -80,8 +86,16 @@ def test_invalid_search_space_is_refused(tmp_path, space, message):
 
 def test_default_search_space_and_explicit_sampler_options():
     spec = load_spec(GERMAN_SPEC)
-    assert set(spec.tuning.space) == {"max_depth", "learning_rate", "min_child_weight", "subsample",
-                                      "colsample_bytree", "reg_lambda", "reg_alpha", "gamma"}
+    assert set(spec.tuning.space) == {
+        "max_depth",
+        "learning_rate",
+        "min_child_weight",
+        "subsample",
+        "colsample_bytree",
+        "reg_lambda",
+        "reg_alpha",
+        "gamma",
+    }
     assert spec.tuning.sampler.multivariate and spec.tuning.sampler.constant_liar
     assert spec.tuning.direction == "maximize"
 

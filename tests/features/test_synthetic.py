@@ -11,13 +11,27 @@ import pytest
 from features.synthetic import BookOptions, _id_width, _zero_padded_ids, generate_book
 
 EXPECTED_DTYPES = {
-    "applicant_id": "str", "name": "str", "phone": "str", "national_id": "str",
-    "age": "int64", "gender": "str", "region": "str", "channel": "str",
-    "income": "float64", "employment_years": "float64", "home_ownership": "str",
-    "loan_amount": "float64", "term_months": "int64", "purpose": "str",
-    "debt_to_income": "float64", "revolving_utilisation": "float64",
-    "open_accounts": "int64", "delinquencies_2y": "int64", "inquiries_6m": "int64",
-    "credit_history_months": "int64", "application_month": "datetime64[ns]",
+    "applicant_id": "str",
+    "name": "str",
+    "phone": "str",
+    "national_id": "str",
+    "age": "int64",
+    "gender": "str",
+    "region": "str",
+    "channel": "str",
+    "income": "float64",
+    "employment_years": "float64",
+    "home_ownership": "str",
+    "loan_amount": "float64",
+    "term_months": "int64",
+    "purpose": "str",
+    "debt_to_income": "float64",
+    "revolving_utilisation": "float64",
+    "open_accounts": "int64",
+    "delinquencies_2y": "int64",
+    "inquiries_6m": "int64",
+    "credit_history_months": "int64",
+    "application_month": "datetime64[ns]",
     "default_12m": "int64",
 }
 
@@ -55,6 +69,7 @@ def _auc(score: pd.Series, y: pd.Series) -> float:
 
 # --- determinism -----------------------------------------------------------
 
+
 def test_same_seed_gives_identical_frame() -> None:
     opts = BookOptions(rows=3_000, seed=42, bias=0.5, drift_income=-0.1, drift_mix=0.3)
     pd.testing.assert_frame_equal(generate_book(opts), generate_book(opts))
@@ -69,6 +84,7 @@ def test_different_seed_gives_different_frame() -> None:
 
 
 # --- schema and plausibility -----------------------------------------------
+
 
 def test_columns_and_dtypes(book: pd.DataFrame) -> None:
     assert list(book.columns) == list(EXPECTED_DTYPES)
@@ -113,8 +129,7 @@ def test_value_ranges(book: pd.DataFrame) -> None:
     assert set(book["region"]) == {"north", "south", "east", "west", "central", "coastal"}
     assert set(book["channel"]) == {"branch", "online", "broker"}
     assert set(book["home_ownership"]) == {"rent", "mortgage", "own"}
-    assert set(book["purpose"]) == {"debt_consolidation", "car", "home_improvement",
-                                    "credit_card", "medical", "other"}
+    assert set(book["purpose"]) == {"debt_consolidation", "car", "home_improvement", "credit_card", "medical", "other"}
     assert set(book["term_months"]) == {12, 24, 36, 48, 60}
     assert (book["income"] > 0).all() and 28_000 < book["income"].median() < 43_000
     emp = book["employment_years"].dropna()
@@ -140,17 +155,24 @@ def test_application_months_span_exactly() -> None:
 
 # --- default model -----------------------------------------------------------
 
+
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_default_rate_in_range_per_seed(seed: int) -> None:
     rate = generate_book(BookOptions(rows=20_000, seed=seed))["default_12m"].mean()
     assert 0.07 < rate < 0.13  # calibrated to ~10%
 
 
-@pytest.mark.parametrize("drift", [
-    {"drift_income": -0.3}, {"drift_income": 0.3}, {"drift_utilisation": 0.3},
-    {"drift_utilisation": -0.3}, {"drift_mix": 1.0},
-    {"drift_income": -0.2, "drift_utilisation": 0.15, "drift_mix": 1.0},
-])
+@pytest.mark.parametrize(
+    "drift",
+    [
+        {"drift_income": -0.3},
+        {"drift_income": 0.3},
+        {"drift_utilisation": 0.3},
+        {"drift_utilisation": -0.3},
+        {"drift_mix": 1.0},
+        {"drift_income": -0.2, "drift_utilisation": 0.15, "drift_mix": 1.0},
+    ],
+)
 def test_default_rate_in_range_with_drift(drift: dict[str, float]) -> None:
     rate = generate_book(BookOptions(rows=20_000, seed=9, **drift))["default_12m"].mean()
     assert 0.05 <= rate <= 0.20
@@ -181,8 +203,12 @@ def test_risk_rises_with_counts(book: pd.DataFrame, col: str) -> None:
 
 # Slopes the generator's default logit is built with (the spec of its risk model).
 TRUE_SLOPES = {
-    "debt_to_income": 3.0, "revolving_utilisation": 2.2, "delinquencies_2y": 0.7,
-    "inquiries_6m": 0.3, "log_income": -0.8, "log1p_employment_years": -0.4,
+    "debt_to_income": 3.0,
+    "revolving_utilisation": 2.2,
+    "delinquencies_2y": 0.7,
+    "inquiries_6m": 0.3,
+    "log_income": -0.8,
+    "log1p_employment_years": -0.4,
     "credit_history_months": -0.004,
 }
 
@@ -192,8 +218,16 @@ def _fit_logit(df: pd.DataFrame) -> tuple[pd.Series, float]:
     d = df.dropna(subset=["employment_years"])
     cols: dict[str, object] = {
         "const": 1.0,
-        **{c: d[c] for c in ("debt_to_income", "revolving_utilisation", "delinquencies_2y",
-                             "inquiries_6m", "credit_history_months")},
+        **{
+            c: d[c]
+            for c in (
+                "debt_to_income",
+                "revolving_utilisation",
+                "delinquencies_2y",
+                "inquiries_6m",
+                "credit_history_months",
+            )
+        },
         "log_income": np.log(d["income"] / 35_000),
         "log1p_employment_years": np.log1p(d["employment_years"]),
         "female": d["gender"].eq("F"),
@@ -212,8 +246,7 @@ def _fit_logit(df: pd.DataFrame) -> tuple[pd.Series, float]:
     return pd.Series(beta, index=X.columns), _auc(pd.Series(x @ beta, index=d.index), d["default_12m"])
 
 
-def test_risk_model_slopes_hold_given_other_features(
-        bias_books: dict[float, pd.DataFrame]) -> None:
+def test_risk_model_slopes_hold_given_other_features(bias_books: dict[float, pd.DataFrame]) -> None:
     """Each slope has the right sign and size conditional on the others (a marginal
     quintile check alone can pass through correlated features)."""
     coef, auc = _fit_logit(bias_books[0.0])
@@ -233,6 +266,7 @@ def test_bias_is_recoverable_given_features(bias_books: dict[float, pd.DataFrame
 
 
 # --- bias --------------------------------------------------------------------
+
 
 def test_bias_raises_female_bad_rate(bias_books: dict[float, pd.DataFrame]) -> None:
     df = bias_books[1.0]
@@ -263,6 +297,7 @@ def test_channel_is_a_mild_gender_proxy(bias_books: dict[float, pd.DataFrame]) -
 
 
 # --- drift -------------------------------------------------------------------
+
 
 def test_income_drift() -> None:
     first, last = _first_last(_drift_book(drift_income=-0.3))
@@ -309,13 +344,27 @@ def test_drift_raises_defaults_through_the_same_model() -> None:
 
 # --- validation --------------------------------------------------------------
 
-@pytest.mark.parametrize("field, value", [
-    ("rows", 0), ("rows", -3), ("rows", 2.5), ("rows", True), ("seed", -1),
-    ("months", 0), ("start_month", "2024-13"), ("start_month", "2024-1"),
-    ("start_month", "Jan 2024"), ("bias", -0.1), ("bias", math.nan),
-    ("drift_mix", 1.01), ("drift_mix", -0.01), ("drift_income", -1.0),
-    ("drift_utilisation", math.inf),
-])
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("rows", 0),
+        ("rows", -3),
+        ("rows", 2.5),
+        ("rows", True),
+        ("seed", -1),
+        ("months", 0),
+        ("start_month", "2024-13"),
+        ("start_month", "2024-1"),
+        ("start_month", "Jan 2024"),
+        ("bias", -0.1),
+        ("bias", math.nan),
+        ("drift_mix", 1.01),
+        ("drift_mix", -0.01),
+        ("drift_income", -1.0),
+        ("drift_utilisation", math.inf),
+    ],
+)
 def test_invalid_options_raise(field: str, value: object) -> None:
     kwargs = {"rows": 10, field: value}
     with pytest.raises(ValueError, match=field) as err:

@@ -23,7 +23,9 @@ def german_like(spec, n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
 def test_status_is_the_worst_finding_with_reasons(spec):
     reference = german_like(spec, 4000, 0)
     scores = np.random.default_rng(0).beta(2, 8, 4000)
-    same = assess(spec, reference, german_like(spec, 4000, 1), scores, np.random.default_rng(1).beta(2, 8, 4000), {}, "w")
+    same = assess(
+        spec, reference, german_like(spec, 4000, 1), scores, np.random.default_rng(1).beta(2, 8, 4000), {}, "w"
+    )
     assert same.status == "ok" and same.reasons == [] and same.metrics["status_level"] == 0
     moved = assess(spec, reference, german_like(spec, 4000, 1, shift=1.0), scores, scores, {}, "w")
     assert moved.status == "alert" and moved.reasons[0].startswith("alert: PSI of ")

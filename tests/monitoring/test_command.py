@@ -31,8 +31,11 @@ def trained(tmp_path_factory, store_template) -> Path:
     folder = tmp_path_factory.mktemp("trained")
     shutil.copy(store_template, folder / "mlflow.db")
     generate_book(BookOptions(rows=8000, seed=3)).to_parquet(folder / "train.parquet")
-    spec = write_spec(folder, CONSUMER_SPEC, **{"data.synthetic": None, "data.source": str(folder / "train.parquet"),
-                                                "policy.fairness.n_boot": 20})
+    spec = write_spec(
+        folder,
+        CONSUMER_SPEC,
+        **{"data.synthetic": None, "data.source": str(folder / "train.parquet"), "policy.fairness.n_boot": 20},
+    )
     result = invoke("run", spec, "--tracking-uri", f"sqlite:///{folder / 'mlflow.db'}")
     assert result.exit_code == 0, result.output
     mlflow.set_tracking_uri(None)
@@ -62,8 +65,10 @@ def window_runs(uri: str, **tags) -> list:
     return client.search_runs([experiment.experiment_id], condition)
 
 
-@pytest.mark.parametrize("scenario, column", [("income_shock", "income"), ("utilisation_rise", "revolving_utilisation"),
-                                              ("mix_shift", "channel")])
+@pytest.mark.parametrize(
+    "scenario, column",
+    [("income_shock", "income"), ("utilisation_rise", "revolving_utilisation"), ("mix_shift", "channel")],
+)
 def test_each_drift_scenario_alerts_on_its_column(store, tmp_path, scenario, column):
     result = invoke("monitor", f"{MODEL}/1", "--current", book(tmp_path / "book.parquet", scenario), "--window", LAST)
     assert result.exit_code == 1, result.output
@@ -71,7 +76,9 @@ def test_each_drift_scenario_alerts_on_its_column(store, tmp_path, scenario, col
     run = window_runs(store, window=LAST)[0]
     assert run.data.tags["monitoring.status"] == "alert"
     assert run.data.metrics[f"drift.{column}"] >= 0.25
-    drift = pd.read_csv(mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="monitoring/drift.csv"))
+    drift = pd.read_csv(
+        mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="monitoring/drift.csv")
+    )
     alerted = set(drift.loc[drift["status"] == "alert", "column"])
     assert column in alerted and alerted <= {column, "debt_to_income", "probability_of_default"}
     version = mlflow.MlflowClient(store).get_model_version(MODEL, "1")
@@ -85,7 +92,9 @@ def test_fresh_data_from_the_same_distribution_stays_ok(store, tmp_path):
     run = window_runs(store, window=LAST)[0]
     assert run.data.metrics["score_psi"] < 0.10 and run.data.metrics["drift_share"] == 0
     assert "outcome.auc" not in run.data.metrics  # no labels yet
-    html = Path(mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="monitoring/drift_report.html"))
+    html = Path(
+        mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="monitoring/drift_report.html")
+    )
     text = html.read_text()
     assert "credit_psi" in text or "PSI (credit" in text
     assert not re.search(r"<script[^>]+src=[\"']https?:", text) and not re.search(r"<link[^>]+href=[\"']https?:", text)
@@ -143,10 +152,14 @@ def test_labelled_data_adds_outcome_and_fairness_metrics(store, tmp_path):
 def test_reference_stored_at_registration_has_no_pii_or_ids(store):
     client = mlflow.MlflowClient(store)
     run_id = client.get_model_version(MODEL, "1").run_id
-    reference = pd.read_parquet(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="monitoring/reference.parquet"))
+    reference = pd.read_parquet(
+        mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="monitoring/reference.parquet")
+    )
     assert not {"name", "phone", "national_id", "applicant_id"} & set(reference.columns)
     assert {"income", "channel", "default_12m", "application_month", "gender", "age"} <= set(reference.columns)
-    expected = json.loads(Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="monitoring/expected.json")).read_text())
+    expected = json.loads(
+        Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="monitoring/expected.json")).read_text()
+    )
     assert expected["holdout"] == "oot" and 0.6 < expected["auc"] < 0.9
 
 
@@ -154,11 +167,14 @@ def _no_window_runs(uri):
     return window_runs(uri) == []
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda f: f.drop(columns="income"), "missing model column(s): income"),
-    (lambda f: f.assign(income="high"), "column 'income' must be numeric"),
-    (lambda f: f.iloc[:0], "no rows"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda f: f.drop(columns="income"), "missing model column(s): income"),
+        (lambda f: f.assign(income="high"), "column 'income' must be numeric"),
+        (lambda f: f.iloc[:0], "no rows"),
+    ],
+)
 def test_bad_current_data_exits_2_and_logs_nothing(store, tmp_path, change, message):
     path = tmp_path / "bad.parquet"
     change(generate_book(BookOptions(rows=2000, seed=5))).to_parquet(path)
@@ -180,8 +196,9 @@ def test_backfill_without_time_column_no_champion_and_no_reference_exit_2(store,
 
 
 def test_window_outside_the_data_exits_2(store, tmp_path):
-    result = CliRunner().invoke(cli, ["monitor", f"{MODEL}/1", "--current", str(book(tmp_path / "b.parquet", rows=3000)),
-                                      "--window", "2031-01"])
+    result = CliRunner().invoke(
+        cli, ["monitor", f"{MODEL}/1", "--current", str(book(tmp_path / "b.parquet", rows=3000)), "--window", "2031-01"]
+    )
     assert result.exit_code == 2 and "no rows in window 2031-01" in result.output
     assert _no_window_runs(store)
 
@@ -190,7 +207,9 @@ def test_a_version_without_stored_reference_needs_reference_option(store, tmp_pa
     client = mlflow.MlflowClient(store)
     first = client.get_model_version(MODEL, "1")
     bare_run = client.create_run(client.get_run(first.run_id).info.experiment_id)  # a run without artifacts
-    spec_folder = mlflow.artifacts.download_artifacts(run_id=first.run_id, artifact_path="spec", dst_path=str(tmp_path / "d"))
+    spec_folder = mlflow.artifacts.download_artifacts(
+        run_id=first.run_id, artifact_path="spec", dst_path=str(tmp_path / "d")
+    )
     client.log_artifacts(bare_run.info.run_id, spec_folder, "spec")  # the spec, but no monitoring reference
     client.set_terminated(bare_run.info.run_id)
     client.create_model_version(MODEL, first.source, run_id=bare_run.info.run_id)
@@ -200,12 +219,16 @@ def test_a_version_without_stored_reference_needs_reference_option(store, tmp_pa
     assert _no_window_runs(store)
     reference = generate_book(BookOptions(rows=3000, seed=9))
     reference[reference["application_month"] < "2025-07"].to_parquet(tmp_path / "reference.parquet")
-    result = invoke("monitor", f"{MODEL}/2", "--current", data, "--window", LAST, "--reference", tmp_path / "reference.parquet")
+    result = invoke(
+        "monitor", f"{MODEL}/2", "--current", data, "--window", LAST, "--reference", tmp_path / "reference.parquet"
+    )
     assert result.exit_code in (0, 1), result.output
     assert "outcome.auc" not in window_runs(store, version="2")[0].data.metrics
 
 
 def test_a_window_label_with_quotes_is_refused(store, tmp_path):
-    result = CliRunner().invoke(cli, ["monitor", f"{MODEL}/1", "--current", str(book(tmp_path / "b.parquet", rows=3000)),
-                                      "--window", "x' or '1"])
+    result = CliRunner().invoke(
+        cli,
+        ["monitor", f"{MODEL}/1", "--current", str(book(tmp_path / "b.parquet", rows=3000)), "--window", "x' or '1"],
+    )
     assert result.exit_code == 2 and "--window" in result.output

@@ -25,7 +25,9 @@ def test_same_distribution_is_ok_and_a_shift_alerts_on_its_column():
 
 
 def test_a_column_can_use_an_evidently_method_with_its_threshold():
-    settings = MonitoringSpec.model_validate({"drift": {"columns": {"x": "wasserstein"}, "thresholds": {"wasserstein": 0.5}}})
+    settings = MonitoringSpec.model_validate(
+        {"drift": {"columns": {"x": "wasserstein"}, "thresholds": {"wasserstein": 0.5}}}
+    )
     row = column_drift(*frames(shift=0.3), COLUMNS, settings).set_index("column").loc["x"]
     assert row["method"] == "wasserstein" and row["alert"] == 0.5
     assert 0.2 < row["value"] < 0.4 and row["status"] == "ok"  # normed Wasserstein of a 0.3 sd shift

@@ -29,5 +29,9 @@ def test_bands_follow_reference_edges():
     y, p = labelled(2000, 1.0, 2)
     edges = list(np.quantile(ref_p, np.linspace(0.1, 0.9, 9)))
     table = band_table(ref_p, ref_y, p, y, edges)
-    assert len(table) == 10 and np.isclose(table["reference_share"].sum(), 1) and np.isclose(table["current_share"].sum(), 1)
+    assert (
+        len(table) == 10
+        and np.isclose(table["reference_share"].sum(), 1)
+        and np.isclose(table["current_share"].sum(), 1)
+    )
     assert table["current_bad_rate"].iloc[-1] > table["current_bad_rate"].iloc[0]

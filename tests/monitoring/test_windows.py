@@ -15,7 +15,10 @@ def test_previous_month_is_the_last_complete_month():
 def test_split_and_select_months():
     frame = pd.DataFrame({"t": ["2024-02-03", "2024-01-31", "2024-02-28", "2024-03-01"], "x": [1, 2, 3, 4]})
     assert [(label, rows["x"].tolist()) for label, rows in split_months(frame, "t")] == [
-        ("2024-01", [2]), ("2024-02", [1, 3]), ("2024-03", [4])]
+        ("2024-01", [2]),
+        ("2024-02", [1, 3]),
+        ("2024-03", [4]),
+    ]
     assert select_month(frame, "t", "2024-02")["x"].tolist() == [1, 3]
     with pytest.raises(DataError, match="no rows in window 2025-01 .* covers 2024-01 to 2024-03"):
         select_month(frame, "t", "2025-01")

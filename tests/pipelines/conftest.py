@@ -17,9 +17,14 @@ from pipelines.cli import cli
 from tests.conftest import GERMAN_SPEC, use_store, write_spec
 
 # Loose policy so that every gate passes on German Credit (the rules under test are governance's).
-RELAXED = {"policy.fairness.min_air": 0.01, "policy.fairness.max_dp_difference": 1.0,
-           "policy.fairness.max_eo_difference": 1.0, "policy.fairness.min_group_size": 1,
-           "policy.fairness.n_boot": 20, "policy.performance.minimum": {"auc": 0.5}}
+RELAXED = {
+    "policy.fairness.min_air": 0.01,
+    "policy.fairness.max_dp_difference": 1.0,
+    "policy.fairness.max_eo_difference": 1.0,
+    "policy.fairness.min_group_size": 1,
+    "policy.fairness.n_boot": 20,
+    "policy.performance.minimum": {"auc": 0.5},
+}
 AUTHOR = "alice"
 
 
@@ -61,6 +66,11 @@ def registry_snapshot(uri: str) -> list:
     for model in client.search_registered_models():
         detail = client.get_registered_model(model.name)
         versions = client.search_model_versions(f"name = '{model.name}'")
-        state.append((model.name, sorted((k, str(v)) for k, v in detail.aliases.items()),
-                      sorted((v.version, sorted(v.tags.items()), v.source) for v in versions)))
+        state.append(
+            (
+                model.name,
+                sorted((k, str(v)) for k, v in detail.aliases.items()),
+                sorted((v.version, sorted(v.tags.items()), v.source) for v in versions),
+            )
+        )
     return sorted(state)

@@ -42,30 +42,64 @@ def test_run_registers_a_pending_version_that_scores_raw_rows(tracking_uri, germ
     assert len(version.tags["lineage.data_digest"]) == 64 and len(version.tags["lineage.spec_digest"]) == 64
     assert version.tags["lineage.git_commit"]
     assert 0.74 <= run.data.metrics["test_auc"] <= 0.85
-    artifacts = {a.path for folder in ("plots", "evaluation", "spec") for a in client.list_artifacts(run.info.run_id, folder)}
+    artifacts = {
+        a.path for folder in ("plots", "evaluation", "spec") for a in client.list_artifacts(run.info.run_id, folder)
+    }
     assert "stability/stability_test.csv" in {a.path for a in client.list_artifacts(run.info.run_id, "stability")}
     fairness = {a.path for a in client.list_artifacts(run.info.run_id, "fairness")}
-    assert {"fairness/report.html", "fairness/approval_rates.png", "fairness/fairness.json",
-            "fairness/proxy_candidates.csv", "fairness/groups_sex.csv"} <= fairness
-    report = Path(mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="fairness/report.html")).read_text()
+    assert {
+        "fairness/report.html",
+        "fairness/approval_rates.png",
+        "fairness/fairness.json",
+        "fairness/proxy_candidates.csv",
+        "fairness/groups_sex.csv",
+    } <= fairness
+    report = Path(
+        mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="fairness/report.html")
+    ).read_text()
     assert "Verdict: failed" in report and "foreign_worker" in report and "Four-fifths rule" in report
     assert "fairness.sex.air" in run.data.metrics
-    card = Path(mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="model_card/model_card.md")).read_text()
+    card = Path(
+        mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="model_card/model_card.md")
+    ).read_text()
     assert f"| auc | {run.data.metrics['valid_auc']:.3f} | {run.data.metrics['test_auc']:.3f} |" in card
     assert f"| auc 95% low | {run.data.metrics['valid_auc_low']:.3f} | {run.data.metrics['test_auc_low']:.3f} |" in card
-    for heading in ("Identity and intended use", "Data", "Performance", "Stability", "Fairness",
-                    "Explanations and reason codes", "Known limitations", "Monitoring plan", "Approvals"):
+    for heading in (
+        "Identity and intended use",
+        "Data",
+        "Performance",
+        "Stability",
+        "Fairness",
+        "Explanations and reason codes",
+        "Known limitations",
+        "Monitoring plan",
+        "Approvals",
+    ):
         assert f"## {heading}" in card
     assert "Requested loan duration" in card and "approval.status=pending" in card
     assert "model_card/model_card.html" in version.description
     assert run.data.metrics["test_auc_low"] < run.data.metrics["test_auc"] < run.data.metrics["test_auc_high"]
-    assert {"plots/roc.png", "plots/ks.png", "plots/calibration.png", "plots/gains.png",
-            "evaluation/summary.json", "evaluation/deciles_test.csv", "spec/german_credit.yaml"} <= artifacts
+    assert {
+        "plots/roc.png",
+        "plots/ks.png",
+        "plots/calibration.png",
+        "plots/gains.png",
+        "evaluation/summary.json",
+        "evaluation/deciles_test.csv",
+        "spec/german_credit.yaml",
+    } <= artifacts
 
     model = mlflow.pyfunc.load_model("models:/german_credit/1")
     raw = pd.read_csv(GERMAN_DATA).head(20)
     scored = model.predict(raw)
-    assert list(scored.columns) == ["probability_of_default", "decision", "reason_1", "reason_2", "reason_3", "reason_4"]
+    assert list(scored.columns) == [
+        "probability_of_default",
+        "decision",
+        "reason_1",
+        "reason_2",
+        "reason_3",
+        "reason_4",
+    ]
     assert scored["probability_of_default"].between(0, 1).all()
     assert set(scored["decision"]) <= {"approve", "decline"}
     assert ((scored["probability_of_default"] >= 0.5) == (scored["decision"] == "decline")).all()
@@ -100,7 +134,9 @@ def _assert_reasons_match_exact_treeshap(model, raw, scored):
     texts = settings["reason_texts"]
     for row in range(len(raw)):
         order = [i for i in np.argsort(-scores[row], kind="stable") if scores[row, i] > 0][:4]
-        expected = [texts.get(features.columns[i], DEFAULT_REASON_TEXT.format(field=features.columns[i])) for i in order]
+        expected = [
+            texts.get(features.columns[i], DEFAULT_REASON_TEXT.format(field=features.columns[i])) for i in order
+        ]
         got = [r for r in scored.iloc[row][["reason_1", "reason_2", "reason_3", "reason_4"]] if r is not None]
         assert got == expected, row
 
@@ -151,16 +187,33 @@ BAD_INPUTS = {
     "invalid yaml": (lambda t: (t / "bad.yaml").write_text("name: [x") and t / "bad.yaml", "invalid YAML"),
     "unknown key": (lambda t: write_spec(t, **{"data.colour": "red"}), "unknown key 'data.colour'"),
     "data missing": (lambda t: write_spec(t, **{"data.source": str(t / "nope.csv")}), "data file not found"),
-    "data empty": (lambda t: (t / "e.csv").write_text("") or write_spec(t, **{"data.source": str(t / "e.csv")}),
-                   "data file is empty"),
+    "data empty": (
+        lambda t: (t / "e.csv").write_text("") or write_spec(t, **{"data.source": str(t / "e.csv")}),
+        "data file is empty",
+    ),
     "header only": (lambda t: _spec_on(t, _german().head(0)), "no rows"),
-    "column absent": (lambda t: _spec_on(t, _german().drop(columns=["purpose"])), "missing declared column(s): purpose"),
-    "text in numeric": (lambda t: _spec_on(t, _german().astype({"credit_amount": object}).assign(
-        credit_amount=lambda f: f["credit_amount"].where(f.index != 9, "lots"))), "'credit_amount' is declared numeric"),
+    "column absent": (
+        lambda t: _spec_on(t, _german().drop(columns=["purpose"])),
+        "missing declared column(s): purpose",
+    ),
+    "text in numeric": (
+        lambda t: _spec_on(
+            t,
+            _german()
+            .astype({"credit_amount": object})
+            .assign(credit_amount=lambda f: f["credit_amount"].where(f.index != 9, "lots")),
+        ),
+        "'credit_amount' is declared numeric",
+    ),
     "one class": (lambda t: _spec_on(t, _german().assign(creditability="bad")), "single class"),
-    "positive absent": (lambda t: _spec_on(t, _german(), **{"data.positive": "default"}), "positive label 'default' not found"),
-    "duplicate ids": (lambda t: _spec_on(t, _german().assign(app=lambda f: f.index // 2), **{"data.id": "app"}),
-                      "duplicated id(s)"),
+    "positive absent": (
+        lambda t: _spec_on(t, _german(), **{"data.positive": "default"}),
+        "positive label 'default' not found",
+    ),
+    "duplicate ids": (
+        lambda t: _spec_on(t, _german().assign(app=lambda f: f.index // 2), **{"data.id": "app"}),
+        "duplicated id(s)",
+    ),
 }
 
 
@@ -190,8 +243,9 @@ def test_generate_writes_a_book(tmp_path):
 def test_consumer_book_with_out_of_time_split(tracking_uri, tmp_path):
     book = tmp_path / "book.parquet"
     assert invoke("generate", "--rows", 8000, "--seed", 11, book).exit_code == 0
-    spec = write_spec(tmp_path, GERMAN_SPEC.parent / "consumer_loans.yaml",
-                      **{"data.synthetic": None, "data.source": str(book)})
+    spec = write_spec(
+        tmp_path, GERMAN_SPEC.parent / "consumer_loans.yaml", **{"data.synthetic": None, "data.source": str(book)}
+    )
     result = invoke("run", spec)
     assert result.exit_code == 0, result.output
     assert "oot AUC" in result.output
@@ -234,9 +288,12 @@ def test_generate_a_drift_scenario(tmp_path):
     result = invoke("generate", "--rows", 2400, "--seed", 1, "--scenario", "utilisation_rise", out)
     assert result.exit_code == 0, result.output
     book = pd.read_parquet(out)
-    first, last = (book.loc[book["application_month"] == book["application_month"].agg(f), "revolving_utilisation"].mean()
-                   for f in ("min", "max"))
+    first, last = (
+        book.loc[book["application_month"] == book["application_month"].agg(f), "revolving_utilisation"].mean()
+        for f in ("min", "max")
+    )
     assert last - first > 0.15
-    clash = CliRunner().invoke(cli, ["generate", "--rows", "10", "--scenario", "income_shock", "--drift-income", "-0.1",
-                                     str(out)])
+    clash = CliRunner().invoke(
+        cli, ["generate", "--rows", "10", "--scenario", "income_shock", "--drift-income", "-0.1", str(out)]
+    )
     assert clash.exit_code == 2 and "sets drift_income" in clash.output

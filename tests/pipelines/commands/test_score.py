@@ -97,10 +97,13 @@ def test_unseen_categories_and_missing_integers_are_scored_as_missing(governed, 
     assert pd.read_csv("out.csv")["probability_of_default"].notna().all()
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda f: f.drop(columns=["credit_amount"]), "missing column(s): credit_amount"),
-    (lambda f: f.assign(credit_amount=["a lot"] * len(f)), "column 'credit_amount' must be numeric, got 'a lot'"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda f: f.drop(columns=["credit_amount"]), "missing column(s): credit_amount"),
+        (lambda f: f.assign(credit_amount=["a lot"] * len(f)), "column 'credit_amount' must be numeric, got 'a lot'"),
+    ],
+)
 def test_input_breaking_the_contract_is_one_line_exit_2_and_no_output(governed, applicants, change, message):
     promote_version_1()
     change(applicants.head(30)).to_csv("bad.csv", index=False)
@@ -111,14 +114,17 @@ def test_input_breaking_the_contract_is_one_line_exit_2_and_no_output(governed, 
     assert not list(Path(".").glob(".out.csv*"))
 
 
-@pytest.mark.parametrize("args, message", [
-    (("models:/german_credit@challenger", "in.csv", "out.csv"), "has no alias 'challenger'"),
-    (("models:/nothing@champion", "in.csv", "out.csv"), "unknown model 'nothing'"),
-    (("models:/german_credit/1", "missing.csv", "out.csv"), "input file not found"),
-    (("models:/german_credit/1", "in.csv", "out.json"), "unsupported format '.json'"),
-    (("models:/german_credit/1", "empty.csv", "out.csv"), "input file is empty"),
-    (("models:/german_credit/1", "header.csv", "out.csv"), "input has no rows: header.csv"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("models:/german_credit@challenger", "in.csv", "out.csv"), "has no alias 'challenger'"),
+        (("models:/nothing@champion", "in.csv", "out.csv"), "unknown model 'nothing'"),
+        (("models:/german_credit/1", "missing.csv", "out.csv"), "input file not found"),
+        (("models:/german_credit/1", "in.csv", "out.json"), "unsupported format '.json'"),
+        (("models:/german_credit/1", "empty.csv", "out.csv"), "input file is empty"),
+        (("models:/german_credit/1", "header.csv", "out.csv"), "input has no rows: header.csv"),
+    ],
+)
 def test_bad_references_and_files_are_exit_2(governed, applicants, args, message):
     applicants.head(5).to_csv("in.csv", index=False)
     applicants.head(0).to_csv("header.csv", index=False)

@@ -8,7 +8,9 @@ from tests.conftest import REPO, write_spec
 
 
 def test_reference_sample_keeps_inputs_target_time_and_sensitive_sources_never_pii(tmp_path):
-    spec = load_spec(write_spec(tmp_path, REPO / "experiments" / "consumer_loans.yaml", **{"monitoring.reference_rows": 500}))
+    spec = load_spec(
+        write_spec(tmp_path, REPO / "experiments" / "consumer_loans.yaml", **{"monitoring.reference_rows": 500})
+    )
     columns = reference_columns(spec)
     assert {"name", "phone", "national_id", "applicant_id"}.isdisjoint(columns)
     assert {"default_12m", "application_month", "gender", "age", *spec.features.all()} <= set(columns)

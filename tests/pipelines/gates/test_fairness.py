@@ -60,8 +60,15 @@ def test_disparity_by_hand_excludes_too_small_groups():
 
 
 def test_disparity_when_nobody_or_everybody_is_approved_and_with_one_group():
-    table = pd.DataFrame({"group": ["a", "b"], "approval_rate": [0.0, 0.0], "tpr": [1.0, 1.0],
-                          "fpr": [1.0, np.nan], "too_small": [False, False]})
+    table = pd.DataFrame(
+        {
+            "group": ["a", "b"],
+            "approval_rate": [0.0, 0.0],
+            "tpr": [1.0, 1.0],
+            "fpr": [1.0, np.nan],
+            "too_small": [False, False],
+        }
+    )
     d = disparity(table)
     assert (d["air"], d["dp_difference"], d["eo_difference"]) == (1.0, 0.0, 0.0)  # fpr NaN in b: only TPR counts
     d = disparity(table.assign(approval_rate=1.0, tpr=[0.0, np.nan], fpr=[0.0, 0.0]))
@@ -79,8 +86,12 @@ def test_group_metrics_agree_with_fairlearn_and_sklearn_on_rows():
     sf = pd.DataFrame({"sex": rng.choice(["f", "m"], n), "age": rng.choice(["x", "y", "z"], n)})
     table = group_metrics(y, p, sf, 0.4).set_index(["sex", "age"])
     declined = (p >= 0.4).astype(int)
-    frame = MetricFrame(metrics={"sel": selection_rate, "tpr": true_positive_rate, "fpr": false_positive_rate},
-                        y_true=y, y_pred=declined, sensitive_features=sf).by_group
+    frame = MetricFrame(
+        metrics={"sel": selection_rate, "tpr": true_positive_rate, "fpr": false_positive_rate},
+        y_true=y,
+        y_pred=declined,
+        sensitive_features=sf,
+    ).by_group
     np.testing.assert_allclose(table["approval_rate"], 1 - frame["sel"])
     np.testing.assert_allclose(table["tpr"], frame["tpr"])
     np.testing.assert_allclose(table["fpr"], frame["fpr"])
@@ -117,8 +128,10 @@ def test_bootstrap_contains_estimate_shrinks_with_size_and_is_seeded():
 def test_bootstrap_width_matches_binomial_standard_error():
     # two groups far apart: the dp difference is ~normal with sd sqrt(sum p(1-p)/n)
     n_a, n_b, rate_a, rate_b = 4000, 1000, 0.8, 0.5
-    p = np.r_[np.repeat([0.1, 0.9], [round(n_a * rate_a), round(n_a * (1 - rate_a))]),
-              np.repeat([0.1, 0.9], [round(n_b * rate_b), round(n_b * (1 - rate_b))])]
+    p = np.r_[
+        np.repeat([0.1, 0.9], [round(n_a * rate_a), round(n_a * (1 - rate_a))]),
+        np.repeat([0.1, 0.9], [round(n_b * rate_b), round(n_b * (1 - rate_b))]),
+    ]
     y = np.zeros(p.size, int)
     y[::7] = 1
     g = pd.Series(["a"] * n_a + ["b"] * n_b)
@@ -134,17 +147,20 @@ def test_proxy_candidates_flags_noisy_copies_only():
     sex = rng.choice(["f", "m"], n)
     band = rng.choice(["young", "mid", "old"], n)
     is_m = (sex == "m").astype(float)
-    features = pd.DataFrame({
-        "sex_noisy": is_m + rng.normal(0, 0.5, n),
-        "income": rng.normal(0, 1, n),
-        "band_noisy": pd.Series(band).map({"young": 0.0, "mid": 1.0, "old": 2.0}) + rng.normal(0, 0.5, n),
-        "title": np.where(rng.random(n) < 0.9, sex, np.where(sex == "m", "f", "m")),  # 90% agree with sex
-        "applicant_id": [f"id{i}" for i in range(n)],  # unique per row: in-sample shares would give AUC 1
-        "region": rng.choice(list("abcdefgh"), n),
-    })
+    features = pd.DataFrame(
+        {
+            "sex_noisy": is_m + rng.normal(0, 0.5, n),
+            "income": rng.normal(0, 1, n),
+            "band_noisy": pd.Series(band).map({"young": 0.0, "mid": 1.0, "old": 2.0}) + rng.normal(0, 0.5, n),
+            "title": np.where(rng.random(n) < 0.9, sex, np.where(sex == "m", "f", "m")),  # 90% agree with sex
+            "applicant_id": [f"id{i}" for i in range(n)],  # unique per row: in-sample shares would give AUC 1
+            "region": rng.choice(list("abcdefgh"), n),
+        }
+    )
     sensitive = pd.DataFrame({"sex": sex, "age_band": band})
-    table = proxy_candidates(features, sensitive, ["sex_noisy", "income", "band_noisy"],
-                             ["title", "applicant_id", "region"], max_rows=3000)
+    table = proxy_candidates(
+        features, sensitive, ["sex_noisy", "income", "band_noisy"], ["title", "applicant_id", "region"], max_rows=3000
+    )
     auc = table.set_index(["feature", "attribute"])["auc"]
     assert auc["title", "sex"] == pytest.approx(0.9, abs=0.03)
     assert auc["sex_noisy", "sex"] > 0.8
@@ -153,8 +169,9 @@ def test_proxy_candidates_flags_noisy_copies_only():
     assert flagged == {("title", "sex"), ("sex_noisy", "sex"), ("band_noisy", "age_band")}
     assert auc["applicant_id", "sex"] < 0.56 and auc["income", "age_band"] < 0.56
     assert table["auc"].is_monotonic_decreasing and list(table.columns) == ["feature", "attribute", "auc", "proxy"]
-    again = proxy_candidates(features, sensitive, ["sex_noisy", "income", "band_noisy"],
-                             ["title", "applicant_id", "region"], max_rows=3000)
+    again = proxy_candidates(
+        features, sensitive, ["sex_noisy", "income", "band_noisy"], ["title", "applicant_id", "region"], max_rows=3000
+    )
     pd.testing.assert_frame_equal(table, again)
 
 
@@ -173,8 +190,9 @@ def test_gate_reasons_metrics_and_json():
     assert not result.verdict.passed
     assert list(result.groupings) == ["sex", "age band", "sex × age band"]
     air_reason = [r for r in result.verdict.reasons if r.startswith("sex: adverse impact ratio")]
-    assert air_reason and air_reason[0].startswith("sex: adverse impact ratio 0.667 below 0.80 "
-                                                   "(female 0.600 vs male 0.900; 95% interval ")
+    assert air_reason and air_reason[0].startswith(
+        "sex: adverse impact ratio 0.667 below 0.80 (female 0.600 vs male 0.900; 95% interval "
+    )
     assert any(r.startswith("sex: approval-rate difference 0.300 above 0.10") for r in result.verdict.reasons)
     assert not any(r.startswith("age band") for r in result.verdict.reasons)
     metrics = result.metrics()
@@ -189,8 +207,9 @@ def test_gate_reasons_metrics_and_json():
 
 def test_gate_passes_within_limits_and_limits_are_inclusive():
     y, p, sf = gate_data()
-    policy = FairnessPolicy(min_air=0.6 / 0.9, max_dp_difference=0.3, max_eo_difference=0.3, n_boot=20,
-                            intersections=False)
+    policy = FairnessPolicy(
+        min_air=0.6 / 0.9, max_dp_difference=0.3, max_eo_difference=0.3, n_boot=20, intersections=False
+    )
     result = fairness_gate(y, p, sf, CUTOFF, policy)
     assert result.verdict.passed, result.verdict.reasons
     assert list(result.groupings) == ["sex", "age band"]
@@ -219,8 +238,10 @@ def test_gate_fails_closed_when_an_attribute_has_no_two_judgeable_groups():
     result = fairness_gate(y, p, sf, CUTOFF, FairnessPolicy(n_boot=20, min_group_size=30))
     assert not result.verdict.passed
     assert "sex: no two groups of at least 30 applicants (0 large enough): cannot judge" in result.verdict.reasons
-    assert any(n.startswith("sex: 2 group(s) under 30 applicants reported but not judged: female (n=20)")
-               for n in result.verdict.notes)
+    assert any(
+        n.startswith("sex: 2 group(s) under 30 applicants reported but not judged: female (n=20)")
+        for n in result.verdict.notes
+    )
     assert result.groupings["sex"].table["n"].tolist() == [20, 20]
     assert math.isnan(result.groupings["sex"].intervals["air"][0])
     json.dumps(result.to_dict(), allow_nan=False)
@@ -233,7 +254,9 @@ def test_gate_only_notes_an_intersection_too_small_to_judge():
     policy = FairnessPolicy(n_boot=20, min_group_size=25, min_air=0.1, max_dp_difference=1, max_eo_difference=1)
     result = fairness_gate(y, p, sf[["sex", "region"]], CUTOFF, policy)
     assert result.verdict.passed, result.verdict.reasons
-    assert "sex × region: no two groups of at least 25 applicants (0 large enough): cannot judge" in result.verdict.notes
+    assert (
+        "sex × region: no two groups of at least 25 applicants (0 large enough): cannot judge" in result.verdict.notes
+    )
     assert len(result.groupings["sex × region"].table) == 4
 
 

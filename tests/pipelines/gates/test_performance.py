@@ -139,8 +139,15 @@ def test_decile_table_sums_and_ordering():
     y, p = _random_book(5_003, seed=5, ties=True)
     t = decile_table(y, p)
     assert list(t.columns) == [
-        "decile", "n", "min_pd", "max_pd", "bads", "bad_rate",
-        "cum_bad_capture", "cum_population_share", "lift",
+        "decile",
+        "n",
+        "min_pd",
+        "max_pd",
+        "bads",
+        "bad_rate",
+        "cum_bad_capture",
+        "cum_population_share",
+        "lift",
     ]
     assert list(t["decile"]) == list(range(1, 11))
     assert t["n"].sum() == len(y) and t["n"].max() - t["n"].min() <= 1

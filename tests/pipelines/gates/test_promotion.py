@@ -2,20 +2,35 @@
 
 from dataclasses import replace
 
-from pipelines.gates.promotion import (AuditRecord, approval_fingerprint, champion_problems, evidence_digest,
-                                  review_problems, unmet_conditions)
+from pipelines.gates.promotion import (
+    AuditRecord,
+    approval_fingerprint,
+    champion_problems,
+    evidence_digest,
+    review_problems,
+    unmet_conditions,
+)
 from pipelines.tracking import VersionInfo
 
-GOOD_TAGS = {"validation.performance": "passed", "validation.stability": "passed", "validation.fairness": "passed",
-             "approval.status": "approved", "approval.reviewer": "bob", "approval.comment": "ok",
-             "approval.time": "2026-01-01T00:00:00+00:00", "lineage.author": "alice", "lineage.run_id": "r1",
-             "lineage.data_digest": "d" * 64}
+GOOD_TAGS = {
+    "validation.performance": "passed",
+    "validation.stability": "passed",
+    "validation.fairness": "passed",
+    "approval.status": "approved",
+    "approval.reviewer": "bob",
+    "approval.comment": "ok",
+    "approval.time": "2026-01-01T00:00:00+00:00",
+    "lineage.author": "alice",
+    "lineage.run_id": "r1",
+    "lineage.data_digest": "d" * 64,
+}
 
 
 def version(number="1", aliases=(), **tags) -> VersionInfo:
     merged = {**GOOD_TAGS, **tags}
-    return VersionInfo("m", number, {k: v for k, v in merged.items() if v is not None}, tuple(aliases), "r1",
-                       f"models:/m-{number}", 0)
+    return VersionInfo(
+        "m", number, {k: v for k, v in merged.items() if v is not None}, tuple(aliases), "r1", f"models:/m-{number}", 0
+    )
 
 
 def registered(v: VersionInfo) -> AuditRecord:
@@ -23,8 +38,17 @@ def registered(v: VersionInfo) -> AuditRecord:
 
 
 def promoted(v: VersionInfo, time="2026-01-02T00:00:00") -> AuditRecord:
-    return AuditRecord("promote", "m", v.version, "carol", time, "done", evidence=evidence_digest(v),
-                       approval=approval_fingerprint(v), to_version=v.version)
+    return AuditRecord(
+        "promote",
+        "m",
+        v.version,
+        "carol",
+        time,
+        "done",
+        evidence=evidence_digest(v),
+        approval=approval_fingerprint(v),
+        to_version=v.version,
+    )
 
 
 def test_a_passed_approved_four_eyes_version_meets_every_rule():
@@ -53,23 +77,29 @@ def test_an_edited_gate_or_author_voids_the_approval():
     trail = [registered(original)]
     edited = version(**{"lineage.author": "mallory"})
     assert unmet_conditions(edited, trail) == [
-        "evidence changed since registration (validation.*/lineage.* tags or model source)"]
+        "evidence changed since registration (validation.*/lineage.* tags or model source)"
+    ]
     moved = replace(original, source="models:/m-other")
     assert unmet_conditions(moved, trail) == [
-        "evidence changed since registration (validation.*/lineage.* tags or model source)"]
+        "evidence changed since registration (validation.*/lineage.* tags or model source)"
+    ]
 
 
 def test_a_cli_approval_binds_the_evidence_it_saw():
     v = version()
     stale = version(**{"approval.evidence": "0" * 64})
-    assert unmet_conditions(stale, [registered(v)]) == ["the approval was given for other evidence: review the version again"]
+    assert unmet_conditions(stale, [registered(v)]) == [
+        "the approval was given for other evidence: review the version again"
+    ]
     fresh = version(**{"approval.evidence": evidence_digest(v)})
     assert unmet_conditions(fresh, [registered(v)]) == []
 
 
 def test_a_deleted_registration_record_is_not_trusted():
     v = version()
-    assert unmet_conditions(v, [replace(registered(v), deleted=True)]) == ["no registration of version 1 in the audit trail"]
+    assert unmet_conditions(v, [replace(registered(v), deleted=True)]) == [
+        "no registration of version 1 in the audit trail"
+    ]
 
 
 def test_champion_is_verified_only_when_the_last_recorded_move_put_it_there_unchanged():
@@ -77,7 +107,8 @@ def test_champion_is_verified_only_when_the_last_recorded_move_put_it_there_unch
     trail = [registered(v1), registered(v2), promoted(v1)]
     assert champion_problems(v1, trail) == []
     assert champion_problems(replace(v2, aliases=("champion",)), trail) == [
-        "alias champion is on version 2 but the last recorded promote put it on version 1"]
+        "alias champion is on version 2 but the last recorded promote put it on version 1"
+    ]
     assert champion_problems(v1, trail[:2]) == ["alias champion on version 1 was not set by a recorded promotion"]
     renamed = version("1", aliases=("champion",), **{"approval.reviewer": "dave"})
     assert champion_problems(renamed, trail) == ["approval tags of version 1 changed since its promote"]
@@ -97,7 +128,10 @@ def test_review_input_rules():
     assert review_problems(version(), True, " ", "why", False) == ["--reviewer must name the reviewer"]
     assert review_problems(version(), True, "bob", "", False) == ["--comment must say why"]
     rejected = version(**{"approval.status": "rejected"})
-    assert "approving it needs an explicit new review (--new-review)" in review_problems(rejected, True, "bob", "x", False)[0]
+    assert (
+        "approving it needs an explicit new review (--new-review)"
+        in review_problems(rejected, True, "bob", "x", False)[0]
+    )
     assert review_problems(rejected, True, "bob", "x", True) == []
     assert review_problems(rejected, False, "bob", "x", False) == []
     champion = version(aliases=("champion",))

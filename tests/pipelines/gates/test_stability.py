@@ -121,8 +121,10 @@ def test_ties_collapse_edges():
 
 def test_bins_round_trip_through_json():
     reference, current = normal(n=5_000, seed=8), normal(0.3, n=5_000, seed=9)
-    for kind, ref, cur in (("numeric", reference, current),
-                           ("categorical", pd.Series(list("aabbc")), pd.Series(list("abccd")))):
+    for kind, ref, cur in (
+        ("numeric", reference, current),
+        ("categorical", pd.Series(list("aabbc")), pd.Series(list("abccd"))),
+    ):
         bins = fit_bins(ref, kind)
         again = Bins.from_dict(json.loads(json.dumps(bins.to_dict())))
         assert again == bins
@@ -131,10 +133,10 @@ def test_bins_round_trip_through_json():
 
 def test_population_stability_orders_columns_by_psi():
     n = 5_000
-    reference = pd.DataFrame({"stable": normal(n=n, seed=10), "shifted": normal(n=n, seed=11),
-                              "grade": ["a", "b"] * (n // 2)})
-    current = pd.DataFrame({"stable": normal(n=n, seed=12), "shifted": normal(1.0, n=n, seed=13),
-                            "grade": ["a"] * n})
+    reference = pd.DataFrame(
+        {"stable": normal(n=n, seed=10), "shifted": normal(n=n, seed=11), "grade": ["a", "b"] * (n // 2)}
+    )
+    current = pd.DataFrame({"stable": normal(n=n, seed=12), "shifted": normal(1.0, n=n, seed=13), "grade": ["a"] * n})
     table = population_stability(reference, current, ["stable", "shifted"], ["grade"])
     assert table.columns.tolist() == ["column", "kind", "psi"]
     assert table["column"].tolist() == ["grade", "shifted", "stable"]
@@ -145,8 +147,9 @@ def test_population_stability_orders_columns_by_psi():
         population_stability(reference, current, ["nope"], [])
 
 
-@pytest.mark.parametrize("value, status", [(0.0, "ok"), (0.0999, "ok"), (0.10, "warn"), (0.2499, "warn"),
-                                           (0.25, "alert"), (3.0, "alert")])
+@pytest.mark.parametrize(
+    "value, status", [(0.0, "ok"), (0.0999, "ok"), (0.10, "warn"), (0.2499, "warn"), (0.25, "alert"), (3.0, "alert")]
+)
 def test_stability_status_thresholds(value, status):
     assert stability_status(value) == status
 

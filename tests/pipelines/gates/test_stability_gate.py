@@ -17,7 +17,10 @@ def test_shifted_characteristic_fails_and_is_named():
     scores = np.random.default_rng(2).uniform(size=5000)
     result = stability_gate(reference, scores, {"oot": (current, scores)}, ["income"], ["region"], StabilityPolicy())
     assert not result.passed
-    assert result.reasons == [f"oot: CSI of income {result.tables['stability_oot'].set_index('characteristic').psi['income']:.3f} at or above alert 0.25"]
+    assert result.reasons == [
+        f"oot: CSI of income {result.tables['stability_oot'].set_index('characteristic').psi['income']:.3f} "
+        "at or above alert 0.25"
+    ]
     assert result.metrics["oot_score_psi"] == 0.0
     table = result.tables["stability_oot"]
     assert list(table["characteristic"]) == ["(score)", "income", "region"]
@@ -35,8 +38,11 @@ def test_random_split_is_stable_and_drifted_book_is_not(tmp_path):
     prepared = prepare(write_spec(tmp_path))
     evaluation = evaluate_candidate(prepared, train_candidate(prepared))
     assert evaluation.stability.passed
-    drifted = write_spec(tmp_path, GERMAN_SPEC.parent / "consumer_loans.yaml",
-                         **{"data.synthetic.rows": 6000, "data.synthetic.drift_utilisation": 0.6})
+    drifted = write_spec(
+        tmp_path,
+        GERMAN_SPEC.parent / "consumer_loans.yaml",
+        **{"data.synthetic.rows": 6000, "data.synthetic.drift_utilisation": 0.6},
+    )
     prepared = prepare(drifted)
     evaluation = evaluate_candidate(prepared, train_candidate(prepared))
     assert not evaluation.stability.passed

@@ -70,10 +70,18 @@ def test_the_governed_story(governed):
     state = status("--audit")
     assert state["champion"] == "1" and state["verified"] is True
     steps = [(e["action"], e["outcome"], e["version"]) for e in state["audit"]]
-    assert steps == [("register", "done", "1"), ("register", "done", "2"), ("refuse", "refused", "1"),
-                     ("review", "done", "1"), ("refuse", "refused", "1"), ("review", "done", "1"),
-                     ("promote", "done", "1"), ("review", "done", "2"), ("promote", "done", "2"),
-                     ("rollback", "done", "1")]
+    assert steps == [
+        ("register", "done", "1"),
+        ("register", "done", "2"),
+        ("refuse", "refused", "1"),
+        ("review", "done", "1"),
+        ("refuse", "refused", "1"),
+        ("review", "done", "1"),
+        ("promote", "done", "1"),
+        ("review", "done", "2"),
+        ("promote", "done", "2"),
+        ("rollback", "done", "1"),
+    ]
     assert state["audit"][-1]["why"] == "approval rates drifted in week 3" and state["audit"][-1]["actor"] == "carol"
     assert state["audit"][-1]["champion"] == "2 -> 1"
     text = invoke("status", MODEL, "--audit").output
@@ -81,17 +89,28 @@ def test_the_governed_story(governed):
 
     client = mlflow.MlflowClient(governed)
     run_id = client.get_model_version(MODEL, "1").run_id
-    card = Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="model_card/model_card.md")).read_text()
+    card = Path(
+        mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="model_card/model_card.md")
+    ).read_text()
     approvals = card.split("## Approvals", 1)[1]
-    assert "| alice | approved: my own work is fine |" in approvals and "| bob | approved: evidence read, fine |" in approvals
-    html = Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="model_card/model_card.html")).read_text()
+    assert (
+        "| alice | approved: my own work is fine |" in approvals
+        and "| bob | approved: evidence read, fine |" in approvals
+    )
+    html = Path(
+        mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="model_card/model_card.html")
+    ).read_text()
     assert "approved: evidence read, fine" in html.split("<h2>Approvals</h2>", 1)[1]
 
 
 def test_an_approval_in_the_mlflow_ui_promotes_the_same_way(governed):
     client = mlflow.MlflowClient(governed)
-    for key, value in {"approval.status": "approved", "approval.reviewer": "bob",
-                       "approval.comment": "read it in the UI", "approval.time": "2026-11-28"}.items():
+    for key, value in {
+        "approval.status": "approved",
+        "approval.reviewer": "bob",
+        "approval.comment": "read it in the UI",
+        "approval.time": "2026-11-28",
+    }.items():
         client.set_model_version_tag(MODEL, "2", key, value)
     result = invoke("promote", MODEL, 2)
     assert result.exit_code == 0, result.output
@@ -145,16 +164,19 @@ def test_rollback_is_refused_when_previous_no_longer_qualifies(governed):
     assert registry_snapshot(governed) == before
 
 
-@pytest.mark.parametrize("args, message", [
-    (("promote", "no_such_model", "1"), "unknown model 'no_such_model'"),
-    (("promote", MODEL, "9"), "model 'german_credit' has no version 9"),
-    (("review", MODEL, "9", "--approve", "--reviewer", "bob", "--comment", "x"), "has no version 9"),
-    (("review", MODEL, "1", "--approve", "--reviewer", "", "--comment", "x"), "--reviewer must name the reviewer"),
-    (("rollback", MODEL, "--reason", "x"), "has no alias 'previous'"),
-    (("rollback", MODEL, "--reason", " "), "--reason must say why"),
-    (("status", "no_such_model"), "unknown model 'no_such_model'"),
-    (("promote", MODEL, "1", "--tracking-uri", "http://127.0.0.1:1"), "is unreachable"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("promote", "no_such_model", "1"), "unknown model 'no_such_model'"),
+        (("promote", MODEL, "9"), "model 'german_credit' has no version 9"),
+        (("review", MODEL, "9", "--approve", "--reviewer", "bob", "--comment", "x"), "has no version 9"),
+        (("review", MODEL, "1", "--approve", "--reviewer", "", "--comment", "x"), "--reviewer must name the reviewer"),
+        (("rollback", MODEL, "--reason", "x"), "has no alias 'previous'"),
+        (("rollback", MODEL, "--reason", " "), "--reason must say why"),
+        (("status", "no_such_model"), "unknown model 'no_such_model'"),
+        (("promote", MODEL, "1", "--tracking-uri", "http://127.0.0.1:1"), "is unreachable"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2_and_changes_nothing(governed, args, message):
     before = registry_snapshot(governed)
     started = time.perf_counter()
@@ -168,8 +190,10 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(governed, args, messag
 def test_two_promotions_at_once_are_serialised(governed):
     approve(1), approve(2)
     command = [sys.executable, "-m", "pipelines.cli", "promote", MODEL]
-    workers = [subprocess.Popen([*command, v], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-               for v in ("1", "2")]
+    workers = [
+        subprocess.Popen([*command, v], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for v in ("1", "2")
+    ]
     outputs = [w.communicate(timeout=120)[0] for w in workers]
     assert [w.returncode for w in workers] == [0, 0], outputs
     moves = [e for e in status("--audit")["audit"] if e["action"] == "promote"]
@@ -184,9 +208,13 @@ def test_two_promotions_at_once_are_serialised(governed):
 def test_a_rejection_racing_a_promotion_never_leaves_champion_on_a_rejected_version(governed):
     approve(1)
     base = [sys.executable, "-m", "pipelines.cli"]
-    commands = [[*base, "promote", MODEL, "1"],
-                [*base, "review", MODEL, "1", "--reject", "--reviewer", "dave", "--comment", "found a leak"]]
-    workers = [subprocess.Popen(c, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for c in commands]
+    commands = [
+        [*base, "promote", MODEL, "1"],
+        [*base, "review", MODEL, "1", "--reject", "--reviewer", "dave", "--comment", "found a leak"],
+    ]
+    workers = [
+        subprocess.Popen(c, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for c in commands
+    ]
     outputs = [w.communicate(timeout=120)[0] for w in workers]
     promoted, rejected = (w.returncode == 0 for w in workers)
     assert promoted != rejected, outputs  # serialised: whichever ran second was refused

@@ -56,6 +56,8 @@ def test_summary_counts_declines_and_unseen_categories():
     summary = ScoreSummary()
     summary.add(pd.DataFrame({"decision": ["decline", "approve"]}), {"purpose": 1})
     summary.add(pd.DataFrame({"decision": ["decline"]}), {"purpose": 2, "region": 1})
-    assert summary.lines() == ["scored 3 applications: 2 declined (66.7%)",
-                               "unseen categories scored as missing: purpose 3",
-                               "unseen categories scored as missing: region 1"]
+    assert summary.lines() == [
+        "scored 3 applications: 2 declined (66.7%)",
+        "unseen categories scored as missing: purpose 3",
+        "unseen categories scored as missing: region 1",
+    ]

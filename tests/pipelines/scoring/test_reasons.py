@@ -36,14 +36,16 @@ def default_text(field: str) -> str:
 
 def applicants(rows: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "dti": rng.uniform(0, 1, rows),
-        "utilisation": rng.uniform(0, 1, rows),
-        "inquiries": rng.poisson(1.0, rows).astype(float),
-        "income": rng.normal(0, 1, rows),
-        "unused": rng.normal(0, 1, rows),
-        "region": rng.choice(["a", "b", "c"], rows),
-    })
+    return pd.DataFrame(
+        {
+            "dti": rng.uniform(0, 1, rows),
+            "utilisation": rng.uniform(0, 1, rows),
+            "inquiries": rng.poisson(1.0, rows).astype(float),
+            "income": rng.normal(0, 1, rows),
+            "unused": rng.normal(0, 1, rows),
+            "region": rng.choice(["a", "b", "c"], rows),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -52,14 +54,25 @@ def dti_model() -> tuple[xgb.Booster, FeatureTransform, pd.DataFrame]:
     raw = applicants(3000, seed=0)
     raw["unused"] = 0.0
     rng = np.random.default_rng(1)
-    logit = (-5.0 + 4 * raw["dti"] + 1.0 * raw["utilisation"] + 0.3 * raw["inquiries"] - 0.5 * raw["income"]
-             + 0.5 * (raw["region"] == "c"))
+    logit = (
+        -5.0
+        + 4 * raw["dti"]
+        + 1.0 * raw["utilisation"]
+        + 0.3 * raw["inquiries"]
+        - 0.5 * raw["income"]
+        + 0.5 * (raw["region"] == "c")
+    )
     target = (rng.uniform(size=len(raw)) < 1 / (1 + np.exp(-logit))).to_numpy().astype(int)
     transform = FeatureTransform(NUMERIC, ["region"]).fit(raw)
     features = transform.transform(raw)
     train, valid = slice(0, 2000), slice(2000, None)
-    booster = fit_booster(to_dmatrix(features[train], target[train], 1), to_dmatrix(features[valid], target[valid], 1),
-                          PARAMS, MONOTONE, seed=1)
+    booster = fit_booster(
+        to_dmatrix(features[train], target[train], 1),
+        to_dmatrix(features[valid], target[valid], 1),
+        PARAMS,
+        MONOTONE,
+        seed=1,
+    )
     return booster, transform, features[train]
 
 
@@ -97,10 +110,12 @@ def test_very_high_dti_gives_a_dti_reason_first_and_a_safe_applicant_few_reasons
     booster, transform, reference = dti_model
     raw = applicants(40, seed=7)
     raw["dti"] = 0.99
-    safe = pd.DataFrame({"dti": [0.0], "utilisation": [0.0], "inquiries": [0.0], "income": [2.5],
-                         "unused": [0.0], "region": ["a"]})
-    risky = pd.DataFrame({"dti": [0.99], "utilisation": [0.99], "inquiries": [5.0], "income": [-2.5],
-                          "unused": [0.0], "region": ["c"]})
+    safe = pd.DataFrame(
+        {"dti": [0.0], "utilisation": [0.0], "inquiries": [0.0], "income": [2.5], "unused": [0.0], "region": ["a"]}
+    )
+    risky = pd.DataFrame(
+        {"dti": [0.99], "utilisation": [0.99], "inquiries": [5.0], "income": [-2.5], "unused": [0.0], "region": ["c"]}
+    )
     features = transform.transform(pd.concat([raw, safe, risky], ignore_index=True))
     baseline = fit_baseline(booster, reference)
     reasons = top_reasons(contributions(booster, features), baseline)
@@ -166,12 +181,15 @@ def test_cutoff_baseline_refuses_a_band_with_too_few_applicants(dti_model):
 
 def test_baseline_round_trips_through_a_dict_and_json(dti_model):
     booster, _, reference = dti_model
-    for baseline in (fit_baseline(booster, reference),
-                     fit_baseline(booster, reference, method="cutoff", cutoff=0.3, band=0.1, exact=False)):
+    for baseline in (
+        fit_baseline(booster, reference),
+        fit_baseline(booster, reference, method="cutoff", cutoff=0.3, band=0.1, exact=False),
+    ):
         assert ReasonBaseline.from_dict(baseline.to_dict()) == baseline
         assert ReasonBaseline.from_dict(json.loads(json.dumps(baseline.to_dict()))) == baseline
-    assert ReasonBaseline.from_dict({"method": "average", "values": [1, 2], "features": ["a", "b"]}) == \
-        ReasonBaseline("average", [1.0, 2.0], ["a", "b"])
+    assert ReasonBaseline.from_dict({"method": "average", "values": [1, 2], "features": ["a", "b"]}) == ReasonBaseline(
+        "average", [1.0, 2.0], ["a", "b"]
+    )
 
 
 # ---------------------------------------------------------------- ranking on hand-made matrices
@@ -181,15 +199,18 @@ ZERO = ReasonBaseline("average", [0.0] * 6, SIX)
 
 
 def test_top_reasons_on_a_hand_made_matrix_with_ties():
-    contribs = np.array([
-        [1, 3, 2, 0, -1, 0.5],  # plain ranking, a zero and a negative dropped
-        [1, 1, 1, 1, 1, 1],     # all tied: field order, the last two cut
-        [0, 2, 0, 2, 0, 0],     # tie at the top, then no more positive scores
-        [-1, -1, -1, -1, -1, -1],
-        [0, 0, 0, 0, 0, 7],
-        [2, 1, 1, 3, 1, 1],     # four tied for the last two places: first two in field order
-        [1, 1, 2, 1, 1, 2],     # tie for first place
-    ], dtype=float)
+    contribs = np.array(
+        [
+            [1, 3, 2, 0, -1, 0.5],  # plain ranking, a zero and a negative dropped
+            [1, 1, 1, 1, 1, 1],  # all tied: field order, the last two cut
+            [0, 2, 0, 2, 0, 0],  # tie at the top, then no more positive scores
+            [-1, -1, -1, -1, -1, -1],
+            [0, 0, 0, 0, 0, 7],
+            [2, 1, 1, 3, 1, 1],  # four tied for the last two places: first two in field order
+            [1, 1, 2, 1, 1, 2],  # tie for first place
+        ],
+        dtype=float,
+    )
     got = top_reasons(contribs, ZERO, texts={f: f for f in SIX})
     expected = [
         ["b", "c", "a", "f"],
@@ -201,14 +222,22 @@ def test_top_reasons_on_a_hand_made_matrix_with_ties():
         ["c", "f", "a", "b"],
     ]
     assert got.to_numpy().tolist() == expected
-    assert top_reasons(contribs, ZERO, texts={f: f for f in SIX}, k=1)["reason_1"].tolist() == \
-        ["b", "a", "b", None, "f", "d", "c"]
+    assert top_reasons(contribs, ZERO, texts={f: f for f in SIX}, k=1)["reason_1"].tolist() == [
+        "b",
+        "a",
+        "b",
+        None,
+        "f",
+        "d",
+        "c",
+    ]
 
 
 def test_scores_are_measured_from_the_baseline():
     baseline = ReasonBaseline("cutoff", [0.5, -1.0, 0.0, 0.0, 0.0, 0.0], SIX)
-    got = top_reasons(np.array([[0.4, -0.2, 0.1, 0, 0, 0], [0.9, -1.0, 0, 0, 0, 0]]), baseline,
-                      texts={f: f for f in SIX}, k=2)
+    got = top_reasons(
+        np.array([[0.4, -0.2, 0.1, 0, 0, 0], [0.9, -1.0, 0, 0, 0, 0]]), baseline, texts={f: f for f in SIX}, k=2
+    )
     # row 0: a scores -0.1 (below the baseline), b +0.8, c +0.1; row 1: a +0.4, b exactly 0 (no reason)
     assert got.to_numpy().tolist() == [["b", "c"], ["a", None]]
 
@@ -231,8 +260,9 @@ def test_top_reasons_match_a_brute_force_ranking_on_tie_heavy_data(k):
     assert got.to_numpy().tolist() == reference_reasons(contribs, SIX, k)
     # Same with fields: b+d feed field "b", c+f feed field "c" (field order: a, b, c, e).
     fields = {"d": "b", "f": "c"}
-    summed = np.column_stack([contribs[:, 0], contribs[:, 1] + contribs[:, 3], contribs[:, 2] + contribs[:, 5],
-                              contribs[:, 4]])
+    summed = np.column_stack(
+        [contribs[:, 0], contribs[:, 1] + contribs[:, 3], contribs[:, 2] + contribs[:, 5], contribs[:, 4]]
+    )
     got = top_reasons(contribs, ZERO, fields=fields, texts={f: f for f in SIX}, k=k)
     assert got.to_numpy().tolist() == reference_reasons(summed, ["a", "b", "c", "e"], k)
 
@@ -241,15 +271,21 @@ def test_features_feeding_one_field_are_summed_before_ranking():
     features = ["income", "income_log", "dti", "age"]
     baseline = ReasonBaseline("average", [0.0] * 4, features)
     fields = {"income_log": "income"}
-    contribs = np.array([
-        [0.3, 0.3, 0.5, 0.1],    # income 0.6 beats dti 0.5, though each income feature alone does not
-        [0.4, -0.5, 0.2, -0.1],  # income -0.1: the positive income feature is cancelled out
-    ])
+    contribs = np.array(
+        [
+            [0.3, 0.3, 0.5, 0.1],  # income 0.6 beats dti 0.5, though each income feature alone does not
+            [0.4, -0.5, 0.2, -0.1],  # income -0.1: the positive income feature is cancelled out
+        ]
+    )
     texts = {"income": "income", "dti": "dti", "age": "age", "income_log": "income_log"}
     assert top_reasons(contribs, baseline, texts=texts, k=3).to_numpy().tolist() == [
-        ["dti", "income", "income_log"], ["income", "dti", None]]
+        ["dti", "income", "income_log"],
+        ["income", "dti", None],
+    ]
     assert top_reasons(contribs, baseline, fields=fields, texts=texts, k=3).to_numpy().tolist() == [
-        ["income", "dti", "age"], ["dti", None, None]]
+        ["income", "dti", "age"],
+        ["dti", None, None],
+    ]
     with pytest.raises(ValueError, match="unknown feature.*salary"):
         top_reasons(contribs, baseline, fields={"salary": "income"})
 
@@ -257,8 +293,12 @@ def test_features_feeding_one_field_are_summed_before_ranking():
 def test_reason_texts_and_the_default_text():
     baseline = ReasonBaseline("average", [0.0] * 3, ["dti", "age", "region"])
     got = top_reasons(np.array([[2.0, 1.0, 0.5]]), baseline, texts={"dti": "Debt is high relative to income"})
-    assert got.iloc[0].tolist() == ["Debt is high relative to income", "age: value increased the estimated risk",
-                                    "region: value increased the estimated risk", None]
+    assert got.iloc[0].tolist() == [
+        "Debt is high relative to income",
+        "age: value increased the estimated risk",
+        "region: value increased the estimated risk",
+        None,
+    ]
     assert DEFAULT_REASON_TEXT.format(field="age") == "age: value increased the estimated risk"
     assert MAX_REASONS == 4
 
@@ -287,24 +327,43 @@ def test_agreement_by_hand():
 def loan_model() -> tuple[xgb.Booster, pd.DataFrame, pd.DataFrame]:
     """A realistic small model: the synthetic loan book with the consumer_loans feature set (~90 trees)."""
     book = generate_book(BookOptions(rows=6000, seed=3))
-    numeric = ["income", "employment_years", "loan_amount", "term_months", "debt_to_income", "revolving_utilisation",
-               "open_accounts", "delinquencies_2y", "inquiries_6m", "credit_history_months"]
+    numeric = [
+        "income",
+        "employment_years",
+        "loan_amount",
+        "term_months",
+        "debt_to_income",
+        "revolving_utilisation",
+        "open_accounts",
+        "delinquencies_2y",
+        "inquiries_6m",
+        "credit_history_months",
+    ]
     transform = FeatureTransform(numeric, ["region", "channel", "home_ownership", "purpose"]).fit(book)
     features, target = transform.transform(book), book["default_12m"].to_numpy()
     monotone = [-1, 0, 0, 0, 1, 1, 0, 1, 1, 0, 0, 0, 0, 0]
     params = XGBoostParams(max_depth=3, learning_rate=0.05, max_rounds=600, early_stopping_rounds=30, nthread=1)
     train, valid, test = slice(0, 3600), slice(3600, 4800), slice(4800, None)
-    booster = fit_booster(to_dmatrix(features[train], target[train], 1), to_dmatrix(features[valid], target[valid], 1),
-                          params, monotone, seed=3)
+    booster = fit_booster(
+        to_dmatrix(features[train], target[train], 1),
+        to_dmatrix(features[valid], target[valid], 1),
+        params,
+        monotone,
+        seed=3,
+    )
     return booster, features[train], features[test]
 
 
 def test_approx_reasons_mostly_agree_with_exact_treeshap(loan_model):
     booster, reference, scored = loan_model
     for method in ("average", "cutoff"):
-        reasons = [top_reasons(contributions(booster, scored, exact=exact),
-                               fit_baseline(booster, reference, method=method, cutoff=0.2, exact=exact))
-                   for exact in (True, False)]
+        reasons = [
+            top_reasons(
+                contributions(booster, scored, exact=exact),
+                fit_baseline(booster, reference, method=method, cutoff=0.2, exact=exact),
+            )
+            for exact in (True, False)
+        ]
         result = agreement(*reasons)
         # Measured (xgboost 3.2, 92 trees, 1200 rows), top-4 set / reason_1:
         # average 0.680 / 0.882, cutoff 0.599 / 0.842. The first reason mostly agrees; the full set often not.

@@ -32,10 +32,25 @@ def start_server(extra_env: dict[str, str], log: Path | None = None) -> tuple[su
     """`mlflow models serve` of the champion on a free loopback port, in its own process group."""
     port, bin_dir = free_port(), str(Path(sys.executable).parent)
     env = {**os.environ, **extra_env, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}  # uvicorn
-    process = subprocess.Popen([str(Path(bin_dir) / "mlflow"), "models", "serve", "-m", f"models:/{MODEL}@champion",
-                                "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)],
-                               env=env, stdout=subprocess.DEVNULL, start_new_session=True,
-                               stderr=log.open("w") if log else subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            str(Path(bin_dir) / "mlflow"),
+            "models",
+            "serve",
+            "-m",
+            f"models:/{MODEL}@champion",
+            "--env-manager",
+            "local",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+        stderr=log.open("w") if log else subprocess.DEVNULL,
+    )
     return process, f"http://127.0.0.1:{port}"
 
 
@@ -64,7 +79,9 @@ def stop(process: subprocess.Popen) -> None:
 
 def promote_version_1() -> None:
     runner = CliRunner()
-    assert runner.invoke(cli, ["review", MODEL, "1", "--approve", "--reviewer", "bob", "--comment", "ok"]).exit_code == 0
+    assert (
+        runner.invoke(cli, ["review", MODEL, "1", "--approve", "--reviewer", "bob", "--comment", "ok"]).exit_code == 0
+    )
     assert runner.invoke(cli, ["promote", MODEL, "1"]).exit_code == 0
 
 
@@ -86,14 +103,18 @@ def test_a_server_asked_to_verify_refuses_to_start_on_an_unverified_champion(gov
     try:
         assert wait_until_up(process, url) is False
         assert process.returncode != 0
-        assert ("refusing to serve german_credit@champion: alias champion is on version 2 but the last recorded "
-                "promote put it on version 1") in Path("serve.log").read_text()
+        assert (
+            "refusing to serve german_credit@champion: alias champion is on version 2 but the last recorded "
+            "promote put it on version 1"
+        ) in Path("serve.log").read_text()
     finally:
         stop(process)
 
 
 def post(url: str, body: str) -> tuple[int, dict]:
-    request = urllib.request.Request(f"{url}/invocations", data=body.encode(), headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{url}/invocations", data=body.encode(), headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             return answer.status, json.loads(answer.read())
@@ -101,9 +122,12 @@ def post(url: str, body: str) -> tuple[int, dict]:
         return error.code, json.loads(error.read())
 
 
+def records(frame: pd.DataFrame) -> str:
+    return json.dumps({"dataframe_records": frame.to_dict(orient="records")})
+
+
 def test_the_served_champion_answers_raw_rows_and_refuses_malformed_requests(server):
     rows = pd.read_csv("german_ids.csv").drop(columns=["creditability"]).head(3)
-    records = lambda frame: json.dumps({"dataframe_records": frame.to_dict(orient="records")})
 
     status, answer = post(server, records(rows))
     assert status == 200
@@ -116,16 +140,19 @@ def test_the_served_champion_answers_raw_rows_and_refuses_malformed_requests(ser
     status, answer = post(server, records(gap))
     assert status == 200 and len(answer["predictions"]) == 3
 
-    status, answer = post(server, json.dumps({"dataframe_records": rows.to_dict(orient="records"),
-                                              "params": {"reason_method": "approx"}}))
+    status, answer = post(
+        server, json.dumps({"dataframe_records": rows.to_dict(orient="records"), "params": {"reason_method": "approx"}})
+    )
     assert status == 200
 
     for body, message in [
         (records(rows.drop(columns=["credit_amount"])), "credit_amount"),
         (records(rows.assign(credit_amount="a lot")), "column 'credit_amount' must be numeric, got 'a lot'"),
         ("{not json", "Invalid input"),
-        (json.dumps({"dataframe_records": rows.to_dict(orient="records"), "params": {"reason_method": "bogus"}}),
-         "reason_method must be one of exact, approx, none"),
+        (
+            json.dumps({"dataframe_records": rows.to_dict(orient="records"), "params": {"reason_method": "bogus"}}),
+            "reason_method must be one of exact, approx, none",
+        ),
     ]:
         status, answer = post(server, body)
         assert status == 400, (status, answer)

@@ -2,9 +2,8 @@
 
 import pytest
 
-
-from pipelines.tracking import Tracker, UnknownModelError, parse_model_ref
 from pipelines.commands.run import run_pipeline
+from pipelines.tracking import Tracker, UnknownModelError, parse_model_ref
 
 
 def test_parse_model_ref_forms():

@@ -23,13 +23,15 @@ def _book(n: int = 2_000, seed: int = 0, category_dtype: bool = True) -> tuple[p
     dti = rng.normal(0, 1, n)
     logit = -1.5 + 1.5 * dti + np.select([grade == "A", grade == "C"], [-1.5, 1.5], 0.0)
     y = rng.binomial(1, 1 / (1 + np.exp(-logit)))
-    X = pd.DataFrame({
-        "income": rng.normal(50, 10, n),
-        "dti": dti,
-        "grade": grade,
-        "purpose": rng.choice(["car", "home", "debt"], n).astype(object),
-        "id": np.arange(n),  # not a feature: must be ignored
-    })
+    X = pd.DataFrame(
+        {
+            "income": rng.normal(50, 10, n),
+            "dti": dti,
+            "grade": grade,
+            "purpose": rng.choice(["car", "home", "debt"], n).astype(object),
+            "id": np.arange(n),  # not a feature: must be ignored
+        }
+    )
     X.loc[rng.random(n) < 0.05, "dti"] = np.nan
     X.loc[rng.random(n) < 0.05, "grade"] = None
     if category_dtype:

@@ -32,8 +32,14 @@ def test_compare_counts_approvals_and_bads_of_the_approved():
     share = np.array([0.0, 1.0, 1.0, 1.0, 0.0, 0.5])  # majority declines rows 1, 2, 3, 5
     groups = pd.DataFrame({"g": ["a", "b"] * 3})
     policy = FairnessPolicy(min_group_size=1, n_boot=5)
-    table = compare(y, original, 0.5, fairness_gate(y, original, groups, 0.5, policy), share,
-                    fairness_gate(y, share, groups, 0.5, policy)).set_index("model")
+    table = compare(
+        y,
+        original,
+        0.5,
+        fairness_gate(y, original, groups, 0.5, policy),
+        share,
+        fairness_gate(y, share, groups, 0.5, policy),
+    ).set_index("model")
     assert table.loc["original", "approval_rate"] == pytest.approx(4 / 6)
     assert table.loc["original", "bad_rate_approved"] == pytest.approx(2 / 4)
     assert table.loc["challenger", "approval_rate"] == pytest.approx(2 / 6)
@@ -54,33 +60,53 @@ def test_challenger_narrows_the_gap_it_is_constrained_on():
     train = np.arange(0, 4000)
     settings = MitigationSpec(enabled=True, difference_bound=0.01, max_iter=15)
     params = XGBoostParams(max_depth=3, learning_rate=0.1, nthread=1)
-    challenger = train_challenger(model_input.iloc[train], y[train], sensitive.iloc[train], params, 60,
-                                  [0] * 6, 0.25, settings, seed=0)
+    challenger = train_challenger(
+        model_input.iloc[train], y[train], sensitive.iloc[train], params, 60, [0] * 6, 0.25, settings, seed=0
+    )
     assert challenger.attributes == ["gender"] and challenger.weights.sum() == pytest.approx(1.0)
     share = challenger.decline_share(model_input.iloc[train])
     assert ((share >= 0) & (share <= 1)).all()
     unconstrained = MitigationSpec(enabled=True, difference_bound=0.99, max_iter=1)
-    plain = train_challenger(model_input.iloc[train], y[train], sensitive.iloc[train], params, 60, [0] * 6, 0.25,
-                             unconstrained, seed=0).decline_share(model_input.iloc[train])
+    plain = train_challenger(
+        model_input.iloc[train], y[train], sensitive.iloc[train], params, 60, [0] * 6, 0.25, unconstrained, seed=0
+    ).decline_share(model_input.iloc[train])
     policy = FairnessPolicy(n_boot=5)
-    gap = {name: fairness_gate(y[train], score, sensitive.iloc[train], 0.5, policy).groupings["gender"].disparity
-           for name, score in (("mitigated", share), ("plain", plain))}
+    gap = {
+        name: fairness_gate(y[train], score, sensitive.iloc[train], 0.5, policy).groupings["gender"].disparity
+        for name, score in (("mitigated", share), ("plain", plain))
+    }
     assert gap["mitigated"]["eo_difference"] < gap["plain"]["eo_difference"]
 
 
 def test_challenger_refuses_a_single_class_sample():
     model_input, y, sensitive = _biased_inputs(400)
     with pytest.raises(ValueError, match="single class"):
-        train_challenger(model_input, np.zeros_like(y), sensitive, XGBoostParams(nthread=1), 5, [0] * 6, 0.25,
-                         MitigationSpec(enabled=True), seed=0)
+        train_challenger(
+            model_input,
+            np.zeros_like(y),
+            sensitive,
+            XGBoostParams(nthread=1),
+            5,
+            [0] * 6,
+            0.25,
+            MitigationSpec(enabled=True),
+            seed=0,
+        )
 
 
 def test_run_reports_the_challenger_beside_the_original(tracking_uri, tmp_path):
     book = tmp_path / "book.parquet"
     generate_book(BookOptions(rows=6000, seed=11, bias=1.5)).to_parquet(book)
-    spec = write_spec(tmp_path, CONSUMER_SPEC, **{
-        "data.synthetic": None, "data.source": str(book), "policy.fairness.n_boot": 20,
-        "policy.fairness.mitigation": {"enabled": True, "attributes": ["gender"], "max_iter": 10}})
+    spec = write_spec(
+        tmp_path,
+        CONSUMER_SPEC,
+        **{
+            "data.synthetic": None,
+            "data.source": str(book),
+            "policy.fairness.n_boot": 20,
+            "policy.fairness.mitigation": {"enabled": True, "attributes": ["gender"], "max_iter": 10},
+        },
+    )
     result = CliRunner().invoke(cli, ["run", str(spec)])
     assert result.exit_code == 0, result.output
     assert "mitigated challenger: oot AUC" in result.output

@@ -10,11 +10,13 @@ PARAMS = XGBoostParams(max_depth=3, learning_rate=0.1, max_rounds=300, early_sto
 
 def book(rows=3000, seed=0):
     rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({
-        "dti": rng.uniform(0, 1, rows),
-        "noise": rng.normal(size=rows),
-        "region": rng.choice(["a", "b", "c"], rows),
-    })
+    frame = pd.DataFrame(
+        {
+            "dti": rng.uniform(0, 1, rows),
+            "noise": rng.normal(size=rows),
+            "region": rng.choice(["a", "b", "c"], rows),
+        }
+    )
     logit = -2.5 + 3 * frame["dti"] + (frame["region"] == "c") * 0.8 + rng.normal(0, 1, rows)
     target = (rng.uniform(size=rows) < 1 / (1 + np.exp(-logit))).to_numpy().astype(int)
     transform = FeatureTransform(["dti", "noise"], ["region"]).fit(frame)
@@ -23,8 +25,13 @@ def book(rows=3000, seed=0):
 
 def fit(features, target, monotone=(1, 0, 0), seed=1):
     train, valid = slice(0, 2000), slice(2000, None)
-    return fit_booster(to_dmatrix(features[train], target[train], 1), to_dmatrix(features[valid], target[valid], 1),
-                       PARAMS, list(monotone), seed)
+    return fit_booster(
+        to_dmatrix(features[train], target[train], 1),
+        to_dmatrix(features[valid], target[valid], 1),
+        PARAMS,
+        list(monotone),
+        seed,
+    )
 
 
 def test_same_inputs_give_a_byte_identical_booster():

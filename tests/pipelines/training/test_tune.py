@@ -7,8 +7,16 @@ import pytest
 import xgboost as xgb
 
 from features.spec import load_spec
-from pipelines.training.tune import (PruningCallback, StudyRef, TuningError, default_storage_url, fingerprint,
-                            load_or_create_study, make_objective, open_storage)
+from pipelines.training.tune import (
+    PruningCallback,
+    StudyRef,
+    TuningError,
+    default_storage_url,
+    fingerprint,
+    load_or_create_study,
+    make_objective,
+    open_storage,
+)
 from tests.conftest import write_spec
 
 
@@ -17,11 +25,14 @@ def test_default_storage_sits_beside_the_tracking_store(tmp_path):
     assert default_storage_url("http://tracking:5000").endswith("/optuna.db")
 
 
-@pytest.mark.parametrize("url, message", [
-    ("not a url", "malformed storage URL"),
-    ("sqlite:////no/such/folder/optuna.db", "storage folder does not exist"),
-    ("nosuchdb://host/db", "cannot open Optuna storage"),
-])
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("not a url", "malformed storage URL"),
+        ("sqlite:////no/such/folder/optuna.db", "storage folder does not exist"),
+        ("nosuchdb://host/db", "cannot open Optuna storage"),
+    ],
+)
 def test_bad_storage_is_one_clear_error(url, message):
     with pytest.raises(TuningError, match=message):
         open_storage(StudyRef(url, "s", 10))
@@ -59,8 +70,17 @@ def _matrices(rows=2000, seed=0):
 
 
 def test_objective_reports_the_validation_metric_and_tree_count(tmp_path):
-    spec = load_spec(write_spec(tmp_path, **{"features": {"numeric": ["dti", "noise"], "monotone": {}},
-                                             "data.sensitive": [], "reasons": {}, "tuning.pruning": {"enabled": False}}))
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            **{
+                "features": {"numeric": ["dti", "noise"], "monotone": {}},
+                "data.sensitive": [],
+                "reasons": {},
+                "tuning.pruning": {"enabled": False},
+            },
+        )
+    )
     train, valid = _matrices()
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=1))
     study.optimize(make_objective(spec, train, valid, nthread=1), n_trials=3)
@@ -72,11 +92,18 @@ def test_objective_reports_the_validation_metric_and_tree_count(tmp_path):
 
 def test_pruning_callback_stops_a_hopeless_trial():
     train, valid = _matrices()
-    study = optuna.create_study(direction="maximize",
-                                pruner=optuna.pruners.ThresholdPruner(lower=0.99, n_warmup_steps=2))
+    study = optuna.create_study(
+        direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=0.99, n_warmup_steps=2)
+    )
     trial = study.ask()
     with pytest.raises(optuna.TrialPruned):
-        xgb.train({"eval_metric": "auc", "nthread": 1}, train, 50, evals=[(valid, "valid")], verbose_eval=False,
-                  callbacks=[PruningCallback(trial, "auc")])
+        xgb.train(
+            {"eval_metric": "auc", "nthread": 1},
+            train,
+            50,
+            evals=[(valid, "valid")],
+            verbose_eval=False,
+            callbacks=[PruningCallback(trial, "auc")],
+        )
     assert trial.user_attrs["n_trees"] == 3
     assert len(study._storage.get_trial(trial._trial_id).intermediate_values) == 3

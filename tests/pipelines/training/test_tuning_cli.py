@@ -46,7 +46,9 @@ def test_tune_leaves_a_parent_with_one_nested_run_per_trial(tracking_uri, german
     study = load_study(tmp_path)
     assert parent.data.metrics["best_valid_auc"] == pytest.approx(study.best_value)
     assert parent.data.params["xgb.max_depth"] == str(study.best_params["max_depth"])
-    assert parent.data.params["tuning.sampler"] == '{"constant_liar": true, "multivariate": true, "n_startup_trials": 10}'
+    assert (
+        parent.data.params["tuning.sampler"] == '{"constant_liar": true, "multivariate": true, "n_startup_trials": 10}'
+    )
     artifacts = {a.path for a in mlflow.MlflowClient(tracking_uri).list_artifacts(parent.info.run_id, "tuning")}
     assert {"tuning/best_params.json", "tuning/optimization_history.png", "tuning/param_importances.png"} <= artifacts
     assert mlflow.MlflowClient(tracking_uri).search_registered_models() == []
@@ -75,14 +77,17 @@ def test_same_seed_gives_the_same_trials(tmp_path, tracking_uri, monkeypatch):
     assert outcomes[0] == outcomes[1]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--trials", "0"], "--trials must be at least 1"),
-    (["--trials", "-3"], "--trials must be at least 1"),
-    (["--trials", "2", "--workers", "99"], "--workers must be between 1 and the"),
-    (["--trials", "2", "--storage", "::bad::"], "malformed storage URL"),
-    (["--trials", "2", "--storage", "sqlite:////no/such/dir/o.db"], "storage folder does not exist"),
-    (["--trials", "2", "--timeout", "-1"], "--timeout must be positive"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--trials", "0"], "--trials must be at least 1"),
+        (["--trials", "-3"], "--trials must be at least 1"),
+        (["--trials", "2", "--workers", "99"], "--workers must be between 1 and the"),
+        (["--trials", "2", "--storage", "::bad::"], "malformed storage URL"),
+        (["--trials", "2", "--storage", "sqlite:////no/such/dir/o.db"], "storage folder does not exist"),
+        (["--trials", "2", "--timeout", "-1"], "--timeout must be positive"),
+    ],
+)
 def test_bad_tuning_input_exits_2_and_writes_nothing(tracking_uri, german_spec, args, message):
     result = CliRunner().invoke(cli, ["tune", str(german_spec), *args])
     assert result.exit_code == 2, result.output
@@ -104,16 +109,28 @@ def test_study_of_another_search_space_is_left_untouched(tracking_uri, tmp_path)
 
 
 def _consumer_spec(tmp_path, **changes):
-    return write_spec(tmp_path, GERMAN_SPEC.parent / "consumer_loans.yaml",
-                      **{"data.synthetic.rows": 20000, "tuning.heartbeat_seconds": 1,
-                         "tuning.pruning": {"enabled": False}, **changes})
+    return write_spec(
+        tmp_path,
+        GERMAN_SPEC.parent / "consumer_loans.yaml",
+        **{
+            "data.synthetic.rows": 20000,
+            "tuning.heartbeat_seconds": 1,
+            "tuning.pruning": {"enabled": False},
+            **changes,
+        },
+    )
 
 
 def test_killed_study_resumes_to_the_requested_total(tracking_uri, tmp_path):
     spec = _consumer_spec(tmp_path)
     command = [sys.executable, "-m", "pipelines.cli", "tune", str(spec), "--trials", "6"]
-    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               env={**os.environ, "PYTHONPATH": str(REPO)})
+    process = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     storage = f"sqlite:///{tmp_path}/optuna.db"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # kill in the middle of a trial once two have finished
@@ -127,11 +144,13 @@ def test_killed_study_resumes_to_the_requested_total(tracking_uri, tmp_path):
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    assert optuna.trial.TrialState.RUNNING in [t.state for t in optuna.load_study(
-        study_name="consumer_loans", storage=storage).trials]
+    assert optuna.trial.TrialState.RUNNING in [
+        t.state for t in optuna.load_study(study_name="consumer_loans", storage=storage).trials
+    ]
 
-    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    done = subprocess.run(
+        command, cwd=tmp_path, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)}
+    )
     assert done.returncode == 0, done.stderr
     study = optuna.load_study(study_name="consumer_loans", storage=storage)
     states = [t.state for t in study.trials]

@@ -55,8 +55,7 @@ def test_out_of_time_book_is_evaluated_on_every_sample(tmp_path):
         assert 0.65 < metrics[f"{sample}_auc"] < 0.95
     ids = prepared.checked.ids
     assert ids.is_unique and not set(candidate.booster.feature_names) & {"gender", "age", "name", "phone"}
-    np.testing.assert_array_equal(np.sort(np.concatenate(list(prepared.split.samples().values()))),
-                                  np.arange(len(ids)))
+    np.testing.assert_array_equal(np.sort(np.concatenate(list(prepared.split.samples().values()))), np.arange(len(ids)))
 
 
 def test_fairness_gate_on_german_credit_judges_each_attribute_and_fails_closed(german_spec):
@@ -77,8 +76,11 @@ def test_fairness_gate_on_german_credit_judges_each_attribute_and_fails_closed(g
 def _gender_gate(tmp_path, bias):
     from tests.conftest import GERMAN_SPEC, write_spec
 
-    spec = write_spec(tmp_path, GERMAN_SPEC.parent / "consumer_loans.yaml",
-                      **{"data.synthetic.rows": 20000, "data.synthetic.bias": bias, "data.sensitive": ["gender"]})
+    spec = write_spec(
+        tmp_path,
+        GERMAN_SPEC.parent / "consumer_loans.yaml",
+        **{"data.synthetic.rows": 20000, "data.synthetic.bias": bias, "data.sensitive": ["gender"]},
+    )
     prepared = prepare(spec)
     return evaluate_candidate(prepared, train_candidate(prepared))
 

@@ -37,8 +37,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from features.synthetic import BookOptions, generate_book  # noqa: E402
-from pipelines.commands.score import _load, score  # noqa: E402
+from pipelines.commands.score import score  # noqa: E402
 from pipelines.tracking import Tracker  # noqa: E402
+from pipelines.tracking.pyfunc_model import load_model_scorer  # noqa: E402
 
 
 def train_model(folder: Path, train_rows: int, uri: str) -> str:
@@ -89,7 +90,7 @@ def time_in_process(model: str, book: Path, out: Path, uri: str, reasons: str) -
 
 def time_bare(model: str, book: Path, uri: str) -> float:
     """inplace_predict alone on the model-input matrix of the whole book (built outside the timing)."""
-    scorer, _ = _load(Tracker(uri), Tracker(uri).resolve(model).source)
+    scorer, _ = load_model_scorer(Tracker(uri), Tracker(uri).resolve(model).source)
     matrix = scorer.transform.transform(pd.read_parquet(book))
     started = time.perf_counter()
     scorer.booster.inplace_predict(matrix, validate_features=True)
@@ -99,7 +100,7 @@ def time_bare(model: str, book: Path, uri: str) -> float:
 def time_bare_pipeline(model: str, book: Path, out: Path, uri: str) -> float:
     """What one writes by hand with the bare libraries: read the feature columns, transform,
     inplace_predict, write id + PD (no chunking, no contract messages, no decision)."""
-    scorer, settings = _load(Tracker(uri), Tracker(uri).resolve(model).source)
+    scorer, settings = load_model_scorer(Tracker(uri), Tracker(uri).resolve(model).source)
     started = time.perf_counter()
     raw = pd.read_parquet(book, columns=[settings["id_column"], *scorer.transform.columns])
     pd_values = scorer.booster.inplace_predict(scorer.transform.transform(raw), validate_features=True)

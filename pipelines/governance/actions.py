@@ -24,9 +24,7 @@ import click
 from features.errors import CreditflowError, Refused
 from pipelines import tags
 from pipelines.gates.promotion import (
-    CHAMPION,
     EVIDENCE_TAG,
-    PREVIOUS,
     AuditRecord,
     approval_fingerprint,
     champion_problems,
@@ -35,6 +33,7 @@ from pipelines.gates.promotion import (
     unmet_conditions,
 )
 from pipelines.governance.audit import current_user, now_iso, read_trail, record
+from pipelines.tags import CHAMPION, PREVIOUS
 from pipelines.tracking import Tracker, UnknownModelError, VersionInfo, connect
 
 log = logging.getLogger("creditflow")

@@ -11,11 +11,11 @@ from typing import Any, Iterator
 import mlflow
 from mlflow.exceptions import MlflowException
 
+from pipelines.gates.promotion import VersionInfo
 from pipelines.tracking.common import (
     Connection,
     TrackingError,
     UnknownModelError,
-    VersionInfo,
     _now_ms,
     parse_model_ref,
 )

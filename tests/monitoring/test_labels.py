@@ -1,0 +1,32 @@
+"""Training and monitoring read the target with one label matcher: a spec that trains on a label column
+monitors a window of the same column (regression: `positive: "1"` with a float column trained, and then
+every labelled window was refused)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.contract import positive_mask
+from features.spec import Spec
+from monitoring.assess import labels_of
+
+SPEC = {"name": "labels", "data": {"source": "x.csv", "target": "bad"}, "features": {"numeric": ["x"]}}
+
+
+@pytest.mark.parametrize("positive", [1, "1", 1.0])
+@pytest.mark.parametrize("column", [[1.0, 0.0, 1.0, 0.0], [1, 0, 1, 0], ["1", "0", "1", "0"]])
+def test_training_and_monitoring_agree_on_the_positive_label(positive, column):
+    spec = Spec.model_validate({**SPEC, "data": {**SPEC["data"], "positive": positive}})
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "bad": column})
+    trained = positive_mask(frame["bad"], spec.data.positive).to_numpy(dtype=np.int64)
+    assert trained.tolist() == [1, 0, 1, 0]
+    assert labels_of(frame, spec).tolist() == trained.tolist()
+
+
+def test_a_text_label_matches_text_only():
+    spec = Spec.model_validate({**SPEC, "data": {**SPEC["data"], "positive": "bad"}})
+    frame = pd.DataFrame({"x": [1.0, 2.0], "bad": ["bad", "good"]})
+    assert labels_of(frame, spec).tolist() == [1, 0]
+    assert not positive_mask(pd.Series([1.0, 0.0]), "bad").any()

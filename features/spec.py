@@ -7,6 +7,7 @@ the file and the key, before any data is read or anything is written to MLflow.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -241,7 +242,7 @@ def _check_features(spec: Spec) -> None:
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise ValueError(f"features declared twice: {', '.join(twice)}")
-    forbidden = {
+    forbidden: dict[str, Sequence[str | None]] = {  # id and time may be unset (None)
         "target": [spec.data.target],
         "id": [spec.data.id],
         "time": [spec.data.time],

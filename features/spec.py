@@ -19,7 +19,7 @@ from features.fairness_spec import FairnessPolicy
 from features.fairness_spec import Strict as _Strict
 from features.monitoring_spec import MonitoringSpec
 from features.monitoring_spec import PsiLevels as StabilityPolicy  # the gate and monitoring share PSI levels
-from features.synthetic import BookOptions
+from features.synthetic_options import BookOptions
 
 
 class SensitiveAttribute(_Strict):

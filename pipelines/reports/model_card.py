@@ -13,7 +13,8 @@ import pandas as pd
 
 from pipelines.reports.fairness_report import html_page
 from pipelines.scoring.reasons import DEFAULT_REASON_TEXT, MAX_REASONS
-from pipelines.training.workflow import Evaluation, Prepared
+from pipelines.training.evaluation import Evaluation
+from pipelines.training.workflow import Prepared
 
 
 @dataclass(frozen=True)

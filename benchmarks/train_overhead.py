@@ -31,8 +31,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from features.synthetic import BookOptions, generate_book  # noqa: E402
+from pipelines.training.evaluation import evaluate_candidate  # noqa: E402
 from pipelines.training.train import booster_params, to_dmatrix  # noqa: E402
-from pipelines.training.workflow import evaluate_candidate, prepare, train_candidate  # noqa: E402
+from pipelines.training.workflow import prepare, train_candidate  # noqa: E402
 
 
 def write_spec(folder: Path, book: Path) -> Path:

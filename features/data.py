@@ -42,6 +42,8 @@ def load_data(spec: Spec, spec_path: str | Path) -> LoadedData:
         frame = generate_book(options)  # validated with the spec
         label = "synthetic(" + ", ".join(f"{k}={v}" for k, v in asdict(options).items()) + ")"
         return LoadedData(frame, frame_digest(frame), label)
+    if spec.data.source is None:  # the spec's validator already demands exactly one of source and synthetic
+        raise DataError("data needs 'source' (a CSV/Parquet path) or 'synthetic'")
     path = Path(spec.data.source)
     if not path.is_absolute():
         path = Path(spec_path).parent / path

@@ -7,6 +7,7 @@ the file and the key, before any data is read or anything is written to MLflow.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -18,7 +19,7 @@ from features.fairness_spec import FairnessPolicy
 from features.fairness_spec import Strict as _Strict
 from features.monitoring_spec import MonitoringSpec
 from features.monitoring_spec import PsiLevels as StabilityPolicy  # the gate and monitoring share PSI levels
-from features.synthetic import BookOptions
+from features.synthetic_options import BookOptions
 
 
 class SensitiveAttribute(_Strict):
@@ -241,7 +242,7 @@ def _check_features(spec: Spec) -> None:
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise ValueError(f"features declared twice: {', '.join(twice)}")
-    forbidden = {
+    forbidden: dict[str, Sequence[str | None]] = {  # id and time may be unset (None)
         "target": [spec.data.target],
         "id": [spec.data.id],
         "time": [spec.data.time],

@@ -16,6 +16,7 @@ from pipelines.evidence.record import record_model_card, record_training, regist
 from pipelines.evidence.study import record_study
 from pipelines.tracking import Tracker
 from pipelines.tracking.trials import TrialSink, sync_trials
+from pipelines.training.evaluation import evaluate_candidate
 from pipelines.training.tune import (
     PARENT_RUN_ATTR,
     StudyRef,
@@ -25,7 +26,7 @@ from pipelines.training.tune import (
     load_or_create_study,
 )
 from pipelines.training.tuning_session import Budget, check_budget, run_study
-from pipelines.training.workflow import Prepared, evaluate_candidate, prepare, train_candidate
+from pipelines.training.workflow import Prepared, prepare, train_candidate
 
 log = logging.getLogger("creditflow")
 

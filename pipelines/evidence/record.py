@@ -18,8 +18,9 @@ from pipelines.reports.fairness_report import fairness_figure, fairness_html
 from pipelines.reports.model_card import CardIdentity, card_sections, to_html, to_markdown
 from pipelines.tracking import RunLogger, Tracker
 from pipelines.tracking.pyfunc_model import log_credit_model
+from pipelines.training.evaluation import Evaluation
 from pipelines.training.train import booster_bytes
-from pipelines.training.workflow import Candidate, Evaluation, Prepared
+from pipelines.training.workflow import Candidate, Prepared
 
 log = logging.getLogger("creditflow")
 

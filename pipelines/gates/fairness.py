@@ -77,7 +77,7 @@ class FairnessResult:
         """Flat MLflow metrics (fairness.sex.air, fairness.sex.air_low, ...); undefined (NaN) values are left out."""
         out = {"fairness.passed": float(self.verdict.passed)}
         for name, g in self.groupings.items():
-            numbers = {k: v for k, v in g.disparity.items() if not isinstance(v, str)}
+            numbers, _ = _split(g.disparity)
             for key, (low, high) in g.intervals.items():
                 numbers.update({f"{key}_low": low, f"{key}_high": high})
             out.update({f"fairness.{metric_name(name)}.{k}": float(v) for k, v in numbers.items() if not math.isnan(v)})
@@ -134,33 +134,53 @@ def fairness_gate(
 
 
 def _judge(g: GroupingResult, policy: FairnessPolicy, verdict: FairnessVerdict, attribute: bool) -> None:
-    """Add the grouping's notes (small groups, undefined rates) and reasons (limits broken) to the verdict."""
-    d, small, judged = g.disparity, g.table[g.table["too_small"]], g.table[~g.table["too_small"]]
-    if len(small):
-        listed = ", ".join(f"{r.group} (n={r.n})" for r in small.head(10).itertuples())
-        verdict.notes.append(
-            f"{g.name}: {len(small)} group(s) under {policy.min_group_size} applicants reported "
-            f"but not judged: {listed}{' ...' if len(small) > 10 else ''}"
-        )
-    for rate, what in (("tpr", "no defaulters: TPR"), ("fpr", "no good payers: FPR")):
-        if judged[rate].isna().any():
-            verdict.notes.append(
-                f"{g.name}: {what} undefined in {', '.join(judged.loc[judged[rate].isna(), 'group'])}"
-                ", left out of the equalized-odds difference"
-            )
+    """Add the grouping's notes (small groups, undefined rates) and reasons (limits broken) to the verdict.
+
+    An attribute that cannot be judged is a reason (fail closed); an intersection in that state only a note.
+    """
+    judged = g.table[~g.table["too_small"]]
+    verdict.notes.extend(_coverage_notes(g, policy.min_group_size, judged))
     if len(judged) < 2:
         (verdict.reasons if attribute else verdict.notes).append(
             f"{g.name}: no two groups of at least {policy.min_group_size} applicants ({len(judged)} large enough): "
             "cannot judge"
         )
         return
-    if math.isnan(d["eo_difference"]):
+    numbers, groups = _split(g.disparity)
+    if math.isnan(numbers["eo_difference"]):
         verdict.notes.append(
             f"{g.name}: equalized-odds difference undefined (TPR and FPR each defined in fewer than two judged groups)"
         )
-    pair = f"{d['least_favoured']} {d['least_favoured_rate']:.3f} vs {d['most_favoured']} {d['most_favoured_rate']:.3f}"
+    verdict.reasons.extend(_breaches(g, numbers, groups, policy))
+
+
+def _coverage_notes(g: GroupingResult, min_group_size: int, judged: pd.DataFrame) -> list[str]:
+    """Notes on what the verdict leaves out: groups too small to judge, and TPR/FPR undefined in a judged group."""
+    notes, small = [], g.table[g.table["too_small"]]
+    if len(small):
+        listed = ", ".join(f"{r.group} (n={r.n})" for r in small.head(10).itertuples())
+        notes.append(
+            f"{g.name}: {len(small)} group(s) under {min_group_size} applicants reported "
+            f"but not judged: {listed}{' ...' if len(small) > 10 else ''}"
+        )
+    for rate, what in (("tpr", "no defaulters: TPR"), ("fpr", "no good payers: FPR")):
+        if judged[rate].isna().any():
+            notes.append(
+                f"{g.name}: {what} undefined in {', '.join(judged.loc[judged[rate].isna(), 'group'])}"
+                ", left out of the equalized-odds difference"
+            )
+    return notes
+
+
+def _breaches(g: GroupingResult, d: dict[str, float], groups: dict[str, str], policy: FairnessPolicy) -> list[str]:
+    """One reason per limit the POINT estimate breaks, with the groups or rate gaps behind it and its interval."""
+    pair = (
+        f"{groups['least_favoured']} {d['least_favoured_rate']:.3f} vs "
+        f"{groups['most_favoured']} {d['most_favoured_rate']:.3f}"
+    )
     odds = f"TPR gap {_fmt(d['tpr_difference'])}, FPR gap {_fmt(d['fpr_difference'])}"
     tol = 1e-12  # 0.9 - 0.6 is 0.30000000000000004: a value at the limit passes
+    reasons = []
     for key, label, broken, limit, detail in (
         ("air", "adverse impact ratio {} below", d["air"] < policy.min_air - tol, policy.min_air, pair),
         (
@@ -180,10 +200,18 @@ def _judge(g: GroupingResult, policy: FairnessPolicy, verdict: FairnessVerdict, 
     ):
         if broken:
             low, high = g.intervals[key]
-            verdict.reasons.append(
+            reasons.append(
                 f"{g.name}: {label.format(_fmt(d[key]))} {limit:.2f} ({detail}; "
                 f"{policy.confidence:.0%} interval {_fmt(low)}-{_fmt(high)})"
             )
+    return reasons
+
+
+def _split(disparity: dict[str, float | str]) -> tuple[dict[str, float], dict[str, str]]:
+    """The disparity's numbers and its group names apart: the dict mixes both for reports, the rules need types."""
+    numbers = {k: v for k, v in disparity.items() if not isinstance(v, str)}
+    names = {k: v for k, v in disparity.items() if isinstance(v, str)}
+    return numbers, names
 
 
 def _fmt(value: float) -> str:

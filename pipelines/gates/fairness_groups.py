@@ -177,10 +177,11 @@ def _intervals(counts: np.ndarray, policy: FairnessPolicy, seed: int) -> dict[st
             (c[..., 2] + c[..., 3]) / size, c[..., 0] / (c[..., 0] + c[..., 2]), c[..., 1] / (c[..., 1] + c[..., 3])
         )
     tails = [(1 - policy.confidence) / 2, (1 + policy.confidence) / 2]
-    out = {}
+    out: dict[str, tuple[float, float]] = {}
     for name, values in zip(_GAPS[:3], gaps):
         values = values[~np.isnan(values)]
-        out[name] = tuple(float(q) for q in np.quantile(values, tails)) if values.size else (math.nan, math.nan)
+        low, high = np.quantile(values, tails) if values.size else (math.nan, math.nan)
+        out[name] = (float(low), float(high))
     return out
 
 
@@ -217,17 +218,19 @@ def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return remap[codes], levels  # code -1 (missing) picks remap's last entry: "missing"
 
 
-def _encode(frame: pd.DataFrame, factors: dict | None = None) -> tuple[np.ndarray, pd.DataFrame]:
+def _encode(
+    frame: pd.DataFrame, factors: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+) -> tuple[np.ndarray, pd.DataFrame]:
     """Group code per row for the intersection of the frame's columns, and the observed groups' keys, sorted.
 
     `factors` may hold `_factorize` results already computed per column (the gate reuses them).
     """
     cols = list(frame.columns)
-    factors = [factors[c] if factors and c in factors else _factorize(frame[c]) for c in cols]
-    dims = tuple(len(levels) for _, levels in factors)
-    observed, codes = np.unique(np.ravel_multi_index(tuple(c for c, _ in factors), dims), return_inverse=True)
+    per_column = [factors[c] if factors and c in factors else _factorize(frame[c]) for c in cols]
+    dims = tuple(len(levels) for _, levels in per_column)
+    observed, codes = np.unique(np.ravel_multi_index(tuple(c for c, _ in per_column), dims), return_inverse=True)
     parts = np.unravel_index(observed, dims)
-    keys = pd.DataFrame({c: levels[part].astype(str) for c, (_, levels), part in zip(cols, factors, parts)})
+    keys = pd.DataFrame({c: levels[part].astype(str) for c, (_, levels), part in zip(cols, per_column, parts)})
     return codes.astype(np.int64), keys
 
 

@@ -127,9 +127,9 @@ def _contributions(bins: Bins, current: pd.Series, epsilon: float) -> tuple[np.n
     if not epsilon > 0:
         raise ValueError(f"epsilon must be positive, got {epsilon}")
     if bins.kind == "numeric":
-        actual = _shares(_numeric_counts(_numeric_values(current), bins.edges))
+        actual = _shares(_numeric_counts(_numeric_values(current), _edges(bins)))
     else:
-        actual = _shares(_categorical_counts(*_level_counts(current), bins.categories))
+        actual = _shares(_categorical_counts(*_level_counts(current), _categories(bins)))
     a = np.where(actual == 0, epsilon, actual)
     e = np.asarray(bins.expected, dtype=np.float64)
     e = np.where(e == 0, epsilon, e)
@@ -190,11 +190,25 @@ def _shares(counts: np.ndarray) -> np.ndarray:
 
 def _labels(bins: Bins) -> list[str]:
     if bins.kind == "categorical":
-        return [*bins.categories, OTHER, MISSING]
-    bounds = ["-inf", *(f"{e:.10g}" for e in bins.edges), "inf"]
+        return [*_categories(bins), OTHER, MISSING]
+    bounds = ["-inf", *(f"{e:.10g}" for e in _edges(bins)), "inf"]
     labels = [f"({low}, {high}]" for low, high in zip(bounds, bounds[1:])]
     labels[-1] = labels[-1][:-1] + ")"
     return labels + [MISSING]
+
+
+def _edges(bins: Bins) -> list[float]:
+    """Numeric bins' edges. `Bins.__post_init__` guarantees them; this narrows the Optional for callers."""
+    if bins.edges is None:
+        raise ValueError("numeric bins need edges")
+    return bins.edges
+
+
+def _categories(bins: Bins) -> list[str]:
+    """Categorical bins' categories. `Bins.__post_init__` guarantees them; this narrows the Optional for callers."""
+    if bins.categories is None:
+        raise ValueError("categorical bins need categories")
+    return bins.categories
 
 
 def _check_kind(kind: str) -> None:

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from features.spec import Spec
 from pipelines.reports.fairness_report import html_page
 from pipelines.scoring.reasons import DEFAULT_REASON_TEXT, MAX_REASONS
-from pipelines.training.workflow import Evaluation, Prepared
+from pipelines.training.evaluation import Evaluation
+from pipelines.training.workflow import Prepared
 
 
 @dataclass(frozen=True)
@@ -29,69 +31,17 @@ Section = tuple[str, list[str | pd.DataFrame]]  # heading, then paragraphs and t
 
 
 def card_sections(identity: CardIdentity, prepared: Prepared, evaluation: Evaluation) -> list[Section]:
-    spec, m, main = prepared.spec, evaluation.metrics, evaluation.main
+    """The card's sections in reading order; one helper per section keeps each reviewer question in one place."""
+    spec = prepared.spec
     return [
-        (
-            "Identity and intended use",
-            [
-                f"Registered model `{identity.model_name}` version {identity.version}, trained in MLflow run "
-                f"`{identity.run_id}` from commit `{identity.git_commit}`.",
-                "Intended use: estimating the probability that an applicant defaults (`"
-                f"{spec.data.target}` = `{spec.data.positive}`), and declining applications at or above the policy "
-                f"cutoff {spec.policy.cutoff}. Not for pricing, collections or any population unlike the data below.",
-            ],
-        ),
+        ("Identity and intended use", _identity(identity, spec)),
         ("Data", [_data_table(prepared)]),
-        (
-            "Performance",
-            [
-                f"XGBoost against an untuned logistic-regression benchmark on the same split; AUC intervals are "
-                f"95% percentile bootstrap intervals (200 resamples of at most 20,000 rows). Verdict "
-                f"`validation.performance`: {_verdict(evaluation.passed, evaluation.reasons)}.",
-                _performance_table(m),
-            ],
-        ),
-        (
-            "Stability",
-            [
-                f"Score PSI and characteristic CSI against the training sample on training-decile bins (warn "
-                f"{spec.policy.stability.warn}, alert {spec.policy.stability.alert}). Verdict `validation.stability`: "
-                f"{_verdict(evaluation.stability.passed, evaluation.stability.reasons)}.",
-                evaluation.stability.tables[f"stability_{main}"].head(12),
-            ],
-        ),
+        ("Performance", _performance(evaluation)),
+        ("Stability", _stability(spec, evaluation)),
         ("Fairness", _fairness(evaluation, spec.policy.fairness.rationale)),
-        (
-            "Explanations and reason codes",
-            [
-                f"Each applicant gets up to {MAX_REASONS} reasons: the characteristics whose XGBoost contributions "
-                f"(exact "
-                f"TreeSHAP) push the score most toward default, measured against the `{spec.policy.reason_baseline}` "
-                f"baseline applicant. The fast batch path (Saabas) agreed on the first reason for "
-                f"{m.get('reasons_fast_agreement_reason_1', float('nan')):.0%} and on the whole set for "
-                f"{m.get('reasons_fast_agreement_top_k_set', float('nan')):.0%} of sampled applicants.",
-                _reason_table(prepared, evaluation),
-            ],
-        ),
-        (
-            "Known limitations",
-            [
-                f"Trained on {prepared.data.source}; performance outside that population is unknown.",
-                *(
-                    evaluation.warnings
-                    + evaluation.stability.warnings
-                    + (evaluation.fairness.verdict.notes if evaluation.fairness else [])
-                ),
-            ],
-        ),
-        (
-            "Monitoring plan",
-            [
-                "Scheduled drift monitoring (`creditflow monitor`) is not configured in this spec yet; "
-                f"stability limits that apply: PSI warn {spec.policy.stability.warn}, alert "
-                f"{spec.policy.stability.alert}."
-            ],
-        ),
+        ("Explanations and reason codes", _explanations(prepared, evaluation)),
+        ("Known limitations", _limitations(prepared, evaluation)),
+        ("Monitoring plan", _monitoring_plan(spec)),
         (
             "Approvals",
             [
@@ -99,6 +49,72 @@ def card_sections(identity: CardIdentity, prepared: Prepared, evaluation: Evalua
                 "and time here and in the version's `approval.*` tags."
             ],
         ),
+    ]
+
+
+def _identity(identity: CardIdentity, spec: Spec) -> list[str | pd.DataFrame]:
+    """Which run and commit the version comes from, and what it may (and may not) be used for."""
+    return [
+        f"Registered model `{identity.model_name}` version {identity.version}, trained in MLflow run "
+        f"`{identity.run_id}` from commit `{identity.git_commit}`.",
+        "Intended use: estimating the probability that an applicant defaults (`"
+        f"{spec.data.target}` = `{spec.data.positive}`), and declining applications at or above the policy "
+        f"cutoff {spec.policy.cutoff}. Not for pricing, collections or any population unlike the data below.",
+    ]
+
+
+def _performance(evaluation: Evaluation) -> list[str | pd.DataFrame]:
+    """How the booster compares with the logistic benchmark per sample, and the performance verdict."""
+    return [
+        f"XGBoost against an untuned logistic-regression benchmark on the same split; AUC intervals are "
+        f"95% percentile bootstrap intervals (200 resamples of at most 20,000 rows). Verdict "
+        f"`validation.performance`: {_verdict(evaluation.passed, evaluation.reasons)}.",
+        _performance_table(evaluation.metrics),
+    ]
+
+
+def _stability(spec: Spec, evaluation: Evaluation) -> list[str | pd.DataFrame]:
+    """Score PSI and characteristic CSI on the main holdout, and the stability verdict."""
+    stability = evaluation.stability
+    return [
+        f"Score PSI and characteristic CSI against the training sample on training-decile bins (warn "
+        f"{spec.policy.stability.warn}, alert {spec.policy.stability.alert}). Verdict `validation.stability`: "
+        f"{_verdict(stability.passed, stability.reasons)}.",
+        stability.tables[f"stability_{evaluation.main}"].head(12),
+    ]
+
+
+def _explanations(prepared: Prepared, evaluation: Evaluation) -> list[str | pd.DataFrame]:
+    """How reason codes are made, how far the fast path agrees with the exact one, and the reason texts."""
+    spec, m = prepared.spec, evaluation.metrics
+    return [
+        f"Each applicant gets up to {MAX_REASONS} reasons: the characteristics whose XGBoost contributions "
+        f"(exact "
+        f"TreeSHAP) push the score most toward default, measured against the `{spec.policy.reason_baseline}` "
+        f"baseline applicant. The fast batch path (Saabas) agreed on the first reason for "
+        f"{m.get('reasons_fast_agreement_reason_1', float('nan')):.0%} and on the whole set for "
+        f"{m.get('reasons_fast_agreement_top_k_set', float('nan')):.0%} of sampled applicants.",
+        _reason_table(prepared, evaluation),
+    ]
+
+
+def _limitations(prepared: Prepared, evaluation: Evaluation) -> list[str | pd.DataFrame]:
+    """The population the model was trained on, then every warning and fairness note the evaluation raised."""
+    return [
+        f"Trained on {prepared.data.source}; performance outside that population is unknown.",
+        *(
+            evaluation.warnings
+            + evaluation.stability.warnings
+            + (evaluation.fairness.verdict.notes if evaluation.fairness else [])
+        ),
+    ]
+
+
+def _monitoring_plan(spec: Spec) -> list[str | pd.DataFrame]:
+    return [
+        "Scheduled drift monitoring (`creditflow monitor`) is not configured in this spec yet; "
+        f"stability limits that apply: PSI warn {spec.policy.stability.warn}, alert "
+        f"{spec.policy.stability.alert}."
     ]
 
 

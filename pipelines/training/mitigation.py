@@ -113,22 +113,7 @@ def train_challenger(
     if len(np.unique(y)) < 2:
         raise ValueError("the challenger's training rows hold a single class")
     groups = sensitive.iloc[rows][attributes].astype(str)
-    estimator = xgb.XGBClassifier(
-        n_estimators=max(trees, 1),
-        max_depth=params.max_depth,
-        learning_rate=params.learning_rate,
-        min_child_weight=params.min_child_weight,
-        subsample=params.subsample,
-        colsample_bytree=params.colsample_bytree,
-        reg_lambda=params.reg_lambda,
-        reg_alpha=params.reg_alpha,
-        gamma=params.gamma,
-        tree_method="hist",
-        random_state=seed,
-        n_jobs=params.nthread or _threads(len(rows)),
-        monotone_constraints="(" + ",".join(str(m) for m in monotone) + ")",
-        scale_pos_weight=(1 - cutoff) / cutoff,
-    )
+    estimator = _cutoff_weighted_booster(params, trees, monotone, cutoff, seed, len(rows))
     constraint = CONSTRAINTS[settings.constraint](difference_bound=settings.difference_bound)
     reduction = ExponentiatedGradient(estimator, constraint, max_iter=settings.max_iter)
     started = time.perf_counter()
@@ -143,6 +128,29 @@ def train_challenger(
         len(rows),
         int(reduction.n_oracle_calls_),
         time.perf_counter() - started,
+    )
+
+
+def _cutoff_weighted_booster(
+    params: XGBoostParams, trees: int, monotone: list[int], cutoff: float, seed: int, rows: int
+) -> xgb.XGBClassifier:
+    """The reduction's base learner: the original's params, trees and monotone constraints, with defaults
+    weighted by `(1 - cutoff) / cutoff` so that fairlearn's 0.5 threshold IS the policy cutoff."""
+    return xgb.XGBClassifier(
+        n_estimators=max(trees, 1),
+        max_depth=params.max_depth,
+        learning_rate=params.learning_rate,
+        min_child_weight=params.min_child_weight,
+        subsample=params.subsample,
+        colsample_bytree=params.colsample_bytree,
+        reg_lambda=params.reg_lambda,
+        reg_alpha=params.reg_alpha,
+        gamma=params.gamma,
+        tree_method="hist",
+        random_state=seed,
+        n_jobs=params.nthread or _threads(rows),
+        monotone_constraints="(" + ",".join(str(m) for m in monotone) + ")",
+        scale_pos_weight=(1 - cutoff) / cutoff,
     )
 
 

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.synthetic import BookOptions, _id_width, _zero_padded_ids, generate_book
+from features.synthetic import BookOptions, generate_book
+from features.synthetic_pii import _id_width, _zero_padded_ids
 
 EXPECTED_DTYPES = {
     "applicant_id": "str",

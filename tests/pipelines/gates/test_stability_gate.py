@@ -3,7 +3,8 @@ import pandas as pd
 
 from features.spec import StabilityPolicy
 from pipelines.gates.stability import stability_gate
-from pipelines.training.workflow import evaluate_candidate, prepare, train_candidate
+from pipelines.training.evaluation import evaluate_candidate
+from pipelines.training.workflow import prepare, train_candidate
 from tests.conftest import GERMAN_SPEC, write_spec
 
 

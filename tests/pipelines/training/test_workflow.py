@@ -1,7 +1,8 @@
 import numpy as np
 
+from pipelines.training.evaluation import evaluate_candidate
 from pipelines.training.train import booster_bytes
-from pipelines.training.workflow import evaluate_candidate, prepare, train_candidate
+from pipelines.training.workflow import prepare, train_candidate
 
 
 def test_german_credit_reaches_the_published_range(german_spec):

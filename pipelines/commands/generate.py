@@ -46,7 +46,7 @@ from features.errors import CreditflowError
     "--scenario",
     type=click.Choice(["income_shock", "utilisation_rise", "mix_shift"]),
     default=None,
-    help="A named drift scenario (sets the drift knobs it names; see features/synthetic.py SCENARIOS).",
+    help="A named drift scenario (sets the drift knobs it names; see features/synthetic_options.py SCENARIOS).",
 )
 def generate_command(out: str, **options) -> None:
     """Write a synthetic consumer-loan book to OUT (.parquet or .csv)."""

@@ -50,6 +50,14 @@ def registered_store(tmp_path_factory, store_template) -> Path:
     return folder
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Running the pipeline once per session still runs it: every test using the store is `slow`."""
+    for item in items:
+        if "registered_store" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def governed(tmp_path, registered_store, monkeypatch) -> str:
     """A private copy of the two-version store (artifacts stay in the session folder); returns its URI."""

@@ -27,6 +27,7 @@ def registry_state(uri):
     return models, runs
 
 
+@pytest.mark.slow
 def test_run_registers_a_pending_version_that_scores_raw_rows(tracking_uri, german_spec):
     result = invoke("run", german_spec, "--tracking-uri", tracking_uri)
     assert result.exit_code == 0, result.output
@@ -141,6 +142,7 @@ def _assert_reasons_match_exact_treeshap(model, raw, scored):
         assert got == expected, row
 
 
+@pytest.mark.slow
 def test_second_run_adds_a_version(tracking_uri, german_spec):
     assert invoke("run", german_spec).exit_code == 0  # tracking URI from MLFLOW_TRACKING_URI
     assert invoke("run", german_spec).exit_code == 0
@@ -148,6 +150,7 @@ def test_second_run_adds_a_version(tracking_uri, german_spec):
     assert sorted(str(v.version) for v in versions) == ["1", "2"]
 
 
+@pytest.mark.slow
 def test_failed_gate_still_registers_and_strict_exits_1(tracking_uri, tmp_path):
     spec = write_spec(tmp_path, **{"policy.performance": {"minimum": {"auc": 0.99}}})
     result = invoke("run", spec, "--strict")
@@ -157,6 +160,7 @@ def test_failed_gate_still_registers_and_strict_exits_1(tracking_uri, tmp_path):
     assert version.tags["validation.performance"] == "failed"
 
 
+@pytest.mark.slow
 def test_spec_without_sensitive_attributes_fails_the_fairness_gate(tracking_uri, tmp_path):
     spec = write_spec(tmp_path, **{"data.sensitive": []})
     result = invoke("run", spec)
@@ -165,6 +169,7 @@ def test_spec_without_sensitive_attributes_fails_the_fairness_gate(tracking_uri,
     assert version.tags["validation.fairness"] == "failed"
 
 
+@pytest.mark.slow
 def test_train_logs_a_model_without_registering(tracking_uri, german_spec):
     result = invoke("train", german_spec)
     assert result.exit_code == 0, result.output
@@ -240,6 +245,7 @@ def test_generate_writes_a_book(tmp_path):
     assert bad.exit_code == 2 and "unsupported output format" in bad.output
 
 
+@pytest.mark.slow
 def test_consumer_book_with_out_of_time_split(tracking_uri, tmp_path):
     book = tmp_path / "book.parquet"
     assert invoke("generate", "--rows", 8000, "--seed", 11, book).exit_code == 0
@@ -258,6 +264,7 @@ def test_consumer_book_with_out_of_time_split(tracking_uri, tmp_path):
     assert not example_cols & {"name", "phone", "national_id", "gender", "age", "applicant_id", "default_12m"}
 
 
+@pytest.mark.slow
 def test_model_loads_from_its_own_code_outside_the_repository(tracking_uri, german_spec, tmp_path):
     assert invoke("run", german_spec).exit_code == 0
     script = (

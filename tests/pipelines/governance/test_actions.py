@@ -15,6 +15,9 @@ from pipelines.cli import cli
 from tests.conftest import REPO
 from tests.pipelines.conftest import AUTHOR, registry_snapshot
 
+# Every test copies the store `creditflow run` made (tests/pipelines/conftest.py); some spawn processes.
+pytestmark = pytest.mark.slow
+
 MODEL = "german_credit"
 
 

@@ -1,7 +1,11 @@
 import numpy as np
+import pytest
 
 from pipelines.training.train import booster_bytes
 from pipelines.training.workflow import evaluate_candidate, prepare, train_candidate
+
+# Each test prepares, trains and evaluates a candidate: the whole pipeline but the MLflow logging.
+pytestmark = pytest.mark.slow
 
 
 def test_german_credit_reaches_the_published_range(german_spec):

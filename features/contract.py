@@ -6,7 +6,7 @@ or raises one DataError that names every problem found, so a user fixes them in 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -14,10 +14,11 @@ from sklearn.metrics import roc_auc_score
 
 from features.errors import DataError
 from features.spec import SensitiveAttribute, Spec
-from features.transform import as_text, coerce_numeric
+from features.transform import LARGEST_NUMBER, as_text, coerce_numeric
 
 LEAK_AUC = 0.99  # a single feature this predictive of default is almost always leakage
 LEAK_SAMPLE_ROWS = 50_000
+TOO_LARGE = f"infinite or too large value(s) (XGBoost takes at most ±{LARGEST_NUMBER:.1e})"
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class CheckedData:
     sensitive: pd.DataFrame  # one str column per sensitive attribute
     time: pd.Series | None
     ids: pd.Series | None
+    warnings: list[str] = field(default_factory=list)  # the data is usable, but the user should know
 
 
 def check_contract(frame: pd.DataFrame, spec: Spec) -> CheckedData:
@@ -48,7 +50,7 @@ def check_contract(frame: pd.DataFrame, spec: Spec) -> CheckedData:
             "likely leakage: " + ", ".join(f"'{c}' alone predicts the target (AUC {a:.3f})" for c, a in leaks)
         )
     sensitive = pd.DataFrame({s.name: derive_attribute(frame[s.source], s) for s in spec.data.sensitive})
-    return CheckedData(features, target, sensitive, time, ids)
+    return CheckedData(features, target, sensitive, time, ids, _empty_features(features))
 
 
 def _require_columns(frame: pd.DataFrame, spec: Spec) -> None:
@@ -69,17 +71,25 @@ def _coerce_features(frame: pd.DataFrame, spec: Spec, problems: list[str]) -> pd
     out = {}
     for name in spec.features.numeric:
         raw = frame[name]
-        values, bad = coerce_numeric(raw)
-        if bad.any():
-            example = raw[bad].iloc[0]
-            problems.append(
-                f"column '{name}' is declared numeric but has {int(bad.sum())} non-numeric "
-                f"value(s), e.g. '{example}' in row {int(bad.idxmax()) + 1}"
-            )
-        out[name] = values
+        numbers = coerce_numeric(raw)
+        _count_bad(problems, name, raw, numbers.not_numbers, "is declared numeric but has {n} non-numeric value(s)")
+        _count_bad(problems, name, raw, numbers.out_of_range, "has {n} " + TOO_LARGE)
+        out[name] = numbers.values
     for name in spec.features.categorical:
         out[name] = as_text(frame[name])
     return pd.DataFrame(out, index=frame.index)
+
+
+def _count_bad(problems: list[str], name: str, raw: pd.Series, bad: pd.Series, what: str) -> None:
+    if bad.any():
+        where = f"e.g. '{raw[bad].iloc[0]}' in row {int(bad.idxmax()) + 1}"
+        problems.append(f"column '{name}' {what.format(n=int(bad.sum()))}, {where}")
+
+
+def _empty_features(features: pd.DataFrame) -> list[str]:
+    """A warning per feature missing in every row: the model can be trained, but learns nothing from it."""
+    empty = features.columns[features.isna().all().to_numpy()]
+    return [f"feature '{name}' is missing in every row: it carries no information" for name in empty]
 
 
 def _binary_target(raw: pd.Series, spec: Spec, problems: list[str]) -> np.ndarray:

@@ -155,12 +155,19 @@ def validate(frame: pd.DataFrame, spec: Spec, role: str) -> pd.DataFrame:
     out = frame[[c for c in frame.columns if c in wanted]]  # a new frame: the caller's is never changed
     for name in spec.features.numeric:
         raw = frame[name]
-        values, bad = coerce_numeric(raw)
-        if bad.any():
+        numbers = coerce_numeric(raw)
+        if numbers.not_numbers.any():
+            bad = numbers.not_numbers
             raise DataError(
                 f"{role}: column '{name}' must be numeric, got '{raw[bad].iloc[0]}' ({int(bad.sum())} value(s))"
             )
-        out[name] = values.astype("float64", copy=False)
+        if numbers.out_of_range.any():  # the rest of the window is still worth judging
+            bad = numbers.out_of_range
+            click.echo(
+                f"warning: {role}: column '{name}' has {int(bad.sum())} infinite or too large value(s), e.g. "
+                f"'{raw[bad].iloc[0]}': monitored as missing"
+            )
+        out[name] = numbers.values
     for name in spec.features.categorical:
         out[name] = as_text(frame[name])
     return out

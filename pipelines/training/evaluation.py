@@ -67,7 +67,7 @@ def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
     metrics: dict[str, float] = {"best_iteration": float(candidate.booster.num_boosted_rounds())}
     measured, tables, passed, reasons = _performance(spec, labels, scores, baseline)
     metrics.update(measured)
-    warnings = _leak_warnings(spec, samples, metrics)
+    warnings = prepared.data.warnings + prepared.checked.warnings + _leak_warnings(spec, samples, metrics)
     figures = _figures(labels, scores, baseline, tables, prepared.split.main)
     stability = _stability(prepared, candidate, scores)
     metrics.update(stability.metrics)

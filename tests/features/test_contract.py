@@ -128,3 +128,20 @@ def test_derived_attributes():
         pd.Series([18, 24, 25, 70, np.nan]), SensitiveAttribute(name="age_band", column="a", bins=[18, 25, 65])
     )
     assert banded.tolist() == ["18-25", "18-25", "25-65", "unknown", "unknown"]
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, 1e300])
+def test_an_infinite_or_too_large_training_value_is_refused_by_name(value):
+    """Used to reach the leakage check as an sklearn traceback ("Input contains infinity")."""
+    frame = make_frame().assign(income=lambda f: f["income"].where(f.index != 7, value))
+    with pytest.raises(DataError) as error:
+        check_contract(frame, make_spec())
+    assert "column 'income' has 1 infinite or too large value(s) (XGBoost takes at most ±3.4e+38)" in str(error.value)
+    assert f"e.g. '{value}' in row 8" in str(error.value)
+
+
+@pytest.mark.parametrize("column", ["income", "region"])
+def test_a_feature_missing_in_every_row_is_usable_with_a_warning(column):
+    checked = check_contract(make_frame().assign(**{column: None}), make_spec())
+    assert checked.warnings == [f"feature '{column}' is missing in every row: it carries no information"]
+    assert check_contract(make_frame(), make_spec()).warnings == []

@@ -103,3 +103,10 @@ def test_default_search_space_and_explicit_sampler_options():
 def test_reason_text_for_an_unknown_feature_is_refused(tmp_path):
     with pytest.raises(SpecError, match="reasons: text given for unknown feature\\(s\\): salary"):
         load_spec(write_spec(tmp_path, **{"reasons": {"salary": "Your salary"}}))
+
+
+def test_a_spec_that_is_not_utf8_is_one_line(tmp_path):
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(SpecError, match=r"latin1.yaml: not UTF-8 text \(byte 0xe9 at position 9\)"):
+        load_spec(latin1)

@@ -115,7 +115,10 @@ def _text_columns(path: Path, names: tuple[str, ...]) -> list[str]:
 
 
 class ChunkWriter:
-    """Appends scored chunks to a CSV or Parquet file, written under a temporary name until `commit`."""
+    """Appends scored chunks to a CSV or Parquet file, written under a temporary name until `commit`.
+
+    The temporary file is created at once, so a folder that cannot be written fails before any scoring;
+    a write that fails later (a full disk) is a DataError too."""
 
     def __init__(self, path: Path):
         _check_format(path)
@@ -124,8 +127,18 @@ class ChunkWriter:
         self.path, self.partial = path, path.with_name(f".{path.name}.partial")
         self._parquet: pq.ParquetWriter | None = None
         self._started = False
+        self._writing(lambda: self.partial.open("wb").close())
+
+    def _writing(self, action) -> None:
+        try:
+            action()
+        except OSError as exc:
+            raise DataError(f"cannot write {self.path}: {exc.strerror or exc}") from None
 
     def write(self, chunk: pd.DataFrame) -> None:
+        self._writing(lambda: self._write(chunk))
+
+    def _write(self, chunk: pd.DataFrame) -> None:
         if table_format(self.path) == "parquet":
             if self._parquet is None:  # text columns typed string even when a first chunk has only None
                 fields = [
@@ -139,8 +152,8 @@ class ChunkWriter:
         self._started = True
 
     def commit(self) -> None:
-        self._close()
-        os.replace(self.partial, self.path)
+        self._writing(self._close)
+        self._writing(lambda: os.replace(self.partial, self.path))
 
     def discard(self) -> None:
         self._close()

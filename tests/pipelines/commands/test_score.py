@@ -1,5 +1,6 @@
 """`creditflow score` through the CLI: verification of the champion, files in and out, bad input."""
 
+import os
 from pathlib import Path
 
 import mlflow
@@ -105,6 +106,14 @@ def test_unseen_categories_and_missing_integers_are_scored_as_missing(governed, 
     [
         (lambda f: f.drop(columns=["credit_amount"]), "missing column(s): credit_amount"),
         (lambda f: f.assign(credit_amount=["a lot"] * len(f)), "column 'credit_amount' must be numeric, got 'a lot'"),
+        # XGBoost used to answer these with its native stack trace (float32 makes 1e300 infinite)
+        *[
+            (
+                lambda f, v=value: f.assign(credit_amount=f["credit_amount"].astype(float).where(f.index != 3, v)),
+                f"column 'credit_amount' must be a finite number within ±3.4e+38, got {value}",
+            )
+            for value in (np.inf, -np.inf, 1e300)
+        ],
     ],
 )
 def test_input_breaking_the_contract_is_one_line_exit_2_and_no_output(governed, applicants, change, message):
@@ -135,3 +144,15 @@ def test_bad_references_and_files_are_exit_2(governed, applicants, args, message
     result = invoke("score", *args)
     assert result.exit_code == 2, result.output
     assert message in result.output and not Path("out.csv").exists()
+
+
+def test_an_output_folder_that_cannot_be_written_is_one_line_exit_2(governed, applicants, tmp_path):
+    """/proc refuses new files even to root; an ordinary read-only folder does the same to other users."""
+    applicants.head(5).to_csv("in.csv", index=False)
+    folder = Path("/proc") if os.geteuid() == 0 else tmp_path / "locked"
+    if folder != Path("/proc"):
+        folder.mkdir()
+        folder.chmod(0o555)
+    result = invoke("score", f"{MODEL}/1", "in.csv", folder / "out.csv")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines()[-1].startswith(f"error: cannot write {folder / 'out.csv'}: ")

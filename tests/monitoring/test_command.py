@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -176,6 +177,8 @@ def _no_window_runs(uri):
         (lambda f: f.drop(columns="income"), "missing model column(s): income"),
         (lambda f: f.assign(income="high"), "column 'income' must be numeric"),
         (lambda f: f.iloc[:0], "no rows"),
+        # booleans with a gap arrive as an object column, where pandas reads True as 1
+        (lambda f: f.assign(income=pd.Series([True, None] * (len(f) // 2), dtype=object)), "got 'True'"),
     ],
 )
 def test_bad_current_data_exits_2_and_logs_nothing(store, tmp_path, change, message):
@@ -184,6 +187,29 @@ def test_bad_current_data_exits_2_and_logs_nothing(store, tmp_path, change, mess
     result = CliRunner().invoke(cli, ["monitor", f"{MODEL}/1", "--current", str(path), "--window", LAST])
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
     assert _no_window_runs(store)
+
+
+def test_infinite_numbers_in_a_window_are_monitored_as_missing_with_a_warning(store, tmp_path):
+    frame = generate_book(BookOptions(rows=2000, seed=5))
+    frame["income"] = frame["income"].astype(float).where(frame.index % 100 != 0, np.inf)
+    frame.loc[1, "income"] = 1e300  # beyond float32: XGBoost would read it as infinite
+    frame.to_parquet(path := tmp_path / "inf.parquet")
+    result = CliRunner().invoke(cli, ["monitor", f"{MODEL}/1", "--current", str(path), "--window", "all-rows"])
+    assert result.exit_code in (0, 1) and "Traceback" not in result.output, result.output
+    assert "warning: window all-rows: column 'income' has 21 infinite or too large value(s), e.g. 'inf': " in (
+        result.output
+    )
+    (run,) = window_runs(store)
+    assert run.data.metrics["missing_share.income"] == pytest.approx(21 / 2000)
+
+
+def test_a_column_missing_in_every_row_of_a_window_is_judged_not_a_crash(store, tmp_path):
+    """Evidently raises on a column without values; creditflow's own PSI counts the missing bin."""
+    path = tmp_path / "empty.parquet"
+    generate_book(BookOptions(rows=2000, seed=5)).assign(income=np.nan).to_parquet(path)
+    result = CliRunner().invoke(cli, ["monitor", f"{MODEL}/1", "--current", str(path), "--window", LAST])
+    assert result.exit_code == 1 and "alert: PSI of income" in result.output, result.output
+    assert len(window_runs(store)) == 1
 
 
 def test_backfill_without_time_column_no_champion_and_no_reference_exit_2(store, tmp_path):

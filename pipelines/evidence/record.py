@@ -9,6 +9,7 @@ from pathlib import Path
 
 import features
 import pipelines
+from features.spec import Spec
 from pipelines import tags
 from pipelines.evidence.reference import EXPECTED_PATH, REFERENCE_PATH, expected_performance, reference_sample
 from pipelines.gates.fairness import metric_name
@@ -185,13 +186,26 @@ def _fairness_reasons(evaluation: Evaluation) -> list[str]:
     return evaluation.fairness.verdict.reasons
 
 
+def refused_columns(spec: Spec) -> dict[str, str]:
+    """Columns a scoring request must not carry, each with its role: the target, PII, and the sensitive
+    attributes with the columns they come from. Serving refuses a request that has any of them."""
+    data = spec.data
+    roles = {name: "sensitive attribute" for name in data.sensitive_names() + data.sensitive_sources()}
+    return {data.target: "target", **{name: "PII" for name in data.pii}, **roles}
+
+
 def _log_model(run: RunLogger, prepared: Prepared, candidate: Candidate) -> str:
     # Raw training rows with their original dtypes, feature columns only (never PII or sensitive):
     # the signature then accepts the data as users have it (MLflow refuses int64 -> double).
     rows = prepared.split.train[:INPUT_EXAMPLE_ROWS]
     example = prepared.data.frame.iloc[rows][prepared.spec.features.all()].reset_index(drop=True)
     scorer = candidate.scorer(prepared.spec)
-    settings = {**scorer.settings(), "model_name": prepared.spec.name, "id_column": prepared.spec.data.id}
+    settings = {
+        **scorer.settings(),
+        "model_name": prepared.spec.name,
+        "id_column": prepared.spec.data.id,
+        "refused_columns": refused_columns(prepared.spec),
+    }
     code = [str(Path(features.__file__).parent), str(Path(pipelines.__file__).parent)]
     return log_credit_model(
         run,

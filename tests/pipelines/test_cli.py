@@ -18,6 +18,8 @@ from pipelines.cli import cli
 from tests.conftest import GERMAN_SPEC, REPO, use_store, write_spec
 
 GERMAN_DATA = GERMAN_SPEC.parent / "data" / "german_credit.csv"
+# what a scoring request must not carry: the target and the columns sensitive attributes come from
+NOT_INPUTS = ["creditability", "personal_status_and_sex", "age_in_years", "foreign_worker"]
 
 
 def invoke(*args):
@@ -63,7 +65,7 @@ def registered(tmp_path_factory, store_template) -> Registered:
             version = client.get_model_version("german_credit", "1")
             run_id = version.run_id
             model = mlflow.pyfunc.load_model("models:/german_credit/1")
-            raw = pd.read_csv(GERMAN_DATA).head(20)
+            raw = pd.read_csv(GERMAN_DATA).head(20).drop(columns=NOT_INPUTS)
             return Registered(
                 exit_code=result.exit_code,
                 output=result.output,
@@ -312,6 +314,24 @@ BAD_INPUTS = {
         lambda t: _spec_on(t, _german().assign(app=lambda f: f.index // 2), **{"data.id": "app"}),
         "duplicated id(s)",
     ),
+    # issue 12: each of these used to print a traceback
+    "spec not utf-8": (
+        lambda t: (
+            (t / "latin1.yaml").write_bytes(write_spec(t).read_bytes() + "# caf\xe9\n".encode("latin-1"))
+            and t / "latin1.yaml"
+        ),
+        "latin1.yaml: not UTF-8 text (byte 0xe9",
+    ),
+    "inf in training": (
+        lambda t: _spec_on(
+            t,
+            _german()
+            .astype({"credit_amount": float})
+            .assign(credit_amount=lambda f: f["credit_amount"].where(f.index != 4, float("inf"))),
+        ),
+        "column 'credit_amount' has 1 infinite or too large value(s)",
+    ),
+    "ten rows": (lambda t: _spec_on(t, _german().head(10)), "too few rows to split"),  # used to leave a FAILED run
 }
 
 
@@ -324,6 +344,30 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tracking_uri, tmp_pa
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.output
     assert registry_state(tracking_uri) == before == ([], [])
+
+
+@pytest.mark.slow
+def test_an_all_missing_feature_and_a_column_named_twice_train_with_warnings(tracking_uri, tmp_path):
+    """Usable data: trained, with a warning each (an all-missing categorical column used to crash XGBoost, with a
+    FAILED run left behind; a second 'credit_amount' column was silently ignored)."""
+    frame = _german().assign(purpose=None)
+    frame.insert(0, "credit_amount", frame.pop("credit_amount"))
+    frame["credit_amount.copy"] = frame["credit_amount"] * 1000
+    data = tmp_path / "data.csv"
+    frame.to_csv(data, index=False, header=[c.removesuffix(".copy") for c in frame.columns])
+    result = invoke("run", write_spec(tmp_path, **{"data.source": str(data)}))
+    assert result.exit_code == 0, result.output
+    assert "warning: feature 'purpose' is missing in every row: it carries no information" in result.output
+    assert (
+        f"warning: column 'credit_amount' appears 2 times in {data}: the first (column 1) is used, the other "
+        f"(column {len(frame.columns)}) ignored"
+    ) in result.output
+    run_id = mlflow.MlflowClient(tracking_uri).get_model_version("german_credit", "1").run_id
+    summary = json.loads(mlflow.artifacts.load_text(f"runs:/{run_id}/evaluation/summary.json"))
+    assert len([w for w in summary["warnings"] if "purpose" in w or "appears 2 times" in w]) == 2
+    _german().drop(columns=NOT_INPUTS).head(50).to_csv(tmp_path / "applicants.csv", index=False)
+    scored = invoke("score", "german_credit/1", tmp_path / "applicants.csv", tmp_path / "scored.csv")
+    assert scored.exit_code == 0 and "unseen categories scored as missing: purpose 50" in scored.output, scored.output
 
 
 def test_generate_writes_a_book(tmp_path):
@@ -365,7 +409,7 @@ def test_model_loads_from_its_own_code_outside_the_repository(tracking_uri, germ
         "model = mlflow.pyfunc.load_model('models:/german_credit/1')\n"
         "import pipelines.scoring.scorer as m\n"
         "print(m.__file__)\n"
-        f"print(len(model.predict(pd.read_csv({str(GERMAN_DATA)!r}).head(3))))\n"
+        f"print(len(model.predict(pd.read_csv({str(GERMAN_DATA)!r}).head(3).drop(columns={NOT_INPUTS!r}))))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

@@ -121,7 +121,9 @@ def coerce_numeric(values: pd.Series) -> Numbers:
         converted = pd.to_numeric(values.where(~booleans), errors="coerce").astype("float64")
         not_numbers = converted.isna() & values.notna()
     out_of_range = pd.Series(np.abs(converted.to_numpy()) > LARGEST_NUMBER, index=values.index)
-    return Numbers(converted.where(~out_of_range), not_numbers, out_of_range)
+    if out_of_range.any():
+        converted = converted.where(~out_of_range)
+    return Numbers(converted, not_numbers, out_of_range)
 
 
 def _as_float(values: pd.Series, name: str) -> pd.Series:

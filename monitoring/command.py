@@ -19,7 +19,7 @@ import click
 import numpy as np
 import pandas as pd
 
-from features.data import read_table
+from features.data import duplicate_warnings, read_table
 from features.errors import DataError
 from features.spec import Spec, load_spec
 from features.transform import as_text, coerce_numeric
@@ -77,6 +77,8 @@ def monitor(
         windows = backfill_windows(read_table(backfill, columns), target.spec)
     else:
         windows = [current_window(read_table(current, columns), target.spec, window)]
+    for warning in duplicate_warnings(str(backfill or current), columns):  # read above: the file exists
+        click.echo(f"warning: {warning}")
     # every window validated before the first run is opened; the raw frames are dropped as they are replaced
     for i, (label, frame) in enumerate(windows):
         windows[i] = (label, validate(frame, target.spec, f"window {label}"))

@@ -189,16 +189,19 @@ def test_bad_current_data_exits_2_and_logs_nothing(store, tmp_path, change, mess
     assert _no_window_runs(store)
 
 
-def test_infinite_numbers_in_a_window_are_monitored_as_missing_with_a_warning(store, tmp_path):
+def test_infinite_numbers_and_a_column_named_twice_in_a_window_are_warnings(store, tmp_path):
     frame = generate_book(BookOptions(rows=2000, seed=5))
     frame["income"] = frame["income"].astype(float).where(frame.index % 100 != 0, np.inf)
     frame.loc[1, "income"] = 1e300  # beyond float32: XGBoost would read it as infinite
-    frame.to_parquet(path := tmp_path / "inf.parquet")
+    frame["income.copy"] = -1.0  # written as a second 'income' column: the first is used
+    path = tmp_path / "window.csv"
+    frame.to_csv(path, index=False, header=[c.removesuffix(".copy") for c in frame.columns])
     result = CliRunner().invoke(cli, ["monitor", f"{MODEL}/1", "--current", str(path), "--window", "all-rows"])
     assert result.exit_code in (0, 1) and "Traceback" not in result.output, result.output
     assert "warning: window all-rows: column 'income' has 21 infinite or too large value(s), e.g. 'inf': " in (
         result.output
     )
+    assert f"warning: column 'income' appears 2 times in {path}: the first (column " in result.output
     (run,) = window_runs(store)
     assert run.data.metrics["missing_share.income"] == pytest.approx(21 / 2000)
 

@@ -22,7 +22,10 @@ from pipelines.training.tune import (
     StudyRef,
     TuningError,
     best_params,
+    choose_study,
     default_storage_url,
+    finished_trials,
+    link_parent_run,
     load_or_create_study,
 )
 from pipelines.training.tuning_session import Budget, check_budget, run_study
@@ -87,9 +90,17 @@ def run_pipeline(spec_path: str, tracking_uri: str | None, register: bool, tune:
     prepared = prepare(spec_path)
     sizes = ", ".join(f"{k} {len(v)}" for k, v in prepared.split.samples().items())
     log.info("data %s: %d rows (%s)", prepared.data.source, len(prepared.checked.target), sizes)
+    if prepared.dropped:
+        counts = ", ".join(f"{value} {n:,}" for value, n in prepared.dropped.items())
+        log.info(
+            "dropped %d rows whose outcome is neither positive nor negative (%s)",
+            sum(prepared.dropped.values()),
+            counts,
+        )
+    _log_leakage_screen(prepared)
     tracker = Tracker(tracking_uri)
     plan = _tuning_plan(prepared, tracker.uri, tune)
-    study = load_or_create_study(prepared.spec, plan[0]) if plan else None
+    study = load_or_create_study(prepared, plan[0]) if plan else None
     name = prepared.spec.name
     verb = "run" if register else ("tune" if plan else "train")
     tags = {"optuna.study": plan[0].name, "optuna.role": "study"} if plan else None
@@ -123,16 +134,46 @@ def _tuning_plan(prepared: Prepared, tracking_uri: str, tune: TuneOptions | None
     ref = StudyRef(
         tune.storage or default_storage_url(tracking_uri), tune.study or spec.name, spec.tuning.heartbeat_seconds
     )
+    if tune.study is None:  # a study made for another objective is never resumed: a new one is named
+        ref, line = choose_study(prepared, ref)
+        if line:
+            log.warning(line)
     return ref, budget
+
+
+def _log_leakage_screen(prepared: Prepared) -> None:
+    """The screen's findings before any training, so a leak is seen before minutes of tuning."""
+    screen = prepared.leakage
+    for line in screen.reasons() + screen.acknowledged():
+        log.warning(line)
+    if not screen.findings:
+        log.info("leakage screen before training: no finding")
 
 
 def _tune(tracker: Tracker, prepared: Prepared, study, ref: StudyRef, budget: Budget, run):
     previous = study.user_attrs.get(PARENT_RUN_ATTR)
     if previous and previous != run.run_id and _no_running_trials(study):
         tracker.end_if_running(previous, "KILLED")  # its process died; the heartbeat check failed its trial
-    study.set_user_attr(PARENT_RUN_ATTR, run.run_id)
+    link_parent_run(study, run.run_id, tracker.uri)
     sink = TrialSink(tracker.uri, tracker.experiment_of(run.run_id), run.run_id, ref.name)
-    log.info("study '%s' in %s: %d trials wanted, %d workers", ref.name, ref.storage_url, budget.trials, budget.workers)
+    done = finished_trials(study)
+    if done >= budget.trials:
+        log.info(
+            "study '%s': %d of %d trials done; nothing to run (--trials %d adds 10 more)",
+            ref.name,
+            done,
+            budget.trials,
+            done + 10,
+        )
+    else:
+        log.info(
+            "study '%s' in %s: %d of %d trials done, %d workers",
+            ref.name,
+            ref.storage_url,
+            done,
+            budget.trials,
+            budget.workers,
+        )
     run_study(prepared, ref, budget, sink)
     sync_trials(tracker, sink, prepared.spec.tuning.metric, study)
     record_study(run, study, prepared.spec, ref, budget)
@@ -175,6 +216,8 @@ def _report(name, uri, run_id, version, evaluation, seconds) -> None:
         )
     for warning in evaluation.warnings + stability.warnings:
         click.echo(f"warning: {warning}")
+    for note in evaluation.notes:
+        click.echo(f"note: {note}")
     click.echo(f"run {run_id} in experiment '{name}' ({seconds:.1f} s)")
     if version:
         click.echo(f"registered model '{name}' version {version}: approval.status=pending")

@@ -38,9 +38,9 @@ class CreditModel(PythonModel):
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         """Bad input (missing column, wrong type, unknown reason_method) raises MlflowException
         INVALID_PARAMETER_VALUE: the scoring server answers it with 400 and the message, never 500."""
-        method = (params or {}).get("reason_method", DEFAULT_PARAMS["reason_method"])
+        params = {**DEFAULT_PARAMS, **(params or {})}
         try:
-            return self.scorer.score(pd.DataFrame(model_input), method)
+            return self.scorer.score(pd.DataFrame(model_input), params["reason_method"], bool(params["all_reasons"]))
         except ValueError as exc:  # InputError is a ValueError
             raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from None
 

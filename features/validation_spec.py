@@ -49,8 +49,8 @@ class LeakagePolicy(Strict):
         default=0.99,
         gt=0.5,
         le=1,
-        description="a feature whose commonest value covers this share of one outcome class (and under half of "
-        "the other) is suspect: e.g. a field filled in only after a default",
+        description="a feature whose commonest value covers more than this share of one outcome class (and under "
+        "half of the other) is suspect: e.g. a field filled in only after a default",
     )
 
 

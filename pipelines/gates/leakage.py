@@ -103,7 +103,7 @@ def screen_data(
         rows.append({"feature": name, "single_feature_auc": auc, "within_class_share": share})
         if auc > policy.max_single_feature_auc:
             findings.append(Finding(name, "single_feature_auc", auc, policy.max_single_feature_auc))
-        if detail and share >= policy.max_within_class_share:
+        if detail and share > policy.max_within_class_share:
             findings.append(Finding(name, "within_class_share", share, policy.max_within_class_share, detail))
     table = pd.DataFrame(rows, columns=["feature", "single_feature_auc", "within_class_share"])
     return LeakageResult(_acknowledge(findings, reviewed), table)

@@ -21,7 +21,7 @@ from features.monitoring_spec import MonitoringSpec
 from features.monitoring_spec import PsiLevels as StabilityPolicy  # the gate and monitoring share PSI levels
 from features.synthetic_options import BookOptions
 from features.target import Label, normalise_target
-from features.validation_spec import CalibrationPolicy, LeakagePolicy, check_reviewed
+from features.validation_spec import CalibrationPolicy, LeakagePolicy, check_reasons, check_reviewed
 
 
 class SensitiveAttribute(_Strict):
@@ -243,7 +243,7 @@ class Spec(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> "Spec":
         _check_features(self)
-        _check_reasons(self)
+        check_reasons(self.reasons, self.features.all())
         check_reviewed(self.features.reviewed, self.features.all())
         unknown = sorted(set(self.monitoring.drift.columns) - set(self.features.all()))
         if unknown:
@@ -256,19 +256,6 @@ class Spec(_Strict):
         if self.split.valid_size + self.split.test_size >= 1:
             raise ValueError("split.valid_size + split.test_size must be below 1")
         return self
-
-
-def _check_reasons(spec: Spec) -> None:
-    """Every feature can be a decline reason, so each needs a text an applicant can read."""
-    unknown = sorted(set(spec.reasons) - set(spec.features.all()))
-    if unknown:
-        raise ValueError(f"reasons: text given for unknown feature(s): {', '.join(unknown)}")
-    missing = [name for name in spec.features.all() if not str(spec.reasons.get(name) or "").strip()]
-    if missing:
-        raise ValueError(
-            f"reasons: no applicant-facing text for {len(missing)} feature(s), each of which can be a decline "
-            f"reason: {', '.join(missing)}"
-        )
 
 
 def _check_features(spec: Spec) -> None:

@@ -1,4 +1,5 @@
-"""Limits of the calibration check and the leakage screen (`policy.calibration`, `policy.leakage`).
+"""Limits of the calibration check and the leakage screen (`policy.calibration`, `policy.leakage`), and the checks
+of the features' reason texts and reviewed-feature reasons.
 
 Names follow one convention so that a governed policy can tell a tighter value from a looser one by
 the key alone: `min_*` is stricter when higher, `max_*` stricter when lower. A value exactly at a limit passes.
@@ -62,3 +63,16 @@ def check_reviewed(reviewed: dict[str, str], features: list[str]) -> None:
     blank = sorted(name for name, why in reviewed.items() if not str(why or "").strip())
     if blank:
         raise ValueError(f"features.reviewed: say why each was reviewed: {', '.join(blank)}")
+
+
+def check_reasons(reasons: dict[str, str], features: list[str]) -> None:
+    """Every feature can be a decline reason, so each needs a text an applicant can read; all missing are listed."""
+    unknown = sorted(set(reasons) - set(features))
+    if unknown:
+        raise ValueError(f"reasons: text given for unknown feature(s): {', '.join(unknown)}")
+    missing = [name for name in features if not str(reasons.get(name) or "").strip()]
+    if missing:
+        raise ValueError(
+            f"reasons: no applicant-facing text for {len(missing)} feature(s), each of which can be a decline "
+            f"reason: {', '.join(missing)}"
+        )

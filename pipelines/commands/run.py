@@ -27,6 +27,7 @@ from pipelines.training.tune import (
     finished_trials,
     link_parent_run,
     load_or_create_study,
+    progress_line,
 )
 from pipelines.training.tuning_session import Budget, check_budget, run_study
 from pipelines.training.workflow import Prepared, prepare, train_candidate
@@ -90,14 +91,7 @@ def run_pipeline(spec_path: str, tracking_uri: str | None, register: bool, tune:
     prepared = prepare(spec_path)
     sizes = ", ".join(f"{k} {len(v)}" for k, v in prepared.split.samples().items())
     log.info("data %s: %d rows (%s)", prepared.data.source, len(prepared.checked.target), sizes)
-    if prepared.dropped:
-        counts = ", ".join(f"{value} {n:,}" for value, n in prepared.dropped.items())
-        log.info(
-            "dropped %d rows whose outcome is neither positive nor negative (%s)",
-            sum(prepared.dropped.values()),
-            counts,
-        )
-    _log_leakage_screen(prepared)
+    _log_screening(prepared)
     tracker = Tracker(tracking_uri)
     plan = _tuning_plan(prepared, tracker.uri, tune)
     study = load_or_create_study(prepared, plan[0]) if plan else None
@@ -141,8 +135,16 @@ def _tuning_plan(prepared: Prepared, tracking_uri: str, tune: TuneOptions | None
     return ref, budget
 
 
-def _log_leakage_screen(prepared: Prepared) -> None:
-    """The screen's findings before any training, so a leak is seen before minutes of tuning."""
+def _log_screening(prepared: Prepared) -> None:
+    """Rows dropped for their outcome, and the leakage screen's findings before any training (a leak is seen
+    before minutes of tuning)."""
+    if prepared.dropped:
+        counts = ", ".join(f"{value} {n:,}" for value, n in prepared.dropped.items())
+        log.info(
+            "dropped %d rows whose outcome is neither positive nor negative (%s)",
+            sum(prepared.dropped.values()),
+            counts,
+        )
     screen = prepared.leakage
     for line in screen.reasons() + screen.acknowledged():
         log.warning(line)
@@ -156,24 +158,12 @@ def _tune(tracker: Tracker, prepared: Prepared, study, ref: StudyRef, budget: Bu
         tracker.end_if_running(previous, "KILLED")  # its process died; the heartbeat check failed its trial
     link_parent_run(study, run.run_id, tracker.uri)
     sink = TrialSink(tracker.uri, tracker.experiment_of(run.run_id), run.run_id, ref.name)
-    done = finished_trials(study)
-    if done >= budget.trials:
-        log.info(
-            "study '%s': %d of %d trials done; nothing to run (--trials %d adds 10 more)",
-            ref.name,
-            done,
-            budget.trials,
-            done + 10,
-        )
-    else:
-        log.info(
-            "study '%s' in %s: %d of %d trials done, %d workers",
-            ref.name,
-            ref.storage_url,
-            done,
-            budget.trials,
-            budget.workers,
-        )
+    log.info(
+        "%s (%s, %d workers)",
+        progress_line(ref.name, finished_trials(study), budget.trials),
+        ref.storage_url,
+        budget.workers,
+    )
     run_study(prepared, ref, budget, sink)
     sync_trials(tracker, sink, prepared.spec.tuning.metric, study)
     record_study(run, study, prepared.spec, ref, budget)
@@ -214,7 +204,7 @@ def _report(name, uri, run_id, version, evaluation, seconds) -> None:
             f"(original {row.loc['original', 'approval_rate']:.1%}), fairness "
             f"{row.loc['challenger', 'fairness']}: see fairness/report.html"
         )
-    for warning in evaluation.warnings + stability.warnings:
+    for warning in stability.warnings:
         click.echo(f"warning: {warning}")
     for note in evaluation.notes:
         click.echo(f"note: {note}")

@@ -125,8 +125,7 @@ def _limitations(prepared: Prepared, evaluation: Evaluation) -> list[str | pd.Da
     return [
         f"Trained on {prepared.data.source}; performance outside that population is unknown.",
         *(
-            evaluation.warnings
-            + evaluation.notes
+            evaluation.notes
             + evaluation.stability.warnings
             + (evaluation.fairness.verdict.notes if evaluation.fairness else [])
         ),

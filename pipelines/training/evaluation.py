@@ -44,7 +44,6 @@ class Evaluation:
     figures: dict[str, Any]
     passed: bool  # validation.performance
     reasons: list[str]
-    warnings: list[str] = field(default_factory=list)
     main: str = "test"  # the holdout reports lead with (Split.main)
     stability: StabilityResult | None = None  # validation.stability
     fairness: FairnessResult | None = None  # validation.fairness; None when the spec names no sensitive attribute
@@ -96,7 +95,6 @@ def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
         figures,
         not reasons,
         reasons,
-        [],
         prepared.split.main,
         stability,
         fairness,

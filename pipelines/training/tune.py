@@ -232,5 +232,12 @@ def make_objective(spec: Spec, train: xgb.DMatrix, valid: xgb.DMatrix, nthread: 
     return objective
 
 
+def progress_line(name: str, done: int, wanted: int) -> str:
+    """Where a study stands before this invocation: what is left to run, or that nothing is and how to add more."""
+    if done >= wanted:
+        return f"study '{name}': {done} of {wanted} trials done; nothing to run (--trials {done + 10} adds 10 more)"
+    return f"study '{name}': {done} of {wanted} trials done, {wanted - done} to run"
+
+
 def finished_trials(study: optuna.Study) -> int:
     return len(study.get_trials(deepcopy=False, states=FINISHED))

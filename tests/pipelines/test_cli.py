@@ -62,8 +62,13 @@ def test_run_registers_a_pending_version_that_scores_raw_rows(tracking_uri, germ
     card = Path(
         mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="model_card/model_card.md")
     ).read_text()
-    assert f"| auc | {run.data.metrics['valid_auc']:.3f} | {run.data.metrics['test_auc']:.3f} |" in card
-    assert f"| auc 95% low | {run.data.metrics['valid_auc_low']:.3f} | {run.data.metrics['test_auc_low']:.3f} |" in card
+    m = run.data.metrics
+    test_auc = f"{m['test_auc']:.3f} ({m['test_auc_low']:.3f} to {m['test_auc_high']:.3f})"
+    assert (
+        f"| auc | {m['valid_auc']:.3f} ({m['valid_auc_low']:.3f} to {m['valid_auc_high']:.3f}) | {test_auc} |" in card
+    )
+    for metric in ("gini", "ks", "brier", "ece", "citl"):  # every holdout metric with its interval
+        assert f"{m[f'test_{metric}']:.3f} ({m[f'test_{metric}_low']:.3f} to {m[f'test_{metric}_high']:.3f})" in card
     for heading in (
         "Identity and intended use",
         "Data",
@@ -108,6 +113,8 @@ def test_run_registers_a_pending_version_that_scores_raw_rows(tracking_uri, germ
     _assert_reasons_match_exact_treeshap(model, raw, scored)
     fast = model.predict(raw, params={"reason_method": "approx"})
     assert fast["probability_of_default"].equals(scored["probability_of_default"])
+    everyone = model.predict(raw, params={"all_reasons": True})
+    assert everyone["reason_1"].notna().sum() > declined["reason_1"].notna().sum()
     local = mlflow.artifacts.download_artifacts("models:/german_credit/1")
     example = mlflow.models.Model.load(local).load_input_example(local)
     assert len(example) == 5
@@ -137,6 +144,8 @@ def _assert_reasons_match_exact_treeshap(model, raw, scored):
         expected = [
             texts.get(features.columns[i], DEFAULT_REASON_TEXT.format(field=features.columns[i])) for i in order
         ]
+        if scored.iloc[row]["decision"] == "approve":
+            expected = []  # an approved applicant gets no adverse-action reasons
         got = [r for r in scored.iloc[row][["reason_1", "reason_2", "reason_3", "reason_4"]] if r is not None]
         assert got == expected, row
 

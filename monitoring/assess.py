@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from features.contract import derive_attribute, positive_mask
+from features.contract import derive_attribute
 from features.errors import DataError
 from features.spec import Spec
+from features.target import DROPPED, is_mapping, outcome_codes
 from monitoring.drift import Columns, column_drift, drift_share, quality_table, quality_warnings, score_drift
 from monitoring.outcomes import OutcomeResult, band_table, fairness_metrics, outcome_fairness, outcome_metrics
 from pipelines.gates.stability import fit_bins
@@ -103,19 +104,19 @@ def _drift_metrics(drift: pd.DataFrame, score: dict, quality: pd.DataFrame, rows
 
 def labels_of(frame: pd.DataFrame, spec: Spec) -> np.ndarray | None:
     """1 = default for rows with a label, or None when the frame has no target column or no label yet."""
-    target, positive = spec.data.target, spec.data.positive
-    if target not in frame.columns or frame[target].isna().all():
+    data = spec.data
+    if data.target not in frame.columns or frame[data.target].isna().all():
         return None
-    raw = frame[target]
-    if raw.isna().any():
-        raise DataError(f"target '{target}' is labelled on some rows only; monitor labelled windows whole")
-    hit = positive_mask(raw, positive)
-    if raw.nunique() > 2 or (raw.nunique() == 2 and not hit.any()):
+    raw = frame[data.target]
+    codes = outcome_codes(raw, data.positive, data.negative)
+    if raw.isna().any() or (codes == DROPPED).any():
+        raise DataError(f"target '{data.target}' is labelled on some rows only; monitor labelled windows whole")
+    if not is_mapping(data.positive, data.negative) and (raw.nunique() > 2 or (raw.nunique() == 2 and not codes.any())):
         raise DataError(
-            f"target '{target}' must be binary with positive label '{positive}' "
+            f"target '{data.target}' must be binary with positive label '{data.positive}' "
             f"(values: {', '.join(map(str, raw.unique()[:5]))})"
         )
-    return hit.to_numpy(dtype=np.int64)
+    return codes
 
 
 def _outcomes(

@@ -170,7 +170,7 @@ def _summary(evaluation: Evaluation) -> dict[str, object]:
     return {
         "performance": "passed" if evaluation.passed else "failed",
         "reasons": evaluation.reasons,
-        "warnings": evaluation.warnings,
+        "notes": evaluation.notes,
         "stability": "passed" if stability.passed else "failed",
         "stability_reasons": stability.reasons,
         "stability_warnings": stability.warnings,

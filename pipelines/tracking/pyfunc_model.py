@@ -43,11 +43,11 @@ class CreditModel(PythonModel):
         """Bad input (missing column, wrong type, unknown reason_method, a target, PII or sensitive column)
         raises MlflowException INVALID_PARAMETER_VALUE: the scoring server answers it with 400 and the
         message, never 500."""
-        method = (params or {}).get("reason_method", DEFAULT_PARAMS["reason_method"])
+        params = {**DEFAULT_PARAMS, **(params or {})}
         frame = pd.DataFrame(model_input)
         try:
             _check_request(frame, self.refused)
-            return self.scorer.score(frame, method)
+            return self.scorer.score(frame, params["reason_method"], bool(params["all_reasons"]))
         except ValueError as exc:  # InputError is a ValueError; so is XGBoostError, whose text holds a native trace
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise MlflowException(message, error_code=INVALID_PARAMETER_VALUE) from None

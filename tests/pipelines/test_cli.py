@@ -154,9 +154,13 @@ def test_the_fairness_evidence_names_the_attribute_that_failed(registered):
 
 @pytest.mark.slow
 def test_the_model_card_reports_the_run_and_is_linked_from_the_version(registered):
-    card, metrics = registered.card, registered.run.data.metrics
-    assert f"| auc | {metrics['valid_auc']:.3f} | {metrics['test_auc']:.3f} |" in card
-    assert f"| auc 95% low | {metrics['valid_auc_low']:.3f} | {metrics['test_auc_low']:.3f} |" in card
+    card, m = registered.card, registered.run.data.metrics
+    test_auc = f"{m['test_auc']:.3f} ({m['test_auc_low']:.3f} to {m['test_auc_high']:.3f})"
+    assert (
+        f"| auc | {m['valid_auc']:.3f} ({m['valid_auc_low']:.3f} to {m['valid_auc_high']:.3f}) | {test_auc} |" in card
+    )
+    for metric in ("gini", "ks", "brier", "ece", "citl"):  # every holdout metric with its interval
+        assert f"{m[f'test_{metric}']:.3f} ({m[f'test_{metric}_low']:.3f} to {m[f'test_{metric}_high']:.3f})" in card
     for heading in (
         "Identity and intended use",
         "Data",
@@ -203,6 +207,13 @@ def test_approximate_reasons_leave_the_probability_unchanged(registered):
 
 
 @pytest.mark.slow
+def test_all_reasons_fills_the_reasons_of_approved_applicants_too(registered):
+    declined = registered.scored[registered.scored["decision"] == "decline"]
+    everyone = registered.model.predict(registered.raw, params={"all_reasons": True})
+    assert everyone["reason_1"].notna().sum() > declined["reason_1"].notna().sum()
+
+
+@pytest.mark.slow
 def test_the_input_example_has_no_sensitive_or_target_column(registered):
     local = str(registered.model_dir)
     example = mlflow.models.Model.load(local).load_input_example(local)
@@ -233,6 +244,8 @@ def _assert_reasons_match_exact_treeshap(local: Path, raw, scored):
         expected = [
             texts.get(features.columns[i], DEFAULT_REASON_TEXT.format(field=features.columns[i])) for i in order
         ]
+        if scored.iloc[row]["decision"] == "approve":
+            expected = []  # an approved applicant gets no adverse-action reasons
         got = [r for r in scored.iloc[row][["reason_1", "reason_2", "reason_3", "reason_4"]] if r is not None]
         assert got == expected, row
 

@@ -66,6 +66,36 @@ def test_reasons_can_be_exact_or_skipped(governed, applicants):
     assert pd.read_csv("exact.csv")["reason_1"].notna().any()
 
 
+def test_score_gives_exact_reasons_by_default_and_none_to_approved_applicants(governed, applicants):
+    from pipelines.scoring.reasons import contributions, top_reasons
+    from pipelines.tracking import connect
+    from pipelines.tracking.pyfunc_model import load_model_scorer
+
+    applicants.head(300).to_csv("few.csv", index=False)
+    result = invoke("score", f"models:/{MODEL}/1", "few.csv", "out.csv")
+    assert result.exit_code == 0, result.output
+    assert "reasons: exact, for declined applicants" in result.output
+    scored = pd.read_csv("out.csv")
+    declined = (scored["decision"] == "decline").to_numpy()
+    assert declined.any() and (~declined).any()
+    assert scored.loc[~declined, [f"reason_{i}" for i in range(1, 5)]].isna().all().all()
+    scorer, _ = load_model_scorer(connect(governed), f"models:/{MODEL}/1")
+    features = scorer.transform.transform(applicants.head(300)[declined])
+    exact = top_reasons(contributions(scorer.booster, features, exact=True), scorer.baseline, texts=scorer.texts)
+    assert scored.loc[declined, "reason_1"].tolist() == exact["reason_1"].tolist()
+
+    everyone = invoke("score", f"models:/{MODEL}/1", "few.csv", "all.csv", "--all-reasons")
+    assert everyone.exit_code == 0 and pd.read_csv("all.csv")["reason_1"].notna().sum() > declined.sum()
+
+
+def test_approximate_reasons_are_given_only_when_asked_with_their_measured_agreement(governed, applicants):
+    applicants.head(300).to_csv("few.csv", index=False)
+    result = invoke("score", f"models:/{MODEL}/1", "few.csv", "out.csv", "--reasons", "approx")
+    assert result.exit_code == 0, result.output
+    assert "approximate (Saabas) reasons: the same set as exact TreeSHAP for" in result.output
+    assert "declined applicants checked" in result.output
+
+
 def test_an_alias_set_around_creditflow_is_refused_unless_allowed(governed, applicants):
     promote_version_1()
     mlflow.MlflowClient(governed).set_registered_model_alias(MODEL, "champion", "2")

@@ -10,6 +10,7 @@ def spec_on(path) -> Spec:
             "name": "tiny",
             "data": {"source": str(path), "target": "bad", "positive": 1},
             "features": {"numeric": ["income"], "categorical": ["region"]},
+            "reasons": {"income": "Income", "region": "Region"},
         }
     )
 

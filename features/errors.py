@@ -19,3 +19,12 @@ class Refused(CreditflowError):
     """A verdict said no (promotion refused, an unverified champion): exit 1."""
 
     exit_code = 1
+
+
+class Interrupted(BaseException):
+    """SIGTERM or SIGINT arrived while a command was writing: unwinds like KeyboardInterrupt, so runs end
+    KILLED and locks are released; the CLI exits 128 + the signal number."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum

@@ -23,6 +23,7 @@ from pipelines.training.tune import (
     TuningError,
     best_params,
     default_storage_url,
+    fail_dead_trials,
     load_or_create_study,
 )
 from pipelines.training.tuning_session import Budget, check_budget, run_study
@@ -128,7 +129,7 @@ def _tuning_plan(prepared: Prepared, tracking_uri: str, tune: TuneOptions | None
 
 def _tune(tracker: Tracker, prepared: Prepared, study, ref: StudyRef, budget: Budget, run):
     previous = study.user_attrs.get(PARENT_RUN_ATTR)
-    if previous and previous != run.run_id and _no_running_trials(study):
+    if previous and previous != run.run_id and _no_running_trials(study, ref):
         tracker.end_if_running(previous, "KILLED")  # its process died; the heartbeat check failed its trial
     study.set_user_attr(PARENT_RUN_ATTR, run.run_id)
     sink = TrialSink(tracker.uri, tracker.experiment_of(run.run_id), run.run_id, ref.name)
@@ -141,8 +142,9 @@ def _tune(tracker: Tracker, prepared: Prepared, study, ref: StudyRef, budget: Bu
     return best_params(prepared.spec, study)
 
 
-def _no_running_trials(study: optuna.Study) -> bool:
+def _no_running_trials(study: optuna.Study, ref: StudyRef) -> bool:
     optuna.storages.fail_stale_trials(study)
+    fail_dead_trials(study, ref)
     return not study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
 
 

@@ -131,7 +131,9 @@ def _resolve(tracker: Tracker, model_uri: str, allow_unverified: bool) -> tuple[
     trail = load_trail(tracker, name)
 
     def judge(files: FilesCheck) -> list[str]:
-        return trail.problems + champion_problems(version, trail.records, files)
+        return [f"the audit trail is untrusted: {p}" for p in trail.problems] + champion_problems(
+            version, trail.records, files
+        )
 
     refusal = f"{name}@{CHAMPION} is not a verified promotion"
     note = "verified against the audit trail and its files"

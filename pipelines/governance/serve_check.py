@@ -31,7 +31,8 @@ def verify_served(model_dir: Path) -> None:
     tracker = Tracker(None)
     champion = tracker.version_by_alias(name, CHAMPION)
     trail = load_trail(tracker, name)
-    problems = trail.problems + champion_problems(champion, trail.records, files_check(model_dir))
+    problems = [f"the audit trail is untrusted: {p}" for p in trail.problems]
+    problems += champion_problems(champion, trail.records, files_check(model_dir))
     model_id = (yaml.safe_load((model_dir / "MLmodel").read_text()) or {}).get("model_id")
     if champion.source != f"models:/{model_id}":
         problems.insert(0, f"the loaded model ({model_id}) is not {name}@{CHAMPION} (version {champion.version})")

@@ -80,7 +80,8 @@ def _roll_forward(tracker: Tracker, version: VersionInfo, trail: Trail) -> None:
     tracker.set_version_tags(version.name, version.version, intended)
     click.echo(
         f"rolled forward: the review of {version.name} version {version.version} by "
-        f"{intended[tags.APPROVAL_REVIEWER]} was recorded but its tags were not all written; they are now"
+        f"{intended[tags.APPROVAL_REVIEWER]} was recorded but its tags were not all written; they are now",
+        err=True,
     )
 
 
@@ -112,4 +113,4 @@ def _abandon(tracker: Tracker, version: VersionInfo, trail: Trail) -> None:
         AuditRecord("abandon", version.name, version.version, current_user(), now_iso(), "done", reason=why),
     )
     tracker.set_version_tags(version.name, version.version, {tags.REGISTRATION_STATUS: tags.ABANDONED})
-    click.echo(f"marked {version.name} version {version.version} abandoned: {why}; run the pipeline again")
+    click.echo(f"marked {version.name} version {version.version} abandoned: {why}; run the pipeline again", err=True)

@@ -233,7 +233,7 @@ class Runs(Connection):
     def read_text(self, run_id: str, path: str) -> str | None:
         """A text artifact of a run, or None if it does not exist."""
         try:
-            with tempfile.TemporaryDirectory() as folder:
+            with tempfile.TemporaryDirectory() as folder, _quiet_download():
                 return Path(self.client.download_artifacts(run_id, path, folder)).read_text()
         except (MlflowException, OSError):
             return None

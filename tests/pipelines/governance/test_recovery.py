@@ -2,6 +2,8 @@
 (issue 12, items 5 and 6). The kill -9 versions of these faults are in test_crashes.py."""
 
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -15,6 +17,7 @@ from mlflow.entities import Param
 from pipelines.cli import cli
 from pipelines.governance.audit import load_trail
 from pipelines.tracking import Tracker
+from tests.conftest import REPO
 
 MODEL = "german_credit"
 GOVERNANCE = f"{MODEL}-governance"
@@ -201,3 +204,28 @@ def test_audit_rebuild_never_papers_over_a_broken_chain_but_can_start_a_new_trai
     assert f"the old one is kept as experiment {GOVERNANCE}-untrusted-" in fresh.output
     assert invoke("audit", "verify", MODEL).exit_code == 0
     assert [e.name for e in client.search_experiments() if e.name.startswith(f"{GOVERNANCE}-untrusted-")]
+
+
+KILLED_PROMOTE = """
+import os, signal, sys
+import pipelines.governance.actions as actions
+actions._move = lambda *args: os.kill(os.getpid(), signal.SIGKILL)  # holding the lock, before any alias moves
+sys.argv = ["creditflow", "promote", "german_credit", "1"]
+from pipelines.cli import main
+main()
+"""
+
+
+@pytest.mark.slow
+def test_a_killed_promotes_lock_is_taken_over_at_once(governed, tmp_path):
+    approve(1)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    killed = subprocess.run([sys.executable, "-c", KILLED_PROMOTE], cwd=tmp_path, env=env, timeout=120)
+    assert killed.returncode == -signal.SIGKILL
+    client = mlflow.MlflowClient(governed)
+    assert f"{MODEL}.lock" in [m.name for m in client.search_registered_models()]  # left behind
+    started = time.perf_counter()
+    result = invoke("promote", MODEL, 1)
+    assert result.exit_code == 0, result.output
+    assert time.perf_counter() - started < 10  # not 60 s of waiting, not 5 minutes of failing
+    assert json.loads(invoke("status", MODEL, "--json").output)["verified"] is True

@@ -1,4 +1,4 @@
-"""Errors that mean "bad input": the CLI prints their one-line message and exits 2."""
+"""Errors the CLI turns into one line and an exit code: bad input (2), a verdict (1), a signal (128 + N)."""
 
 
 class CreditflowError(Exception):
@@ -21,9 +21,9 @@ class Refused(CreditflowError):
     exit_code = 1
 
 
-class Interrupted(BaseException):
-    """SIGTERM or SIGINT arrived while a command was writing: unwinds like KeyboardInterrupt, so runs end
-    KILLED and locks are released; the CLI exits 128 + the signal number."""
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGINT arrived while a command was working: unwinds like Ctrl-C (so runs end KILLED, locks
+    are released, and Optuna fails the trial in progress); the CLI exits 128 + the signal number."""
 
     def __init__(self, signum: int):
         super().__init__(signum)

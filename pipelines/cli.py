@@ -54,6 +54,9 @@ class _Commands(click.Group):
         except CreditflowError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except Interrupted as exc:  # SIGTERM/SIGINT: what the command had open was closed on the way out
+            click.echo(f"error: interrupted by signal {signal.Signals(exc.signum).name}", err=True)
+            ctx.exit(128 + exc.signum)
 
 
 @click.group(cls=_Commands)
@@ -75,7 +78,7 @@ def main() -> None:
     try:
         with interruptible():
             cli(prog_name="creditflow")
-    except Interrupted as exc:  # SIGTERM/SIGINT while a run or lock was open: both were closed on the way out
+    except Interrupted as exc:  # a signal outside a command (while loading one)
         click.echo(f"error: interrupted by signal {signal.Signals(exc.signum).name}", err=True)
         sys.exit(128 + exc.signum)
 

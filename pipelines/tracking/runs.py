@@ -13,7 +13,6 @@ import mlflow
 from mlflow.entities import Metric, Param, ViewType
 from mlflow.exceptions import MlflowException
 
-from features.errors import Interrupted
 from pipelines.owner import describe, interruptible, owner_is_dead, owner_token
 from pipelines.tags import OWNER
 from pipelines.tracking.common import Connection, RunSummary, StoredRun, _now_ms
@@ -43,7 +42,7 @@ class Runs(Connection):
             try:
                 yield logger
             except BaseException as exc:
-                _end_quietly("KILLED" if isinstance(exc, (Interrupted, KeyboardInterrupt)) else "FAILED")
+                _end_quietly("KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")  # Interrupted is one
                 raise
             mlflow.end_run(status="FINISHED")
 

@@ -1,4 +1,4 @@
-"""Errors that mean "bad input": the CLI prints their one-line message and exits 2."""
+"""Errors the CLI turns into one line and an exit code: bad input (2), a verdict (1), a signal (128 + N)."""
 
 
 class CreditflowError(Exception):
@@ -19,3 +19,12 @@ class Refused(CreditflowError):
     """A verdict said no (promotion refused, an unverified champion): exit 1."""
 
     exit_code = 1
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGINT arrived while a command was working: unwinds like Ctrl-C (so runs end KILLED, locks
+    are released, and Optuna fails the trial in progress); the CLI exits 128 + the signal number."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum

@@ -9,12 +9,13 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import signal
 import sys
 import warnings
 
 import click
 
-from features.errors import CreditflowError
+from features.errors import CreditflowError, Interrupted
 
 log = logging.getLogger("creditflow")
 
@@ -30,6 +31,7 @@ VERBS = {
     "rollback": ("pipelines.commands.promote", "rollback_command"),
     "status": ("pipelines.commands.status", "status_command"),
     "score": ("pipelines.commands.score", "score_command"),
+    "audit": ("pipelines.commands.audit", "audit_group"),
 }
 
 
@@ -52,6 +54,9 @@ class _Commands(click.Group):
         except CreditflowError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except Interrupted as exc:  # SIGTERM/SIGINT: what the command had open was closed on the way out
+            click.echo(f"error: interrupted by signal {signal.Signals(exc.signum).name}", err=True)
+            ctx.exit(128 + exc.signum)
 
 
 @click.group(cls=_Commands)
@@ -68,7 +73,14 @@ def main() -> None:
     # Heartbeat checks and Optuna's matplotlib plots are flagged experimental; we use them on purpose.
     warnings.filterwarnings("ignore", message=r".*(is experimental \(supported from|is an experimental feature)")
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    cli(prog_name="creditflow")
+    from pipelines.owner import interruptible
+
+    try:
+        with interruptible():
+            cli(prog_name="creditflow")
+    except Interrupted as exc:  # a signal outside a command (while loading one)
+        click.echo(f"error: interrupted by signal {signal.Signals(exc.signum).name}", err=True)
+        sys.exit(128 + exc.signum)
 
 
 if __name__ == "__main__":

@@ -23,8 +23,15 @@ SPEC_DIGEST = "lineage.spec_digest"
 GIT_COMMIT = "lineage.git_commit"
 RUN_ID = "lineage.run_id"
 AUTHOR = "lineage.author"
+MODEL_SHA256 = "lineage.model_sha256"  # tree hash of the logged model's files (pipelines/evidence/model_files.py)
+
+REGISTRATION_STATUS = "registration.status"  # `abandoned` when the registering process died before recording it
+ABANDONED = "abandoned"
 
 MONITORING_STATUS = "monitoring.status"
 MONITORING_LAST_WINDOW = "monitoring.last_window"
 
 CHAMPION, PREVIOUS = "champion", "previous"
+
+# On runs (not versions): which process owns a run, so the next command can close it if that process died.
+OWNER = "creditflow.owner"  # pid@host/start (pipelines/owner.py)

@@ -24,6 +24,7 @@ from pipelines.training.tune import (
     best_params,
     choose_study,
     default_storage_url,
+    fail_dead_trials,
     finished_trials,
     link_parent_run,
     load_or_create_study,
@@ -154,7 +155,7 @@ def _log_screening(prepared: Prepared) -> None:
 
 def _tune(tracker: Tracker, prepared: Prepared, study, ref: StudyRef, budget: Budget, run):
     previous = study.user_attrs.get(PARENT_RUN_ATTR)
-    if previous and previous != run.run_id and _no_running_trials(study):
+    if previous and previous != run.run_id and _no_running_trials(study, ref):
         tracker.end_if_running(previous, "KILLED")  # its process died; the heartbeat check failed its trial
     link_parent_run(study, run.run_id, tracker.uri)
     sink = TrialSink(tracker.uri, tracker.experiment_of(run.run_id), run.run_id, ref.name)
@@ -172,8 +173,9 @@ def _tune(tracker: Tracker, prepared: Prepared, study, ref: StudyRef, budget: Bu
     return best_params(prepared.spec, study)
 
 
-def _no_running_trials(study: optuna.Study) -> bool:
+def _no_running_trials(study: optuna.Study, ref: StudyRef) -> bool:
     optuna.storages.fail_stale_trials(study)
+    fail_dead_trials(study, ref)
     return not study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
 
 

@@ -1,10 +1,12 @@
 """`creditflow score`: resolve and verify the model, load it once, score the input chunk by chunk.
 
-Verification (see pipelines/governance.py): a URI through alias `champion` (`models:/NAME@champion`,
-or a bare NAME) is scored only if the champion was put there by a recorded promotion or rollback
-and still meets every rule; otherwise the command refuses (exit 1) unless --allow-unverified. Other
-references (`NAME/VERSION`, another alias, `runs:/...`) are not governed: they are scored and the
-summary says "unverified".
+Verification (see pipelines/gates/promotion.py): a URI through alias `champion` (`models:/NAME@champion`,
+or a bare NAME) is scored only if the audit trail's hash chain is intact, the champion was put there by a
+recorded promotion or rollback, still meets every rule, and the files about to be loaded hash to its
+`lineage.model_sha256`; otherwise the command refuses (exit 1) unless --allow-unverified. Other references
+(`NAME/VERSION`, another alias, `runs:/...`) are not governed: they are scored and the summary says
+"unverified", but a registered version whose files no longer match its `lineage.model_sha256` is refused
+all the same. The files are checked before any row is scored.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import click
 
 from features.errors import DataError, Refused
 from pipelines.commands.options import tracking_option
-from pipelines.gates.promotion import CHAMPION, champion_problems
-from pipelines.governance.audit import read_trail
+from pipelines.gates.promotion import CHAMPION, FilesCheck, champion_problems, files_problems
+from pipelines.governance.audit import load_trail
 from pipelines.scoring.batch import (
     ChunkWriter,
     ScoreSummary,
@@ -27,7 +30,8 @@ from pipelines.scoring.batch import (
     read_chunks,
     score_chunk,
 )
-from pipelines.tracking import Tracker, connect, parse_model_ref
+from pipelines.tags import MODEL_SHA256
+from pipelines.tracking import Tracker, VersionInfo, connect, parse_model_ref
 from pipelines.tracking.pyfunc_model import load_model_scorer
 
 
@@ -77,8 +81,8 @@ def score(
 ) -> None:
     started = time.perf_counter()
     tracker = connect(tracking_uri)
-    source, provenance = _resolve(tracker, model_uri, allow_unverified)
-    scorer, settings = load_model_scorer(tracker, source)
+    source, check = _resolve(tracker, model_uri, allow_unverified)
+    scorer, settings = load_model_scorer(tracker, source, check)
     summary = ScoreSummary()
     writer = ChunkWriter(Path(output_path))
     source_path = Path(input_path)
@@ -103,29 +107,54 @@ def score(
     except BaseException:
         writer.discard()
         raise
-    click.echo(f"model {provenance}")
+    click.echo(f"model {check.provenance}")
     for line in summary.lines():
         click.echo(line)
     scope = "every applicant" if all_reasons else "declined applicants"
     click.echo(f"wrote {output_path} ({time.perf_counter() - started:.1f} s, reasons: {reason_method}, for {scope})")
 
 
-def _resolve(tracker: Tracker, model_uri: str, allow_unverified: bool) -> tuple[str, str]:
-    """The artifact URI to load and a provenance line; refuses an unverified champion."""
+class _Verification:
+    """Judges the files `load_model_scorer` is about to load; keeps the provenance line for the summary."""
+
+    def __init__(self, label: str, note: str, refusal: str, allow: bool, judge: Callable[[FilesCheck], list[str]]):
+        self.label, self.provenance, self.refusal = label, f"{label} ({note})", refusal
+        self.allow, self.judge = allow, judge
+
+    def __call__(self, files: FilesCheck) -> None:
+        problems = self.judge(files)
+        if not problems:
+            return
+        if not self.allow:
+            for problem in problems:
+                click.echo(f"unverified: {problem}")
+            raise Refused(f"{self.refusal}: {problems[0]} (--allow-unverified scores anyway)")
+        self.provenance = f"{self.label} (UNVERIFIED, scored with --allow-unverified: {'; '.join(problems)})"
+
+
+def _resolve(tracker: Tracker, model_uri: str, allow_unverified: bool) -> tuple[str, _Verification]:
+    """The artifact URI to load and how to judge its files."""
     if ":/" in model_uri and not model_uri.startswith("models:/"):  # runs:/..., file:/..., s3://...
-        return model_uri, f"{model_uri} (unverified: not a registered model's alias)"
+        note = "unverified: not a registered model's alias"
+        return model_uri, _Verification(model_uri, note, "", True, lambda files: [])
     name, alias, _ = parse_model_ref(model_uri)
     version = tracker.resolve(model_uri)
     label = f"{name} version {version.version}" + (f" via alias {alias}" if alias else "")
     if alias != CHAMPION:
-        return version.source, f"{label} (unverified: only alias {CHAMPION} is governed)"
-    problems = champion_problems(version, read_trail(tracker, name))
-    if not problems:
-        return version.source, f"{label} (verified against the audit trail)"
-    if not allow_unverified:
-        for problem in problems:
-            click.echo(f"unverified: {problem}")
-        raise Refused(
-            f"{name}@{CHAMPION} is not a verified promotion: {problems[0]} (--allow-unverified scores anyway)"
+        note, refusal = f"unverified: only alias {CHAMPION} is governed", f"{label} has changed files"
+        return version.source, _Verification(label, note, refusal, allow_unverified, lambda f: _files_only(version, f))
+    trail = load_trail(tracker, name)
+
+    def judge(files: FilesCheck) -> list[str]:
+        return [f"the audit trail is untrusted: {p}" for p in trail.problems] + champion_problems(
+            version, trail.records, files
         )
-    return version.source, f"{label} (UNVERIFIED, scored with --allow-unverified: {'; '.join(problems)})"
+
+    refusal = f"{name}@{CHAMPION} is not a verified promotion"
+    note = "verified against the audit trail and its files"
+    return version.source, _Verification(label, note, refusal, allow_unverified, judge)
+
+
+def _files_only(version: VersionInfo, files: FilesCheck) -> list[str]:
+    """An ungoverned registered version is still refused when its files are not the files registered."""
+    return files_problems(version, files) if version.tags.get(MODEL_SHA256) else []

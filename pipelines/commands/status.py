@@ -1,4 +1,8 @@
-"""`creditflow status`: versions, gates, approvals, aliases, monitoring; whether the champion is verified."""
+"""`creditflow status`: versions, gates, approvals, aliases, monitoring, model hashes; whether the champion is
+verified and the audit trail intact (exit 1 when the trail is untrusted, naming its first bad record).
+
+It also finishes what dead processes left: runs left RUNNING are closed, a review recorded without its
+tags is rolled forward, a registration without its record is marked abandoned (each said so)."""
 
 from __future__ import annotations
 
@@ -8,9 +12,12 @@ import click
 import pandas as pd
 
 from pipelines.commands.options import tracking_option
-from pipelines.governance.audit import read_trail
-from pipelines.governance.status import champion_state, trail_rows, version_rows
+from pipelines.gates.promotion import CHAMPION
+from pipelines.governance.audit import Trail
+from pipelines.governance.recovery import settled_trail
+from pipelines.governance.status import champion_state, registration_state, trail_rows, version_rows
 from pipelines.tracking import connect
+from pipelines.tracking.pyfunc_model import model_files_check
 
 
 @click.command("status")
@@ -25,16 +32,34 @@ def status_command(model, as_json, audit, tracking_uri) -> None:
 
 def show_status(model: str, tracking_uri: str | None, as_json: bool, audit: bool) -> None:
     tracker = connect(tracking_uri)
+    tracker.model_versions(model)  # unknown model: exit 2 before anything is written
+    for run_id in tracker.close_dead_runs_of([model, f"{model}-monitoring"]):
+        click.echo(f"closed run {run_id}: left RUNNING by a process that is gone", err=True)
+    trail = settled_trail(tracker, model)
     versions = tracker.model_versions(model)
-    trail = read_trail(tracker, model)
-    state = champion_state(versions, trail)
+    champion = next((v for v in versions if CHAMPION in v.aliases), None)
+    files = model_files_check(tracker, champion.source) if champion else None
+    state = champion_state(versions, trail.records, files)
+    trail_state = {"trusted": trail.trusted, "records": len(trail.records), "problems": trail.problems}
     if as_json:
-        payload = {"model": model, **state, "versions": version_rows(versions)}
+        payload = {"model": model, **state, "trail": trail_state, "versions": version_rows(versions, trail.records)}
         if audit:
-            payload["audit"] = trail_rows(trail)
+            payload["audit"] = trail_rows(trail.records + trail.deleted)
         click.echo(json.dumps(payload, indent=2))
-        return
-    click.echo(pd.DataFrame(version_rows(versions)).to_string(index=False))
+    else:
+        _print_text(model, versions, trail, state, audit)
+    if not trail.trusted:
+        raise trail.refusal()
+
+
+def _print_text(model, versions, trail: Trail, state: dict, audit: bool) -> None:
+    click.echo(pd.DataFrame(version_rows(versions, trail.records)).to_string(index=False))
+    for version in versions:
+        if registration_state(version, trail.records) == "unrecorded":
+            click.echo(
+                f"version {version.version}: no registration record in the audit trail "
+                f"(creditflow audit rebuild {model} re-establishes it if its run and files still match)"
+            )
     if state["champion"] is None:
         click.echo("champion: none")
     elif state["verified"]:
@@ -43,6 +68,13 @@ def show_status(model: str, tracking_uri: str | None, as_json: bool, audit: bool
         click.echo(f"champion: version {state['champion']} UNVERIFIED")
         for problem in state["problems"]:
             click.echo(f"  - {problem}")
+    if trail.trusted:
+        click.echo(f"audit trail: {len(trail.records)} records, hash chain intact")
+    else:
+        click.echo("audit trail UNTRUSTED:")
+        for problem in trail.problems:
+            click.echo(f"  - {problem}")
     if audit:
-        click.echo(f"\naudit trail (experiment {model}-governance):")
-        click.echo(pd.DataFrame(trail_rows(trail)).to_string(index=False) if trail else "(empty)")
+        click.echo(f"\naudit trail (experiment {model}-governance, in chain order):")
+        rows = trail_rows(trail.records + trail.deleted)
+        click.echo(pd.DataFrame(rows).to_string(index=False) if rows else "(empty)")

@@ -15,10 +15,11 @@ from pipelines.evidence.reference import EXPECTED_PATH, REFERENCE_PATH, expected
 from pipelines.gates.fairness import metric_name
 from pipelines.gates.promotion import AuditRecord, evidence_digest
 from pipelines.governance.audit import current_user, now_iso, record
+from pipelines.governance.recovery import settled_trail
 from pipelines.reports.fairness_report import fairness_figure, fairness_html
 from pipelines.reports.model_card import CardIdentity, card_sections, to_html, to_markdown
 from pipelines.tracking import RunLogger, Tracker
-from pipelines.tracking.pyfunc_model import log_credit_model
+from pipelines.tracking.pyfunc_model import log_credit_model, model_files_check
 from pipelines.training.evaluation import Evaluation
 from pipelines.training.train import booster_bytes
 from pipelines.training.workflow import Candidate, Prepared
@@ -56,10 +57,13 @@ def _record_reference(run: RunLogger, prepared: Prepared, evaluation: Evaluation
 def register_candidate(
     tracker: Tracker, prepared: Prepared, run_id: str, model_uri: str, evaluation: Evaluation
 ) -> str:
-    """A new version of the spec's registered model, pending approval, with gate and lineage tags.
+    """A new version of the spec's registered model, pending approval, with gate and lineage tags, among
+    them `lineage.model_sha256`, the tree hash of the logged model's files as stored.
 
-    The registration is also the first entry of the model's audit trail, with the digest of the
-    evidence a later approval vouches for (see pipelines/governance.py).
+    Registration and its audit record happen under the model's lock, so no other command ever sees the
+    version without its record; a process killed in between leaves a version that the next `run` or
+    `status` marks abandoned (pipelines/governance/recovery.py). The record carries the digest of the
+    evidence a later approval vouches for (see pipelines/gates/promotion.py).
     """
     values = {
         tags.PERFORMANCE: "passed" if evaluation.passed else "failed",
@@ -67,16 +71,23 @@ def register_candidate(
         tags.FAIRNESS: "passed" if evaluation.fairness_passed else "failed",
         tags.APPROVAL_STATUS: "pending",
         **lineage(prepared, run_id),
+        tags.MODEL_SHA256: model_files_check(tracker, model_uri).sha256,
     }
     name = prepared.spec.name
-    version = tracker.register(name, model_uri, values)
-    registered = tracker.model_version(name, version)
-    record(
-        tracker,
-        AuditRecord(
-            "register", name, version, values[tags.AUTHOR], now_iso(), "done", evidence=evidence_digest(registered)
-        ),
-    )
+    with tracker.registry_lock(name):
+        trail = settled_trail(tracker, name)
+        if trail.experiment == "deleted":
+            raise trail.refusal()  # before registering: a version must never lack its record
+        for problem in trail.problems:
+            log.warning("warning: the audit trail of %s is untrusted: %s", name, problem)
+        version = tracker.register(name, model_uri, values)
+        registered = tracker.model_version(name, version)
+        record(
+            tracker,
+            AuditRecord(
+                "register", name, version, values[tags.AUTHOR], now_iso(), "done", evidence=evidence_digest(registered)
+            ),
+        )
     return version
 
 

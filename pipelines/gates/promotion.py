@@ -5,13 +5,18 @@ A version may become `champion` only when
 - `approval.status` is `approved`, by a named reviewer who is not the version's author
   (`lineage.author`, recorded at registration): four eyes;
 - its evidence is the evidence it was registered and approved with. The evidence digest covers
-  the `validation.*` and `lineage.*` tags, the model source and the training run. It is written
-  to the audit trail at registration and, by `creditflow review`, into `approval.evidence`. An
-  approval in the MLflow UI carries no digest; what it approved is then the registered evidence,
-  which must be unchanged. So any later edit of a gate, of the author or of the model source
-  voids the approval.
+  the `validation.*` and `lineage.*` tags (among them `lineage.model_sha256`, the tree hash of the
+  model's files), the model source and the training run. It is written to the audit trail at
+  registration and, by `creditflow review`, into `approval.evidence`. An approval in the MLflow UI
+  carries no digest; what it approved is then the registered evidence, which must be unchanged.
+  So any later edit of a gate, of the author or of the model source voids the approval;
+- its model files, as the caller found them (`FilesCheck`), still hash to `lineage.model_sha256`:
+  a booster or settings file replaced under the artifact root is refused.
+The trail is read in hash-chain order (pipelines/gates/chain.py), never by the time a record claims:
+the first registration record of a version is its registration, however many are appended later.
 The champion is *verified* when, in addition, the last recorded promotion or rollback put it
 there with the same evidence and the same approval tags: anything else was changed around creditflow.
+Names (reviewer, author) are compared as people, not strings (pipelines/gates/identity.py).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import json
 from dataclasses import dataclass
 
 from pipelines import tags
+from pipelines.gates.identity import name_problem, person_key, same_person
 from pipelines.tags import APPROVAL_TAGS, CHAMPION, GATES
 
 
@@ -47,29 +53,53 @@ MOVES = ("promote", "rollback")  # actions that put `champion` on a version
 
 @dataclass(frozen=True)
 class AuditRecord:
-    """One entry of the governance trail (stored as the params of one MLflow run)."""
+    """One entry of the governance trail (stored as the params of one MLflow run, hash-chained)."""
 
-    action: str  # register | review | promote | rollback | refuse
+    action: str  # register | review | promote | rollback | refuse | abandon | rebuild
     model: str
     version: str
     actor: str
     time: str  # ISO 8601, UTC
-    outcome: str  # done | refused | noop
+    outcome: str  # done | refused | noop | rebuilt
     reason: str = ""
     evidence: str = ""
     approval: str = ""
     from_version: str = ""
     to_version: str = ""
+    seq: str = ""  # chain fields (pipelines/gates/chain.py), set when the record is appended
+    prev: str = ""
+    digest: str = ""
+    restored_from: str = ""  # a record written before the chain, re-anchored by `audit rebuild`: its run
+    restored_time: str = ""  # ... and the time it stated
     deleted: bool = False  # the run was deleted in the UI: shown, never trusted
+    run_id: str = ""  # where it is stored
+    stored_ms: int = 0  # when the store says it was written (epoch milliseconds)
 
     def params(self) -> dict[str, str]:
-        values = {k: v for k, v in self.__dict__.items() if k != "deleted"}
+        values = {k: v for k, v in self.__dict__.items() if k not in _STORE_FIELDS}
         return {k: v for k, v in values.items() if v != ""}
 
     @classmethod
     def from_params(cls, params: dict[str, str]) -> "AuditRecord":
-        known = {k: params.get(k, "") for k in cls.__dataclass_fields__ if k != "deleted"}
-        return cls(**known, deleted=params.get("_deleted") == "True")
+        """From stored params; `_run_id`, `_start_ms` and `_deleted` carry what the store knows."""
+        known = {k: params.get(k, "") for k in cls.__dataclass_fields__ if k not in _STORE_FIELDS}
+        return cls(
+            **known,
+            deleted=params.get("_deleted") == "True",
+            run_id=params.get("_run_id", ""),
+            stored_ms=int(params.get("_start_ms") or 0),
+        )
+
+
+_STORE_FIELDS = ("deleted", "run_id", "stored_ms")
+
+
+@dataclass(frozen=True)
+class FilesCheck:
+    """The model files as a caller found them: their tree hash, and anything wrong with the folder itself."""
+
+    sha256: str
+    problems: tuple[str, ...] = ()
 
 
 def evidence_digest(version: VersionInfo) -> str:
@@ -81,13 +111,24 @@ def evidence_digest(version: VersionInfo) -> str:
 
 def approval_fingerprint(version: VersionInfo) -> str:
     """The approval tags as one string, to notice an approval edited after a promotion."""
-    return json.dumps({k: version.tags.get(k, "") for k in APPROVAL_TAGS}, sort_keys=True)
+    return approval_fingerprint_of(version.tags)
+
+
+def approval_fingerprint_of(values: dict[str, str]) -> str:
+    """`approval_fingerprint` of a set of tags (a review records the tags it is about to write)."""
+    return json.dumps({k: values.get(k, "") for k in APPROVAL_TAGS}, sort_keys=True)
 
 
 def registered_evidence(trail: list[AuditRecord], version: str) -> str | None:
-    """The evidence digest recorded when `version` was registered (None if no trusted record)."""
+    """The evidence digest recorded when `version` was registered: its first registration record in chain
+    order (None if there is none). Later registration records of the same version never replace it."""
     found = [r for r in trail if r.action == "register" and r.version == version and not r.deleted]
     return found[0].evidence if found else None
+
+
+def abandoned(trail: list[AuditRecord], version: str) -> AuditRecord | None:
+    """The record that marked `version`'s registration abandoned (its process died before recording it)."""
+    return next((r for r in trail if r.action == "abandon" and r.version == version and not r.deleted), None)
 
 
 def last_move(trail: list[AuditRecord]) -> AuditRecord | None:
@@ -96,8 +137,9 @@ def last_move(trail: list[AuditRecord]) -> AuditRecord | None:
     return moves[-1] if moves else None
 
 
-def unmet_conditions(version: VersionInfo, trail: list[AuditRecord]) -> list[str]:
-    """Every reason `version` may not be champion; empty when it may."""
+def unmet_conditions(version: VersionInfo, trail: list[AuditRecord], files: FilesCheck | None = None) -> list[str]:
+    """Every reason `version` may not be champion; empty when it may. `files` is the model's files as the
+    caller found them (None: not looked at, so not judged)."""
     values, unmet = version.tags, []
     for gate in GATES:
         if gate not in values:
@@ -108,22 +150,58 @@ def unmet_conditions(version: VersionInfo, trail: list[AuditRecord]) -> list[str
     status = values.get(tags.APPROVAL_STATUS, "")
     if status != "approved":
         unmet.append(f"approval.status is {status or 'missing'!r}, not 'approved'")
-    reviewer, author = _person(values.get(tags.APPROVAL_REVIEWER)), _person(values.get(AUTHOR_TAG))
-    if status == "approved" and not reviewer:
-        unmet.append("approval.reviewer is empty")
-    if not author:
-        unmet.append(f"{AUTHOR_TAG} is missing: four-eyes cannot be checked")
-    elif status == "approved" and reviewer == author:
-        unmet.append(f"four-eyes: reviewer {values[tags.APPROVAL_REVIEWER]!r} is the version's author")
+    unmet += _four_eyes_problems(values, status == "approved")
     unmet += _evidence_problems(version, trail)
+    unmet += files_problems(version, files)
     return unmet
+
+
+def _four_eyes_problems(values: dict[str, str], approved: bool) -> list[str]:
+    reviewer, author = values.get(tags.APPROVAL_REVIEWER, ""), values.get(AUTHOR_TAG, "")
+    problems = []
+    if approved and not person_key(reviewer):
+        problems.append("approval.reviewer is empty")
+    if not person_key(author):
+        problems.append(f"{AUTHOR_TAG} is missing: four-eyes cannot be checked")
+    for key, name in ((tags.APPROVAL_REVIEWER, reviewer), (AUTHOR_TAG, author)):
+        problem = name_problem(name) if person_key(name) else None
+        if problem and (approved or key == AUTHOR_TAG):
+            problems.append(f"{key} {name!r} {problem}: not a name four-eyes can trust")
+    if approved and same_person(reviewer, author):
+        problems.append(f"four-eyes: reviewer {reviewer!r} is the version's author")
+    return problems
+
+
+def files_problems(version: VersionInfo, files: FilesCheck | None) -> list[str]:
+    """Whether the model files the caller found are the files registered (`lineage.model_sha256`)."""
+    if files is None:
+        return []
+    registered = version.tags.get(tags.MODEL_SHA256, "")
+    if not registered:
+        return [
+            f"{tags.MODEL_SHA256} is missing: the model files cannot be checked "
+            f"(registered before content-bound evidence; creditflow audit rebuild {version.name} records it)"
+        ]
+    problems = list(files.problems)
+    if files.sha256 != registered:
+        problems.append(
+            f"the model files of version {version.version} differ from {tags.MODEL_SHA256} "
+            f"(found {files.sha256[:12]}, registered {registered[:12]}): changed after registration"
+        )
+    return problems
 
 
 def _evidence_problems(version: VersionInfo, trail: list[AuditRecord]) -> list[str]:
     digest, problems = evidence_digest(version), []
     registered = registered_evidence(trail, version.version)
-    if registered is None:
-        problems.append(f"no registration of version {version.version} in the audit trail")
+    dropped = abandoned(trail, version.version)
+    if dropped is not None:
+        problems.append(f"the registration of version {version.version} was abandoned: {dropped.reason}")
+    elif registered is None:
+        problems.append(
+            f"no registration of version {version.version} in the audit trail "
+            f"(creditflow audit rebuild {version.name} re-establishes it if its run and files still match)"
+        )
     elif registered != digest:
         problems.append("evidence changed since registration (validation.*/lineage.* tags or model source)")
     approved_for = version.tags.get(EVIDENCE_TAG)
@@ -132,9 +210,9 @@ def _evidence_problems(version: VersionInfo, trail: list[AuditRecord]) -> list[s
     return problems
 
 
-def champion_problems(champion: VersionInfo, trail: list[AuditRecord]) -> list[str]:
+def champion_problems(champion: VersionInfo, trail: list[AuditRecord], files: FilesCheck | None = None) -> list[str]:
     """Why the current champion cannot be trusted (empty when a recorded move put it there and it
-    still meets every rule)."""
+    still meets every rule). `trail` is in chain order."""
     move = last_move(trail)
     if move is None:
         problems = [f"alias champion on version {champion.version} was not set by a recorded promotion"]
@@ -147,28 +225,40 @@ def champion_problems(champion: VersionInfo, trail: list[AuditRecord]) -> list[s
         problems = []
         if move.evidence != evidence_digest(champion):
             problems.append(f"evidence of version {champion.version} changed since its {move.action}")
+        after = trail[next(i for i, r in enumerate(trail) if r is move) + 1 :]
         recorded = {move.approval} | {
-            r.approval
-            for r in trail
-            if r.action == "review" and not r.deleted and r.version == champion.version and r.time > move.time
+            r.approval for r in after if r.action == "review" and not r.deleted and r.version == champion.version
         }
         if approval_fingerprint(champion) not in recorded:  # a recorded review after the move is legitimate
             problems.append(f"approval tags of version {champion.version} changed since its {move.action}")
-    return problems + unmet_conditions(champion, trail)
+    return problems + unmet_conditions(champion, trail, files)
 
 
-def review_problems(version: VersionInfo, approve: bool, reviewer: str, comment: str, new_review: bool) -> list[str]:
+def review_problems(
+    version: VersionInfo, approve: bool, reviewer: str, comment: str, new_review: bool, trail: list[AuditRecord]
+) -> list[str]:
     """Bad input for a review (exit 2).
 
     A rejected version is approved again only by an explicit new review (`new_review`): a rejection
     is a decision, not a draft that the next `--approve` silently overwrites. The champion cannot be
-    rejected: roll it back first, so the rejection never leaves `champion` on a rejected version.
+    rejected: roll it back first, so the rejection never leaves `champion` on a rejected version. A
+    version whose registration was never recorded, or was abandoned, is not reviewed at all.
     """
     problems = []
-    if not reviewer.strip():
-        problems.append("--reviewer must name the reviewer")
+    if not person_key(reviewer):
+        problems.append("the reviewer must be named (set CREDITFLOW_USER)")
+    elif name_problem(reviewer):
+        problems.append(f"reviewer name {reviewer!r} {name_problem(reviewer)}")
     if not comment.strip():
         problems.append("--comment must say why")
+    dropped = abandoned(trail, version.version)
+    if dropped is not None:
+        problems.append(f"the registration of version {version.version} was abandoned: {dropped.reason}")
+    elif registered_evidence(trail, version.version) is None:
+        problems.append(
+            f"version {version.version} has no registration record in the audit trail "
+            f"(creditflow audit rebuild {version.name} re-establishes it if its run and files still match)"
+        )
     if not approve and CHAMPION in version.aliases:
         problems.append(
             f"version {version.version} is champion: roll it back first (creditflow rollback), "
@@ -180,7 +270,3 @@ def review_problems(version: VersionInfo, approve: bool, reviewer: str, comment:
             "approving it needs an explicit new review (--new-review)"
         )
     return problems
-
-
-def _person(name: str | None) -> str:
-    return (name or "").strip().casefold()

@@ -1,18 +1,21 @@
-"""`review`, `promote` and `rollback`: read the registry, apply pipelines/governance.py, write, record.
+"""`review`, `promote` and `rollback`: read the registry, apply pipelines/gates/promotion.py, write, record.
 
 Why `champion` never points at a version that fails the rules, even with two promotions at once:
 1. Every creditflow command that changes a model's approval or aliases holds that model's registry
    lock (`Tracker.registry_lock`: a registered model `<name>.lock`, whose creation is atomic in any
    tracking store). Two promotions, or a promotion and a review, therefore run one after the other;
    each re-reads the version, the aliases and the trail inside the lock, so none acts on a stale view.
-2. Inside the lock, the rules are checked before any alias moves, and `previous` is set before
-   `champion`: a crash at any point leaves `champion` on a version that passed.
+2. Inside the lock, the trail must verify (its hash chain, pipelines/gates/chain.py), the model files
+   must hash to the registered `lineage.model_sha256`, and the rules are checked before any alias moves;
+   `previous` is set before `champion`: a crash at any point leaves `champion` on a version that passed.
 3. After the move the version is read again; if someone changed it meanwhile around creditflow
    (the MLflow UI takes no lock), the aliases are put back and the promotion is refused.
 4. Edits made in the UI later (an alias, a gate, an approval tag) cannot be prevented by MLflow;
    `score` and `status` verify the champion against the trail (`governance.champion_problems`) and
    refuse or flag it.
-The audit entry is written after the move, so the trail never claims a move that did not happen.
+A move's audit entry is written after the move, so the trail never claims a move that did not happen.
+A review's entry is written before its tags: a crash in between is rolled forward by the next command
+(pipelines/governance/recovery.py), so the tags never claim a review the trail does not hold.
 """
 
 from __future__ import annotations
@@ -23,62 +26,75 @@ import click
 
 from features.errors import CreditflowError, Refused
 from pipelines import tags
+from pipelines.gates.identity import same_person
 from pipelines.gates.promotion import (
     EVIDENCE_TAG,
     AuditRecord,
+    FilesCheck,
     approval_fingerprint,
+    approval_fingerprint_of,
     champion_problems,
     evidence_digest,
     review_problems,
     unmet_conditions,
 )
-from pipelines.governance.audit import current_user, now_iso, read_trail, record
+from pipelines.governance.audit import Trail, current_user, now_iso, read_trail, record
+from pipelines.governance.recovery import settled_trail
 from pipelines.tags import CHAMPION, PREVIOUS
 from pipelines.tracking import Tracker, UnknownModelError, VersionInfo, connect
+from pipelines.tracking.pyfunc_model import model_files_check
 
 log = logging.getLogger("creditflow")
 
 
 def review(
-    model: str, version: str, approve: bool, reviewer: str, comment: str, new_review: bool, tracking_uri: str | None
+    model: str, version: str, approve: bool, reviewer: str | None, comment: str, new_review: bool, tracking_uri
 ) -> None:
-    """Record an approval or rejection in the approval.* tags, the audit trail and the model card."""
+    """Record the acting user's approval or rejection: the audit record first, then the approval.* tags,
+    then the model card."""
+    actor = current_user()
+    if reviewer is not None and not same_person(reviewer, actor):
+        raise CreditflowError(
+            f"--reviewer {reviewer!r} is not the acting user {actor!r} (CREDITFLOW_USER, else the OS user): "
+            "a review is recorded for whoever runs it"
+        )
     tracker = connect(tracking_uri)
     tracker.model_version(model, version)  # unknown model or version: exit 2 before locking
     decision = "approved" if approve else "rejected"
     with tracker.registry_lock(model):
+        trail = _trusted(tracker, model)
         found = tracker.model_version(model, version)
-        problems = review_problems(found, approve, reviewer, comment, new_review)
+        problems = review_problems(found, approve, actor, comment, new_review, trail.records)
         if problems:
             raise CreditflowError("; ".join(problems))
         digest, when = evidence_digest(found), now_iso()
-        tracker.set_version_tags(
-            model,
-            version,
-            {
-                tags.APPROVAL_STATUS: decision,
-                tags.APPROVAL_REVIEWER: reviewer.strip(),
-                tags.APPROVAL_COMMENT: comment,
-                tags.APPROVAL_TIME: when,
-                EVIDENCE_TAG: digest,
-            },
+        intended = {
+            tags.APPROVAL_STATUS: decision,
+            tags.APPROVAL_REVIEWER: actor,
+            tags.APPROVAL_COMMENT: comment,
+            tags.APPROVAL_TIME: when,
+        }
+        entry = AuditRecord(
+            "review", model, found.version, actor, when, "done", reason=f"{decision}: {comment}", evidence=digest
         )
-        record(
-            tracker,
-            AuditRecord(
-                "review",
-                model,
-                found.version,
-                reviewer.strip(),
-                when,
-                "done",
-                reason=f"{decision}: {comment}",
-                evidence=digest,
-                approval=approval_fingerprint(tracker.model_version(model, version)),
-            ),
-        )
+        record(tracker, _with_approval(entry, approval_fingerprint_of(intended)))
+        tracker.set_version_tags(model, version, {**intended, EVIDENCE_TAG: digest})
     _update_card(tracker, found)
-    click.echo(f"{model} version {found.version}: approval.status={decision} by {reviewer.strip()}")
+    click.echo(f"{model} version {found.version}: approval.status={decision} by {actor}")
+
+
+def _with_approval(entry: AuditRecord, approval: str) -> AuditRecord:
+    return AuditRecord(**{**entry.__dict__, "approval": approval})
+
+
+def _trusted(tracker: Tracker, model: str) -> Trail:
+    """The settled trail, or exit 1 naming its first bad record (nothing is recorded on an untrusted trail)."""
+    trail = settled_trail(tracker, model)
+    if not trail.trusted:
+        for problem in trail.problems:
+            click.echo(f"untrusted: {problem}")
+        raise trail.refusal()
+    return trail
 
 
 def promote(model: str, version: str, tracking_uri: str | None) -> None:
@@ -87,13 +103,15 @@ def promote(model: str, version: str, tracking_uri: str | None) -> None:
     tracker.model_version(model, version)  # unknown model or version: exit 2 before locking
     actor = current_user()
     with tracker.registry_lock(model):
-        target, trail = tracker.model_version(model, version), read_trail(tracker, model)
+        trail = _trusted(tracker, model).records
+        target = tracker.model_version(model, version)
+        files = model_files_check(tracker, target.source)
         before = tracker.aliases(model)
         old = before.get(CHAMPION)
-        if old == target.version and not champion_problems(target, trail):
+        if old == target.version and not champion_problems(target, trail, files):
             click.echo(f"{model} version {target.version} is already champion: nothing to do")
             return
-        _refuse_if_unmet(tracker, target, trail, actor, old)
+        _refuse_if_unmet(tracker, target, trail, actor, old, files)
         _move(tracker, model, target.version, old)
         after = tracker.model_version(model, version)
         if evidence_digest(after) != evidence_digest(target) or approval_fingerprint(after) != approval_fingerprint(
@@ -101,21 +119,7 @@ def promote(model: str, version: str, tracking_uri: str | None) -> None:
         ):
             _restore(tracker, model, before)
             _refuse(tracker, target, actor, old, ["the version changed during the promotion"])
-        record(
-            tracker,
-            AuditRecord(
-                "promote",
-                model,
-                target.version,
-                actor,
-                now_iso(),
-                "done",
-                evidence=evidence_digest(target),
-                approval=approval_fingerprint(target),
-                from_version=old or "",
-                to_version=target.version,
-            ),
-        )
+        record(tracker, _move_record("promote", target, actor, old))
     click.echo(f"{model}: champion -> version {target.version}" + (f" (previous: version {old})" if old else ""))
 
 
@@ -126,37 +130,46 @@ def rollback(model: str, reason: str, tracking_uri: str | None) -> None:
     tracker = connect(tracking_uri)
     actor = current_user()
     with tracker.registry_lock(model):
+        trail = _trusted(tracker, model).records
         aliases = tracker.aliases(model)
         if PREVIOUS not in aliases:
             raise UnknownModelError(f"model {model!r} has no alias 'previous': nothing to roll back to")
-        target, trail = tracker.model_version(model, aliases[PREVIOUS]), read_trail(tracker, model)
+        target = tracker.model_version(model, aliases[PREVIOUS])
         old = aliases.get(CHAMPION)
-        _refuse_if_unmet(tracker, target, trail, actor, old, action="rollback")
+        files = model_files_check(tracker, target.source)
+        _refuse_if_unmet(tracker, target, trail, actor, old, files, action="rollback")
         tracker.set_alias(model, CHAMPION, target.version)
         tracker.delete_alias(model, PREVIOUS)  # a second rollback must not flip back to the withdrawn version
-        record(
-            tracker,
-            AuditRecord(
-                "rollback",
-                model,
-                target.version,
-                actor,
-                now_iso(),
-                "done",
-                reason=reason,
-                evidence=evidence_digest(target),
-                approval=approval_fingerprint(target),
-                from_version=old or "",
-                to_version=target.version,
-            ),
-        )
+        record(tracker, _move_record("rollback", target, actor, old, reason))
     click.echo(f"{model}: champion -> version {target.version} (rolled back from version {old}): {reason}")
 
 
+def _move_record(action: str, target: VersionInfo, actor: str, old: str | None, reason: str = "") -> AuditRecord:
+    return AuditRecord(
+        action,
+        target.name,
+        target.version,
+        actor,
+        now_iso(),
+        "done",
+        reason=reason,
+        evidence=evidence_digest(target),
+        approval=approval_fingerprint(target),
+        from_version=old or "",
+        to_version=target.version,
+    )
+
+
 def _refuse_if_unmet(
-    tracker: Tracker, target: VersionInfo, trail, actor: str, old: str | None, action: str = "promote"
+    tracker: Tracker,
+    target: VersionInfo,
+    trail: list[AuditRecord],
+    actor: str,
+    old: str | None,
+    files: FilesCheck,
+    action: str = "promote",
 ) -> None:
-    unmet = unmet_conditions(target, trail)
+    unmet = unmet_conditions(target, trail, files)
     if unmet:
         _refuse(tracker, target, actor, old, unmet, action)
 

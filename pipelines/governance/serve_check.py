@@ -2,9 +2,10 @@
 
 The pyfunc loader does not know which URI it was loaded through, so the operator names the model:
 `CREDITFLOW_SERVE_VERIFY=NAME mlflow models serve -m models:/NAME@champion ...`. The loader then
-checks that the model it loaded is NAME@champion and that the champion is verified against the audit
-trail (pipelines/governance.py); otherwise loading fails and the server does not start. Set the
-variable on the serving process only (MLflow also loads the model while logging it).
+checks that the model it loaded is NAME@champion, that the audit trail's hash chain is intact, that the
+champion is verified against it (pipelines/gates/promotion.py), and that the files it is loading hash to
+the champion's `lineage.model_sha256`; otherwise loading fails before a row is scored and the server does
+not start. Set the variable on the serving process only (MLflow also loads the model while logging it).
 """
 
 from __future__ import annotations
@@ -23,12 +24,15 @@ def verify_served(model_dir: Path) -> None:
     if not name:
         return
     from pipelines.gates.promotion import CHAMPION, champion_problems
-    from pipelines.governance.audit import read_trail
+    from pipelines.governance.audit import load_trail
     from pipelines.tracking import Tracker
+    from pipelines.tracking.pyfunc_model import files_check
 
     tracker = Tracker(None)
     champion = tracker.version_by_alias(name, CHAMPION)
-    problems = champion_problems(champion, read_trail(tracker, name))
+    trail = load_trail(tracker, name)
+    problems = [f"the audit trail is untrusted: {p}" for p in trail.problems]
+    problems += champion_problems(champion, trail.records, files_check(model_dir))
     model_id = (yaml.safe_load((model_dir / "MLmodel").read_text()) or {}).get("model_id")
     if champion.source != f"models:/{model_id}":
         problems.insert(0, f"the loaded model ({model_id}) is not {name}@{CHAMPION} (version {champion.version})")

@@ -1,13 +1,29 @@
-"""What `creditflow status` shows, as pure rows: versions with gates, approval, aliases and monitoring, the audit
-trail, and whether the champion is verified against it."""
+"""What `creditflow status` shows, as pure rows: versions with gates, approval, aliases, monitoring, model hash and
+registration state, the audit trail, and whether the champion is verified against it."""
 
 from __future__ import annotations
 
 from pipelines import tags
-from pipelines.gates.promotion import CHAMPION, GATES, AuditRecord, VersionInfo, champion_problems
+from pipelines.gates.promotion import (
+    CHAMPION,
+    GATES,
+    AuditRecord,
+    FilesCheck,
+    VersionInfo,
+    abandoned,
+    champion_problems,
+    registered_evidence,
+)
 
 
-def version_rows(versions: list[VersionInfo]) -> list[dict[str, str]]:
+def registration_state(version: VersionInfo, trail: list[AuditRecord]) -> str:
+    """recorded / abandoned (its process died before recording it) / unrecorded (its record is missing)."""
+    if abandoned(trail, version.version) or version.tags.get(tags.REGISTRATION_STATUS) == tags.ABANDONED:
+        return "abandoned"
+    return "recorded" if registered_evidence(trail, version.version) is not None else "unrecorded"
+
+
+def version_rows(versions: list[VersionInfo], trail: list[AuditRecord] | None = None) -> list[dict[str, str]]:
     """One row per version: what a reviewer or operator looks at first."""
     return [
         {
@@ -18,14 +34,18 @@ def version_rows(versions: list[VersionInfo]) -> list[dict[str, str]]:
             "author": v.tags.get(tags.AUTHOR, "-"),
             "aliases": ",".join(v.aliases) or "-",
             "monitoring": v.tags.get(tags.MONITORING_STATUS, "-"),
+            "model_sha256": v.tags.get(tags.MODEL_SHA256, "-")[:12],
+            **({"registration": registration_state(v, trail)} if trail is not None else {}),
         }
         for v in versions
     ]
 
 
 def trail_rows(trail: list[AuditRecord]) -> list[dict[str, str]]:
+    """The trail in chain order (deleted records, shown last, are not part of it)."""
     return [
         {
+            "seq": r.seq or "-",
             "time": r.time,
             "action": r.action,
             "outcome": r.outcome,
@@ -40,9 +60,11 @@ def trail_rows(trail: list[AuditRecord]) -> list[dict[str, str]]:
     ]
 
 
-def champion_state(versions: list[VersionInfo], trail: list[AuditRecord]) -> dict[str, object]:
+def champion_state(
+    versions: list[VersionInfo], trail: list[AuditRecord], files: FilesCheck | None = None
+) -> dict[str, object]:
     champion = next((v for v in versions if CHAMPION in v.aliases), None)
     if champion is None:
         return {"champion": None, "verified": False, "problems": ["no version has alias champion"]}
-    problems = champion_problems(champion, trail)
+    problems = champion_problems(champion, trail, files)
     return {"champion": champion.version, "verified": not problems, "problems": problems}

@@ -58,6 +58,16 @@ def resolve_tracking_uri(value: str | None) -> str:
 
 
 @dataclass(frozen=True)
+class StoredRun:
+    """A run read back as a stored record: its params and what the store says about it."""
+
+    run_id: str
+    params: dict[str, str]
+    start_ms: int
+    deleted: bool
+
+
+@dataclass(frozen=True)
 class RunSummary:
     run_id: str
     tags: dict[str, str]

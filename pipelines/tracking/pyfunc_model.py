@@ -14,6 +14,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 from mlflow.exceptions import MlflowException
@@ -21,6 +22,8 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel
 
 from features.errors import DataError
+from pipelines.evidence.model_files import folder_digest, unchecked_bytecode
+from pipelines.gates.promotion import FilesCheck
 from pipelines.scoring.scorer import ARTIFACT_FILES, BOOSTER, DEFAULT_PARAMS, SETTINGS, TRANSFORM, Scorer, load_scorer
 from pipelines.tracking.logger import RunLogger
 
@@ -92,17 +95,38 @@ def _guard_request_parsing() -> None:
     server._decode_json_input = guarded  # type: ignore[union-attr]
 
 
-def load_model_scorer(tracker, source: str) -> tuple[Scorer, dict]:
+def load_model_scorer(tracker, source: str, check: Callable[[FilesCheck], None] | None = None) -> tuple[Scorer, dict]:
     """The scorer and settings of a logged creditflow model (a `models:/`, `runs:/` or artifact URI),
     straight from its artifact files: ~0.06 s, against ~0.6 s for mlflow.pyfunc.load_model of the same
-    model (German Credit, medians of 3 fresh processes, store connection already open)."""
+    model (German Credit, medians of 3 fresh processes, store connection already open).
+
+    `check` is shown the tree hash of exactly the files about to be loaded, before any is read as a
+    model: it raises to refuse them (a file swapped after registration)."""
     with tempfile.TemporaryDirectory() as folder:
-        local = Path(tracker.download_model(source, folder)) / "artifacts"
+        root = Path(tracker.download_model(source, folder))
+        if check is not None:
+            check(files_check(root))
+        local = root / "artifacts"
         paths = {key: local / name for key, name in ARTIFACT_FILES.items()}
         missing = [str(p.name) for p in paths.values() if not p.is_file()]
         if missing:
             raise DataError(f"{source} is not a creditflow model (missing artifacts: {', '.join(missing)})")
         return load_scorer(str(paths[BOOSTER]), str(paths[TRANSFORM]), str(paths[SETTINGS]))
+
+
+def model_files_check(tracker, source: str) -> FilesCheck:
+    """The tree hash of a logged model's files as stored now (a fresh download)."""
+    with tempfile.TemporaryDirectory() as folder:
+        return files_check(Path(tracker.download_model(source, folder)))
+
+
+def files_check(folder: Path) -> FilesCheck:
+    """The tree hash of a local model folder and anything wrong with the folder itself."""
+    problems = tuple(
+        f"{path} is compiled code that Python runs without checking it against its source"
+        for path in unchecked_bytecode(folder)
+    )
+    return FilesCheck(folder_digest(folder), problems)
 
 
 def log_credit_model(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import os
+import logging
+import re
 import time
 import uuid
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ import mlflow
 from mlflow.exceptions import MlflowException
 
 from pipelines.gates.promotion import VersionInfo
+from pipelines.owner import describe, owner_is_dead, owner_token
 from pipelines.tracking.common import (
     Connection,
     TrackingError,
@@ -19,6 +21,9 @@ from pipelines.tracking.common import (
     _now_ms,
     parse_model_ref,
 )
+
+log = logging.getLogger("creditflow")
+_LOCK_OWNER = re.compile(r"owner (\S+),")
 
 
 class Registry(Connection):
@@ -59,6 +64,9 @@ class Registry(Connection):
         infos = [self._version_info(v, tuple(sorted(aliases.get(str(v.version), [])))) for v in found]
         return sorted(infos, key=lambda v: int(v.version))
 
+    def model_exists(self, name: str) -> bool:
+        return self._known_model(name)
+
     def set_version_tags(self, name: str, version: str, tags: dict[str, str]) -> None:
         for key, value in tags.items():
             self._guard(lambda: self.client.set_model_version_tag(name, str(version), key, str(value)))
@@ -76,31 +84,48 @@ class Registry(Connection):
 
     @contextmanager
     def registry_lock(self, name: str, wait_s: float = 60.0, stale_s: float = 300.0) -> Iterator[None]:
-        """Mutual exclusion between creditflow processes changing model `name`'s aliases.
+        """Mutual exclusion between creditflow processes changing model `name` (aliases, approval tags, the
+        audit trail). Re-entrant within one tracker.
 
-        The lock is a registered model named `<name>.lock`: its creation is atomic in every
-        tracking store (unique name), so exactly one process holds it. A lock older than
-        `stale_s` (its holder was killed) is broken.
+        The lock is a registered model named `<name>.lock`: its creation is atomic in every tracking
+        store (unique name), so exactly one process holds it. Its description names the owner (pid, host,
+        start time): a lock whose owner is dead is taken over at once; one whose owner cannot be checked
+        (another host) is broken once older than `stale_s`.
         """
-        lock, token = f"{name}.lock", f"creditflow lock on {name}, pid {os.getpid()}, token {uuid.uuid4().hex}"
+        held = self.__dict__.setdefault("_held_locks", {})
+        if held.get(name):
+            held[name] += 1
+            try:
+                yield
+            finally:
+                held[name] -= 1
+            return
+        lock = f"{name}.lock"
+        token = f"creditflow lock on {name}, owner {owner_token()}, token {uuid.uuid4().hex}"
+        self._acquire(name, lock, token, wait_s, stale_s)
+        held[name] = 1
+        try:
+            yield
+        finally:
+            held[name] = 0
+            self._release(lock, token)
+
+    def _acquire(self, name: str, lock: str, token: str, wait_s: float, stale_s: float) -> None:
         deadline = time.monotonic() + wait_s
         while True:
             try:
                 self.client.create_registered_model(lock, description=token)
-                break
+                return
             except MlflowException as exc:
                 if exc.error_code != "RESOURCE_ALREADY_EXISTS":
                     raise self._error(exc) from None
-            self._break_stale_lock(lock, stale_s)
+            if self._break_abandoned_lock(lock, stale_s):
+                continue
             if time.monotonic() > deadline:
                 raise TrackingError(
                     f"model {name!r} is locked by another creditflow command (registered model {lock!r})"
                 )
             time.sleep(0.2)
-        try:
-            yield
-        finally:
-            self._release(lock, token)
 
     def _release(self, lock: str, token: str) -> None:
         """Delete the lock if it is still ours (it is not if it was broken as stale and taken again)."""
@@ -110,13 +135,21 @@ class Registry(Connection):
         except MlflowException:
             pass  # broken as stale meanwhile: nothing of ours to release
 
-    def _break_stale_lock(self, lock: str, stale_s: float) -> None:
+    def _break_abandoned_lock(self, lock: str, stale_s: float) -> bool:
+        """Delete a lock whose owner is dead, or that is older than `stale_s`; whether it was deleted."""
         try:
             held = self.client.get_registered_model(lock)
-            if _now_ms() - int(held.creation_timestamp or 0) > stale_s * 1000:
-                self.client.delete_registered_model(lock)
+            owner = _LOCK_OWNER.search(held.description or "")
+            dead = owner is not None and owner_is_dead(owner.group(1))
+            if dead or _now_ms() - int(held.creation_timestamp or 0) > stale_s * 1000:
+                if self.client.get_registered_model(lock).description == held.description:  # still that holder's
+                    self.client.delete_registered_model(lock)
+                    reason = f"its owner, {describe(owner.group(1))}, is gone" if dead and owner else "it is stale"
+                    log.info("took over lock %s: %s", lock, reason)
+                    return True
         except MlflowException:
             pass  # released meanwhile
+        return False
 
     def _registry(self, call, name: str, missing: str):
         try:

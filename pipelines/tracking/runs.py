@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from contextlib import contextmanager
@@ -12,8 +13,12 @@ import mlflow
 from mlflow.entities import Metric, Param, ViewType
 from mlflow.exceptions import MlflowException
 
-from pipelines.tracking.common import _MAX_PARAM_CHARS, Connection, RunSummary, _now_ms
+from pipelines.owner import describe, interruptible, owner_is_dead, owner_token
+from pipelines.tags import OWNER
+from pipelines.tracking.common import Connection, RunSummary, StoredRun, _now_ms
 from pipelines.tracking.logger import RunLogger
+
+log = logging.getLogger("creditflow")
 
 
 class Runs(Connection):
@@ -21,22 +26,67 @@ class Runs(Connection):
 
     @contextmanager
     def run(self, experiment: str, run_name: str, tags: dict[str, str] | None = None) -> Iterator[RunLogger]:
-        """An MLflow run that ends FAILED if the body raises.
+        """An MLflow run that ends FAILED if the body raises and KILLED on SIGTERM or Ctrl-C; it carries its
+        owner (pid, host) so that the next command closes it if this process is killed outright.
 
         Under `mlflow run`, MLFLOW_RUN_ID names the project's run and is reused, in whatever
         experiment `mlflow run --experiment-name` chose.
         """
         if not os.environ.get("MLFLOW_RUN_ID"):
             experiment_id = self._guard(lambda: self._experiment_id(experiment))
+            self.close_dead_runs(experiment_id)
             mlflow.set_experiment(experiment_id=experiment_id)
-        active = self._guard(lambda: mlflow.start_run(run_name=run_name, tags=tags))
+        active = self._guard(lambda: mlflow.start_run(run_name=run_name, tags={**(tags or {}), OWNER: owner_token()}))
         logger = RunLogger(self.client, active.info.run_id)
+        with interruptible():
+            try:
+                yield logger
+            except BaseException as exc:
+                _end_quietly("KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")  # Interrupted is one
+                raise
+            mlflow.end_run(status="FINISHED")
+
+    def close_dead_runs(self, experiment_id: str) -> list[str]:
+        """Close (KILLED) the runs of an experiment left RUNNING by a process that is dead; their ids."""
         try:
-            yield logger
-        except BaseException:
-            mlflow.end_run(status="FAILED")
-            raise
-        mlflow.end_run(status="FINISHED")
+            running = self.client.search_runs(
+                [experiment_id], filter_string="attributes.status = 'RUNNING'", max_results=1000
+            )
+        except MlflowException:
+            return []
+        closed = []
+        for found in running:
+            owner = found.data.tags.get(OWNER)
+            if owner_is_dead(owner):
+                self.client.set_terminated(found.info.run_id, status="KILLED")
+                log.info("closed run %s: left RUNNING by %s, which is gone", found.info.run_id, describe(owner))
+                closed.append(found.info.run_id)
+        return closed
+
+    def close_dead_runs_of(self, experiments: list[str]) -> list[str]:
+        """`close_dead_runs` over experiments named (those that do not exist are skipped)."""
+        closed = []
+        for name in experiments:
+            found = self._guard(lambda: self.client.get_experiment_by_name(name))
+            if found is not None:
+                closed += self.close_dead_runs(found.experiment_id)
+        return closed
+
+    def run_tags(self, run_id: str) -> dict[str, str] | None:
+        """A run's tags, or None if the run does not exist (or was deleted)."""
+        try:
+            found = self.client.get_run(run_id)
+        except MlflowException:
+            return None
+        return None if found.info.lifecycle_stage == "deleted" else dict(found.data.tags)
+
+    def run_state(self, run_id: str) -> tuple[str, str] | None:
+        """(status, owner token) of a run, or None if it does not exist."""
+        try:
+            found = self.client.get_run(run_id)
+        except MlflowException:
+            return None
+        return found.info.status, found.data.tags.get(OWNER, "")
 
     def experiment_of(self, run_id: str) -> str:
         return self.client.get_run(run_id).info.experiment_id
@@ -62,7 +112,9 @@ class Runs(Connection):
         status: str,
     ) -> str:
         """A finished nested run under `parent_run_id`, its values logged in one batch."""
-        run = self.client.create_run(experiment_id, run_name=name, tags={"mlflow.parentRunId": parent_run_id, **tags})
+        run = self.client.create_run(
+            experiment_id, run_name=name, tags={"mlflow.parentRunId": parent_run_id, OWNER: owner_token(), **tags}
+        )
         now = _now_ms()
         self.client.log_batch(
             run.info.run_id,
@@ -120,16 +172,18 @@ class Runs(Connection):
         return run.info.run_id
 
     def log_record(self, experiment: str, run_name: str, values: dict[str, Any]) -> str:
-        """One finished run holding `values` as params: MLflow never lets a param change once logged."""
+        """One finished run holding `values` as params: MLflow never lets a param change once logged.
+        Values must fit a param (the caller truncates): a hash-chained record must be stored as sealed."""
         experiment_id = self._guard(lambda: self._experiment_id(experiment))
-        run = self._guard(lambda: self.client.create_run(experiment_id, run_name=run_name))
-        params = [Param(k, str(v)[:_MAX_PARAM_CHARS]) for k, v in values.items()]
+        run = self._guard(lambda: self.client.create_run(experiment_id, run_name=run_name, tags={OWNER: owner_token()}))
+        params = [Param(k, str(v)) for k, v in values.items()]
         self._guard(lambda: self.client.log_batch(run.info.run_id, params=params))
         self._guard(lambda: self.client.set_terminated(run.info.run_id, status="FINISHED"))
         return run.info.run_id
 
-    def records(self, experiment: str) -> list[dict[str, str]]:
-        """The params of every run of `experiment`, deleted runs included (marked `_deleted`)."""
+    def records(self, experiment: str) -> list[StoredRun]:
+        """Every run of `experiment` that holds params, deleted runs included, oldest first. Runs without
+        params (a record whose process died before writing it) are closed if their owner is dead and skipped."""
         found = self._guard(lambda: self.client.get_experiment_by_name(experiment))
         if found is None:
             return []
@@ -141,23 +195,44 @@ class Runs(Connection):
                 order_by=["attributes.start_time ASC"],
             )
         )
-        return [
-            {**r.data.params, "_run_id": r.info.run_id, "_deleted": str(r.info.lifecycle_stage == "deleted")}
-            for r in runs
-        ]
+        stored = []
+        for r in runs:
+            if not r.data.params:
+                if r.info.status == "RUNNING" and owner_is_dead(r.data.tags.get(OWNER)):
+                    self._guard(lambda: self.client.set_terminated(r.info.run_id, status="KILLED"))
+                continue
+            deleted = r.info.lifecycle_stage == "deleted"
+            stored.append(StoredRun(r.info.run_id, dict(r.data.params), int(r.info.start_time or 0), deleted))
+        return stored
+
+    def experiment_state(self, name: str) -> str | None:
+        """'active' or 'deleted' for an experiment, None if there is none of that name."""
+        found = self._guard(lambda: self.client.get_experiment_by_name(name))
+        return None if found is None else str(found.lifecycle_stage)
+
+    def restore_experiment(self, name: str) -> None:
+        found = self._guard(lambda: self.client.get_experiment_by_name(name))
+        if found is not None:
+            self._guard(lambda: self.client.restore_experiment(found.experiment_id))
+
+    def rename_experiment(self, name: str, new_name: str) -> None:
+        found = self._guard(lambda: self.client.get_experiment_by_name(name))
+        if found is not None:
+            self._guard(lambda: self.client.rename_experiment(found.experiment_id, new_name))
 
     def download_model(self, model_uri: str, destination: str) -> str:
         """The model folder (MLmodel, artifacts/) of a `models:/`, `runs:/` or artifact URI, copied locally."""
-        return self._guard(
-            lambda: mlflow.artifacts.download_artifacts(
-                artifact_uri=model_uri, dst_path=destination, tracking_uri=self.uri
+        with _quiet_download():
+            return self._guard(
+                lambda: mlflow.artifacts.download_artifacts(
+                    artifact_uri=model_uri, dst_path=destination, tracking_uri=self.uri
+                )
             )
-        )
 
     def read_text(self, run_id: str, path: str) -> str | None:
         """A text artifact of a run, or None if it does not exist."""
         try:
-            with tempfile.TemporaryDirectory() as folder:
+            with tempfile.TemporaryDirectory() as folder, _quiet_download():
                 return Path(self.client.download_artifacts(run_id, path, folder)).read_text()
         except (MlflowException, OSError):
             return None
@@ -181,3 +256,26 @@ class Runs(Connection):
             return None
         database = Path(self.uri.removeprefix("sqlite:///")).resolve()
         return (database.parent / "mlartifacts" / name).as_uri()
+
+
+def _end_quietly(status: str) -> None:
+    """End the active run; a store that fails now must not hide the error that ended the run."""
+    try:
+        mlflow.end_run(status=status)
+    except Exception as exc:  # noqa: BLE001 - reported, then the original error propagates
+        log.warning("could not mark the run %s: %s", status, exc)
+
+
+@contextmanager
+def _quiet_download() -> Iterator[None]:
+    """No progress bar on stderr for a model download (a few dozen small files; it would interleave with
+    command output) unless the user asked for one."""
+    key = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+    if key in os.environ:
+        yield
+        return
+    os.environ[key] = "false"
+    try:
+        yield
+    finally:
+        os.environ.pop(key, None)

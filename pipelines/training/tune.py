@@ -22,6 +22,8 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from features.errors import CreditflowError
 from features.spec import INTEGER_PARAMS, Spec, XGBoostParams
 from features.target import as_list
+from pipelines.owner import owner_is_dead, owner_token
+from pipelines.tags import OWNER
 from pipelines.training.train import best_score, fit_booster
 from pipelines.training.workflow import Prepared
 
@@ -222,6 +224,7 @@ def make_objective(spec: Spec, train: xgb.DMatrix, valid: xgb.DMatrix, nthread: 
     monotone, metric = spec.features.monotone_vector(), spec.tuning.metric
 
     def objective(trial: optuna.Trial) -> float:
+        trial.set_user_attr(OWNER, owner_token())  # so a re-run can fail this trial at once if we are killed
         params = suggest_params(trial, spec).model_copy(update={"nthread": nthread})
         pruning = spec.tuning.pruning
         callbacks = [PruningCallback(trial, metric, pruning.interval)] if pruning.enabled else None
@@ -237,6 +240,27 @@ def progress_line(name: str, done: int, wanted: int) -> str:
     if done >= wanted:
         return f"study '{name}': {done} of {wanted} trials done; nothing to run (--trials {done + 10} adds 10 more)"
     return f"study '{name}': {done} of {wanted} trials done, {wanted - done} to run"
+
+
+def fail_dead_trials(study: optuna.Study, ref: StudyRef) -> int:
+    """Fail the RUNNING trials whose process is known to be dead (killed on this host); how many.
+
+    Optuna's heartbeat check fails a killed trial only once its grace period has passed; a re-run right
+    after a kill would otherwise count it as running and stop one trial short of the requested total."""
+    running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+    dead = [t for t in running if owner_is_dead(t.user_attrs.get(OWNER))]
+    if not dead:
+        return 0
+    storage = open_storage(ref)
+    study_id = storage.get_study_id_from_name(ref.name)
+    for trial in dead:
+        trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
+        try:
+            storage.set_trial_state_values(trial_id, state=optuna.trial.TrialState.FAIL)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue  # failed by the heartbeat check meanwhile
+        log.info("trial %d failed: the process running it is gone", trial.number)
+    return len(dead)
 
 
 def finished_trials(study: optuna.Study) -> int:

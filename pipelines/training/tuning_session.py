@@ -25,6 +25,7 @@ from pipelines.training.tune import (
     FINISHED,
     StudyRef,
     TuningError,
+    fail_dead_trials,
     finished_trials,
     load_or_create_study,
     make_objective,
@@ -85,6 +86,7 @@ def run_study(prepared: Prepared, ref: StudyRef, budget: Budget, sink: TrialSink
     nthread = threads_per_worker(prepared.spec, budget.workers)
     study = load_or_create_study(prepared, ref)
     optuna.storages.fail_stale_trials(study)  # a killed process's trial must not count as running
+    fail_dead_trials(study, ref)  # ... even within the heartbeat grace period, when it was killed on this host
     missing = max(0, budget.trials - finished_trials(study))
     shares = [
         Share(budget.trials, missing // budget.workers + (index < missing % budget.workers), deadline)
@@ -103,10 +105,16 @@ def run_study(prepared: Prepared, ref: StudyRef, budget: Budget, sink: TrialSink
         for index, share in enumerate(shares)
         if share.quota
     ]
-    for process in processes:
-        process.start()
-    for process in processes:
-        process.join()
+    try:
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join()
+    finally:  # interrupted (SIGTERM, Ctrl-C): workers must not outlive the command and its parent run
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+                process.join()
     failed = [p.name for p in processes if p.exitcode != 0]
     if failed:
         raise TuningError(

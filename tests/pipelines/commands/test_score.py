@@ -23,7 +23,9 @@ def invoke(*args):
 
 
 def promote_version_1():
-    result = invoke("review", MODEL, 1, "--approve", "--reviewer", "bob", "--comment", "fine")
+    result = CliRunner().invoke(
+        cli, ["review", MODEL, "1", "--approve", "--comment", "fine"], env={"CREDITFLOW_USER": "bob"}
+    )
     assert result.exit_code == 0, result.output
     assert invoke("promote", MODEL, 1).exit_code == 0
 

@@ -62,7 +62,7 @@ def test_every_unmet_condition_is_listed():
     assert "validation.stability is missing" in unmet
     assert "validation.fairness is 'failed', not 'passed'" in unmet
     assert "approval.status is 'pending', not 'approved'" in unmet
-    assert "no registration of version 1 in the audit trail" in unmet
+    assert any(u.startswith("no registration of version 1 in the audit trail") for u in unmet)
 
 
 def test_four_eyes_compares_names_ignoring_case_and_spaces():
@@ -97,9 +97,8 @@ def test_a_cli_approval_binds_the_evidence_it_saw():
 
 def test_a_deleted_registration_record_is_not_trusted():
     v = version()
-    assert unmet_conditions(v, [replace(registered(v), deleted=True)]) == [
-        "no registration of version 1 in the audit trail"
-    ]
+    (unmet,) = unmet_conditions(v, [replace(registered(v), deleted=True)])
+    assert unmet.startswith("no registration of version 1 in the audit trail (creditflow audit rebuild m")
 
 
 def test_champion_is_verified_only_when_the_last_recorded_move_put_it_there_unchanged():
@@ -125,14 +124,16 @@ def test_a_refusal_or_noop_does_not_count_as_a_move():
 
 
 def test_review_input_rules():
-    assert review_problems(version(), True, " ", "why", False) == ["--reviewer must name the reviewer"]
-    assert review_problems(version(), True, "bob", "", False) == ["--comment must say why"]
+    v = version()
+    trail = [registered(v)]
+    assert review_problems(v, True, " ", "why", False, trail) == ["the reviewer must be named (set CREDITFLOW_USER)"]
+    assert review_problems(v, True, "bob", "", False, trail) == ["--comment must say why"]
     rejected = version(**{"approval.status": "rejected"})
     assert (
         "approving it needs an explicit new review (--new-review)"
-        in review_problems(rejected, True, "bob", "x", False)[0]
+        in review_problems(rejected, True, "bob", "x", False, trail)[0]
     )
-    assert review_problems(rejected, True, "bob", "x", True) == []
-    assert review_problems(rejected, False, "bob", "x", False) == []
+    assert review_problems(rejected, True, "bob", "x", True, trail) == []
+    assert review_problems(rejected, False, "bob", "x", False, trail) == []
     champion = version(aliases=("champion",))
-    assert "roll it back first" in review_problems(champion, False, "bob", "x", False)[0]
+    assert "roll it back first" in review_problems(champion, False, "bob", "x", False, trail)[0]

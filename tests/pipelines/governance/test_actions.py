@@ -1,6 +1,7 @@
 """review / promote / rollback / status through the CLI, on a copy of a store with two registered versions."""
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -22,12 +23,13 @@ pytestmark = pytest.mark.slow
 MODEL = "german_credit"
 
 
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+def invoke(*args, user=None):
+    env = {"CREDITFLOW_USER": user} if user else None
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False, env=env)
 
 
 def approve(version, reviewer="bob", comment="evidence read, fine"):
-    result = invoke("review", MODEL, version, "--approve", "--reviewer", reviewer, "--comment", comment)
+    result = invoke("review", MODEL, version, "--approve", "--comment", comment, user=reviewer)
     assert result.exit_code == 0, result.output
 
 
@@ -232,13 +234,13 @@ def test_an_edited_gate_voids_the_approval(governed):
 
 
 def test_a_rejected_version_needs_a_new_review(governed):
-    rejected = invoke("review", MODEL, 1, "--reject", "--reviewer", "bob", "--comment", "fairness evidence too thin")
+    rejected = invoke("review", MODEL, 1, "--reject", "--comment", "fairness evidence too thin", user="bob")
     assert rejected.exit_code == 0
     before = registry_snapshot(governed)
-    result = invoke("review", MODEL, 1, "--approve", "--reviewer", "dave", "--comment", "fine")
+    result = invoke("review", MODEL, 1, "--approve", "--comment", "fine", user="dave")
     assert result.exit_code == 2 and "--new-review" in result.output
     assert registry_snapshot(governed) == before
-    result = invoke("review", MODEL, 1, "--approve", "--reviewer", "dave", "--comment", "re-read", "--new-review")
+    result = invoke("review", MODEL, 1, "--approve", "--comment", "re-read", "--new-review", user="dave")
     assert result.exit_code == 0
     assert invoke("promote", MODEL, 1).exit_code == 0
 
@@ -258,8 +260,9 @@ def test_rollback_is_refused_when_previous_no_longer_qualifies(governed):
     [
         (("promote", "no_such_model", "1"), "unknown model 'no_such_model'"),
         (("promote", MODEL, "9"), "model 'german_credit' has no version 9"),
-        (("review", MODEL, "9", "--approve", "--reviewer", "bob", "--comment", "x"), "has no version 9"),
-        (("review", MODEL, "1", "--approve", "--reviewer", "", "--comment", "x"), "--reviewer must name the reviewer"),
+        (("review", MODEL, "9", "--approve", "--comment", "x"), "has no version 9"),
+        (("review", MODEL, "1", "--approve", "--reviewer", "", "--comment", "x"), "is not the acting user 'carol'"),
+        (("review", MODEL, "1", "--approve", "--comment", " "), "--comment must say why"),
         (("rollback", MODEL, "--reason", "x"), "has no alias 'previous'"),
         (("rollback", MODEL, "--reason", " "), "--reason must say why"),
         (("status", "no_such_model"), "unknown model 'no_such_model'"),
@@ -299,10 +302,13 @@ def test_a_rejection_racing_a_promotion_never_leaves_champion_on_a_rejected_vers
     base = [sys.executable, "-m", "pipelines.cli"]
     commands = [
         [*base, "promote", MODEL, "1"],
-        [*base, "review", MODEL, "1", "--reject", "--reviewer", "dave", "--comment", "found a leak"],
+        [*base, "review", MODEL, "1", "--reject", "--comment", "found a leak"],
     ]
     workers = [
-        subprocess.Popen(c, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for c in commands
+        subprocess.Popen(
+            c, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **env}
+        )
+        for c, env in zip(commands, [{}, {"CREDITFLOW_USER": "dave"}])
     ]
     outputs = [w.communicate(timeout=120)[0] for w in workers]
     promoted, rejected = (w.returncode == 0 for w in workers)

@@ -90,9 +90,8 @@ def stop(process: subprocess.Popen) -> None:
 
 def promote_version_1() -> None:
     runner = CliRunner()
-    assert (
-        runner.invoke(cli, ["review", MODEL, "1", "--approve", "--reviewer", "bob", "--comment", "ok"]).exit_code == 0
-    )
+    review = ["review", MODEL, "1", "--approve", "--comment", "ok"]
+    assert runner.invoke(cli, review, env={"CREDITFLOW_USER": "bob"}).exit_code == 0
     assert runner.invoke(cli, ["promote", MODEL, "1"]).exit_code == 0
 
 

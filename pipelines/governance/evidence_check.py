@@ -1,0 +1,70 @@
+"""Whether a version's evidence still stands: its registration record, its tags against its training run, and
+its model files against `lineage.model_sha256`. Used by `creditflow audit verify` (report) and `audit
+rebuild` (re-establish a lost registration record only for a version that passes)."""
+
+from __future__ import annotations
+
+import json
+
+from pipelines import tags
+from pipelines.gates.promotion import (
+    AuditRecord,
+    FilesCheck,
+    VersionInfo,
+    abandoned,
+    evidence_digest,
+    files_problems,
+    registered_evidence,
+)
+from pipelines.tracking import Tracker
+from pipelines.tracking.pyfunc_model import model_files_check
+
+# lineage tags that `run` writes on the training run too; the model hash is checked against the files instead
+RUN_LINEAGE = (tags.DATA_DIGEST, tags.SPEC_DIGEST, tags.GIT_COMMIT, tags.RUN_ID, tags.AUTHOR)
+SUMMARY = "evaluation/summary.json"
+SUMMARY_GATES = {tags.PERFORMANCE: "performance", tags.STABILITY: "stability", tags.FAIRNESS: "fairness"}
+
+
+def run_problems(tracker: Tracker, version: VersionInfo) -> list[str]:
+    """Where the version's tags disagree with the run that made it (lineage tags, gate verdicts)."""
+    where = f"version {version.version}"
+    if not version.run_id:
+        return [f"{where} names no training run"]
+    run_tags = tracker.run_tags(version.run_id)
+    if run_tags is None:
+        return [f"{where}: its training run {version.run_id} is gone"]
+    problems = []
+    if version.tags.get(tags.RUN_ID) != version.run_id:
+        problems.append(f"{where}: {tags.RUN_ID} is not the run it was registered from ({version.run_id})")
+    for key in RUN_LINEAGE:
+        if key in run_tags and run_tags[key] != version.tags.get(key):
+            problems.append(f"{where}: {key} differs from its run's ({run_tags[key]!r})")
+    summary = tracker.read_text(version.run_id, SUMMARY)
+    verdicts = json.loads(summary) if summary else {}
+    for gate, field in SUMMARY_GATES.items():
+        if field in verdicts and verdicts[field] != version.tags.get(gate):
+            problems.append(f"{where}: {gate} is {version.tags.get(gate)!r}, its run judged {verdicts[field]!r}")
+    if not verdicts:
+        problems.append(f"{where}: its run holds no {SUMMARY} to check the gates against")
+    return problems
+
+
+def version_files(tracker: Tracker, version: VersionInfo) -> FilesCheck:
+    return model_files_check(tracker, version.source)
+
+
+def version_problems(tracker: Tracker, version: VersionInfo, trail: list[AuditRecord]) -> list[str]:
+    """Everything wrong with one version's evidence (an abandoned registration is not evidence: skipped)."""
+    if abandoned(trail, version.version) or version.tags.get(tags.REGISTRATION_STATUS) == tags.ABANDONED:
+        return []
+    problems = []
+    registered = registered_evidence(trail, version.version)
+    if registered is None:
+        problems.append(f"version {version.version} has no registration record")
+    elif registered != evidence_digest(version):
+        problems.append(
+            f"version {version.version}: its evidence changed since registration (validation.*/lineage.* tags "
+            "or model source)"
+        )
+    problems += files_problems(version, version_files(tracker, version))
+    return problems + run_problems(tracker, version)

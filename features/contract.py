@@ -6,6 +6,7 @@ or raises one DataError that names every problem found, so a user fixes them in 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,10 +111,20 @@ def positive_mask(values: pd.Series, positive: int | str) -> pd.Series:
     return values.astype(str) == str(positive)
 
 
+def parse_dates(values: pd.Series) -> pd.Series:
+    """The dates of a time column, NaT where a value is missing or unparseable: the one parser of training and
+    monitoring (callers report unparseable values, by count and example)."""
+    with warnings.catch_warnings():
+        # For text pandas cannot guess one format for ("2024/01", "Jan 2024") it parses each value on its own
+        # with dateutil and says so in a UserWarning: that is what month columns need, not news for the user.
+        warnings.filterwarnings("ignore", message="Could not infer format", category=UserWarning)
+        return pd.to_datetime(values, errors="coerce")
+
+
 def _coerce_time(frame: pd.DataFrame, name: str | None, problems: list[str]) -> pd.Series | None:
     if name is None:
         return None
-    values = pd.to_datetime(frame[name], errors="coerce")
+    values = parse_dates(frame[name])
     bad = values.isna()
     if bad.any():
         problems.append(

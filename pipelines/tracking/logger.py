@@ -67,14 +67,15 @@ class RunLogger:
 
     def model(
         self,
-        python_model: Any,
+        python_model: str,
         artifacts: dict[str, str],
         code_paths: list[str],
         input_example: pd.DataFrame,
         output_example: pd.DataFrame,
         params: dict[str, Any] | None = None,
     ) -> str:
-        """Log a pyfunc model with signature, example and explicit requirements; return its URI."""
+        """Log a pyfunc model (`python_model`: the path of its models-from-code file) with signature, example and
+        explicit requirements; return its URI."""
         with warnings.catch_warnings():
             # Integer columns are typed `long` on purpose: MLflow refuses int64 -> double, and raw
             # application data arrives with int64 columns. Its generic hint about it is noise here.

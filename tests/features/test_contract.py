@@ -1,8 +1,10 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from features.contract import check_contract, derive_attribute, leakage_suspects
+from features.contract import check_contract, derive_attribute, leakage_suspects, parse_dates
 from features.errors import DataError
 from features.spec import SensitiveAttribute, Spec
 
@@ -128,3 +130,12 @@ def test_derived_attributes():
         pd.Series([18, 24, 25, 70, np.nan]), SensitiveAttribute(name="age_band", column="a", bins=[18, 25, 65])
     )
     assert banded.tolist() == ["18-25", "18-25", "25-65", "unknown", "unknown"]
+
+
+@pytest.mark.parametrize("months", [["2024/01", "2024/02"], ["01/2024", "02/2024"], ["Jan 2024", "Feb 2024"]])
+def test_month_columns_parse_without_pandas_format_warning(months):
+    """pandas warns "Could not infer format" for these and parses each value with dateutil: what month columns need."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        parsed = parse_dates(pd.Series([*months, "not a date", None]))
+    assert parsed.dt.month.tolist()[:2] == [1, 2] and parsed.isna().tolist() == [False, False, True, True]

@@ -73,6 +73,7 @@ def assert_offline(page: str) -> None:
     assert "<script" not in page and not re.search(r"(src|href)=['\"]?(https?:)?//", page)
 
 
+@pytest.mark.slow
 def test_a_drift_scenario_page_states_the_cli_verdict_in_the_same_words(store, tmp_path):
     result = invoke(
         "monitor", f"{MODEL}/1", "--current", book(tmp_path / "b.parquet", "income_shock"), "--window", LAST
@@ -95,6 +96,7 @@ def test_a_drift_scenario_page_states_the_cli_verdict_in_the_same_words(store, t
     assert "Limits applied" in drift.tables and "drift_report.html" in page  # Evidently's detail, linked
 
 
+@pytest.mark.slow
 def test_a_same_distribution_window_is_ok_on_the_page_and_links_back_to_its_version(store, tmp_path):
     result = invoke("monitor", f"{MODEL}/1", "--current", book(tmp_path / "b.parquet"), "--window", LAST)
     assert result.exit_code == 0, result.output
@@ -114,6 +116,7 @@ def test_a_same_distribution_window_is_ok_on_the_page_and_links_back_to_its_vers
     assert len(described) == 2 and described[1].startswith(f"Monitoring: latest window {LAST} is ALERT")
 
 
+@pytest.mark.slow
 def test_a_same_distribution_labelled_window_flags_no_score_band(store, tmp_path):
     result = invoke("monitor", f"{MODEL}/1", "--current", book(tmp_path / "b.parquet", labelled=True), "--window", LAST)
     assert result.exit_code in (0, 1), result.output  # fairness findings on the biased generated book may warn
@@ -130,6 +133,7 @@ def test_a_same_distribution_labelled_window_flags_no_score_band(store, tmp_path
     assert "oot holdout at registration" in text_of(page) and "gender" in tables.tables
 
 
+@pytest.mark.slow
 def test_a_band_far_worse_than_the_holdout_is_flagged_on_the_cli_and_the_page(store, tmp_path):
     path = book(tmp_path / "b.parquet", labelled=True)
     frame = pd.read_parquet(path)
@@ -142,6 +146,7 @@ def test_a_band_far_worse_than_the_holdout_is_flagged_on_the_cli_and_the_page(st
     assert "WARN: higher" in text_of(page_of(run))
 
 
+@pytest.mark.slow
 def test_a_version_registered_without_holdout_bands_shows_them_not_judged(store, tmp_path):
     client = mlflow.MlflowClient(store)
     first = client.get_model_version(MODEL, "1")

@@ -135,3 +135,10 @@ def test_bad_references_and_files_are_exit_2(governed, applicants, args, message
     result = invoke("score", *args)
     assert result.exit_code == 2, result.output
     assert message in result.output and not Path("out.csv").exists()
+
+
+def test_scoring_off_a_terminal_prints_no_progress_label(governed, applicants):
+    applicants.to_csv("applicants.csv", index=False)
+    result = invoke("score", f"{MODEL}/1", "applicants.csv", "scored.csv")
+    assert result.exit_code == 0, result.output
+    assert "scoring" not in result.output.splitlines()  # click's bar prints its label alone off a terminal

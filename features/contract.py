@@ -7,6 +7,7 @@ data leaks the outcome is a verdict, not a contract: see pipelines/gates/leakage
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -111,10 +112,20 @@ def drop_unlabelled(frame: pd.DataFrame, spec: Spec) -> tuple[pd.DataFrame, dict
     return frame[codes != DROPPED].reset_index(drop=True), describe_dropped(frame[data.target], codes)
 
 
+def parse_dates(values: pd.Series) -> pd.Series:
+    """The dates of a time column, NaT where a value is missing or unparseable: the one parser of training and
+    monitoring (callers report unparseable values, by count and example)."""
+    with warnings.catch_warnings():
+        # For text pandas cannot guess one format for ("2024/01", "Jan 2024") it parses each value on its own
+        # with dateutil and says so in a UserWarning: that is what month columns need, not news for the user.
+        warnings.filterwarnings("ignore", message="Could not infer format", category=UserWarning)
+        return pd.to_datetime(values, errors="coerce")
+
+
 def _coerce_time(frame: pd.DataFrame, name: str | None, problems: list[str]) -> pd.Series | None:
     if name is None:
         return None
-    values = pd.to_datetime(frame[name], errors="coerce")
+    values = parse_dates(frame[name])
     bad = values.isna()
     if bad.any():
         problems.append(

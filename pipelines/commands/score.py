@@ -87,8 +87,12 @@ def score(
     writer = ChunkWriter(Path(output_path))
     source_path = Path(input_path)
     try:
+        # A bar on a terminal only: elsewhere click would print its label as a stray "scoring" line.
         with click.progressbar(
-            length=count_rows(source_path) if source_path.is_file() else 0, label="scoring", file=sys.stderr
+            length=count_rows(source_path) if source_path.is_file() else 0,
+            label="scoring",
+            file=sys.stderr,
+            hidden=not sys.stderr.isatty(),
         ) as bar:
             id_column = settings.get("id_column")
             wanted = [*([id_column] if id_column else []), *scorer.transform.columns]

@@ -67,7 +67,7 @@ class RunLogger:
 
     def model(
         self,
-        python_model: Any,
+        python_model: str,
         artifacts: dict[str, str],
         code_paths: list[str],
         input_example: pd.DataFrame,
@@ -75,7 +75,8 @@ class RunLogger:
         params: dict[str, Any] | None = None,
         optional_inputs: list[str] | None = None,
     ) -> str:
-        """Log a pyfunc model with signature, example and explicit requirements; return its URI.
+        """Log a pyfunc model (`python_model`: the path of its models-from-code file) with signature, example and
+        explicit requirements; return its URI.
 
         `optional_inputs` are added to the signature as optional columns of any type. MLflow drops a column
         the signature does not name before the model sees it; so named, it reaches the model, which can

@@ -145,7 +145,7 @@ def log_credit_model(
         files[TRANSFORM].write_text(transform_json)
         files[SETTINGS].write_text(json.dumps(settings, indent=2))
         return run.model(
-            CreditModel(),
+            str(Path(__file__).with_name("credit_model_code.py")),  # from code: no CloudPickle in the artifact
             {k: str(v) for k, v in files.items()},
             code_paths,
             example,

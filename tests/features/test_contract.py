@@ -1,8 +1,10 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from features.contract import check_contract, derive_attribute, drop_unlabelled
+from features.contract import check_contract, derive_attribute, drop_unlabelled, parse_dates
 from features.errors import DataError
 from features.spec import SensitiveAttribute, Spec
 
@@ -177,3 +179,12 @@ def test_a_feature_missing_in_every_row_is_usable_with_a_warning(column):
     checked = check_contract(make_frame().assign(**{column: None}), make_spec())
     assert checked.warnings == [f"feature '{column}' is missing in every row: it carries no information"]
     assert check_contract(make_frame(), make_spec()).warnings == []
+
+
+@pytest.mark.parametrize("months", [["2024/01", "2024/02"], ["01/2024", "02/2024"], ["Jan 2024", "Feb 2024"]])
+def test_month_columns_parse_without_pandas_format_warning(months):
+    """pandas warns "Could not infer format" for these and parses each value with dateutil: what month columns need."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        parsed = parse_dates(pd.Series([*months, "not a date", None]))
+    assert parsed.dt.month.tolist()[:2] == [1, 2] and parsed.isna().tolist() == [False, False, True, True]

@@ -1,10 +1,9 @@
-"""End to end through `creditflow monitor` on generated books: one consumer-loan model trained per module."""
+"""End to end through `creditflow monitor` on generated books, watching the session's consumer-loan model."""
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import mlflow
@@ -13,60 +12,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from features.synthetic import BookOptions, generate_book, scenario_options
+from features.synthetic import BookOptions, generate_book
 from pipelines.cli import cli
-from tests.conftest import REPO, use_store, write_spec
+from tests.monitoring.conftest import LAST, MODEL, book, invoke, window_runs
 
-CONSUMER_SPEC = REPO / "experiments" / "consumer_loans.yaml"
-# The module's `trained` store comes from `creditflow run`.
+# The session's consumer-loan store comes from `creditflow run`.
 pytestmark = pytest.mark.slow
-
-MODEL = "consumer_loans"
-LAST = "2025-12"  # the generated books cover 2024-01 .. 2025-12
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory, store_template) -> Path:
-    """A store holding consumer_loans version 1, trained on 8,000 generated applicants (seed 3)."""
-    folder = tmp_path_factory.mktemp("trained")
-    shutil.copy(store_template, folder / "mlflow.db")
-    generate_book(BookOptions(rows=8000, seed=3)).to_parquet(folder / "train.parquet")
-    spec = write_spec(
-        folder,
-        CONSUMER_SPEC,
-        **{"data.synthetic": None, "data.source": str(folder / "train.parquet"), "policy.fairness.n_boot": 20},
-    )
-    result = invoke("run", spec, "--tracking-uri", f"sqlite:///{folder / 'mlflow.db'}")
-    assert result.exit_code == 0, result.output
-    mlflow.set_tracking_uri(None)
-    return folder
-
-
-@pytest.fixture
-def store(trained, tmp_path, monkeypatch) -> str:
-    yield use_store(trained / "mlflow.db", tmp_path, monkeypatch)
-    mlflow.set_tracking_uri(None)
-
-
-def book(path: Path, scenario: str | None = None, labelled: bool = False, seed: int = 11, rows: int = 24_000) -> Path:
-    frame = generate_book(BookOptions(rows=rows, seed=seed, **(scenario_options(scenario) if scenario else {})))
-    if not labelled:
-        frame = frame.drop(columns="default_12m")
-    frame.to_parquet(path)
-    return path
-
-
-def window_runs(uri: str, **tags) -> list:
-    client = mlflow.MlflowClient(uri)
-    experiment = client.get_experiment_by_name(f"{MODEL}-monitoring")
-    if experiment is None:
-        return []
-    condition = " and ".join(f"tags.`monitoring.{k}` = '{v}'" for k, v in {"role": "window", **tags}.items())
-    return client.search_runs([experiment.experiment_id], condition)
 
 
 @pytest.mark.parametrize(

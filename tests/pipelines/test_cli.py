@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 import mlflow
@@ -14,7 +15,7 @@ from mlflow.entities import Run
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.pyfunc import PyFuncModel
 
-from pipelines.cli import cli
+from pipelines.cli import VERBS, cli
 from tests.conftest import GERMAN_SPEC, REPO, use_store, write_spec
 
 GERMAN_DATA = GERMAN_SPEC.parent / "data" / "german_credit.csv"
@@ -50,6 +51,7 @@ class Registered:
     model: PyFuncModel
     raw: pd.DataFrame
     scored: pd.DataFrame
+    registered_model: mlflow.entities.model_registry.RegisteredModel
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +88,7 @@ def registered(tmp_path_factory, store_template) -> Registered:
                 model=model,
                 raw=raw,
                 scored=model.predict(raw),
+                registered_model=client.get_registered_model("german_credit"),
             )
         finally:
             mlflow.set_tracking_uri(None)
@@ -454,3 +457,34 @@ def test_generate_a_drift_scenario(tmp_path):
         cli, ["generate", "--rows", "10", "--scenario", "income_shock", "--drift-income", "-0.1", str(out)]
     )
     assert clash.exit_code == 2 and "sets drift_income" in clash.output
+
+
+@pytest.mark.slow
+def test_the_registered_model_says_what_it_predicts_and_under_which_spec(registered):
+    model = registered.registered_model
+    assert model.tags["model.predicts"] == "probability_of_default" and model.tags["model.target"] == "creditability"
+    assert model.tags["model.positive_label"] == "bad" and model.tags["model.spec"] == "german_credit.yaml"
+    assert "german_credit.yaml" in model.tags["model.policy"]
+    text = model.description
+    assert "`creditability`" in text and "`bad`" in text and "german_credit.yaml" in text
+    assert "Promote model" in text and "creditflow promote" in text
+
+
+@pytest.mark.slow
+def test_the_model_is_logged_from_code_without_a_pickle(registered):
+    assert "model_code_path" in (registered.model_dir / "MLmodel").read_text()
+    assert not list(registered.model_dir.rglob("*.pkl"))
+
+
+def test_version_comes_from_the_package_metadata():
+    result = invoke("--version")
+    assert result.exit_code == 0 and result.output == f"creditflow {metadata.version('creditflow')}\n"
+
+
+def test_help_lists_every_verb_with_its_whole_description():
+    result = invoke("--help")
+    commands = result.output.split("Commands:")[1]
+    assert result.exit_code == 0 and "..." not in commands and "…" not in commands
+    text = " ".join(commands.split())
+    assert all(f" {verb} " in text for verb in VERBS)
+    assert "on recent data; exits 1 on alert." in text  # the end of monitor's description, cut before

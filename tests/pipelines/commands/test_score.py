@@ -188,3 +188,10 @@ def test_an_output_folder_that_cannot_be_written_is_one_line_exit_2(governed, ap
     result = invoke("score", f"{MODEL}/1", "in.csv", folder / "out.csv")
     assert result.exit_code == 2, result.output
     assert result.output.strip().splitlines()[-1].startswith(f"error: cannot write {folder / 'out.csv'}: ")
+
+
+def test_scoring_off_a_terminal_prints_no_progress_label(governed, applicants):
+    applicants.to_csv("applicants.csv", index=False)
+    result = invoke("score", f"{MODEL}/1", "applicants.csv", "scored.csv")
+    assert result.exit_code == 0, result.output
+    assert "scoring" not in result.output.splitlines()  # click's bar prints its label alone off a terminal

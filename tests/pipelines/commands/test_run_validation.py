@@ -88,3 +88,22 @@ def test_a_status_mapped_target_trains_and_counts_the_dropped_rows(tracking_uri,
     )[0]
     assert run.data.params["data.rows"] == str(len(frame) - current)
     assert 0.65 < run.data.metrics["test_auc"] < 0.9
+
+
+BAD_SPECS = {
+    "unknown reviewed feature": ({"features.reviewed": {"salary": "known"}}, "features.reviewed: unknown feature"),
+    "leakage limit at 0.5": ({"policy.leakage.max_single_feature_auc": 0.5}, "policy.leakage.max_single_feature_auc"),
+    "leakage limit above 1": ({"policy.leakage.max_contribution_share": 1.5}, "policy.leakage.max_contribution_share"),
+    "reason text missing": ({"reasons.telephone": None}, "no applicant-facing text for 1 feature(s)"),
+    "yaml boolean label": ({"data.positive": False}, "YAML read an unquoted no/false/off as the boolean False"),
+}
+
+
+def test_bad_validation_settings_exit_2_with_one_line_and_write_nothing(tracking_uri, tmp_path):
+    for case, (changes, message) in BAD_SPECS.items():
+        result = CliRunner().invoke(cli, ["run", str(write_spec(tmp_path, **changes))])
+        assert result.exit_code == 2, (case, result.output)
+        lines = [line for line in result.output.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], (case, result.output)
+    client = mlflow.MlflowClient(tracking_uri)
+    assert client.search_registered_models() == [] and client.get_experiment_by_name("german_credit") is None

@@ -123,7 +123,7 @@ def test_a_changed_spec_trains_a_fresh_study_and_says_so(tracking_uri, tmp_path,
     assert sorted(p.data.tags["optuna.study"] for p in parents) == sorted(["german_credit", fresh])
     refused = CliRunner().invoke(cli, ["tune", str(changed), "--trials", 3, "--study", "german_credit"])
     assert refused.exit_code == 2 and "was made for a different features" in refused.output
-    assert len(load_study(tmp_path).trials) == 3
+    assert len(load_study(tmp_path).trials) == 3 and len(trial_runs(tracking_uri)[0]) == 2  # nothing written
 
 
 def test_a_complete_study_says_nothing_to_run_and_links_every_parent_run(tracking_uri, tmp_path, caplog):

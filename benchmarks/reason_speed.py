@@ -3,8 +3,8 @@
 Trains the consumer-loan model in process (the shipped spec's parameters, no tuning, no MLflow), then scores
 batches of a freshly generated book through `Scorer.score` (transform, PD, decision, reasons for declined
 applicants only, as `creditflow score` and the served model do) with `reason_method` exact, approx and none.
-Prints rows per second (median of `--repeats`, one XGBoost thread) and the ratio approx / exact per batch size, and the same for
-reasons computed for every applicant (`all_reasons`).
+Prints rows per second (median of `--repeats`, one XGBoost thread) and the ratio approx / exact per batch size,
+and the same for reasons computed for every applicant (`all_reasons`).
 
     python benchmarks/reason_speed.py [--rows 100000] [--repeats 3]
 """

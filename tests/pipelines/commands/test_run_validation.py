@@ -5,6 +5,7 @@ from pathlib import Path
 
 import mlflow
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from features.spec import load_spec
@@ -19,6 +20,7 @@ def invoke(*args):
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
+@pytest.mark.slow
 def test_a_cutoff_that_declines_nobody_fails_performance_and_is_not_assessable_for_fairness(tracking_uri, tmp_path):
     result = invoke("run", write_spec(tmp_path, **{"policy.cutoff": 0.99}))
     assert result.exit_code == 0, result.output
@@ -46,6 +48,7 @@ def leak_spec(folder: Path, **changes) -> Path:
     )
 
 
+@pytest.mark.slow
 def test_a_leak_book_fails_the_gate_and_passes_once_the_column_is_reviewed(tracking_uri, tmp_path):
     result = invoke("train", leak_spec(tmp_path))
     assert result.exit_code == 0, result.output
@@ -65,6 +68,7 @@ def test_a_leak_book_fails_the_gate_and_passes_once_the_column_is_reviewed(track
     assert why in card.read_text()
 
 
+@pytest.mark.slow
 def test_a_status_mapped_target_trains_and_counts_the_dropped_rows(tracking_uri, tmp_path, caplog):
     frame = pd.read_csv(GERMAN_SPEC.parent / "data" / "german_credit.csv")
     bad = frame.pop("creditability") == "bad"

@@ -36,6 +36,7 @@ def load_study(tmp_path, name="german_credit"):
     return optuna.load_study(study_name=name, storage=f"sqlite:///{tmp_path}/mlflow-optuna.db")
 
 
+@pytest.mark.slow
 def test_tune_leaves_a_parent_with_one_nested_run_per_trial(tracking_uri, german_spec, tmp_path):
     result = invoke("tune", german_spec, "--trials", 8)
     assert result.exit_code == 0, result.output
@@ -59,6 +60,7 @@ def test_tune_leaves_a_parent_with_one_nested_run_per_trial(tracking_uri, german
     assert mlflow.MlflowClient(tracking_uri).search_registered_models() == []
 
 
+@pytest.mark.slow
 def test_run_registers_the_tuned_candidate(tracking_uri, tmp_path):
     spec = write_spec(tmp_path, **{"tuning.trials": 5})
     result = invoke("run", spec)
@@ -71,6 +73,7 @@ def test_run_registers_the_tuned_candidate(tracking_uri, tmp_path):
     assert run.data.metrics["trials_complete"] + run.data.metrics["trials_pruned"] == 5
 
 
+@pytest.mark.slow
 def test_same_seed_gives_the_same_trials(tmp_path, tracking_uri, monkeypatch):
     spec = write_spec(tmp_path)
     outcomes = []
@@ -105,6 +108,7 @@ def test_tune_without_a_budget_is_refused(tracking_uri, german_spec):
     assert result.exit_code == 2 and "no trial budget" in result.output
 
 
+@pytest.mark.slow
 def test_a_changed_spec_trains_a_fresh_study_and_says_so(tracking_uri, tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="creditflow")
     assert invoke("tune", write_spec(tmp_path), "--trials", 3).exit_code == 0
@@ -126,6 +130,7 @@ def test_a_changed_spec_trains_a_fresh_study_and_says_so(tracking_uri, tmp_path,
     assert len(load_study(tmp_path).trials) == 3 and len(trial_runs(tracking_uri)[0]) == 2  # nothing written
 
 
+@pytest.mark.slow
 def test_a_complete_study_says_nothing_to_run_and_links_every_parent_run(tracking_uri, tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="creditflow")
     spec = write_spec(tmp_path)
@@ -139,6 +144,7 @@ def test_a_complete_study_says_nothing_to_run_and_links_every_parent_run(trackin
     assert study.user_attrs["mlflow_tracking_uri"] == tracking_uri
 
 
+@pytest.mark.slow
 def test_two_tracking_stores_in_one_folder_keep_their_studies_apart(tracking_uri, tmp_path):
     spec = write_spec(tmp_path)
     assert invoke("tune", spec, "--trials", 2).exit_code == 0
@@ -162,6 +168,7 @@ def _consumer_spec(tmp_path, **changes):
     )
 
 
+@pytest.mark.slow
 def test_killed_study_resumes_to_the_requested_total(tracking_uri, tmp_path):
     spec = _consumer_spec(tmp_path)
     command = [sys.executable, "-m", "pipelines.cli", "tune", str(spec), "--trials", "6"]
@@ -206,6 +213,7 @@ def test_killed_study_resumes_to_the_requested_total(tracking_uri, tmp_path):
     assert sorted(p.info.status for p in parents) == ["FINISHED", "KILLED"]
 
 
+@pytest.mark.slow
 def test_two_workers_share_one_study(tracking_uri, tmp_path):
     spec = write_spec(tmp_path)
     result = invoke("tune", spec, "--trials", 20, "--workers", 2)

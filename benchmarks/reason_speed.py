@@ -3,8 +3,8 @@
 Trains the consumer-loan model in process (the shipped spec's parameters, no tuning, no MLflow), then scores
 batches of a freshly generated book through `Scorer.score` (transform, PD, decision, reasons for declined
 applicants only, as `creditflow score` and the served model do) with `reason_method` exact, approx and none.
-Prints rows per second (median of `--repeats`) and the ratio approx / exact per batch size, and the same for
-reasons computed for every applicant (`all_reasons`).
+Prints rows per second (median of `--repeats`, one XGBoost thread) and the ratio approx / exact per batch size,
+and the same for reasons computed for every applicant (`all_reasons`).
 
     python benchmarks/reason_speed.py [--rows 100000] [--repeats 3]
 """
@@ -54,6 +54,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     scorer = trained_scorer(args.rows)
+    # one thread: OpenMP threads collapse when another process shares the cores (STACK-NOTES), which made
+    # small batches 30x slower and the table noise; one thread per scoring process is also how a server scales
+    scorer.booster.set_param({"nthread": 1})
     book = generate_book(BookOptions(rows=max(BATCHES), seed=11))[list(scorer.transform.columns)]
     trees = scorer.booster.num_boosted_rounds()
     print(f"consumer-loan model: {trees} trees; rows per second (median of {args.repeats})\n")

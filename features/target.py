@@ -73,8 +73,8 @@ def is_mapping(positive: Label | list[Label], negative: list[Label] | None) -> b
 
 def matches(values: pd.Series, labels: list[Label]) -> pd.Series:
     """Where `values` equals one of `labels`. YAML `1` (or "1") matches a column of 1/0, of 1.0/0.0 and of
-    "1"/"0"; a text label never matches a numeric column."""
-    if pd.api.types.is_numeric_dtype(values):
+    "1"/"0"; a text label never matches a numeric column; a boolean column matches "True"/"False" (quoted)."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         numbers = []
         for label in labels:
             try:

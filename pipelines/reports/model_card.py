@@ -60,8 +60,8 @@ def _identity(identity: CardIdentity, spec: Spec) -> list[str | pd.DataFrame]:
     return [
         f"Registered model `{identity.model_name}` version {identity.version}, trained in MLflow run "
         f"`{identity.run_id}` from commit `{identity.git_commit}`.",
-        "Intended use: estimating the probability that an applicant defaults (`"
-        f"{spec.data.target}` = `{spec.data.positive}`), and declining applications at or above the policy "
+        f"Intended use: estimating the probability that an applicant defaults (`{spec.data.target}` in "
+        f"{', '.join(map(str, as_list(spec.data.positive)))}), and declining applications at or above the policy "
         f"cutoff {spec.policy.cutoff}. Not for pricing, collections or any population unlike the data below.",
     ]
 

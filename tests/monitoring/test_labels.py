@@ -41,3 +41,8 @@ def test_a_mapped_outcome_is_monitored_with_the_same_mapping():
     spec = Spec.model_validate({**SPEC, "data": data})
     frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "bad": ["Charged Off", "Fully Paid", "Fully Paid"]})
     assert labels_of(frame, spec).tolist() == [1, 0, 0]
+
+
+def test_a_boolean_column_matches_its_quoted_label():
+    spec = Spec.model_validate({**SPEC, "data": {**SPEC["data"], "positive": "True"}})
+    assert outcome_codes(pd.Series([True, False]), spec.data.positive, spec.data.negative).tolist() == [1, 0]

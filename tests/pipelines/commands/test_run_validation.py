@@ -5,6 +5,7 @@ from pathlib import Path
 
 import mlflow
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from features.spec import load_spec
@@ -19,6 +20,7 @@ def invoke(*args):
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
+@pytest.mark.slow
 def test_a_cutoff_that_declines_nobody_fails_performance_and_is_not_assessable_for_fairness(tracking_uri, tmp_path):
     result = invoke("run", write_spec(tmp_path, **{"policy.cutoff": 0.99}))
     assert result.exit_code == 0, result.output
@@ -46,6 +48,7 @@ def leak_spec(folder: Path, **changes) -> Path:
     )
 
 
+@pytest.mark.slow
 def test_a_leak_book_fails_the_gate_and_passes_once_the_column_is_reviewed(tracking_uri, tmp_path):
     result = invoke("train", leak_spec(tmp_path))
     assert result.exit_code == 0, result.output
@@ -65,6 +68,7 @@ def test_a_leak_book_fails_the_gate_and_passes_once_the_column_is_reviewed(track
     assert why in card.read_text()
 
 
+@pytest.mark.slow
 def test_a_status_mapped_target_trains_and_counts_the_dropped_rows(tracking_uri, tmp_path, caplog):
     frame = pd.read_csv(GERMAN_SPEC.parent / "data" / "german_credit.csv")
     bad = frame.pop("creditability") == "bad"
@@ -88,3 +92,22 @@ def test_a_status_mapped_target_trains_and_counts_the_dropped_rows(tracking_uri,
     )[0]
     assert run.data.params["data.rows"] == str(len(frame) - current)
     assert 0.65 < run.data.metrics["test_auc"] < 0.9
+
+
+BAD_SPECS = {
+    "unknown reviewed feature": ({"features.reviewed": {"salary": "known"}}, "features.reviewed: unknown feature"),
+    "leakage limit at 0.5": ({"policy.leakage.max_single_feature_auc": 0.5}, "policy.leakage.max_single_feature_auc"),
+    "leakage limit above 1": ({"policy.leakage.max_contribution_share": 1.5}, "policy.leakage.max_contribution_share"),
+    "reason text missing": ({"reasons.telephone": None}, "no applicant-facing text for 1 feature(s)"),
+    "yaml boolean label": ({"data.positive": False}, "YAML read an unquoted no/false/off as the boolean False"),
+}
+
+
+def test_bad_validation_settings_exit_2_with_one_line_and_write_nothing(tracking_uri, tmp_path):
+    for case, (changes, message) in BAD_SPECS.items():
+        result = CliRunner().invoke(cli, ["run", str(write_spec(tmp_path, **changes))])
+        assert result.exit_code == 2, (case, result.output)
+        lines = [line for line in result.output.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], (case, result.output)
+    client = mlflow.MlflowClient(tracking_uri)
+    assert client.search_registered_models() == [] and client.get_experiment_by_name("german_credit") is None

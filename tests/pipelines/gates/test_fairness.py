@@ -252,11 +252,11 @@ def test_equalized_odds_is_not_judged_on_a_group_with_two_defaulters():
     p = np.where(np.r_[declined_a, declined_b], 0.9, 0.1) + rng.uniform(0, 0.01, 400)
     sf = pd.DataFrame({"region": ["a"] * 200 + ["b"] * 200})
     result = fairness_gate(y, p, sf, CUTOFF, FairnessPolicy(n_boot=20, max_dp_difference=1, min_air=0.1))
+    assert result.verdict.passed, result.verdict.reasons
+    assert math.isnan(result.groupings["region"].disparity["eo_difference"])
     table = result.groupings["region"].table.set_index("group")
     assert table.loc["b", ["defaulters", "good_payers"]].tolist() == [2, 198]
     assert table["too_few_outcomes"].tolist() == [False, True] and not table["too_small"].any()
-    assert math.isnan(result.groupings["region"].disparity["eo_difference"])
-    assert result.verdict.passed, result.verdict.reasons
     assert any("b (2 defaulters, 198 good payers)" in note for note in result.verdict.notes)
 
 

@@ -127,7 +127,7 @@ def test_a_changed_spec_trains_a_fresh_study_and_says_so(tracking_uri, tmp_path,
     assert sorted(p.data.tags["optuna.study"] for p in parents) == sorted(["german_credit", fresh])
     refused = CliRunner().invoke(cli, ["tune", str(changed), "--trials", 3, "--study", "german_credit"])
     assert refused.exit_code == 2 and "was made for a different features" in refused.output
-    assert len(load_study(tmp_path).trials) == 3
+    assert len(load_study(tmp_path).trials) == 3 and len(trial_runs(tracking_uri)[0]) == 2  # nothing written
 
 
 @pytest.mark.slow

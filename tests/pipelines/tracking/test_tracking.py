@@ -55,9 +55,10 @@ def test_records_are_immutable_params_read_back_in_order(tracking_uri):
     tracker = Tracker(tracking_uri)
     first = tracker.log_record("credit-governance", "one", {"action": "review", "time": "1"})
     tracker.log_record("credit-governance", "two", {"action": "promote", "time": "2"})
-    assert [r["action"] for r in tracker.records("credit-governance")] == ["review", "promote"]
+    assert [r.params["action"] for r in tracker.records("credit-governance")] == ["review", "promote"]
     with pytest.raises(MlflowException):
         tracker.client.log_param(first, "action", "rewritten")
     tracker.client.delete_run(first)
-    assert [r["_deleted"] for r in tracker.records("credit-governance")] == ["True", "False"]
+    assert [r.deleted for r in tracker.records("credit-governance")] == [True, False]
+    assert all(r.start_ms > 0 and r.run_id for r in tracker.records("credit-governance"))
     assert tracker.records("nothing-governance") == []

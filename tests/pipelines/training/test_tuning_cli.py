@@ -173,7 +173,7 @@ def _consumer_spec(tmp_path, **changes):
 def test_killed_study_resumes_to_the_requested_total(tracking_uri, tmp_path, heartbeat):
     """Re-run right after a kill -9: within the grace period the killed trial is failed because its process is
     gone (its owner is on the trial), so the study reaches the requested total and the killed parent run is closed."""
-    spec = _consumer_spec(tmp_path, **{"tuning.heartbeat_seconds": heartbeat, "data.synthetic.rows": 8000})
+    spec = _consumer_spec(tmp_path, **{"tuning.heartbeat_seconds": heartbeat})
     command = [sys.executable, "-m", "pipelines.cli", "tune", str(spec), "--trials", "6"]
     process = subprocess.Popen(
         command,

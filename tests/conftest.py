@@ -11,6 +11,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 GERMAN_SPEC = REPO / "experiments" / "german_credit.yaml"
+POLICY = REPO / "experiments" / "policies" / "consumer-credit.yaml"
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +45,9 @@ def write_spec(folder: Path, base: Path | dict = GERMAN_SPEC, **changes) -> Path
     source = spec["data"].get("source")
     if isinstance(base, Path) and source and not Path(source).is_absolute():
         spec["data"]["source"] = str((base.parent / source).resolve())
+    policy_file = spec.get("policy", {}).get("file")
+    if isinstance(base, Path) and policy_file and not Path(policy_file).is_absolute():
+        spec["policy"]["file"] = str((base.parent / policy_file).resolve())
     spec.setdefault("tuning", {}).setdefault("params", {})["nthread"] = 1
     spec["tuning"]["trials"] = 0  # tests tune only where they say so (tuning.trials=N in changes)
     # The mitigated challenger costs dozens of XGBoost fits: only where a test says so.
@@ -59,6 +63,21 @@ def write_spec(folder: Path, base: Path | dict = GERMAN_SPEC, **changes) -> Path
             node[leaf] = value
     path = folder / f"{spec['name']}.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+def write_policy(folder: Path, name: str = "test-policy", **changes) -> Path:
+    """A copy of the shipped policy file with `changes` merged in (dotted keys, e.g. `limits.fairness.min_air`)."""
+    policy = yaml.safe_load(POLICY.read_text())
+    policy["name"] = name
+    for dotted, value in changes.items():
+        node = policy
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(policy, sort_keys=False))
     return path
 
 

@@ -14,26 +14,34 @@ import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import cli
-from tests.conftest import GERMAN_SPEC, use_store, write_spec
+from tests.conftest import GERMAN_SPEC, use_store, write_policy, write_spec
 
-# Loose policy so that every gate passes on German Credit (the rules under test are governance's).
+# A loose policy (as a risk function could write one) so that every gate passes on German Credit: the rules
+# under test are governance's.
 RELAXED = {
-    "policy.fairness.min_air": 0.01,
-    "policy.fairness.max_dp_difference": 1.0,
-    "policy.fairness.max_eo_difference": 1.0,
-    "policy.fairness.min_group_size": 1,
-    "policy.fairness.n_boot": 20,
-    "policy.performance.minimum": {"auc": 0.5},
+    "limits.fairness.min_air": 0.01,
+    "limits.fairness.max_dp_difference": 1.0,
+    "limits.fairness.max_eo_difference": 1.0,
+    "limits.fairness.min_group_size": 1,
+    "limits.performance.minimum": {"auc": 0.5},
 }
 AUTHOR = "alice"
 
 
-def relaxed_german_spec(folder: Path) -> Path:
-    """German Credit with an applicant id column (`data.id`) and the relaxed policy."""
+def relaxed_german_spec(folder: Path, **changes) -> Path:
+    """German Credit with an applicant id column (`data.id`), judged under the relaxed policy."""
     frame = pd.read_csv(GERMAN_SPEC.parent / "data" / "german_credit.csv")
     frame.insert(0, "applicant_id", [f"A{i:04d}" for i in range(len(frame))])
     frame.to_csv(folder / "german_ids.csv", index=False)
-    return write_spec(folder, **RELAXED, **{"data.source": str(folder / "german_ids.csv"), "data.id": "applicant_id"})
+    policy = write_policy(folder, "relaxed", **RELAXED)
+    values = {
+        "policy.file": str(policy),
+        "policy.performance.minimum": {"auc": 0.5},
+        "policy.fairness.n_boot": 20,
+        "data.source": str(folder / "german_ids.csv"),
+        "data.id": "applicant_id",
+    }
+    return write_spec(folder, **{**values, **changes})
 
 
 @pytest.fixture(scope="session")

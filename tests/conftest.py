@@ -28,6 +28,7 @@ def use_store(database: Path, folder: Path, monkeypatch) -> str:
     uri = f"sqlite:///{folder / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    monkeypatch.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # as `creditflow` itself sets it
     monkeypatch.chdir(folder)
     return uri
 

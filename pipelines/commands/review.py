@@ -1,21 +1,46 @@
-"""`creditflow review`: record a reviewer's decision on one model version."""
+"""`creditflow review`: record a reviewer's decision, or an accepted exception, on one model version."""
 
 from __future__ import annotations
 
 import click
 
+from features.errors import CreditflowError
 from pipelines.commands.options import tracking_option
 from pipelines.governance.actions import review
+from pipelines.governance.exceptions import grant_exception
 
 
 @click.command("review")
 @click.argument("model")
 @click.argument("version")
-@click.option("--approve/--reject", "approve", default=None, required=True, help="The decision.")
-@click.option("--reviewer", required=True, help="Who decides (must not be the version's author to promote).")
-@click.option("--comment", required=True, help="Why.")
+@click.option("--approve/--reject", "approve", default=None, help="The decision.")
+@click.option("--reviewer", default=None, help="Who decides (must not be the version's author to promote).")
+@click.option("--comment", default=None, help="Why.")
 @click.option("--new-review", is_flag=True, help="Needed to approve a version that was rejected.")
+@click.option(
+    "--exception",
+    "gate",
+    default=None,
+    metavar="GATE",
+    help="Accept an exception to a failed or not-assessed gate (e.g. fairness), granted by the acting user.",
+)
+@click.option("--justification", default=None, help="Why the exception is accepted (with --exception).")
+@click.option("--expires", default=None, metavar="YYYY-MM-DD", help="Last day the exception is valid.")
 @tracking_option
-def review_command(model, version, approve, reviewer, comment, new_review, tracking_uri) -> None:
-    """Record a review decision on MODEL VERSION (approval.* tags, audit trail, model card)."""
-    review(model, version, approve, reviewer, comment, new_review, tracking_uri)
+def review_command(
+    model, version, approve, reviewer, comment, new_review, gate, justification, expires, tracking_uri
+) -> None:
+    """Record a review decision on MODEL VERSION (approval.* tags, audit trail, review page), or with
+    --exception an accepted, time-limited exception to one gate (exception.<gate>.* tags)."""
+    if gate is not None:
+        if approve is not None or new_review:
+            raise CreditflowError("--exception is recorded on its own: give the decision in a separate review")
+        if expires is None:
+            raise CreditflowError("--exception needs --expires YYYY-MM-DD (the last day it is valid)")
+        grant_exception(model, version, gate, justification or "", expires, tracking_uri)
+        return
+    if approve is None:
+        raise CreditflowError("give --approve or --reject (a decision), or --exception GATE")
+    if justification is not None or expires is not None:
+        raise CreditflowError("--justification and --expires belong to --exception")
+    review(model, version, approve, reviewer or "", comment or "", new_review, tracking_uri)

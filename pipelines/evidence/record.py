@@ -10,6 +10,7 @@ from pathlib import Path
 import features
 import pipelines
 from pipelines import tags
+from pipelines.evidence.policy import policy_tags, record_policy
 from pipelines.evidence.reference import EXPECTED_PATH, REFERENCE_PATH, expected_performance, reference_sample
 from pipelines.gates.fairness import metric_name
 from pipelines.gates.promotion import AuditRecord, evidence_digest
@@ -33,6 +34,7 @@ def record_training(run: RunLogger, prepared: Prepared, candidate: Candidate, ev
     run.metrics(evaluation.metrics)
     run.tags(lineage(prepared, run.run_id))
     run.text(prepared.spec_path.read_text(), f"spec/{prepared.spec_path.name}")
+    record_policy(run, prepared.spec)
     run.text(json.dumps(_summary(evaluation), indent=2), "evaluation/summary.json")
     for name, table in evaluation.tables.items():
         run.table(table, f"evaluation/{name}.csv")
@@ -61,9 +63,8 @@ def register_candidate(
     evidence a later approval vouches for (see pipelines/governance.py).
     """
     values = {
-        tags.PERFORMANCE: "passed" if evaluation.passed else "failed",
-        tags.STABILITY: "passed" if evaluation.stability.passed else "failed",
-        tags.FAIRNESS: "passed" if evaluation.fairness_passed else "failed",
+        **{f"{tags.VALIDATION_PREFIX}{gate}": verdict for gate, verdict in evaluation.gates().items()},
+        **policy_tags(prepared.spec),
         tags.APPROVAL_STATUS: "pending",
         **lineage(prepared, run_id),
     }
@@ -173,16 +174,10 @@ def _summary(evaluation: Evaluation) -> dict[str, object]:
         "stability": "passed" if stability.passed else "failed",
         "stability_reasons": stability.reasons,
         "stability_warnings": stability.warnings,
-        "fairness": "passed" if evaluation.fairness_passed else "failed",
-        "fairness_reasons": _fairness_reasons(evaluation),
+        "fairness": evaluation.gates()["fairness"],
+        "fairness_reasons": evaluation.fairness_reasons,
         "metrics": evaluation.metrics,
     }
-
-
-def _fairness_reasons(evaluation: Evaluation) -> list[str]:
-    if evaluation.fairness is None:
-        return ["no sensitive attribute declared in data.sensitive: fairness cannot be shown"]
-    return evaluation.fairness.verdict.reasons
 
 
 def _log_model(run: RunLogger, prepared: Prepared, candidate: Candidate) -> str:

@@ -1,7 +1,9 @@
 """Promotion rules as pure functions: a model version and the audit trail in, unmet conditions out.
 
 A version may become `champion` only when
-- every `validation.*` tag says `passed` (and the three gates creditflow writes are all there);
+- every `validation.*` gate tag says `passed` (and the three gates creditflow writes are all there), or a
+  failed or not-assessed gate has a valid, unexpired exception recorded in the trail and an approval given
+  after it (`pipelines/gates/exceptions.py`); `validation.policy*` name the policy, they are no verdicts;
 - `approval.status` is `approved`, by a named reviewer who is not the version's author
   (`lineage.author`, recorded at registration): four eyes;
 - its evidence is the evidence it was registered and approved with. The evidence digest covers
@@ -16,11 +18,13 @@ there with the same evidence and the same approval tags: anything else was chang
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
 
 from pipelines import tags
+from pipelines.gates.exceptions import exception_problems
 from pipelines.tags import APPROVAL_TAGS, CHAMPION, GATES
 
 
@@ -49,7 +53,7 @@ MOVES = ("promote", "rollback")  # actions that put `champion` on a version
 class AuditRecord:
     """One entry of the governance trail (stored as the params of one MLflow run)."""
 
-    action: str  # register | review | promote | rollback | refuse
+    action: str  # register | review | exception | promote | rollback | refuse
     model: str
     version: str
     actor: str
@@ -60,6 +64,9 @@ class AuditRecord:
     approval: str = ""
     from_version: str = ""
     to_version: str = ""
+    gate: str = ""  # exception: the gate it excuses
+    expires: str = ""  # exception: valid through this day (YYYY-MM-DD)
+    source: str = ""  # review: `ui` when the decision was made in the MLflow UI and recorded when found
     deleted: bool = False  # the run was deleted in the UI: shown, never trusted
 
     def params(self) -> dict[str, str]:
@@ -96,14 +103,22 @@ def last_move(trail: list[AuditRecord]) -> AuditRecord | None:
     return moves[-1] if moves else None
 
 
-def unmet_conditions(version: VersionInfo, trail: list[AuditRecord]) -> list[str]:
-    """Every reason `version` may not be champion; empty when it may."""
+def unmet_conditions(version: VersionInfo, trail: list[AuditRecord], today: dt.date | None) -> list[str]:
+    """Every reason `version` may not be champion; empty when it may.
+
+    `today` judges exception expiry (a new move); None leaves it to `status` (verifying a past move: an expired
+    exception is reported, it does not stop scoring)."""
     values, unmet = version.tags, []
     for gate in GATES:
         if gate not in values:
             unmet.append(f"{gate} is missing")
-    for key in sorted(k for k in values if k.startswith(tags.VALIDATION_PREFIX)):
-        if values[key] != "passed":
+    digest = evidence_digest(version)
+    for key in sorted(k for k in values if k.startswith(tags.VALIDATION_PREFIX) and k not in tags.POLICY_TAGS):
+        if values[key] in (tags.FAILED, tags.NOT_ASSESSED):
+            excused = exception_problems(version, trail, tags.gate_name(key), digest, today)
+            if excused:
+                unmet.append(f"{key} is {values[key]!r}, not 'passed', and " + "; ".join(excused))
+        elif values[key] != tags.PASSED:
             unmet.append(f"{key} is {values[key]!r}, not 'passed'")
     status = values.get(tags.APPROVAL_STATUS, "")
     if status != "approved":
@@ -150,11 +165,16 @@ def champion_problems(champion: VersionInfo, trail: list[AuditRecord]) -> list[s
         recorded = {move.approval} | {
             r.approval
             for r in trail
-            if r.action == "review" and not r.deleted and r.version == champion.version and r.time > move.time
+            if r.action == "review"
+            and not r.deleted
+            and r.version == champion.version
+            and r.time > move.time
+            and r.source != "ui"
         }
-        if approval_fingerprint(champion) not in recorded:  # a recorded review after the move is legitimate
+        # a review recorded by creditflow after the move is legitimate; one made in the UI stays flagged
+        if approval_fingerprint(champion) not in recorded:
             problems.append(f"approval tags of version {champion.version} changed since its {move.action}")
-    return problems + unmet_conditions(champion, trail)
+    return problems + unmet_conditions(champion, trail, today=None)
 
 
 def review_problems(version: VersionInfo, approve: bool, reviewer: str, comment: str, new_review: bool) -> list[str]:

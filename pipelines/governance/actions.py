@@ -32,7 +32,9 @@ from pipelines.gates.promotion import (
     review_problems,
     unmet_conditions,
 )
-from pipelines.governance.audit import current_user, now_iso, read_trail, record
+from pipelines.governance.audit import current_user, now_iso, read_trail, record, today
+from pipelines.governance.card import refresh_card
+from pipelines.governance.ui_approvals import record_ui_decisions
 from pipelines.tags import CHAMPION, PREVIOUS
 from pipelines.tracking import Tracker, UnknownModelError, VersionInfo, connect
 
@@ -77,14 +79,15 @@ def review(
                 approval=approval_fingerprint(tracker.model_version(model, version)),
             ),
         )
-    _update_card(tracker, found)
+    refresh_card(tracker, found)
     click.echo(f"{model} version {found.version}: approval.status={decision} by {reviewer.strip()}")
 
 
 def promote(model: str, version: str, tracking_uri: str | None) -> None:
     """Move `champion` to VERSION if it meets every rule; otherwise record the refusal and exit 1."""
     tracker = connect(tracking_uri)
-    tracker.model_version(model, version)  # unknown model or version: exit 2 before locking
+    for line in record_ui_decisions(tracker, model, [tracker.model_version(model, version)]):  # exit 2 if unknown
+        click.echo(line)
     actor = current_user()
     with tracker.registry_lock(model):
         target, trail = tracker.model_version(model, version), read_trail(tracker, model)
@@ -156,7 +159,7 @@ def rollback(model: str, reason: str, tracking_uri: str | None) -> None:
 def _refuse_if_unmet(
     tracker: Tracker, target: VersionInfo, trail, actor: str, old: str | None, action: str = "promote"
 ) -> None:
-    unmet = unmet_conditions(target, trail)
+    unmet = unmet_conditions(target, trail, today())
     if unmet:
         _refuse(tracker, target, actor, old, unmet, action)
 
@@ -197,18 +200,3 @@ def _restore(tracker: Tracker, model: str, before: dict[str, str]) -> None:
             tracker.set_alias(model, alias, before[alias])
         elif alias in tracker.aliases(model):
             tracker.delete_alias(model, alias)
-
-
-def _update_card(tracker: Tracker, version: VersionInfo) -> None:
-    """Re-log the version's model card with every review of it in the approvals section."""
-    from pipelines.reports.model_card import with_approvals  # imports the evaluation stack: only `review` pays for it
-
-    if not version.run_id:
-        return
-    reviews = [r for r in read_trail(tracker, version.name) if r.action == "review" and r.version == version.version]
-    for path in ("model_card/model_card.md", "model_card/model_card.html"):
-        card = tracker.read_text(version.run_id, path)
-        if card is None:
-            log.info("no %s on run %s: approvals recorded in tags and the audit trail only", path, version.run_id)
-            continue
-        tracker.write_text(version.run_id, with_approvals(card, reviews, as_html=path.endswith(".html")), path)

@@ -7,9 +7,9 @@ append-only. Runs deleted in the UI are still read (ViewType.ALL) and shown as d
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import os
-from datetime import datetime, timezone
 
 from pipelines.gates.promotion import AuditRecord
 from pipelines.tracking import Tracker
@@ -34,7 +34,12 @@ def current_user() -> str:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+def today() -> dt.date:
+    """Today in UTC: exceptions are valid through their expiry day."""
+    return dt.datetime.now(dt.timezone.utc).date()
 
 
 def record(tracker: Tracker, entry: AuditRecord) -> str:

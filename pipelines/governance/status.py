@@ -3,7 +3,10 @@ trail, and whether the champion is verified against it."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pipelines import tags
+from pipelines.gates.exceptions import exception_rows, expired_exceptions
 from pipelines.gates.promotion import CHAMPION, GATES, AuditRecord, VersionInfo, champion_problems
 
 
@@ -13,6 +16,7 @@ def version_rows(versions: list[VersionInfo]) -> list[dict[str, str]]:
         {
             "version": v.version,
             **{gate.removeprefix(tags.VALIDATION_PREFIX): v.tags.get(gate, "-") for gate in GATES},
+            "exceptions": ", ".join(f"{e['gate']} until {e['expires']}" for e in exception_rows(v)) or "-",
             "approval": v.tags.get(tags.APPROVAL_STATUS, "-"),
             "reviewer": v.tags.get(tags.APPROVAL_REVIEWER, "-"),
             "author": v.tags.get(tags.AUTHOR, "-"),
@@ -34,15 +38,25 @@ def trail_rows(trail: list[AuditRecord]) -> list[dict[str, str]]:
             "champion": f"{r.from_version or '-'} -> {r.to_version}" if r.to_version else "",
             "why": r.reason,
             "evidence": r.evidence[:12],
+            **{k: v for k, v in (("gate", r.gate), ("until", r.expires), ("source", r.source)) if v},
             **({"deleted": "DELETED IN UI"} if r.deleted else {}),
         }
         for r in trail
     ]
 
 
-def champion_state(versions: list[VersionInfo], trail: list[AuditRecord]) -> dict[str, object]:
+def exception_list(versions: list[VersionInfo], today: dt.date) -> list[dict[str, str]]:
+    """Every exception of every version, with whether it has expired."""
+    rows = [row for v in versions for row in exception_rows(v)]
+    return [{**row, "expired": "yes" if row["expires"] < today.isoformat() else "no"} for row in rows]
+
+
+def champion_state(versions: list[VersionInfo], trail: list[AuditRecord], today: dt.date) -> dict[str, object]:
+    """Whether the champion is verified against the trail, and its expired exceptions (reported, not enforced:
+    serving does not stop on a calendar date; `status --check` and monitoring raise it)."""
     champion = next((v for v in versions if CHAMPION in v.aliases), None)
     if champion is None:
-        return {"champion": None, "verified": False, "problems": ["no version has alias champion"]}
+        return {"champion": None, "verified": False, "problems": ["no version has alias champion"], "expired": []}
     problems = champion_problems(champion, trail)
-    return {"champion": champion.version, "verified": not problems, "problems": problems}
+    expired = expired_exceptions(champion, today)
+    return {"champion": champion.version, "verified": not problems, "problems": problems, "expired": expired}

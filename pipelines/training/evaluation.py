@@ -131,9 +131,8 @@ def _performance(
         values = evaluate.classification_metrics(labels[name], scores[name])
         metrics.update({f"{name}_{k}": v for k, v in values.items()})
         metrics[f"baseline_{name}_auc"] = evaluate.classification_metrics(labels[name], baseline[name])["auc"]
-        metrics[f"{name}_auc_low"], metrics[f"{name}_auc_high"] = evaluate.auc_interval(
-            labels[name], scores[name], seed=spec.tuning.seed
-        )
+        for metric, (low, high) in evaluate.metric_intervals(labels[name], scores[name], seed=spec.tuning.seed).items():
+            metrics[f"{name}_{metric}_low"], metrics[f"{name}_{metric}_high"] = low, high
         tables[f"deciles_{name}"] = evaluate.decile_table(labels[name], scores[name])
         tables[f"calibration_{name}"] = evaluate.calibration_table(labels[name], scores[name])
         metrics[f"{name}_ece"] = evaluate.expected_calibration_error(tables[f"calibration_{name}"])

@@ -11,13 +11,16 @@ from scipy.stats import ks_2samp
 from sklearn.metrics import auc as sklearn_auc
 
 from pipelines.gates.performance import (
+    INTERVAL_METRICS,
     METRIC_NAMES,
+    _replicate,
     calibration_table,
     classification_metrics,
     curves,
     decile_table,
     expected_calibration_error,
     leak_check,
+    metric_intervals,
     performance_verdict,
 )
 
@@ -230,3 +233,21 @@ def test_leak_check_message_and_threshold():
     assert leak_check(0.80, 0.75) is None  # exactly at the limit is not a warning
     assert leak_check(0.70, 0.75) is None
     assert leak_check(0.80, 0.75, max_uplift=0.02) is not None
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_every_holdout_metric_gets_an_interval_from_one_replicate_function(ties):
+    rng = np.random.default_rng(5)
+    p = rng.random(3000)
+    p = np.round(p, 1) if ties else p
+    y = (rng.random(3000) < p).astype(int)
+    exact = classification_metrics(y, p)
+    ece = expected_calibration_error(calibration_table(y, p))
+    replicate = _replicate(y.astype(np.int8), p)
+    for name in ("auc", "gini", "ks", "brier", "log_loss", "bad_rate"):
+        assert replicate[name] == pytest.approx(exact[name], abs=1e-12), name
+    assert replicate["ece"] == pytest.approx(ece, abs=1e-12)
+    intervals = metric_intervals(y, p, n_boot=100, seed=1)
+    assert set(intervals) == set(INTERVAL_METRICS)
+    for name, (low, high) in intervals.items():
+        assert low < high and low - 0.05 < (ece if name == "ece" else exact[name]) < high + 0.05, name

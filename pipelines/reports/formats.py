@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from numbers import Integral, Real
 
 import numpy as np
@@ -75,7 +76,7 @@ def table_html(frame: pd.DataFrame) -> str:
     rows = "".join(
         "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in text.itertuples(index=False)
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    return f"<div class='table'><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>"
 
 
 def table_markdown(frame: pd.DataFrame) -> str:
@@ -84,3 +85,8 @@ def table_markdown(frame: pd.DataFrame) -> str:
     rule = "|" + "---|" * len(text.columns)
     body = ["| " + " | ".join(v.replace("|", "/") for v in row) + " |" for row in text.itertuples(index=False)]
     return "\n".join([header, rule, *body])
+
+
+def inline_code(text: str) -> str:
+    """Escaped text with `code` spans as <code> elements (no raw Markdown backticks in a page)."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))

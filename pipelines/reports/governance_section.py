@@ -7,11 +7,9 @@ commands re-render it without importing the training stack.
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 
-from pipelines.reports.formats import table_html, table_markdown
+from pipelines.reports.formats import inline_code, table_html, table_markdown
 
 HEADING = "Approvals and exceptions"
 START, END = "<!-- creditflow:governance -->", "<!-- /creditflow:governance -->"
@@ -51,7 +49,7 @@ def exception_table(exceptions: list[dict[str, str]]) -> pd.DataFrame:
 
 
 def governance_html(reviews: list, exceptions: list[dict[str, str]]) -> str:
-    parts = [f"<h2 id='governance'>{HEADING}</h2>", f"<p>{html.escape(_INTRO)}</p>", "<h3>Review decisions</h3>"]
+    parts = [f"<h2 id='governance'>{HEADING}</h2>", f"<p>{inline_code(_INTRO)}</p>", "<h3>Review decisions</h3>"]
     parts.append(table_html(review_rows(reviews)) if reviews else "<p>Pending: no review decision yet.</p>")
     parts.append("<h3>Exceptions</h3>")
     parts.append(table_html(exception_table(exceptions)) if exceptions else "<p>None granted.</p>")

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import cli
+from pipelines.reports.formats import number
 from tests.conftest import GERMAN_SPEC, REPO, write_spec
 
 GERMAN_DATA = GERMAN_SPEC.parent / "data" / "german_credit.csv"
@@ -36,6 +37,13 @@ def test_run_registers_a_pending_version_that_scores_raw_rows(tracking_uri, germ
     assert version.tags["validation.performance"] == "passed"
     assert version.tags["validation.stability"] == "passed"
     assert version.tags["validation.fairness"] == "failed"  # foreign_worker cannot be judged on 200 applicants
+    assert (
+        version.tags["validation.policy"] == "consumer-credit v1"
+        and len(version.tags["validation.policy_digest"]) == 64
+    )
+    assert "validation.fairness: failed: " in result.output and "see the review page" not in result.output
+    pages = [line for line in result.output.splitlines() if line.startswith("review page: ")]
+    assert len(pages) == 1 and pages[0].endswith("model_card/model_card.html") and Path(pages[0][13:]).is_file()
     assert version.tags["approval.status"] == "pending"
     run = client.get_run(version.run_id)
     assert version.tags["lineage.run_id"] == run.info.run_id
@@ -62,22 +70,32 @@ def test_run_registers_a_pending_version_that_scores_raw_rows(tracking_uri, germ
     card = Path(
         mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="model_card/model_card.md")
     ).read_text()
-    assert f"| auc | {run.data.metrics['valid_auc']:.3f} | {run.data.metrics['test_auc']:.3f} |" in card
-    assert f"| auc 95% low | {run.data.metrics['valid_auc_low']:.3f} | {run.data.metrics['test_auc_low']:.3f} |" in card
+    m = run.data.metrics
+    assert f"| auc | {number(m['valid_auc'])} ({number(m['valid_auc_low'])} – {number(m['valid_auc_high'])}) |" in card
+    assert f"| ks | {number(m['valid_ks'])} ({number(m['valid_ks_low'])} – {number(m['valid_ks_high'])}) |" in card
     for heading in (
+        "Verdicts and limits",
         "Identity and intended use",
-        "Data",
+        "Data and lineage",
         "Performance",
+        "Calibration",
         "Stability",
         "Fairness",
+        "Less-discriminatory alternative",
+        "Leakage screen",
         "Explanations and reason codes",
+        "Hyperparameters",
         "Known limitations",
         "Monitoring plan",
-        "Approvals",
+        "Approvals and exceptions",
     ):
         assert f"## {heading}" in card
-    assert "Requested loan duration" in card and "approval.status=pending" in card
-    assert "model_card/model_card.html" in version.description
+    assert "Requested loan duration" in card and "Pending: no review decision yet." in card
+    assert version.tags["lineage.data_digest"] in card  # the full digest, not truncated
+    assert "| max_depth | 3 |" in card and "| performance | auc | test |" in card
+    assert "not configured" not in card and "cron `0 6 2 * *`" in card
+    link = f"(#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}/artifactPath/model_card/model_card.html)"
+    assert link in version.description
     assert run.data.metrics["test_auc_low"] < run.data.metrics["test_auc"] < run.data.metrics["test_auc_high"]
     assert {
         "plots/roc.png",
@@ -157,12 +175,21 @@ def test_failed_gate_still_registers_and_strict_exits_1(tracking_uri, tmp_path):
     assert version.tags["validation.performance"] == "failed"
 
 
-def test_spec_without_sensitive_attributes_fails_the_fairness_gate(tracking_uri, tmp_path):
+def test_spec_without_sensitive_attributes_is_not_assessed(tracking_uri, tmp_path):
+    """The issue: such a spec got `validation.fairness: failed` with no way forward; it is its own verdict."""
     spec = write_spec(tmp_path, **{"data.sensitive": []})
-    result = invoke("run", spec)
-    assert result.exit_code == 0 and "validation.fairness: failed: no sensitive attribute declared" in result.output
-    version = mlflow.MlflowClient(tracking_uri).get_model_version("german_credit", "1")
-    assert version.tags["validation.fairness"] == "failed"
+    result = invoke("run", spec, "--strict")
+    assert result.exit_code == 1  # not assessed is not passed
+    assert "validation.fairness: not_assessed: no sensitive attribute declared" in result.output
+    client = mlflow.MlflowClient(tracking_uri)
+    version = client.get_model_version("german_credit", "1")
+    assert version.tags["validation.fairness"] == "not_assessed"
+    card = Path(client.download_artifacts(version.run_id, "model_card/model_card.md", str(tmp_path))).read_text()
+    assert "Not assessed: no sensitive attribute is declared" in card and "Proxy screen by name" in card
+    summary = json.loads(
+        Path(client.download_artifacts(version.run_id, "evaluation/summary.json", str(tmp_path))).read_text()
+    )
+    assert summary["fairness"] == "not_assessed"
 
 
 def test_train_logs_a_model_without_registering(tracking_uri, german_spec):

@@ -58,6 +58,35 @@ def registered_store(tmp_path_factory, store_template) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def honest_store(tmp_path_factory, store_template) -> Path:
+    """German Credit under the shipped policy, author alice: version 1 fails the fairness gate honestly (with the
+    less-discriminatory alternative in its evidence), version 2 declares no sensitive attribute (not assessed)."""
+    folder = tmp_path_factory.mktemp("honest")
+    shutil.copy(store_template, folder / "mlflow.db")
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    mitigation = {"enabled": True, "max_iter": 5, "max_rows": 600}
+    versions = [
+        {"policy.fairness.n_boot": 20, "policy.fairness.mitigation": mitigation},
+        {"data.sensitive": [], "policy.fairness.n_boot": 20},
+    ]
+    with mock.patch.dict(os.environ, {"CREDITFLOW_USER": AUTHOR, "MLFLOW_TRACKING_URI": uri}):
+        for changes in versions:
+            spec = write_spec(folder, **changes)  # one file name per spec: written just before its run
+            result = CliRunner().invoke(cli, ["run", str(spec), "--tracking-uri", uri], catch_exceptions=False)
+            assert result.exit_code == 0, result.output
+    mlflow.set_tracking_uri(None)
+    return folder
+
+
+@pytest.fixture
+def honest(tmp_path, honest_store, monkeypatch) -> str:
+    """A private copy of the honest store (artifacts stay in the session folder); returns its URI."""
+    monkeypatch.setenv("CREDITFLOW_USER", "carol")
+    yield use_store(honest_store / "mlflow.db", tmp_path, monkeypatch)
+    mlflow.set_tracking_uri(None)
+
+
 @pytest.fixture
 def governed(tmp_path, registered_store, monkeypatch) -> str:
     """A private copy of the two-version store (artifacts stay in the session folder); returns its URI."""

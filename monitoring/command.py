@@ -32,7 +32,7 @@ from monitoring.windows import is_month, month_index, months_of, previous_month,
 from pipelines.evidence.policy import stored_policy
 from pipelines.evidence.reference import EXPECTED_PATH, REFERENCE_PATH
 from pipelines.gates.exceptions import expired_exceptions
-from pipelines.governance.audit import today
+from pipelines.governance.audit import read_trail, today
 from pipelines.scoring.scorer import Scorer
 from pipelines.tags import MONITORING_LAST_WINDOW, MONITORING_STATUS
 from pipelines.tracking import Tracker, UnknownModelError, VersionInfo, parse_model_ref
@@ -191,7 +191,7 @@ def run_window(tracker: Tracker, target: Target, label: str, frame: pd.DataFrame
         return status
     scores = score(target.scorer, frame)
     result = assess(spec, target.reference, frame, target.reference_scores, scores, target.expected, label)
-    _warn_expired_exceptions(result, version)
+    _warn_expired_exceptions(result, version, read_trail(tracker, version.name))
     snapshot = drift_report(
         target.reference,
         frame,
@@ -216,9 +216,9 @@ def run_window(tracker: Tracker, target: Target, label: str, frame: pd.DataFrame
     return result.status
 
 
-def _warn_expired_exceptions(result: Assessment, version: VersionInfo) -> None:
+def _warn_expired_exceptions(result: Assessment, version: VersionInfo, trail: list) -> None:
     """A version past an exception's expiry runs outside what was accepted: a warning on every window."""
-    for line in expired_exceptions(version, today()):
+    for line in expired_exceptions(version, trail, today()):
         result.reasons.insert(0 if result.status == "ok" else len(result.reasons), f"warn: {line}")
         result.status = "warn" if result.status == "ok" else result.status
     result.metrics["status_level"] = float(LEVELS[result.status])

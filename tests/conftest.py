@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
 import mlflow
 import pytest
 import yaml
+from mlflow.tracking._tracking_service import utils as tracking_utils
 
 REPO = Path(__file__).resolve().parents[1]
 GERMAN_SPEC = REPO / "experiments" / "german_credit.yaml"
@@ -22,15 +24,36 @@ def store_template(tmp_path_factory) -> Path:
     return path
 
 
-def use_store(database: Path, folder: Path, monkeypatch) -> str:
-    """A copy of a tracking store in `folder`, made the default for anything the test runs; its URI."""
+def use_store(database: Path, folder: Path, monkeypatch, artifacts: bool = False) -> str:
+    """A copy of a tracking store in `folder`, made the default for anything the test runs; its URI.
+
+    With `artifacts`, its `mlartifacts/` are copied too and every path to them rewritten, so a test that
+    re-logs artifacts (a review page) does not change what other tests read."""
     shutil.copy(database, folder / "mlflow.db")
+    if artifacts:
+        shutil.copytree(database.parent / "mlartifacts", folder / "mlartifacts")
+        _move_artifact_paths(folder / "mlflow.db", database.parent / "mlartifacts", folder / "mlartifacts")
+        # MLflow caches each run's artifact location by run id for the process; the copy keeps the run ids
+        monkeypatch.setattr(tracking_utils, "_artifact_repos_cache", type(tracking_utils._artifact_repos_cache)())
     uri = f"sqlite:///{folder / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
     monkeypatch.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # as `creditflow` itself sets it
     monkeypatch.chdir(folder)
     return uri
+
+
+def _move_artifact_paths(database: Path, old: Path, new: Path) -> None:
+    """Rewrite every text column of an MLflow SQLite store that names a path under `old`."""
+    with sqlite3.connect(database) as connection:
+        tables = [row[0] for row in connection.execute("select name from sqlite_master where type = 'table'")]
+        for table in tables:
+            for column in connection.execute(f"pragma table_info('{table}')").fetchall():
+                if column[2].upper().startswith(("VARCHAR", "TEXT")):
+                    connection.execute(
+                        f'update "{table}" set "{column[1]}" = replace("{column[1]}", ?, ?) where "{column[1]}" like ?',
+                        (str(old), str(new), f"%{old}%"),
+                    )
 
 
 @pytest.fixture

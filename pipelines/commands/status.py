@@ -31,23 +31,23 @@ def show_status(model: str, tracking_uri: str | None, as_json: bool, audit: bool
     recorded = record_ui_decisions(tracker, model, tracker.model_versions(model))
     versions, trail = tracker.model_versions(model), read_trail(tracker, model)
     state = champion_state(versions, trail, today())
-    exceptions = exception_list(versions, today())
+    exceptions = exception_list(versions, trail, today())
     if as_json:
-        payload = {"model": model, **state, "versions": version_rows(versions), "exceptions": exceptions}
+        payload = {"model": model, **state, "versions": version_rows(versions, trail), "exceptions": exceptions}
         payload["recorded"] = recorded
         if audit:
             payload["audit"] = trail_rows(trail)
         click.echo(json.dumps(payload, indent=2))
     else:
-        _print(model, state, versions, exceptions, recorded, trail if audit else None)
+        _print(model, state, versions, trail, exceptions, recorded, audit)
     if check and not (state["verified"] and not state["expired"]):
         raise Refused(f"{model}: the champion is {'unverified' if not state['verified'] else 'past an exception'}")
 
 
-def _print(model, state, versions, exceptions, recorded, trail) -> None:
+def _print(model, state, versions, trail, exceptions, recorded, audit: bool) -> None:
     for line in recorded:
         click.echo(line)
-    click.echo(pd.DataFrame(version_rows(versions)).to_string(index=False))
+    click.echo(pd.DataFrame(version_rows(versions, trail)).to_string(index=False))
     if exceptions:
         click.echo("\nexceptions:")
         for e in exceptions:
@@ -65,6 +65,6 @@ def _print(model, state, versions, exceptions, recorded, trail) -> None:
             click.echo(f"  - {problem}")
     for line in state["expired"]:
         click.echo(f"  - champion {line}")
-    if trail is not None:
+    if audit:
         click.echo(f"\naudit trail (experiment {model}-governance):")
         click.echo(pd.DataFrame(trail_rows(trail)).to_string(index=False) if trail else "(empty)")

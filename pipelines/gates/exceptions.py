@@ -132,34 +132,43 @@ def exception_problems(
     return problems
 
 
-def expired_exceptions(version: VersionInfo, today: dt.date) -> list[str]:
-    """'validation.<gate>: exception expired on DATE' for each accepted exception of a version past its expiry."""
+def recorded_exceptions(version: VersionInfo, trail: list[AuditRecord]) -> list[dict[str, str]]:
+    """The version's exceptions as the audit trail records them (the latest per gate), one row each.
+
+    Tags typed in the UI without a record are not exceptions and are not listed; `tags` says whether the
+    version's exception tags still match the record."""
+    latest = {r.gate: r for r in trail if r.action == EXCEPTION and r.version == version.version and not r.deleted}
+    rows = []
+    for gate, record in sorted(latest.items()):
+        value = version.tags.get
+        matches = (value(tags.exception_tag(gate, "granted_by")), value(tags.exception_tag(gate, "expires"))) == (
+            record.actor,
+            record.expires,
+        ) and value(tags.exception_tag(gate, "status")) == ACCEPTED
+        rows.append(
+            {
+                "version": version.version,
+                "gate": gate,
+                "granted_by": record.actor,
+                "justification": record.reason,
+                "expires": record.expires,
+                "time": record.time,
+                "evidence": record.evidence,
+                "alternative": value(tags.exception_tag(gate, "alternative"), "") if matches else "",
+                "tags": "match" if matches else "changed around creditflow",
+            }
+        )
+    return rows
+
+
+def expired_exceptions(version: VersionInfo, trail: list[AuditRecord], today: dt.date) -> list[str]:
+    """'validation.<gate>: exception expired on DATE' for each recorded exception of a version past its expiry."""
     found = []
-    for key, value in sorted(version.tags.items()):
-        gate = key.removeprefix(tags.EXCEPTION_PREFIX).rsplit(".", 1)[0]
-        if key == tags.exception_tag(gate, "status") and value == ACCEPTED:
-            expires = version.tags.get(tags.exception_tag(gate, "expires"), "")
-            until = _date(expires)
-            if until is not None and until < today:
-                found.append(f"{tags.VALIDATION_PREFIX}{gate}: exception expired on {expires}")
+    for row in recorded_exceptions(version, trail):
+        until = _date(row["expires"])
+        if until is not None and until < today:
+            found.append(f"{tags.VALIDATION_PREFIX}{row['gate']}: exception expired on {row['expires']}")
     return found
-
-
-def exception_rows(version: VersionInfo) -> list[dict[str, str]]:
-    """One row per exception of a version (its tags), for status and the review page."""
-    gates = sorted(
-        k.removeprefix(tags.EXCEPTION_PREFIX).rsplit(".", 1)[0]
-        for k in version.tags
-        if k.startswith(tags.EXCEPTION_PREFIX) and k.endswith(".status")
-    )
-    return [
-        {
-            "version": version.version,
-            "gate": gate,
-            **{f: version.tags.get(tags.exception_tag(gate, f), "") for f in tags.EXCEPTION_FIELDS},
-        }
-        for gate in gates
-    ]
 
 
 def _approved_after(version: VersionInfo, trail: list[AuditRecord], exception: AuditRecord) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from pipelines.gates.exceptions import exception_rows
+from pipelines.gates.exceptions import recorded_exceptions
 from pipelines.governance.audit import read_trail
 from pipelines.reports.governance_section import with_governance
 from pipelines.tracking import Tracker, VersionInfo
@@ -18,8 +18,9 @@ def refresh_card(tracker: Tracker, version: VersionInfo) -> None:
     if not version.run_id:
         return
     current = tracker.model_version(version.name, version.version)
-    reviews = [r for r in read_trail(tracker, version.name) if r.action == "review" and r.version == version.version]
-    exceptions = exception_rows(current)
+    trail = read_trail(tracker, version.name)
+    reviews = [r for r in trail if r.action == "review" and r.version == version.version]
+    exceptions = recorded_exceptions(current, trail)
     for path in CARD_PATHS:
         card = tracker.read_text(version.run_id, path)
         if card is None:

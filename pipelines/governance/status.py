@@ -6,17 +6,17 @@ from __future__ import annotations
 import datetime as dt
 
 from pipelines import tags
-from pipelines.gates.exceptions import exception_rows, expired_exceptions
+from pipelines.gates.exceptions import expired_exceptions, recorded_exceptions
 from pipelines.gates.promotion import CHAMPION, GATES, AuditRecord, VersionInfo, champion_problems
 
 
-def version_rows(versions: list[VersionInfo]) -> list[dict[str, str]]:
+def version_rows(versions: list[VersionInfo], trail: list[AuditRecord]) -> list[dict[str, str]]:
     """One row per version: what a reviewer or operator looks at first."""
     return [
         {
             "version": v.version,
             **{gate.removeprefix(tags.VALIDATION_PREFIX): v.tags.get(gate, "-") for gate in GATES},
-            "exceptions": ", ".join(f"{e['gate']} until {e['expires']}" for e in exception_rows(v)) or "-",
+            "exceptions": ", ".join(f"{e['gate']} until {e['expires']}" for e in recorded_exceptions(v, trail)) or "-",
             "approval": v.tags.get(tags.APPROVAL_STATUS, "-"),
             "reviewer": v.tags.get(tags.APPROVAL_REVIEWER, "-"),
             "author": v.tags.get(tags.AUTHOR, "-"),
@@ -45,9 +45,9 @@ def trail_rows(trail: list[AuditRecord]) -> list[dict[str, str]]:
     ]
 
 
-def exception_list(versions: list[VersionInfo], today: dt.date) -> list[dict[str, str]]:
-    """Every exception of every version, with whether it has expired."""
-    rows = [row for v in versions for row in exception_rows(v)]
+def exception_list(versions: list[VersionInfo], trail: list[AuditRecord], today: dt.date) -> list[dict[str, str]]:
+    """Every recorded exception of every version, with whether it has expired."""
+    rows = [row for v in versions for row in recorded_exceptions(v, trail)]
     return [{**row, "expired": "yes" if row["expires"] < today.isoformat() else "no"} for row in rows]
 
 
@@ -58,5 +58,5 @@ def champion_state(versions: list[VersionInfo], trail: list[AuditRecord], today:
     if champion is None:
         return {"champion": None, "verified": False, "problems": ["no version has alias champion"], "expired": []}
     problems = champion_problems(champion, trail)
-    expired = expired_exceptions(champion, today)
+    expired = expired_exceptions(champion, trail, today)
     return {"champion": champion.version, "verified": not problems, "problems": problems, "expired": expired}

@@ -108,7 +108,7 @@ def monitoring_plan(spec: Spec) -> list[Item]:
     mon = spec.monitoring
     quality, outcomes = mon.quality, mon.outcomes
     rows = [
-        ("schedule", f"one window per {mon.schedule.window}; cron `{mon.schedule.cron}`"),
+        ("schedule", f"one window per {mon.schedule.window}; cron {mon.schedule.cron}"),
         ("command", f"creditflow monitor {spec.name} --current PATH (exit 1 on alert)"),
         (
             "input drift",

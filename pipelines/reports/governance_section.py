@@ -31,7 +31,7 @@ def review_rows(reviews: list) -> pd.DataFrame:
 
 
 def exception_table(exceptions: list[dict[str, str]]) -> pd.DataFrame:
-    """`exceptions` are rows of `pipelines.gates.exceptions.exception_rows`."""
+    """`exceptions` are rows of `pipelines.gates.exceptions.recorded_exceptions`."""
     return pd.DataFrame(
         [
             [
@@ -52,7 +52,7 @@ def governance_html(reviews: list, exceptions: list[dict[str, str]]) -> str:
     parts = [f"<h2 id='governance'>{HEADING}</h2>", f"<p>{inline_code(_INTRO)}</p>", "<h3>Review decisions</h3>"]
     parts.append(table_html(review_rows(reviews)) if reviews else "<p>Pending: no review decision yet.</p>")
     parts.append("<h3>Exceptions</h3>")
-    parts.append(table_html(exception_table(exceptions)) if exceptions else "<p>None granted.</p>")
+    parts.append(table_html(exception_table(exceptions)) if exceptions else "<p>No exception granted.</p>")
     return START + "".join(parts) + END
 
 
@@ -60,7 +60,7 @@ def governance_markdown(reviews: list, exceptions: list[dict[str, str]]) -> str:
     lines = [f"## {HEADING}", "", _INTRO, "", "### Review decisions", ""]
     lines.append(table_markdown(review_rows(reviews)) if reviews else "Pending: no review decision yet.")
     lines += ["", "### Exceptions", ""]
-    lines.append(table_markdown(exception_table(exceptions)) if exceptions else "None granted.")
+    lines.append(table_markdown(exception_table(exceptions)) if exceptions else "No exception granted.")
     return "\n".join(lines) + "\n"
 
 

@@ -81,9 +81,9 @@ def honest_store(tmp_path_factory, store_template) -> Path:
 
 @pytest.fixture
 def honest(tmp_path, honest_store, monkeypatch) -> str:
-    """A private copy of the honest store (artifacts stay in the session folder); returns its URI."""
+    """A private copy of the honest store and its artifacts (its review pages are re-rendered); returns its URI."""
     monkeypatch.setenv("CREDITFLOW_USER", "carol")
-    yield use_store(honest_store / "mlflow.db", tmp_path, monkeypatch)
+    yield use_store(honest_store / "mlflow.db", tmp_path, monkeypatch, artifacts=True)
     mlflow.set_tracking_uri(None)
 
 

@@ -93,7 +93,7 @@ def test_run_registers_a_pending_version_that_scores_raw_rows(tracking_uri, germ
     assert "Requested loan duration" in card and "Pending: no review decision yet." in card
     assert version.tags["lineage.data_digest"] in card  # the full digest, not truncated
     assert "| max_depth | 3 |" in card and "| performance | auc | test |" in card
-    assert "not configured" not in card and "cron `0 6 2 * *`" in card
+    assert "not configured" not in card and "cron 0 6 2 * *" in card
     link = f"(#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}/artifactPath/model_card/model_card.html)"
     assert link in version.description
     assert run.data.metrics["test_auc_low"] < run.data.metrics["test_auc"] < run.data.metrics["test_auc_high"]

@@ -8,9 +8,9 @@ import pytest
 from features.policy import ExceptionTerms
 from pipelines.gates.exceptions import (
     ExceptionRequest,
-    exception_rows,
     exception_values,
     expired_exceptions,
+    recorded_exceptions,
     request_problems,
 )
 from pipelines.gates.promotion import AuditRecord, champion_problems, evidence_digest, unmet_conditions
@@ -106,9 +106,14 @@ def test_an_expired_exception_is_reported_not_enforced_on_the_champion():
     excused, trail = granted(version(aliases=("champion",), **FAILED), [])
     trail = [registered(excused), *trail, promoted(excused, time="2026-03-02T00:00:00")]
     assert champion_problems(excused, trail) == []
-    assert expired_exceptions(excused, dt.date(2026, 5, 1)) == ["validation.fairness: exception expired on 2026-04-30"]
-    assert expired_exceptions(excused, TODAY) == []
-    rows = exception_rows(excused)
-    assert [(r["gate"], r["status"], r["granted_by"], r["expires"]) for r in rows] == [
-        ("fairness", "accepted", "dora", "2026-04-30")
+    late = dt.date(2026, 5, 1)
+    assert expired_exceptions(excused, trail, late) == ["validation.fairness: exception expired on 2026-04-30"]
+    assert expired_exceptions(excused, trail, TODAY) == []
+    rows = recorded_exceptions(excused, trail)
+    assert [(r["gate"], r["granted_by"], r["expires"], r["tags"]) for r in rows] == [
+        ("fairness", "dora", "2026-04-30", "match")
     ]
+    assert rows[0]["alternative"] == "challenger AUC 0.70 vs 0.78"
+    typed = replace(excused, tags={**excused.tags, "exception.fairness.expires": "2027-01-01"})
+    assert recorded_exceptions(typed, trail)[0]["tags"] == "changed around creditflow"
+    assert recorded_exceptions(typed, []) == [] and expired_exceptions(typed, [], late) == []

@@ -13,6 +13,9 @@ from pipelines.cli import cli
 from tests.conftest import GERMAN_SPEC, POLICY, write_policy, write_spec
 
 
+NUMERIC = yaml.safe_load(GERMAN_SPEC.read_text())["features"]["numeric"]
+
+
 def refused(path) -> str:
     with pytest.raises(SpecError) as error:
         load_spec(path)
@@ -166,15 +169,25 @@ def test_the_builtin_policy_is_valid():
 
 
 @pytest.mark.parametrize(
-    "changes",
+    "changes, policy, message",
     [
-        {"policy.fairness.min_air": 0.5},
-        {"policy.file": "no/such/policy.yaml"},
-        {"features.numeric": ["duration_in_month", "marital_status"]},
+        ({"policy.fairness.min_air": 0.5}, None, "is looser than the policy's 0.8"),
+        ({"policy.file": "no/such/policy.yaml"}, None, "policy file not found"),
+        ({}, "name: x\nlimits: [unclosed\n", "invalid YAML"),
+        ({}, "name: x\nversion: '1'\nlimits: {fairness: {min_ari: 0.8}}\n", "unknown key 'limits.fairness.min_ari'"),
+        (
+            {"features.numeric": NUMERIC + ["marital_status"]},
+            None,
+            "feature(s) prohibited by policy consumer-credit v1: 'marital_status' (pattern '*marital*')",
+        ),
     ],
 )
-def test_run_refuses_before_writing_anything(tmp_path, tracking_uri, changes):
+def test_run_refuses_before_writing_anything(tmp_path, tracking_uri, changes, policy, message):
+    if policy is not None:
+        (tmp_path / "policy.yaml").write_text(policy)
+        changes = {"policy.file": str(tmp_path / "policy.yaml")}
     spec = write_spec(tmp_path, **changes)
     result = CliRunner().invoke(cli, ["run", str(spec)])
     assert result.exit_code == 2 and result.output.startswith("error: ") and result.output.count("\n") == 1
+    assert message in result.output
     assert [e.name for e in mlflow.MlflowClient(tracking_uri).search_experiments()] == ["Default"]

@@ -1,6 +1,7 @@
 """Decisions made in the MLflow UI: an `approval.*` tag set there leaves no review event, no time and a
 card that still says pending. `promote` and `status` record one when they meet it (actor = the reviewer
-tag, source = ui, time = when it was found), re-log the card, and say so."""
+tag, source = ui, time = when it was found, also set as `approval.time` when the UI left it empty), re-log the
+card, and say so."""
 
 from __future__ import annotations
 
@@ -39,6 +40,10 @@ def record_ui_decisions(tracker: Tracker, model: str, versions: list[VersionInfo
 
 
 def _record(tracker: Tracker, version: VersionInfo) -> str:
+    when = audit.now_iso()
+    if not version.tags.get(tags.APPROVAL_TIME, "").strip():  # the UI records no time: the time it was found
+        tracker.set_version_tags(version.name, version.version, {tags.APPROVAL_TIME: when})
+        version = tracker.model_version(version.name, version.version)
     decision = version.tags[tags.APPROVAL_STATUS]
     reviewer = version.tags.get(tags.APPROVAL_REVIEWER, "").strip() or "unknown"
     comment = version.tags.get(tags.APPROVAL_COMMENT, "")
@@ -49,7 +54,7 @@ def _record(tracker: Tracker, version: VersionInfo) -> str:
             version.name,
             version.version,
             reviewer,
-            audit.now_iso(),
+            when,
             "done",
             reason=f"{decision}: {comment}",
             evidence=evidence_digest(version),

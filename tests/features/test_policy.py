@@ -12,7 +12,6 @@ from features.spec import load_spec
 from pipelines.cli import cli
 from tests.conftest import GERMAN_SPEC, POLICY, write_policy, write_spec
 
-
 NUMERIC = yaml.safe_load(GERMAN_SPEC.read_text())["features"]["numeric"]
 
 

@@ -105,18 +105,18 @@ def test_the_governed_story(governed):
     assert "approved: evidence read, fine" in html.split("<h2 id='governance'>Approvals and exceptions</h2>", 1)[1]
 
 
-def approve_in_the_ui(client, version):
+def approve_in_the_ui(client, version, **extra):
     for key, value in {
         "approval.status": "approved",
         "approval.reviewer": "bob",
         "approval.comment": "read it in the UI",
-        "approval.time": "2026-11-28",
+        **extra,
     }.items():
         client.set_model_version_tag(MODEL, version, key, value)
 
 
 def test_an_approval_in_the_mlflow_ui_promotes_the_same_way(governed):
-    approve_in_the_ui(mlflow.MlflowClient(governed), "2")
+    approve_in_the_ui(mlflow.MlflowClient(governed), "2", **{"approval.time": "2026-11-28"})
     result = invoke("promote", MODEL, 2)
     assert result.exit_code == 0, result.output
     assert "recorded the approved decision by bob on version 2, made in the MLflow UI" in result.output
@@ -136,6 +136,7 @@ def test_an_approval_in_the_ui_is_recorded_by_status(governed):
     assert len(review) == 1 and review[0]["actor"] == "bob" and review[0]["source"] == "ui"
     assert review[0]["why"] == "approved: read it in the UI"
     assert dt.datetime.fromisoformat(review[0]["time"]).timestamp() >= before - 1  # when it was found
+    assert client.get_model_version(MODEL, "1").tags["approval.time"] == review[0]["time"]  # the UI set none
     assert status("--audit")["recorded"] == []  # recorded once
     run_id = client.get_model_version(MODEL, "1").run_id
     card = Path(

@@ -148,7 +148,14 @@ def test_a_bad_policy_file_is_one_line_naming_it(tmp_path, content, message):
 
 def test_a_prohibited_feature_is_refused(tmp_path):
     categorical = yaml.safe_load(GERMAN_SPEC.read_text())["features"]["categorical"] + ["personal_status_and_sex"]
-    spec = write_spec(tmp_path, **{"data.sensitive": ["foreign_worker"], "features.categorical": categorical})
+    spec = write_spec(
+        tmp_path,
+        **{
+            "data.sensitive": ["foreign_worker"],
+            "features.categorical": categorical,
+            "reasons.personal_status_and_sex": "Personal status",
+        },
+    )
     message = refused(spec)
     assert "feature(s) prohibited by policy consumer-credit v1: 'personal_status_and_sex' (pattern" in message
 
@@ -175,7 +182,7 @@ def test_the_builtin_policy_is_valid():
         ({}, "name: x\nlimits: [unclosed\n", "invalid YAML"),
         ({}, "name: x\nversion: '1'\nlimits: {fairness: {min_ari: 0.8}}\n", "unknown key 'limits.fairness.min_ari'"),
         (
-            {"features.numeric": NUMERIC + ["marital_status"]},
+            {"features.numeric": NUMERIC + ["marital_status"], "reasons.marital_status": "Marital status"},
             None,
             "feature(s) prohibited by policy consumer-credit v1: 'marital_status' (pattern '*marital*')",
         ),

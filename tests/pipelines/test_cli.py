@@ -440,8 +440,14 @@ def test_consumer_book_with_out_of_time_split(tracking_uri, tmp_path):
     metrics = client.get_run(version.run_id).data.metrics
     assert {"valid_auc", "test_auc", "oot_auc", "baseline_oot_auc"} <= set(metrics)
     model = mlflow.pyfunc.load_model("models:/consumer_loans/1")
-    example_cols = set(model.metadata.get_input_schema().input_names())
-    assert not example_cols & {"name", "phone", "national_id", "gender", "age", "applicant_id", "default_12m"}
+    schema = model.metadata.get_input_schema()
+    not_inputs = {"name", "phone", "national_id", "gender", "age", "default_12m"}
+    assert not set(schema.required_input_names()) & (not_inputs | {"applicant_id"})
+    # named as optional only so that serving sees them and refuses a request carrying them (issue 12)
+    assert set(schema.optional_input_names()) >= not_inputs
+    local = mlflow.artifacts.download_artifacts("models:/consumer_loans/1")
+    example = mlflow.models.Model.load(local).load_input_example(local)
+    assert not set(example.columns) & (not_inputs | {"applicant_id"})
 
 
 @pytest.mark.slow

@@ -217,6 +217,9 @@ def fairness_summary(verdict: str, reasons: list[str]) -> str:
         return "every limit met"
     if verdict == "not_assessed":
         return "no sensitive attribute declared (promotion needs an accepted exception)"
+    unassessable = [r for r in reasons if r.startswith("not assessable")]
+    if unassessable:  # the decision itself is degenerate: say so as the gate said it
+        return unassessable[0]
     unjudged = [r.split(": ", 1)[0] for r in reasons if "cannot judge" in r]
     broken = list(dict.fromkeys(r.split(": ", 1)[0] for r in reasons if "cannot judge" not in r))
     parts = [f"{len(reasons) - len(unjudged)} limit(s) broken ({', '.join(broken)})"] if broken else []

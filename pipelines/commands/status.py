@@ -77,4 +77,4 @@ def _print_text(model, versions, trail: Trail, state: dict, audit: bool) -> None
     if audit:
         click.echo(f"\naudit trail (experiment {model}-governance, in chain order):")
         rows = trail_rows(trail.records + trail.deleted)
-        click.echo(pd.DataFrame(rows).to_string(index=False) if rows else "(empty)")
+        click.echo(pd.DataFrame(rows).fillna("").to_string(index=False) if rows else "(empty)")

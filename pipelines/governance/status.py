@@ -54,7 +54,7 @@ def trail_rows(trail: list[AuditRecord]) -> list[dict[str, str]]:
             "champion": f"{r.from_version or '-'} -> {r.to_version}" if r.to_version else "",
             "why": r.reason,
             "evidence": r.evidence[:12],
-            **({"deleted": "DELETED IN UI"} if r.deleted else {}),
+            **({"deleted": "DELETED (not in the chain)"} if r.deleted else {}),
         }
         for r in trail
     ]

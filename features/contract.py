@@ -1,23 +1,24 @@
 """The data contract: what the data must satisfy before any model is trained on it.
 
 `check_contract` returns typed, aligned pieces (features, target, sensitive attributes, time, ids)
-or raises one DataError that names every problem found, so a user fixes them in one pass.
+or raises one DataError that names every problem found, so a user fixes them in one pass. Whether the
+data leaks the outcome is a verdict, not a contract: see pipelines/gates/leakage.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 
 from features.errors import DataError
 from features.spec import SensitiveAttribute, Spec
-from features.transform import as_text, coerce_numeric
+from features.target import DROPPED, describe_dropped, outcome_codes, target_problems
+from features.transform import LARGEST_NUMBER, as_text, coerce_numeric
 
-LEAK_AUC = 0.99  # a single feature this predictive of default is almost always leakage
-LEAK_SAMPLE_ROWS = 50_000
+TOO_LARGE = f"infinite or too large value(s) (XGBoost takes at most ±{LARGEST_NUMBER:.1e})"
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class CheckedData:
     sensitive: pd.DataFrame  # one str column per sensitive attribute
     time: pd.Series | None
     ids: pd.Series | None
+    warnings: list[str] = field(default_factory=list)  # the data is usable, but the user should know
 
 
 def check_contract(frame: pd.DataFrame, spec: Spec) -> CheckedData:
@@ -42,13 +44,8 @@ def check_contract(frame: pd.DataFrame, spec: Spec) -> CheckedData:
     ids = _unique_ids(frame, spec.data.id, problems)
     if problems:
         raise DataError("; ".join(problems))
-    leaks = leakage_suspects(features, target)
-    if leaks:
-        raise DataError(
-            "likely leakage: " + ", ".join(f"'{c}' alone predicts the target (AUC {a:.3f})" for c, a in leaks)
-        )
     sensitive = pd.DataFrame({s.name: derive_attribute(frame[s.source], s) for s in spec.data.sensitive})
-    return CheckedData(features, target, sensitive, time, ids)
+    return CheckedData(features, target, sensitive, time, ids, _empty_features(features))
 
 
 def _require_columns(frame: pd.DataFrame, spec: Spec) -> None:
@@ -69,51 +66,66 @@ def _coerce_features(frame: pd.DataFrame, spec: Spec, problems: list[str]) -> pd
     out = {}
     for name in spec.features.numeric:
         raw = frame[name]
-        values, bad = coerce_numeric(raw)
-        if bad.any():
-            example = raw[bad].iloc[0]
-            problems.append(
-                f"column '{name}' is declared numeric but has {int(bad.sum())} non-numeric "
-                f"value(s), e.g. '{example}' in row {int(bad.idxmax()) + 1}"
-            )
-        out[name] = values
+        numbers = coerce_numeric(raw)
+        _count_bad(problems, name, raw, numbers.not_numbers, "is declared numeric but has {n} non-numeric value(s)")
+        _count_bad(problems, name, raw, numbers.out_of_range, "has {n} " + TOO_LARGE)
+        out[name] = numbers.values
     for name in spec.features.categorical:
         out[name] = as_text(frame[name])
     return pd.DataFrame(out, index=frame.index)
 
 
+def _count_bad(problems: list[str], name: str, raw: pd.Series, bad: pd.Series, what: str) -> None:
+    if bad.any():
+        where = f"e.g. '{raw[bad].iloc[0]}' in row {int(bad.idxmax()) + 1}"
+        problems.append(f"column '{name}' {what.format(n=int(bad.sum()))}, {where}")
+
+
+def _empty_features(features: pd.DataFrame) -> list[str]:
+    """A warning per feature missing in every row: the model can be trained, but learns nothing from it."""
+    empty = features.columns[features.isna().all().to_numpy()]
+    return [f"feature '{name}' is missing in every row: it carries no information" for name in empty]
+
+
 def _binary_target(raw: pd.Series, spec: Spec, problems: list[str]) -> np.ndarray:
-    name, positive = spec.data.target, spec.data.positive
-    if raw.isna().any():
-        problems.append(f"target '{name}' has {int(raw.isna().sum())} missing value(s)")
-    labels = raw.dropna()
-    is_positive = positive_mask(labels, positive)
-    if not is_positive.any():
-        seen = ", ".join(map(str, labels.unique()[:5]))
-        problems.append(f"positive label '{positive}' not found in target '{name}' (values: {seen})")
-    elif labels.nunique() < 2:
-        problems.append(f"target '{name}' has a single class ('{labels.iloc[0]}')")
-    elif labels.nunique() > 2:
-        problems.append(f"target '{name}' has {labels.nunique()} distinct values; a binary target is required")
-    return positive_mask(raw, positive).to_numpy(dtype=np.int64)
+    data = spec.data
+    problems.extend(target_problems(raw, data.target, data.positive, data.negative))
+    return outcome_codes(raw, data.positive, data.negative)
 
 
-def positive_mask(values: pd.Series, positive: int | str) -> pd.Series:
-    """Where `values` is the spec's positive label: the one label matcher of training and monitoring.
+def drop_unlabelled(frame: pd.DataFrame, spec: Spec) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The rows whose outcome is a default or a good payer, and the count of the others per value.
 
-    YAML `positive: 1` (or "1") matches a CSV column of 1/0, of 1.0/0.0, and one of "1"/"0"."""
-    if pd.api.types.is_numeric_dtype(values):
-        try:
-            return values == float(positive)
-        except ValueError:
-            return pd.Series(False, index=values.index)
-    return values.astype(str) == str(positive)
+    Only a spec with `target.negative` drops rows (an outcome still open, a loan sold); the frame comes back
+    unchanged, the same object, otherwise."""
+    data = spec.data
+    if data.negative is None or data.target not in frame.columns:
+        return frame, {}
+    codes = outcome_codes(frame[data.target], data.positive, data.negative)
+    if (codes != DROPPED).all():
+        return frame, {}
+    if (codes == DROPPED).all():
+        raise DataError(
+            f"no row of target '{data.target}' holds a value of target.positive or target.negative "
+            f"(values: {', '.join(map(str, frame[data.target].unique()[:6]))})"
+        )
+    return frame[codes != DROPPED].reset_index(drop=True), describe_dropped(frame[data.target], codes)
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """The dates of a time column, NaT where a value is missing or unparseable: the one parser of training and
+    monitoring (callers report unparseable values, by count and example)."""
+    with warnings.catch_warnings():
+        # For text pandas cannot guess one format for ("2024/01", "Jan 2024") it parses each value on its own
+        # with dateutil and says so in a UserWarning: that is what month columns need, not news for the user.
+        warnings.filterwarnings("ignore", message="Could not infer format", category=UserWarning)
+        return pd.to_datetime(values, errors="coerce")
 
 
 def _coerce_time(frame: pd.DataFrame, name: str | None, problems: list[str]) -> pd.Series | None:
     if name is None:
         return None
-    values = pd.to_datetime(frame[name], errors="coerce")
+    values = parse_dates(frame[name])
     bad = values.isna()
     if bad.any():
         problems.append(
@@ -136,28 +148,6 @@ def _unique_ids(frame: pd.DataFrame, name: str | None, problems: list[str]) -> p
     if ids.isna().any():
         problems.append(f"id column '{name}' has {int(ids.isna().sum())} missing id(s)")
     return ids
-
-
-def leakage_suspects(features: pd.DataFrame, target: np.ndarray, seed: int = 0) -> list[tuple[str, float]]:
-    """Features whose values alone separate the classes almost perfectly (on a sample)."""
-    if len(target) > LEAK_SAMPLE_ROWS:
-        rows = np.random.default_rng(seed).choice(len(target), LEAK_SAMPLE_ROWS, replace=False)
-        features, target = features.iloc[rows], target[rows]
-    if len(np.unique(target)) < 2:
-        return []
-    suspects = []
-    for name in features.columns:
-        column = features[name]
-        if pd.api.types.is_numeric_dtype(column):
-            score = column.fillna(column.median() if column.notna().any() else 0.0)
-        else:  # the bad rate of each category, as a single-feature score
-            keys = column.fillna("<missing>")
-            score = pd.Series(target, index=column.index).groupby(keys).transform("mean")
-        auc = roc_auc_score(target, score.to_numpy(dtype=float))
-        auc = max(auc, 1.0 - auc)
-        if auc >= LEAK_AUC:
-            suspects.append((name, auc))
-    return suspects
 
 
 def derive_attribute(raw: pd.Series, attribute: SensitiveAttribute) -> pd.Series:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Collection
 
@@ -31,6 +31,7 @@ class LoadedData:
     frame: pd.DataFrame
     digest: str  # sha256 of the whole file (MLflow's dataset digest reads only 10,000 rows)
     source: str  # where it came from, for humans: a path or "synthetic(rows=..., seed=...)"
+    warnings: list[str] = field(default_factory=list)  # the data is usable, but the user should know
 
 
 def load_data(spec: Spec, spec_path: str | Path) -> LoadedData:
@@ -47,7 +48,9 @@ def load_data(spec: Spec, spec_path: str | Path) -> LoadedData:
     path = Path(spec.data.source)
     if not path.is_absolute():
         path = Path(spec_path).parent / path
-    return LoadedData(read_table(path), file_digest(path), str(path))
+    frame, data = read_table(path), spec.data  # read first: it names a missing or unreadable file
+    declared = [data.target, data.id, data.time, *spec.features.all(), *data.pii, *data.sensitive_sources()]
+    return LoadedData(frame, file_digest(path), str(path), duplicate_warnings(path, {c for c in declared if c}))
 
 
 def read_table(path: str | Path, columns: Collection[str] | None = None) -> pd.DataFrame:
@@ -78,9 +81,38 @@ def read_table(path: str | Path, columns: Collection[str] | None = None) -> pd.D
 
 def _read_parquet(path: Path, columns: Collection[str] | None) -> pd.DataFrame:
     """Only the wanted columns the file has; each Arrow column is freed once converted (self_destruct), which
-    lowers the peak memory of a large read."""
-    present = None if columns is None else [c for c in pq.read_schema(path).names if c in set(columns)]
-    return pq.read_table(path, columns=present).to_pandas(self_destruct=True, split_blocks=True)
+    lowers the peak memory of a large read. Of a name held twice, the first column is read, as for a CSV."""
+    names = pq.read_schema(path).names
+    if len(set(names)) < len(names):  # Arrow refuses to select an ambiguous name: select by position
+        table = pq.ParquetFile(path).read()
+        first = {name: i for i, name in reversed(list(enumerate(names)))}
+        table = table.select(sorted(i for name, i in first.items() if columns is None or name in set(columns)))
+    else:
+        present = None if columns is None else [c for c in names if c in set(columns)]
+        table = pq.read_table(path, columns=present)
+    return table.to_pandas(self_destruct=True, split_blocks=True)
+
+
+def duplicate_warnings(path: str | Path, wanted: Collection[str]) -> list[str]:
+    """A warning per wanted column name the file holds more than once: pandas reads the first and renames
+    the others (`name.1`), which nothing declares, so they are silently ignored."""
+    names = _header(Path(path))
+    warnings = []
+    for name in dict.fromkeys(n for n in names if n in set(wanted) and names.count(n) > 1):
+        first, *others = [i for i, n in enumerate(names, 1) if n == name]
+        ignored = (
+            f"other (column {others[0]})" if len(others) == 1 else f"others (columns {', '.join(map(str, others))})"
+        )
+        times = f"appears {len(others) + 1} times in {path}"
+        warnings.append(f"column '{name}' {times}: the first (column {first}) is used, the {ignored} ignored")
+    return warnings
+
+
+def _header(path: Path) -> list[str]:
+    """The column names as the file writes them (pandas renames duplicates when it reads)."""
+    if table_format(path) == "parquet":
+        return pq.read_schema(path).names
+    return [str(n) for n in pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0].tolist()]
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> None:

@@ -20,6 +20,8 @@ from features.fairness_spec import Strict as _Strict
 from features.monitoring_spec import MonitoringSpec
 from features.monitoring_spec import PsiLevels as StabilityPolicy  # the gate and monitoring share PSI levels
 from features.synthetic_options import BookOptions
+from features.target import Label, normalise_target
+from features.validation_spec import CalibrationPolicy, LeakagePolicy, check_reasons, check_reviewed
 
 
 class SensitiveAttribute(_Strict):
@@ -54,12 +56,18 @@ class SensitiveAttribute(_Strict):
 class DataSpec(_Strict):
     source: str | None = None
     synthetic: BookOptions | None = None  # generate the consumer-loan book in memory instead of reading a file
-    target: str
-    positive: int | str
+    target: str  # the outcome column; `target: {column, positive, negative}` is flattened into these three keys
+    positive: Label | list[Label]
+    negative: list[Label] | None = None  # given: rows whose value is in neither list are dropped and counted
     time: str | None = None
     id: str | None = None
     pii: list[str] = []
     sensitive: list[SensitiveAttribute] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _outcome_mapping(cls, value: object) -> object:
+        return normalise_target(value)
 
     @model_validator(mode="after")
     def _one_source(self) -> "DataSpec":
@@ -79,6 +87,7 @@ class FeatureSpec(_Strict):
     numeric: list[str] = []
     categorical: list[str] = []
     monotone: dict[str, Literal["increasing", "decreasing"]] = {}
+    reviewed: dict[str, str] = {}  # feature -> why a leakage-screen finding on it is acceptable (shown on the card)
 
     def all(self) -> list[str]:
         return [*self.numeric, *self.categorical]
@@ -165,7 +174,8 @@ class TuningSpec(_Strict):
     trials: int = Field(default=0, ge=0, description="0 = train `params` without tuning")
     timeout: float | None = Field(default=None, gt=0)
     seed: int = 42
-    metric: Literal["auc", "logloss"] = "auc"
+    # log loss by default: early stopping on AUC stops after a few trees and leaves the PDs squeezed (uncalibrated)
+    metric: Literal["auc", "logloss"] = "logloss"
     space: dict[str, SearchRange] = Field(default_factory=default_space)
     sampler: SamplerSpec = SamplerSpec()
     pruning: PruningSpec = PruningSpec()
@@ -196,12 +206,26 @@ class PerformancePolicy(_Strict):
     minimum: dict[str, float] = {"auc": 0.70}
     maximum: dict[str, float] = {}
     max_baseline_uplift: float = Field(default=0.05, gt=0)
+    # Share of a holdout declined at the policy cutoff: a cutoff that declines (almost) nobody, or almost everybody,
+    # makes no credit decision. 2% and 70%: a prime book declines some, a subprime book rarely over two thirds.
+    min_decline_rate: float = Field(default=0.02, ge=0, le=1)
+    max_decline_rate: float = Field(default=0.70, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "PerformancePolicy":
+        if self.min_decline_rate > self.max_decline_rate:
+            raise ValueError(
+                f"min_decline_rate {self.min_decline_rate} is above max_decline_rate {self.max_decline_rate}"
+            )
+        return self
 
 
 class PolicySpec(_Strict):
     cutoff: float = Field(default=0.5, gt=0, lt=1, description="decline when PD >= cutoff")
     reason_baseline: Literal["average", "cutoff"] = "average"
     performance: PerformancePolicy = PerformancePolicy()
+    calibration: CalibrationPolicy = CalibrationPolicy()
+    leakage: LeakagePolicy = LeakagePolicy()
     stability: StabilityPolicy = StabilityPolicy()
     fairness: FairnessPolicy = FairnessPolicy()
 
@@ -219,9 +243,8 @@ class Spec(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> "Spec":
         _check_features(self)
-        unknown = sorted(set(self.reasons) - set(self.features.all()))
-        if unknown:
-            raise ValueError(f"reasons: text given for unknown feature(s): {', '.join(unknown)}")
+        check_reasons(self.reasons, self.features.all())
+        check_reviewed(self.features.reviewed, self.features.all())
         unknown = sorted(set(self.monitoring.drift.columns) - set(self.features.all()))
         if unknown:
             raise ValueError(f"monitoring.drift.columns: unknown feature(s): {', '.join(unknown)}")
@@ -264,7 +287,13 @@ def load_spec(path: str | Path) -> Spec:
     if not path.is_file():
         raise SpecError(f"spec file not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start})"
+        ) from None
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

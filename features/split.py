@@ -49,7 +49,21 @@ def split_rows(target: np.ndarray, spec: SplitSpec, time: pd.Series | None = Non
         in_time, oot, oot_start = _out_of_time(time, spec.oot_months)
         positions = positions[in_time]
     train, valid, test = _random_three_way(positions, target, spec)
-    return Split(np.sort(train), np.sort(valid), np.sort(test), oot, oot_start)
+    split = Split(np.sort(train), np.sort(valid), np.sort(test), oot, oot_start)
+    _require_both_classes(split, target)
+    return split
+
+
+def _require_both_classes(split: Split, target: np.ndarray) -> None:
+    """Every sample needs goods and bads: AUC, KS and early stopping mean nothing on one class."""
+    for name, rows in split.samples().items():
+        bads = int(target[rows].sum())
+        lacking = "bad" if bads == 0 else "good" if bads == len(rows) else None
+        if lacking:
+            raise DataError(
+                f"too few rows to split: the {name} sample ({len(rows)} rows) has no {lacking}; every sample "
+                f"needs both goods and bads (the data has {len(target)} rows, {int(target.sum())} bad)"
+            )
 
 
 def _out_of_time(time: pd.Series, oot_months: int) -> tuple[np.ndarray, np.ndarray, str]:

@@ -94,6 +94,7 @@ def _default_logit(f: dict[str, np.ndarray], u: np.ndarray, female: np.ndarray, 
 # never shifts the random draws of unrelated variables, so books are paired.
 _STREAMS = (
     "gender channel age region emp home income purpose loan term u dti util hist open delinq inq default missing pii"
+    " leak"  # appended last: spawned children are numbered, so the streams before it are unchanged
 )
 
 
@@ -114,7 +115,21 @@ def generate_book(options: BookOptions) -> pd.DataFrame:
     v.update(_loans(r, v))
     v.update(_credit_history(r, v, o.drift_utilisation * t))
     v["default"] = _outcome(r, v, o.bias)
-    return _frame(r, v, month, o.start_month)
+    frame = _frame(r, v, month, o.start_month)
+    if o.leak:
+        frame.insert(frame.columns.get_loc("default_12m"), LEAK_COLUMN, _arrears(r["leak"], v["default"]))
+    return frame
+
+
+LEAK_COLUMN = "months_in_arrears_12m"
+
+
+def _arrears(rng: np.random.Generator, default: np.ndarray) -> np.ndarray:
+    """Months in arrears in the 12 months after origination: known only once the outcome is. A default is 2+ months
+    in arrears; most good payers never miss a payment, a few catch up after one or two."""
+    n = len(default)
+    cured = np.where(rng.random(n) < 0.06, rng.integers(1, 4, n), 0)
+    return np.where(default == 1, np.minimum(2 + rng.poisson(2.5, n), 12), cured).astype(np.int64)
 
 
 def _applicants(r: dict[str, np.random.Generator], n: int, o: BookOptions, t: np.ndarray) -> dict[str, np.ndarray]:

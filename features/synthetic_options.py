@@ -32,6 +32,7 @@ class BookOptions:
     drift_income: float = 0.0
     drift_utilisation: float = 0.0
     drift_mix: float = 0.0
+    leak: bool = False  # add `months_in_arrears_12m`, a post-outcome column, so the leakage screen can be seen firing
 
     def __post_init__(self) -> None:
         validate_options(self)
@@ -80,3 +81,5 @@ def validate_options(o: BookOptions) -> None:
         raise ValueError(f"drift_utilisation must be a finite number, got {o.drift_utilisation!r}")
     if not is_real(o.drift_mix) or not 0 <= o.drift_mix <= 1:
         raise ValueError(f"drift_mix must be in [0, 1], got {o.drift_mix!r}")
+    if not isinstance(o.leak, bool):
+        raise ValueError(f"leak must be true or false, got {o.leak!r}")

@@ -78,31 +78,62 @@ def as_text(values: pd.Series) -> pd.Series:
     return values.astype(object).where(values.isna(), values.astype(str))
 
 
-def _encode(values: pd.Series, categories: list[str]) -> pd.Categorical:
+def _encode(values: pd.Series, categories: list[str]) -> pd.Categorical | np.ndarray:
     """Values as the training categories; unseen or missing values become missing."""
+    if not categories:
+        # missing in every training row: XGBoost cannot build a matrix from a categorical column without
+        # categories, so it gets an all-missing number (the same at training and at scoring)
+        return np.full(len(values), np.nan)
     if isinstance(values.dtype, pd.CategoricalDtype) and pd.api.types.infer_dtype(values.cat.categories) == "string":
         # text categoricals (Parquet dictionaries): recode the few categories, not every row
         return values.cat.set_categories(categories).array
     return pd.Categorical(as_text(values), categories=categories)
 
 
-def coerce_numeric(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """The one numeric coercion of training, scoring and monitoring: float64 values (missing as NaN) and a
-    mask of the present values that are not numbers. Booleans are not numbers (True is not 1.0 here)."""
+# XGBoost holds values as float32: a larger magnitude becomes infinite, and its matrices refuse infinities.
+LARGEST_NUMBER = float(np.finfo(np.float32).max)
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """A column coerced by `coerce_numeric`."""
+
+    values: pd.Series  # float64; missing, non-numbers and out-of-range values are NaN
+    not_numbers: pd.Series  # mask of present values that are not numbers (text, booleans)
+    out_of_range: pd.Series  # mask of ±inf and magnitudes beyond LARGEST_NUMBER
+
+    @property
+    def bad(self) -> pd.Series:
+        return self.not_numbers | self.out_of_range
+
+
+def coerce_numeric(values: pd.Series) -> Numbers:
+    """The one numeric coercion of training, scoring, monitoring and serving. Booleans are not numbers
+    (True is not 1.0 here), and neither are infinities or magnitudes XGBoost would read as infinite."""
     if pd.api.types.is_bool_dtype(values):
-        return pd.Series(np.nan, index=values.index, dtype="float64"), pd.Series(True, index=values.index)
+        nothing = pd.Series(False, index=values.index)
+        return Numbers(pd.Series(np.nan, index=values.index, dtype="float64"), values.notna(), nothing)
     if pd.api.types.is_numeric_dtype(values):
-        return values.astype("float64"), pd.Series(False, index=values.index)
-    converted = pd.to_numeric(values, errors="coerce")
-    if pd.api.types.is_bool_dtype(converted):
-        converted = converted.where(False)
-    bad = converted.isna() & values.notna()
-    return converted.astype("float64").fillna(np.nan), bad
+        converted, not_numbers = values.astype("float64"), pd.Series(False, index=values.index)
+    else:
+        # object columns: a CSV column of booleans with a gap, or a JSON request mixing true and numbers
+        booleans = values.map(lambda v: isinstance(v, (bool, np.bool_))).astype(bool)
+        converted = pd.to_numeric(values.where(~booleans), errors="coerce").astype("float64")
+        not_numbers = converted.isna() & values.notna()
+    out_of_range = pd.Series(np.abs(converted.to_numpy()) > LARGEST_NUMBER, index=values.index)
+    if out_of_range.any():
+        converted = converted.where(~out_of_range)
+    return Numbers(converted, not_numbers, out_of_range)
 
 
 def _as_float(values: pd.Series, name: str) -> pd.Series:
-    converted, bad = coerce_numeric(values)
-    if bad.any():
-        got = "booleans" if pd.api.types.is_bool_dtype(values) else f"'{values[bad].iloc[0]}'"
+    numbers = coerce_numeric(values)
+    if numbers.not_numbers.any():
+        got = "booleans" if pd.api.types.is_bool_dtype(values) else f"'{values[numbers.not_numbers].iloc[0]}'"
         raise InputError(f"column '{name}' must be numeric, got {got}")
-    return converted
+    if numbers.out_of_range.any():
+        raise InputError(
+            f"column '{name}' must be a finite number within ±{LARGEST_NUMBER:.1e}, "
+            f"got {values[numbers.out_of_range].iloc[0]}"
+        )
+    return numbers.values

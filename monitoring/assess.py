@@ -7,12 +7,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from features.contract import derive_attribute, positive_mask
+from features.contract import derive_attribute
 from features.errors import DataError
 from features.spec import Spec
+from features.target import DROPPED, is_mapping, outcome_codes
 from monitoring.drift import Columns, column_drift, drift_share, quality_table, quality_warnings, score_drift
-from monitoring.outcomes import OutcomeResult, band_table, fairness_metrics, outcome_fairness, outcome_metrics
-from pipelines.gates.stability import fit_bins
+from monitoring.outcomes import (
+    OutcomeResult,
+    band_findings,
+    band_table,
+    fairness_metrics,
+    outcome_fairness,
+    outcome_metrics,
+)
 
 LEVELS = {"ok": 0, "warn": 1, "alert": 2}
 
@@ -103,19 +110,19 @@ def _drift_metrics(drift: pd.DataFrame, score: dict, quality: pd.DataFrame, rows
 
 def labels_of(frame: pd.DataFrame, spec: Spec) -> np.ndarray | None:
     """1 = default for rows with a label, or None when the frame has no target column or no label yet."""
-    target, positive = spec.data.target, spec.data.positive
-    if target not in frame.columns or frame[target].isna().all():
+    data = spec.data
+    if data.target not in frame.columns or frame[data.target].isna().all():
         return None
-    raw = frame[target]
-    if raw.isna().any():
-        raise DataError(f"target '{target}' is labelled on some rows only; monitor labelled windows whole")
-    hit = positive_mask(raw, positive)
-    if raw.nunique() > 2 or (raw.nunique() == 2 and not hit.any()):
+    raw = frame[data.target]
+    codes = outcome_codes(raw, data.positive, data.negative)
+    if raw.isna().any() or (codes == DROPPED).any():
+        raise DataError(f"target '{data.target}' is labelled on some rows only; monitor labelled windows whole")
+    if not is_mapping(data.positive, data.negative) and (raw.nunique() > 2 or (raw.nunique() == 2 and not codes.any())):
         raise DataError(
-            f"target '{target}' must be binary with positive label '{positive}' "
+            f"target '{data.target}' must be binary with positive label '{data.positive}' "
             f"(values: {', '.join(map(str, raw.unique()[:5]))})"
         )
-    return hit.to_numpy(dtype=np.int64)
+    return codes
 
 
 def _outcomes(
@@ -131,21 +138,36 @@ def _outcomes(
         return None
     settings = spec.monitoring
     metrics, findings, notes = outcome_metrics(y, scores, expected, settings.outcomes)
-    edges = fit_bins(pd.Series(reference_scores), "numeric", settings.score.bins).edges
-    ref_y = labels_of(reference, spec)
-    bands = band_table(reference_scores, ref_y if ref_y is not None else np.zeros(len(reference)), scores, y, edges)
-    result = OutcomeResult(metrics, bands, findings, notes)
-    sources = spec.data.sensitive_sources()
+    enough = not notes  # enough labels of both classes to judge outcomes at all
+    stored = expected.get("bands")
+    bands, judged = band_table(stored, reference_scores, labels_of(reference, spec), scores, y, settings.score.bins)
+    if not judged:
+        notes.append(
+            "score bands compared with the training sample's own bad rates (the version was registered before "
+            "holdout bands were stored): shown, not judged"
+        )
+    elif enough:
+        findings += band_findings(bands, str(expected.get("holdout", "registered")))
+    else:
+        bands["flag"] = ""
+    metrics["outcome.bands_flagged"] = float((bands["flag"] != "").sum())
+    result = OutcomeResult(metrics, bands, judged and enough, findings, notes)
+    _fairness(result, spec, current, y, scores, enough)
+    return result
+
+
+def _fairness(result: OutcomeResult, spec: Spec, current: pd.DataFrame, y, scores, enough: bool) -> None:
+    """The spec's fairness policy on the window's decisions and outcomes, when it can be measured."""
+    missing = [c for c in spec.data.sensitive_sources() if c not in current.columns]
     if not spec.data.sensitive:
         result.notes.append("no sensitive attribute in the spec: outcome fairness not measured")
-    elif missing := [c for c in sources if c not in current.columns]:
+    elif missing:
         result.notes.append(f"outcome fairness not measured: current data lacks {', '.join(missing)}")
-    elif not result.notes:
+    elif enough:
         sensitive = pd.DataFrame({s.name: derive_attribute(current[s.source], s) for s in spec.data.sensitive})
-        policy = spec.policy.fairness
+        settings = spec.monitoring
         result.fairness, found = outcome_fairness(
-            y, scores, sensitive, spec.policy.cutoff, policy, settings.outcomes.fairness, settings.seed
+            y, scores, sensitive, spec.policy.cutoff, spec.policy.fairness, settings.outcomes.fairness, settings.seed
         )
         result.findings += found
         result.metrics.update(fairness_metrics(result.fairness))
-    return result

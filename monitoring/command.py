@@ -19,18 +19,20 @@ import click
 import numpy as np
 import pandas as pd
 
-from features.data import read_table
+from features.data import duplicate_warnings, read_table
 from features.errors import DataError
 from features.spec import Spec, load_spec
 from features.transform import as_text, coerce_numeric
 from monitoring.assess import Assessment, assess
 from monitoring.drift import Columns
 from monitoring.evidently_report import drift_report
-from monitoring.history import COMPLETE, experiment_name, rebuild_history, window_tags
+from monitoring.history import COMPLETE, experiment_name, model_uri, rebuild_history, window_tags
+from monitoring.page import PageContext, window_page
+from monitoring.record import log_window, run_description, tag_version
 from monitoring.windows import is_month, month_index, months_of, previous_month, select_month, split_months
 from pipelines.evidence.reference import EXPECTED_PATH, REFERENCE_PATH
 from pipelines.scoring.scorer import Scorer
-from pipelines.tags import MONITORING_LAST_WINDOW, MONITORING_STATUS
+from pipelines.tags import MONITORING_STATUS
 from pipelines.tracking import Tracker, UnknownModelError, VersionInfo, parse_model_ref
 from pipelines.tracking.pyfunc_model import load_model_scorer
 from pipelines.training.train import predict_pd
@@ -54,6 +56,7 @@ class Target:
     reference_scores: np.ndarray
     expected: dict
     scorer: Scorer
+    reference_label: str  # where the reference comes from, as the monitoring page states it
 
 
 def monitor(
@@ -77,6 +80,8 @@ def monitor(
         windows = backfill_windows(read_table(backfill, columns), target.spec)
     else:
         windows = [current_window(read_table(current, columns), target.spec, window)]
+    for warning in duplicate_warnings(str(backfill or current), columns):  # read above: the file exists
+        click.echo(f"warning: {warning}")
     # every window validated before the first run is opened; the raw frames are dropped as they are replaced
     for i, (label, frame) in enumerate(windows):
         windows[i] = (label, validate(frame, target.spec, f"window {label}"))
@@ -116,7 +121,12 @@ def load_target(tracker: Tracker, model: str, reference: str | None) -> Target:
         )
     frame = validate(frame, spec, "reference")
     scorer, _ = load_model_scorer(tracker, version.source)
-    return Target(version, spec, frame, score(scorer, frame), expected, scorer)
+    label = (
+        f"{Path(reference).name} (--reference, {len(frame):,} rows)"
+        if reference
+        else f"training sample stored at registration ({len(frame):,} rows)"
+    )
+    return Target(version, spec, frame, score(scorer, frame), expected, scorer, label)
 
 
 def current_window(frame: pd.DataFrame, spec: Spec, window: str | None) -> tuple[str, pd.DataFrame]:
@@ -155,12 +165,19 @@ def validate(frame: pd.DataFrame, spec: Spec, role: str) -> pd.DataFrame:
     out = frame[[c for c in frame.columns if c in wanted]]  # a new frame: the caller's is never changed
     for name in spec.features.numeric:
         raw = frame[name]
-        values, bad = coerce_numeric(raw)
-        if bad.any():
+        numbers = coerce_numeric(raw)
+        if numbers.not_numbers.any():
+            bad = numbers.not_numbers
             raise DataError(
                 f"{role}: column '{name}' must be numeric, got '{raw[bad].iloc[0]}' ({int(bad.sum())} value(s))"
             )
-        out[name] = values.astype("float64", copy=False)
+        if numbers.out_of_range.any():  # the rest of the window is still worth judging
+            bad = numbers.out_of_range
+            click.echo(
+                f"warning: {role}: column '{name}' has {int(bad.sum())} infinite or too large value(s), e.g. "
+                f"'{raw[bad].iloc[0]}': monitored as missing"
+            )
+        out[name] = numbers.values
     for name in spec.features.categorical:
         out[name] = as_text(frame[name])
     return out
@@ -194,19 +211,33 @@ def run_window(tracker: Tracker, target: Target, label: str, frame: pd.DataFrame
         spec.monitoring,
     )
     step = _step(target, label)
+    page = window_page(_page_context(target), result, spec.monitoring)
     with tracker.run(
         experiment,
         run_name=f"{version.name} v{version.version} {label}",
         tags={**tags, MONITORING_STATUS: result.status, "monitoring.step": str(step)},
     ) as run:
-        _log(run, result, snapshot, step, spec)
-        run.tags(COMPLETE)
+        log_window(run, result, snapshot, step, spec, page)
+        run.tags({**run_description(version, result), **COMPLETE})
     for old in tracker.find_runs(experiment, tags):  # the replaced window, and any run a crash left incomplete
         if old.run_id != run.run_id:
             tracker.delete_run(old.run_id)
-    _tag_version(tracker, version, label, result.status)
+    tag_version(tracker, version, label, result.status, run.run_id)
     _echo(version, result, run.run_id)
     return result.status
+
+
+def _page_context(target: Target) -> PageContext:
+    version, spec = target.version, target.spec
+    return PageContext(
+        version.name,
+        version.version,
+        model_uri(version),
+        target.reference_label,
+        spec.policy.fairness,
+        f"{target.expected.get('holdout', 'registered')} holdout at registration",
+        target.expected,
+    )
 
 
 def _step(target: Target, label: str) -> int:
@@ -215,37 +246,6 @@ def _step(target: Target, label: str) -> int:
     if time and time in target.reference.columns and is_month(label):
         return month_index(label, months_of(target.reference[time], time).min())
     return 0
-
-
-def _log(run, result: Assessment, snapshot, step: int, spec: Spec) -> None:
-    run.params(
-        {
-            "monitoring.window": result.window,
-            "monitoring.step": step,
-            "monitoring.settings": json.dumps(spec.monitoring.model_dump(), sort_keys=True),
-        }
-    )
-    run.metrics(result.metrics, step=step)
-    run.text(json.dumps(result.summary(), indent=2, default=str), "monitoring/summary.json")
-    run.table(result.drift, "monitoring/drift.csv")
-    run.table(result.quality, "monitoring/quality.csv")
-    if result.outcome is not None:
-        run.table(result.outcome.bands, "monitoring/outcome_bands.csv")
-        if result.outcome.fairness is not None:
-            run.text(json.dumps(result.outcome.fairness.to_dict(), indent=2), "monitoring/fairness.json")
-    with tempfile.TemporaryDirectory() as folder:
-        for name, save in (("drift_report.html", snapshot.save_html), ("drift_report.json", snapshot.save_json)):
-            save(str(Path(folder) / name))  # Evidently writes nothing when given a file object
-            run.file(str(Path(folder) / name), "monitoring")
-
-
-def _tag_version(tracker: Tracker, version: VersionInfo, label: str, status: str) -> None:
-    """Status tags follow the latest window, so re-running an old window does not overwrite them."""
-    last = tracker.model_version(version.name, version.version).tags.get(MONITORING_LAST_WINDOW)
-    if last is None or not (is_month(last) and is_month(label)) or label >= last:
-        tracker.set_version_tags(
-            version.name, version.version, {MONITORING_STATUS: status, MONITORING_LAST_WINDOW: label}
-        )
 
 
 def _echo(version: VersionInfo, result: Assessment, run_id: str) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features.monitoring_spec import CREDIT_PSI, MonitoringSpec
+from features.monitoring_spec import CREDIT_PSI, MonitoringSpec, QualityLimits
 from pipelines.gates.stability import fit_bins, psi, stability_status
 
 SCORE = "probability_of_default"
@@ -130,13 +130,17 @@ def quality_table(reference: pd.DataFrame, current: pd.DataFrame, columns: Colum
 
 def quality_warnings(table: pd.DataFrame, settings: MonitoringSpec) -> list[str]:
     """Data-quality limits broken, one line each."""
-    limits, out = settings.quality, []
-    for row in table.itertuples():
-        rise = row.missing_current - row.missing_reference
-        if rise > limits.max_missing_increase:
-            out.append(f"{row.column}: missing share {row.missing_current:.1%} (reference {row.missing_reference:.1%})")
-        if row.new_category_share > limits.max_new_category_share:
-            out.append(f"{row.column}: {row.new_category_share:.1%} of values are categories unseen in the reference")
-        if row.out_of_range_share > limits.max_out_of_range_share:
-            out.append(f"{row.column}: {row.out_of_range_share:.1%} of values outside the reference range")
+    return [line for row in table.itertuples() for line in row_quality_warnings(row, settings.quality)]
+
+
+def row_quality_warnings(row, limits: QualityLimits) -> list[str]:
+    """The limits one column's quality row (a `quality_table` row) breaks, one line each."""
+    out = []
+    rise = row.missing_current - row.missing_reference
+    if rise > limits.max_missing_increase:
+        out.append(f"{row.column}: missing share {row.missing_current:.1%} (reference {row.missing_reference:.1%})")
+    if row.new_category_share > limits.max_new_category_share:
+        out.append(f"{row.column}: {row.new_category_share:.1%} of values are categories unseen in the reference")
+    if row.out_of_range_share > limits.max_out_of_range_share:
+        out.append(f"{row.column}: {row.out_of_range_share:.1%} of values outside the reference range")
     return out

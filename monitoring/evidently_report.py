@@ -65,6 +65,7 @@ def drift_report(
     from evidently.metrics import ValueDrift
 
     register_credit_psi()
+    columns = _with_values(columns, (current, reference))
     metrics = []
     for column, kind in columns.kinds().items():
         method = settings.drift.method_for(column, kind)
@@ -77,6 +78,16 @@ def drift_report(
         for frame, values in ((current, scores), (reference, reference_scores))
     ]
     return Report(metrics).run(*samples)  # Evidently 0.7: current first
+
+
+def _with_values(columns: Columns, frames: tuple[pd.DataFrame, ...]) -> Columns:
+    """The columns with a value on both sides: Evidently raises on a column missing in every row. Such a
+    column is judged by creditflow's own drift and quality tables, and left out of the report."""
+
+    def present(name: str) -> bool:
+        return all(frame[name].notna().any() for frame in frames)
+
+    return Columns([c for c in columns.numeric if present(c)], [c for c in columns.categorical if present(c)])
 
 
 def _sample(frame: pd.DataFrame, scores: np.ndarray, columns: Columns, settings: MonitoringSpec) -> pd.DataFrame:

@@ -28,6 +28,11 @@ def experiment_name(version: VersionInfo) -> str:
     return f"{version.name}-monitoring"
 
 
+def model_uri(version: VersionInfo) -> str:
+    """The watched version as a URI `mlflow.pyfunc.load_model` and `creditflow score` accept."""
+    return f"models:/{version.name}/{version.version}"
+
+
 def window_tags(version: VersionInfo, window: str) -> dict[str, str]:
     return {
         "monitoring.model": version.name,

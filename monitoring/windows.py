@@ -7,6 +7,7 @@ import re
 
 import pandas as pd
 
+from features.contract import parse_dates
 from features.errors import DataError
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -24,7 +25,7 @@ def is_month(label: str) -> bool:
 
 def months_of(values: pd.Series, column: str) -> pd.Series:
     """The YYYY-MM month of each row; a missing or unparseable date is a DataError."""
-    times = pd.to_datetime(values, errors="coerce")
+    times = parse_dates(values)
     bad = times.isna()
     if bad.any():
         raise DataError(

@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import warnings
+from importlib import metadata
 
 import click
 
@@ -48,6 +49,13 @@ class _Commands(click.Group):
         module, attribute = VERBS[name]
         return getattr(importlib.import_module(module), attribute)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each verb's whole first paragraph, wrapped: click's default cuts it to one line ending in "..."."""
+        commands = [(name, self.get_command(ctx, name)) for name in self.list_commands(ctx)]
+        rows = [(name, command.get_short_help_str(limit=10_000)) for name, command in commands if command]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -59,7 +67,22 @@ class _Commands(click.Group):
             ctx.exit(128 + exc.signum)
 
 
+def _print_version(ctx: click.Context, _param, value: bool) -> None:
+    """`creditflow --version`: the installed package's version (pyproject.toml), read when asked."""
+    if not value or ctx.resilient_parsing:
+        return
+    try:
+        found = metadata.version("creditflow")
+    except metadata.PackageNotFoundError:
+        found = "unknown (this checkout is not installed: pip install -e .)"
+    click.echo(f"creditflow {found}")
+    ctx.exit(0)
+
+
 @click.group(cls=_Commands)
+@click.option(
+    "--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version, help="Show the version."
+)
 def cli() -> None:
     """creditflow: build, check and govern credit-default models on MLflow."""
 

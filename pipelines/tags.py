@@ -31,6 +31,14 @@ ABANDONED = "abandoned"
 MONITORING_STATUS = "monitoring.status"
 MONITORING_LAST_WINDOW = "monitoring.last_window"
 
+# On the registered model itself (not a version): what it predicts and under which spec and policy.
+MODEL_PREDICTS = "model.predicts"
+MODEL_TARGET = "model.target"
+MODEL_POSITIVE = "model.positive_label"
+MODEL_SPEC = "model.spec"
+MODEL_POLICY = "model.policy"
+MODEL_BUILT_BY = "model.built_by"
+
 CHAMPION, PREVIOUS = "champion", "previous"
 
 # On runs (not versions): which process owns a run, so the next command can close it if that process died.

@@ -11,6 +11,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 GERMAN_SPEC = REPO / "experiments" / "german_credit.yaml"
+CONSUMER_SPEC = REPO / "experiments" / "consumer_loans.yaml"
 
 
 @pytest.fixture(scope="session")
@@ -65,3 +66,27 @@ def write_spec(folder: Path, base: Path | dict = GERMAN_SPEC, **changes) -> Path
 @pytest.fixture
 def german_spec(tmp_path) -> Path:
     return write_spec(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def consumer_store(tmp_path_factory, store_template) -> Path:
+    """A folder whose store holds `consumer_loans` version 1, trained through `creditflow run` on 8,000 generated
+    applicants (seed 3) with the shipped spec's settings: the model monitoring tests and the README walk watch."""
+    from click.testing import CliRunner
+
+    from features.synthetic import BookOptions, generate_book
+    from pipelines.cli import cli
+
+    folder = tmp_path_factory.mktemp("consumer")
+    shutil.copy(store_template, folder / "mlflow.db")
+    generate_book(BookOptions(rows=8000, seed=3)).to_parquet(folder / "train.parquet")
+    spec = write_spec(
+        folder,
+        CONSUMER_SPEC,
+        **{"data.synthetic": None, "data.source": str(folder / "train.parquet"), "policy.fairness.n_boot": 20},
+    )
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    result = CliRunner().invoke(cli, ["run", str(spec), "--tracking-uri", uri], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    mlflow.set_tracking_uri(None)
+    return folder

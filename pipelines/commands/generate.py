@@ -48,6 +48,11 @@ from features.errors import CreditflowError
     default=None,
     help="A named drift scenario (sets the drift knobs it names; see features/synthetic_options.py SCENARIOS).",
 )
+@click.option(
+    "--leak",
+    is_flag=True,
+    help="Add months_in_arrears_12m, a column known only after the outcome, to see the leakage screen fire.",
+)
 def generate_command(out: str, **options) -> None:
     """Write a synthetic consumer-loan book to OUT (.parquet or .csv)."""
     generate(out, options)

@@ -22,9 +22,13 @@ from pipelines.training.tune import (
     StudyRef,
     TuningError,
     best_params,
+    choose_study,
     default_storage_url,
     fail_dead_trials,
+    finished_trials,
+    link_parent_run,
     load_or_create_study,
+    progress_line,
 )
 from pipelines.training.tuning_session import Budget, check_budget, run_study
 from pipelines.training.workflow import Prepared, prepare, train_candidate
@@ -88,9 +92,10 @@ def run_pipeline(spec_path: str, tracking_uri: str | None, register: bool, tune:
     prepared = prepare(spec_path)
     sizes = ", ".join(f"{k} {len(v)}" for k, v in prepared.split.samples().items())
     log.info("data %s: %d rows (%s)", prepared.data.source, len(prepared.checked.target), sizes)
+    _log_screening(prepared)
     tracker = Tracker(tracking_uri)
     plan = _tuning_plan(prepared, tracker.uri, tune)
-    study = load_or_create_study(prepared.spec, plan[0]) if plan else None
+    study = load_or_create_study(prepared, plan[0]) if plan else None
     name = prepared.spec.name
     verb = "run" if register else ("tune" if plan else "train")
     tags = {"optuna.study": plan[0].name, "optuna.role": "study"} if plan else None
@@ -124,16 +129,42 @@ def _tuning_plan(prepared: Prepared, tracking_uri: str, tune: TuneOptions | None
     ref = StudyRef(
         tune.storage or default_storage_url(tracking_uri), tune.study or spec.name, spec.tuning.heartbeat_seconds
     )
+    if tune.study is None:  # a study made for another objective is never resumed: a new one is named
+        ref, line = choose_study(prepared, ref)
+        if line:
+            log.warning(line)
     return ref, budget
+
+
+def _log_screening(prepared: Prepared) -> None:
+    """Rows dropped for their outcome, and the leakage screen's findings before any training (a leak is seen
+    before minutes of tuning)."""
+    if prepared.dropped:
+        counts = ", ".join(f"{value} {n:,}" for value, n in prepared.dropped.items())
+        log.info(
+            "dropped %d rows whose outcome is neither positive nor negative (%s)",
+            sum(prepared.dropped.values()),
+            counts,
+        )
+    screen = prepared.leakage
+    for line in screen.reasons() + screen.acknowledged():
+        log.warning(line)
+    if not screen.findings:
+        log.info("leakage screen before training: no finding")
 
 
 def _tune(tracker: Tracker, prepared: Prepared, study, ref: StudyRef, budget: Budget, run):
     previous = study.user_attrs.get(PARENT_RUN_ATTR)
     if previous and previous != run.run_id and _no_running_trials(study, ref):
         tracker.end_if_running(previous, "KILLED")  # its process died; the heartbeat check failed its trial
-    study.set_user_attr(PARENT_RUN_ATTR, run.run_id)
+    link_parent_run(study, run.run_id, tracker.uri)
     sink = TrialSink(tracker.uri, tracker.experiment_of(run.run_id), run.run_id, ref.name)
-    log.info("study '%s' in %s: %d trials wanted, %d workers", ref.name, ref.storage_url, budget.trials, budget.workers)
+    log.info(
+        "%s (%s, %d workers)",
+        progress_line(ref.name, finished_trials(study), budget.trials),
+        ref.storage_url,
+        budget.workers,
+    )
     run_study(prepared, ref, budget, sink)
     sync_trials(tracker, sink, prepared.spec.tuning.metric, study)
     record_study(run, study, prepared.spec, ref, budget)
@@ -175,8 +206,10 @@ def _report(name, uri, run_id, version, evaluation, seconds) -> None:
             f"(original {row.loc['original', 'approval_rate']:.1%}), fairness "
             f"{row.loc['challenger', 'fairness']}: see fairness/report.html"
         )
-    for warning in evaluation.warnings + stability.warnings:
+    for warning in stability.warnings:
         click.echo(f"warning: {warning}")
+    for note in evaluation.notes:
+        click.echo(f"note: {note}")
     click.echo(f"run {run_id} in experiment '{name}' ({seconds:.1f} s)")
     if version:
         click.echo(f"registered model '{name}' version {version}: approval.status=pending")

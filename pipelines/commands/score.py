@@ -22,7 +22,14 @@ from features.errors import DataError, Refused
 from pipelines.commands.options import tracking_option
 from pipelines.gates.promotion import CHAMPION, FilesCheck, champion_problems, files_problems
 from pipelines.governance.audit import load_trail
-from pipelines.scoring.batch import ChunkWriter, ScoreSummary, count_rows, read_chunks, score_chunk
+from pipelines.scoring.batch import (
+    ChunkWriter,
+    ScoreSummary,
+    approx_agreement,
+    count_rows,
+    read_chunks,
+    score_chunk,
+)
 from pipelines.tags import MODEL_SHA256
 from pipelines.tracking import Tracker, VersionInfo, connect, parse_model_ref
 from pipelines.tracking.pyfunc_model import load_model_scorer
@@ -34,11 +41,13 @@ from pipelines.tracking.pyfunc_model import load_model_scorer
 @click.argument("output_path", metavar="OUTPUT", type=click.Path(dir_okay=False))
 @click.option(
     "--reasons",
-    type=click.Choice(["approx", "exact", "none"]),
-    default="approx",
+    type=click.Choice(["exact", "approx", "none"]),
+    default="exact",
     show_default=True,
-    help="Reason codes: approx (Saabas, fast), exact (TreeSHAP, ~30x slower) or none.",
+    help="Reason codes: exact (TreeSHAP), approx (Saabas: faster, its agreement with exact is measured and "
+    "printed) or none.",
 )
+@click.option("--all-reasons", is_flag=True, help="Reason codes for approved applicants too (default: declined only).")
 @click.option(
     "--chunk-rows",
     type=click.IntRange(min=1),
@@ -52,10 +61,12 @@ from pipelines.tracking.pyfunc_model import load_model_scorer
     help="Score even when the champion was not put there by a recorded promotion or fails the rules.",
 )
 @tracking_option
-def score_command(model_uri, input_path, output_path, reasons, chunk_rows, allow_unverified, tracking_uri) -> None:
+def score_command(
+    model_uri, input_path, output_path, reasons, all_reasons, chunk_rows, allow_unverified, tracking_uri
+) -> None:
     """Score INPUT (CSV/Parquet) with MODEL_URI (e.g. models:/NAME@champion) into OUTPUT: id, PD,
-    decision and reason codes."""
-    score(model_uri, input_path, output_path, reasons, chunk_rows, allow_unverified, tracking_uri)
+    decision and reason codes for declined applicants."""
+    score(model_uri, input_path, output_path, reasons, chunk_rows, allow_unverified, tracking_uri, all_reasons)
 
 
 def score(
@@ -66,6 +77,7 @@ def score(
     chunk_rows: int,
     allow_unverified: bool,
     tracking_uri: str | None,
+    all_reasons: bool = False,
 ) -> None:
     started = time.perf_counter()
     tracker = connect(tracking_uri)
@@ -75,15 +87,21 @@ def score(
     writer = ChunkWriter(Path(output_path))
     source_path = Path(input_path)
     try:
+        # A bar on a terminal only: elsewhere click would print its label as a stray "scoring" line.
         with click.progressbar(
-            length=count_rows(source_path) if source_path.is_file() else 0, label="scoring", file=sys.stderr
+            length=count_rows(source_path) if source_path.is_file() else 0,
+            label="scoring",
+            file=sys.stderr,
+            hidden=not sys.stderr.isatty(),
         ) as bar:
             id_column = settings.get("id_column")
             wanted = [*([id_column] if id_column else []), *scorer.transform.columns]
             for raw in read_chunks(source_path, chunk_rows, wanted, tuple(scorer.transform.categorical)):
                 if raw.empty:  # a header-only CSV yields one empty chunk
                     continue
-                scored, unseen = score_chunk(scorer, raw, id_column, reason_method)
+                scored, unseen = score_chunk(scorer, raw, id_column, reason_method, all_reasons)
+                if reason_method == "approx" and not summary.agreement_rows:
+                    summary.agreement, summary.agreement_rows = approx_agreement(scorer, raw)
                 summary.add(scored, unseen)
                 writer.write(scored)
                 bar.update(len(raw))
@@ -96,7 +114,8 @@ def score(
     click.echo(f"model {check.provenance}")
     for line in summary.lines():
         click.echo(line)
-    click.echo(f"wrote {output_path} ({time.perf_counter() - started:.1f} s, reasons: {reason_method})")
+    scope = "every applicant" if all_reasons else "declined applicants"
+    click.echo(f"wrote {output_path} ({time.perf_counter() - started:.1f} s, reasons: {reason_method}, for {scope})")
 
 
 class _Verification:

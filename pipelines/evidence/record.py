@@ -9,8 +9,17 @@ from pathlib import Path
 
 import features
 import pipelines
+from features.spec import Spec
 from pipelines import tags
-from pipelines.evidence.reference import EXPECTED_PATH, REFERENCE_PATH, expected_performance, reference_sample
+from pipelines.evidence.reference import (
+    EXPECTED_PATH,
+    REFERENCE_PATH,
+    expected_bands,
+    expected_performance,
+    reference_rows,
+    reference_sample,
+)
+from pipelines.evidence.registry_text import model_description, model_tags
 from pipelines.gates.fairness import metric_name
 from pipelines.gates.promotion import AuditRecord, evidence_digest
 from pipelines.governance.audit import current_user, now_iso, record
@@ -20,7 +29,7 @@ from pipelines.reports.model_card import CardIdentity, card_sections, to_html, t
 from pipelines.tracking import RunLogger, Tracker
 from pipelines.tracking.pyfunc_model import log_credit_model, model_files_check
 from pipelines.training.evaluation import Evaluation
-from pipelines.training.train import booster_bytes
+from pipelines.training.train import booster_bytes, predict_pd
 from pipelines.training.workflow import Candidate, Prepared
 
 log = logging.getLogger("creditflow")
@@ -43,14 +52,23 @@ def record_training(run: RunLogger, prepared: Prepared, candidate: Candidate, ev
         _record_fairness(run, evaluation)
     for name, figure in evaluation.figures.items():
         run.figure(figure, f"plots/{name}")
-    _record_reference(run, prepared, evaluation)
+    _record_reference(run, prepared, candidate, evaluation)
     return _log_model(run, prepared, candidate)
 
 
-def _record_reference(run: RunLogger, prepared: Prepared, evaluation: Evaluation) -> None:
-    """What `creditflow monitor` compares later windows with (no PII, no ids; see monitoring/reference.py)."""
-    run.frame(reference_sample(prepared.data.frame, prepared.split.train, prepared.spec), REFERENCE_PATH)
-    run.text(json.dumps(expected_performance(evaluation.metrics, evaluation.main), indent=2), EXPECTED_PATH)
+def _record_reference(run: RunLogger, prepared: Prepared, candidate: Candidate, evaluation: Evaluation) -> None:
+    """What `creditflow monitor` compares later windows with (no PII, no ids; see evidence/reference.py): the
+    reference sample, and the holdout's performance overall and per band of the reference's score deciles."""
+    spec, split = prepared.spec, prepared.split
+    rows, holdout = reference_rows(split.train, spec), split.samples()[evaluation.main]
+    bands = expected_bands(
+        predict_pd(candidate.booster, candidate.model_input.iloc[rows]),
+        predict_pd(candidate.booster, candidate.model_input.iloc[holdout]),
+        prepared.checked.target[holdout],
+        spec.monitoring.score.bins,
+    )
+    run.frame(reference_sample(prepared.data.frame, split.train, spec), REFERENCE_PATH)
+    run.text(json.dumps(expected_performance(evaluation.metrics, evaluation.main, bands), indent=2), EXPECTED_PATH)
 
 
 def register_candidate(
@@ -80,6 +98,8 @@ def register_candidate(
         for problem in trail.problems:
             log.warning("warning: the audit trail of %s is untrusted: %s", name, problem)
         version = tracker.register(name, model_uri, values)
+        spec, spec_path = prepared.spec, prepared.spec_path
+        tracker.describe_model(name, model_description(spec, spec_path), model_tags(spec, spec_path))
         registered = tracker.model_version(name, version)
         record(
             tracker,
@@ -180,7 +200,7 @@ def _summary(evaluation: Evaluation) -> dict[str, object]:
     return {
         "performance": "passed" if evaluation.passed else "failed",
         "reasons": evaluation.reasons,
-        "warnings": evaluation.warnings,
+        "notes": evaluation.notes,
         "stability": "passed" if stability.passed else "failed",
         "stability_reasons": stability.reasons,
         "stability_warnings": stability.warnings,
@@ -196,13 +216,26 @@ def _fairness_reasons(evaluation: Evaluation) -> list[str]:
     return evaluation.fairness.verdict.reasons
 
 
+def refused_columns(spec: Spec) -> dict[str, str]:
+    """Columns a scoring request must not carry, each with its role: the target, PII, and the sensitive
+    attributes with the columns they come from. Serving refuses a request that has any of them."""
+    data = spec.data
+    roles = {name: "sensitive attribute" for name in data.sensitive_names() + data.sensitive_sources()}
+    return {data.target: "target", **{name: "PII" for name in data.pii}, **roles}
+
+
 def _log_model(run: RunLogger, prepared: Prepared, candidate: Candidate) -> str:
     # Raw training rows with their original dtypes, feature columns only (never PII or sensitive):
     # the signature then accepts the data as users have it (MLflow refuses int64 -> double).
     rows = prepared.split.train[:INPUT_EXAMPLE_ROWS]
     example = prepared.data.frame.iloc[rows][prepared.spec.features.all()].reset_index(drop=True)
     scorer = candidate.scorer(prepared.spec)
-    settings = {**scorer.settings(), "model_name": prepared.spec.name, "id_column": prepared.spec.data.id}
+    settings = {
+        **scorer.settings(),
+        "model_name": prepared.spec.name,
+        "id_column": prepared.spec.data.id,
+        "refused_columns": refused_columns(prepared.spec),
+    }
     code = [str(Path(features.__file__).parent), str(Path(pipelines.__file__).parent)]
     return log_credit_model(
         run,

@@ -17,6 +17,7 @@ from features.fairness_spec import FairnessPolicy
 from pipelines.gates.fairness_groups import (
     INTERVAL_METHOD,
     JOIN,
+    TPR_FPR_WORDS,
     _cell_counts,
     _encode,
     _factorize,
@@ -35,6 +36,7 @@ from pipelines.scoring.decision import declined
 __all__ = [
     "INTERVAL_METHOD",
     "JOIN",
+    "TPR_FPR_WORDS",
     "FairnessPolicy",
     "FairnessResult",
     "FairnessVerdict",
@@ -109,7 +111,8 @@ def fairness_gate(
 
     Fails on a POINT estimate beyond a limit (intervals are shown, not judged). Fails closed when an
     attribute has fewer than two groups of `min_group_size`: fairness cannot be shown. An intersection
-    in that state is only noted, since intersections of a small portfolio are routinely too small.
+    in that state is only noted, since intersections of a small portfolio are routinely too small. A cutoff
+    that declines nobody (or everybody) is "not assessable": equal approval rates then mean no decision.
     """
     y, p, frame = _inputs(y_true, p_default, sensitive, cutoff)
     factors = {c: _factorize(frame[c]) for c in frame.columns}
@@ -119,9 +122,9 @@ def fairness_gate(
     order, is_declined = np.argsort(p, kind="stable"), declined(p, cutoff)
     verdict, groupings = FairnessVerdict(passed=True), {}
     if not is_declined.any() or is_declined.all():
-        verdict.notes.append(
-            f"every applicant is {'declined' if is_declined.all() else 'approved'} at cutoff "
-            f"{cutoff:g}: approval rates are all {int(not is_declined[0])}"
+        # equal approval rates of 1 (or 0) in every group say nothing about fair treatment: no decision was made
+        verdict.reasons.append(
+            f"not assessable: the cutoff {cutoff:g} declines {'everybody' if is_declined.all() else 'nobody'}"
         )
     for name, cols in names.items():
         codes, keys = _encode(frame[cols], factors)
@@ -149,7 +152,8 @@ def _judge(g: GroupingResult, policy: FairnessPolicy, verdict: FairnessVerdict, 
     numbers, groups = _split(g.disparity)
     if math.isnan(numbers["eo_difference"]):
         verdict.notes.append(
-            f"{g.name}: equalized-odds difference undefined (TPR and FPR each defined in fewer than two judged groups)"
+            f"{g.name}: equalized odds not judged: fewer than two groups hold {policy.min_group_size} defaulters "
+            f"and {policy.min_group_size} good payers"
         )
     verdict.reasons.extend(_breaches(g, numbers, groups, policy))
 
@@ -163,12 +167,15 @@ def _coverage_notes(g: GroupingResult, min_group_size: int, judged: pd.DataFrame
             f"{g.name}: {len(small)} group(s) under {min_group_size} applicants reported "
             f"but not judged: {listed}{' ...' if len(small) > 10 else ''}"
         )
-    for rate, what in (("tpr", "no defaulters: TPR"), ("fpr", "no good payers: FPR")):
-        if judged[rate].isna().any():
-            notes.append(
-                f"{g.name}: {what} undefined in {', '.join(judged.loc[judged[rate].isna(), 'group'])}"
-                ", left out of the equalized-odds difference"
-            )
+    few = judged[judged["too_few_outcomes"]]
+    if len(few):
+        listed = ", ".join(
+            f"{r.group} ({r.defaulters} defaulters, {r.good_payers} good payers)" for r in few.head(10).itertuples()
+        )
+        notes.append(
+            f"{g.name}: TPR/FPR not judged for {len(few)} group(s) under {min_group_size} defaulters or good payers: "
+            f"{listed}{' ...' if len(few) > 10 else ''}"
+        )
     return notes
 
 

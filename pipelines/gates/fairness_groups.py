@@ -4,7 +4,9 @@ Convention: default = 1, the model gives PD, an applicant is APPROVED when PD < 
 when PD >= cutoff (pipelines/scoring/decision.py); "selection rate" in lending is the APPROVAL rate. For
 equalized odds the positive prediction is a DECLINE and the positive truth a default: TPR = share of
 defaulters declined, FPR = share of good payers declined. Inputs align by position; a missing sensitive
-value is the group "missing".
+value is the group "missing". Approval-rate gaps are judged over groups of at least `min_group_size`
+applicants; TPR, FPR and equalized-odds gaps only over those that also hold at least `min_group_size`
+defaulters and as many good payers (a rate over 1-3 defaulters is noise: one defaulter gave a gap of 1.000).
 
 fairlearn's MetricFrame runs on confusion-cell counts (at most four weighted rows per group), not on
 raw rows: it stacks every row in Python (~8 s per metric at 1M rows), and the counts hold everything
@@ -33,7 +35,23 @@ INTERVAL_METHOD = (
     "noisy rates, biased upward, so with small groups an interval can sit above its point estimate: "
     "it shows the sampling noise, it does not correct the estimate."
 )
-_TABLE = ("group", "n", "approval_rate", "default_rate", "tpr", "fpr", "auc", "too_small")
+_TABLE = (
+    "group",
+    "n",
+    "defaulters",
+    "good_payers",
+    "approval_rate",
+    "default_rate",
+    "tpr",
+    "fpr",
+    "auc",
+    "too_small",
+    "too_few_outcomes",
+)
+TPR_FPR_WORDS = (
+    "TPR = share of defaulters declined; FPR = share of good payers declined; equalized-odds difference = the "
+    "larger of the TPR and FPR gaps between groups"
+)
 _GAPS = ("air", "dp_difference", "eo_difference", "tpr_difference", "fpr_difference")
 
 
@@ -47,8 +65,10 @@ def group_metrics(
 ) -> pd.DataFrame:
     """One row per observed group (several columns: their intersection), sorted by attribute values.
 
-    Columns: the attribute(s), group (values joined by " × "), n, approval_rate, default_rate (observed
-    bad rate), tpr (NaN without defaulters), fpr (NaN without good payers), auc (NaN with one class), too_small.
+    Columns: the attribute(s), group (values joined by " × "), n, defaulters, good_payers, approval_rate,
+    default_rate (observed bad rate), tpr (NaN without defaulters), fpr (NaN without good payers), auc (NaN with
+    one class), too_small (under `min_group_size` applicants), too_few_outcomes (under `min_group_size`
+    defaulters or good payers: left out of TPR/FPR gaps).
     """
     y, p, frame = _inputs(y_true, p_default, sensitive, cutoff)
     return _table(*_encode(frame), y, p, cutoff, min_group_size, np.argsort(p, kind="stable"))
@@ -72,8 +92,10 @@ def _table(codes, keys: pd.DataFrame, y, p, cutoff: float, min_group_size: int, 
     table = keys.assign(
         group=[JOIN.join(v) for v in keys.itertuples(index=False)], auc=_auc_by_code(codes, y, p, len(keys), order)
     )
-    table = table.merge(by_group, on=cols, how="left", validate="one_to_one").astype({"n": np.int64})
-    return table.assign(too_small=table["n"] < min_group_size)[[*cols, *_TABLE]]
+    table = table.merge(by_group, on=cols, how="left", validate="one_to_one")
+    table = table.astype({"n": np.int64, "defaulters": np.int64, "good_payers": np.int64})
+    few = (table["defaulters"] < min_group_size) | (table["good_payers"] < min_group_size)
+    return table.assign(too_small=table["n"] < min_group_size, too_few_outcomes=few)[[*cols, *_TABLE]]
 
 
 def _rate(hit, among, weight) -> float:
@@ -83,6 +105,8 @@ def _rate(hit, among, weight) -> float:
 
 _WEIGHTED = {  # metric(y_true = default, y_pred = declined, sample_weight = cell count)
     "n": lambda y, d, sample_weight: float(np.sum(sample_weight)),
+    "defaulters": lambda y, d, sample_weight: float(np.sum(sample_weight * y)),
+    "good_payers": lambda y, d, sample_weight: float(np.sum(sample_weight * (1 - y))),
     "approval_rate": lambda y, d, sample_weight: _rate(1 - d, 1, sample_weight),
     "default_rate": lambda y, d, sample_weight: _rate(y, 1, sample_weight),
     "tpr": lambda y, d, sample_weight: _rate(d, y, sample_weight),
@@ -117,11 +141,13 @@ def disparity(table: pd.DataFrame) -> dict[str, float | str]:
 
     air = min / max approval rate (1.0 when the max is 0: nobody approved is no adverse impact between
     groups; all approved gives 1.0 too), dp_difference = max - min approval rate, eo_difference =
-    max(tpr_difference, fpr_difference), each a max - min over the groups where the rate is defined.
-    most_favoured / least_favoured: groups with the highest / lowest approval rate.
+    max(tpr_difference, fpr_difference), each a max - min over the groups with enough defaulters and good
+    payers (`too_few_outcomes` False). most_favoured / least_favoured: highest / lowest approval rate.
     """
     judged = table[~table["too_small"]].sort_values("approval_rate", kind="stable")
-    gaps = _gaps(*(judged[c].to_numpy(np.float64) for c in ("approval_rate", "tpr", "fpr")))
+    few = judged.get("too_few_outcomes", pd.Series(False, index=judged.index)).to_numpy(bool)
+    rates = [np.where(few, np.nan, judged[c].to_numpy(np.float64)) for c in ("tpr", "fpr")]
+    gaps = _gaps(judged["approval_rate"].to_numpy(np.float64), *rates)
     out: dict[str, float | str] = {k: float(v) for k, v in zip(_GAPS, gaps)}
     ends = judged.iloc[[-1, 0]] if len(judged) >= 2 else pd.DataFrame({"group": ["", ""], "approval_rate": math.nan})
     out.update(
@@ -171,11 +197,12 @@ def _intervals(counts: np.ndarray, policy: FairnessPolicy, seed: int) -> dict[st
     if len(judged) < 2:
         return {k: (math.nan, math.nan) for k in _GAPS[:3]}
     size = judged.sum(axis=1)
+    bads, goods = judged[:, 0] + judged[:, 2], judged[:, 1] + judged[:, 3]
+    few = (bads < policy.min_group_size) | (goods < policy.min_group_size)  # as observed: left out of TPR/FPR gaps
     c = np.random.default_rng(seed).multinomial(size, judged / size[:, None], size=(policy.n_boot, len(judged)))
     with np.errstate(invalid="ignore", divide="ignore"):
-        gaps = _gaps(
-            (c[..., 2] + c[..., 3]) / size, c[..., 0] / (c[..., 0] + c[..., 2]), c[..., 1] / (c[..., 1] + c[..., 3])
-        )
+        tpr, fpr = c[..., 0] / (c[..., 0] + c[..., 2]), c[..., 1] / (c[..., 1] + c[..., 3])
+        gaps = _gaps((c[..., 2] + c[..., 3]) / size, np.where(few, np.nan, tpr), np.where(few, np.nan, fpr))
     tails = [(1 - policy.confidence) / 2, (1 + policy.confidence) / 2]
     out: dict[str, tuple[float, float]] = {}
     for name, values in zip(_GAPS[:3], gaps):

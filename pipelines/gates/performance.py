@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score, roc_curve
 
+from pipelines.scoring.decision import declined
+
 METRIC_NAMES: tuple[str, ...] = (
     "auc",
     "gini",
@@ -24,6 +26,7 @@ METRIC_NAMES: tuple[str, ...] = (
     "mean_pd",
     "n",
 )
+MIN_CLASS_ROWS = 20  # a holdout with fewer defaulters (or good payers) than this is too small to judge
 _EPS = 1e-15
 # Differences smaller than this are treated as float noise in threshold checks.
 _TOL = 1e-12
@@ -232,18 +235,22 @@ def leak_check(xgb_auc: float, baseline_auc: float, max_uplift: float = 0.05) ->
     return None
 
 
-def auc_interval(
-    y_true, p_default, n_boot: int = 200, confidence: float = 0.95, max_rows: int = 20_000, seed: int = 0
-) -> tuple[float, float]:
-    """Percentile bootstrap interval of the AUC (rows resampled; at most `max_rows` per replicate,
-    so a million-row sample costs about a second). Replicates with a single class are skipped."""
-    y, p = np.asarray(y_true), np.asarray(p_default, dtype=float)
-    rng = np.random.default_rng(seed)
-    size = min(len(y), max_rows)
-    values = []
-    for _ in range(n_boot):
-        rows = rng.integers(0, len(y), size)
-        if 0 < y[rows].sum() < size:
-            values.append(roc_auc_score(y[rows], p[rows]))
-    tail = (1 - confidence) / 2 * 100
-    return float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))
+def judgeable(y_true) -> str | None:
+    """Why a holdout is too small to judge (fewer than MIN_CLASS_ROWS defaulters or good payers), or None."""
+    y = np.asarray(y_true)
+    bads, goods = int(y.sum()), int(len(y) - y.sum())
+    if min(bads, goods) >= MIN_CLASS_ROWS:
+        return None
+    return f"too small to judge: {bads} defaulters and {goods} good payers (need {MIN_CLASS_ROWS} of each)"
+
+
+def decline_verdict(p_default, cutoff: float, min_rate: float, max_rate: float) -> tuple[float, list[str]]:
+    """The share declined at the policy cutoff, and why it is no credit decision (declines too few or too many)."""
+    rate = float(np.mean(declined(p_default, cutoff)))
+    reasons = []
+    if rate < min_rate - _TOL:
+        who = "nobody" if rate == 0 else f"only {rate:.1%}"
+        reasons.append(f"the cutoff {cutoff:g} declines {who} (minimum decline rate {min_rate:.0%})")
+    if rate > max_rate + _TOL:
+        reasons.append(f"the cutoff {cutoff:g} declines {rate:.1%} (maximum decline rate {max_rate:.0%})")
+    return rate, reasons

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from pipelines.gates.fairness import INTERVAL_METHOD, FairnessResult
+from pipelines.gates.fairness import INTERVAL_METHOD, TPR_FPR_WORDS, FairnessResult
 from pipelines.training.mitigation import ChallengerReport
 
 _Z = 1.96
@@ -53,7 +53,10 @@ def fairness_html(
         f"<h2>Policy</h2><p>{html.escape(result.policy.rationale)}</p>",
         f"<p>Adverse impact ratio &ge; {result.policy.min_air}; approval-rate difference &le; "
         f"{result.policy.max_dp_difference}; equalized-odds difference &le; {result.policy.max_eo_difference}; "
-        f"groups under {result.policy.min_group_size} applicants are too small to judge.</p>",
+        f"groups under {result.policy.min_group_size} applicants are too small to judge; TPR and FPR gaps are judged "
+        f"only between groups holding at least {result.policy.min_group_size} defaulters and "
+        f"{result.policy.min_group_size} good payers (columns defaulters, good_payers, too_few_outcomes).</p>",
+        f"<p>{html.escape(TPR_FPR_WORDS)}.</p>",
         f"<p>Intervals ({result.policy.confidence:.0%}): {html.escape(INTERVAL_METHOD)}</p>",
     ]
     for grouping in result.groupings.values():

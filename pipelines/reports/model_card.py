@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from features.spec import Spec
+from features.target import as_list
+from pipelines.gates.intervals import METHOD as INTERVALS
 from pipelines.reports.fairness_report import html_page
 from pipelines.scoring.reasons import DEFAULT_REASON_TEXT, MAX_REASONS
 from pipelines.training.evaluation import Evaluation
@@ -37,6 +39,7 @@ def card_sections(identity: CardIdentity, prepared: Prepared, evaluation: Evalua
         ("Identity and intended use", _identity(identity, spec)),
         ("Data", [_data_table(prepared)]),
         ("Performance", _performance(evaluation)),
+        ("Leakage screen", _leakage(spec, evaluation)),
         ("Stability", _stability(spec, evaluation)),
         ("Fairness", _fairness(evaluation, spec.policy.fairness.rationale)),
         ("Explanations and reason codes", _explanations(prepared, evaluation)),
@@ -57,20 +60,37 @@ def _identity(identity: CardIdentity, spec: Spec) -> list[str | pd.DataFrame]:
     return [
         f"Registered model `{identity.model_name}` version {identity.version}, trained in MLflow run "
         f"`{identity.run_id}` from commit `{identity.git_commit}`.",
-        "Intended use: estimating the probability that an applicant defaults (`"
-        f"{spec.data.target}` = `{spec.data.positive}`), and declining applications at or above the policy "
+        f"Intended use: estimating the probability that an applicant defaults (`{spec.data.target}` in "
+        f"{', '.join(map(str, as_list(spec.data.positive)))}), and declining applications at or above the policy "
         f"cutoff {spec.policy.cutoff}. Not for pricing, collections or any population unlike the data below.",
     ]
 
 
 def _performance(evaluation: Evaluation) -> list[str | pd.DataFrame]:
-    """How the booster compares with the logistic benchmark per sample, and the performance verdict."""
+    """How the booster compares with the logistic benchmark per sample, calibration, and the performance verdict."""
     return [
-        f"XGBoost against an untuned logistic-regression benchmark on the same split; AUC intervals are "
-        f"95% percentile bootstrap intervals (200 resamples of at most 20,000 rows). Verdict "
+        f"XGBoost against an untuned logistic-regression benchmark on the same split. {INTERVALS}. Calibration: "
+        "mean PD against the observed default rate (calibration-in-the-large), a Jeffreys test per score band "
+        "(bands rejected), ECE (judged only when the holdout is large enough: its noise floor is shown). Verdict "
         f"`validation.performance`: {_verdict(evaluation.passed, evaluation.reasons)}.",
         _performance_table(evaluation.metrics),
+        *evaluation.notes,
     ]
+
+
+def _leakage(spec: Spec, evaluation: Evaluation) -> list[str | pd.DataFrame]:
+    """What the leakage screen found, and the reason the spec gives for each reviewed feature."""
+    leakage, limits = evaluation.leakage, spec.policy.leakage
+    intro = (
+        f"Run before training: a feature alone ranking defaults above AUC {limits.max_single_feature_auc}, or "
+        f"constant within one outcome class (over {limits.max_within_class_share:.0%}); after training: one "
+        f"feature carrying over {limits.max_contribution_share:.0%} of the model's contribution, or the model "
+        f"beating the logistic baseline by over {spec.policy.performance.max_baseline_uplift} AUC. A finding fails "
+        "`validation.performance` unless `features.reviewed` gives the reason the feature is known at application."
+    )
+    if leakage is None or not leakage.findings:
+        return [intro, "No finding."]
+    return [intro, leakage.findings_table()]
 
 
 def _stability(spec: Spec, evaluation: Evaluation) -> list[str | pd.DataFrame]:
@@ -88,12 +108,14 @@ def _explanations(prepared: Prepared, evaluation: Evaluation) -> list[str | pd.D
     """How reason codes are made, how far the fast path agrees with the exact one, and the reason texts."""
     spec, m = prepared.spec, evaluation.metrics
     return [
-        f"Each applicant gets up to {MAX_REASONS} reasons: the characteristics whose XGBoost contributions "
-        f"(exact "
-        f"TreeSHAP) push the score most toward default, measured against the `{spec.policy.reason_baseline}` "
-        f"baseline applicant. The fast batch path (Saabas) agreed on the first reason for "
-        f"{m.get('reasons_fast_agreement_reason_1', float('nan')):.0%} and on the whole set for "
-        f"{m.get('reasons_fast_agreement_top_k_set', float('nan')):.0%} of sampled applicants.",
+        f"Each declined applicant gets up to {MAX_REASONS} reasons: the characteristics whose XGBoost contributions "
+        f"push the score most toward default, measured against the `{spec.policy.reason_baseline}` baseline "
+        "applicant. `creditflow score` and the served model compute them by exact TreeSHAP, for declined "
+        "applicants only (`--all-reasons` / `all_reasons` for everyone); the Saabas approximation is used only when "
+        "asked (`--reasons approx` / `reason_method=approx`) and then prints its measured agreement. On "
+        f"{int(m.get('reasons_fast_agreement_rows', 0))} declined holdout applicants it agreed with exact TreeSHAP "
+        f"on the first reason for {m.get('reasons_fast_agreement_reason_1', float('nan')):.0%} and on the whole set "
+        f"for {m.get('reasons_fast_agreement_top_k_set', float('nan')):.0%}.",
         _reason_table(prepared, evaluation),
     ]
 
@@ -103,7 +125,7 @@ def _limitations(prepared: Prepared, evaluation: Evaluation) -> list[str | pd.Da
     return [
         f"Trained on {prepared.data.source}; performance outside that population is unknown.",
         *(
-            evaluation.warnings
+            evaluation.notes
             + evaluation.stability.warnings
             + (evaluation.fairness.verdict.notes if evaluation.fairness else [])
         ),
@@ -128,7 +150,8 @@ def _data_table(prepared: Prepared) -> pd.DataFrame:
         ("sha256", prepared.data.digest[:16] + "..."),
         ("applicants", f"{len(checked.target):,}"),
         ("period", period),
-        ("target", f"{spec.data.target} = {spec.data.positive} (default)"),
+        ("target", _target(spec)),
+        ("rows dropped (outcome neither positive nor negative)", _dropped(prepared.dropped)),
         ("bad rate", f"{checked.target.mean():.1%}"),
         ("split", f"{spec.split.method}: " + ", ".join(f"{k} {len(v):,}" for k, v in prepared.split.samples().items())),
         ("excluded from features", ", ".join([*spec.data.pii, *spec.data.sensitive_sources()]) or "none"),
@@ -136,14 +159,34 @@ def _data_table(prepared: Prepared) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
+def _target(spec: Spec) -> str:
+    data = spec.data
+    negative = ", ".join(map(str, data.negative)) if data.negative is not None else "every other value"
+    return f"{data.target}: default = {', '.join(map(str, as_list(data.positive)))}; good payer = {negative}"
+
+
+def _dropped(dropped: dict[str, int]) -> str:
+    return ", ".join(f"{value} {n:,}" for value, n in dropped.items()) or "none"
+
+
 def _performance_table(metrics: dict[str, float]) -> pd.DataFrame:
+    """Each metric per sample, with its 95% interval where there is one."""
     samples = [s for s in ("valid", "test", "oot") if f"{s}_auc" in metrics]
-    names = ["auc", "gini", "ks", "brier", "log_loss", "ece", "bad_rate"]
-    table = pd.DataFrame({s: [metrics.get(f"{s}_{n}") for n in names] for s in samples}, index=names)
-    table.loc["auc 95% low"] = [metrics.get(f"{s}_auc_low") for s in samples]
-    table.loc["auc 95% high"] = [metrics.get(f"{s}_auc_high") for s in samples]
-    table.loc["baseline auc"] = [metrics.get(f"baseline_{s}_auc") for s in samples]
-    return table.reset_index(names="metric")
+    names = ["auc", "gini", "ks", "brier", "log_loss", "ece", "ece_floor", "citl", "bands_rejected"]
+    rows = {}
+    for n in names + ["bad_rate", "decline_rate"]:
+        rows[n] = [_with_interval(metrics, f"{s}_{n}") for s in samples]
+    rows["baseline auc"] = [_with_interval(metrics, f"baseline_{s}_auc") for s in samples]
+    return pd.DataFrame(rows, index=samples).T.reset_index(names="metric")
+
+
+def _with_interval(metrics: dict[str, float], key: str) -> str:
+    value = metrics.get(key)
+    if value is None or pd.isna(value):
+        return ""
+    low, high = metrics.get(f"{key}_low"), metrics.get(f"{key}_high")
+    interval = "" if low is None or pd.isna(low) else f" ({low:.3f} to {high:.3f})"
+    return f"{value:.3f}{interval}"
 
 
 def _fairness(evaluation: Evaluation, rationale: str) -> list[str | pd.DataFrame]:

@@ -20,7 +20,11 @@ import pyarrow.parquet as pq
 from features.data import table_format
 from features.errors import DataError
 from features.transform import InputError
+from pipelines.scoring.decision import declined
+from pipelines.scoring.reasons import measured_agreement
 from pipelines.scoring.scorer import Scorer
+
+AGREEMENT_ROWS = 1_000  # declined applicants of the first chunk on which approximate reasons are checked
 
 
 @dataclass
@@ -28,6 +32,8 @@ class ScoreSummary:
     rows: int = 0
     declined: int = 0
     unseen: Counter = field(default_factory=Counter)  # column -> values scored as missing
+    agreement: dict[str, float] = field(default_factory=dict)  # approx against exact reasons, on a sample
+    agreement_rows: int = 0
 
     def add(self, scored: pd.DataFrame, unseen: dict[str, int]) -> None:
         """Count a scored chunk and its unseen categories (column -> count)."""
@@ -39,14 +45,29 @@ class ScoreSummary:
         rate = self.declined / self.rows if self.rows else 0.0
         lines = [f"scored {self.rows:,} applications: {self.declined:,} declined ({rate:.1%})"]
         lines += [f"unseen categories scored as missing: {col} {n:,}" for col, n in sorted(self.unseen.items())]
+        if self.agreement:
+            lines.append(
+                f"approximate (Saabas) reasons: the same set as exact TreeSHAP for {self.agreement['top_k_set']:.0%} "
+                f"and the same first reason for {self.agreement['reason_1']:.0%} of {self.agreement_rows:,} declined "
+                "applicants checked (--reasons exact gives the exact ones)"
+            )
         return lines
 
 
+def approx_agreement(scorer: Scorer, raw: pd.DataFrame) -> tuple[dict[str, float], int]:
+    """How well Saabas reasons match exact ones on up to AGREEMENT_ROWS declined applicants of `raw`."""
+    features = scorer.transform.transform(raw)
+    pd_values = scorer.booster.inplace_predict(features, validate_features=True)
+    sample = features[declined(pd_values, scorer.cutoff)].head(AGREEMENT_ROWS)
+    return measured_agreement(scorer.booster, sample, scorer.baseline, scorer.texts), len(sample)
+
+
 def score_chunk(
-    scorer: Scorer, raw: pd.DataFrame, id_column: str | None, reason_method: str
+    scorer: Scorer, raw: pd.DataFrame, id_column: str | None, reason_method: str, all_reasons: bool = False
 ) -> tuple[pd.DataFrame, dict[str, int]]:
-    """One chunk: the id column (when present), PD, decision and reasons, and the count of unseen
-    categories per column (values the transform turned into missing). Bad input is a DataError."""
+    """One chunk: the id column (when present), PD, decision and reasons (declined applicants only, unless
+    `all_reasons`), and the count of unseen categories per column (values the transform turned into missing).
+    Bad input is a DataError."""
     try:
         features = scorer.transform.transform(raw)
     except InputError as exc:
@@ -56,7 +77,7 @@ def score_chunk(
         for name in scorer.transform.categorical
         if (n := (features[name].isna().to_numpy() & raw[name].notna().to_numpy()).sum())
     }
-    scored = scorer.score_input(features, reason_method)
+    scored = scorer.score_input(features, reason_method, all_reasons)
     if id_column and id_column in raw.columns:
         scored.insert(0, id_column, raw[id_column].to_numpy())
     return scored.reset_index(drop=True), unseen
@@ -115,7 +136,10 @@ def _text_columns(path: Path, names: tuple[str, ...]) -> list[str]:
 
 
 class ChunkWriter:
-    """Appends scored chunks to a CSV or Parquet file, written under a temporary name until `commit`."""
+    """Appends scored chunks to a CSV or Parquet file, written under a temporary name until `commit`.
+
+    The temporary file is created at once, so a folder that cannot be written fails before any scoring;
+    a write that fails later (a full disk) is a DataError too."""
 
     def __init__(self, path: Path):
         _check_format(path)
@@ -124,8 +148,18 @@ class ChunkWriter:
         self.path, self.partial = path, path.with_name(f".{path.name}.partial")
         self._parquet: pq.ParquetWriter | None = None
         self._started = False
+        self._writing(lambda: self.partial.open("wb").close())
+
+    def _writing(self, action) -> None:
+        try:
+            action()
+        except OSError as exc:
+            raise DataError(f"cannot write {self.path}: {exc.strerror or exc}") from None
 
     def write(self, chunk: pd.DataFrame) -> None:
+        self._writing(lambda: self._write(chunk))
+
+    def _write(self, chunk: pd.DataFrame) -> None:
         if table_format(self.path) == "parquet":
             if self._parquet is None:  # text columns typed string even when a first chunk has only None
                 fields = [
@@ -139,8 +173,8 @@ class ChunkWriter:
         self._started = True
 
     def commit(self) -> None:
-        self._close()
-        os.replace(self.partial, self.path)
+        self._writing(self._close)
+        self._writing(lambda: os.replace(self.partial, self.path))
 
     def discard(self) -> None:
         self._close()

@@ -201,6 +201,17 @@ def top_reasons(
     return pd.DataFrame(chosen, columns=[f"reason_{i + 1}" for i in range(k)])
 
 
+def measured_agreement(
+    booster: xgb.Booster, model_input: pd.DataFrame, baseline: ReasonBaseline, texts: dict[str, str]
+) -> dict[str, float]:
+    """How often Saabas reasons match exact TreeSHAP reasons on `model_input` (see `agreement`); {} on no rows."""
+    if model_input.empty:
+        return {}
+    exact = top_reasons(contributions(booster, model_input, exact=True), baseline, texts=texts)
+    fast = top_reasons(contributions(booster, model_input, exact=False), baseline, texts=texts)
+    return agreement(exact, fast)
+
+
 def agreement(exact_reasons: pd.DataFrame, fast_reasons: pd.DataFrame) -> dict[str, float]:
     """How often the fast (approx) reasons match the exact ones, row by row.
 

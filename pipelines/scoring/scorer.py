@@ -16,7 +16,7 @@ import pandas as pd
 import xgboost as xgb
 
 from features.transform import FeatureTransform
-from pipelines.scoring.decision import decision_labels
+from pipelines.scoring.decision import decision_labels, declined
 from pipelines.scoring.reasons import MAX_REASONS, ReasonBaseline, contributions, top_reasons
 
 BOOSTER = "booster"
@@ -25,8 +25,9 @@ SETTINGS = "settings"
 ARTIFACT_FILES = {BOOSTER: "booster.ubj", TRANSFORM: "transform.json", SETTINGS: "settings.json"}
 REASON_COLUMNS = [f"reason_{i}" for i in range(1, MAX_REASONS + 1)]
 OUTPUT_COLUMNS = ["probability_of_default", "decision", *REASON_COLUMNS]
-# pyfunc params: exact TreeSHAP (default; ~0.5 ms/row/thread) or Saabas (~30x faster, batch)
-DEFAULT_PARAMS = {"reason_method": "exact"}
+# pyfunc params: exact TreeSHAP (default) or Saabas (faster, approximate); reasons for declined applicants only,
+# unless all_reasons (an approved applicant is owed no adverse-action reasons)
+DEFAULT_PARAMS = {"reason_method": "exact", "all_reasons": False}
 REASON_METHODS = ("exact", "approx", "none")
 
 
@@ -40,14 +41,16 @@ class Scorer:
     baseline: ReasonBaseline
     texts: dict[str, str]
 
-    def score(self, raw: pd.DataFrame, reason_method: str = "exact") -> pd.DataFrame:
-        """PD, decision ("decline" when PD >= cutoff) and up to four reason codes per application
-        (reason_method "none": no reason columns, for throughput when reasons are not needed)."""
+    def score(self, raw: pd.DataFrame, reason_method: str = "exact", all_reasons: bool = False) -> pd.DataFrame:
+        """PD, decision ("decline" when PD >= cutoff) and up to four reason codes per declined application (every
+        application with `all_reasons`); reason_method "none": no reason columns, for throughput."""
         if reason_method not in REASON_METHODS:
             raise ValueError(f"reason_method must be one of {', '.join(REASON_METHODS)}, got '{reason_method}'")
-        return self.score_input(self.transform.transform(raw), reason_method)
+        return self.score_input(self.transform.transform(raw), reason_method, all_reasons)
 
-    def score_input(self, features: pd.DataFrame, reason_method: str = "exact") -> pd.DataFrame:
+    def score_input(
+        self, features: pd.DataFrame, reason_method: str = "exact", all_reasons: bool = False
+    ) -> pd.DataFrame:
         """`score` on rows already transformed (`self.transform.transform`), with their index."""
         pd_values = self.booster.inplace_predict(features, validate_features=True).astype(np.float64)
         out = pd.DataFrame(
@@ -56,12 +59,12 @@ class Scorer:
         )
         if reason_method == "none":
             return out
-        if features.empty:  # XGBoost's contributions of zero rows lose a dimension
-            return out.assign(**{name: pd.Series(dtype=object) for name in REASON_COLUMNS})
-        contribs = contributions(self.booster, features, exact=reason_method == "exact")
-        reasons = top_reasons(contribs, self.baseline, texts=self.texts)
-        reasons.index = features.index
-        return pd.concat([out, reasons], axis=1)
+        texts = np.full((len(features), len(REASON_COLUMNS)), None, dtype=object)
+        wanted = np.ones(len(features), dtype=bool) if all_reasons else declined(pd_values, self.cutoff)
+        if wanted.any():  # XGBoost's contributions of zero rows lose a dimension
+            contribs = contributions(self.booster, features[wanted], exact=reason_method == "exact")
+            texts[wanted] = top_reasons(contribs, self.baseline, texts=self.texts).to_numpy(dtype=object)
+        return pd.concat([out, pd.DataFrame(texts, index=features.index, columns=REASON_COLUMNS)], axis=1)
 
     def settings(self) -> dict:
         return {"cutoff": self.cutoff, "reason_baseline": self.baseline.to_dict(), "reason_texts": self.texts}

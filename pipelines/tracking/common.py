@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import socket
 import time
 import urllib.error
@@ -12,10 +14,13 @@ from dataclasses import dataclass
 import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
+from mlflow.tracking.registry import UnsupportedModelRegistryStoreURIException
+from sqlalchemy.exc import SQLAlchemyError
 
 from features.errors import CreditflowError
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+_DATABASE_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")  # stores MLflow reaches through SQLAlchemy
 
 _MAX_PARAM_CHARS = 6000
 
@@ -74,8 +79,30 @@ class Connection:
 
     def __init__(self, tracking_uri: str | None = None):
         self.uri = resolve_tracking_uri(tracking_uri)
+        _quiet_store_tracebacks()
         mlflow.set_tracking_uri(self.uri)
-        self.client = MlflowClient(self.uri)
+        self.client = self._open()
+
+    def _open(self) -> MlflowClient:
+        """The client, with a database store reached at once: an unknown scheme, a missing database driver or
+        an unreadable database is one line here, not a traceback at the command's first write."""
+        scheme = self.uri.split(":", 1)[0]
+        try:
+            client = MlflowClient(self.uri)
+            if scheme.split("+")[0] in _DATABASE_SCHEMES:
+                client.search_experiments(max_results=1)
+            return client
+        except UnsupportedModelRegistryStoreURIException:
+            raise TrackingError(
+                f"tracking store {_masked(self.uri)}: unsupported URI scheme '{scheme}' "
+                "(use sqlite:///PATH, postgresql://..., mysql://... or http(s)://HOST:PORT)"
+            ) from None
+        except ModuleNotFoundError as exc:  # SQLAlchemy imports the database driver on first use
+            raise TrackingError(
+                f"tracking store {_masked(self.uri)}: its database driver '{exc.name}' is not installed"
+            ) from None
+        except (MlflowException, SQLAlchemyError) as exc:
+            raise self._error(exc) from None
 
     def probe(self, timeout: float = 3.0) -> None:
         """Fail in seconds, not minutes, when an HTTP tracking server does not answer (MLflow retries
@@ -86,17 +113,41 @@ class Connection:
             urllib.request.urlopen(f"{self.uri.rstrip('/')}/health", timeout=timeout).close()
         except (urllib.error.URLError, OSError, socket.timeout) as exc:
             reason = getattr(exc, "reason", exc)
-            raise TrackingError(f"tracking store {self.uri} is unreachable: {reason}") from None
+            raise TrackingError(f"tracking store {_masked(self.uri)} is unreachable: {reason}") from None
 
     def _guard(self, call):
         try:
             return call()
-        except MlflowException as exc:
+        except (MlflowException, SQLAlchemyError) as exc:
             raise self._error(exc) from None
 
-    def _error(self, exc: MlflowException) -> TrackingError:
-        first_line = str(exc.message).strip().splitlines()[0] if exc.message else type(exc).__name__
-        return TrackingError(f"tracking store {self.uri}: {first_line}")
+    def _error(self, exc: Exception) -> TrackingError:
+        """One line: the database's own words when SQLAlchemy is underneath ("attempt to write a readonly
+        database"), else the first line of MLflow's message."""
+        cause: BaseException | None = exc
+        while cause is not None and not hasattr(cause, "orig"):
+            cause = cause.__cause__
+        text = str(getattr(cause, "orig", None) or getattr(exc, "message", None) or exc).strip()
+        first_line = text.splitlines()[0] if text else type(exc).__name__
+        return TrackingError(f"tracking store {_masked(self.uri)}: {first_line}")
+
+
+def _masked(uri: str) -> str:
+    """The URI with any password replaced, so it can go into an error line and a log."""
+    return re.sub(r"(//[^/:@]*):[^/@]*@", r"\1:***@", uri)
+
+
+def _quiet_store_tracebacks() -> None:
+    """MLflow logs a database error's whole traceback before raising it; creditflow turns the error into one
+    line (TrackingError), so the traceback is dropped. Idempotent."""
+    store_log = logging.getLogger("mlflow.store.db.utils")
+    if not any(isinstance(f, _NoTracebacks) for f in store_log.filters):
+        store_log.addFilter(_NoTracebacks())
+
+
+class _NoTracebacks(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.exc_info
 
 
 def _now_ms() -> int:

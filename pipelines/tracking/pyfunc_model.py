@@ -8,8 +8,10 @@ without the repository checked out.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Callable
@@ -30,22 +32,67 @@ class CreditModel(PythonModel):
     """Loads the booster, transform, cutoff and reason settings saved as artifacts at logging time."""
 
     def load_context(self, context) -> None:
+        _guard_request_parsing()
         if os.environ.get("CREDITFLOW_SERVE_VERIFY"):  # opt-in for servers: see pipelines/governance/serve_check.py
             from pipelines.governance.serve_check import verify_served
 
             verify_served(Path(context.artifacts[BOOSTER]).resolve().parents[1])
-        self.scorer, _ = load_scorer(
+        self.scorer, settings = load_scorer(
             context.artifacts[BOOSTER], context.artifacts[TRANSFORM], context.artifacts[SETTINGS]
         )
+        self.refused: dict[str, str] = settings.get("refused_columns", {})  # absent in models logged before
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-        """Bad input (missing column, wrong type, unknown reason_method) raises MlflowException
-        INVALID_PARAMETER_VALUE: the scoring server answers it with 400 and the message, never 500."""
-        method = (params or {}).get("reason_method", DEFAULT_PARAMS["reason_method"])
+        """Bad input (missing column, wrong type, unknown reason_method, a target, PII or sensitive column)
+        raises MlflowException INVALID_PARAMETER_VALUE: the scoring server answers it with 400 and the
+        message, never 500."""
+        params = {**DEFAULT_PARAMS, **(params or {})}
+        frame = pd.DataFrame(model_input)
         try:
-            return self.scorer.score(pd.DataFrame(model_input), method)
-        except ValueError as exc:  # InputError is a ValueError
-            raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from None
+            _check_request(frame, self.refused)
+            return self.scorer.score(frame, params["reason_method"], bool(params["all_reasons"]))
+        except ValueError as exc:  # InputError is a ValueError; so is XGBoostError, whose text holds a native trace
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise MlflowException(message, error_code=INVALID_PARAMETER_VALUE) from None
+
+
+def _check_request(frame: pd.DataFrame, refused: dict[str, str]) -> None:
+    """What only a JSON request can carry: a column the model must not receive (the signature names them as
+    optional, so MLflow passes them on instead of dropping them), or a list or mapping as a value."""
+    carried = [f"{name} ({refused[name]})" for name in frame.columns if name in refused]
+    if carried:
+        raise ValueError(f"the request carries column(s) the model must not receive: {', '.join(carried)}")
+    for name in frame.columns:
+        if frame[name].dtype == object:
+            nested = frame[name].map(lambda value: isinstance(value, (list, dict)))
+            if nested.any():
+                raise ValueError(f"column '{name}' must hold single values, got {frame[name][nested].iloc[0]!r}")
+
+
+def _guard_request_parsing() -> None:
+    """Make MLflow's scoring server answer a JSON body nested deeper than Python's recursion limit with a 400.
+
+    The server decodes the body before the model sees it; its decoder turns JSONDecodeError into a 400 but lets
+    RecursionError through, which becomes a 500. The fix belongs in MLflow (`_decode_json_input` of
+    mlflow.pyfunc.scoring_server); until then, the loaded model wraps that function in the serving process
+    (where the module is already imported), once. If MLflow renames it, nothing is wrapped (a test says so).
+    """
+    server = sys.modules.get("mlflow.pyfunc.scoring_server")
+    decode = getattr(server, "_decode_json_input", None)
+    if decode is None or getattr(decode, "creditflow_guard", False):
+        return
+
+    @functools.wraps(decode)
+    def guarded(json_input):
+        try:
+            return decode(json_input)
+        except RecursionError:
+            raise MlflowException(
+                "the request body is nested too deeply to parse", error_code=INVALID_PARAMETER_VALUE
+            ) from None
+
+    guarded.creditflow_guard = True  # type: ignore[attr-defined]
+    server._decode_json_input = guarded  # type: ignore[union-attr]
 
 
 def load_model_scorer(tracker, source: str, check: Callable[[FilesCheck], None] | None = None) -> tuple[Scorer, dict]:
@@ -98,10 +145,11 @@ def log_credit_model(
         files[TRANSFORM].write_text(transform_json)
         files[SETTINGS].write_text(json.dumps(settings, indent=2))
         return run.model(
-            CreditModel(),
+            str(Path(__file__).with_name("credit_model_code.py")),  # from code: no CloudPickle in the artifact
             {k: str(v) for k, v in files.items()},
             code_paths,
             example,
             output.reset_index(drop=True),
             DEFAULT_PARAMS,
+            optional_inputs=list(settings.get("refused_columns", {})),
         )

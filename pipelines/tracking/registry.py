@@ -37,6 +37,23 @@ class Registry(Connection):
     def describe_version(self, model_name: str, version: str, description: str) -> None:
         self._guard(lambda: self.client.update_model_version(model_name, version, description=description))
 
+    def describe_version_part(self, model_name: str, version: str, label: str, text: str) -> None:
+        """Set one labelled paragraph of a version's description (`label` starts it, e.g. "Monitoring:"),
+        keeping every other paragraph: several steps each own a part of the description."""
+        current = self._guard(lambda: self.client.get_model_version(model_name, str(version))).description
+        self.describe_version(model_name, version, replace_part(current or "", label, text))
+
+    def describe_model(self, name: str, description: str, tags: dict[str, str]) -> None:
+        """The registered model's own description and tags (what it predicts, under which spec and policy)."""
+        self._guard(lambda: self.client.update_registered_model(name, description=description))
+        for key, value in tags.items():
+            self._guard(lambda: self.client.set_registered_model_tag(name, key, str(value)))
+
+    def model_details(self, name: str) -> tuple[str, dict[str, str]]:
+        """The registered model's description and tags."""
+        model = self._registry(lambda: self.client.get_registered_model(name), name, f"unknown model {name!r}")
+        return model.description or "", dict(model.tags or {})
+
     def model_version(self, name: str, version: str) -> VersionInfo:
         found = self._registry(
             lambda: self.client.get_model_version(name, str(version)), name, f"model {name!r} has no version {version}"
@@ -178,3 +195,16 @@ class Registry(Connection):
             source=found.source,
             created_ms=int(found.creation_timestamp or 0),
         )
+
+
+def replace_part(description: str, label: str, text: str) -> str:
+    """`description` with its paragraph starting with `label` replaced, in place, by `label text` (appended when
+    there is none); other paragraphs are kept as they are."""
+    parts = [p for p in description.split("\n\n") if p.strip()]
+    mine = [i for i, p in enumerate(parts) if p.lstrip().startswith(label)]
+    if mine:
+        parts[mine[0]] = f"{label} {text}"
+        parts = [p for i, p in enumerate(parts) if i not in mine[1:]]
+    else:
+        parts.append(f"{label} {text}")
+    return "\n\n".join(parts)

@@ -1,8 +1,9 @@
 """The evaluation step: everything measured on a trained candidate before it may be registered.
 
-Performance (with the logistic baseline and a leak check), stability, explanations, fairness and,
-when the spec asks, the mitigated challenger. Apart from `pipelines/training/workflow.py` because
-preparing and training are shared with tuning, while evaluation is the run's alone. Pure, like the
+Performance (with intervals, calibration, the decline rate, the logistic baseline and the leakage
+screen), stability, explanations, fairness and, when the spec asks, the mitigated challenger. Apart from
+`pipelines/training/workflow.py` because preparing and training are shared with tuning, while evaluation is
+the run's alone. Pure, like the
 other steps: nothing here touches the tracking store.
 """
 
@@ -17,11 +18,14 @@ import pandas as pd
 from features.errors import CreditflowError
 from features.spec import Spec
 from pipelines.gates import performance as evaluate
+from pipelines.gates.calibration import CalibrationCheck, calibration_check, calibration_verdict
 from pipelines.gates.fairness import FairnessResult, fairness_gate, proxy_candidates
+from pipelines.gates.intervals import holdout_intervals
+from pipelines.gates.leakage import LeakageResult, screen_model
 from pipelines.gates.stability import StabilityResult, stability_gate
 from pipelines.reports import plots
-from pipelines.scoring.reasons import agreement as reason_agreement
-from pipelines.scoring.reasons import contributions, top_reasons
+from pipelines.scoring.decision import declined
+from pipelines.scoring.reasons import contributions, measured_agreement
 from pipelines.training.logistic_benchmark import fit_logistic_baseline, predict_baseline
 from pipelines.training.mitigation import CHALLENGER_CUTOFF, ChallengerReport, compare, train_challenger
 from pipelines.training.train import predict_pd
@@ -40,12 +44,13 @@ class Evaluation:
     figures: dict[str, Any]
     passed: bool  # validation.performance
     reasons: list[str]
-    warnings: list[str] = field(default_factory=list)
     main: str = "test"  # the holdout reports lead with (Split.main)
     stability: StabilityResult | None = None  # validation.stability
     fairness: FairnessResult | None = None  # validation.fairness; None when the spec names no sensitive attribute
     proxies: pd.DataFrame | None = None
     challenger: ChallengerReport | None = None  # the mitigated alternative, when the spec asks for one
+    leakage: LeakageResult | None = None  # the leakage screen (its unreviewed findings are performance reasons)
+    notes: list[str] = field(default_factory=list)  # what the verdict did not judge, and reviewed leakage findings
 
     @property
     def fairness_passed(self) -> bool:
@@ -65,14 +70,17 @@ def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
     baseline = _baseline_scores(prepared, samples)
 
     metrics: dict[str, float] = {"best_iteration": float(candidate.booster.num_boosted_rounds())}
-    measured, tables, passed, reasons = _performance(spec, labels, scores, baseline)
+    measured, tables, reasons, notes = _performance(spec, labels, scores, baseline)
     metrics.update(measured)
-    warnings = _leak_warnings(spec, samples, metrics)
     figures = _figures(labels, scores, baseline, tables, prepared.split.main)
     stability = _stability(prepared, candidate, scores)
     metrics.update(stability.metrics)
     importance, agreement_metrics = _explanations(prepared, candidate)
     metrics.update(agreement_metrics)
+    leakage = _leakage(prepared, importance, metrics)
+    metrics.update(leakage.metrics())
+    reasons += leakage.reasons()
+    tables["leakage_screen"], tables["leakage_findings"] = leakage.table, leakage.findings_table()
     tables["importance"] = importance
     figures["importance.png"] = plots.importance_figure(importance)
     fairness, proxies = _fairness(prepared, scores)
@@ -85,52 +93,76 @@ def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
         metrics,
         tables,
         figures,
-        passed,
+        not reasons,
         reasons,
-        warnings,
         prepared.split.main,
         stability,
         fairness,
         proxies,
         challenger,
+        leakage,
+        prepared.data.warnings + prepared.checked.warnings + notes + leakage.acknowledged(),
     )
 
 
 def _performance(
     spec: Spec, labels: dict[str, np.ndarray], scores: dict[str, np.ndarray], baseline: dict[str, np.ndarray]
-) -> tuple[dict[str, float], dict[str, pd.DataFrame], bool, list[str]]:
-    """Per sample: metrics (with AUC interval, ECE, the baseline's AUC) and decile/calibration tables; the
-    performance verdict judged on the holdouts only (validation is what early stopping already saw)."""
+) -> tuple[dict[str, float], dict[str, pd.DataFrame], list[str], list[str]]:
+    """Per sample: metrics with intervals, calibration, decline rate, the baseline's AUC and decile/calibration
+    tables; the reasons and notes of the verdict, judged on the holdouts only (validation is what early stopping
+    already saw)."""
     metrics: dict[str, float] = {}
-    tables, passed, reasons = {}, True, []
+    tables, reasons, notes = {}, [], []
     for name in labels:
-        values = evaluate.classification_metrics(labels[name], scores[name])
+        y, p = labels[name], scores[name]
+        values = evaluate.classification_metrics(y, p)
         metrics.update({f"{name}_{k}": v for k, v in values.items()})
-        metrics[f"baseline_{name}_auc"] = evaluate.classification_metrics(labels[name], baseline[name])["auc"]
-        metrics[f"{name}_auc_low"], metrics[f"{name}_auc_high"] = evaluate.auc_interval(
-            labels[name], scores[name], seed=spec.tuning.seed
+        metrics[f"baseline_{name}_auc"] = evaluate.classification_metrics(y, baseline[name])["auc"]
+        for key, (low, high) in holdout_intervals(y, p, seed=spec.tuning.seed).items():
+            metrics[f"{name}_{key}_low"], metrics[f"{name}_{key}_high"] = low, high
+        check = calibration_check(y, p, spec.policy.calibration.min_p_value)
+        metrics.update({f"{name}_{k}": v for k, v in check.metrics().items()})
+        tables[f"deciles_{name}"] = evaluate.decile_table(y, p)
+        tables[f"calibration_{name}"] = evaluate.calibration_table(y, p).assign(
+            p_value=check.bands["p_value"].to_numpy(), rejected=check.bands["rejected"].to_numpy()
         )
-        tables[f"deciles_{name}"] = evaluate.decile_table(labels[name], scores[name])
-        tables[f"calibration_{name}"] = evaluate.calibration_table(labels[name], scores[name])
-        metrics[f"{name}_ece"] = evaluate.expected_calibration_error(tables[f"calibration_{name}"])
+        performance = spec.policy.performance
+        rate, declines = evaluate.decline_verdict(
+            p, spec.policy.cutoff, performance.min_decline_rate, performance.max_decline_rate
+        )
+        metrics[f"{name}_decline_rate"] = rate
         if name in HOLDOUTS:
-            ok, why = evaluate.performance_verdict(
-                values, spec.policy.performance.minimum, spec.policy.performance.maximum
-            )
-            passed, reasons = passed and ok, reasons + [f"{name}: {r}" for r in why]
-    return metrics, tables, passed, reasons
+            why, note = _holdout_verdict(spec, y, values, check, declines)
+            reasons += [f"{name}: {r}" for r in why]
+            notes += [f"{name}: {n}" for n in note]
+    return metrics, tables, reasons, notes
 
 
-def _leak_warnings(spec: Spec, samples: dict[str, np.ndarray], metrics: dict[str, float]) -> list[str]:
-    """A warning per sample where the booster beats the logistic baseline by suspiciously much (a possible leak)."""
-    warnings = []
-    for name in samples:
-        leak = evaluate.leak_check(
-            metrics[f"{name}_auc"], metrics[f"baseline_{name}_auc"], spec.policy.performance.max_baseline_uplift
-        )
-        if leak:
-            warnings.append(f"{name}: {leak}")
-    return warnings
+def _holdout_verdict(
+    spec: Spec, y: np.ndarray, values: dict[str, float], check: CalibrationCheck, declines: list[str]
+) -> tuple[list[str], list[str]]:
+    """A holdout's reasons (minima and maxima, decline rate, calibration) and notes; a holdout too small to
+    judge fails closed and says so."""
+    too_small = evaluate.judgeable(y)
+    if too_small:
+        return [too_small], []
+    performance = spec.policy.performance
+    _, reasons = evaluate.performance_verdict(values, performance.minimum, performance.maximum)
+    miscalibrated, notes = calibration_verdict(check, spec.policy.calibration)
+    return reasons + declines + miscalibrated, notes
+
+
+def _leakage(prepared: Prepared, importance: pd.DataFrame, metrics: dict[str, float]) -> LeakageResult:
+    """The screen run before training, completed with the model's checks (contribution share, baseline uplift)."""
+    spec, main = prepared.spec, prepared.split.main
+    return screen_model(
+        prepared.leakage,
+        importance,
+        metrics[f"{main}_auc"] - metrics[f"baseline_{main}_auc"],
+        spec.policy.performance.max_baseline_uplift,
+        spec.policy.leakage,
+        spec.features.reviewed,
+    )
 
 
 def _fairness(prepared: Prepared, scores: dict[str, np.ndarray]) -> tuple[FairnessResult | None, pd.DataFrame | None]:
@@ -197,7 +229,8 @@ def _challenger(
 
 
 def _explanations(prepared: Prepared, candidate: Candidate) -> tuple[pd.DataFrame, dict[str, float]]:
-    """Global importance (mean |contribution|) and how well fast reason codes agree with exact ones."""
+    """Global importance (mean |exact contribution|) on a holdout sample, and how well Saabas reasons agree with
+    exact ones for the sample's declined applicants (the only ones given reasons)."""
     split = prepared.split
     holdout = split.samples()[split.main]
     rows = np.sort(np.random.default_rng(prepared.spec.tuning.seed).permutation(holdout)[:EXPLAIN_ROWS])
@@ -205,12 +238,13 @@ def _explanations(prepared: Prepared, candidate: Candidate) -> tuple[pd.DataFram
     exact = contributions(candidate.booster, sample, exact=True)
     importance = pd.DataFrame({"feature": list(sample.columns), "mean_abs_contribution": np.abs(exact).mean(axis=0)})
     importance = importance.sort_values("mean_abs_contribution", ascending=False, ignore_index=True)
-    fast = contributions(candidate.booster, sample, exact=False)
-    texts = dict(prepared.spec.reasons)
-    agreement = reason_agreement(
-        top_reasons(exact, candidate.baseline, texts=texts), top_reasons(fast, candidate.baseline, texts=texts)
+    declined_rows = declined(predict_pd(candidate.booster, sample), prepared.spec.policy.cutoff)
+    agreement = measured_agreement(
+        candidate.booster, sample[declined_rows], candidate.baseline, dict(prepared.spec.reasons)
     )
-    return importance, {f"reasons_fast_agreement_{k}": v for k, v in agreement.items()}
+    metrics = {f"reasons_fast_agreement_{k}": v for k, v in agreement.items()}
+    metrics["reasons_fast_agreement_rows"] = float(declined_rows.sum())
+    return importance, metrics
 
 
 def _stability(prepared: Prepared, candidate: Candidate, scores: dict[str, np.ndarray]) -> StabilityResult:

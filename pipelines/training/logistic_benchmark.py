@@ -39,17 +39,18 @@ def _categories_as_strings(X: Any) -> pd.DataFrame:
 
 
 def _build_pipeline(numeric: list[str], categorical: list[str], seed: int) -> Pipeline:
-    """Preprocessing + logistic regression, unfitted."""
+    """Preprocessing + logistic regression, unfitted. A column missing in every row is kept, as a constant
+    (sklearn would drop it with a warning, and the data contract already warns about it)."""
     numeric_steps = Pipeline(
         [
-            ("impute", SimpleImputer(strategy="median")),
+            ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
             ("scale", StandardScaler()),
         ]
     )
     categorical_steps = Pipeline(
         [
             ("as_strings", FunctionTransformer(_categories_as_strings, feature_names_out="one-to-one")),
-            ("impute", SimpleImputer(strategy="constant", fill_value="missing")),
+            ("impute", SimpleImputer(strategy="constant", fill_value="missing", keep_empty_features=True)),
             ("onehot", OneHotEncoder(handle_unknown="ignore")),
         ]
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -21,12 +21,17 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from features.errors import CreditflowError
 from features.spec import INTEGER_PARAMS, Spec, XGBoostParams
+from features.target import as_list
 from pipelines.owner import owner_is_dead, owner_token
 from pipelines.tags import OWNER
 from pipelines.training.train import best_score, fit_booster
+from pipelines.training.workflow import Prepared
 
-PARENT_RUN_ATTR = "mlflow_parent_run_id"
+PARENT_RUN_ATTR = "mlflow_parent_run_id"  # the latest parent run
+PARENT_RUNS_ATTR = "mlflow_parent_run_ids"  # every parent run that used the study, oldest first
+TRACKING_ATTR = "mlflow_tracking_uri"
 FINGERPRINT_ATTR = "creditflow_fingerprint"
+IDENTITY_ATTR = "creditflow_identity"  # digest per part (data, features, target, split, ...), to say what changed
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 
 log = logging.getLogger("creditflow")
@@ -46,11 +51,13 @@ class StudyRef:
 
 
 def default_storage_url(tracking_uri: str) -> str:
-    """A SQLite file beside a local SQLite tracking store, else ./optuna.db."""
+    """The study database of a tracking store: beside a SQLite store and named after it (two stores in one folder
+    keep their studies apart), else a file in the working directory named after the store's URI."""
     if tracking_uri.startswith("sqlite:///"):
         database = Path(tracking_uri.removeprefix("sqlite:///")).resolve()
-        return f"sqlite:///{database.parent / 'optuna.db'}"
-    return f"sqlite:///{Path('optuna.db').resolve()}"
+        return f"sqlite:///{database.with_name(database.stem + '-optuna.db')}"
+    digest = hashlib.sha256(tracking_uri.encode()).hexdigest()[:8]
+    return f"sqlite:///{Path(f'optuna-{digest}.db').resolve()}"
 
 
 def open_storage(ref: StudyRef) -> optuna.storages.RDBStorage:
@@ -72,25 +79,63 @@ def open_storage(ref: StudyRef) -> optuna.storages.RDBStorage:
         raise TuningError(f"cannot open Optuna storage {url.render_as_string(hide_password=True)}: {reason}") from None
 
 
-def fingerprint(spec: Spec) -> str:
-    """What makes two studies comparable: the spec's name, metric, search space and fixed params."""
-    content = {
-        "name": spec.name,
+def study_identity(prepared: Prepared) -> dict[str, str]:
+    """A digest per part of what the objective depends on: two studies are comparable only if all agree."""
+    spec = prepared.spec
+    parts = {
+        "data": prepared.data.digest,
+        "features": spec.features.model_dump(include={"numeric", "categorical", "monotone"}),
+        "target": [spec.data.target, as_list(spec.data.positive), spec.data.negative],
+        "split": [spec.split.model_dump(), spec.data.time],
+        "search space": {k: v.model_dump() for k, v in sorted(spec.tuning.space.items())},
+        "fixed params": spec.tuning.params.model_dump(exclude={"nthread"}),
         "metric": spec.tuning.metric,
-        "space": {k: v.model_dump() for k, v in sorted(spec.tuning.space.items())},
-        "params": spec.tuning.params.model_dump(exclude={"nthread"}),
+        "seed": spec.tuning.seed,
     }
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
+    return {
+        k: hashlib.sha256(json.dumps(v, sort_keys=True, default=str).encode()).hexdigest()[:12]
+        for k, v in parts.items()
+    }
 
 
-def load_or_create_study(spec: Spec, ref: StudyRef, sampler_seed_base: int = 0) -> optuna.Study:
-    """The study named `ref.name`, created if new; refused if it belongs to another spec or space."""
+def fingerprint(identity: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def differences(stored: optuna.study.StudySummary | optuna.Study, identity: dict[str, str]) -> str:
+    """Which parts of the identity differ from a stored study's, for humans ("data, features")."""
+    known = stored.user_attrs.get(IDENTITY_ATTR)
+    if not isinstance(known, dict):
+        return "spec (the study predates study fingerprints)"
+    return ", ".join(k for k in identity if known.get(k) != identity[k]) or "spec"
+
+
+def choose_study(prepared: Prepared, ref: StudyRef) -> tuple[StudyRef, str | None]:
+    """The study to tune: `ref` itself when it is new or was made for the same objective; otherwise a new study
+    named `<name>-<fingerprint>` (resumed if it exists), and the one line that says so."""
+    identity = study_identity(prepared)
+    stored = {s.study_name: s for s in open_storage(ref).get_all_studies()}
+    if ref.name not in stored or stored[ref.name].user_attrs.get(FINGERPRINT_ATTR) == fingerprint(identity):
+        return ref, None
+    name = f"{ref.name}-{fingerprint(identity)[:8]}"
+    verb = "resuming" if name in stored else "starting"
+    line = (
+        f"study '{ref.name}' was made for a different {differences(stored[ref.name], identity)}: {verb} study '{name}'"
+    )
+    return replace(ref, name=name), line
+
+
+def load_or_create_study(prepared: Prepared, ref: StudyRef, sampler_seed_base: int = 0) -> optuna.Study:
+    """The study named `ref.name`, created if new; refused if it was made for another objective."""
+    spec, identity = prepared.spec, study_identity(prepared)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # "Using an existing study" is said our way
     storage = open_storage(ref)
     existing = {s.study_name: s for s in storage.get_all_studies()}
-    if ref.name in existing and existing[ref.name].user_attrs.get(FINGERPRINT_ATTR) != fingerprint(spec):
+    if ref.name in existing and existing[ref.name].user_attrs.get(FINGERPRINT_ATTR) != fingerprint(identity):
         raise TuningError(
-            f"study '{ref.name}' in {ref.storage_url} was made for a different spec or search "
-            "space; choose another --study name"
+            f"study '{ref.name}' in {ref.storage_url} was made for a different "
+            f"{differences(existing[ref.name], identity)}; choose another --study name, or leave --study out "
+            "to start a new study"
         )
     done = len(storage.get_all_trials(existing[ref.name]._study_id)) if ref.name in existing else 0
     study = optuna.create_study(
@@ -102,9 +147,23 @@ def load_or_create_study(spec: Spec, ref: StudyRef, sampler_seed_base: int = 0) 
         pruner=make_pruner(spec),
     )
     if ref.name not in existing:
-        study.set_user_attr(FINGERPRINT_ATTR, fingerprint(spec))
+        study.set_user_attr(FINGERPRINT_ATTR, fingerprint(identity))
+        study.set_user_attr(IDENTITY_ATTR, identity)
         study.set_user_attr("sampler", spec.tuning.sampler.model_dump())
+        study.set_metric_names([f"valid_{spec.tuning.metric}"])
     return study
+
+
+def link_parent_run(study: optuna.Study, run_id: str, tracking_uri: str) -> None:
+    """Record on the study every MLflow parent run that used it (the latest also alone, for resuming)."""
+    runs = list(study.user_attrs.get(PARENT_RUNS_ATTR, []))
+    study.set_user_attr(PARENT_RUNS_ATTR, [*runs, run_id] if run_id not in runs else runs)
+    study.set_user_attr(PARENT_RUN_ATTR, run_id)
+    try:  # never a password in the study's attributes
+        shown = make_url(tracking_uri).render_as_string(hide_password=True)
+    except ArgumentError:
+        shown = tracking_uri
+    study.set_user_attr(TRACKING_ATTR, shown)
 
 
 def make_sampler(spec: Spec, seed: int) -> optuna.samplers.TPESampler:
@@ -174,6 +233,13 @@ def make_objective(spec: Spec, train: xgb.DMatrix, valid: xgb.DMatrix, nthread: 
         return best_score(booster)
 
     return objective
+
+
+def progress_line(name: str, done: int, wanted: int) -> str:
+    """Where a study stands before this invocation: what is left to run, or that nothing is and how to add more."""
+    if done >= wanted:
+        return f"study '{name}': {done} of {wanted} trials done; nothing to run (--trials {done + 10} adds 10 more)"
+    return f"study '{name}': {done} of {wanted} trials done, {wanted - done} to run"
 
 
 def fail_dead_trials(study: optuna.Study, ref: StudyRef) -> int:

@@ -84,7 +84,7 @@ def run_study(prepared: Prepared, ref: StudyRef, budget: Budget, sink: TrialSink
     """
     deadline = time.monotonic() + budget.timeout if budget.timeout else None
     nthread = threads_per_worker(prepared.spec, budget.workers)
-    study = load_or_create_study(prepared.spec, ref)
+    study = load_or_create_study(prepared, ref)
     optuna.storages.fail_stale_trials(study)  # a killed process's trial must not count as running
     fail_dead_trials(study, ref)  # ... even within the heartbeat grace period, when it was killed on this host
     missing = max(0, budget.trials - finished_trials(study))
@@ -129,7 +129,7 @@ def _worker(spec_path: str, ref: StudyRef, share: Share, sink: TrialSink, nthrea
 
 def _optimize(prepared: Prepared, ref: StudyRef, share: Share, sink: TrialSink, nthread: int, worker: int) -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = load_or_create_study(prepared.spec, ref, sampler_seed_base=worker * WORKER_SEED_STRIDE)
+    study = load_or_create_study(prepared, ref, sampler_seed_base=worker * WORKER_SEED_STRIDE)
     _, model_input = fit_transform(prepared)
     train, valid = train_valid_matrices(prepared, model_input, nthread)
     objective = make_objective(prepared.spec, train, valid, nthread)

@@ -7,19 +7,20 @@ them in MLflow. Nothing here touches the tracking store, so a failing contract w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from features.contract import CheckedData, check_contract
+from features.contract import CheckedData, check_contract, drop_unlabelled
 from features.data import LoadedData, load_data
 from features.errors import CreditflowError
 from features.spec import Spec, XGBoostParams, load_spec, spec_digest
 from features.split import Split, split_rows
 from features.transform import FeatureTransform
+from pipelines.gates.leakage import LeakageResult, screen_data
 from pipelines.scoring.reasons import ReasonBaseline, fit_baseline
 from pipelines.scoring.scorer import Scorer
 from pipelines.training.train import fit_booster, to_dmatrix
@@ -35,6 +36,8 @@ class Prepared:
     data: LoadedData
     checked: CheckedData
     split: Split
+    leakage: LeakageResult = field(default_factory=LeakageResult)  # the screen that runs before training
+    dropped: dict[str, int] = field(default_factory=dict)  # rows whose outcome is neither positive nor negative
 
 
 @dataclass(frozen=True)
@@ -50,13 +53,25 @@ class Candidate:
 
 
 def prepare(spec_path: str | Path) -> Prepared:
-    """Load the spec and its data, enforce the data contract and split; raises on bad input."""
+    """Load the spec and its data, drop rows without an outcome, enforce the data contract, split, and screen the
+    features for leakage; raises on bad input."""
     spec_path = Path(spec_path)
     spec = load_spec(spec_path)
     loaded = load_data(spec, spec_path)
+    frame, dropped = drop_unlabelled(loaded.frame, spec)
+    loaded = replace(loaded, frame=frame)  # row positions of every later step refer to the kept rows
     checked = check_contract(loaded.frame, spec)
     split = split_rows(checked.target, spec.split, checked.time)
-    return Prepared(spec, spec_path, spec_digest(spec_path), loaded, checked, split)
+    leakage = screen_data(
+        checked.features.iloc[split.train],
+        checked.target[split.train],
+        checked.features.iloc[split.valid],
+        checked.target[split.valid],
+        spec.policy.leakage,
+        spec.features.reviewed,
+        seed=spec.split.seed,
+    )
+    return Prepared(spec, spec_path, spec_digest(spec_path), loaded, checked, split, leakage, dropped)
 
 
 def fit_transform(prepared: Prepared) -> tuple[FeatureTransform, pd.DataFrame]:

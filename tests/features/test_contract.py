@@ -1,26 +1,30 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from features.contract import check_contract, derive_attribute, leakage_suspects
+from features.contract import check_contract, derive_attribute, drop_unlabelled, parse_dates
 from features.errors import DataError
 from features.spec import SensitiveAttribute, Spec
 
 
 def make_spec(**data) -> Spec:
+    label = {} if isinstance(data.get("target"), dict) else {"positive": 1}
     return Spec.model_validate(
         {
             "name": "tiny",
             "data": {
                 "source": "x.csv",
                 "target": "bad",
-                "positive": 1,
+                **label,
                 "id": "id",
                 "pii": ["name"],
                 "sensitive": ["group", {"name": "age_band", "column": "age", "bins": [18, 40, 99]}],
                 **data,
             },
             "features": {"numeric": ["income", "dti"], "categorical": ["region"]},
+            "reasons": {"income": "Income", "dti": "Debt relative to income", "region": "Region"},
         }
     )
 
@@ -98,17 +102,47 @@ def test_all_problems_are_reported_together():
     assert "dti" in str(error.value) and "duplicated" in str(error.value)
 
 
-def test_leaky_feature_is_refused():
+def test_a_leaky_feature_is_no_contract_breach():
+    # leakage is judged by the leakage screen (pipelines/gates/leakage.py) and fails the performance gate
     frame = make_frame()
     frame["dti"] = frame["bad"] + np.random.default_rng(1).uniform(0, 0.1, len(frame))
-    with pytest.raises(DataError, match="likely leakage: 'dti'"):
-        check_contract(frame, make_spec())
+    assert check_contract(frame, make_spec()).target.sum() == frame["bad"].sum()
 
 
-def test_leakage_check_ignores_ordinary_features():
-    frame = make_frame(rows=2000)
-    checked = check_contract(frame, make_spec())
-    assert leakage_suspects(checked.features, checked.target) == []
+STATUS = ["Current", "Fully Paid", "Charged Off", "Default", "Late (31-120 days)", "In Grace Period"]
+
+
+def status_frame(rows: int = 600) -> pd.DataFrame:
+    frame = make_frame(rows)
+    return frame.assign(bad=[STATUS[i % len(STATUS)] for i in range(rows)])
+
+
+def test_an_outcome_column_maps_to_a_binary_target_and_the_rest_is_dropped_and_counted():
+    spec = make_spec(target={"column": "bad", "positive": ["Charged Off", "Default"], "negative": ["Fully Paid"]})
+    frame = status_frame()
+    kept, dropped = drop_unlabelled(frame, spec)
+    assert dropped == {"Current": 100, "Late (31-120 days)": 100, "In Grace Period": 100}
+    checked = check_contract(kept, spec)
+    assert len(checked.target) == 300 and checked.target.sum() == 200
+    assert checked.ids.tolist() == kept["id"].tolist()  # every piece is aligned to the kept rows
+
+
+def test_without_a_negative_list_every_other_outcome_is_a_good_payer():
+    spec = make_spec(target={"column": "bad", "positive": ["Charged Off", "Default"]})
+    frame = status_frame()
+    assert drop_unlabelled(frame, spec) == (frame, {})
+    assert check_contract(frame, spec).target.sum() == 200
+
+
+def test_a_binary_spec_on_a_multi_valued_outcome_says_how_to_map_it():
+    with pytest.raises(DataError, match="6 distinct values; a binary target is required, or map the outcome"):
+        check_contract(status_frame(), make_spec(positive="Default"))
+
+
+def test_an_outcome_mapping_that_matches_nothing_is_refused():
+    spec = make_spec(target={"column": "bad", "positive": ["Defaulted"], "negative": ["Paid"]})
+    with pytest.raises(DataError, match="no row of target 'bad' holds a value of target.positive or target.negative"):
+        drop_unlabelled(status_frame(), spec)
 
 
 def test_bad_time_column_is_refused():
@@ -128,3 +162,29 @@ def test_derived_attributes():
         pd.Series([18, 24, 25, 70, np.nan]), SensitiveAttribute(name="age_band", column="a", bins=[18, 25, 65])
     )
     assert banded.tolist() == ["18-25", "18-25", "25-65", "unknown", "unknown"]
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, 1e300])
+def test_an_infinite_or_too_large_training_value_is_refused_by_name(value):
+    """Used to reach the leakage check as an sklearn traceback ("Input contains infinity")."""
+    frame = make_frame().assign(income=lambda f: f["income"].where(f.index != 7, value))
+    with pytest.raises(DataError) as error:
+        check_contract(frame, make_spec())
+    assert "column 'income' has 1 infinite or too large value(s) (XGBoost takes at most ±3.4e+38)" in str(error.value)
+    assert f"e.g. '{value}' in row 8" in str(error.value)
+
+
+@pytest.mark.parametrize("column", ["income", "region"])
+def test_a_feature_missing_in_every_row_is_usable_with_a_warning(column):
+    checked = check_contract(make_frame().assign(**{column: None}), make_spec())
+    assert checked.warnings == [f"feature '{column}' is missing in every row: it carries no information"]
+    assert check_contract(make_frame(), make_spec()).warnings == []
+
+
+@pytest.mark.parametrize("months", [["2024/01", "2024/02"], ["01/2024", "02/2024"], ["Jan 2024", "Feb 2024"]])
+def test_month_columns_parse_without_pandas_format_warning(months):
+    """pandas warns "Could not infer format" for these and parses each value with dateutil: what month columns need."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        parsed = parse_dates(pd.Series([*months, "not a date", None]))
+    assert parsed.dt.month.tolist()[:2] == [1, 2] and parsed.isna().tolist() == [False, False, True, True]

@@ -49,3 +49,11 @@ def test_too_few_of_a_class():
     y[:2] = 1
     with pytest.raises(DataError, match="too few rows of one class"):
         split_rows(y, SplitSpec())
+
+
+def test_a_sample_without_both_classes_is_refused():
+    """10 applicants, 3 bad: stratified splitting still leaves a sample with goods only, on which no
+    performance metric exists (the run used to fail inside MLflow with a FAILED run left behind)."""
+    y = np.array([1, 1, 1, 0, 0, 0, 0, 0, 0, 0])
+    with pytest.raises(DataError, match="too few rows to split: the (valid|test) sample .* has no bad"):
+        split_rows(y, SplitSpec())

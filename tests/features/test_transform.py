@@ -45,3 +45,32 @@ def test_text_categoricals_encode_like_text():
     pd.testing.assert_frame_equal(got, expected)
     assert got["c"].isna().tolist() == [False, True, True, False]
     assert transform.unseen_counts(as_dictionary) == {"c": 1}
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, 1e300, -4e38])
+def test_infinite_or_too_large_numbers_are_refused_by_name(value):
+    """XGBoost holds values as float32: ±inf, or a magnitude beyond float32 (it becomes infinite), makes its
+    DMatrix fail with a native stack trace; the transform refuses them first, for scoring and serving alike."""
+    raw = pd.DataFrame({"region": ["north", "south"], "income": [1.0, value]})
+    with pytest.raises(InputError, match="column 'income' must be a finite number .*got -?inf|e\\+"):
+        fitted().transform(raw)
+    assert fitted().transform(raw.assign(income=[1.0, 3.0e38]))["income"][1] == 3.0e38  # within float32
+
+
+def test_a_boolean_among_numbers_is_refused_not_read_as_one():
+    """A CSV column of booleans with a gap, or a JSON request mixing true and numbers, arrives as object
+    dtype; pandas' to_numeric would read True as 1."""
+    for values in ([True, None, False], [1.0, True, 3.5]):
+        raw = pd.DataFrame({"region": ["north"] * 3, "income": pd.Series(values, dtype=object)})
+        with pytest.raises(InputError, match="column 'income' must be numeric, got 'True'"):
+            fitted().transform(raw)
+
+
+def test_a_categorical_column_missing_in_every_training_row_is_encoded_as_missing():
+    """XGBoost cannot build a matrix from a categorical column with no categories: such a column is all
+    missing, and is handed over as a missing number instead (the same at training and at scoring)."""
+    transform = FeatureTransform(["income"], ["region"]).fit(pd.DataFrame({"income": [1.0, 2.0], "region": None}))
+    assert transform.categories == {"region": []}
+    out = transform.transform(pd.DataFrame({"income": [1.0, 2.0], "region": ["north", None]}))
+    assert out["region"].isna().all() and out["region"].dtype == np.float64
+    assert transform.unseen_counts(pd.DataFrame({"region": ["north", None]})) == {"region": 1}

@@ -1,68 +1,23 @@
-"""End to end through `creditflow monitor` on generated books: one consumer-loan model trained per module."""
+"""End to end through `creditflow monitor` on generated books, watching the session's consumer-loan model."""
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from features.synthetic import BookOptions, generate_book, scenario_options
+from features.synthetic import BookOptions, generate_book
 from pipelines.cli import cli
-from tests.conftest import REPO, use_store, write_spec
+from tests.monitoring.conftest import LAST, MODEL, book, invoke, window_runs
 
-CONSUMER_SPEC = REPO / "experiments" / "consumer_loans.yaml"
-MODEL = "consumer_loans"
-LAST = "2025-12"  # the generated books cover 2024-01 .. 2025-12
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory, store_template) -> Path:
-    """A store holding consumer_loans version 1, trained on 8,000 generated applicants (seed 3)."""
-    folder = tmp_path_factory.mktemp("trained")
-    shutil.copy(store_template, folder / "mlflow.db")
-    generate_book(BookOptions(rows=8000, seed=3)).to_parquet(folder / "train.parquet")
-    spec = write_spec(
-        folder,
-        CONSUMER_SPEC,
-        **{"data.synthetic": None, "data.source": str(folder / "train.parquet"), "policy.fairness.n_boot": 20},
-    )
-    result = invoke("run", spec, "--tracking-uri", f"sqlite:///{folder / 'mlflow.db'}")
-    assert result.exit_code == 0, result.output
-    mlflow.set_tracking_uri(None)
-    return folder
-
-
-@pytest.fixture
-def store(trained, tmp_path, monkeypatch) -> str:
-    yield use_store(trained / "mlflow.db", tmp_path, monkeypatch)
-    mlflow.set_tracking_uri(None)
-
-
-def book(path: Path, scenario: str | None = None, labelled: bool = False, seed: int = 11, rows: int = 24_000) -> Path:
-    frame = generate_book(BookOptions(rows=rows, seed=seed, **(scenario_options(scenario) if scenario else {})))
-    if not labelled:
-        frame = frame.drop(columns="default_12m")
-    frame.to_parquet(path)
-    return path
-
-
-def window_runs(uri: str, **tags) -> list:
-    client = mlflow.MlflowClient(uri)
-    experiment = client.get_experiment_by_name(f"{MODEL}-monitoring")
-    if experiment is None:
-        return []
-    condition = " and ".join(f"tags.`monitoring.{k}` = '{v}'" for k, v in {"role": "window", **tags}.items())
-    return client.search_runs([experiment.experiment_id], condition)
+# The session's consumer-loan store comes from `creditflow run`.
+pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize(
@@ -173,6 +128,8 @@ def _no_window_runs(uri):
         (lambda f: f.drop(columns="income"), "missing model column(s): income"),
         (lambda f: f.assign(income="high"), "column 'income' must be numeric"),
         (lambda f: f.iloc[:0], "no rows"),
+        # booleans with a gap arrive as an object column, where pandas reads True as 1
+        (lambda f: f.assign(income=pd.Series([True, None] * (len(f) // 2), dtype=object)), "got 'True'"),
     ],
 )
 def test_bad_current_data_exits_2_and_logs_nothing(store, tmp_path, change, message):
@@ -181,6 +138,32 @@ def test_bad_current_data_exits_2_and_logs_nothing(store, tmp_path, change, mess
     result = CliRunner().invoke(cli, ["monitor", f"{MODEL}/1", "--current", str(path), "--window", LAST])
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
     assert _no_window_runs(store)
+
+
+def test_infinite_numbers_and_a_column_named_twice_in_a_window_are_warnings(store, tmp_path):
+    frame = generate_book(BookOptions(rows=2000, seed=5))
+    frame["income"] = frame["income"].astype(float).where(frame.index % 100 != 0, np.inf)
+    frame.loc[1, "income"] = 1e300  # beyond float32: XGBoost would read it as infinite
+    frame["income.copy"] = -1.0  # written as a second 'income' column: the first is used
+    path = tmp_path / "window.csv"
+    frame.to_csv(path, index=False, header=[c.removesuffix(".copy") for c in frame.columns])
+    result = CliRunner().invoke(cli, ["monitor", f"{MODEL}/1", "--current", str(path), "--window", "all-rows"])
+    assert result.exit_code in (0, 1) and "Traceback" not in result.output, result.output
+    assert "warning: window all-rows: column 'income' has 21 infinite or too large value(s), e.g. 'inf': " in (
+        result.output
+    )
+    assert f"warning: column 'income' appears 2 times in {path}: the first (column " in result.output
+    (run,) = window_runs(store)
+    assert run.data.metrics["missing_share.income"] == pytest.approx(21 / 2000)
+
+
+def test_a_column_missing_in_every_row_of_a_window_is_judged_not_a_crash(store, tmp_path):
+    """Evidently raises on a column without values; creditflow's own PSI counts the missing bin."""
+    path = tmp_path / "empty.parquet"
+    generate_book(BookOptions(rows=2000, seed=5)).assign(income=np.nan).to_parquet(path)
+    result = CliRunner().invoke(cli, ["monitor", f"{MODEL}/1", "--current", str(path), "--window", LAST])
+    assert result.exit_code == 1 and "alert: PSI of income" in result.output, result.output
+    assert len(window_runs(store)) == 1
 
 
 def test_backfill_without_time_column_no_champion_and_no_reference_exit_2(store, tmp_path):

@@ -1,5 +1,6 @@
 """`creditflow score` through the CLI: verification of the champion, files in and out, bad input."""
 
+import os
 from pathlib import Path
 
 import mlflow
@@ -10,6 +11,9 @@ from click.testing import CliRunner
 
 from pipelines.cli import cli
 from pipelines.scoring.scorer import OUTPUT_COLUMNS
+
+# Every test copies the store `creditflow run` made (tests/pipelines/conftest.py).
+pytestmark = pytest.mark.slow
 
 MODEL = "german_credit"
 
@@ -64,6 +68,36 @@ def test_reasons_can_be_exact_or_skipped(governed, applicants):
     assert pd.read_csv("exact.csv")["reason_1"].notna().any()
 
 
+def test_score_gives_exact_reasons_by_default_and_none_to_approved_applicants(governed, applicants):
+    from pipelines.scoring.reasons import contributions, top_reasons
+    from pipelines.tracking import connect
+    from pipelines.tracking.pyfunc_model import load_model_scorer
+
+    applicants.head(300).to_csv("few.csv", index=False)
+    result = invoke("score", f"models:/{MODEL}/1", "few.csv", "out.csv")
+    assert result.exit_code == 0, result.output
+    assert "reasons: exact, for declined applicants" in result.output
+    scored = pd.read_csv("out.csv")
+    declined = (scored["decision"] == "decline").to_numpy()
+    assert declined.any() and (~declined).any()
+    assert scored.loc[~declined, [f"reason_{i}" for i in range(1, 5)]].isna().all().all()
+    scorer, _ = load_model_scorer(connect(governed), f"models:/{MODEL}/1")
+    features = scorer.transform.transform(applicants.head(300)[declined])
+    exact = top_reasons(contributions(scorer.booster, features, exact=True), scorer.baseline, texts=scorer.texts)
+    assert scored.loc[declined, "reason_1"].tolist() == exact["reason_1"].tolist()
+
+    everyone = invoke("score", f"models:/{MODEL}/1", "few.csv", "all.csv", "--all-reasons")
+    assert everyone.exit_code == 0 and pd.read_csv("all.csv")["reason_1"].notna().sum() > declined.sum()
+
+
+def test_approximate_reasons_are_given_only_when_asked_with_their_measured_agreement(governed, applicants):
+    applicants.head(300).to_csv("few.csv", index=False)
+    result = invoke("score", f"models:/{MODEL}/1", "few.csv", "out.csv", "--reasons", "approx")
+    assert result.exit_code == 0, result.output
+    assert "approximate (Saabas) reasons: the same set as exact TreeSHAP for" in result.output
+    assert "declined applicants checked" in result.output
+
+
 def test_an_alias_set_around_creditflow_is_refused_unless_allowed(governed, applicants):
     promote_version_1()
     mlflow.MlflowClient(governed).set_registered_model_alias(MODEL, "champion", "2")
@@ -104,6 +138,14 @@ def test_unseen_categories_and_missing_integers_are_scored_as_missing(governed, 
     [
         (lambda f: f.drop(columns=["credit_amount"]), "missing column(s): credit_amount"),
         (lambda f: f.assign(credit_amount=["a lot"] * len(f)), "column 'credit_amount' must be numeric, got 'a lot'"),
+        # XGBoost used to answer these with its native stack trace (float32 makes 1e300 infinite)
+        *[
+            (
+                lambda f, v=value: f.assign(credit_amount=f["credit_amount"].astype(float).where(f.index != 3, v)),
+                f"column 'credit_amount' must be a finite number within ±3.4e+38, got {value}",
+            )
+            for value in (np.inf, -np.inf, 1e300)
+        ],
     ],
 )
 def test_input_breaking_the_contract_is_one_line_exit_2_and_no_output(governed, applicants, change, message):
@@ -134,3 +176,22 @@ def test_bad_references_and_files_are_exit_2(governed, applicants, args, message
     result = invoke("score", *args)
     assert result.exit_code == 2, result.output
     assert message in result.output and not Path("out.csv").exists()
+
+
+def test_an_output_folder_that_cannot_be_written_is_one_line_exit_2(governed, applicants, tmp_path):
+    """/proc refuses new files even to root; an ordinary read-only folder does the same to other users."""
+    applicants.head(5).to_csv("in.csv", index=False)
+    folder = Path("/proc") if os.geteuid() == 0 else tmp_path / "locked"
+    if folder != Path("/proc"):
+        folder.mkdir()
+        folder.chmod(0o555)
+    result = invoke("score", f"{MODEL}/1", "in.csv", folder / "out.csv")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines()[-1].startswith(f"error: cannot write {folder / 'out.csv'}: ")
+
+
+def test_scoring_off_a_terminal_prints_no_progress_label(governed, applicants):
+    applicants.to_csv("applicants.csv", index=False)
+    result = invoke("score", f"{MODEL}/1", "applicants.csv", "scored.csv")
+    assert result.exit_code == 0, result.output
+    assert "scoring" not in result.output.splitlines()  # click's bar prints its label alone off a terminal

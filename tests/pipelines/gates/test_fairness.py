@@ -46,10 +46,13 @@ def test_group_metrics_by_hand():
     assert t["auc"].tolist() == pytest.approx([5 / 6, 2.5 / 3, 0.0])
     assert t["too_small"].tolist() == [False, False, True]
     assert t["group"].tolist() == ["a", "b", "c"]
+    assert t["defaulters"].tolist() == [2, 1, 1] and t["good_payers"].tolist() == [3, 3, 1]
+    assert t["too_few_outcomes"].tolist() == [True, True, True]  # under 3 defaulters each
 
 
 def test_disparity_by_hand_excludes_too_small_groups():
-    d = disparity(hand_table().reset_index())
+    assert math.isnan(disparity(hand_table().reset_index())["eo_difference"])  # too few defaulters everywhere
+    d = disparity(hand_table().reset_index().assign(too_few_outcomes=False))
     assert d["air"] == pytest.approx(0.5 / 0.6)  # c (approval 0) would make it 0
     assert d["dp_difference"] == pytest.approx(0.1)
     assert d["tpr_difference"] == pytest.approx(0.5)
@@ -223,14 +226,38 @@ def test_gate_edge_conditions_are_notes_not_crashes():
     y[:100] = 1  # no good payers among women -> FPR undefined
     result = fairness_gate(y, p, sf, CUTOFF, FairnessPolicy(n_boot=20, max_dp_difference=1, min_air=0.1))
     notes = " | ".join(result.verdict.notes)
-    assert "sex: no defaulters: TPR undefined in male" in notes
-    assert "sex: no good payers: FPR undefined in female" in notes
-    assert "sex: equalized-odds difference undefined" in notes
+    assert "sex: TPR/FPR not judged for 2 group(s) under 30 defaulters or good payers: female (100 defaulters" in notes
+    assert "male (0 defaulters, 100 good payers)" in notes
+    assert "sex: equalized odds not judged: fewer than two groups hold 30 defaulters and 30 good payers" in notes
     assert result.verdict.passed  # nothing judgeable broke a limit
+
+
+def test_a_cutoff_that_declines_nobody_is_not_assessable_instead_of_passing():
+    y, _, sf = gate_data()
     all_approved = fairness_gate(y, np.full(y.size, 0.2), sf, CUTOFF, FairnessPolicy(n_boot=20))
-    assert all_approved.verdict.passed
-    assert all_approved.verdict.notes[0].startswith("every applicant is approved at cutoff 0.5")
-    assert all_approved.groupings["sex"].disparity["air"] == 1.0
+    assert all_approved.groupings["sex"].disparity["air"] == 1.0  # equal approval rates of 1 ...
+    assert not all_approved.verdict.passed  # ... are no evidence of fair decisions
+    assert all_approved.verdict.reasons == ["not assessable: the cutoff 0.5 declines nobody"]
+    all_declined = fairness_gate(y, np.full(y.size, 0.9), sf, CUTOFF, FairnessPolicy(n_boot=20))
+    assert "not assessable: the cutoff 0.5 declines everybody" in all_declined.verdict.reasons
+
+
+def test_equalized_odds_is_not_judged_on_a_group_with_two_defaulters():
+    # 200 applicants per group: approval rates are judgeable, but group b holds only 2 defaulters, so its TPR
+    # (1 of 2 declined = 0.5 against a's 0.9) is noise and must not fail equalized odds
+    rng = np.random.default_rng(0)
+    y = np.r_[(np.arange(200) < 60).astype(int), (np.arange(200) < 2).astype(int)]
+    declined_a = np.r_[np.arange(60) < 54, np.arange(140) < 10]  # TPR 0.9, FPR 0.07
+    declined_b = np.r_[[True, False], np.arange(198) < 14]  # TPR 0.5, FPR 0.07
+    p = np.where(np.r_[declined_a, declined_b], 0.9, 0.1) + rng.uniform(0, 0.01, 400)
+    sf = pd.DataFrame({"region": ["a"] * 200 + ["b"] * 200})
+    result = fairness_gate(y, p, sf, CUTOFF, FairnessPolicy(n_boot=20, max_dp_difference=1, min_air=0.1))
+    assert result.verdict.passed, result.verdict.reasons
+    assert math.isnan(result.groupings["region"].disparity["eo_difference"])
+    table = result.groupings["region"].table.set_index("group")
+    assert table.loc["b", ["defaulters", "good_payers"]].tolist() == [2, 198]
+    assert table["too_few_outcomes"].tolist() == [False, True] and not table["too_small"].any()
+    assert any("b (2 defaulters, 198 good payers)" in note for note in result.verdict.notes)
 
 
 def test_gate_fails_closed_when_an_attribute_has_no_two_judgeable_groups():

@@ -1,5 +1,6 @@
 """The logged model served by `mlflow models serve`: raw application JSON in, PD/decision/reasons out,
-and a 400 with a message (never a 500) for a malformed request."""
+and a 400 with a one-line message (never a 500, never a native stack trace) for a malformed request, including
+one that carries the target, a sensitive attribute or PII."""
 
 import json
 import os
@@ -11,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
 import mlflow
 import pandas as pd
@@ -18,6 +20,10 @@ import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import cli
+from pipelines.scoring.scorer import ARTIFACT_FILES
+
+# Starts `mlflow models serve` on the store `creditflow run` made (tests/pipelines/conftest.py).
+pytestmark = pytest.mark.slow
 
 MODEL = "german_credit"
 
@@ -32,25 +38,30 @@ def start_server(extra_env: dict[str, str], log: Path | None = None) -> tuple[su
     """`mlflow models serve` of the champion on a free loopback port, in its own process group."""
     port, bin_dir = free_port(), str(Path(sys.executable).parent)
     env = {**os.environ, **extra_env, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}  # uvicorn
-    process = subprocess.Popen(
-        [
-            str(Path(bin_dir) / "mlflow"),
-            "models",
-            "serve",
-            "-m",
-            f"models:/{MODEL}@champion",
-            "--env-manager",
-            "local",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-        stderr=log.open("w") if log else subprocess.DEVNULL,
-    )
+    stderr = log.open("w") if log else subprocess.DEVNULL
+    try:
+        process = subprocess.Popen(
+            [
+                str(Path(bin_dir) / "mlflow"),
+                "models",
+                "serve",
+                "-m",
+                f"models:/{MODEL}@champion",
+                "--env-manager",
+                "local",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+            stderr=stderr,
+        )
+    finally:
+        if log:
+            stderr.close()  # the server holds its own descriptor
     return process, f"http://127.0.0.1:{port}"
 
 
@@ -125,8 +136,104 @@ def records(frame: pd.DataFrame) -> str:
     return json.dumps({"dataframe_records": frame.to_dict(orient="records")})
 
 
+def applicant_rows(count: int = 3) -> pd.DataFrame:
+    """Raw application rows as a lender's system sends them: no target, no sensitive columns."""
+    return pd.read_csv("german_ids.csv").drop(columns=["creditability", *SENSITIVE]).head(count)
+
+
+SENSITIVE = ["personal_status_and_sex", "age_in_years", "foreign_worker"]  # the columns sex, age_band... come from
+NESTED = '{"dataframe_records": ' + "[" * 100_000 + "]" * 100_000 + "}"  # deeper than Python's recursion limit
+
+
+def with_value(rows: pd.DataFrame, column: str, value) -> str:
+    """A JSON body whose first row has `value` in `column` (json writes inf as Infinity)."""
+    records = rows.to_dict(orient="records")
+    records[0][column] = value
+    return json.dumps({"dataframe_records": records})
+
+
+# body maker -> a message the 400 must hold; none of them may embed a native stack trace
+MALFORMED = {
+    "nested": (lambda rows: NESTED, "the request body is nested too deeply to parse"),
+    "true": (
+        lambda rows: with_value(rows, "credit_amount", True),
+        "column 'credit_amount' must be numeric, got 'True'",
+    ),
+    "Infinity": (lambda rows: with_value(rows, "credit_amount", float("inf")), "must be a finite number within"),
+    "1e300": (lambda rows: with_value(rows, "duration_in_month", 1e300), "must be a finite number within"),
+    "target": (
+        lambda rows: records(rows.assign(creditability="good", foreign_worker="yes")),
+        "the request carries column(s) the model must not receive: creditability (target), "
+        "foreign_worker (sensitive attribute)",
+    ),
+    "mapping": (lambda rows: with_value(rows, "purpose", {"a": 1}), "column 'purpose' must hold single values"),
+}
+
+
+def invoke_in_process(model, body: str) -> tuple[int, str]:
+    """The scoring server's request path (parse the body, enforce the signature, predict) without HTTP."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.pyfunc import scoring_server
+
+    try:
+        answer = scoring_server.invocations(body, "application/json", model, model.metadata.get_input_schema())
+        return answer.status, answer.response
+    except MlflowException as error:
+        return error.get_http_status_code(), error.message
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_a_malformed_request_is_a_400_with_a_clean_message(governed, case):
+    from mlflow.pyfunc import scoring_server  # noqa: F401  imported first, as in the server
+
+    model = mlflow.pyfunc.load_model(f"models:/{MODEL}/1")
+    make, message = MALFORMED[case]
+    status, answer = invoke_in_process(model, make(applicant_rows()))
+    assert status == 400 and message in answer, answer
+    assert "Stack trace" not in answer and "[bt]" not in answer
+    assert invoke_in_process(model, records(applicant_rows()))[0] == 200
+
+
+def test_the_logged_model_names_the_columns_it_refuses(governed):
+    local = Path(mlflow.artifacts.download_artifacts(f"models:/{MODEL}/1"))
+    settings = json.loads((local / "artifacts" / "settings.json").read_text())
+    assert settings["refused_columns"] == {
+        "creditability": "target",
+        "sex": "sensitive attribute",
+        "age_band": "sensitive attribute",
+        "foreign_worker": "sensitive attribute",
+        "personal_status_and_sex": "sensitive attribute",
+        "age_in_years": "sensitive attribute",
+    }
+    schema = mlflow.models.Model.load(local).get_input_schema()
+    assert set(settings["refused_columns"]) == set(schema.optional_input_names())  # so MLflow passes them on
+
+
+def test_a_pii_column_is_refused_and_a_model_logged_before_ignores_extra_columns(governed, tmp_path):
+    from mlflow.exceptions import MlflowException
+
+    from pipelines.tracking.pyfunc_model import CreditModel
+
+    local = Path(mlflow.artifacts.download_artifacts(f"models:/{MODEL}/1", dst_path=str(tmp_path)))
+    settings_path = local / "artifacts" / "settings.json"
+    context = SimpleNamespace(artifacts={k: str(local / "artifacts" / v) for k, v in ARTIFACT_FILES.items()})
+    settings = json.loads(settings_path.read_text())
+    rows = applicant_rows().assign(applicant_name="Jane Doe")
+
+    settings_path.write_text(json.dumps({**settings, "refused_columns": {"applicant_name": "PII"}}))
+    model = CreditModel()
+    model.load_context(context)
+    with pytest.raises(MlflowException, match=r"must not receive: applicant_name \(PII\)"):
+        model.predict(None, rows)
+
+    del settings["refused_columns"]  # as written before the key existed
+    settings_path.write_text(json.dumps(settings))
+    model.load_context(context)
+    assert len(model.predict(None, rows)) == 3
+
+
 def test_the_served_champion_answers_raw_rows_and_refuses_malformed_requests(server):
-    rows = pd.read_csv("german_ids.csv").drop(columns=["creditability"]).head(3)
+    rows = applicant_rows()
 
     status, answer = post(server, records(rows))
     assert status == 200
@@ -156,3 +263,8 @@ def test_the_served_champion_answers_raw_rows_and_refuses_malformed_requests(ser
         status, answer = post(server, body)
         assert status == 400, (status, answer)
         assert message in answer["message"]
+
+    for case, (make, message) in MALFORMED.items():  # over HTTP too: a RecursionError used to be a 500
+        status, answer = post(server, make(rows))
+        assert status == 400 and message in answer["message"], (case, status, answer)
+        assert "[bt]" not in answer["message"] and "stack_trace" not in answer, case

@@ -1,5 +1,6 @@
 """Tuning end to end through the CLI: nested runs, resume after SIGKILL, reproducibility, workers."""
 
+import logging
 import os
 import signal
 import subprocess
@@ -11,7 +12,10 @@ import optuna
 import pytest
 from click.testing import CliRunner
 
+from features.spec import load_spec
 from pipelines.cli import cli
+from pipelines.training.tune import fingerprint, study_identity
+from pipelines.training.workflow import prepare
 from tests.conftest import GERMAN_SPEC, REPO, write_spec
 
 
@@ -29,9 +33,10 @@ def trial_runs(uri, experiment="german_credit"):
 
 
 def load_study(tmp_path, name="german_credit"):
-    return optuna.load_study(study_name=name, storage=f"sqlite:///{tmp_path}/optuna.db")
+    return optuna.load_study(study_name=name, storage=f"sqlite:///{tmp_path}/mlflow-optuna.db")
 
 
+@pytest.mark.slow
 def test_tune_leaves_a_parent_with_one_nested_run_per_trial(tracking_uri, german_spec, tmp_path):
     result = invoke("tune", german_spec, "--trials", 8)
     assert result.exit_code == 0, result.output
@@ -41,10 +46,11 @@ def test_tune_leaves_a_parent_with_one_nested_run_per_trial(tracking_uri, german
     assert sorted(int(c.data.tags["optuna.trial_number"]) for c in children) == list(range(8))
     for child in children:
         assert child.data.tags["optuna.state"] in {"COMPLETE", "PRUNED"}
-        assert "auc" in child.data.metrics and "n_trees" in child.data.metrics
+        assert "logloss" in child.data.metrics and "n_trees" in child.data.metrics
         assert set(child.data.params) >= {"max_depth", "learning_rate"}
     study = load_study(tmp_path)
-    assert parent.data.metrics["best_valid_auc"] == pytest.approx(study.best_value)
+    assert parent.data.metrics["best_valid_logloss"] == pytest.approx(study.best_value)
+    assert study.user_attrs["mlflow_parent_run_ids"] == [parent.info.run_id]
     assert parent.data.params["xgb.max_depth"] == str(study.best_params["max_depth"])
     assert (
         parent.data.params["tuning.sampler"] == '{"constant_liar": true, "multivariate": true, "n_startup_trials": 10}'
@@ -54,6 +60,7 @@ def test_tune_leaves_a_parent_with_one_nested_run_per_trial(tracking_uri, german
     assert mlflow.MlflowClient(tracking_uri).search_registered_models() == []
 
 
+@pytest.mark.slow
 def test_run_registers_the_tuned_candidate(tracking_uri, tmp_path):
     spec = write_spec(tmp_path, **{"tuning.trials": 5})
     result = invoke("run", spec)
@@ -66,6 +73,7 @@ def test_run_registers_the_tuned_candidate(tracking_uri, tmp_path):
     assert run.data.metrics["trials_complete"] + run.data.metrics["trials_pruned"] == 5
 
 
+@pytest.mark.slow
 def test_same_seed_gives_the_same_trials(tmp_path, tracking_uri, monkeypatch):
     spec = write_spec(tmp_path)
     outcomes = []
@@ -100,12 +108,51 @@ def test_tune_without_a_budget_is_refused(tracking_uri, german_spec):
     assert result.exit_code == 2 and "no trial budget" in result.output
 
 
-def test_study_of_another_search_space_is_left_untouched(tracking_uri, tmp_path):
+@pytest.mark.slow
+def test_a_changed_spec_trains_a_fresh_study_and_says_so(tracking_uri, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="creditflow")
     assert invoke("tune", write_spec(tmp_path), "--trials", 3).exit_code == 0
-    narrowed = write_spec(tmp_path, **{"tuning.space": {"max_depth": {"low": 2, "high": 3}}})
-    result = CliRunner().invoke(cli, ["tune", str(narrowed), "--trials", 3])
-    assert result.exit_code == 2 and "different spec or search space" in result.output
-    assert len(load_study(tmp_path).trials) == 3
+    spec = load_spec(write_spec(tmp_path))
+    dropped = {  # one feature removed: before, no trial ran and the old best params were retrained
+        "features.numeric": [f for f in spec.features.numeric if f != "credit_amount"],
+        "reasons": {k: v for k, v in spec.reasons.items() if k != "credit_amount"},
+    }
+    changed = write_spec(tmp_path, **dropped)
+    result = invoke("tune", changed, "--trials", 3)
+    assert result.exit_code == 0, result.output
+    fresh = f"german_credit-{fingerprint(study_identity(prepare(changed)))[:8]}"
+    assert f"study 'german_credit' was made for a different features: starting study '{fresh}'" in caplog.text
+    assert len(load_study(tmp_path, fresh).trials) == 3 and len(load_study(tmp_path).trials) == 3
+    parents, _ = trial_runs(tracking_uri)
+    assert sorted(p.data.tags["optuna.study"] for p in parents) == sorted(["german_credit", fresh])
+    refused = CliRunner().invoke(cli, ["tune", str(changed), "--trials", 3, "--study", "german_credit"])
+    assert refused.exit_code == 2 and "was made for a different features" in refused.output
+    assert len(load_study(tmp_path).trials) == 3 and len(trial_runs(tracking_uri)[0]) == 2  # nothing written
+
+
+@pytest.mark.slow
+def test_a_complete_study_says_nothing_to_run_and_links_every_parent_run(tracking_uri, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="creditflow")
+    spec = write_spec(tmp_path)
+    assert invoke("tune", spec, "--trials", 3).exit_code == 0
+    assert invoke("tune", spec, "--trials", 2).exit_code == 0
+    assert "study 'german_credit': 3 of 2 trials done; nothing to run (--trials 13 adds 10 more)" in caplog.text
+    study = load_study(tmp_path)
+    assert len(study.trials) == 3
+    parents, _ = trial_runs(tracking_uri)
+    assert sorted(study.user_attrs["mlflow_parent_run_ids"]) == sorted(p.info.run_id for p in parents)
+    assert study.user_attrs["mlflow_tracking_uri"] == tracking_uri
+
+
+@pytest.mark.slow
+def test_two_tracking_stores_in_one_folder_keep_their_studies_apart(tracking_uri, tmp_path):
+    spec = write_spec(tmp_path)
+    assert invoke("tune", spec, "--trials", 2).exit_code == 0
+    other = f"sqlite:///{tmp_path}/other.db"
+    assert invoke("tune", spec, "--trials", 2, "--tracking-uri", other).exit_code == 0
+    for store in ("mlflow", "other"):
+        study = optuna.load_study(study_name="german_credit", storage=f"sqlite:///{tmp_path}/{store}-optuna.db")
+        assert len(study.trials) == 2
 
 
 def _consumer_spec(tmp_path, **changes):
@@ -135,7 +182,7 @@ def test_killed_study_resumes_to_the_requested_total(tracking_uri, tmp_path, hea
         stderr=subprocess.DEVNULL,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
-    storage = f"sqlite:///{tmp_path}/optuna.db"
+    storage = f"sqlite:///{tmp_path}/mlflow-optuna.db"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # kill in the middle of a trial once two have finished
         try:
@@ -169,6 +216,7 @@ def test_killed_study_resumes_to_the_requested_total(tracking_uri, tmp_path, hea
     assert sorted(p.info.status for p in parents) == ["FINISHED", "KILLED"]
 
 
+@pytest.mark.slow
 def test_two_workers_share_one_study(tracking_uri, tmp_path):
     spec = write_spec(tmp_path)
     result = invoke("tune", spec, "--trials", 20, "--workers", 2)

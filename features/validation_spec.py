@@ -1,0 +1,78 @@
+"""Limits of the calibration check and the leakage screen (`policy.calibration`, `policy.leakage`), and the checks
+of the features' reason texts and reviewed-feature reasons.
+
+Names follow one convention so that a governed policy can tell a tighter value from a looser one by
+the key alone: `min_*` is stricter when higher, `max_*` stricter when lower. A value exactly at a limit passes.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from features.fairness_spec import Strict
+
+
+class CalibrationPolicy(Strict):
+    """Calibration judged on each holdout (test, out-of-time) in `validation.performance`.
+
+    Tests of observed against expected defaults are Jeffreys tests (the Beta(d + 1/2, n - d + 1/2) posterior
+    of the default rate, two-sided), as used in PD back-testing: they account for the noise of small samples.
+    """
+
+    max_ece: float = Field(
+        default=0.05,
+        gt=0,
+        le=1,
+        description="expected calibration error over 10 equal-count score bands; judged only when the holdout "
+        "is large enough that a perfectly calibrated model would stay under half of it",
+    )
+    max_citl_gap: float = Field(
+        default=0.20,
+        gt=0,
+        description="calibration-in-the-large: |mean PD / observed default rate - 1|, judged when also significant",
+    )
+    min_p_value: float = Field(
+        default=0.01, ge=0, lt=1, description="a Jeffreys test below this p-value rejects the PDs"
+    )
+    max_failed_bands: int = Field(default=1, ge=0, description="score bands whose Jeffreys test may reject")
+
+
+class LeakagePolicy(Strict):
+    """Limits of the leakage screen; every limit lies in (0.5, 1]."""
+
+    max_single_feature_auc: float = Field(
+        default=0.85, gt=0.5, le=1, description="a feature that alone ranks defaults this well is suspect"
+    )
+    max_contribution_share: float = Field(
+        default=0.50, gt=0.5, le=1, description="share of the model's total |contribution| carried by one feature"
+    )
+    max_within_class_share: float = Field(
+        default=0.99,
+        gt=0.5,
+        le=1,
+        description="a feature whose commonest value covers more than this share of one outcome class (and under "
+        "half of the other) is suspect: e.g. a field filled in only after a default",
+    )
+
+
+def check_reviewed(reviewed: dict[str, str], features: list[str]) -> None:
+    """`features.reviewed` names declared features, each with a reason (shown on the model card)."""
+    unknown = sorted(set(reviewed) - set(features))
+    if unknown:
+        raise ValueError(f"features.reviewed: unknown feature(s): {', '.join(unknown)}")
+    blank = sorted(name for name, why in reviewed.items() if not str(why or "").strip())
+    if blank:
+        raise ValueError(f"features.reviewed: say why each was reviewed: {', '.join(blank)}")
+
+
+def check_reasons(reasons: dict[str, str], features: list[str]) -> None:
+    """Every feature can be a decline reason, so each needs a text an applicant can read; all missing are listed."""
+    unknown = sorted(set(reasons) - set(features))
+    if unknown:
+        raise ValueError(f"reasons: text given for unknown feature(s): {', '.join(unknown)}")
+    missing = [name for name in features if not str(reasons.get(name) or "").strip()]
+    if missing:
+        raise ValueError(
+            f"reasons: no applicant-facing text for {len(missing)} feature(s), each of which can be a decline "
+            f"reason: {', '.join(missing)}"
+        )

@@ -1,0 +1,104 @@
+"""Confidence intervals of the holdout metrics: AUC and Gini by DeLong, KS, Brier, ECE and calibration-in-the-large
+by a percentile bootstrap computed for all resamples at once (index matrices, no Python loop over resamples).
+
+DeLong's variance of the AUC is exact for the Mann-Whitney statistic and costs one sort; it matches the row
+bootstrap used before to within 0.01 (the bootstrap's own Monte-Carlo noise; tests/pipelines/gates/test_intervals.py)
+without its 200 AUC computations. Pure: arrays in, numbers out.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.stats import norm, rankdata
+
+CONFIDENCE = 0.95
+N_BOOT = 200
+MAX_ROWS = 20_000  # rows per resample: a million-row holdout costs what 20,000 rows cost
+BINS = 10
+METHOD = (
+    f"{CONFIDENCE:.0%} intervals: AUC and Gini by DeLong's variance (normal approximation); KS, Brier, ECE and "
+    f"calibration-in-the-large by a percentile bootstrap of {N_BOOT} resamples of at most {MAX_ROWS:,} rows"
+)
+
+
+def delong_auc_interval(y_true, p_default, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """AUC interval from DeLong's structural components (Sun and Xu's midrank algorithm); NaN with one class."""
+    y, p = np.asarray(y_true).ravel(), np.asarray(p_default, dtype=float).ravel()
+    pos, neg = p[y == 1], p[y == 0]
+    m, n = len(pos), len(neg)
+    if m < 2 or n < 2:
+        return math.nan, math.nan
+    both = rankdata(np.concatenate([pos, neg]))
+    auc = (both[:m].sum() - m * (m + 1) / 2) / (m * n)
+    v_pos = (both[:m] - rankdata(pos)) / n  # share of negatives below each positive
+    v_neg = 1.0 - (both[m:] - rankdata(neg)) / m  # share of positives above each negative
+    se = math.sqrt(v_pos.var(ddof=1) / m + v_neg.var(ddof=1) / n)
+    half = float(norm.ppf((1 + confidence) / 2)) * se
+    return max(0.0, auc - half), min(1.0, auc + half)
+
+
+def holdout_intervals(y_true, p_default, seed: int = 0) -> dict[str, tuple[float, float]]:
+    """Intervals of auc, gini, ks, brier, ece and citl (mean PD - observed default rate)."""
+    y, p = np.asarray(y_true).ravel().astype(np.int64), np.asarray(p_default, dtype=float).ravel()
+    low, high = delong_auc_interval(y, p)
+    out = {"auc": (low, high), "gini": (2 * low - 1, 2 * high - 1)}
+    rows = resample_rows(len(y), seed)
+    replicates = bootstrap_replicates(y, p, rows)
+    tails = [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2]
+    for name, values in replicates.items():
+        values = values[np.isfinite(values)]
+        bounds = np.quantile(values, tails) if values.size else (math.nan, math.nan)
+        out[name] = (float(bounds[0]), float(bounds[1]))
+    return out
+
+
+def resample_rows(n: int, seed: int, n_boot: int = N_BOOT, max_rows: int = MAX_ROWS) -> np.ndarray:
+    """(n_boot, min(n, max_rows)) row indices drawn with replacement."""
+    return np.random.default_rng(seed).integers(0, n, (n_boot, min(n, max_rows)))
+
+
+def bootstrap_replicates(y: np.ndarray, p: np.ndarray, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """KS, Brier, ECE and citl of every resample in `rows` at once; NaN for a resample with a single class.
+
+    ECE uses the full sample's equal-count score bands (pipelines/gates/performance.py `calibration_table`)."""
+    yb, pb = y[rows], p[rows]
+    size = rows.shape[1]
+    bads = yb.sum(axis=1)
+    single = (bads == 0) | (bads == size)
+    return {
+        "ks": np.where(single, np.nan, _ks(yb, pb, bads)),
+        "brier": np.mean((pb - yb) ** 2, axis=1),
+        "ece": _ece(yb, pb, rank_bands(p)[rows]),
+        "citl": pb.mean(axis=1) - yb.mean(axis=1),
+    }
+
+
+def rank_bands(p: np.ndarray, bins: int = BINS) -> np.ndarray:
+    """Equal-count band 0..bins-1 per row by rank (lowest PD first); ties ordered by position."""
+    order = np.argsort(p, kind="stable")
+    bands = np.empty(len(p), dtype=np.int64)
+    bands[order] = np.arange(len(p)) * bins // len(p)
+    return bands
+
+
+def _ks(yb: np.ndarray, pb: np.ndarray, bads: np.ndarray) -> np.ndarray:
+    """Max gap between cumulative bad and good shares, moving down from the riskiest score, at tie ends only."""
+    order = np.argsort(-pb, axis=1, kind="stable")
+    ys, ps = np.take_along_axis(yb, order, axis=1), np.take_along_axis(pb, order, axis=1)
+    cum_bad = np.cumsum(ys, axis=1)
+    cum_good = np.arange(1, ys.shape[1] + 1) - cum_bad
+    goods = ys.shape[1] - bads
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gap = np.abs(cum_bad / bads[:, None] - cum_good / goods[:, None])
+    tie_end = np.concatenate([ps[:, 1:] != ps[:, :-1], np.ones((len(ps), 1), dtype=bool)], axis=1)
+    return np.where(tie_end, gap, 0.0).max(axis=1)
+
+
+def _ece(yb: np.ndarray, pb: np.ndarray, bands: np.ndarray) -> np.ndarray:
+    """Row-weighted |mean PD - default rate| over the bands: sum over bands of |sum p - sum y|, over rows."""
+    n_boot, size = yb.shape
+    flat = (np.arange(n_boot)[:, None] * BINS + bands).ravel()
+    gap = np.bincount(flat, weights=(pb - yb).ravel(), minlength=n_boot * BINS).reshape(n_boot, BINS)
+    return np.abs(gap).sum(axis=1) / size

@@ -1,0 +1,181 @@
+"""The leakage screen: features that know the outcome, found before training and confirmed after it.
+
+Post-decision fields (spend after approval, amounts repaid after origination, a field filled in only once a
+loan defaults) make a model look excellent and decide on information no applicant has. Four checks:
+
+* before training, on the data: a feature that alone ranks defaults above `max_single_feature_auc`
+  (out of sample: categories' default rates are learnt on training rows and scored on validation rows),
+  and a feature whose commonest value covers at least `max_within_class_share` of one outcome class but under
+  half of the other (a field that is, say, always empty for good payers);
+* after training, on the model: one feature carrying more than `max_contribution_share` of the model's total
+  |contribution|, and the boosted model beating the logistic baseline by more than `max_baseline_uplift` AUC
+  (the suspect is then the feature the model leans on most).
+
+Each finding fails `validation.performance` unless the spec acknowledges the feature in `features.reviewed`
+with a reason, which the model card shows. Pure: frames in, findings out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from features.validation_spec import LeakagePolicy
+
+SAMPLE_ROWS = 50_000  # rows per check: enough to see a leak, cheap at a million rows
+OTHER_CLASS_SHARE = 0.5  # the within-class value must cover under half of the other class
+CHECKS = {
+    "single_feature_auc": "alone ranks defaults with AUC {value:.3f} (limit {limit:.2f})",
+    "within_class_share": "{detail} (limit {limit:.2f})",
+    "contribution_share": "carries {value:.0%} of the model's total contribution (limit {limit:.0%})",
+    "baseline_uplift": "{detail}",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    feature: str
+    check: str  # a key of CHECKS
+    value: float
+    limit: float
+    detail: str = ""
+    reviewed: str | None = None  # the spec's reason, when `features.reviewed` acknowledges the feature
+
+    def sentence(self) -> str:
+        text = CHECKS[self.check].format(value=self.value, limit=self.limit, detail=self.detail)
+        return f"'{self.feature}' {text}"
+
+
+@dataclass
+class LeakageResult:
+    findings: list[Finding] = field(default_factory=list)
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)  # per feature: single-feature AUC, within-class share
+
+    @property
+    def passed(self) -> bool:
+        return not self.reasons()
+
+    def reasons(self) -> list[str]:
+        """Unacknowledged findings: each fails `validation.performance`."""
+        return [
+            f"leakage: {f.sentence()}; acknowledge it in features.reviewed if it is known at application time"
+            for f in self.findings
+            if f.reviewed is None
+        ]
+
+    def acknowledged(self) -> list[str]:
+        return [f"leakage (reviewed): {f.sentence()}; reviewed: {f.reviewed}" for f in self.findings if f.reviewed]
+
+    def metrics(self) -> dict[str, float]:
+        out = {
+            "leakage.findings": float(len(self.findings)),
+            "leakage.unreviewed": float(sum(f.reviewed is None for f in self.findings)),
+        }
+        if not self.table.empty:
+            out["leakage.max_single_feature_auc"] = float(self.table["single_feature_auc"].max())
+        return out
+
+    def findings_table(self) -> pd.DataFrame:
+        columns = ["feature", "check", "value", "limit", "finding", "reviewed"]
+        rows = [(f.feature, f.check, f.value, f.limit, f.sentence(), f.reviewed or "") for f in self.findings]
+        return pd.DataFrame(rows, columns=columns)
+
+
+def screen_data(
+    train: pd.DataFrame,
+    y_train: np.ndarray,
+    valid: pd.DataFrame,
+    y_valid: np.ndarray,
+    policy: LeakagePolicy,
+    reviewed: dict[str, str],
+    seed: int = 0,
+) -> LeakageResult:
+    """The checks that need no model: single-feature AUC and within-class constancy, per feature."""
+    train, y_train = _sample(train, np.asarray(y_train), seed)
+    valid, y_valid = _sample(valid, np.asarray(y_valid), seed)
+    rows, findings = [], []
+    for name in train.columns:
+        auc = single_feature_auc(train[name], y_train, valid[name], y_valid)
+        share, detail = within_class_share(train[name], y_train)
+        rows.append({"feature": name, "single_feature_auc": auc, "within_class_share": share})
+        if auc > policy.max_single_feature_auc:
+            findings.append(Finding(name, "single_feature_auc", auc, policy.max_single_feature_auc))
+        if detail and share > policy.max_within_class_share:
+            findings.append(Finding(name, "within_class_share", share, policy.max_within_class_share, detail))
+    table = pd.DataFrame(rows, columns=["feature", "single_feature_auc", "within_class_share"])
+    return LeakageResult(_acknowledge(findings, reviewed), table)
+
+
+def screen_model(
+    data: LeakageResult,
+    importance: pd.DataFrame,
+    uplift: float,
+    max_uplift: float,
+    policy: LeakagePolicy,
+    reviewed: dict[str, str],
+) -> LeakageResult:
+    """The data screen plus the model's checks: `importance` holds feature and mean_abs_contribution;
+    `uplift` is the boosted model's holdout AUC minus the logistic baseline's."""
+    total = float(importance["mean_abs_contribution"].sum())
+    ranked = importance.sort_values("mean_abs_contribution", ascending=False, kind="stable")
+    findings = []
+    if total > 0 and len(ranked):
+        top, value = ranked["feature"].iloc[0], float(ranked["mean_abs_contribution"].iloc[0]) / total
+        if value > policy.max_contribution_share:
+            findings.append(Finding(top, "contribution_share", value, policy.max_contribution_share))
+        if uplift > max_uplift + 1e-12:
+            detail = (
+                f"is the top feature of a model that beats the logistic baseline by {uplift:.3f} AUC "
+                f"(limit {max_uplift:g})"
+            )
+            findings.append(Finding(top, "baseline_uplift", uplift, max_uplift, detail))
+    return LeakageResult(data.findings + _acknowledge(findings, reviewed), data.table)
+
+
+def single_feature_auc(train: pd.Series, y_train: np.ndarray, valid: pd.Series, y_valid: np.ndarray) -> float:
+    """How well the feature alone ranks defaults on validation rows (max of AUC and 1 - AUC; 0.5 = no signal).
+
+    Numeric: the value itself (missing as the training median). Categorical: each category's default rate on
+    training rows (unseen or missing: the overall rate), so an id-like column cannot rank its own rows."""
+    if len(np.unique(y_valid)) < 2:
+        return 0.5
+    if pd.api.types.is_numeric_dtype(train):
+        fill = train.median() if train.notna().any() else 0.0
+        score = valid.fillna(fill).to_numpy(dtype=float)
+    else:
+        rates = pd.Series(y_train, index=train.index).groupby(train.fillna("<missing>")).mean()
+        score = valid.fillna("<missing>").map(rates).fillna(float(np.mean(y_train))).to_numpy(dtype=float)
+    auc = float(roc_auc_score(y_valid, score))
+    return max(auc, 1.0 - auc)
+
+
+def within_class_share(values: pd.Series, y: np.ndarray) -> tuple[float, str]:
+    """The largest share one value (missing counts as a value) takes within an outcome class, among values that
+    cover under half of the other class; and a sentence saying which (empty when there is none)."""
+    keys = values.astype(object).where(values.notna(), "<missing>").astype(str).to_numpy()
+    best, detail = 0.0, ""
+    for cls, label, other_label in ((1, "defaulters", "good payers"), (0, "good payers", "defaulters")):
+        inside, other = keys[y == cls], keys[y != cls]
+        if not len(inside) or not len(other):
+            continue
+        found, counts = np.unique(inside, return_counts=True)
+        mode = found[np.argmax(counts)]
+        share, other_share = counts.max() / len(inside), float(np.mean(other == mode))
+        if other_share < OTHER_CLASS_SHARE and share > best:
+            best = float(share)
+            detail = f"is '{mode}' for {share:.1%} of {label} but only {other_share:.1%} of {other_label}"
+    return best, detail
+
+
+def _acknowledge(findings: list[Finding], reviewed: dict[str, str]) -> list[Finding]:
+    return [replace(f, reviewed=reviewed.get(f.feature)) for f in findings]
+
+
+def _sample(frame: pd.DataFrame, y: np.ndarray, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    if len(frame) <= SAMPLE_ROWS:
+        return frame, y
+    rows = np.sort(np.random.default_rng(seed).choice(len(frame), SAMPLE_ROWS, replace=False))
+    return frame.iloc[rows], y[rows]

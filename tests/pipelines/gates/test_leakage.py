@@ -1,0 +1,78 @@
+"""The leakage screen: single-feature AUC, within-class constancy, contribution share, baseline uplift; reviewed
+features pass."""
+
+import numpy as np
+import pandas as pd
+
+from features.validation_spec import LeakagePolicy
+from pipelines.gates.leakage import screen_data, screen_model, single_feature_auc, within_class_share
+
+
+def book(n=4000, seed=0):
+    rng = np.random.default_rng(seed)
+    dti = rng.uniform(0, 1, n)
+    y = (rng.random(n) < 0.05 + 0.25 * dti).astype(int)
+    frame = pd.DataFrame(
+        {
+            "dti": dti,
+            "region": rng.choice(["north", "south", "east"], n),
+            "applicant_ref": [f"R{i}" for i in range(n)],  # unique per row: must not look predictive
+            "delinquencies": rng.poisson(0.1 + 0.2 * y),  # sparse but honest
+            "spend_after_approval": np.where(y == 1, rng.normal(100, 30, n), rng.normal(900, 200, n)),
+            "recoveries": np.where(y == 1, rng.gamma(2, 300, n), 0.0),  # filled in only after a default
+        }
+    )
+    return frame, y
+
+
+def screen(reviewed=None, **policy):
+    frame, y = book()
+    return screen_data(frame[:3000], y[:3000], frame[3000:], y[3000:], LeakagePolicy(**policy), reviewed or {})
+
+
+def test_post_decision_fields_are_found_and_ordinary_ones_are_not():
+    result = screen()
+    found = {(f.feature, f.check) for f in result.findings}
+    assert ("spend_after_approval", "single_feature_auc") in found
+    assert ("recoveries", "within_class_share") in found
+    assert not {f.feature for f in result.findings} & {"dti", "region", "applicant_ref", "delinquencies"}
+    assert not result.passed
+    assert any(r.startswith("leakage: 'spend_after_approval' alone ranks defaults with AUC") for r in result.reasons())
+    recoveries = [f for f in result.findings if f.check == "within_class_share"][0]
+    assert "is '0.0' for 100.0% of good payers but only 0.0% of defaulters" in recoveries.sentence()
+
+
+def test_a_reviewed_feature_is_shown_but_does_not_fail():
+    reviewed = {"spend_after_approval": "pre-approval spend", "recoveries": "known at application"}
+    result = screen(reviewed)
+    assert result.passed and result.reasons() == []
+    assert any("reviewed: pre-approval spend" in line for line in result.acknowledged())
+    assert result.findings_table()["reviewed"].str.len().gt(0).all()
+
+
+def test_single_feature_auc_is_out_of_sample_for_categories():
+    frame, y = book()
+    ids = frame["applicant_ref"]
+    assert single_feature_auc(ids[:3000], y[:3000], ids[3000:], y[3000:]) == 0.5
+    assert single_feature_auc(frame["dti"][:3000], y[:3000], frame["dti"][3000:], y[3000:]) > 0.6
+
+
+def test_within_class_share_needs_the_other_class_to_differ():
+    y = np.array([0] * 95 + [1] * 5)
+    sparse = pd.Series([0] * 95 + [0, 0, 0, 1, 0])  # 0 for every good payer and most defaulters: honest
+    assert within_class_share(sparse, y) == (0.0, "")
+
+
+def test_the_model_checks_name_the_feature_the_model_leans_on():
+    data = screen(max_single_feature_auc=1.0, max_within_class_share=1.0)
+    assert data.findings == []
+    importance = pd.DataFrame({"feature": ["spend_after_approval", "dti"], "mean_abs_contribution": [3.0, 1.0]})
+    result = screen_model(data, importance, uplift=0.08, max_uplift=0.05, policy=LeakagePolicy(), reviewed={})
+    assert [(f.feature, f.check) for f in result.findings] == [
+        ("spend_after_approval", "contribution_share"),
+        ("spend_after_approval", "baseline_uplift"),
+    ]
+    assert "carries 75% of the model's total contribution (limit 50%)" in result.reasons()[0]
+    assert result.metrics()["leakage.unreviewed"] == 2.0
+    calm = screen_model(data, importance.assign(mean_abs_contribution=[1.0, 1.0]), 0.01, 0.05, LeakagePolicy(), {})
+    assert calm.passed

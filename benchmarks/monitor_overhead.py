@@ -69,6 +69,7 @@ def setup(folder: Path, rows: int, train_rows: int) -> tuple[str, Path, Path, di
     spec["policy"]["fairness"]["mitigation"]["enabled"] = False  # not what is measured
     spec["tuning"].update({"trials": 0, "params": {**spec["tuning"]["params"], "max_rounds": 200, "nthread": 2}})
     spec["policy"]["fairness"] = {"n_boot": 20}
+    spec["policy"]["file"] = str(REPO / "experiments" / "policies" / "consumer-credit.yaml")  # the copy lives elsewhere
     (folder / "bench.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "run", str(folder / "bench.yaml"), "--tracking-uri", uri],

@@ -46,6 +46,7 @@ def train_model(folder: Path, train_rows: int, uri: str) -> str:
     spec = yaml.safe_load((REPO / "experiments" / "consumer_loans.yaml").read_text())
     spec["data"]["synthetic"]["rows"] = train_rows
     spec["tuning"]["trials"] = 0
+    spec["policy"]["file"] = str(REPO / "experiments" / "policies" / "consumer-credit.yaml")  # the copy lives elsewhere
     spec["policy"]["fairness"]["mitigation"]["enabled"] = False  # not what is measured
     path = folder / "bench.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))

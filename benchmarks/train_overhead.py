@@ -40,6 +40,7 @@ def write_spec(folder: Path, book: Path) -> Path:
     spec = yaml.safe_load((REPO / "experiments" / "consumer_loans.yaml").read_text())
     spec["data"].pop("synthetic")
     spec["data"]["source"] = str(book)
+    spec["policy"]["file"] = str(REPO / "experiments" / "policies" / "consumer-credit.yaml")  # the copy lives elsewhere
     path = folder / "bench.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path

@@ -107,6 +107,9 @@ def main() -> None:
         folder = Path(folder)
         spec = yaml.safe_load((REPO / "experiments" / "consumer_loans.yaml").read_text())
         spec["data"]["synthetic"]["rows"] = args.rows
+        spec["policy"]["file"] = str(
+            REPO / "experiments" / "policies" / "consumer-credit.yaml"
+        )  # the copy lives elsewhere
         (folder / "bench.yaml").write_text(yaml.safe_dump(spec))
         prepared = prepare(folder / "bench.yaml")
         _, model_input = fit_transform(prepared)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from features.errors import SpecError
 from features.fairness_spec import FairnessPolicy
@@ -22,6 +22,9 @@ from features.monitoring_spec import PsiLevels as StabilityPolicy  # the gate an
 from features.synthetic_options import BookOptions
 from features.target import Label, normalise_target
 from features.validation_spec import CalibrationPolicy, LeakagePolicy, check_reasons, check_reviewed
+
+if TYPE_CHECKING:
+    from features.policy import GoverningPolicy, PolicySource
 
 
 class SensitiveAttribute(_Strict):
@@ -239,6 +242,12 @@ class Spec(_Strict):
     policy: PolicySpec = PolicySpec()
     monitoring: MonitoringSpec = MonitoringSpec()
     reasons: dict[str, str] = {}  # feature -> reason text shown to applicants
+    _governing: GoverningPolicy | None = PrivateAttr(default=None)  # set by load_spec
+
+    @property
+    def governing(self) -> GoverningPolicy | None:
+        """The policy the spec is judged under (None for a spec not read by `load_spec`)."""
+        return self._governing
 
     @model_validator(mode="after")
     def _consistent(self) -> "Spec":
@@ -281,8 +290,13 @@ def _check_features(spec: Spec) -> None:
         raise ValueError(f"features.monotone applies to numeric features only: {', '.join(not_numeric)}")
 
 
-def load_spec(path: str | Path) -> Spec:
-    """Read and validate a spec file; every failure is a SpecError naming the file and key."""
+def load_spec(path: str | Path, policies: PolicySource | None = None) -> Spec:
+    """Read and validate a spec under its governing policy; every failure is a SpecError naming the file and key.
+
+    `policies` says where the policy named by `policy.file` comes from (default: files beside the spec).
+    """
+    from features.policy import FilePolicySource, check_governed, govern  # the policy model builds on this module
+
     path = Path(path)
     if not path.is_file():
         raise SpecError(f"spec file not found: {path}")
@@ -300,13 +314,17 @@ def load_spec(path: str | Path) -> Spec:
         raise SpecError(f"{path}: invalid YAML{where}") from None
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: expected a mapping of spec keys at the top level")
+    raw, found, overrides = govern(raw, str(path), policies or FilePolicySource(path.parent))
     try:
-        return Spec.model_validate(raw)
+        spec = Spec.model_validate(raw)
     except ValidationError as exc:
-        raise SpecError(f"{path}: {_describe(exc)}") from None
+        raise SpecError(f"{path}: {describe_errors(exc)}") from None
+    check_governed(spec, found, overrides, str(path))
+    spec._governing = found
+    return spec
 
 
-def _describe(exc: ValidationError) -> str:
+def describe_errors(exc: ValidationError) -> str:
     """One line per spec: 'key: problem' for each error, joined."""
     parts = []
     for err in exc.errors():

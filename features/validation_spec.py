@@ -38,13 +38,16 @@ class CalibrationPolicy(Strict):
 
 
 class LeakagePolicy(Strict):
-    """Limits of the leakage screen; every limit lies in (0.5, 1]."""
+    """Limits of the leakage screen; every limit lies in (0.5, 1] (the contribution share in [0.5, 1]: "most")."""
 
     max_single_feature_auc: float = Field(
         default=0.85, gt=0.5, le=1, description="a feature that alone ranks defaults this well is suspect"
     )
     max_contribution_share: float = Field(
-        default=0.50, gt=0.5, le=1, description="share of the model's total |contribution| carried by one feature"
+        default=0.50,
+        ge=0.5,
+        le=1,
+        description="share of the model's total |contribution| carried by one feature (most: at least half)",
     )
     max_within_class_share: float = Field(
         default=0.99,

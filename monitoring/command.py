@@ -21,16 +21,20 @@ import pandas as pd
 
 from features.data import duplicate_warnings, read_table
 from features.errors import DataError
+from features.policy import StoredPolicySource
 from features.spec import Spec, load_spec
 from features.transform import as_text, coerce_numeric
-from monitoring.assess import Assessment, assess
+from monitoring.assess import LEVELS, Assessment, assess
 from monitoring.drift import Columns
 from monitoring.evidently_report import drift_report
 from monitoring.history import COMPLETE, experiment_name, model_uri, rebuild_history, window_tags
 from monitoring.page import PageContext, window_page
 from monitoring.record import log_window, run_description, tag_version
 from monitoring.windows import is_month, month_index, months_of, previous_month, select_month, split_months
+from pipelines.evidence.policy import stored_policy
 from pipelines.evidence.reference import EXPECTED_PATH, REFERENCE_PATH
+from pipelines.gates.exceptions import expired_exceptions
+from pipelines.governance.audit import read_trail, today
 from pipelines.scoring.scorer import Scorer
 from pipelines.tags import MONITORING_STATUS
 from pipelines.tracking import Tracker, UnknownModelError, VersionInfo, parse_model_ref
@@ -105,7 +109,9 @@ def load_target(tracker: Tracker, model: str, reference: str | None) -> Target:
         specs = [p for p in tracker.list_artifacts(version.run_id, "spec") if p.endswith((".yaml", ".yml"))]
         if not specs:
             raise MissingReferenceError(f"model {name!r} version {version.version}: its run has no logged spec")
-        spec = load_spec(tracker.download_artifacts(version.run_id, specs[0], folder))
+        governing = stored_policy(tracker, version)  # the policy it was judged under, not today's file
+        policies = StoredPolicySource(governing.document) if governing else None
+        spec = load_spec(tracker.download_artifacts(version.run_id, specs[0], folder), policies)
         if reference is None and REFERENCE_PATH not in stored:
             raise MissingReferenceError(
                 f"model {name!r} version {version.version} has no stored monitoring reference "
@@ -202,6 +208,7 @@ def run_window(tracker: Tracker, target: Target, label: str, frame: pd.DataFrame
         return status
     scores = score(target.scorer, frame)
     result = assess(spec, target.reference, frame, target.reference_scores, scores, target.expected, label)
+    _warn_expired_exceptions(result, version, read_trail(tracker, version.name))
     snapshot = drift_report(
         target.reference,
         frame,
@@ -238,6 +245,14 @@ def _page_context(target: Target) -> PageContext:
         f"{target.expected.get('holdout', 'registered')} holdout at registration",
         target.expected,
     )
+
+
+def _warn_expired_exceptions(result: Assessment, version: VersionInfo, trail: list) -> None:
+    """A version past an exception's expiry runs outside what was accepted: a warning on every window."""
+    for line in expired_exceptions(version, trail, today()):
+        result.reasons.insert(0 if result.status == "ok" else len(result.reasons), f"warn: {line}")
+        result.status = "warn" if result.status == "ok" else result.status
+    result.metrics["status_level"] = float(LEVELS[result.status])
 
 
 def _step(target: Target, label: str) -> int:

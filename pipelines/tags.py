@@ -9,6 +9,26 @@ STABILITY = "validation.stability"
 FAIRNESS = "validation.fairness"
 GATES = (PERFORMANCE, STABILITY, FAIRNESS)
 VALIDATION_PREFIX = "validation."
+PASSED, FAILED, NOT_ASSESSED = "passed", "failed", "not_assessed"  # a gate's verdicts
+# The governed policy the gates were judged under: evidence (in the digest), not verdicts.
+POLICY = "validation.policy"
+POLICY_DIGEST = "validation.policy_digest"
+POLICY_TAGS = (POLICY, POLICY_DIGEST)
+
+# An accepted, time-limited exception for one failed or not-assessed gate: exception.<gate>.<field>, where
+# <gate> is the gate's short name (`fairness` for validation.fairness).
+EXCEPTION_PREFIX = "exception."
+EXCEPTION_FIELDS = ("status", "granted_by", "justification", "expires", "time", "evidence", "alternative")
+
+
+def exception_tag(gate: str, field: str) -> str:
+    return f"{EXCEPTION_PREFIX}{gate}.{field}"
+
+
+def gate_name(tag: str) -> str:
+    """`validation.fairness` -> `fairness`."""
+    return tag.removeprefix(VALIDATION_PREFIX)
+
 
 APPROVAL_STATUS = "approval.status"
 APPROVAL_REVIEWER = "approval.reviewer"

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
 import mlflow
 import pytest
 import yaml
+from mlflow.tracking._tracking_service import utils as tracking_utils
 
 REPO = Path(__file__).resolve().parents[1]
 GERMAN_SPEC = REPO / "experiments" / "german_credit.yaml"
 CONSUMER_SPEC = REPO / "experiments" / "consumer_loans.yaml"
+POLICY = REPO / "experiments" / "policies" / "consumer-credit.yaml"
 
 
 @pytest.fixture(scope="session")
@@ -22,14 +25,36 @@ def store_template(tmp_path_factory) -> Path:
     return path
 
 
-def use_store(database: Path, folder: Path, monkeypatch) -> str:
-    """A copy of a tracking store in `folder`, made the default for anything the test runs; its URI."""
+def use_store(database: Path, folder: Path, monkeypatch, artifacts: bool = False) -> str:
+    """A copy of a tracking store in `folder`, made the default for anything the test runs; its URI.
+
+    With `artifacts`, its `mlartifacts/` are copied too and every path to them rewritten, so a test that
+    re-logs artifacts (a review page) does not change what other tests read."""
     shutil.copy(database, folder / "mlflow.db")
+    if artifacts:
+        shutil.copytree(database.parent / "mlartifacts", folder / "mlartifacts")
+        _move_artifact_paths(folder / "mlflow.db", database.parent / "mlartifacts", folder / "mlartifacts")
+        # MLflow caches each run's artifact location by run id for the process; the copy keeps the run ids
+        monkeypatch.setattr(tracking_utils, "_artifact_repos_cache", type(tracking_utils._artifact_repos_cache)())
     uri = f"sqlite:///{folder / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    monkeypatch.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # as `creditflow` itself sets it
     monkeypatch.chdir(folder)
     return uri
+
+
+def _move_artifact_paths(database: Path, old: Path, new: Path) -> None:
+    """Rewrite every text column of an MLflow SQLite store that names a path under `old`."""
+    with sqlite3.connect(database) as connection:
+        tables = [row[0] for row in connection.execute("select name from sqlite_master where type = 'table'")]
+        for table in tables:
+            for column in connection.execute(f"pragma table_info('{table}')").fetchall():
+                if column[2].upper().startswith(("VARCHAR", "TEXT")):
+                    connection.execute(
+                        f'update "{table}" set "{column[1]}" = replace("{column[1]}", ?, ?) where "{column[1]}" like ?',
+                        (str(old), str(new), f"%{old}%"),
+                    )
 
 
 @pytest.fixture
@@ -45,6 +70,9 @@ def write_spec(folder: Path, base: Path | dict = GERMAN_SPEC, **changes) -> Path
     source = spec["data"].get("source")
     if isinstance(base, Path) and source and not Path(source).is_absolute():
         spec["data"]["source"] = str((base.parent / source).resolve())
+    policy_file = spec.get("policy", {}).get("file")
+    if isinstance(base, Path) and policy_file and not Path(policy_file).is_absolute():
+        spec["policy"]["file"] = str((base.parent / policy_file).resolve())
     spec.setdefault("tuning", {}).setdefault("params", {})["nthread"] = 1
     spec["tuning"]["trials"] = 0  # tests tune only where they say so (tuning.trials=N in changes)
     # The mitigated challenger costs dozens of XGBoost fits: only where a test says so.
@@ -60,6 +88,21 @@ def write_spec(folder: Path, base: Path | dict = GERMAN_SPEC, **changes) -> Path
             node[leaf] = value
     path = folder / f"{spec['name']}.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+def write_policy(folder: Path, name: str = "test-policy", **changes) -> Path:
+    """A copy of the shipped policy file with `changes` merged in (dotted keys, e.g. `limits.fairness.min_air`)."""
+    policy = yaml.safe_load(POLICY.read_text())
+    policy["name"] = name
+    for dotted, value in changes.items():
+        node = policy
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(policy, sort_keys=False))
     return path
 
 

@@ -1,4 +1,4 @@
-"""`creditflow review`: record the acting user's decision on one model version."""
+"""`creditflow review`: record a reviewer's decision, or an accepted exception, on one model version."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import click
 from features.errors import CreditflowError
 from pipelines.commands.options import tracking_option
 from pipelines.governance.actions import review
+from pipelines.governance.exceptions import grant_exception
 
 
 @click.command("review")
@@ -20,11 +21,32 @@ from pipelines.governance.actions import review
     help="Optional: who you are. The reviewer recorded is always the acting user (CREDITFLOW_USER, else the OS "
     "user); a different name is refused.",
 )
-@click.option("--comment", default="", help="Why (required).")
+@click.option("--comment", default=None, help="Why (required with --approve/--reject).")
 @click.option("--new-review", is_flag=True, help="Needed to approve a version that was rejected.")
+@click.option(
+    "--exception",
+    "gate",
+    default=None,
+    metavar="GATE",
+    help="Accept an exception to a failed or not-assessed gate (e.g. fairness), granted by the acting user.",
+)
+@click.option("--justification", default=None, help="Why the exception is accepted (with --exception).")
+@click.option("--expires", default=None, metavar="YYYY-MM-DD", help="Last day the exception is valid.")
 @tracking_option
-def review_command(model, version, approve, reject, reviewer, comment, new_review, tracking_uri) -> None:
-    """Record the acting user's review of MODEL VERSION (audit trail, then approval.* tags, then model card)."""
+def review_command(
+    model, version, approve, reject, reviewer, comment, new_review, gate, justification, expires, tracking_uri
+) -> None:
+    """Record the acting user's review of MODEL VERSION (audit trail, then approval.* tags, then review page), or
+    with --exception an accepted, time-limited exception to one gate (exception.<gate>.* tags)."""
+    if gate is not None:
+        if approve or reject or new_review:
+            raise CreditflowError("--exception is recorded on its own: give the decision in a separate review")
+        if expires is None:
+            raise CreditflowError("--exception needs --expires YYYY-MM-DD (the last day it is valid)")
+        grant_exception(model, version, gate, justification or "", expires, tracking_uri)
+        return
     if approve == reject:
-        raise CreditflowError("give exactly one of --approve or --reject")
-    review(model, version, approve, reviewer, comment, new_review, tracking_uri)
+        raise CreditflowError("give exactly one of --approve or --reject (a decision), or --exception GATE")
+    if justification is not None or expires is not None:
+        raise CreditflowError("--justification and --expires belong to --exception")
+    review(model, version, approve, reviewer, comment or "", new_review, tracking_uri)

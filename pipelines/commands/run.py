@@ -14,6 +14,7 @@ from features.errors import CreditflowError
 from pipelines.commands.options import tracking_option, tuning_options
 from pipelines.evidence.record import record_model_card, record_training, register_candidate
 from pipelines.evidence.study import record_study
+from pipelines.reports.card_evidence import fairness_summary
 from pipelines.tracking import Tracker
 from pipelines.tracking.trials import TrialSink, sync_trials
 from pipelines.training.evaluation import evaluate_candidate
@@ -108,10 +109,11 @@ def run_pipeline(spec_path: str, tracking_uri: str | None, register: bool, tune:
         evaluation = evaluate_candidate(prepared, candidate)
         model_uri = record_training(run, prepared, candidate, evaluation)
         version = register_candidate(tracker, prepared, run.run_id, model_uri, evaluation) if register else None
-        if version:
-            record_model_card(tracker, run, prepared, evaluation, version)
-    _report(name, tracker.uri, run.run_id, version, evaluation, time.perf_counter() - started)
-    return all(evaluation.gates().values())
+        page = record_model_card(tracker, run, prepared, candidate, evaluation, version) if version else None
+    _report(prepared, tracker.uri, run.run_id, version, evaluation, time.perf_counter() - started)
+    if page:
+        click.echo(f"review page: {page}")
+    return evaluation.all_passed
 
 
 def _tuning_plan(prepared: Prepared, tracking_uri: str, tune: TuneOptions | None) -> tuple[StudyRef, Budget] | None:
@@ -179,34 +181,28 @@ def _no_running_trials(study: optuna.Study, ref: StudyRef) -> bool:
     return not study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
 
 
-def _report(name, uri, run_id, version, evaluation, seconds) -> None:
-    main, m = evaluation.main, evaluation.metrics
+def _report(prepared: Prepared, uri, run_id, version, evaluation, seconds) -> None:
+    """A short verdict per gate; the measurements, limits and intervals are on the review page."""
+    name, main, m = prepared.spec.name, evaluation.main, evaluation.metrics
     click.echo(
-        f"{main} AUC {m[f'{main}_auc']:.3f}  Gini {m[f'{main}_gini']:.3f}  KS {m[f'{main}_ks']:.3f}  "
-        f"Brier {m[f'{main}_brier']:.4f}  (logistic baseline AUC {m[f'baseline_{main}_auc']:.3f})"
+        f"{main} AUC {m[f'{main}_auc']:.3f} ({m[f'{main}_auc_low']:.3f}-{m[f'{main}_auc_high']:.3f})  "
+        f"Gini {m[f'{main}_gini']:.3f}  KS {m[f'{main}_ks']:.3f}  Brier {m[f'{main}_brier']:.4f}  "
+        f"(logistic baseline AUC {m[f'baseline_{main}_auc']:.3f})"
     )
-    verdict = "passed" if evaluation.passed else "failed: " + "; ".join(evaluation.reasons)
-    click.echo(f"validation.performance: {verdict}")
-    stability = evaluation.stability
-    verdict = "passed" if stability.passed else "failed: " + "; ".join(stability.reasons)
-    click.echo(
-        f"validation.stability: {verdict}  (score PSI {m[f'{main}_score_psi']:.3f}, max CSI {m[f'{main}_max_csi']:.3f})"
-    )
-    fairness = evaluation.fairness
-    if fairness is None:
-        click.echo("validation.fairness: failed: no sensitive attribute declared in data.sensitive")
-    else:
-        verdict = "passed" if fairness.verdict.passed else "failed: " + "; ".join(fairness.verdict.reasons)
-        click.echo(f"validation.fairness: {verdict}")
+    governing = prepared.spec.governing
+    click.echo(f"policy {governing.label if governing else 'none'}, cutoff {prepared.spec.policy.cutoff:g}")
+    gates = evaluation.gates()
+    click.echo(f"validation.performance: {_verdict(gates['performance'], evaluation.reasons)}")
+    click.echo(f"validation.stability: {_verdict(gates['stability'], evaluation.stability.reasons)}")
+    summary = fairness_summary(gates["fairness"], evaluation.fairness_reasons)
+    click.echo(f"validation.fairness: {gates['fairness']}" + ("" if gates["fairness"] == "passed" else f": {summary}"))
     if evaluation.challenger is not None:
         row = evaluation.challenger.comparison.set_index("model")
         click.echo(
             f"mitigated challenger: {main} AUC {row.loc['challenger', 'auc']:.3f} (original "
-            f"{row.loc['original', 'auc']:.3f}), approval rate {row.loc['challenger', 'approval_rate']:.1%} "
-            f"(original {row.loc['original', 'approval_rate']:.1%}), fairness "
-            f"{row.loc['challenger', 'fairness']}: see fairness/report.html"
+            f"{row.loc['original', 'auc']:.3f}), fairness {row.loc['challenger', 'fairness']}"
         )
-    for warning in stability.warnings:
+    for warning in evaluation.stability.warnings:
         click.echo(f"warning: {warning}")
     for note in evaluation.notes:
         click.echo(f"note: {note}")
@@ -214,3 +210,7 @@ def _report(name, uri, run_id, version, evaluation, seconds) -> None:
     if version:
         click.echo(f"registered model '{name}' version {version}: approval.status=pending")
         click.echo(f"review it: mlflow ui --backend-store-uri {uri}  then open Models > {name} > Version {version}")
+
+
+def _verdict(verdict: str, reasons: list[str]) -> str:
+    return verdict if verdict == "passed" else f"{verdict}: " + "; ".join(reasons)

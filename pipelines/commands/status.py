@@ -1,8 +1,10 @@
-"""`creditflow status`: versions, gates, approvals, aliases, monitoring, model hashes; whether the champion is
-verified and the audit trail intact (exit 1 when the trail is untrusted, naming its first bad record).
+"""`creditflow status`: versions, gates, exceptions, approvals, aliases, monitoring, model hashes; whether the
+champion is verified and the audit trail intact (exit 1 when the trail is untrusted, naming its first bad record;
+with --check also when the champion is unverified or past an exception).
 
 It also finishes what dead processes left: runs left RUNNING are closed, a review recorded without its
-tags is rolled forward, a registration without its record is marked abandoned (each said so)."""
+tags is rolled forward, a registration without its record is marked abandoned, and an approval made in the
+MLflow UI is recorded (each said so)."""
 
 from __future__ import annotations
 
@@ -11,11 +13,19 @@ import json
 import click
 import pandas as pd
 
+from features.errors import Refused
 from pipelines.commands.options import tracking_option
 from pipelines.gates.promotion import CHAMPION
-from pipelines.governance.audit import Trail
+from pipelines.governance.audit import Trail, today
 from pipelines.governance.recovery import settled_trail
-from pipelines.governance.status import champion_state, registration_state, trail_rows, version_rows
+from pipelines.governance.status import (
+    champion_state,
+    exception_list,
+    registration_state,
+    trail_rows,
+    version_rows,
+)
+from pipelines.governance.ui_approvals import record_ui_decisions
 from pipelines.tracking import connect
 from pipelines.tracking.pyfunc_model import model_files_check
 
@@ -24,35 +34,45 @@ from pipelines.tracking.pyfunc_model import model_files_check
 @click.argument("model")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--audit", is_flag=True, help="Also print the governance audit trail.")
+@click.option("--check", is_flag=True, help="Exit 1 when the champion is unverified or its exception has expired.")
 @tracking_option
-def status_command(model, as_json, audit, tracking_uri) -> None:
-    """Versions of MODEL: gates, approval, aliases, monitoring; whether the champion is verified."""
-    show_status(model, tracking_uri, as_json, audit)
+def status_command(model, as_json, audit, check, tracking_uri) -> None:
+    """Versions of MODEL: gates, exceptions, approval, aliases, monitoring; whether the champion is verified."""
+    show_status(model, tracking_uri, as_json, audit, check)
 
 
-def show_status(model: str, tracking_uri: str | None, as_json: bool, audit: bool) -> None:
+def show_status(model: str, tracking_uri: str | None, as_json: bool, audit: bool, check: bool = False) -> None:
     tracker = connect(tracking_uri)
     tracker.model_versions(model)  # unknown model: exit 2 before anything is written
     for run_id in tracker.close_dead_runs_of([model, f"{model}-monitoring"]):
         click.echo(f"closed run {run_id}: left RUNNING by a process that is gone", err=True)
     trail = settled_trail(tracker, model)
+    recorded = record_ui_decisions(tracker, model, tracker.model_versions(model)) if trail.trusted else []
+    if recorded:
+        trail = settled_trail(tracker, model)
     versions = tracker.model_versions(model)
     champion = next((v for v in versions if CHAMPION in v.aliases), None)
     files = model_files_check(tracker, champion.source) if champion else None
-    state = champion_state(versions, trail.records, files)
+    state = champion_state(versions, trail.records, today(), files)
+    exceptions = exception_list(versions, trail.records, today())
     trail_state = {"trusted": trail.trusted, "records": len(trail.records), "problems": trail.problems}
     if as_json:
         payload = {"model": model, **state, "trail": trail_state, "versions": version_rows(versions, trail.records)}
+        payload.update(exceptions=exceptions, recorded=recorded)
         if audit:
             payload["audit"] = trail_rows(trail.records + trail.deleted)
         click.echo(json.dumps(payload, indent=2))
     else:
-        _print_text(model, versions, trail, state, audit)
+        _print_text(model, versions, trail, state, exceptions, recorded, audit)
     if not trail.trusted:
         raise trail.refusal()
+    if check and not (state["verified"] and not state["expired"]):
+        raise Refused(f"{model}: the champion is {'unverified' if not state['verified'] else 'past an exception'}")
 
 
-def _print_text(model, versions, trail: Trail, state: dict, audit: bool) -> None:
+def _print_text(model, versions, trail: Trail, state: dict, exceptions, recorded, audit: bool) -> None:
+    for line in recorded:
+        click.echo(line)
     click.echo(pd.DataFrame(version_rows(versions, trail.records)).to_string(index=False))
     for version in versions:
         if registration_state(version, trail.records) == "unrecorded":
@@ -60,14 +80,14 @@ def _print_text(model, versions, trail: Trail, state: dict, audit: bool) -> None
                 f"version {version.version}: no registration record in the audit trail "
                 f"(creditflow audit rebuild {model} re-establishes it if its run and files still match)"
             )
-    if state["champion"] is None:
-        click.echo("champion: none")
-    elif state["verified"]:
-        click.echo(f"champion: version {state['champion']} (verified against the audit trail)")
-    else:
-        click.echo(f"champion: version {state['champion']} UNVERIFIED")
-        for problem in state["problems"]:
-            click.echo(f"  - {problem}")
+    if exceptions:
+        click.echo("\nexceptions:")
+        for e in exceptions:
+            click.echo(
+                f"  version {e['version']} validation.{e['gate']}: granted by {e['granted_by']}, valid through "
+                f"{e['expires']}{' (EXPIRED)' if e['expired'] == 'yes' else ''}: {e['justification']}"
+            )
+    _print_champion(state)
     if trail.trusted:
         click.echo(f"audit trail: {len(trail.records)} records, hash chain intact")
     else:
@@ -78,3 +98,16 @@ def _print_text(model, versions, trail: Trail, state: dict, audit: bool) -> None
         click.echo(f"\naudit trail (experiment {model}-governance, in chain order):")
         rows = trail_rows(trail.records + trail.deleted)
         click.echo(pd.DataFrame(rows).fillna("").to_string(index=False) if rows else "(empty)")
+
+
+def _print_champion(state: dict) -> None:
+    if state["champion"] is None:
+        click.echo("champion: none")
+    elif state["verified"]:
+        click.echo(f"champion: version {state['champion']} (verified against the audit trail)")
+    else:
+        click.echo(f"champion: version {state['champion']} UNVERIFIED")
+        for problem in state["problems"]:
+            click.echo(f"  - {problem}")
+    for line in state["expired"]:
+        click.echo(f"  - champion {line}")

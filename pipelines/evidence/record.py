@@ -11,6 +11,7 @@ import features
 import pipelines
 from features.spec import Spec
 from pipelines import tags
+from pipelines.evidence.policy import policy_tags, record_policy
 from pipelines.evidence.reference import (
     EXPECTED_PATH,
     REFERENCE_PATH,
@@ -25,7 +26,8 @@ from pipelines.gates.promotion import AuditRecord, evidence_digest
 from pipelines.governance.audit import current_user, now_iso, record
 from pipelines.governance.recovery import settled_trail
 from pipelines.reports.fairness_report import fairness_figure, fairness_html
-from pipelines.reports.model_card import CardIdentity, card_sections, to_html, to_markdown
+from pipelines.reports.model_card import CardIdentity, card_sections, to_markdown
+from pipelines.reports.review_page import CARD_PATH, PAGE_PATH, review_page
 from pipelines.tracking import RunLogger, Tracker
 from pipelines.tracking.pyfunc_model import log_credit_model, model_files_check
 from pipelines.training.evaluation import Evaluation
@@ -43,6 +45,7 @@ def record_training(run: RunLogger, prepared: Prepared, candidate: Candidate, ev
     run.metrics(evaluation.metrics)
     run.tags(lineage(prepared, run.run_id))
     run.text(prepared.spec_path.read_text(), f"spec/{prepared.spec_path.name}")
+    record_policy(run, prepared.spec)
     run.text(json.dumps(_summary(evaluation), indent=2), "evaluation/summary.json")
     for name, table in evaluation.tables.items():
         run.table(table, f"evaluation/{name}.csv")
@@ -83,9 +86,8 @@ def register_candidate(
     evidence a later approval vouches for (see pipelines/gates/promotion.py).
     """
     values = {
-        tags.PERFORMANCE: "passed" if evaluation.passed else "failed",
-        tags.STABILITY: "passed" if evaluation.stability.passed else "failed",
-        tags.FAIRNESS: "passed" if evaluation.fairness_passed else "failed",
+        **{f"{tags.VALIDATION_PREFIX}{gate}": verdict for gate, verdict in evaluation.gates().items()},
+        **policy_tags(prepared.spec),
         tags.APPROVAL_STATUS: "pending",
         **lineage(prepared, run_id),
         tags.MODEL_SHA256: model_files_check(tracker, model_uri).sha256,
@@ -111,24 +113,34 @@ def register_candidate(
 
 
 def record_model_card(
-    tracker: Tracker, run: RunLogger, prepared: Prepared, evaluation: Evaluation, version: str
-) -> None:
-    """The version's model card, as Markdown and HTML on its run, and the version description pointing to it."""
+    tracker: Tracker, run: RunLogger, prepared: Prepared, candidate: Candidate, evaluation: Evaluation, version: str
+) -> str:
+    """The version's review page (HTML) and card (Markdown) on its run, and the version description linking to
+    the page; returns where the page is."""
     made_by = lineage(prepared, run.run_id)
     identity = CardIdentity(
-        prepared.spec.name, version, run.run_id, made_by[tags.GIT_COMMIT], made_by[tags.DATA_DIGEST]
+        prepared.spec.name,
+        version,
+        run.run_id,
+        made_by[tags.GIT_COMMIT],
+        made_by[tags.DATA_DIGEST],
+        candidate.params.model_dump(),
     )
     sections = card_sections(identity, prepared, evaluation)
-    title = f"Model card: {prepared.spec.name} version {version}"
-    run.text(to_markdown(title, sections), "model_card/model_card.md")
-    run.text(to_html(title, sections), "model_card/model_card.html")
-    gates = ", ".join(f"{k} {'passed' if v else 'failed'}" for k, v in evaluation.gates().items())
+    title = f"Review page: {prepared.spec.name} version {version}"
+    run.text(to_markdown(title, sections), CARD_PATH)
+    run.text(review_page(title, sections), PAGE_PATH)
+    gates = ", ".join(f"{k} {v}" for k, v in evaluation.gates().items())
+    link = f"#/experiments/{tracker.experiment_of(run.run_id)}/runs/{run.run_id}/artifactPath/{PAGE_PATH}"
+    policy = prepared.spec.governing.label if prepared.spec.governing else "none"
     tracker.describe_version(
         prepared.spec.name,
         version,
-        f"Gates: {gates}. Evidence and model card: run {run.run_id}, artifacts "
-        "model_card/model_card.html, fairness/report.html, plots/, stability/.",
+        f"**Review page**: [{PAGE_PATH}]({link}) on run {run.run_id}: verdicts and limits, every measurement, "
+        f"approvals and exceptions.\n\nGates: {gates} (policy {policy}). More evidence on the run: "
+        "fairness/report.html, plots/, stability/, policy/, model_card/model_card.md.",
     )
+    return tracker.artifact_location(run.run_id, PAGE_PATH)
 
 
 def lineage(prepared: Prepared, run_id: str) -> dict[str, str]:
@@ -204,8 +216,8 @@ def _summary(evaluation: Evaluation) -> dict[str, object]:
         "stability": "passed" if stability.passed else "failed",
         "stability_reasons": stability.reasons,
         "stability_warnings": stability.warnings,
-        "fairness": "passed" if evaluation.fairness_passed else "failed",
-        "fairness_reasons": _fairness_reasons(evaluation),
+        "fairness": evaluation.gates()["fairness"],
+        "fairness_reasons": evaluation.fairness_reasons,
         "metrics": evaluation.metrics,
     }
 

@@ -1,7 +1,9 @@
 """Promotion rules as pure functions: a model version and the audit trail in, unmet conditions out.
 
 A version may become `champion` only when
-- every `validation.*` tag says `passed` (and the three gates creditflow writes are all there);
+- every `validation.*` gate tag says `passed` (and the three gates creditflow writes are all there), or a
+  failed or not-assessed gate has a valid, unexpired exception recorded in the trail and an approval given
+  after it (`pipelines/gates/exceptions.py`); `validation.policy*` name the policy, they are no verdicts;
 - `approval.status` is `approved`, by a named reviewer who is not the version's author
   (`lineage.author`, recorded at registration): four eyes;
 - its evidence is the evidence it was registered and approved with. The evidence digest covers
@@ -21,11 +23,13 @@ Names (reviewer, author) are compared as people, not strings (pipelines/gates/id
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
 
 from pipelines import tags
+from pipelines.gates.exceptions import exception_problems
 from pipelines.gates.identity import name_problem, person_key, same_person
 from pipelines.tags import APPROVAL_TAGS, CHAMPION, GATES
 
@@ -55,7 +59,7 @@ MOVES = ("promote", "rollback")  # actions that put `champion` on a version
 class AuditRecord:
     """One entry of the governance trail (stored as the params of one MLflow run, hash-chained)."""
 
-    action: str  # register | review | promote | rollback | refuse | abandon | rebuild
+    action: str  # register | review | exception | promote | rollback | refuse | abandon | rebuild
     model: str
     version: str
     actor: str
@@ -71,6 +75,9 @@ class AuditRecord:
     digest: str = ""
     restored_from: str = ""  # a record written before the chain, re-anchored by `audit rebuild`: its run
     restored_time: str = ""  # ... and the time it stated
+    gate: str = ""  # exception: the gate it excuses
+    expires: str = ""  # exception: valid through this day (YYYY-MM-DD)
+    source: str = ""  # review: `ui` when the decision was made in the MLflow UI and recorded when found
     deleted: bool = False  # the run was deleted in the UI: shown, never trusted
     run_id: str = ""  # where it is stored
     stored_ms: int = 0  # when the store says it was written (epoch milliseconds)
@@ -137,15 +144,25 @@ def last_move(trail: list[AuditRecord]) -> AuditRecord | None:
     return moves[-1] if moves else None
 
 
-def unmet_conditions(version: VersionInfo, trail: list[AuditRecord], files: FilesCheck | None = None) -> list[str]:
+def unmet_conditions(
+    version: VersionInfo, trail: list[AuditRecord], *, files: FilesCheck | None = None, today: dt.date | None = None
+) -> list[str]:
     """Every reason `version` may not be champion; empty when it may. `files` is the model's files as the
-    caller found them (None: not looked at, so not judged)."""
+    caller found them (None: not looked at, so not judged).
+
+    `today` judges exception expiry (a new move); None leaves it to `status` (verifying a past move: an expired
+    exception is reported, it does not stop scoring)."""
     values, unmet = version.tags, []
     for gate in GATES:
         if gate not in values:
             unmet.append(f"{gate} is missing")
-    for key in sorted(k for k in values if k.startswith(tags.VALIDATION_PREFIX)):
-        if values[key] != "passed":
+    digest = evidence_digest(version)
+    for key in sorted(k for k in values if k.startswith(tags.VALIDATION_PREFIX) and k not in tags.POLICY_TAGS):
+        if values[key] in (tags.FAILED, tags.NOT_ASSESSED):
+            excused = exception_problems(version, trail, tags.gate_name(key), digest, today)
+            if excused:
+                unmet.append(f"{key} is {values[key]!r}, not 'passed', and " + "; ".join(excused))
+        elif values[key] != tags.PASSED:
             unmet.append(f"{key} is {values[key]!r}, not 'passed'")
     status = values.get(tags.APPROVAL_STATUS, "")
     if status != "approved":
@@ -227,11 +244,14 @@ def champion_problems(champion: VersionInfo, trail: list[AuditRecord], files: Fi
             problems.append(f"evidence of version {champion.version} changed since its {move.action}")
         after = trail[next(i for i, r in enumerate(trail) if r is move) + 1 :]
         recorded = {move.approval} | {
-            r.approval for r in after if r.action == "review" and not r.deleted and r.version == champion.version
+            r.approval
+            for r in after
+            if r.action == "review" and not r.deleted and r.version == champion.version and r.source != "ui"
         }
-        if approval_fingerprint(champion) not in recorded:  # a recorded review after the move is legitimate
+        # a review recorded by creditflow after the move is legitimate; one made in the UI stays flagged
+        if approval_fingerprint(champion) not in recorded:
             problems.append(f"approval tags of version {champion.version} changed since its {move.action}")
-    return problems + unmet_conditions(champion, trail, files)
+    return problems + unmet_conditions(champion, trail, files=files)
 
 
 def review_problems(

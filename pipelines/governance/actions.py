@@ -38,8 +38,10 @@ from pipelines.gates.promotion import (
     review_problems,
     unmet_conditions,
 )
-from pipelines.governance.audit import Trail, current_user, now_iso, read_trail, record
+from pipelines.governance.audit import Trail, current_user, now_iso, record, today
+from pipelines.governance.card import refresh_card
 from pipelines.governance.recovery import settled_trail
+from pipelines.governance.ui_approvals import record_ui_decisions
 from pipelines.tags import CHAMPION, PREVIOUS
 from pipelines.tracking import Tracker, UnknownModelError, VersionInfo, connect
 from pipelines.tracking.pyfunc_model import model_files_check
@@ -79,7 +81,7 @@ def review(
         )
         record(tracker, _with_approval(entry, approval_fingerprint_of(intended)))
         tracker.set_version_tags(model, version, {**intended, EVIDENCE_TAG: digest})
-    _update_card(tracker, found)
+    refresh_card(tracker, found)
     click.echo(f"{model} version {found.version}: approval.status={decision} by {actor}")
 
 
@@ -100,7 +102,8 @@ def _trusted(tracker: Tracker, model: str) -> Trail:
 def promote(model: str, version: str, tracking_uri: str | None) -> None:
     """Move `champion` to VERSION if it meets every rule; otherwise record the refusal and exit 1."""
     tracker = connect(tracking_uri)
-    tracker.model_version(model, version)  # unknown model or version: exit 2 before locking
+    for line in record_ui_decisions(tracker, model, [tracker.model_version(model, version)]):  # exit 2 if unknown
+        click.echo(line)
     actor = current_user()
     with tracker.registry_lock(model):
         trail = _trusted(tracker, model).records
@@ -169,7 +172,7 @@ def _refuse_if_unmet(
     files: FilesCheck,
     action: str = "promote",
 ) -> None:
-    unmet = unmet_conditions(target, trail, files)
+    unmet = unmet_conditions(target, trail, files=files, today=today())
     if unmet:
         _refuse(tracker, target, actor, old, unmet, action)
 
@@ -210,18 +213,3 @@ def _restore(tracker: Tracker, model: str, before: dict[str, str]) -> None:
             tracker.set_alias(model, alias, before[alias])
         elif alias in tracker.aliases(model):
             tracker.delete_alias(model, alias)
-
-
-def _update_card(tracker: Tracker, version: VersionInfo) -> None:
-    """Re-log the version's model card with every review of it in the approvals section."""
-    from pipelines.reports.model_card import with_approvals  # imports the evaluation stack: only `review` pays for it
-
-    if not version.run_id:
-        return
-    reviews = [r for r in read_trail(tracker, version.name) if r.action == "review" and r.version == version.version]
-    for path in ("model_card/model_card.md", "model_card/model_card.html"):
-        card = tracker.read_text(version.run_id, path)
-        if card is None:
-            log.info("no %s on run %s: approvals recorded in tags and the audit trail only", path, version.run_id)
-            continue
-        tracker.write_text(version.run_id, with_approvals(card, reviews, as_html=path.endswith(".html")), path)

@@ -10,6 +10,7 @@ extend the same head. Runs deleted in the UI are shown as deleted and left out o
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import os
 from dataclasses import dataclass, field
@@ -42,7 +43,12 @@ def current_user() -> str:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+def today() -> dt.date:
+    """Today in UTC: exceptions are valid through their expiry day."""
+    return dt.datetime.now(dt.timezone.utc).date()
 
 
 @dataclass

@@ -3,7 +3,10 @@ registration state, the audit trail, and whether the champion is verified agains
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pipelines import tags
+from pipelines.gates.exceptions import expired_exceptions, recorded_exceptions
 from pipelines.gates.promotion import (
     CHAMPION,
     GATES,
@@ -23,19 +26,20 @@ def registration_state(version: VersionInfo, trail: list[AuditRecord]) -> str:
     return "recorded" if registered_evidence(trail, version.version) is not None else "unrecorded"
 
 
-def version_rows(versions: list[VersionInfo], trail: list[AuditRecord] | None = None) -> list[dict[str, str]]:
+def version_rows(versions: list[VersionInfo], trail: list[AuditRecord]) -> list[dict[str, str]]:
     """One row per version: what a reviewer or operator looks at first."""
     return [
         {
             "version": v.version,
             **{gate.removeprefix(tags.VALIDATION_PREFIX): v.tags.get(gate, "-") for gate in GATES},
+            "exceptions": ", ".join(f"{e['gate']} until {e['expires']}" for e in recorded_exceptions(v, trail)) or "-",
             "approval": v.tags.get(tags.APPROVAL_STATUS, "-"),
             "reviewer": v.tags.get(tags.APPROVAL_REVIEWER, "-"),
             "author": v.tags.get(tags.AUTHOR, "-"),
             "aliases": ",".join(v.aliases) or "-",
             "monitoring": v.tags.get(tags.MONITORING_STATUS, "-"),
             "model_sha256": v.tags.get(tags.MODEL_SHA256, "-")[:12],
-            **({"registration": registration_state(v, trail)} if trail is not None else {}),
+            "registration": registration_state(v, trail),
         }
         for v in versions
     ]
@@ -54,17 +58,27 @@ def trail_rows(trail: list[AuditRecord]) -> list[dict[str, str]]:
             "champion": f"{r.from_version or '-'} -> {r.to_version}" if r.to_version else "",
             "why": r.reason,
             "evidence": r.evidence[:12],
+            **{k: v for k, v in (("gate", r.gate), ("until", r.expires), ("source", r.source)) if v},
             **({"deleted": "DELETED (not in the chain)"} if r.deleted else {}),
         }
         for r in trail
     ]
 
 
+def exception_list(versions: list[VersionInfo], trail: list[AuditRecord], today: dt.date) -> list[dict[str, str]]:
+    """Every recorded exception of every version, with whether it has expired."""
+    rows = [row for v in versions for row in recorded_exceptions(v, trail)]
+    return [{**row, "expired": "yes" if row["expires"] < today.isoformat() else "no"} for row in rows]
+
+
 def champion_state(
-    versions: list[VersionInfo], trail: list[AuditRecord], files: FilesCheck | None = None
+    versions: list[VersionInfo], trail: list[AuditRecord], today: dt.date, files: FilesCheck | None = None
 ) -> dict[str, object]:
+    """Whether the champion is verified against the trail and its files, and its expired exceptions (reported, not
+    enforced: serving does not stop on a calendar date; `status --check` and monitoring raise it)."""
     champion = next((v for v in versions if CHAMPION in v.aliases), None)
     if champion is None:
-        return {"champion": None, "verified": False, "problems": ["no version has alias champion"]}
+        return {"champion": None, "verified": False, "problems": ["no version has alias champion"], "expired": []}
     problems = champion_problems(champion, trail, files)
-    return {"champion": champion.version, "verified": not problems, "problems": problems}
+    expired = expired_exceptions(champion, trail, today)
+    return {"champion": champion.version, "verified": not problems, "problems": problems, "expired": expired}

@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from pipelines.gates.fairness import INTERVAL_METHOD, TPR_FPR_WORDS, FairnessResult
+from pipelines.reports.formats import number, table_html
 from pipelines.training.mitigation import ChallengerReport
 
 _Z = 1.96
@@ -17,14 +18,16 @@ _Z = 1.96
 def fairness_figure(result: FairnessResult) -> Figure:
     """Approval rate per group with a 95% binomial interval, one panel per attribute or intersection."""
     groupings = list(result.groupings.values())
-    fig = Figure(figsize=(7, 2.2 + 0.45 * sum(len(g.table) for g in groupings)))
-    axes = fig.subplots(len(groupings), 1, squeeze=False)[:, 0]
+    fig = Figure(figsize=(7, 1.2 * len(groupings) + 0.4 * sum(len(g.table) for g in groupings)))
+    ratios = [len(g.table) + 1.5 for g in groupings]  # one bar as tall in every panel
+    axes = fig.subplots(len(groupings), 1, squeeze=False, gridspec_kw={"height_ratios": ratios})[:, 0]
     for ax, grouping in zip(axes, groupings):
         table = grouping.table
         rate, n = table["approval_rate"].to_numpy(float), table["n"].to_numpy(float)
         half = _Z * np.sqrt(np.clip(rate * (1 - rate), 0, None) / np.maximum(n, 1))
         colours = ["#bbbbbb" if small else "#3b75af" for small in table["too_small"]]
-        ax.barh(table["group"].astype(str), rate, xerr=half, color=colours, capsize=3)
+        labels = [f"{g} ({int(k):,})" for g, k in zip(table["group"].astype(str), n)]
+        ax.barh(labels, rate, xerr=half, color=colours, capsize=3)
         ax.axvline(
             float(np.nanmax(np.where(table["too_small"], np.nan, rate), initial=np.nan)) * result.policy.min_air,
             color="#c0392b",
@@ -34,7 +37,7 @@ def fairness_figure(result: FairnessResult) -> Figure:
         )
         ax.set_xlim(0, 1)
         ax.set_title(f"{grouping.name}: approval rate (grey: too small to judge)", fontsize=9)
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     return fig
 
@@ -62,19 +65,16 @@ def fairness_html(
     for grouping in result.groupings.values():
         gaps = pd.DataFrame(
             [
-                {"measure": k, "value": v, "interval": _interval(grouping.intervals.get(k))}
+                {"measure": k, "value": _value(k, v), "interval": _interval(grouping.intervals.get(k))}
                 for k, v in grouping.disparity.items()
             ]
         )
-        parts += [
-            f"<h2>{html.escape(grouping.name)}</h2>",
-            grouping.table.to_html(index=False, float_format="%.3f"),
-            gaps.to_html(index=False, float_format=lambda v: f"{v:.3f}"),
-        ]
+        table = grouping.table.assign(judged=~grouping.table["too_small"]).drop(columns="too_small")
+        parts += [f"<h2>{html.escape(grouping.name)}</h2>", table_html(table), table_html(gaps)]
     parts += [
         "<h2>Proxy candidates</h2><p>Features that alone predict a sensitive attribute (AUC); a reviewer "
         "may challenge those flagged.</p>",
-        proxies.to_html(index=False, float_format="%.3f"),
+        table_html(proxies),
     ]
     if challenger is not None:
         parts += _challenger_section(challenger)
@@ -90,7 +90,7 @@ def _challenger_section(report: ChallengerReport) -> list[str]:
         "it needs no sensitive attribute at scoring time) judged on the same sample by the same policy. Its "
         "score is the weighted share of its predictors that decline an applicant.</p>",
         f"<p>{html.escape(settings)}</p>",
-        report.comparison.to_html(index=False, float_format=lambda v: f"{v:.3f}"),
+        table_html(report.comparison),
         f"<h3>Challenger verdict: {'passed' if report.fairness.verdict.passed else 'failed'}</h3>",
         _list(report.fairness.verdict.reasons),
     ]
@@ -113,4 +113,9 @@ def _list(items: list[str]) -> str:
 
 
 def _interval(bounds) -> str:
-    return "" if bounds is None or any(pd.isna(b) for b in bounds) else f"{bounds[0]:.3f} - {bounds[1]:.3f}"
+    return "" if bounds is None or any(pd.isna(b) for b in bounds) else f"{number(bounds[0])} – {number(bounds[1])}"
+
+
+def _value(key: str, value: object) -> str:
+    """Counts (n_groups, n_groups_judged) as integers, the rest as numbers for people."""
+    return f"{int(value):,}" if key.startswith("n_") and isinstance(value, float) and value == value else number(value)

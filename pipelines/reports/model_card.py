@@ -1,84 +1,209 @@
-"""The model card: what a reviewer who did not build the model needs to understand and sign it off.
+"""The model card: what a validator who did not build the model needs to follow the decision and sign it off.
 
-Built from the spec, the prepared data and the evaluation (pure: values in, Markdown and HTML out)
-and logged with every registered version; the approvals section is filled in by the review step.
+Built from the spec (with its governing policy), the prepared data, the candidate's parameters and the
+evaluation (pure: values in, sections out), and logged with every registered version twice: as the
+self-contained HTML review page (`review_page.py`: charts embedded) and as Markdown. The sign-off block
+(`governance_section.py`) is filled in by reviews, exceptions and recorded UI approvals.
 """
 
 from __future__ import annotations
 
-import html
-from dataclasses import dataclass
-
 import pandas as pd
 
 from features.spec import Spec
-from features.target import as_list
-from pipelines.gates.intervals import METHOD as INTERVALS
-from pipelines.reports.fairness_report import html_page
+from pipelines.reports import card_evidence as ev
+from pipelines.reports.card_context import (
+    CardIdentity,
+    hyperparameter_table,
+    identity_items,
+    limitations,
+    lineage_table,
+    monitoring_plan,
+)
+from pipelines.reports.card_evidence import Chart, Item, Section
+from pipelines.reports.formats import number, percent, table_markdown
+from pipelines.reports.governance_section import governance_markdown
 from pipelines.scoring.reasons import DEFAULT_REASON_TEXT, MAX_REASONS
 from pipelines.training.evaluation import Evaluation
 from pipelines.training.workflow import Prepared
 
-
-@dataclass(frozen=True)
-class CardIdentity:
-    model_name: str
-    version: str
-    run_id: str
-    git_commit: str
-    data_digest: str
-
-
-Section = tuple[str, list[str | pd.DataFrame]]  # heading, then paragraphs and tables
+__all__ = ["CardIdentity", "Chart", "Section", "card_sections", "to_markdown"]
 
 
 def card_sections(identity: CardIdentity, prepared: Prepared, evaluation: Evaluation) -> list[Section]:
-    """The card's sections in reading order; one helper per section keeps each reviewer question in one place."""
+    """The sections in reading order: verdicts and limits first, sign-off last (rendered by the renderers)."""
     spec = prepared.spec
     return [
-        ("Identity and intended use", _identity(identity, spec)),
-        ("Data", [_data_table(prepared)]),
-        ("Performance", _performance(evaluation)),
-        ("Leakage screen", _leakage(spec, evaluation)),
+        ("Verdicts and limits", _verdicts(spec, evaluation)),
+        ("Identity and intended use", identity_items(identity, spec)),
+        ("Data and lineage", [lineage_table(identity, prepared)]),
+        ("Performance", _performance(spec, evaluation)),
+        ("Calibration", _calibration(evaluation)),
         ("Stability", _stability(spec, evaluation)),
-        ("Fairness", _fairness(evaluation, spec.policy.fairness.rationale)),
+        ("Fairness", _fairness(spec, evaluation)),
+        ("Less-discriminatory alternative", _alternative(spec, evaluation)),
+        ("Leakage screen", _leakage(spec, evaluation)),
         ("Explanations and reason codes", _explanations(prepared, evaluation)),
-        ("Known limitations", _limitations(prepared, evaluation)),
-        ("Monitoring plan", _monitoring_plan(spec)),
-        (
-            "Approvals",
-            [
-                "Pending: `approval.status=pending`. The review step records the reviewer, decision, comment "
-                "and time here and in the version's `approval.*` tags."
-            ],
+        ("Hyperparameters", [hyperparameter_table(identity, spec, evaluation)]),
+        ("Known limitations", limitations(prepared, evaluation)),
+        ("Monitoring plan", monitoring_plan(spec)),
+    ]
+
+
+def _verdicts(spec: Spec, evaluation: Evaluation) -> list[Item]:
+    governing = spec.governing
+    policy = f"`{governing.label}` (digest `{governing.digest}`)" if governing else "the spec's own limits"
+    gates = pd.DataFrame(
+        [
+            [f"validation.{gate}", verdict, "; ".join(_reasons(evaluation, gate)) or "every limit met"]
+            for gate, verdict in evaluation.gates().items()
+        ],
+        columns=["gate", "verdict", "why"],
+    )
+    return [
+        f"Judged under policy {policy}; a spec may only make its limits stricter. Decision cutoff "
+        f"{spec.policy.cutoff:g}: applicants with a probability of default at or above it are declined, and every "
+        "gate is judged at that decision.",
+        gates,
+        "Every limit beside the measured value (95% bootstrap intervals; verdicts use the point estimate):",
+        ev.limit_rows(spec, evaluation),
+    ]
+
+
+def _reasons(evaluation: Evaluation, gate: str) -> list[str]:
+    if gate == "performance":
+        return evaluation.reasons
+    if gate == "stability":
+        return evaluation.stability.reasons
+    verdict = evaluation.gates()["fairness"]
+    return [] if verdict == "passed" else [ev.fairness_summary(verdict, evaluation.fairness_reasons)]
+
+
+def _performance(spec: Spec, evaluation: Evaluation) -> list[Item]:
+    figures = evaluation.figures
+    return [
+        "XGBoost against an untuned logistic-regression benchmark on the same split. Each value is followed by its "
+        "95% percentile bootstrap interval (200 resamples of at most 20,000 rows). The performance gate is judged "
+        "on the holdouts (test, out-of-time); validation steered early stopping.",
+        ev.metric_table(evaluation),
+        ev.performance_chart(spec, evaluation),
+        Chart("ROC curves", figures["roc.png"], "plots/roc.png"),
+        Chart("Kolmogorov-Smirnov separation", figures["ks.png"], "plots/ks.png"),
+        Chart("Cumulative gains", figures["gains.png"], "plots/gains.png"),
+    ]
+
+
+def _calibration(evaluation: Evaluation) -> list[Item]:
+    m, main = evaluation.metrics, evaluation.main
+    table = evaluation.tables[f"calibration_{main}"][["bin", "n", "mean_pd", "observed_bad_rate"]]
+    return [
+        f"Expected calibration error on {main}: {number(m[f'{main}_ece'])} ({ev.interval(m, f'{main}_ece')}): the "
+        "applicant-weighted gap between predicted and observed default rates over ten equal-count score bins.",
+        table,
+        Chart(
+            "Predicted against observed default rate", evaluation.figures["calibration.png"], "plots/calibration.png"
         ),
     ]
 
 
-def _identity(identity: CardIdentity, spec: Spec) -> list[str | pd.DataFrame]:
-    """Which run and commit the version comes from, and what it may (and may not) be used for."""
+def _stability(spec: Spec, evaluation: Evaluation) -> list[Item]:
+    stability, levels = evaluation.stability, spec.policy.stability
+    table = stability.tables[f"stability_{evaluation.main}"]
+    flagged = table[table["status"] != "ok"]
     return [
-        f"Registered model `{identity.model_name}` version {identity.version}, trained in MLflow run "
-        f"`{identity.run_id}` from commit `{identity.git_commit}`.",
-        f"Intended use: estimating the probability that an applicant defaults (`{spec.data.target}` in "
-        f"{', '.join(map(str, as_list(spec.data.positive)))}), and declining applications at or above the policy "
-        f"cutoff {spec.policy.cutoff}. Not for pricing, collections or any population unlike the data below.",
+        f"Score PSI and characteristic PSI (CSI) against the training sample on training-decile bins: at or above "
+        f"{levels.alert:g} fails, at or above {levels.warn:g} is listed. Verdict: "
+        f"{_verdict(stability.passed, stability.reasons)}.",
+        ev.stability_chart(spec, evaluation),
+        flagged if len(flagged) else f"Every characteristic below the warn level {levels.warn:g}.",
+        *stability.warnings,
     ]
 
 
-def _performance(evaluation: Evaluation) -> list[str | pd.DataFrame]:
-    """How the booster compares with the logistic benchmark per sample, calibration, and the performance verdict."""
+def _fairness(spec: Spec, evaluation: Evaluation) -> list[Item]:
+    result = evaluation.fairness
+    screen = _name_screen(evaluation)
+    if result is None:
+        return [
+            "Not assessed: no sensitive attribute is declared in `data.sensitive`, so approval rates cannot be "
+            "compared between groups. `validation.fairness` = not_assessed; promotion needs an accepted exception.",
+            screen,
+        ]
+    items: list[Item] = [
+        f"Policy: {result.policy.rationale}",
+        f"Verdict on the {evaluation.main} sample at cutoff {result.cutoff:g}: "
+        f"{_verdict(result.verdict.passed, result.verdict.reasons)}.",
+        *(f"Note: {n}" for n in result.verdict.notes),
+        *ev.fairness_charts(result),
+        ev.gaps_table(result),
+        ev.INTERVALS_NOTE,
+    ]
+    for grouping in result.groupings.values():
+        items += [f"Groups by {grouping.name}:", ev.group_table(grouping)]
+    proxies = evaluation.proxies
+    flagged = proxies[proxies["proxy"]] if proxies is not None else pd.DataFrame()
+    items.append(
+        f"Proxy screen: features that alone predict a sensitive attribute with an AUC of at least "
+        f"{result.policy.proxy_auc:g} on the training rows: "
+        + (", ".join(f"{r.feature} for {r.attribute} ({number(r.auc)})" for r in flagged.itertuples()) or "none")
+        + ". Full tables: `fairness/report.html`."
+    )
+    return items + [screen]
+
+
+def _name_screen(evaluation: Evaluation) -> str:
+    hits = ", ".join(f"{feature} (pattern '{pattern}')" for feature, pattern in evaluation.watchlist)
+    return (
+        "Proxy screen by name (the policy's watchlist of names that often stand in for a protected characteristic): "
+        + (hits or "no declared feature matches")
+        + "."
+    )
+
+
+def _alternative(spec: Spec, evaluation: Evaluation) -> list[Item]:
+    report, settings = evaluation.challenger, spec.policy.fairness.mitigation
+    if report is None:
+        why = (
+            "there is no sensitive attribute to mitigate for"
+            if evaluation.fairness is None
+            else "`policy.fairness.mitigation` is not enabled"
+            if not settings.enabled
+            else "the fairness gate passed and the spec asks for one only when it fails"
+        )
+        return [f"No less-discriminatory alternative was trained: {why}."]
+    about, verdict = report.challenger.describe(), report.fairness.verdict
+    summary = ev.fairness_summary("failed", verdict.reasons)
     return [
-        f"XGBoost against an untuned logistic-regression benchmark on the same split. {INTERVALS}. Calibration: "
-        "mean PD against the observed default rate (calibration-in-the-large), a Jeffreys test per score band "
-        "(bands rejected), ECE (judged only when the holdout is large enough: its noise floor is shown). Verdict "
-        f"`validation.performance`: {_verdict(evaluation.passed, evaluation.reasons)}.",
-        _performance_table(evaluation.metrics),
-        *evaluation.notes,
+        f"fairlearn ExponentiatedGradient over XGBoost under {about['constraint']} (bound "
+        f"{about['difference_bound']}) for {', '.join(about['attributes'])}, a mixture of "
+        f"{about['predictors_in_mixture']} predictors; {about['decision']}. It needs no sensitive attribute at "
+        "scoring time. Judged on the same sample by the same policy; evidence for the reviewer, not the registered "
+        f"model. Its fairness verdict: {'passed' if verdict.passed else 'failed: ' + summary}.",
+        report.comparison.set_index("model").T.reset_index(names="measure"),
     ]
 
 
-def _leakage(spec: Spec, evaluation: Evaluation) -> list[str | pd.DataFrame]:
+def _explanations(prepared: Prepared, evaluation: Evaluation) -> list[Item]:
+    spec, m = prepared.spec, evaluation.metrics
+    texts = spec.reasons
+    table = evaluation.tables["importance"].copy()
+    table["reason text"] = [texts.get(f, DEFAULT_REASON_TEXT.format(field=f)) for f in table["feature"]]
+    table["own text"] = [f in texts for f in table["feature"]]
+    return [
+        f"Each declined applicant gets up to {MAX_REASONS} reasons: the characteristics whose XGBoost contributions "
+        f"push the score most toward default, measured against the `{spec.policy.reason_baseline}` baseline "
+        "applicant. `creditflow score` and the served model compute them by exact TreeSHAP, for declined "
+        "applicants only (`--all-reasons` / `all_reasons` for everyone); the Saabas approximation is used only when "
+        "asked (`--reasons approx` / `reason_method=approx`) and then prints its measured agreement. On "
+        f"{int(m.get('reasons_fast_agreement_rows', 0))} declined holdout applicants it agreed with exact TreeSHAP "
+        f"on the first reason for {percent(m.get('reasons_fast_agreement_reason_1', float('nan')))} and on the "
+        f"whole set for {percent(m.get('reasons_fast_agreement_top_k_set', float('nan')))}.",
+        Chart("Global importance", evaluation.figures["importance.png"], "plots/importance.png"),
+        table,
+    ]
+
+
+def _leakage(spec: Spec, evaluation: Evaluation) -> list[Item]:
     """What the leakage screen found, and the reason the spec gives for each reviewed feature."""
     leakage, limits = evaluation.leakage, spec.policy.leakage
     intro = (
@@ -93,213 +218,21 @@ def _leakage(spec: Spec, evaluation: Evaluation) -> list[str | pd.DataFrame]:
     return [intro, leakage.findings_table()]
 
 
-def _stability(spec: Spec, evaluation: Evaluation) -> list[str | pd.DataFrame]:
-    """Score PSI and characteristic CSI on the main holdout, and the stability verdict."""
-    stability = evaluation.stability
-    return [
-        f"Score PSI and characteristic CSI against the training sample on training-decile bins (warn "
-        f"{spec.policy.stability.warn}, alert {spec.policy.stability.alert}). Verdict `validation.stability`: "
-        f"{_verdict(stability.passed, stability.reasons)}.",
-        stability.tables[f"stability_{evaluation.main}"].head(12),
-    ]
-
-
-def _explanations(prepared: Prepared, evaluation: Evaluation) -> list[str | pd.DataFrame]:
-    """How reason codes are made, how far the fast path agrees with the exact one, and the reason texts."""
-    spec, m = prepared.spec, evaluation.metrics
-    return [
-        f"Each declined applicant gets up to {MAX_REASONS} reasons: the characteristics whose XGBoost contributions "
-        f"push the score most toward default, measured against the `{spec.policy.reason_baseline}` baseline "
-        "applicant. `creditflow score` and the served model compute them by exact TreeSHAP, for declined "
-        "applicants only (`--all-reasons` / `all_reasons` for everyone); the Saabas approximation is used only when "
-        "asked (`--reasons approx` / `reason_method=approx`) and then prints its measured agreement. On "
-        f"{int(m.get('reasons_fast_agreement_rows', 0))} declined holdout applicants it agreed with exact TreeSHAP "
-        f"on the first reason for {m.get('reasons_fast_agreement_reason_1', float('nan')):.0%} and on the whole set "
-        f"for {m.get('reasons_fast_agreement_top_k_set', float('nan')):.0%}.",
-        _reason_table(prepared, evaluation),
-    ]
-
-
-def _limitations(prepared: Prepared, evaluation: Evaluation) -> list[str | pd.DataFrame]:
-    """The population the model was trained on, then every warning and fairness note the evaluation raised."""
-    return [
-        f"Trained on {prepared.data.source}; performance outside that population is unknown.",
-        *(
-            evaluation.notes
-            + evaluation.stability.warnings
-            + (evaluation.fairness.verdict.notes if evaluation.fairness else [])
-        ),
-    ]
-
-
-def _monitoring_plan(spec: Spec) -> list[str | pd.DataFrame]:
-    return [
-        "Scheduled drift monitoring (`creditflow monitor`) is not configured in this spec yet; "
-        f"stability limits that apply: PSI warn {spec.policy.stability.warn}, alert "
-        f"{spec.policy.stability.alert}."
-    ]
-
-
-def _data_table(prepared: Prepared) -> pd.DataFrame:
-    spec, checked = prepared.spec, prepared.checked
-    period = "n/a (no time column)"
-    if checked.time is not None:
-        period = f"{checked.time.min():%Y-%m} to {checked.time.max():%Y-%m}"
-    rows = [
-        ("source", prepared.data.source),
-        ("sha256", prepared.data.digest[:16] + "..."),
-        ("applicants", f"{len(checked.target):,}"),
-        ("period", period),
-        ("target", _target(spec)),
-        ("rows dropped (outcome neither positive nor negative)", _dropped(prepared.dropped)),
-        ("bad rate", f"{checked.target.mean():.1%}"),
-        ("split", f"{spec.split.method}: " + ", ".join(f"{k} {len(v):,}" for k, v in prepared.split.samples().items())),
-        ("excluded from features", ", ".join([*spec.data.pii, *spec.data.sensitive_sources()]) or "none"),
-    ]
-    return pd.DataFrame(rows, columns=["item", "value"])
-
-
-def _target(spec: Spec) -> str:
-    data = spec.data
-    negative = ", ".join(map(str, data.negative)) if data.negative is not None else "every other value"
-    return f"{data.target}: default = {', '.join(map(str, as_list(data.positive)))}; good payer = {negative}"
-
-
-def _dropped(dropped: dict[str, int]) -> str:
-    return ", ".join(f"{value} {n:,}" for value, n in dropped.items()) or "none"
-
-
-def _performance_table(metrics: dict[str, float]) -> pd.DataFrame:
-    """Each metric per sample, with its 95% interval where there is one."""
-    samples = [s for s in ("valid", "test", "oot") if f"{s}_auc" in metrics]
-    names = ["auc", "gini", "ks", "brier", "log_loss", "ece", "ece_floor", "citl", "bands_rejected"]
-    rows = {}
-    for n in names + ["bad_rate", "decline_rate"]:
-        rows[n] = [_with_interval(metrics, f"{s}_{n}") for s in samples]
-    rows["baseline auc"] = [_with_interval(metrics, f"baseline_{s}_auc") for s in samples]
-    return pd.DataFrame(rows, index=samples).T.reset_index(names="metric")
-
-
-def _with_interval(metrics: dict[str, float], key: str) -> str:
-    value = metrics.get(key)
-    if value is None or pd.isna(value):
-        return ""
-    low, high = metrics.get(f"{key}_low"), metrics.get(f"{key}_high")
-    interval = "" if low is None or pd.isna(low) else f" ({low:.3f} to {high:.3f})"
-    return f"{value:.3f}{interval}"
-
-
-def _fairness(evaluation: Evaluation, rationale: str) -> list[str | pd.DataFrame]:
-    if evaluation.fairness is None:
-        return ["No sensitive attribute is declared: fairness cannot be shown; `validation.fairness` = failed."]
-    fairness = evaluation.fairness
-    gaps = pd.DataFrame(
-        [
-            {"grouping": g.name, **{k: g.disparity.get(k) for k in ("air", "dp_difference", "eo_difference")}}
-            for g in fairness.groupings.values()
-        ]
-    )
-    proxies = evaluation.proxies[evaluation.proxies["proxy"]]
-    return [
-        f"Policy: {rationale}",
-        f"Verdict `validation.fairness`: {_verdict(fairness.verdict.passed, fairness.verdict.reasons)}.",
-        gaps,
-        "Proxy candidates: "
-        + (
-            ", ".join(f"{r.feature} for {r.attribute} (AUC {r.auc:.2f})" for r in proxies.itertuples())
-            or "none above the threshold"
-        )
-        + ". Full report: `fairness/report.html`.",
-    ] + _challenger(evaluation)
-
-
-def _challenger(evaluation: Evaluation) -> list[str | pd.DataFrame]:
-    report = evaluation.challenger
-    if report is None:
-        return []
-    about = report.challenger.describe()
-    return [
-        f"Less-discriminatory alternative: fairlearn ExponentiatedGradient over XGBoost under "
-        f"{about['constraint']} (bound {about['difference_bound']}) for {', '.join(about['attributes'])}, "
-        f"a mixture of {about['predictors_in_mixture']} predictors; {about['decision']}. "
-        "It is evidence for the reviewer, not the registered model:",
-        report.comparison,
-    ]
-
-
-def _reason_table(prepared: Prepared, evaluation: Evaluation) -> pd.DataFrame:
-    texts = prepared.spec.reasons
-    table = evaluation.tables["importance"].copy()
-    table["reason text"] = [texts.get(f, DEFAULT_REASON_TEXT.format(field=f)) for f in table["feature"]]
-    return table
-
-
 def _verdict(passed: bool, reasons: list[str]) -> str:
     return "passed" if passed else "failed (" + "; ".join(reasons) + ")"
 
 
 def to_markdown(title: str, sections: list[Section]) -> str:
+    """The card as Markdown: charts named with the run artifact that holds them; the sign-off block last."""
     lines = [f"# {title}", ""]
     for heading, items in sections:
         lines += [f"## {heading}", ""]
         for item in items:
-            lines += [_markdown_table(item) if isinstance(item, pd.DataFrame) else item, ""]
-    return "\n".join(lines)
-
-
-def to_html(title: str, sections: list[Section]) -> str:
-    body = []
-    for heading, items in sections:
-        body.append(f"<h2>{html.escape(heading)}</h2>")
-        body += [
-            item.to_html(index=False, float_format=_fmt, na_rep="")
-            if isinstance(item, pd.DataFrame)
-            else f"<p>{html.escape(item)}</p>"
-            for item in items
-        ]
-    return html_page(title, body)
-
-
-def _markdown_table(frame: pd.DataFrame) -> str:
-    cells = [
-        [_fmt(v) if isinstance(v, float) else ("" if v is None else str(v)) for v in row]
-        for row in frame.itertuples(index=False)
-    ]
-    header = "| " + " | ".join(map(str, frame.columns)) + " |"
-    rule = "|" + "---|" * len(frame.columns)
-    return "\n".join([header, rule] + ["| " + " | ".join(c.replace("|", "/") for c in row) + " |" for row in cells])
-
-
-def _fmt(value: float) -> str:
-    return "" if pd.isna(value) else f"{value:.3f}"
-
-
-def with_approvals(card: str, reviews: list, as_html: bool) -> str:
-    """The card with its (last) Approvals section replaced by every review decision, oldest first.
-
-    `reviews` are audit records (pipelines.gates.promotion.AuditRecord) of action "review".
-    """
-    rows = pd.DataFrame(
-        [
-            {
-                "time (UTC)": r.time,
-                "reviewer": r.actor,
-                "decision and comment": r.reason,
-                "evidence digest": r.evidence[:16],
-            }
-            for r in reviews
-        ],
-        columns=["time (UTC)", "reviewer", "decision and comment", "evidence digest"],
-    )
-    intro = (
-        "Decisions recorded by `creditflow review` (the current decision is the last one and the version's "
-        "`approval.*` tags). Promotion also requires the reviewer to differ from the author and the evidence "
-        "to match the digest."
-    )
-    if as_html:
-        head = card.rsplit("<h2>Approvals</h2>", 1)[0]
-        return (
-            f"{head}<h2>Approvals</h2><p>{html.escape(intro)}</p>{rows.to_html(index=False, na_rep='')}</body></html>"
-        )
-    head = card.rsplit("## Approvals", 1)[0]
-    return f"{head}## Approvals\n\n{intro}\n\n{_markdown_table(rows)}\n"
+            if isinstance(item, pd.DataFrame):
+                lines += [table_markdown(item), ""]
+            elif isinstance(item, Chart):
+                where = f" (`{item.source}` on the run)" if item.source else ""
+                lines += [f"*Chart: {item.title}{where}; embedded in the review page.*", ""]
+            else:
+                lines += [item, ""]
+    return "\n".join(lines) + "\n" + governance_markdown([], [])

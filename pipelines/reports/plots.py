@@ -21,11 +21,13 @@ _MAX_POINTS = 2000
 _REFERENCE_STYLE: dict[str, Any] = {"color": "grey", "linestyle": "--", "linewidth": 1}
 
 
-def _new_axes(title: str, xlabel: str, ylabel: str) -> tuple[Figure, Axes]:
-    """A fresh figure with one square-ish axes on the unit square, labelled."""
+def _new_axes(title: str, xlabel: str, ylabel: str, unit_square: bool = True) -> tuple[Figure, Axes]:
+    """A fresh figure with one square-ish axes, labelled; on the unit square for rates and shares."""
     fig = Figure(figsize=_FIGSIZE, layout="constrained")
     ax = fig.add_subplot()
-    ax.set(title=title, xlabel=xlabel, ylabel=ylabel, xlim=(0, 1), ylim=(0, 1))
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    if unit_square:
+        ax.set(xlim=(0, 1), ylim=(0, 1))
     ax.grid(alpha=0.3)
     return fig, ax
 
@@ -124,6 +126,9 @@ def importance_figure(importance: pd.DataFrame, top: int = 20) -> Figure:
     """Global importance: mean absolute contribution (log-odds) per feature, largest on top."""
     _require_columns("importance", importance, {"feature", "mean_abs_contribution"})
     shown = importance.nlargest(top, "mean_abs_contribution").iloc[::-1]
-    fig, ax = _new_axes("Global importance", "mean |contribution| (log-odds)", "")
+    # contributions are log-odds, not shares: the axes follow the data (fixed to 0-1 they hid most bars)
+    fig, ax = _new_axes("Global importance", "mean |contribution| (log-odds)", "", unit_square=False)
+    fig.set_size_inches(_FIGSIZE[0] + 1.5, max(_FIGSIZE[1], 0.3 * len(shown) + 1.2))
     ax.barh(shown["feature"], shown["mean_abs_contribution"])
+    ax.set_xlim(0, float(shown["mean_abs_contribution"].max()) * 1.05 or 1.0)
     return fig

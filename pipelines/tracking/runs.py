@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import urllib.parse
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -236,6 +237,11 @@ class Runs(Connection):
                 return Path(self.client.download_artifacts(run_id, path, folder)).read_text()
         except (MlflowException, OSError):
             return None
+
+    def artifact_location(self, run_id: str, path: str) -> str:
+        """Where a run's artifact lives: a local path for a local artifact store (open it in a browser), or a URI."""
+        uri = f"{self._guard(lambda: self.client.get_run(run_id)).info.artifact_uri.rstrip('/')}/{path}"
+        return urllib.parse.unquote(urllib.parse.urlparse(uri).path) if uri.startswith("file://") else uri
 
     def write_text(self, run_id: str, text: str, path: str) -> None:
         self._guard(lambda: self.client.log_text(run_id, text, path))

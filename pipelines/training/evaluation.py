@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from features.errors import CreditflowError
+from features.policy import matches
 from features.spec import Spec
 from pipelines.gates import performance as evaluate
 from pipelines.gates.calibration import CalibrationCheck, calibration_check, calibration_verdict
@@ -26,11 +27,16 @@ from pipelines.gates.stability import StabilityResult, stability_gate
 from pipelines.reports import plots
 from pipelines.scoring.decision import declined
 from pipelines.scoring.reasons import contributions, measured_agreement
+from pipelines.tags import NOT_ASSESSED
 from pipelines.training.logistic_benchmark import fit_logistic_baseline, predict_baseline
 from pipelines.training.mitigation import CHALLENGER_CUTOFF, ChallengerReport, compare, train_challenger
 from pipelines.training.train import predict_pd
 from pipelines.training.workflow import Candidate, Prepared
 
+NO_ATTRIBUTE = (
+    "not assessed: no sensitive attribute is declared in data.sensitive, so fairness cannot be measured; "
+    "promotion needs an accepted exception"
+)
 HOLDOUTS = ("test", "oot")  # samples the performance policy is judged on
 EXPLAIN_ROWS = 2_000  # holdout applicants for global importance and the exact-vs-fast agreement
 
@@ -51,13 +57,29 @@ class Evaluation:
     challenger: ChallengerReport | None = None  # the mitigated alternative, when the spec asks for one
     leakage: LeakageResult | None = None  # the leakage screen (its unreviewed findings are performance reasons)
     notes: list[str] = field(default_factory=list)  # what the verdict did not judge, and reviewed leakage findings
+    watchlist: list[tuple[str, str]] = field(default_factory=list)  # (feature, policy pattern): proxies by name
 
     @property
     def fairness_passed(self) -> bool:
         return self.fairness is not None and self.fairness.verdict.passed
 
-    def gates(self) -> dict[str, bool]:
-        return {"performance": self.passed, "stability": self.stability.passed, "fairness": self.fairness_passed}
+    def gates(self) -> dict[str, str]:
+        """Each gate's verdict as its `validation.*` tag says it: passed, failed, or not_assessed (fairness
+        without a declared sensitive attribute: nothing to judge it on, which is not a pass)."""
+        fairness = NOT_ASSESSED if self.fairness is None else _word(self.fairness.verdict.passed)
+        return {"performance": _word(self.passed), "stability": _word(self.stability.passed), "fairness": fairness}
+
+    @property
+    def fairness_reasons(self) -> list[str]:
+        return [NO_ATTRIBUTE] if self.fairness is None else self.fairness.verdict.reasons
+
+    @property
+    def all_passed(self) -> bool:
+        return all(v == "passed" for v in self.gates().values())
+
+
+def _word(passed: bool) -> str:
+    return "passed" if passed else "failed"
 
 
 def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
@@ -89,6 +111,7 @@ def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
     challenger = _challenger(prepared, candidate, fairness, scores)
     if challenger is not None:
         metrics.update(challenger.metrics())
+    watchlist = matches(spec.features.all(), spec.governing.policy.proxy_watchlist) if spec.governing else []
     return Evaluation(
         metrics,
         tables,
@@ -102,6 +125,7 @@ def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
         challenger,
         leakage,
         prepared.data.warnings + prepared.checked.warnings + notes + leakage.acknowledged(),
+        watchlist,
     )
 
 

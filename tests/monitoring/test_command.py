@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import mlflow
@@ -215,3 +216,26 @@ def test_a_window_label_with_quotes_is_refused(store, tmp_path):
         ["monitor", f"{MODEL}/1", "--current", str(book(tmp_path / "b.parquet", rows=3000)), "--window", "x' or '1"],
     )
     assert result.exit_code == 2 and "--window" in result.output
+
+
+def test_a_version_past_an_exception_warns_on_every_window(store, tmp_path, monkeypatch):
+    import datetime as dt
+
+    import monitoring.command
+    from pipelines.gates.promotion import AuditRecord
+    from pipelines.governance.audit import record
+    from pipelines.tracking import Tracker
+
+    client = mlflow.MlflowClient(store)
+    for field, value in {"status": "accepted", "granted_by": "dora", "expires": "2026-01-31"}.items():
+        client.set_model_version_tag(MODEL, "1", f"exception.fairness.{field}", value)
+    exception = AuditRecord("exception", MODEL, "1", "dora", "2025-11-02T00:00:00+00:00", "done", reason="x")
+    record(Tracker(store), replace(exception, gate="fairness", expires="2026-01-31"))
+    data = book(tmp_path / "book.parquet")
+    monkeypatch.setattr(monitoring.command, "today", lambda: dt.date(2026, 1, 31))  # still valid that day
+    assert "exception expired" not in invoke("monitor", f"{MODEL}/1", "--current", data, "--window", LAST).output
+    monkeypatch.setattr(monitoring.command, "today", lambda: dt.date(2026, 2, 1))
+    result = invoke("monitor", f"{MODEL}/1", "--current", data, "--window", LAST, "--force")
+    assert result.exit_code == 0, result.output  # a warning, not an alert
+    assert "WARN" in result.output and "warn: validation.fairness: exception expired on 2026-01-31" in result.output
+    assert window_runs(store, window=LAST)[0].data.tags["monitoring.status"] == "warn"

@@ -106,14 +106,14 @@ def test_a_same_distribution_window_is_ok_on_the_page_and_links_back_to_its_vers
     assert run.data.tags["monitoring.model_uri"] == f"models:/{MODEL}/1"
     assert f"(#/models/{MODEL}/versions/1)" in run.data.tags["mlflow.note.content"]
     version = mlflow.MlflowClient(store).get_model_version(MODEL, "1")
-    gates, monitoring = version.description.split("\n\n")
-    assert gates.startswith("Gates: ")  # registration's paragraph is kept
+    review, gates, monitoring = version.description.split("\n\n")
+    assert review.startswith("**Review page**") and gates.startswith("Gates: ")  # registration's paragraphs are kept
     assert monitoring.startswith(f"Monitoring: latest window {LAST} is OK") and run.info.run_id in monitoring
     assert f"/runs/{run.info.run_id}/artifactPath/{PAGE}" in monitoring
     drifted = book(tmp_path / "c.parquet", "income_shock")
     assert invoke("monitor", f"{MODEL}/1", "--current", drifted, "--window", LAST, "--force").exit_code == 1
     described = mlflow.MlflowClient(store).get_model_version(MODEL, "1").description.split("\n\n")
-    assert len(described) == 2 and described[1].startswith(f"Monitoring: latest window {LAST} is ALERT")
+    assert len(described) == 3 and described[2].startswith(f"Monitoring: latest window {LAST} is ALERT")
 
 
 @pytest.mark.slow

@@ -14,26 +14,34 @@ import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import cli
-from tests.conftest import GERMAN_SPEC, use_store, write_spec
+from tests.conftest import GERMAN_SPEC, use_store, write_policy, write_spec
 
-# Loose policy so that every gate passes on German Credit (the rules under test are governance's).
+# A loose policy (as a risk function could write one) so that every gate passes on German Credit: the rules
+# under test are governance's.
 RELAXED = {
-    "policy.fairness.min_air": 0.01,
-    "policy.fairness.max_dp_difference": 1.0,
-    "policy.fairness.max_eo_difference": 1.0,
-    "policy.fairness.min_group_size": 1,
-    "policy.fairness.n_boot": 20,
-    "policy.performance.minimum": {"auc": 0.5},
+    "limits.fairness.min_air": 0.01,
+    "limits.fairness.max_dp_difference": 1.0,
+    "limits.fairness.max_eo_difference": 1.0,
+    "limits.fairness.min_group_size": 1,
+    "limits.performance.minimum": {"auc": 0.5},
 }
 AUTHOR = "alice"
 
 
-def relaxed_german_spec(folder: Path) -> Path:
-    """German Credit with an applicant id column (`data.id`) and the relaxed policy."""
+def relaxed_german_spec(folder: Path, **changes) -> Path:
+    """German Credit with an applicant id column (`data.id`), judged under the relaxed policy."""
     frame = pd.read_csv(GERMAN_SPEC.parent / "data" / "german_credit.csv")
     frame.insert(0, "applicant_id", [f"A{i:04d}" for i in range(len(frame))])
     frame.to_csv(folder / "german_ids.csv", index=False)
-    return write_spec(folder, **RELAXED, **{"data.source": str(folder / "german_ids.csv"), "data.id": "applicant_id"})
+    policy = write_policy(folder, "relaxed", **RELAXED)
+    values = {
+        "policy.file": str(policy),
+        "policy.performance.minimum": {"auc": 0.5},
+        "policy.fairness.n_boot": 20,
+        "data.source": str(folder / "german_ids.csv"),
+        "data.id": "applicant_id",
+    }
+    return write_spec(folder, **{**values, **changes})
 
 
 @pytest.fixture(scope="session")
@@ -50,11 +58,40 @@ def registered_store(tmp_path_factory, store_template) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def honest_store(tmp_path_factory, store_template) -> Path:
+    """German Credit under the shipped policy, author alice: version 1 fails the fairness gate honestly (with the
+    less-discriminatory alternative in its evidence), version 2 declares no sensitive attribute (not assessed)."""
+    folder = tmp_path_factory.mktemp("honest")
+    shutil.copy(store_template, folder / "mlflow.db")
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    mitigation = {"enabled": True, "max_iter": 5, "max_rows": 600}
+    versions = [
+        {"policy.fairness.n_boot": 20, "policy.fairness.mitigation": mitigation},
+        {"data.sensitive": [], "policy.fairness.n_boot": 20},
+    ]
+    with mock.patch.dict(os.environ, {"CREDITFLOW_USER": AUTHOR, "MLFLOW_TRACKING_URI": uri}):
+        for changes in versions:
+            spec = write_spec(folder, **changes)  # one file name per spec: written just before its run
+            result = CliRunner().invoke(cli, ["run", str(spec), "--tracking-uri", uri], catch_exceptions=False)
+            assert result.exit_code == 0, result.output
+    mlflow.set_tracking_uri(None)
+    return folder
+
+
+@pytest.fixture
+def honest(tmp_path, honest_store, monkeypatch) -> str:
+    """A private copy of the honest store and its artifacts (its review pages are re-rendered); returns its URI."""
+    monkeypatch.setenv("CREDITFLOW_USER", "carol")
+    yield use_store(honest_store / "mlflow.db", tmp_path, monkeypatch, artifacts=True)
+    mlflow.set_tracking_uri(None)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     """Running the pipeline once per session still runs it: every test using the store is `slow`."""
     for item in items:
-        if "registered_store" in getattr(item, "fixturenames", ()):
+        if {"registered_store", "honest_store"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
 
 

@@ -43,7 +43,9 @@ def test_the_champion_scores_a_file_in_chunks_with_ids_decisions_and_reasons(gov
     applicants.to_csv(source, index=False) if suffix == ".csv" else applicants.to_parquet(source, row_group_size=128)
     result = invoke("score", f"models:/{MODEL}@champion", source, f"scored{suffix}", "--chunk-rows", 300)
     assert result.exit_code == 0, result.output
-    assert "version 1 via alias champion (verified against the audit trail and its files)" in result.output
+    assert (
+        "german_credit version 1 via alias champion (verified against the audit trail and its files)" in result.output
+    )
     scored = pd.read_csv(f"scored{suffix}") if suffix == ".csv" else pd.read_parquet(f"scored{suffix}")
     assert list(scored.columns) == ["applicant_id", *OUTPUT_COLUMNS]
     assert scored["applicant_id"].tolist() == applicants["applicant_id"].tolist()

@@ -1,5 +1,6 @@
 """The promotion rules on hand-made versions and trails (no tracking store)."""
 
+import datetime as dt
 from dataclasses import replace
 
 from pipelines.gates.promotion import (
@@ -12,6 +13,7 @@ from pipelines.gates.promotion import (
 )
 from pipelines.tracking import VersionInfo
 
+TODAY = dt.date(2026, 3, 1)
 GOOD_TAGS = {
     "validation.performance": "passed",
     "validation.stability": "passed",
@@ -53,34 +55,38 @@ def promoted(v: VersionInfo, time="2026-01-02T00:00:00") -> AuditRecord:
 
 def test_a_passed_approved_four_eyes_version_meets_every_rule():
     v = version()
-    assert unmet_conditions(v, [registered(v)]) == []
+    assert unmet_conditions(v, [registered(v)], today=TODAY) == []
 
 
 def test_every_unmet_condition_is_listed():
     v = version(**{"validation.fairness": "failed", "approval.status": "pending", "validation.stability": None})
-    unmet = unmet_conditions(v, [])
+    unmet = unmet_conditions(v, [], today=TODAY)
     assert "validation.stability is missing" in unmet
-    assert "validation.fairness is 'failed', not 'passed'" in unmet
+    assert "validation.fairness is 'failed', not 'passed', and no accepted exception" in unmet
     assert "approval.status is 'pending', not 'approved'" in unmet
     assert any(u.startswith("no registration of version 1 in the audit trail") for u in unmet)
 
 
 def test_four_eyes_compares_names_ignoring_case_and_spaces():
     v = version(**{"approval.reviewer": " Alice "})
-    assert unmet_conditions(v, [registered(v)]) == ["four-eyes: reviewer ' Alice ' is the version's author"]
+    assert unmet_conditions(v, [registered(v)], today=TODAY) == [
+        "four-eyes: reviewer ' Alice ' is the version's author"
+    ]
     v = version(**{"lineage.author": None})
-    assert unmet_conditions(v, [registered(v)]) == ["lineage.author is missing: four-eyes cannot be checked"]
+    assert unmet_conditions(v, [registered(v)], today=TODAY) == [
+        "lineage.author is missing: four-eyes cannot be checked"
+    ]
 
 
 def test_an_edited_gate_or_author_voids_the_approval():
     original = version()
     trail = [registered(original)]
     edited = version(**{"lineage.author": "mallory"})
-    assert unmet_conditions(edited, trail) == [
+    assert unmet_conditions(edited, trail, today=TODAY) == [
         "evidence changed since registration (validation.*/lineage.* tags or model source)"
     ]
     moved = replace(original, source="models:/m-other")
-    assert unmet_conditions(moved, trail) == [
+    assert unmet_conditions(moved, trail, today=TODAY) == [
         "evidence changed since registration (validation.*/lineage.* tags or model source)"
     ]
 
@@ -88,16 +94,16 @@ def test_an_edited_gate_or_author_voids_the_approval():
 def test_a_cli_approval_binds_the_evidence_it_saw():
     v = version()
     stale = version(**{"approval.evidence": "0" * 64})
-    assert unmet_conditions(stale, [registered(v)]) == [
+    assert unmet_conditions(stale, [registered(v)], today=TODAY) == [
         "the approval was given for other evidence: review the version again"
     ]
     fresh = version(**{"approval.evidence": evidence_digest(v)})
-    assert unmet_conditions(fresh, [registered(v)]) == []
+    assert unmet_conditions(fresh, [registered(v)], today=TODAY) == []
 
 
 def test_a_deleted_registration_record_is_not_trusted():
     v = version()
-    (unmet,) = unmet_conditions(v, [replace(registered(v), deleted=True)])
+    (unmet,) = unmet_conditions(v, [replace(registered(v), deleted=True)], today=TODAY)
     assert unmet.startswith("no registration of version 1 in the audit trail (creditflow audit rebuild m")
 
 

@@ -1,5 +1,6 @@
 """review / promote / rollback / status through the CLI, on a copy of a store with two registered versions."""
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -186,26 +187,67 @@ def test_status_verifies_the_champion_against_the_audit_trail(story):
 
 
 def test_the_model_card_lists_every_review(story):
-    approvals = story.card.split("## Approvals", 1)[1]
+    approvals = story.card.split("## Approvals and exceptions", 1)[1]
     assert (
-        "| alice | approved: my own work is fine |" in approvals
-        and "| bob | approved: evidence read, fine |" in approvals
+        "| alice | approved: my own work is fine | creditflow |" in approvals
+        and "| bob | approved: evidence read, fine | creditflow |" in approvals
     )
-    assert "approved: evidence read, fine" in story.card_html.split("<h2>Approvals</h2>", 1)[1]
+    assert "Pending: no review decision yet." not in story.card
+    governance = story.card_html.split("<h2 id='governance'>Approvals and exceptions</h2>", 1)[1]
+    assert "approved: evidence read, fine" in governance
 
 
-def test_an_approval_in_the_mlflow_ui_promotes_the_same_way(governed):
-    client = mlflow.MlflowClient(governed)
+def approve_in_the_ui(client, version, **extra):
     for key, value in {
         "approval.status": "approved",
         "approval.reviewer": "bob",
         "approval.comment": "read it in the UI",
-        "approval.time": "2026-11-28",
+        **extra,
     }.items():
-        client.set_model_version_tag(MODEL, "2", key, value)
+        client.set_model_version_tag(MODEL, version, key, value)
+
+
+def test_an_approval_in_the_mlflow_ui_promotes_the_same_way(governed):
+    approve_in_the_ui(mlflow.MlflowClient(governed), "2", **{"approval.time": "2026-11-28"})
     result = invoke("promote", MODEL, 2)
     assert result.exit_code == 0, result.output
+    assert "recorded the approved decision by bob on version 2, made in the MLflow UI" in result.output
     assert status()["verified"] is True
+
+
+def test_an_approval_in_the_ui_is_recorded_by_status(governed):
+    """The issue: a UI approval left no review event, no approval time, and a card still saying pending."""
+    client = mlflow.MlflowClient(governed)
+    approve_in_the_ui(client, "1")
+    before = time.time()
+    first = status("--audit")
+    assert first["recorded"] == [
+        "recorded the approved decision by bob on version 1, made in the MLflow UI (audit trail, review page)"
+    ]
+    review = [e for e in first["audit"] if e["action"] == "review"]
+    assert len(review) == 1 and review[0]["actor"] == "bob" and review[0]["source"] == "ui"
+    assert review[0]["why"] == "approved: read it in the UI"
+    assert dt.datetime.fromisoformat(review[0]["time"]).timestamp() >= before - 1  # when it was found
+    assert client.get_model_version(MODEL, "1").tags["approval.time"] == review[0]["time"]  # the UI set none
+    assert status("--audit")["recorded"] == []  # recorded once
+    run_id = client.get_model_version(MODEL, "1").run_id
+    card = Path(
+        mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="model_card/model_card.md")
+    ).read_text()
+    assert "| bob | approved: read it in the UI | MLflow UI |" in card and "Pending" not in card
+    text = invoke("status", MODEL)
+    assert "recorded" not in text.output
+
+
+def test_status_check_exits_1_on_an_out_of_band_champion(governed):
+    assert invoke("status", MODEL, "--check").exit_code == 1  # no champion yet
+    approve(1)
+    assert invoke("promote", MODEL, 1).exit_code == 0
+    assert invoke("status", MODEL, "--check").exit_code == 0
+    mlflow.MlflowClient(governed).set_registered_model_alias(MODEL, "champion", "2")
+    result = invoke("status", MODEL, "--check")
+    assert result.exit_code == 1 and "champion: version 2 UNVERIFIED" in result.output
+    assert result.output.strip().endswith("error: german_credit: the champion is unverified")
 
 
 def test_changes_made_around_creditflow_are_flagged(governed):

@@ -111,3 +111,18 @@ def test_importance_figure_shows_the_largest_first():
     assert len(bars) == 20
     assert bars[-1].get_width() == 24.0 and bars[0].get_width() == 5.0  # barh draws bottom-up
     fig.savefig(io.BytesIO(), format="png")
+
+
+def test_importance_figure_shows_every_feature_whatever_the_scale():
+    """The issue: on German Credit the plot showed 2 of 17 features, its axes fixed to the unit square."""
+    import pandas as pd
+
+    from pipelines.reports.plots import importance_figure
+
+    table = pd.DataFrame({"feature": [f"f{i}" for i in range(17)], "mean_abs_contribution": np.linspace(0.01, 2.5, 17)})
+    ax = importance_figure(table).axes[0]
+    (x_low, x_high), (y_low, y_high) = ax.get_xlim(), ax.get_ylim()
+    for bar in ax.patches:
+        assert y_low <= bar.get_y() and bar.get_y() + bar.get_height() <= y_high
+        assert x_low <= 0 and bar.get_width() <= x_high
+    assert [t.get_text() for t in ax.get_yticklabels()] == [f"f{i}" for i in range(17)]

@@ -72,7 +72,7 @@ def test_fairness_gate_on_german_credit_judges_each_attribute_and_fails_closed(g
     assert set(sex.index) == {"female", "male"} and sex["n"].sum() == len(prepared.split.test)
     # 200 test applicants hold only a handful of non-foreign workers: that attribute cannot be judged
     assert any(r.startswith("foreign_worker: no two groups of at least 30") for r in fairness.verdict.reasons)
-    assert not evaluation.fairness_passed and evaluation.gates()["fairness"] is False
+    assert not evaluation.fairness_passed and evaluation.gates()["fairness"] == "failed"
     assert {"fairness.sex.air", "fairness.sex.air_low", "fairness.sex.air_high"} <= set(evaluation.metrics)
     assert set(evaluation.proxies["attribute"]) == {"sex", "age_band", "foreign_worker"}
     assert not set(evaluation.proxies["feature"]) & {"personal_status_and_sex", "age_in_years", "foreign_worker"}
@@ -107,3 +107,14 @@ def test_unbiased_book_passes_the_fairness_gate(tmp_path):
     low, high = evaluation.metrics["fairness.gender.air_low"], evaluation.metrics["fairness.gender.air_high"]
     # AIR is a min/max ratio bounded by 1: with equal approval rates its interval sits just below the point
     assert 0.9 < low <= high <= 1.0 and evaluation.metrics["fairness.gender.air"] - low < 0.05
+
+
+def test_without_a_sensitive_attribute_fairness_is_not_assessed_and_the_name_screen_still_runs(tmp_path):
+    from tests.conftest import write_policy, write_spec
+
+    policy = write_policy(tmp_path, proxy_watchlist=["*purpose*", "*zip*"])
+    prepared = prepare(write_spec(tmp_path, **{"data.sensitive": [], "policy.file": str(policy)}))
+    evaluation = evaluate_candidate(prepared, train_candidate(prepared))
+    assert evaluation.fairness is None and evaluation.gates()["fairness"] == "not_assessed"
+    assert evaluation.watchlist == [("purpose", "*purpose*")]
+    assert evaluation.fairness_reasons[0].startswith("not assessed: no sensitive attribute")

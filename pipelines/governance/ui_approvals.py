@@ -1,0 +1,69 @@
+"""Decisions made in the MLflow UI: an `approval.*` tag set there leaves no review event, no time and a
+card that still says pending. `promote` and `status` record one when they meet it (actor = the reviewer
+tag, source = ui, time = when it was found, also set as `approval.time` when the UI left it empty), re-log the
+card, and say so."""
+
+from __future__ import annotations
+
+from pipelines import tags
+from pipelines.gates.promotion import AuditRecord, VersionInfo, approval_fingerprint, evidence_digest
+from pipelines.governance import audit
+from pipelines.governance.card import refresh_card
+from pipelines.tracking import Tracker
+
+DECISIONS = ("approved", "rejected")
+
+
+def unrecorded(versions: list[VersionInfo], trail: list[AuditRecord]) -> list[VersionInfo]:
+    """Versions whose approval tags hold a decision that no recorded review made."""
+    made = {(r.version, r.approval) for r in trail if r.action == "review" and not r.deleted}
+    return [
+        v
+        for v in versions
+        if v.tags.get(tags.APPROVAL_STATUS) in DECISIONS and (v.version, approval_fingerprint(v)) not in made
+    ]
+
+
+def record_ui_decisions(tracker: Tracker, model: str, versions: list[VersionInfo]) -> list[str]:
+    """Record a review event for each decision made in the UI; one line per recorded decision.
+
+    Holds the model's lock and re-reads inside it, so two commands never record the same decision twice.
+    """
+    if not unrecorded(versions, audit.read_trail(tracker, model)):
+        return []
+    lines = []
+    with tracker.registry_lock(model):
+        fresh = [tracker.model_version(model, v.version) for v in versions]
+        for version in unrecorded(fresh, audit.read_trail(tracker, model)):
+            lines.append(_record(tracker, version))
+    return lines
+
+
+def _record(tracker: Tracker, version: VersionInfo) -> str:
+    when = audit.now_iso()
+    if not version.tags.get(tags.APPROVAL_TIME, "").strip():  # the UI records no time: the time it was found
+        tracker.set_version_tags(version.name, version.version, {tags.APPROVAL_TIME: when})
+        version = tracker.model_version(version.name, version.version)
+    decision = version.tags[tags.APPROVAL_STATUS]
+    reviewer = version.tags.get(tags.APPROVAL_REVIEWER, "").strip() or "unknown"
+    comment = version.tags.get(tags.APPROVAL_COMMENT, "")
+    audit.record(
+        tracker,
+        AuditRecord(
+            "review",
+            version.name,
+            version.version,
+            reviewer,
+            when,
+            "done",
+            reason=f"{decision}: {comment}",
+            evidence=evidence_digest(version),
+            approval=approval_fingerprint(version),
+            source="ui",
+        ),
+    )
+    refresh_card(tracker, version)
+    return (
+        f"recorded the {decision} decision by {reviewer} on version {version.version}, made in the MLflow UI "
+        "(audit trail, review page)"
+    )

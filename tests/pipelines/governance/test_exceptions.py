@@ -30,7 +30,7 @@ def grant(version, gate="fairness", user="dora", justification=WHY, expires=EXPI
 
 
 def approve(version, reviewer="bob"):
-    result = invoke("review", MODEL, version, "--approve", "--reviewer", reviewer, "--comment", "evidence read")
+    result = invoke("review", MODEL, version, "--approve", "--comment", "evidence read", user=reviewer)
     assert result.exit_code == 0, result.output
 
 
@@ -118,7 +118,7 @@ def test_a_version_without_a_sensitive_attribute_needs_an_exception_for_not_asse
         (("--exception", "speed"), "--exception speed: version 1 has no gate of that name"),
         (("--exception", "fairness", "--approve"), "--exception is recorded on its own"),
         (("--exception", "fairness", "--expires", None), "--exception needs --expires YYYY-MM-DD"),
-        (("--justification", "x"), "give --approve or --reject (a decision), or --exception GATE"),
+        (("--justification", "x"), "give exactly one of --approve or --reject (a decision), or --exception GATE"),
         (("--approve", "--reviewer", "bob", "--comment", "x", "--expires", EXPIRES), "belong to --exception"),
     ],
 )

@@ -82,9 +82,8 @@ def rebuild(model: str, new_trail: bool, tracking_uri: str | None) -> None:
         if not done and not lost:
             click.echo(f"audit trail of {model}: nothing to rebuild")
             return
-        reason = "; ".join(
-            done + [f"versions without a registration record: {', '.join(v.version for v in lost) or '-'}"]
-        )
+        missing = [f"re-establishing the registration of version(s) {', '.join(v.version for v in lost)}"]
+        reason = "; ".join(done + (missing if lost else []))
         record(tracker, AuditRecord("rebuild", model, "-", actor, now_iso(), "done", reason=reason))
         _anchor_legacy(tracker, model, trail, hashed)
         failed = _re_establish(tracker, lost, actor)

@@ -61,7 +61,7 @@ def _intended(review: AuditRecord) -> dict[str, str]:
 def _unfinished_review(version: VersionInfo, trail: Trail) -> dict[str, str] | None:
     """The tags a review recorded but did not (all) write, or None."""
     reviews = [r for r in trail.records if r.action == "review" and r.version == version.version]
-    if not reviews:
+    if not reviews or reviews[-1].source == "ui":  # a UI decision recorded when found: its tags came first
         return None
     intended = _intended(reviews[-1])
     current = {k: version.tags.get(k, "") for k in intended}

@@ -59,7 +59,7 @@ def trail_rows(trail: list[AuditRecord]) -> list[dict[str, str]]:
             "why": r.reason,
             "evidence": r.evidence[:12],
             **{k: v for k, v in (("gate", r.gate), ("until", r.expires), ("source", r.source)) if v},
-            **({"deleted": "DELETED IN UI"} if r.deleted else {}),
+            **({"deleted": "DELETED (not in the chain)"} if r.deleted else {}),
         }
         for r in trail
     ]

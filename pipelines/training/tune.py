@@ -246,7 +246,9 @@ def fail_dead_trials(study: optuna.Study, ref: StudyRef) -> int:
     """Fail the RUNNING trials whose process is known to be dead (killed on this host); how many.
 
     Optuna's heartbeat check fails a killed trial only once its grace period has passed; a re-run right
-    after a kill would otherwise count it as running and stop one trial short of the requested total."""
+    after a kill would otherwise count it as running and stop one trial short of the requested total.
+    The objective names its process first thing; a trial killed in the instant before that (and before its
+    first heartbeat, which Optuna's check also needs) stays RUNNING: `optuna` cannot tell it from a live one."""
     running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
     dead = [t for t in running if owner_is_dead(t.user_attrs.get(OWNER))]
     if not dead:

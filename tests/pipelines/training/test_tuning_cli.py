@@ -190,8 +190,13 @@ def test_killed_study_resumes_to_the_requested_total(tracking_uri, tmp_path, hea
         except (KeyError, Exception):
             trials = []
         states = [t.state for t in trials]
-        if states.count(optuna.trial.TrialState.COMPLETE) >= 2 and states[-1] == optuna.trial.TrialState.RUNNING:
-            break
+        running = states and states[-1] == optuna.trial.TrialState.RUNNING
+        if (
+            states.count(optuna.trial.TrialState.COMPLETE) >= 2
+            and running
+            and "creditflow.owner" in trials[-1].user_attrs
+        ):
+            break  # in the middle of a trial: its objective has started (and named its process)
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()

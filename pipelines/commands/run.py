@@ -133,7 +133,7 @@ def _tune(tracker: Tracker, prepared: Prepared, study, ref: StudyRef, budget: Bu
     study.set_user_attr(PARENT_RUN_ATTR, run.run_id)
     sink = TrialSink(tracker.uri, tracker.experiment_of(run.run_id), run.run_id, ref.name)
     log.info("study '%s' in %s: %d trials wanted, %d workers", ref.name, ref.storage_url, budget.trials, budget.workers)
-    run_study(prepared, ref, budget, sink)
+    run_study(prepared, study, ref, budget, sink)
     sync_trials(tracker, sink, prepared.spec.tuning.metric, study)
     record_study(run, study, prepared.spec, ref, budget)
     if not study.best_trials:
@@ -173,6 +173,8 @@ def _report(name, uri, run_id, version, evaluation, seconds) -> None:
             f"(original {row.loc['original', 'approval_rate']:.1%}), fairness "
             f"{row.loc['challenger', 'fairness']}: see fairness/report.html"
         )
+    if evaluation.challenger_skipped:
+        click.echo(f"mitigated challenger: not trained: {evaluation.challenger_skipped}")
     for warning in evaluation.warnings + stability.warnings:
         click.echo(f"warning: {warning}")
     click.echo(f"run {run_id} in experiment '{name}' ({seconds:.1f} s)")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import features
 import pipelines
-from pipelines import tags
+from pipelines import runtime, tags
 from pipelines.evidence.reference import EXPECTED_PATH, REFERENCE_PATH, expected_performance, reference_sample
 from pipelines.gates.fairness import metric_name
 from pipelines.gates.promotion import AuditRecord, evidence_digest
@@ -140,6 +140,7 @@ def _params(prepared: Prepared, candidate: Candidate) -> dict[str, object]:
         }
     )
     values.update({f"rows.{name}": len(rows) for name, rows in split.samples().items()})
+    values.update({"runtime.nthread": candidate.threads, **runtime.describe()})
     if split.oot_start:
         values["split.oot_start"] = split.oot_start
     return values
@@ -175,6 +176,7 @@ def _summary(evaluation: Evaluation) -> dict[str, object]:
         "stability_warnings": stability.warnings,
         "fairness": "passed" if evaluation.fairness_passed else "failed",
         "fairness_reasons": _fairness_reasons(evaluation),
+        "challenger_skipped": evaluation.challenger_skipped,
         "metrics": evaluation.metrics,
     }
 

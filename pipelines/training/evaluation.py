@@ -46,6 +46,7 @@ class Evaluation:
     fairness: FairnessResult | None = None  # validation.fairness; None when the spec names no sensitive attribute
     proxies: pd.DataFrame | None = None
     challenger: ChallengerReport | None = None  # the mitigated alternative, when the spec asks for one
+    challenger_skipped: str | None = None  # why no challenger was trained (said in the run's output)
 
     @property
     def fairness_passed(self) -> bool:
@@ -78,10 +79,11 @@ def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
     fairness, proxies = _fairness(prepared, scores)
     if fairness is not None:
         metrics.update(fairness.metrics())
-    challenger = _challenger(prepared, candidate, fairness, scores)
+    skipped = challenger_skipped(spec, fairness)
+    challenger = None if skipped else _challenger(prepared, candidate, scores, fairness)
     if challenger is not None:
         metrics.update(challenger.metrics())
-    return Evaluation(
+    evaluation = Evaluation(
         metrics,
         tables,
         figures,
@@ -94,6 +96,20 @@ def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
         proxies,
         challenger,
     )
+    evaluation.challenger_skipped = skipped
+    return evaluation
+
+
+def challenger_skipped(spec: Spec, fairness: FairnessResult | None) -> str | None:
+    """Why the mitigated challenger (dozens of XGBoost fits) is not trained, or None when the policy asks for it."""
+    settings = spec.policy.fairness.mitigation
+    if not settings.enabled:
+        return "policy.fairness.mitigation is not enabled"
+    if fairness is None:
+        return "no sensitive attribute to mitigate for"
+    if settings.when == "failed" and fairness.verdict.passed:
+        return "the fairness gate passed (policy.fairness.mitigation.when: failed)"
+    return None
 
 
 def _performance(
@@ -161,13 +177,11 @@ def _fairness(prepared: Prepared, scores: dict[str, np.ndarray]) -> tuple[Fairne
 
 
 def _challenger(
-    prepared: Prepared, candidate: Candidate, fairness: FairnessResult | None, scores: dict[str, np.ndarray]
-) -> ChallengerReport | None:
-    """The mitigated challenger on the main holdout, when the spec switches it on (and the gate failed)."""
+    prepared: Prepared, candidate: Candidate, scores: dict[str, np.ndarray], fairness: FairnessResult
+) -> ChallengerReport:
+    """The mitigated challenger, judged on the main holdout beside the original."""
     spec, checked, split = prepared.spec, prepared.checked, prepared.split
     settings = spec.policy.fairness.mitigation
-    if fairness is None or not settings.enabled or (settings.when == "failed" and fairness.verdict.passed):
-        return None
     train, holdout = split.train, split.samples()[split.main]
     try:
         challenger = train_challenger(

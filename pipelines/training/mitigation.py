@@ -23,27 +23,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import xgboost as xgb
-from fairlearn.reductions import (
-    DemographicParity,
-    EqualizedOdds,
-    ErrorRateParity,
-    ExponentiatedGradient,
-    FalsePositiveRateParity,
-    TruePositiveRateParity,
-)
 
 from features.fairness_spec import MitigationSpec
 from features.spec import XGBoostParams
 from pipelines.gates.fairness import FairnessResult, json_safe
 from pipelines.gates.performance import classification_metrics
+from pipelines.runtime import xgboost_threads
 from pipelines.scoring.decision import declined
 
+# spec name -> fairlearn.reductions class, imported only when a challenger is trained (the import costs ~1 s)
 CONSTRAINTS = {
-    "equalized_odds": EqualizedOdds,
-    "demographic_parity": DemographicParity,
-    "true_positive_rate_parity": TruePositiveRateParity,
-    "false_positive_rate_parity": FalsePositiveRateParity,
-    "error_rate_parity": ErrorRateParity,
+    "equalized_odds": "EqualizedOdds",
+    "demographic_parity": "DemographicParity",
+    "true_positive_rate_parity": "TruePositiveRateParity",
+    "false_positive_rate_parity": "FalsePositiveRateParity",
+    "error_rate_parity": "ErrorRateParity",
 }
 CHALLENGER_CUTOFF = 0.5  # majority of the mixture's weight declines
 
@@ -114,8 +108,10 @@ def train_challenger(
         raise ValueError("the challenger's training rows hold a single class")
     groups = sensitive.iloc[rows][attributes].astype(str)
     estimator = _cutoff_weighted_booster(params, trees, monotone, cutoff, seed, len(rows))
-    constraint = CONSTRAINTS[settings.constraint](difference_bound=settings.difference_bound)
-    reduction = ExponentiatedGradient(estimator, constraint, max_iter=settings.max_iter)
+    from fairlearn import reductions
+
+    constraint = getattr(reductions, CONSTRAINTS[settings.constraint])(difference_bound=settings.difference_bound)
+    reduction = reductions.ExponentiatedGradient(estimator, constraint, max_iter=settings.max_iter)
     started = time.perf_counter()
     reduction.fit(numeric_matrix(model_input.iloc[rows]), y, sensitive_features=groups)
     predictors = pd.Series(reduction.predictors_)
@@ -148,15 +144,10 @@ def _cutoff_weighted_booster(
         gamma=params.gamma,
         tree_method="hist",
         random_state=seed,
-        n_jobs=params.nthread or _threads(rows),
+        n_jobs=xgboost_threads(rows, params.nthread),  # dozens of small fits: one thread each below 50,000 rows
         monotone_constraints="(" + ",".join(str(m) for m in monotone) + ")",
         scale_pos_weight=(1 - cutoff) / cutoff,
     )
-
-
-def _threads(rows: int) -> int | None:
-    """One thread for small samples: dozens of tiny fits lose more to OpenMP start-up than they gain."""
-    return 1 if rows < 20_000 else None
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from features.errors import CreditflowError
 from features.spec import Spec, XGBoostParams, load_spec, spec_digest
 from features.split import Split, split_rows
 from features.transform import FeatureTransform
+from pipelines.runtime import xgboost_threads
 from pipelines.scoring.reasons import ReasonBaseline, fit_baseline
 from pipelines.scoring.scorer import Scorer
 from pipelines.training.train import fit_booster, to_dmatrix
@@ -44,6 +45,7 @@ class Candidate:
     booster: xgb.Booster
     model_input: pd.DataFrame  # every row, transformed once
     baseline: ReasonBaseline  # the applicant reason codes are measured against
+    threads: int = 1  # XGBoost threads the booster was trained with (pipelines/runtime.py)
 
     def scorer(self, spec: Spec) -> Scorer:
         return Scorer(self.booster, self.transform, spec.policy.cutoff, self.baseline, dict(spec.reasons))
@@ -81,10 +83,19 @@ def train_candidate(prepared: Prepared, params: XGBoostParams | None = None) -> 
     """Fit the transform, then the booster with early stopping on validation (spec params by default)."""
     spec = prepared.spec
     params = params or spec.tuning.params
+    threads = xgboost_threads(len(prepared.split.train), params.nthread)
     transform, model_input = fit_transform(prepared)
-    train, valid = train_valid_matrices(prepared, model_input, params.nthread)
-    booster = fit_booster(train, valid, params, spec.features.monotone_vector(), spec.tuning.seed, spec.tuning.metric)
-    return Candidate(transform, params, booster, model_input, _reason_baseline(prepared, booster, model_input))
+    train, valid = train_valid_matrices(prepared, model_input, threads)
+    booster = fit_booster(
+        train,
+        valid,
+        params.model_copy(update={"nthread": threads}),
+        spec.features.monotone_vector(),
+        spec.tuning.seed,
+        spec.tuning.metric,
+    )
+    baseline = _reason_baseline(prepared, booster, model_input)
+    return Candidate(transform, params, booster, model_input, baseline, threads)
 
 
 def _reason_baseline(prepared: Prepared, booster: xgb.Booster, model_input: pd.DataFrame) -> ReasonBaseline:

@@ -29,6 +29,7 @@ from monitoring.evidently_report import drift_report
 from monitoring.history import COMPLETE, experiment_name, rebuild_history, window_tags
 from monitoring.windows import is_month, month_index, months_of, previous_month, select_month, split_months
 from pipelines.evidence.reference import EXPECTED_PATH, REFERENCE_PATH
+from pipelines.progress import Progress
 from pipelines.scoring.scorer import Scorer
 from pipelines.tags import MONITORING_LAST_WINDOW, MONITORING_STATUS
 from pipelines.tracking import Tracker, UnknownModelError, VersionInfo, parse_model_ref
@@ -80,7 +81,12 @@ def monitor(
     # every window validated before the first run is opened; the raw frames are dropped as they are replaced
     for i, (label, frame) in enumerate(windows):
         windows[i] = (label, validate(frame, target.spec, f"window {label}"))
-    statuses = [run_window(tracker, target, label, frame, force) for label, frame in windows]
+    statuses = []
+    with Progress("monitoring windows", len(windows), "windows") as progress:
+        for label, frame in windows:
+            progress.update(0, f"window {label}: {len(frame):,} rows")
+            statuses.append(run_window(tracker, target, label, frame, force))
+            progress.update(1, f"window {label}: {statuses[-1]}")
     rebuild_history(tracker, target.version)
     return max(EXIT[s] for s in statuses)
 

@@ -19,11 +19,13 @@ from pipelines.tracking.trials import TrialSink, sync_trials
 from pipelines.training.evaluation import evaluate_candidate
 from pipelines.training.tune import (
     PARENT_RUN_ATTR,
+    PRUNING_MIN_ROWS,
     StudyRef,
     TuningError,
     best_params,
     default_storage_url,
     load_or_create_study,
+    pruning_active,
 )
 from pipelines.training.tuning_session import Budget, check_budget, run_study
 from pipelines.training.workflow import Prepared, prepare, train_candidate
@@ -132,7 +134,17 @@ def _tune(tracker: Tracker, prepared: Prepared, study, ref: StudyRef, budget: Bu
         tracker.end_if_running(previous, "KILLED")  # its process died; the heartbeat check failed its trial
     study.set_user_attr(PARENT_RUN_ATTR, run.run_id)
     sink = TrialSink(tracker.uri, tracker.experiment_of(run.run_id), run.run_id, ref.name)
-    log.info("study '%s' in %s: %d trials wanted, %d workers", ref.name, ref.storage_url, budget.trials, budget.workers)
+    pruning = "on" if pruning_active(prepared.spec, len(prepared.split.train)) else "off"
+    if prepared.spec.tuning.pruning.enabled and pruning == "off":
+        pruning += f" (below {PRUNING_MIN_ROWS:,} training rows a trial costs less than its pruning reports)"
+    log.info(
+        "study '%s' in %s: %d trials wanted, %d workers, pruning %s",
+        ref.name,
+        ref.storage_url,
+        budget.trials,
+        budget.workers,
+        pruning,
+    )
     run_study(prepared, study, ref, budget, sink)
     sync_trials(tracker, sink, prepared.spec.tuning.metric, study)
     record_study(run, study, prepared.spec, ref, budget)

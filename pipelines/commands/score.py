@@ -9,7 +9,6 @@ summary says "unverified".
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from features.errors import DataError, Refused
 from pipelines.commands.options import tracking_option
 from pipelines.gates.promotion import CHAMPION, champion_problems
 from pipelines.governance.audit import read_trail
+from pipelines.progress import Progress
 from pipelines.scoring.batch import ChunkWriter, ScoreSummary, count_rows, read_chunks, score_chunk
 from pipelines.tracking import Tracker, connect, parse_model_ref
 from pipelines.tracking.pyfunc_model import load_model_scorer
@@ -71,9 +71,8 @@ def score(
     writer = ChunkWriter(Path(output_path))
     source_path = Path(input_path)
     try:
-        with click.progressbar(
-            length=count_rows(source_path) if source_path.is_file() else 0, label="scoring", file=sys.stderr
-        ) as bar:
+        total = count_rows(source_path) if source_path.is_file() else None
+        with Progress("scoring", total, "rows") as progress:
             id_column = settings.get("id_column")
             wanted = [*([id_column] if id_column else []), *scorer.transform.columns]
             for raw in read_chunks(source_path, chunk_rows, wanted, tuple(scorer.transform.categorical)):
@@ -82,7 +81,7 @@ def score(
                 scored, unseen = score_chunk(scorer, raw, id_column, reason_method)
                 summary.add(scored, unseen)
                 writer.write(scored)
-                bar.update(len(raw))
+                progress.update(len(raw))
         if summary.rows == 0:
             raise DataError(f"input has no rows: {input_path}")
         writer.commit()

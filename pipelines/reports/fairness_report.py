@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from pipelines.gates.fairness import INTERVAL_METHOD, FairnessResult
+from pipelines.reports.plots import new_figure
 from pipelines.training.mitigation import ChallengerReport
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _Z = 1.96
 
@@ -17,7 +21,7 @@ _Z = 1.96
 def fairness_figure(result: FairnessResult) -> Figure:
     """Approval rate per group with a 95% binomial interval, one panel per attribute or intersection."""
     groupings = list(result.groupings.values())
-    fig = Figure(figsize=(7, 2.2 + 0.45 * sum(len(g.table) for g in groupings)))
+    fig = new_figure(figsize=(7, 2.2 + 0.45 * sum(len(g.table) for g in groupings)))
     axes = fig.subplots(len(groupings), 1, squeeze=False)[:, 0]
     for ax, grouping in zip(axes, groupings):
         table = grouping.table

@@ -28,6 +28,7 @@ from features.fairness_spec import MitigationSpec
 from features.spec import XGBoostParams
 from pipelines.gates.fairness import FairnessResult, json_safe
 from pipelines.gates.performance import classification_metrics
+from pipelines.progress import Progress
 from pipelines.runtime import xgboost_threads
 from pipelines.scoring.decision import declined
 
@@ -107,13 +108,16 @@ def train_challenger(
     if len(np.unique(y)) < 2:
         raise ValueError("the challenger's training rows hold a single class")
     groups = sensitive.iloc[rows][attributes].astype(str)
-    estimator = _cutoff_weighted_booster(params, trees, monotone, cutoff, seed, len(rows))
     from fairlearn import reductions
 
     constraint = getattr(reductions, CONSTRAINTS[settings.constraint])(difference_bound=settings.difference_bound)
-    reduction = reductions.ExponentiatedGradient(estimator, constraint, max_iter=settings.max_iter)
     started = time.perf_counter()
-    reduction.fit(numeric_matrix(model_input.iloc[rows]), y, sensitive_features=groups)
+    with Progress(f"challenger ({settings.constraint}, {len(rows):,} rows)", unit="fits") as progress:
+        estimator = _cutoff_weighted_booster(params, trees, monotone, cutoff, seed, len(rows), progress)
+        reduction = reductions.ExponentiatedGradient(estimator, constraint, max_iter=settings.max_iter)
+        reduction.fit(numeric_matrix(model_input.iloc[rows]), y, sensitive_features=groups)
+    for predictor in reduction.predictors_:
+        predictor.set_params(callbacks=None)  # the progress line is closed; the predictors must not hold it
     predictors = pd.Series(reduction.predictors_)
     weights = reduction.weights_.reindex(predictors.index, fill_value=0.0).to_numpy(float)
     return Challenger(
@@ -128,7 +132,7 @@ def train_challenger(
 
 
 def _cutoff_weighted_booster(
-    params: XGBoostParams, trees: int, monotone: list[int], cutoff: float, seed: int, rows: int
+    params: XGBoostParams, trees: int, monotone: list[int], cutoff: float, seed: int, rows: int, progress: Progress
 ) -> xgb.XGBClassifier:
     """The reduction's base learner: the original's params, trees and monotone constraints, with defaults
     weighted by `(1 - cutoff) / cutoff` so that fairlearn's 0.5 threshold IS the policy cutoff."""
@@ -147,7 +151,22 @@ def _cutoff_weighted_booster(
         n_jobs=xgboost_threads(rows, params.nthread),  # dozens of small fits: one thread each below 50,000 rows
         monotone_constraints="(" + ",".join(str(m) for m in monotone) + ")",
         scale_pos_weight=(1 - cutoff) / cutoff,
+        callbacks=[_FitProgress(progress)],
     )
+
+
+class _FitProgress(xgb.callback.TrainingCallback):
+    """One progress step per fit of the reduction's base learner (fairlearn has no progress hook of its own)."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+
+    def before_training(self, model):
+        self.progress.update(1)
+        return model
+
+    def __deepcopy__(self, memo) -> _FitProgress:
+        return self  # fairlearn clones the estimator for each fit: every clone reports to the same line
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from typing import Any, Protocol
 
 import optuna
 import xgboost as xgb
-from tqdm import tqdm
 
+from pipelines.progress import Progress
 from pipelines.runtime import cores, xgboost_threads
 from pipelines.training.tune import (
     FINISHED,
@@ -125,15 +125,9 @@ def _optimize(prepared: Prepared, study: optuna.Study, share: Share, sink: Trial
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per trial comes from the recorder
     _, model_input = fit_transform(prepared)
     train, valid = train_valid_matrices(prepared, model_input, nthread)
-    objective = make_objective(prepared.spec, train, valid, nthread)
     recorder = sink.recorder(prepared.spec.tuning.metric)
-    progress = tqdm(
-        total=share.total,
-        initial=min(finished_trials(study), share.total),
-        disable=not sys.stderr.isatty(),
-        desc="trials",
-        unit="trial",
-    )
+    progress = Progress("trials", share.total, "trials", initial=min(finished_trials(study), share.total))
+    objective = make_objective(prepared.spec, train, valid, nthread, progress)
     try:
         while (
             recorder.finished < share.quota
@@ -148,11 +142,15 @@ def _optimize(prepared: Prepared, study: optuna.Study, share: Share, sink: Trial
                 gc_after_trial=False,
                 show_progress_bar=False,
             )
-            progress.n = min(finished_trials(study), share.total)
-            progress.refresh()
+            progress.set(min(finished_trials(study), share.total), _best(study))
     finally:
-        progress.close()
+        progress.close(_best(study))
         recorder.close()
+
+
+def _best(study: optuna.Study) -> str:
+    completed = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    return f"best {study.best_value:.4f}" if completed else ""
 
 
 def _wanted(study: optuna.Study, total: int) -> bool:

@@ -15,16 +15,13 @@ busy machine changes both sides (not necessarily equally).
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from common import REPO, creditflow, load, timed
 
 # What a data scientist writes instead of creditflow: the same data, split, search space, trials and
 # early stopping; MLflow logging and registration; no contract, evaluation, gates, card or evidence.
@@ -88,10 +85,6 @@ print(f"test AUC {auc:.3f}")
 """
 
 
-def load() -> str:
-    return " ".join(f"{v:.2f}" for v in os.getloadavg())
-
-
 def fresh_folder(root: Path, name: str) -> Path:
     folder = root / name
     shutil.rmtree(folder, ignore_errors=True)
@@ -99,25 +92,10 @@ def fresh_folder(root: Path, name: str) -> Path:
     return folder
 
 
-def environment() -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    return env
-
-
-def timed(command: list[str], cwd: Path) -> float:
-    started = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, env=environment(), capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return seconds
-
-
 def time_creditflow(root: Path, trials: int) -> float:
     folder = fresh_folder(root, "creditflow")
     spec = "experiments/german_credit.yaml"
-    return timed([sys.executable, "-m", "pipelines.cli", "run", spec, "--trials", str(trials)], folder)
+    return timed(creditflow("run", spec, "--trials", str(trials)), folder)
 
 
 def time_by_hand(root: Path, trials: int) -> float:
@@ -132,7 +110,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--trials", type=int, default=20)
     args = parser.parse_args()
-    print(f"load averages (1, 5, 15 min) before: {load()}  ({os.cpu_count()} cores)", flush=True)
+    print(f"load averages (1, 5, 15 min) before: {load()}", flush=True)
     creditflow, by_hand = [], []
     with tempfile.TemporaryDirectory() as root:
         for repeat in range(args.repeats):

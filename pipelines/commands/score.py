@@ -26,8 +26,8 @@ from pipelines.tracking.pyfunc_model import load_model_scorer
 
 @click.command("score")
 @click.argument("model_uri")
-@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
-@click.argument("output_path", metavar="OUTPUT", type=click.Path(dir_okay=False))
+@click.argument("input_path", metavar="INPUT", type=click.Path())
+@click.argument("output_path", metavar="OUTPUT", type=click.Path())
 @click.option(
     "--reasons",
     type=click.Choice(["approx", "exact", "none"]),
@@ -47,11 +47,45 @@ from pipelines.tracking.pyfunc_model import load_model_scorer
     is_flag=True,
     help="Score even when the champion was not put there by a recorded promotion or fails the rules.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    show_default=True,
+    help="local: this process, in chunks; spark: the same model through MLflow's spark_udf on Spark "
+    "(Parquet file or folder in, a folder of Parquet part files out; pip install -e '.[spark]').",
+)
 @tracking_option
-def score_command(model_uri, input_path, output_path, reasons, chunk_rows, allow_unverified, tracking_uri) -> None:
+def score_command(model_uri, input_path, output_path, reasons, chunk_rows, allow_unverified, engine, tracking_uri):
     """Score INPUT (CSV/Parquet) with MODEL_URI (e.g. models:/NAME@champion) into OUTPUT: id, PD,
     decision and reason codes."""
-    score(model_uri, input_path, output_path, reasons, chunk_rows, allow_unverified, tracking_uri)
+    if engine == "spark":
+        score_on_spark(model_uri, input_path, output_path, reasons, allow_unverified, tracking_uri)
+    else:
+        score(model_uri, input_path, output_path, reasons, chunk_rows, allow_unverified, tracking_uri)
+
+
+def score_on_spark(
+    model_uri: str, input_path: str, output_path: str, reason_method: str, allow_unverified: bool, tracking_uri
+) -> None:
+    """The Spark engine: the same resolution and verification, then the model as a Spark UDF over the input."""
+    from pipelines.scoring import spark as engine
+    from pipelines.tracking.spark_udf import model_udf
+
+    started = time.perf_counter()
+    tracker = connect(tracking_uri)
+    source, provenance = _resolve(tracker, model_uri, allow_unverified)
+    scorer, settings = load_model_scorer(tracker, source)
+    features = list(scorer.transform.columns)
+    session = engine.spark_session()
+    frame = engine.read_input(session, input_path, features)
+    udf = model_udf(tracker, session, source, reason_method)
+    rows, declined = engine.write_output(
+        engine.score_frame(frame, udf, features, settings.get("id_column")), output_path
+    )
+    click.echo(f"model {provenance}")
+    click.echo(f"scored {rows:,} applications on Spark: {declined:,} declined ({declined / max(rows, 1):.1%})")
+    click.echo(f"wrote {output_path} ({time.perf_counter() - started:.1f} s, reasons: {reason_method})")
 
 
 def score(

@@ -8,6 +8,7 @@ other steps: nothing here touches the tracking store.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,13 +59,36 @@ class Evaluation:
 
 def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
     """Metrics, tables and plots per sample, the logistic baseline and the performance verdict, then
-    stability, explanations, fairness and the challenger."""
-    spec, checked = prepared.spec, prepared.checked
+    stability, explanations, fairness and the challenger.
+
+    The challenger (dozens of XGBoost fits, which release the GIL) is trained on a thread of its own as soon
+    as the fairness verdict says it is wanted, beside the rest of the evaluation.
+    """
     samples = {k: v for k, v in prepared.split.samples().items() if k != "train"}
     scores = {name: predict_pd(candidate.booster, candidate.model_input.iloc[rows]) for name, rows in samples.items()}
-    labels = {name: checked.target[rows] for name, rows in samples.items()}
-    baseline = _baseline_scores(prepared, samples)
+    fairness, proxies = _fairness(prepared, scores)
+    skipped = challenger_skipped(prepared.spec, fairness)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="challenger") as pool:
+        pending = (
+            None if skipped or fairness is None else pool.submit(_challenger, prepared, candidate, scores, fairness)
+        )
+        evaluation = _measure(prepared, candidate, samples, scores)
+        evaluation.fairness, evaluation.proxies, evaluation.challenger_skipped = fairness, proxies, skipped
+        evaluation.challenger = pending.result() if pending else None
+    if fairness is not None:
+        evaluation.metrics.update(fairness.metrics())
+    if evaluation.challenger is not None:
+        evaluation.metrics.update(evaluation.challenger.metrics())
+    return evaluation
 
+
+def _measure(
+    prepared: Prepared, candidate: Candidate, samples: dict[str, np.ndarray], scores: dict[str, np.ndarray]
+) -> Evaluation:
+    """Performance (with the baseline and leak warnings), figures, stability and explanations."""
+    spec = prepared.spec
+    labels = {name: prepared.checked.target[rows] for name, rows in samples.items()}
+    baseline = _baseline_scores(prepared, samples)
     metrics: dict[str, float] = {"best_iteration": float(candidate.booster.num_boosted_rounds())}
     measured, tables, passed, reasons = _performance(spec, labels, scores, baseline)
     metrics.update(measured)
@@ -76,28 +100,7 @@ def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
     metrics.update(agreement_metrics)
     tables["importance"] = importance
     figures["importance.png"] = plots.importance_figure(importance)
-    fairness, proxies = _fairness(prepared, scores)
-    if fairness is not None:
-        metrics.update(fairness.metrics())
-    skipped = challenger_skipped(spec, fairness)
-    challenger = None if skipped else _challenger(prepared, candidate, scores, fairness)
-    if challenger is not None:
-        metrics.update(challenger.metrics())
-    evaluation = Evaluation(
-        metrics,
-        tables,
-        figures,
-        passed,
-        reasons,
-        warnings,
-        prepared.split.main,
-        stability,
-        fairness,
-        proxies,
-        challenger,
-    )
-    evaluation.challenger_skipped = skipped
-    return evaluation
+    return Evaluation(metrics, tables, figures, passed, reasons, warnings, prepared.split.main, stability)
 
 
 def challenger_skipped(spec: Spec, fairness: FairnessResult | None) -> str | None:

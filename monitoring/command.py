@@ -23,7 +23,7 @@ from features.data import read_table
 from features.errors import DataError
 from features.spec import Spec, load_spec
 from features.transform import as_text, coerce_numeric
-from monitoring.assess import Assessment, assess
+from monitoring.assess import Assessment, assess, assess_counts
 from monitoring.drift import Columns
 from monitoring.evidently_report import drift_report
 from monitoring.history import COMPLETE, experiment_name, rebuild_history, window_tags
@@ -65,12 +65,20 @@ def monitor(
     backfill: str | None,
     force: bool,
     tracking_uri: str | None,
+    engine: str = "local",
 ) -> int:
     """Monitor one window (`current`) or every month of `backfill`; returns the exit code (1 on any alert)."""
     if (current is None) == (backfill is None):
         raise DataError("give exactly one of --current PATH or --backfill PATH")
+    if engine == "spark" and backfill is not None:
+        raise DataError("--backfill runs in process; with --engine spark monitor one window at a time (--window)")
     tracker = Tracker(tracking_uri)
     target = load_target(tracker, model, reference)
+    if engine == "spark":
+        label = window_label(window)
+        status = already_monitored(tracker, target, label, force) or spark_window(tracker, target, current, label)
+        rebuild_history(tracker, target.version)
+        return EXIT[status]
     columns = read_columns(target.spec)
     if backfill is not None:
         if os.environ.get("MLFLOW_RUN_ID"):
@@ -125,11 +133,17 @@ def load_target(tracker: Tracker, model: str, reference: str | None) -> Target:
     return Target(version, spec, frame, score(scorer, frame), expected, scorer)
 
 
-def current_window(frame: pd.DataFrame, spec: Spec, window: str | None) -> tuple[str, pd.DataFrame]:
-    """The window's rows and label: the previous calendar month unless `--window`; filtered on the time column."""
+def window_label(window: str | None) -> str:
+    """`--window`, else the previous calendar month; a label goes into tag filters and run names."""
     label = window or previous_month(dt.date.today())
     if not LABEL.match(label):
         raise DataError(f"--window {label!r}: use YYYY-MM, or letters, digits, '.', '_' and '-'")
+    return label
+
+
+def current_window(frame: pd.DataFrame, spec: Spec, window: str | None) -> tuple[str, pd.DataFrame]:
+    """The window's rows and label: the previous calendar month unless `--window`; filtered on the time column."""
+    label = window_label(window)
     time = spec.data.time
     if time and time in frame.columns and is_month(label):
         return label, select_month(frame, time, label)
@@ -179,24 +193,69 @@ def score(scorer, frame: pd.DataFrame) -> np.ndarray:
 
 def run_window(tracker: Tracker, target: Target, label: str, frame: pd.DataFrame, force: bool) -> str:
     """Judge and log one window; an already monitored window is skipped unless `force` (then replaced)."""
-    version, spec = target.version, target.spec
-    experiment, tags = experiment_name(version), window_tags(version, label)
-    existing = tracker.find_runs(experiment, {**tags, **COMPLETE})
-    if existing and not force:
-        status = existing[-1].tags.get(MONITORING_STATUS, "ok")
-        click.echo(
-            f"{version.name} v{version.version} window {label}: already monitored (run {existing[-1].run_id}, "
-            f"{status}); skipped, use --force to replace it"
-        )
-        return status
+    done = already_monitored(tracker, target, label, force)
+    if done is not None:
+        return done
+    spec = target.spec
     scores = score(target.scorer, frame)
     result = assess(spec, target.reference, frame, target.reference_scores, scores, target.expected, label)
+    return record_window(tracker, target, label, result, frame, scores)
+
+
+def spark_window(tracker: Tracker, target: Target, path: str, label: str) -> str:
+    """One window judged on Spark (monitoring/spark.py): counts by Spark, the verdict by the same code."""
+    from monitoring import spark as engine
+    from pipelines.scoring.spark import spark_session
+    from pipelines.tracking.spark_udf import model_udf
+
+    spec, settings = target.spec, target.spec.monitoring
+    session = spark_session()
+    frame = engine.window_frame(session, path, spec.features.numeric, spec.features.all(), spec.data.time, label)
+    frame = engine.with_score(frame, model_udf(tracker, session, target.version.source, "none"), spec.features.all())
+    log.info("window %s: counting on Spark", label)
+    counts = engine.count_window(frame, target.reference, target.reference_scores, _columns(spec), settings)
+    sample = engine.sample_rows(frame, counts.rows, settings.report_rows, settings.seed)
+    scores = sample[engine.SCORE].to_numpy(np.float64)
+    sample = validate(sample.drop(columns=[engine.SCORE]), spec, f"window {label}")
+    result = assess_counts(
+        spec, target.reference, target.reference_scores, counts, sample, scores, target.expected, label, outcomes=False
+    )
+    if spec.data.target in frame.columns:
+        result.notes.append(engine.OUTCOMES_NOTE)
+    return record_window(tracker, target, label, result, sample, scores)
+
+
+def _columns(spec: Spec) -> Columns:
+    return Columns(spec.features.numeric, spec.features.categorical)
+
+
+def already_monitored(tracker: Tracker, target: Target, label: str, force: bool) -> str | None:
+    """The recorded status of a window monitored before (said, and skipped), or None to monitor it."""
+    version = target.version
+    existing = tracker.find_runs(experiment_name(version), {**window_tags(version, label), **COMPLETE})
+    if not existing or force:
+        return None
+    status = existing[-1].tags.get(MONITORING_STATUS, "ok")
+    click.echo(
+        f"{version.name} v{version.version} window {label}: already monitored (run {existing[-1].run_id}, "
+        f"{status}); skipped, use --force to replace it"
+    )
+    return status
+
+
+def record_window(
+    tracker: Tracker, target: Target, label: str, result: Assessment, rows: pd.DataFrame, scores: np.ndarray
+) -> str:
+    """Log a judged window (with the Evidently report on `rows`, the window or a sample of it), replace an
+    earlier run of it, tag the version and print the verdict; returns the status."""
+    version, spec = target.version, target.spec
+    experiment, tags = experiment_name(version), window_tags(version, label)
     snapshot = drift_report(
         target.reference,
-        frame,
+        rows,
         target.reference_scores,
         scores,
-        Columns(spec.features.numeric, spec.features.categorical),
+        _columns(spec),
         spec.monitoring,
     )
     step = _step(target, label)

@@ -16,6 +16,8 @@ import mlflow
 from pipelines.tracking.common import Connection
 
 WORKER_ENV = {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+# without reason codes the model returns two columns; the signature's struct would ask for the reasons too
+WITHOUT_REASONS = "probability_of_default double, decision string"
 
 
 def model_udf(connection: Connection, spark: Any, model_source: str, reason_method: str) -> Any:
@@ -25,7 +27,7 @@ def model_udf(connection: Connection, spark: Any, model_source: str, reason_meth
         lambda: mlflow.pyfunc.spark_udf(
             spark,
             model_source,
-            result_type=None,
+            result_type=WITHOUT_REASONS if reason_method == "none" else None,
             env_manager="local",
             params={"reason_method": reason_method},
             extra_env=WORKER_ENV,

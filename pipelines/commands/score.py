@@ -73,6 +73,7 @@ def score_on_spark(
     from pipelines.tracking.spark_udf import model_udf
 
     started = time.perf_counter()
+    engine.check_output(output_path)
     tracker = connect(tracking_uri)
     source, provenance = _resolve(tracker, model_uri, allow_unverified)
     scorer, settings = load_model_scorer(tracker, source)

@@ -46,14 +46,16 @@ def spark_session(app: str = "creditflow") -> Any:
 
 def read_input(spark: Any, path: str, columns: list[str]) -> Any:
     """A Parquet file or folder as a Spark DataFrame; DataError when unreadable or without the `columns` wanted."""
+    from py4j.protocol import Py4JJavaError
     from pyspark.errors import PySparkException
 
     if not Path(path).exists() and "://" not in path:
         raise DataError(f"input not found: {path}")
     try:
         frame = spark.read.parquet(path)
-    except PySparkException as exc:
-        raise DataError(f"cannot read {path} with Spark: {str(exc).strip().splitlines()[0]}") from None
+    except (PySparkException, Py4JJavaError) as exc:
+        reason = str(exc).strip().splitlines()[0][:300]
+        raise DataError(f"cannot read {path} as Parquet with Spark: {reason}") from None
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataError(f"input does not match the model: missing column(s) {', '.join(missing)}")
@@ -78,12 +80,16 @@ def _output(F: Any, name: str) -> Any:
     return column.alias(name)
 
 
-def write_output(frame: Any, path: str) -> tuple[int, int]:
-    """Write Parquet part files under `path` (refused if it exists); return (rows, declined) read back."""
-    from pyspark.sql import functions as F
-
+def check_output(path: str) -> None:
     if Path(path).exists():
         raise DataError(f"output already exists: {path} (the Spark engine writes a new folder)")
+
+
+def write_output(frame: Any, path: str) -> tuple[int, int]:
+    """Write Parquet part files under `path` (a new folder); return (rows, declined) read back."""
+    from pyspark.sql import functions as F
+
+    check_output(path)
     frame.write.parquet(path)
     written = frame.sparkSession.read.parquet(path)
     counts = written.agg(F.count(F.lit(1)), F.sum((F.col("decision") == "decline").cast("long"))).first()

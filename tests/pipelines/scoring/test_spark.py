@@ -36,5 +36,7 @@ def test_spark_refuses_a_missing_column_and_an_existing_output(governed, tmp_pat
     result = invoke("score", "german_credit/1", source, tmp_path / "out", "--engine", "spark")
     assert result.exit_code == 2 and "error: input does not match the model: missing column(s) purpose" in result.output
     (tmp_path / "taken").mkdir()
-    result = invoke("score", "german_credit/1", tmp_path / "german_ids.csv", tmp_path / "taken", "--engine", "spark")
-    assert result.exit_code == 2 and "error:" in result.output
+    result = invoke("score", "german_credit/1", source, tmp_path / "taken", "--engine", "spark")
+    assert result.exit_code == 2 and "error: output already exists" in result.output
+    result = invoke("score", "german_credit/1", tmp_path / "german_ids.csv", tmp_path / "out", "--engine", "spark")
+    assert result.exit_code == 2 and "as Parquet with Spark" in result.output

@@ -31,6 +31,7 @@ def test_run_registers_a_pending_version_that_scores_raw_rows(tracking_uri, germ
     result = invoke("run", german_spec, "--tracking-uri", tracking_uri)
     assert result.exit_code == 0, result.output
     assert "registered model 'german_credit' version 1" in result.output
+    assert "mitigated challenger: not trained: policy.fairness.mitigation is not enabled" in result.output
     client = mlflow.MlflowClient(tracking_uri)
     version = client.get_model_version("german_credit", "1")
     assert version.tags["validation.performance"] == "passed"

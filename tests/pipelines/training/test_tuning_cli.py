@@ -32,9 +32,16 @@ def load_study(tmp_path, name="german_credit"):
     return optuna.load_study(study_name=name, storage=f"sqlite:///{tmp_path}/optuna.db")
 
 
-def test_tune_leaves_a_parent_with_one_nested_run_per_trial(tracking_uri, german_spec, tmp_path):
+def test_tune_leaves_a_parent_with_one_nested_run_per_trial(tracking_uri, german_spec, tmp_path, monkeypatch):
+    from pipelines.training import tune
+
+    opened = []
+    monkeypatch.setattr(
+        tune, "open_storage", lambda ref, original=tune.open_storage: opened.append(ref) or original(ref)
+    )
     result = invoke("tune", german_spec, "--trials", 8)
     assert result.exit_code == 0, result.output
+    assert len(opened) == 1  # the study's storage is set up once per command
     (parent,), children = trial_runs(tracking_uri)
     assert len(children) == 8
     assert {c.data.tags["mlflow.parentRunId"] for c in children} == {parent.info.run_id}

@@ -7,6 +7,7 @@ ratio (not necessarily equally), so a figure is quoted together with the load it
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -28,11 +29,18 @@ def environment(**extra: str) -> dict[str, str]:
     return env
 
 
+CPU_SECONDS: list[float] = []  # CPU time (user + system) of each `timed` command, in call order
+
+
 def timed(command: list[str], cwd: Path = REPO, **extra_env: str) -> float:
-    """Wall seconds of a command in a fresh process; exits with its stderr when it fails."""
+    """Wall seconds of a command in a fresh process (its CPU seconds appended to CPU_SECONDS: on a busy machine
+    they move less than wall time); exits with its stderr when it fails."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, env=environment(**extra_env), capture_output=True, text=True)
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU_SECONDS.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         sys.exit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return seconds

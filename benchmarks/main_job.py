@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import REPO, creditflow, load, timed
+from common import CPU_SECONDS, REPO, creditflow, load, timed
 
 # What a data scientist writes instead of creditflow: the same data, split, search space, trials and
 # early stopping; MLflow logging and registration; no contract, evaluation, gates, card or evidence.
@@ -111,18 +111,23 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=20)
     args = parser.parse_args()
     print(f"load averages (1, 5, 15 min) before: {load()}", flush=True)
-    creditflow, by_hand = [], []
+    creditflow, by_hand, cpu = [], [], {"creditflow": [], "by hand": []}
     with tempfile.TemporaryDirectory() as root:
         for repeat in range(args.repeats):
-            runs = [(creditflow, time_creditflow), (by_hand, time_by_hand)]
-            for seconds, run in runs if repeat % 2 == 0 else reversed(runs):
+            runs = [(creditflow, time_creditflow, "creditflow"), (by_hand, time_by_hand, "by hand")]
+            for seconds, run, name in runs if repeat % 2 == 0 else reversed(runs):
                 seconds.append(run(Path(root), args.trials))
+                cpu[name].append(CPU_SECONDS[-1])
             print(f"  repeat {repeat + 1}: creditflow {creditflow[-1]:.1f} s, by hand {by_hand[-1]:.1f} s", flush=True)
     ours, theirs = statistics.median(creditflow), statistics.median(by_hand)
     print(f"load averages after: {load()}")
     print(f"creditflow run (README main job)   median {ours:6.1f} s  {[round(s, 1) for s in creditflow]}")
     print(f"hand-written script                median {theirs:6.1f} s  {[round(s, 1) for s in by_hand]}")
     print(f"ratio creditflow / by hand         {ours / theirs:.2f} (goal <= 1.3)")
+    cpu_ours, cpu_theirs = statistics.median(cpu["creditflow"]), statistics.median(cpu["by hand"])
+    print(
+        f"CPU seconds (user + system)        creditflow {cpu_ours:.1f}, by hand {cpu_theirs:.1f}: ratio {cpu_ours / cpu_theirs:.2f}"
+    )
 
 
 if __name__ == "__main__":

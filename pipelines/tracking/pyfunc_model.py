@@ -20,6 +20,7 @@ from mlflow.pyfunc import PythonModel
 
 from features.errors import DataError
 from pipelines.scoring.scorer import ARTIFACT_FILES, BOOSTER, DEFAULT_PARAMS, SETTINGS, TRANSFORM, Scorer, load_scorer
+from pipelines.tracking.common import TrackingError
 from pipelines.tracking.logger import RunLogger
 
 
@@ -50,7 +51,10 @@ def load_model_scorer(tracker, source: str) -> tuple[Scorer, dict]:
     straight from its artifact files: ~0.06 s, against ~0.6 s for mlflow.pyfunc.load_model of the same
     model (German Credit, medians of 3 fresh processes, store connection already open)."""
     with tempfile.TemporaryDirectory() as folder:
-        local = Path(tracker.download_model(source, folder)) / "artifacts"
+        try:
+            local = Path(tracker.download_model_folder(source, "artifacts", folder))
+        except (TrackingError, OSError) as exc:
+            raise DataError(f"{source} is not a creditflow model (no artifacts folder: {exc})") from None
         paths = {key: local / name for key, name in ARTIFACT_FILES.items()}
         missing = [str(p.name) for p in paths.values() if not p.is_file()]
         if missing:

@@ -146,13 +146,12 @@ class Runs(Connection):
             for r in runs
         ]
 
-    def download_model(self, model_uri: str, destination: str) -> str:
-        """The model folder (MLmodel, artifacts/) of a `models:/`, `runs:/` or artifact URI, copied locally."""
-        return self._guard(
-            lambda: mlflow.artifacts.download_artifacts(
-                artifact_uri=model_uri, dst_path=destination, tracking_uri=self.uri
-            )
-        )
+    def download_model_folder(self, model_uri: str, folder: str, destination: str) -> str:
+        """One folder of a logged model (e.g. its `artifacts`), without the rest (the model's code: ~80 files)."""
+        from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+        mlflow.set_tracking_uri(self.uri)
+        return self._guard(lambda: get_artifact_repository(model_uri).download_artifacts(folder, destination))
 
     def read_text(self, run_id: str, path: str) -> str | None:
         """A text artifact of a run, or None if it does not exist."""

@@ -113,6 +113,7 @@ def test_the_repository_keeps_its_layers():
     assert violations(REPO) == []
 
 
+@pytest.mark.slow
 def test_gates_load_without_mlflow_click_or_optuna():
     import subprocess
     import sys

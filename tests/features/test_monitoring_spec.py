@@ -1,7 +1,8 @@
 import pytest
+import yaml
 
 from features.errors import SpecError
-from features.monitoring_spec import CREDIT_PSI, MonitoringSpec
+from features.monitoring_spec import CREDIT_PSI, MonitoringSpec, ScheduleSpec
 from features.spec import load_spec
 from tests.conftest import GERMAN_SPEC, write_spec
 
@@ -15,7 +16,23 @@ def test_specs_without_monitoring_get_the_credit_defaults(tmp_path):
 
 def test_shipped_specs_declare_monitoring():
     for path in (GERMAN_SPEC, GERMAN_SPEC.parent / "consumer_loans.yaml"):
-        assert load_spec(path).monitoring.schedule.window == "month"
+        declared = yaml.safe_load(path.read_text()).get("monitoring")
+        assert declared, f"{path.name} has no monitoring key"  # written out, not left to the defaults
+        monitoring = load_spec(path).monitoring
+        assert monitoring.schedule.window == "month"
+        assert monitoring.schedule == ScheduleSpec(**declared["schedule"])
+        assert (monitoring.psi.warn, monitoring.psi.alert) == (declared["psi"]["warn"], declared["psi"]["alert"])
+
+
+def test_the_schedule_defaults_to_monthly_windows_run_on_the_2nd(tmp_path):
+    schedule = load_spec(write_spec(tmp_path, **{"monitoring.schedule": None})).monitoring.schedule
+    assert (schedule.window, schedule.cron) == ("month", "0 6 2 * *")
+
+
+def test_a_window_other_than_month_is_refused(tmp_path):
+    with pytest.raises(SpecError) as caught:
+        load_spec(write_spec(tmp_path, **{"monitoring.schedule.window": "week"}))
+    assert "monitoring.schedule.window" in str(caught.value)
 
 
 def test_a_column_override_picks_an_evidently_method(tmp_path):

@@ -17,6 +17,9 @@ from pipelines.cli import cli
 from tests.conftest import REPO, use_store, write_spec
 
 CONSUMER_SPEC = REPO / "experiments" / "consumer_loans.yaml"
+# The module's `trained` store comes from `creditflow run`.
+pytestmark = pytest.mark.slow
+
 MODEL = "consumer_loans"
 LAST = "2025-12"  # the generated books cover 2024-01 .. 2025-12
 

@@ -2,6 +2,7 @@ import re
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from features.monitoring_spec import MonitoringSpec
 from monitoring.drift import SCORE, Columns
@@ -32,7 +33,43 @@ def test_value_drift_uses_the_registered_credit_psi_and_the_report_is_offline(tm
     assert not re.search(r"<script[^>]+src=[\"']https?:", html) and not re.search(r"<link[^>]+href=[\"']https?:", html)
 
 
-def test_the_report_draws_a_sample_of_large_windows():
+@pytest.fixture
+def handed_to_evidently(monkeypatch) -> list[pd.DataFrame]:
+    """Every frame the report hands to Evidently (`Dataset.from_pandas`), in order: current, then reference."""
+    import evidently
+
+    frames, from_pandas = [], evidently.Dataset.from_pandas
+
+    def spy(data, *args, **kwargs):
+        frames.append(data)
+        return from_pandas(data, *args, **kwargs)
+
+    monkeypatch.setattr(evidently.Dataset, "from_pandas", spy)
+    return frames
+
+
+def test_the_report_draws_a_sample_of_large_windows(handed_to_evidently):
     settings = MonitoringSpec(report_rows=500)
-    snapshot = drift_report(sample(0, 1), sample(0, 2), Columns(["x"], ["c"]), settings)
+    reference, current = sample(0, 1), sample(0, 2)
+    snapshot = drift_report(reference, current, Columns(["x"], ["c"]), settings)
     assert len(snapshot.dict()["metrics"]) == 3  # runs on 500 rows per side without error
+    drawn_current, drawn_reference = handed_to_evidently
+    assert (len(drawn_current), len(drawn_reference)) == (500, 500)
+    assert list(drawn_reference.columns) == ["x", "c", SCORE]
+    # rows of the window, each with its own score, not 500 made-up or misaligned rows
+    pairs = drawn_reference.merge(reference, on=["x", "c", SCORE], how="left", indicator=True)
+    assert (pairs["_merge"] == "both").all() and not drawn_reference.duplicated().any()
+    # the report's values are those of the samples, not of the whole windows
+    values = {m["config"]["column"]: m["value"] for m in snapshot.dict()["metrics"]}
+    assert np.isclose(values["x"], psi(fit_bins(drawn_reference["x"], "numeric"), drawn_current["x"]))
+    assert not np.isclose(values["x"], psi(fit_bins(reference["x"], "numeric"), current["x"]))
+
+
+def test_the_sample_is_seeded_and_small_windows_are_reported_whole(handed_to_evidently):
+    reference, current = sample(0, 1), sample(0, 2)
+    for _ in range(2):
+        drift_report(reference, current, Columns(["x"], ["c"]), MonitoringSpec(report_rows=500))
+    drift_report(reference, current, Columns(["x"], ["c"]), MonitoringSpec(report_rows=5000))
+    first, again, whole = handed_to_evidently[1], handed_to_evidently[3], handed_to_evidently[5]
+    pd.testing.assert_frame_equal(first, again)
+    assert len(whole) == len(reference) == 3000

@@ -50,12 +50,26 @@ def registered_store(tmp_path_factory, store_template) -> Path:
     return folder
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Running the pipeline once per session still runs it: every test using the store is `slow`."""
+    for item in items:
+        if "registered_store" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
+def use_governed_store(registered_store: Path, folder: Path, monkeypatch) -> str:
+    """A private copy of the two-version store in `folder` (artifacts stay in the session folder), made the
+    default for what the test runs, as user carol; its URI."""
+    shutil.copy(registered_store / "german_ids.csv", folder / "german_ids.csv")
+    monkeypatch.setenv("CREDITFLOW_USER", "carol")
+    return use_store(registered_store / "mlflow.db", folder, monkeypatch)
+
+
 @pytest.fixture
 def governed(tmp_path, registered_store, monkeypatch) -> str:
-    """A private copy of the two-version store (artifacts stay in the session folder); returns its URI."""
-    shutil.copy(registered_store / "german_ids.csv", tmp_path / "german_ids.csv")
-    monkeypatch.setenv("CREDITFLOW_USER", "carol")
-    yield use_store(registered_store / "mlflow.db", tmp_path, monkeypatch)
+    """A private copy of the two-version store for this test; returns its URI."""
+    yield use_governed_store(registered_store, tmp_path, monkeypatch)
     mlflow.set_tracking_uri(None)
 
 

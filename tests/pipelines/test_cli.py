@@ -3,15 +3,19 @@
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from mlflow.entities import Run
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.pyfunc import PyFuncModel
 
 from pipelines.cli import cli
-from tests.conftest import GERMAN_SPEC, REPO, write_spec
+from tests.conftest import GERMAN_SPEC, REPO, use_store, write_spec
 
 GERMAN_DATA = GERMAN_SPEC.parent / "data" / "german_credit.csv"
 
@@ -27,44 +31,131 @@ def registry_state(uri):
     return models, runs
 
 
-def test_run_registers_a_pending_version_that_scores_raw_rows(tracking_uri, german_spec):
-    result = invoke("run", german_spec, "--tracking-uri", tracking_uri)
-    assert result.exit_code == 0, result.output
-    assert "registered model 'german_credit' version 1" in result.output
-    assert "mitigated challenger: not trained: policy.fairness.mitigation is not enabled" in result.output
-    client = mlflow.MlflowClient(tracking_uri)
-    version = client.get_model_version("german_credit", "1")
-    assert version.tags["validation.performance"] == "passed"
-    assert version.tags["validation.stability"] == "passed"
-    assert version.tags["validation.fairness"] == "failed"  # foreign_worker cannot be judged on 200 applicants
-    assert version.tags["approval.status"] == "pending"
-    run = client.get_run(version.run_id)
-    assert version.tags["lineage.run_id"] == run.info.run_id
-    assert len(version.tags["lineage.data_digest"]) == 64 and len(version.tags["lineage.spec_digest"]) == 64
-    assert version.tags["lineage.git_commit"]
-    assert 0.74 <= run.data.metrics["test_auc"] <= 0.85
-    artifacts = {
-        a.path for folder in ("plots", "evaluation", "spec") for a in client.list_artifacts(run.info.run_id, folder)
-    }
-    assert "stability/stability_test.csv" in {a.path for a in client.list_artifacts(run.info.run_id, "stability")}
-    fairness = {a.path for a in client.list_artifacts(run.info.run_id, "fairness")}
+@dataclass(frozen=True)
+class Registered:
+    """What one `creditflow run` of German Credit left behind, read once for the tests below."""
+
+    exit_code: int
+    output: str
+    version: ModelVersion
+    run: Run
+    artifacts: set[str]  # under plots/, evaluation/, spec/
+    stability: set[str]
+    fairness: set[str]
+    fairness_report: str
+    card: str
+    model_dir: Path  # the registered model, downloaded
+    model: PyFuncModel
+    raw: pd.DataFrame
+    scored: pd.DataFrame
+
+
+@pytest.fixture(scope="module")
+def registered(tmp_path_factory, store_template) -> Registered:
+    """`creditflow run` of the German spec on a fresh store, once for the module (it costs a pipeline run)."""
+    folder = tmp_path_factory.mktemp("registered")
+    with pytest.MonkeyPatch.context() as patch:
+        tracking_uri = use_store(store_template, folder, patch)
+        try:
+            result = invoke("run", write_spec(folder), "--tracking-uri", tracking_uri)
+            assert result.exit_code == 0, result.output
+            client = mlflow.MlflowClient(tracking_uri)
+            version = client.get_model_version("german_credit", "1")
+            run_id = version.run_id
+            model = mlflow.pyfunc.load_model("models:/german_credit/1")
+            raw = pd.read_csv(GERMAN_DATA).head(20)
+            return Registered(
+                exit_code=result.exit_code,
+                output=result.output,
+                version=version,
+                run=client.get_run(run_id),
+                artifacts={
+                    a.path for where in ("plots", "evaluation", "spec") for a in client.list_artifacts(run_id, where)
+                },
+                stability={a.path for a in client.list_artifacts(run_id, "stability")},
+                fairness={a.path for a in client.list_artifacts(run_id, "fairness")},
+                fairness_report=Path(
+                    mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="fairness/report.html")
+                ).read_text(),
+                card=Path(
+                    mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="model_card/model_card.md")
+                ).read_text(),
+                model_dir=Path(mlflow.artifacts.download_artifacts("models:/german_credit/1")),
+                model=model,
+                raw=raw,
+                scored=model.predict(raw),
+            )
+        finally:
+            mlflow.set_tracking_uri(None)
+
+
+# test_run_registers_a_pending_version_that_scores_raw_rows, one aspect per test on one run.
+
+
+@pytest.mark.slow
+def test_run_registers_a_version(registered):
+    assert registered.exit_code == 0, registered.output
+    assert "registered model 'german_credit' version 1" in registered.output
+    assert "mitigated challenger: not trained: policy.fairness.mitigation is not enabled" in registered.output
+
+
+@pytest.mark.slow
+def test_the_version_carries_the_gate_verdicts_and_awaits_approval(registered):
+    tags = registered.version.tags
+    assert tags["validation.performance"] == "passed"
+    assert tags["validation.stability"] == "passed"
+    assert tags["validation.fairness"] == "failed"  # foreign_worker cannot be judged on 200 applicants
+    assert tags["approval.status"] == "pending"
+
+
+@pytest.mark.slow
+def test_the_version_records_its_lineage(registered):
+    tags = registered.version.tags
+    assert tags["lineage.run_id"] == registered.run.info.run_id
+    assert len(tags["lineage.data_digest"]) == 64 and len(tags["lineage.spec_digest"]) == 64
+    assert tags["lineage.git_commit"]
+
+
+@pytest.mark.slow
+def test_the_run_logs_auc_with_its_confidence_interval(registered):
+    metrics = registered.run.data.metrics
+    assert 0.74 <= metrics["test_auc"] <= 0.85
+    assert metrics["test_auc_low"] < metrics["test_auc"] < metrics["test_auc_high"]
+
+
+@pytest.mark.slow
+def test_the_run_logs_plots_evaluation_stability_and_spec(registered):
+    assert "stability/stability_test.csv" in registered.stability
+    assert {
+        "plots/roc.png",
+        "plots/ks.png",
+        "plots/calibration.png",
+        "plots/gains.png",
+        "evaluation/summary.json",
+        "evaluation/deciles_test.csv",
+        "spec/german_credit.yaml",
+    } <= registered.artifacts
+
+
+@pytest.mark.slow
+def test_the_fairness_evidence_names_the_attribute_that_failed(registered):
     assert {
         "fairness/report.html",
         "fairness/approval_rates.png",
         "fairness/fairness.json",
         "fairness/proxy_candidates.csv",
         "fairness/groups_sex.csv",
-    } <= fairness
-    report = Path(
-        mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="fairness/report.html")
-    ).read_text()
+    } <= registered.fairness
+    report = registered.fairness_report
     assert "Verdict: failed" in report and "foreign_worker" in report and "Four-fifths rule" in report
-    assert "fairness.sex.air" in run.data.metrics
-    card = Path(
-        mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="model_card/model_card.md")
-    ).read_text()
-    assert f"| auc | {run.data.metrics['valid_auc']:.3f} | {run.data.metrics['test_auc']:.3f} |" in card
-    assert f"| auc 95% low | {run.data.metrics['valid_auc_low']:.3f} | {run.data.metrics['test_auc_low']:.3f} |" in card
+    assert "fairness.sex.air" in registered.run.data.metrics
+
+
+@pytest.mark.slow
+def test_the_model_card_reports_the_run_and_is_linked_from_the_version(registered):
+    card, metrics = registered.card, registered.run.data.metrics
+    assert f"| auc | {metrics['valid_auc']:.3f} | {metrics['test_auc']:.3f} |" in card
+    assert f"| auc 95% low | {metrics['valid_auc_low']:.3f} | {metrics['test_auc_low']:.3f} |" in card
     for heading in (
         "Identity and intended use",
         "Data",
@@ -78,21 +169,12 @@ def test_run_registers_a_pending_version_that_scores_raw_rows(tracking_uri, germ
     ):
         assert f"## {heading}" in card
     assert "Requested loan duration" in card and "approval.status=pending" in card
-    assert "model_card/model_card.html" in version.description
-    assert run.data.metrics["test_auc_low"] < run.data.metrics["test_auc"] < run.data.metrics["test_auc_high"]
-    assert {
-        "plots/roc.png",
-        "plots/ks.png",
-        "plots/calibration.png",
-        "plots/gains.png",
-        "evaluation/summary.json",
-        "evaluation/deciles_test.csv",
-        "spec/german_credit.yaml",
-    } <= artifacts
+    assert "model_card/model_card.html" in registered.version.description
 
-    model = mlflow.pyfunc.load_model("models:/german_credit/1")
-    raw = pd.read_csv(GERMAN_DATA).head(20)
-    scored = model.predict(raw)
+
+@pytest.mark.slow
+def test_the_registered_model_scores_raw_rows(registered):
+    scored = registered.scored
     assert list(scored.columns) == [
         "probability_of_default",
         "decision",
@@ -106,24 +188,36 @@ def test_run_registers_a_pending_version_that_scores_raw_rows(tracking_uri, germ
     assert ((scored["probability_of_default"] >= 0.5) == (scored["decision"] == "decline")).all()
     declined = scored[scored["decision"] == "decline"]
     assert len(declined) and declined["reason_1"].notna().all()
-    _assert_reasons_match_exact_treeshap(model, raw, scored)
-    fast = model.predict(raw, params={"reason_method": "approx"})
-    assert fast["probability_of_default"].equals(scored["probability_of_default"])
-    local = mlflow.artifacts.download_artifacts("models:/german_credit/1")
+
+
+@pytest.mark.slow
+def test_the_reasons_match_exact_treeshap(registered):
+    _assert_reasons_match_exact_treeshap(registered.model_dir, registered.raw, registered.scored)
+
+
+@pytest.mark.slow
+def test_approximate_reasons_leave_the_probability_unchanged(registered):
+    fast = registered.model.predict(registered.raw, params={"reason_method": "approx"})
+    assert fast["probability_of_default"].equals(registered.scored["probability_of_default"])
+
+
+@pytest.mark.slow
+def test_the_input_example_has_no_sensitive_or_target_column(registered):
+    local = str(registered.model_dir)
     example = mlflow.models.Model.load(local).load_input_example(local)
     assert len(example) == 5
     assert not set(example.columns) & {"personal_status_and_sex", "age_in_years", "foreign_worker", "creditability"}
 
 
-def _assert_reasons_match_exact_treeshap(model, raw, scored):
-    """Recompute the reason codes from the logged booster with XGBoost's own exact TreeSHAP."""
+def _assert_reasons_match_exact_treeshap(local: Path, raw, scored):
+    """Recompute the reason codes from the logged booster (model downloaded to `local`) with XGBoost's
+    own exact TreeSHAP."""
     import numpy as np
     import xgboost as xgb
 
     from features.transform import FeatureTransform
     from pipelines.scoring.reasons import DEFAULT_REASON_TEXT, ReasonBaseline
 
-    local = Path(mlflow.artifacts.download_artifacts("models:/german_credit/1"))
     booster = xgb.Booster()
     booster.load_model(str(next(local.glob("artifacts/booster.ubj"))))
     transform = FeatureTransform.from_json(next(local.glob("artifacts/transform.json")).read_text())
@@ -142,6 +236,7 @@ def _assert_reasons_match_exact_treeshap(model, raw, scored):
         assert got == expected, row
 
 
+@pytest.mark.slow
 def test_second_run_adds_a_version(tracking_uri, german_spec):
     assert invoke("run", german_spec).exit_code == 0  # tracking URI from MLFLOW_TRACKING_URI
     assert invoke("run", german_spec).exit_code == 0
@@ -149,6 +244,7 @@ def test_second_run_adds_a_version(tracking_uri, german_spec):
     assert sorted(str(v.version) for v in versions) == ["1", "2"]
 
 
+@pytest.mark.slow
 def test_failed_gate_still_registers_and_strict_exits_1(tracking_uri, tmp_path):
     spec = write_spec(tmp_path, **{"policy.performance": {"minimum": {"auc": 0.99}}})
     result = invoke("run", spec, "--strict")
@@ -158,6 +254,7 @@ def test_failed_gate_still_registers_and_strict_exits_1(tracking_uri, tmp_path):
     assert version.tags["validation.performance"] == "failed"
 
 
+@pytest.mark.slow
 def test_spec_without_sensitive_attributes_fails_the_fairness_gate(tracking_uri, tmp_path):
     spec = write_spec(tmp_path, **{"data.sensitive": []})
     result = invoke("run", spec)
@@ -166,6 +263,7 @@ def test_spec_without_sensitive_attributes_fails_the_fairness_gate(tracking_uri,
     assert version.tags["validation.fairness"] == "failed"
 
 
+@pytest.mark.slow
 def test_train_logs_a_model_without_registering(tracking_uri, german_spec):
     result = invoke("train", german_spec)
     assert result.exit_code == 0, result.output
@@ -241,6 +339,7 @@ def test_generate_writes_a_book(tmp_path):
     assert bad.exit_code == 2 and "unsupported output format" in bad.output
 
 
+@pytest.mark.slow
 def test_consumer_book_with_out_of_time_split(tracking_uri, tmp_path):
     book = tmp_path / "book.parquet"
     assert invoke("generate", "--rows", 8000, "--seed", 11, book).exit_code == 0
@@ -259,6 +358,7 @@ def test_consumer_book_with_out_of_time_split(tracking_uri, tmp_path):
     assert not example_cols & {"name", "phone", "national_id", "gender", "age", "applicant_id", "default_12m"}
 
 
+@pytest.mark.slow
 def test_model_loads_from_its_own_code_outside_the_repository(tracking_uri, german_spec, tmp_path):
     assert invoke("run", german_spec).exit_code == 0
     script = (

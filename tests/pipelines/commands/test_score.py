@@ -11,6 +11,9 @@ from click.testing import CliRunner
 from pipelines.cli import cli
 from pipelines.scoring.scorer import OUTPUT_COLUMNS
 
+# Every test copies the store `creditflow run` made (tests/pipelines/conftest.py).
+pytestmark = pytest.mark.slow
+
 MODEL = "german_credit"
 
 

@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pytest
 
 from features.spec import StabilityPolicy
 from pipelines.gates.stability import stability_gate
@@ -35,6 +36,7 @@ def test_half_sd_shift_warns_but_passes():
     assert result.passed and len(result.warnings) == 1 and "CSI of income" in result.warnings[0]
 
 
+@pytest.mark.slow  # prepares, trains and evaluates two candidates
 def test_random_split_is_stable_and_drifted_book_is_not(tmp_path):
     prepared = prepare(write_spec(tmp_path))
     evaluation = evaluate_candidate(prepared, train_candidate(prepared))

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
@@ -13,7 +14,10 @@ from click.testing import CliRunner
 
 from pipelines.cli import cli
 from tests.conftest import REPO
-from tests.pipelines.conftest import AUTHOR, registry_snapshot
+from tests.pipelines.conftest import AUTHOR, registry_snapshot, use_governed_store
+
+# Every test copies the store `creditflow run` made (tests/pipelines/conftest.py); some spawn processes.
+pytestmark = pytest.mark.slow
 
 MODEL = "german_credit"
 
@@ -37,37 +41,126 @@ def status(*flags):
     return json.loads(result.output)
 
 
-def test_the_governed_story(governed):
-    before = registry_snapshot(governed)
-    refused = invoke("promote", MODEL, 1)
-    assert refused.exit_code == 1
-    assert "unmet: approval.status is 'pending', not 'approved'" in refused.output
-    assert registry_snapshot(governed) == before
+@dataclass(frozen=True)
+class Step:
+    """One command of the story and what it left: its exit code and output, the aliases after it."""
 
-    approve(1, reviewer=AUTHOR, comment="my own work is fine")
-    refused = invoke("promote", MODEL, 1)
+    exit_code: int
+    output: str
+    aliases: dict[str, str]
+
+
+def step(uri: str, *args) -> Step:
+    result = invoke(*args)
+    return Step(result.exit_code, result.output, aliases(uri))
+
+
+@dataclass(frozen=True)
+class Story:
+    """The governed story, played once on one copy of the store; the tests below each check one part."""
+
+    before: list  # registry snapshot before anything
+    pending_refused: Step
+    after_pending_refused: list  # registry snapshot after the refused promote
+    self_review_refused: Step
+    promoted_1: Step
+    promoted_1_again: Step
+    scored: Step
+    decisions: pd.DataFrame
+    promoted_2: Step
+    rolled_back: Step
+    status: dict
+    status_text: str
+    card: str
+    card_html: str
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory, registered_store) -> Story:
+    """Refused while pending, refused on the author's own review, promoted, scored, 2 promoted, rolled back."""
+    with pytest.MonkeyPatch.context() as patch:
+        governed = use_governed_store(registered_store, tmp_path_factory.mktemp("story"), patch)
+        try:
+            before = registry_snapshot(governed)
+            pending_refused = step(governed, "promote", MODEL, 1)
+            after_pending_refused = registry_snapshot(governed)
+
+            approve(1, reviewer=AUTHOR, comment="my own work is fine")
+            self_review_refused = step(governed, "promote", MODEL, 1)
+
+            approve(1, reviewer="bob")
+            promoted_1 = step(governed, "promote", MODEL, 1)
+            promoted_1_again = step(governed, "promote", MODEL, 1)
+            pd.read_csv("german_ids.csv").drop(columns=["creditability"]).to_parquet("applicants.parquet")
+            scored = step(governed, "score", f"models:/{MODEL}@champion", "applicants.parquet", "decisions.csv")
+            decisions = pd.read_csv("decisions.csv")
+
+            approve(2, reviewer="bob")
+            promoted_2 = step(governed, "promote", MODEL, 2)
+            rolled_back = step(governed, "rollback", MODEL, "--reason", "approval rates drifted in week 3")
+
+            run_id = mlflow.MlflowClient(governed).get_model_version(MODEL, "1").run_id
+            return Story(
+                before=before,
+                pending_refused=pending_refused,
+                after_pending_refused=after_pending_refused,
+                self_review_refused=self_review_refused,
+                promoted_1=promoted_1,
+                promoted_1_again=promoted_1_again,
+                scored=scored,
+                decisions=decisions,
+                promoted_2=promoted_2,
+                rolled_back=rolled_back,
+                status=status("--audit"),
+                status_text=invoke("status", MODEL, "--audit").output,
+                card=Path(
+                    mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="model_card/model_card.md")
+                ).read_text(),
+                card_html=Path(
+                    mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="model_card/model_card.html")
+                ).read_text(),
+            )
+        finally:
+            mlflow.set_tracking_uri(None)
+
+
+# test_the_governed_story, one part per test.
+
+
+def test_a_pending_version_is_not_promoted_and_nothing_changes(story):
+    assert story.pending_refused.exit_code == 1
+    assert "unmet: approval.status is 'pending', not 'approved'" in story.pending_refused.output
+    assert story.after_pending_refused == story.before
+
+
+def test_the_author_approving_their_own_version_does_not_count(story):
+    refused = story.self_review_refused
     assert refused.exit_code == 1 and "four-eyes: reviewer 'alice' is the version's author" in refused.output
-    assert aliases(governed) == {}
+    assert refused.aliases == {}
 
-    approve(1, reviewer="bob")
-    assert invoke("promote", MODEL, 1).exit_code == 0
-    assert aliases(governed) == {"champion": "1"}
-    again = invoke("promote", MODEL, 1)
+
+def test_a_reviewed_version_is_promoted_once(story):
+    assert story.promoted_1.exit_code == 0
+    assert story.promoted_1.aliases == {"champion": "1"}
+    again = story.promoted_1_again
     assert again.exit_code == 0 and "already champion" in again.output
-    pd.read_csv("german_ids.csv").drop(columns=["creditability"]).to_parquet("applicants.parquet")
-    scored = invoke("score", f"models:/{MODEL}@champion", "applicants.parquet", "decisions.csv")
-    assert scored.exit_code == 0 and "version 1 via alias champion (verified" in scored.output
-    decisions = pd.read_csv("decisions.csv")
+
+
+def test_the_champion_scores_applicants_after_verification(story):
+    assert story.scored.exit_code == 0 and "version 1 via alias champion (verified" in story.scored.output
+    decisions = story.decisions
     assert len(decisions) == 1000 and decisions.loc[decisions["decision"] == "decline", "reason_1"].notna().all()
 
-    approve(2, reviewer="bob")
-    assert invoke("promote", MODEL, 2).exit_code == 0
-    assert aliases(governed) == {"champion": "2", "previous": "1"}
-    back = invoke("rollback", MODEL, "--reason", "approval rates drifted in week 3")
-    assert back.exit_code == 0, back.output
-    assert aliases(governed) == {"champion": "1"}
 
-    state = status("--audit")
+def test_a_new_champion_keeps_the_old_as_previous_and_rollback_restores_it(story):
+    assert story.promoted_2.exit_code == 0
+    assert story.promoted_2.aliases == {"champion": "2", "previous": "1"}
+    assert story.rolled_back.exit_code == 0, story.rolled_back.output
+    assert story.rolled_back.aliases == {"champion": "1"}
+
+
+def test_status_verifies_the_champion_against_the_audit_trail(story):
+    state = story.status
     assert state["champion"] == "1" and state["verified"] is True
     steps = [(e["action"], e["outcome"], e["version"]) for e in state["audit"]]
     assert steps == [
@@ -84,23 +177,19 @@ def test_the_governed_story(governed):
     ]
     assert state["audit"][-1]["why"] == "approval rates drifted in week 3" and state["audit"][-1]["actor"] == "carol"
     assert state["audit"][-1]["champion"] == "2 -> 1"
-    text = invoke("status", MODEL, "--audit").output
-    assert "champion: version 1 (verified against the audit trail)" in text and "rollback" in text
+    assert (
+        "champion: version 1 (verified against the audit trail)" in story.status_text
+        and "rollback" in story.status_text
+    )
 
-    client = mlflow.MlflowClient(governed)
-    run_id = client.get_model_version(MODEL, "1").run_id
-    card = Path(
-        mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="model_card/model_card.md")
-    ).read_text()
-    approvals = card.split("## Approvals", 1)[1]
+
+def test_the_model_card_lists_every_review(story):
+    approvals = story.card.split("## Approvals", 1)[1]
     assert (
         "| alice | approved: my own work is fine |" in approvals
         and "| bob | approved: evidence read, fine |" in approvals
     )
-    html = Path(
-        mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="model_card/model_card.html")
-    ).read_text()
-    assert "approved: evidence read, fine" in html.split("<h2>Approvals</h2>", 1)[1]
+    assert "approved: evidence read, fine" in story.card_html.split("<h2>Approvals</h2>", 1)[1]
 
 
 def test_an_approval_in_the_mlflow_ui_promotes_the_same_way(governed):

@@ -19,6 +19,9 @@ from click.testing import CliRunner
 
 from pipelines.cli import cli
 
+# Starts `mlflow models serve` on the store `creditflow run` made (tests/pipelines/conftest.py).
+pytestmark = pytest.mark.slow
+
 MODEL = "german_credit"
 
 
@@ -32,25 +35,30 @@ def start_server(extra_env: dict[str, str], log: Path | None = None) -> tuple[su
     """`mlflow models serve` of the champion on a free loopback port, in its own process group."""
     port, bin_dir = free_port(), str(Path(sys.executable).parent)
     env = {**os.environ, **extra_env, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}  # uvicorn
-    process = subprocess.Popen(
-        [
-            str(Path(bin_dir) / "mlflow"),
-            "models",
-            "serve",
-            "-m",
-            f"models:/{MODEL}@champion",
-            "--env-manager",
-            "local",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-        stderr=log.open("w") if log else subprocess.DEVNULL,
-    )
+    stderr = log.open("w") if log else subprocess.DEVNULL
+    try:
+        process = subprocess.Popen(
+            [
+                str(Path(bin_dir) / "mlflow"),
+                "models",
+                "serve",
+                "-m",
+                f"models:/{MODEL}@champion",
+                "--env-manager",
+                "local",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+            stderr=stderr,
+        )
+    finally:
+        if log:
+            stderr.close()  # the server holds its own descriptor
     return process, f"http://127.0.0.1:{port}"
 
 

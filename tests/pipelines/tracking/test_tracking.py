@@ -16,6 +16,7 @@ def test_parse_model_ref_forms():
             parse_model_ref(bad)
 
 
+@pytest.mark.slow  # runs the whole pipeline to register a version
 def test_versions_aliases_and_unknowns(tracking_uri, german_spec):
     run_pipeline(str(german_spec), tracking_uri, register=True, tune=None)
     tracker = Tracker(tracking_uri)

@@ -1,6 +1,7 @@
 """The mitigated challenger: numeric inputs, the reduction at the policy cutoff, the side-by-side comparison."""
 
 import json
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -94,6 +95,7 @@ def test_challenger_refuses_a_single_class_sample():
         )
 
 
+@pytest.mark.slow
 def test_run_reports_the_challenger_beside_the_original(tracking_uri, tmp_path):
     book = tmp_path / "book.parquet"
     generate_book(BookOptions(rows=6000, seed=11, bias=1.5)).to_parquet(book)
@@ -115,13 +117,13 @@ def test_run_reports_the_challenger_beside_the_original(tracking_uri, tmp_path):
     metrics = client.get_run(run_id).data.metrics
     assert {"challenger.oot_auc", "challenger.oot_approval_rate", "challenger.fairness.passed"} <= set(metrics)
     path = client.download_artifacts(run_id, "fairness/challenger.json", str(tmp_path))
-    report = json.loads(open(path).read())
+    report = json.loads(Path(path).read_text())
     assert [row["model"] for row in report["comparison"]] == ["original", "challenger"]
     assert report["challenger"]["attributes"] == ["gender"]
     page = client.download_artifacts(run_id, "fairness/report.html", str(tmp_path / "page"))
-    assert "Less-discriminatory alternative" in open(page).read()
+    assert "Less-discriminatory alternative" in Path(page).read_text()
     card = client.download_artifacts(run_id, "model_card/model_card.md", str(tmp_path / "card"))
-    assert "Less-discriminatory alternative" in open(card).read()
+    assert "Less-discriminatory alternative" in Path(card).read_text()
 
 
 def test_the_challenger_is_trained_only_when_the_policy_asks(tmp_path):

@@ -1,9 +1,10 @@
 import numpy as np
 import pandas as pd
+import xgboost as xgb
 
 from features.spec import XGBoostParams
 from features.transform import FeatureTransform
-from pipelines.training.train import booster_bytes, fit_booster, predict_pd, to_dmatrix
+from pipelines.training.train import best_score, booster_bytes, booster_params, fit_booster, predict_pd, to_dmatrix
 
 PARAMS = XGBoostParams(max_depth=3, learning_rate=0.1, max_rounds=300, early_stopping_rounds=20, nthread=1)
 
@@ -44,6 +45,24 @@ def test_early_stopping_keeps_only_the_best_trees():
     features, target = book()
     booster = fit(features, target)
     assert 1 <= booster.num_boosted_rounds() < PARAMS.max_rounds
+    # The same training without the cut: it stops `early_stopping_rounds` after its best round ...
+    train, valid = slice(0, 2000), slice(2000, None)
+    full = xgb.train(
+        booster_params(PARAMS, [1, 0, 0], 1),
+        to_dmatrix(features[train], target[train], 1),
+        num_boost_round=PARAMS.max_rounds,
+        evals=[(to_dmatrix(features[valid], target[valid], 1), "valid")],
+        early_stopping_rounds=PARAMS.early_stopping_rounds,
+        verbose_eval=False,
+    )
+    assert full.num_boosted_rounds() == full.best_iteration + 1 + PARAMS.early_stopping_rounds
+    # ... and the fitted booster holds exactly the trees up to that best round, with its score.
+    assert booster.num_boosted_rounds() == full.best_iteration + 1
+    assert best_score(booster) == full.best_score
+    np.testing.assert_array_equal(
+        predict_pd(booster, features),
+        full.inplace_predict(features, iteration_range=(0, full.best_iteration + 1)).astype(np.float64),
+    )
 
 
 def test_monotone_constraint_holds_everywhere():

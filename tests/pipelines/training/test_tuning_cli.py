@@ -32,13 +32,12 @@ def load_study(tmp_path, name="german_credit"):
     return optuna.load_study(study_name=name, storage=f"sqlite:///{tmp_path}/optuna.db")
 
 
+@pytest.mark.slow
 def test_tune_leaves_a_parent_with_one_nested_run_per_trial(tracking_uri, german_spec, tmp_path, monkeypatch):
     from pipelines.training import tune
 
-    opened = []
-    monkeypatch.setattr(
-        tune, "open_storage", lambda ref, original=tune.open_storage: opened.append(ref) or original(ref)
-    )
+    opened, original = [], tune.open_storage
+    monkeypatch.setattr(tune, "open_storage", lambda ref: opened.append(ref) or original(ref))
     result = invoke("tune", german_spec, "--trials", 8)
     assert result.exit_code == 0, result.output
     assert len(opened) == 1  # the study's storage is set up once per command
@@ -61,6 +60,7 @@ def test_tune_leaves_a_parent_with_one_nested_run_per_trial(tracking_uri, german
     assert mlflow.MlflowClient(tracking_uri).search_registered_models() == []
 
 
+@pytest.mark.slow
 def test_run_registers_the_tuned_candidate(tracking_uri, tmp_path):
     spec = write_spec(tmp_path, **{"tuning.trials": 5})
     result = invoke("run", spec)
@@ -73,6 +73,7 @@ def test_run_registers_the_tuned_candidate(tracking_uri, tmp_path):
     assert run.data.metrics["trials_complete"] + run.data.metrics["trials_pruned"] == 5
 
 
+@pytest.mark.slow
 def test_same_seed_gives_the_same_trials(tmp_path, tracking_uri, monkeypatch):
     spec = write_spec(tmp_path)
     outcomes = []
@@ -107,6 +108,7 @@ def test_tune_without_a_budget_is_refused(tracking_uri, german_spec):
     assert result.exit_code == 2 and "no trial budget" in result.output
 
 
+@pytest.mark.slow
 def test_study_of_another_search_space_is_left_untouched(tracking_uri, tmp_path):
     assert invoke("tune", write_spec(tmp_path), "--trials", 3).exit_code == 0
     narrowed = write_spec(tmp_path, **{"tuning.space": {"max_depth": {"low": 2, "high": 3}}})
@@ -128,6 +130,7 @@ def _consumer_spec(tmp_path, **changes):
     )
 
 
+@pytest.mark.slow
 def test_killed_study_resumes_to_the_requested_total(tracking_uri, tmp_path):
     spec = _consumer_spec(tmp_path)
     command = [sys.executable, "-m", "pipelines.cli", "tune", str(spec), "--trials", "6"]
@@ -172,6 +175,7 @@ def test_killed_study_resumes_to_the_requested_total(tracking_uri, tmp_path):
     assert sorted(p.info.status for p in parents) == ["FINISHED", "KILLED"]
 
 
+@pytest.mark.slow
 def test_two_workers_share_one_study(tracking_uri, tmp_path):
     spec = write_spec(tmp_path)
     result = invoke("tune", spec, "--trials", 20, "--workers", 2)

@@ -1,8 +1,12 @@
 import numpy as np
+import pytest
 
 from pipelines.training.evaluation import evaluate_candidate
 from pipelines.training.train import booster_bytes
 from pipelines.training.workflow import prepare, train_candidate
+
+# Each test prepares, trains and evaluates a candidate: the whole pipeline but the MLflow logging.
+pytestmark = pytest.mark.slow
 
 
 def test_german_credit_reaches_the_published_range(german_spec):

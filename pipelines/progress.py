@@ -14,12 +14,18 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+import threading
 import time
 from typing import Any, TextIO
 
 log = logging.getLogger("creditflow")
 PLAIN_EVERY = 5.0  # seconds between plain progress lines
 LOGGERS = ("", "mlflow")  # loggers whose console lines are routed above a live bar (root, MLflow's own)
+
+# Log lines are routed above the bars while at least one bar is live (the challenger's bar runs on its own thread
+# beside the evaluation's): the first bar to open swaps the console handlers, the last to close puts them back.
+_live = {"bars": 0, "redirect": contextlib.ExitStack()}
+_live_lock = threading.Lock()
 
 
 def interactive(stream: TextIO | None = None) -> bool:
@@ -34,7 +40,6 @@ class Progress:
         self.label, self.total, self.unit, self.done = label, total, unit, initial
         self.started = self.last = time.monotonic()
         self.closed = False
-        self._stack = contextlib.ExitStack()
         self._bar: Any = None
         stream = stream or sys.stderr
         if interactive(stream):
@@ -46,7 +51,10 @@ class Progress:
         from tqdm import tqdm
         from tqdm.contrib.logging import logging_redirect_tqdm
 
-        self._stack.enter_context(logging_redirect_tqdm([logging.getLogger(name) for name in LOGGERS]))
+        with _live_lock:
+            if _live["bars"] == 0:
+                _live["redirect"].enter_context(logging_redirect_tqdm([logging.getLogger(name) for name in LOGGERS]))
+            _live["bars"] += 1
         return tqdm(total=self.total, initial=initial, desc=self.label, unit=f" {self.unit}", file=stream, leave=True)
 
     def update(self, n: int = 1, note: str = "") -> None:
@@ -71,9 +79,12 @@ class Progress:
             if note:
                 self._bar.set_postfix_str(note, refresh=False)
             self._bar.close()
+            with _live_lock:
+                _live["bars"] -= 1
+                if _live["bars"] == 0:
+                    _live["redirect"].close()
         else:
             log.info("%s: %s, done%s", self.label, self._count(), f", {note}" if note else "")
-        self._stack.close()
 
     def _count(self) -> str:
         total = f"/{self.total:,}" if self.total else ""

@@ -86,6 +86,7 @@ def run_pipeline(spec_path: str, tracking_uri: str | None, register: bool, tune:
     Every bad input (spec, data, tuning budget, storage, study) is refused before MLflow is written.
     """
     started = time.perf_counter()
+    log.info("reading and checking the data of %s", spec_path)
     prepared = prepare(spec_path)
     sizes = ", ".join(f"{k} {len(v)}" for k, v in prepared.split.samples().items())
     log.info("data %s: %d rows (%s)", prepared.data.source, len(prepared.checked.target), sizes)
@@ -102,6 +103,7 @@ def run_pipeline(spec_path: str, tracking_uri: str | None, register: bool, tune:
         candidate = train_candidate(prepared, params)
         log.info("trained %d trees", candidate.booster.num_boosted_rounds())
         evaluation = evaluate_candidate(prepared, candidate)
+        log.info("logging the run's evidence and the model to MLflow")
         model_uri = record_training(run, prepared, candidate, evaluation)
         version = register_candidate(tracker, prepared, run.run_id, model_uri, evaluation) if register else None
         if version:

@@ -20,6 +20,7 @@ from features.spec import Spec
 from pipelines.gates import performance as evaluate
 from pipelines.gates.fairness import FairnessResult, fairness_gate, proxy_candidates
 from pipelines.gates.stability import StabilityResult, stability_gate
+from pipelines.progress import Progress
 from pipelines.reports import plots
 from pipelines.scoring.reasons import agreement as reason_agreement
 from pipelines.scoring.reasons import contributions, top_reasons
@@ -85,21 +86,28 @@ def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
 def _measure(
     prepared: Prepared, candidate: Candidate, samples: dict[str, np.ndarray], scores: dict[str, np.ndarray]
 ) -> Evaluation:
-    """Performance (with the baseline and leak warnings), figures, stability and explanations."""
+    """Performance (with the baseline and leak warnings), figures, stability and explanations, each step
+    reported on a progress line (on a large book each takes seconds)."""
     spec = prepared.spec
     labels = {name: prepared.checked.target[rows] for name, rows in samples.items()}
-    baseline = _baseline_scores(prepared, samples)
-    metrics: dict[str, float] = {"best_iteration": float(candidate.booster.num_boosted_rounds())}
-    measured, tables, passed, reasons = _performance(spec, labels, scores, baseline)
-    metrics.update(measured)
-    warnings = _leak_warnings(spec, samples, metrics)
-    figures = _figures(labels, scores, baseline, tables, prepared.split.main)
-    stability = _stability(prepared, candidate, scores)
-    metrics.update(stability.metrics)
-    importance, agreement_metrics = _explanations(prepared, candidate)
-    metrics.update(agreement_metrics)
-    tables["importance"] = importance
-    figures["importance.png"] = plots.importance_figure(importance)
+    with Progress("evaluating", 5, "steps") as progress:
+        baseline = _baseline_scores(prepared, samples)
+        progress.update(1, "logistic baseline")
+        metrics: dict[str, float] = {"best_iteration": float(candidate.booster.num_boosted_rounds())}
+        measured, tables, passed, reasons = _performance(spec, labels, scores, baseline)
+        metrics.update(measured)
+        warnings = _leak_warnings(spec, samples, metrics)
+        progress.update(1, "performance with intervals")
+        figures = _figures(labels, scores, baseline, tables, prepared.split.main)
+        progress.update(1, "plots")
+        stability = _stability(prepared, candidate, scores)
+        metrics.update(stability.metrics)
+        progress.update(1, "stability")
+        importance, agreement_metrics = _explanations(prepared, candidate)
+        metrics.update(agreement_metrics)
+        tables["importance"] = importance
+        figures["importance.png"] = plots.importance_figure(importance)
+        progress.update(1, "explanations")
     return Evaluation(metrics, tables, figures, passed, reasons, warnings, prepared.split.main, stability)
 
 

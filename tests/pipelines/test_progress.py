@@ -76,3 +76,21 @@ def test_closing_twice_logs_once(clock, caplog):
     progress.close()
     assert [r.getMessage() for r in caplog.records][-1] == "windows: 1/1 windows (0 s), done"
     assert sum("done" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_two_live_bars_closed_in_any_order_restore_the_console_handler(clock, monkeypatch):
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    root = logging.getLogger()
+    handler = logging.StreamHandler(terminal)
+    root.addHandler(handler)
+    try:
+        challenger = Progress("challenger", unit="fits", stream=terminal)  # on its own thread in a run
+        evaluating = Progress("evaluating", 5, "steps", stream=terminal)
+        assert handler not in root.handlers  # log lines go above the bars meanwhile
+        challenger.close()
+        evaluating.close()
+        restored = handler in root.handlers
+    finally:
+        root.removeHandler(handler)
+    assert restored

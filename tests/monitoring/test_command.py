@@ -239,7 +239,7 @@ def test_a_window_label_with_quotes_is_refused(store, tmp_path):
 
 @pytest.mark.slow
 def test_monitor_on_spark_logs_the_same_window_as_in_process(store, tmp_path, spark):
-    window = book(tmp_path / "window.parquet", scenario="income_shock")
+    window = book(tmp_path / "window.parquet", scenario="income_shock", rows=6000)
     local = invoke("monitor", MODEL + "/1", "--current", window, "--window", LAST, "--tracking-uri", store)
     assert local.exit_code in (0, 1), local.output
     expected = window_runs(store, window=LAST)[0].data.metrics

@@ -23,7 +23,7 @@ from features.data import read_table
 from features.errors import DataError
 from features.spec import Spec, load_spec
 from features.transform import as_text, coerce_numeric
-from monitoring.assess import Assessment, assess, assess_counts
+from monitoring.assess import Assessment, assess
 from monitoring.drift import Columns
 from monitoring.evidently_report import drift_report
 from monitoring.history import COMPLETE, experiment_name, rebuild_history, window_tags
@@ -76,7 +76,9 @@ def monitor(
     target = load_target(tracker, model, reference)
     if engine == "spark":
         label = window_label(window)
-        status = already_monitored(tracker, target, label, force) or spark_window(tracker, target, current, label)
+        from monitoring.spark import monitor_window
+
+        status = already_monitored(tracker, target, label, force) or monitor_window(tracker, target, current, label)
         rebuild_history(tracker, target.version)
         return EXIT[status]
     columns = read_columns(target.spec)
@@ -202,30 +204,7 @@ def run_window(tracker: Tracker, target: Target, label: str, frame: pd.DataFrame
     return record_window(tracker, target, label, result, frame, scores)
 
 
-def spark_window(tracker: Tracker, target: Target, path: str, label: str) -> str:
-    """One window judged on Spark (monitoring/spark.py): counts by Spark, the verdict by the same code."""
-    from monitoring import spark as engine
-    from pipelines.scoring.spark import spark_session
-    from pipelines.tracking.spark_udf import model_udf
-
-    spec, settings = target.spec, target.spec.monitoring
-    session = spark_session()
-    frame = engine.window_frame(session, path, spec.features.numeric, spec.features.all(), spec.data.time, label)
-    frame = engine.with_score(frame, model_udf(tracker, session, target.version.source, "none"), spec.features.all())
-    log.info("window %s: counting on Spark", label)
-    counts = engine.count_window(frame, target.reference, target.reference_scores, _columns(spec), settings)
-    sample = engine.sample_rows(frame, counts.rows, settings.report_rows, settings.seed)
-    scores = sample[engine.SCORE].to_numpy(np.float64)
-    sample = validate(sample.drop(columns=[engine.SCORE]), spec, f"window {label}")
-    result = assess_counts(
-        spec, target.reference, target.reference_scores, counts, sample, scores, target.expected, label, outcomes=False
-    )
-    if spec.data.target in frame.columns:
-        result.notes.append(engine.OUTCOMES_NOTE)
-    return record_window(tracker, target, label, result, sample, scores)
-
-
-def _columns(spec: Spec) -> Columns:
+def columns_of(spec: Spec) -> Columns:
     return Columns(spec.features.numeric, spec.features.categorical)
 
 
@@ -255,7 +234,7 @@ def record_window(
         rows,
         target.reference_scores,
         scores,
-        _columns(spec),
+        columns_of(spec),
         spec.monitoring,
     )
     step = _step(target, label)

@@ -11,6 +11,7 @@ this engine. pyspark is imported only here and in pipelines/scoring/spark.py.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from monitoring.drift import SCORE, Columns, WindowCounts, reference_bins, refer
 from monitoring.windows import is_month
 from pipelines.gates.stability import Bins, fit_bins
 
+log = logging.getLogger("creditflow")
 OUTCOMES_NOTE = "outcomes (labels) are assessed by the in-process engine only: run without --engine spark"
 
 
@@ -114,3 +116,28 @@ def sample_rows(frame: Any, rows: int, limit: int, seed: int) -> pd.DataFrame:
     share = min(1.0, 1.2 * limit / max(rows, 1))
     sample = frame.sample(fraction=share, seed=seed) if share < 1.0 else frame
     return sample.limit(limit).toPandas()
+
+
+def monitor_window(tracker: Any, target: Any, path: str, label: str) -> str:
+    """One window (`target` is monitoring.command's Target) judged here: counts by Spark, the verdict by the
+    in-process code, logged and tagged as monitoring.command logs every window; returns the status."""
+    from monitoring.assess import assess_counts
+    from monitoring.command import columns_of, record_window, validate
+    from pipelines.scoring.spark import spark_session
+    from pipelines.tracking.spark_udf import model_udf
+
+    spec, settings = target.spec, target.spec.monitoring
+    session = spark_session()
+    frame = window_frame(session, path, spec.features.numeric, spec.features.all(), spec.data.time, label)
+    frame = with_score(frame, model_udf(tracker, session, target.version.source, "none"), spec.features.all())
+    log.info("window %s: counting on Spark", label)
+    counts = count_window(frame, target.reference, target.reference_scores, columns_of(spec), settings)
+    sample = sample_rows(frame, counts.rows, settings.report_rows, settings.seed)
+    scores = sample[SCORE].to_numpy(np.float64)
+    sample = validate(sample.drop(columns=[SCORE]), spec, f"window {label}")
+    result = assess_counts(
+        spec, target.reference, target.reference_scores, counts, sample, scores, target.expected, label, outcomes=False
+    )
+    if spec.data.target in frame.columns:
+        result.notes.append(OUTCOMES_NOTE)
+    return record_window(tracker, target, label, result, sample, scores)

@@ -5,7 +5,8 @@ Two measured facts (2 cores, see README "Speed on a shared machine"):
   600-row boosting round went from 0.8 ms to 23 ms beside other work, a 200,000-row one from 24 ms to
   60 ms. With `OMP_WAIT_POLICY=PASSIVE` idle threads sleep instead, and the collapse is gone.
 - A second thread does not pay on small data: below ~50,000 training rows one thread was as fast or
-  faster per round (the threads' start-up and barriers cost more than the split search they share).
+  faster per round (the threads' start-up and barriers cost more than the split search they share; measured
+  beside other work, load ~5; to re-check on a quiet machine).
 
 Overrides, strongest first: the spec's `tuning.params.nthread`, then `CREDITFLOW_NTHREAD`, then the
 automatic choice; `OMP_WAIT_POLICY` set in the environment is kept as it is.

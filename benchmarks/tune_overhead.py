@@ -31,7 +31,13 @@ sys.path.insert(0, str(REPO))
 from pipelines.tracking import Tracker  # noqa: E402
 from pipelines.tracking.trials import TrialSink  # noqa: E402
 from pipelines.training.train import booster_params  # noqa: E402
-from pipelines.training.tune import StudyRef, make_pruner, make_sampler, suggest_params  # noqa: E402
+from pipelines.training.tune import (  # noqa: E402
+    StudyRef,
+    load_or_create_study,
+    make_pruner,
+    make_sampler,
+    suggest_params,
+)
 from pipelines.training.tuning_session import Budget, run_study  # noqa: E402
 from pipelines.training.workflow import fit_transform, prepare, train_valid_matrices  # noqa: E402
 
@@ -88,7 +94,7 @@ def creditflow_loop(prepared, folder: Path, trials: int, attempt: int) -> float:
     with tracker.run("bench", run_name=f"tune-{attempt}") as run:
         sink = TrialSink(tracker.uri, tracker.experiment_of(run.run_id), run.run_id, "bench")
         started = time.perf_counter()
-        run_study(prepared, ref, Budget(trials, None, 1), sink)
+        run_study(prepared, load_or_create_study(prepared.spec, ref), ref, Budget(trials, None, 1), sink)
         return time.perf_counter() - started
 
 

@@ -11,7 +11,16 @@ from features.contract import derive_attribute
 from features.errors import DataError
 from features.spec import Spec
 from features.target import DROPPED, is_mapping, outcome_codes
-from monitoring.drift import Columns, column_drift, drift_share, quality_table, quality_warnings, score_drift
+from monitoring.drift import (
+    Columns,
+    WindowCounts,
+    column_drift,
+    drift_share,
+    quality_table,
+    quality_warnings,
+    score_drift,
+    window_counts,
+)
 from monitoring.outcomes import (
     OutcomeResult,
     band_findings,
@@ -57,17 +66,35 @@ def assess(
     window: str,
 ) -> Assessment:
     """Judge `current` against `reference` (both raw frames with the model's columns) and their scores."""
+    columns = Columns(spec.features.numeric, spec.features.categorical)
+    counts = window_counts(reference, current, columns, spec.monitoring, reference_scores, scores)
+    return assess_counts(spec, reference, reference_scores, counts, current, scores, expected, window)
+
+
+def assess_counts(
+    spec: Spec,
+    reference: pd.DataFrame,
+    reference_scores: np.ndarray,
+    counts: WindowCounts,
+    rows: pd.DataFrame,
+    scores: np.ndarray,
+    expected: dict,
+    window: str,
+    outcomes: bool = True,
+) -> Assessment:
+    """The verdict of a window given as its counts (`WindowCounts`, from either engine) and some of its `rows`
+    with their `scores` (all of them in process; a sample on Spark, for Evidently stat tests and outcomes off)."""
     settings, columns = spec.monitoring, Columns(spec.features.numeric, spec.features.categorical)
-    drift = column_drift(reference, current, columns, settings)
-    score = score_drift(reference_scores, scores, settings)
-    quality = quality_table(reference, current, columns)
+    drift = column_drift(reference, rows, columns, settings, counts)
+    score = score_drift(counts, settings)
+    quality = quality_table(reference, counts, columns)
     findings = [(row.status, _drift_reason(row)) for row in drift.itertuples() if row.status != "ok"]
     if score["status"] != "ok":
         level = score["alert"] if score["status"] == "alert" else score["warn"]
         findings.append((score["status"], f"score PSI {score['value']:.3f} at or above {score['status']} {level:.2f}"))
     findings += [("warn", f"data quality: {w}") for w in quality_warnings(quality, settings)]
-    metrics = _drift_metrics(drift, score, quality, len(current))
-    outcome = _outcomes(spec, reference, current, reference_scores, scores, expected)
+    metrics = _drift_metrics(drift, score, quality, counts.rows)
+    outcome = _outcomes(spec, reference, rows, reference_scores, scores, expected) if outcomes else None
     notes = []
     if outcome is not None:
         findings += outcome.findings

@@ -13,7 +13,7 @@ from pipelines.commands.options import tracking_option
 @click.argument("model")
 @click.option(
     "--current",
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     default=None,
     help="Recent applications (CSV/Parquet); filtered to the window's month when it has the time column.",
 )
@@ -32,10 +32,17 @@ from pipelines.commands.options import tracking_option
 )
 @click.option("--by", type=click.Choice(["month"]), default="month", show_default=True, help="Backfill window size.")
 @click.option("--force", is_flag=True, help="Replace a window that was already monitored (default: skip it).")
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    show_default=True,
+    help="spark: count the window with Spark (Parquet of any size; pip install -e '.[spark]'); same verdict code.",
+)
 @tracking_option
-def monitor_command(model: str, current, reference, window, backfill, by, force, tracking_uri) -> None:
+def monitor_command(model: str, current, reference, window, backfill, by, force, engine, tracking_uri) -> None:
     """Drift, score drift, data quality and (with labels) outcomes of MODEL (NAME = its champion, NAME@ALIAS or
     NAME/VERSION) on recent data; exits 1 on alert."""
     from monitoring.command import monitor
 
-    sys.exit(monitor(model, current, reference, window, backfill, force, tracking_uri))
+    sys.exit(monitor(model, current, reference, window, backfill, force, tracking_uri, engine))

@@ -35,6 +35,7 @@ from pipelines.evidence.policy import stored_policy
 from pipelines.evidence.reference import EXPECTED_PATH, REFERENCE_PATH
 from pipelines.gates.exceptions import expired_exceptions
 from pipelines.governance.audit import read_trail, today
+from pipelines.progress import Progress
 from pipelines.scoring.scorer import Scorer
 from pipelines.tags import MONITORING_STATUS
 from pipelines.tracking import Tracker, UnknownModelError, VersionInfo, parse_model_ref
@@ -71,12 +72,22 @@ def monitor(
     backfill: str | None,
     force: bool,
     tracking_uri: str | None,
+    engine: str = "local",
 ) -> int:
     """Monitor one window (`current`) or every month of `backfill`; returns the exit code (1 on any alert)."""
     if (current is None) == (backfill is None):
         raise DataError("give exactly one of --current PATH or --backfill PATH")
+    if engine == "spark" and backfill is not None:
+        raise DataError("--backfill runs in process; with --engine spark monitor one window at a time (--window)")
     tracker = Tracker(tracking_uri)
     target = load_target(tracker, model, reference)
+    if engine == "spark":
+        label = window_label(window)
+        from monitoring.spark import monitor_window
+
+        status = already_monitored(tracker, target, label, force) or monitor_window(tracker, target, current, label)
+        rebuild_history(tracker, target.version)
+        return EXIT[status]
     columns = read_columns(target.spec)
     if backfill is not None:
         if os.environ.get("MLFLOW_RUN_ID"):
@@ -89,7 +100,12 @@ def monitor(
     # every window validated before the first run is opened; the raw frames are dropped as they are replaced
     for i, (label, frame) in enumerate(windows):
         windows[i] = (label, validate(frame, target.spec, f"window {label}"))
-    statuses = [run_window(tracker, target, label, frame, force) for label, frame in windows]
+    statuses = []
+    with Progress("monitoring windows", len(windows), "windows") as progress:
+        for label, frame in windows:
+            progress.update(0, f"window {label}: {len(frame):,} rows")
+            statuses.append(run_window(tracker, target, label, frame, force))
+            progress.update(1, f"window {label}: {statuses[-1]}")
     rebuild_history(tracker, target.version)
     return max(EXIT[s] for s in statuses)
 
@@ -135,11 +151,17 @@ def load_target(tracker: Tracker, model: str, reference: str | None) -> Target:
     return Target(version, spec, frame, score(scorer, frame), expected, scorer, label)
 
 
-def current_window(frame: pd.DataFrame, spec: Spec, window: str | None) -> tuple[str, pd.DataFrame]:
-    """The window's rows and label: the previous calendar month unless `--window`; filtered on the time column."""
+def window_label(window: str | None) -> str:
+    """`--window`, else the previous calendar month; a label goes into tag filters and run names."""
     label = window or previous_month(dt.date.today())
     if not LABEL.match(label):
         raise DataError(f"--window {label!r}: use YYYY-MM, or letters, digits, '.', '_' and '-'")
+    return label
+
+
+def current_window(frame: pd.DataFrame, spec: Spec, window: str | None) -> tuple[str, pd.DataFrame]:
+    """The window's rows and label: the previous calendar month unless `--window`; filtered on the time column."""
+    label = window_label(window)
     time = spec.data.time
     if time and time in frame.columns and is_month(label):
         return label, select_month(frame, time, label)
@@ -196,25 +218,47 @@ def score(scorer, frame: pd.DataFrame) -> np.ndarray:
 
 def run_window(tracker: Tracker, target: Target, label: str, frame: pd.DataFrame, force: bool) -> str:
     """Judge and log one window; an already monitored window is skipped unless `force` (then replaced)."""
-    version, spec = target.version, target.spec
-    experiment, tags = experiment_name(version), window_tags(version, label)
-    existing = tracker.find_runs(experiment, {**tags, **COMPLETE})
-    if existing and not force:
-        status = existing[-1].tags.get(MONITORING_STATUS, "ok")
-        click.echo(
-            f"{version.name} v{version.version} window {label}: already monitored (run {existing[-1].run_id}, "
-            f"{status}); skipped, use --force to replace it"
-        )
-        return status
+    done = already_monitored(tracker, target, label, force)
+    if done is not None:
+        return done
+    spec = target.spec
     scores = score(target.scorer, frame)
     result = assess(spec, target.reference, frame, target.reference_scores, scores, target.expected, label)
+    return record_window(tracker, target, label, result, frame, scores)
+
+
+def columns_of(spec: Spec) -> Columns:
+    return Columns(spec.features.numeric, spec.features.categorical)
+
+
+def already_monitored(tracker: Tracker, target: Target, label: str, force: bool) -> str | None:
+    """The recorded status of a window monitored before (said, and skipped), or None to monitor it."""
+    version = target.version
+    existing = tracker.find_runs(experiment_name(version), {**window_tags(version, label), **COMPLETE})
+    if not existing or force:
+        return None
+    status = existing[-1].tags.get(MONITORING_STATUS, "ok")
+    click.echo(
+        f"{version.name} v{version.version} window {label}: already monitored (run {existing[-1].run_id}, "
+        f"{status}); skipped, use --force to replace it"
+    )
+    return status
+
+
+def record_window(
+    tracker: Tracker, target: Target, label: str, result: Assessment, rows: pd.DataFrame, scores: np.ndarray
+) -> str:
+    """Log a judged window (with the Evidently report on `rows`, the window or a sample of it), replace an
+    earlier run of it, tag the version and print the verdict; returns the status."""
+    version, spec = target.version, target.spec
+    experiment, tags = experiment_name(version), window_tags(version, label)
     _warn_expired_exceptions(result, version, read_trail(tracker, version.name))
     snapshot = drift_report(
         target.reference,
-        frame,
+        rows,
         target.reference_scores,
         scores,
-        Columns(spec.features.numeric, spec.features.categorical),
+        columns_of(spec),
         spec.monitoring,
     )
     step = _step(target, label)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from features.monitoring_spec import CREDIT_PSI, MonitoringSpec, QualityLimits
-from pipelines.gates.stability import fit_bins, psi, stability_status
+from pipelines.gates.stability import Bins, bin_counts, fit_bins, psi_from_counts, stability_status
 
 SCORE = "probability_of_default"
 DRIFT_COLUMNS = ["column", "kind", "method", "value", "warn", "alert", "status"]
@@ -33,27 +33,69 @@ class Columns:
         return {**{c: "numeric" for c in self.numeric}, **{c: "categorical" for c in self.categorical}}
 
 
+@dataclass
+class WindowCounts:
+    """A window reduced to counts on the reference's bins: all the drift and quality verdicts need, whichever
+    engine counted it (pandas here, Spark in monitoring/spark.py)."""
+
+    rows: int
+    bins: dict[str, Bins]  # input column -> bins fixed on the reference
+    counts: dict[str, np.ndarray]  # input column -> window rows per bin (missing last; categorical: other before it)
+    out_of_range: dict[str, int]  # numeric column -> window values below the reference minimum or above its maximum
+    score_bins: Bins
+    score_counts: np.ndarray
+
+
+def reference_bins(reference: pd.DataFrame, columns: Columns, settings: MonitoringSpec) -> dict[str, Bins]:
+    return {column: fit_bins(reference[column], kind, settings.psi.bins) for column, kind in columns.kinds().items()}
+
+
+def reference_range(reference: pd.Series) -> tuple[float, float]:
+    values = reference.to_numpy(np.float64, na_value=np.nan)
+    return float(np.nanmin(values)), float(np.nanmax(values))
+
+
+def window_counts(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    columns: Columns,
+    settings: MonitoringSpec,
+    reference_scores: np.ndarray,
+    scores: np.ndarray,
+) -> WindowCounts:
+    """The in-process engine's counts of a window held in memory."""
+    bins = reference_bins(reference, columns, settings)
+    out_of_range = {}
+    for column in columns.numeric:
+        low, high = reference_range(reference[column])
+        values = current[column].to_numpy(np.float64, na_value=np.nan)
+        out_of_range[column] = int(np.count_nonzero((values < low) | (values > high)))
+    score_bins = fit_bins(pd.Series(reference_scores, name=SCORE), "numeric", settings.score.bins)
+    return WindowCounts(
+        len(current),
+        bins,
+        {column: bin_counts(b, current[column]) for column, b in bins.items()},
+        out_of_range,
+        score_bins,
+        bin_counts(score_bins, pd.Series(scores, name=SCORE)),
+    )
+
+
 def column_drift(
-    reference: pd.DataFrame, current: pd.DataFrame, columns: Columns, settings: MonitoringSpec
+    reference: pd.DataFrame, current: pd.DataFrame, columns: Columns, settings: MonitoringSpec, counts: WindowCounts
 ) -> pd.DataFrame:
-    """One row per input column: method, drift value, its warn/alert levels and status (ok/warn/alert)."""
+    """One row per input column: method, drift value, its warn/alert levels and status (ok/warn/alert).
+
+    `credit_psi` columns are judged on the window's counts; another method (an Evidently stat test) on the
+    rows of `current` (the whole window in process, a sample of it on Spark)."""
     rows = []
     for column, kind in columns.kinds().items():
         method = settings.drift.method_for(column, kind)
         if method == CREDIT_PSI:
             levels = settings.psi
-            value = psi(fit_bins(reference[column], kind, levels.bins), current[column])
-            rows.append(
-                [
-                    column,
-                    kind,
-                    method,
-                    value,
-                    levels.warn,
-                    levels.alert,
-                    stability_status(value, levels.warn, levels.alert),
-                ]
-            )
+            value = psi_from_counts(counts.bins[column], counts.counts[column])
+            status = stability_status(value, levels.warn, levels.alert)
+            rows.append([column, kind, method, value, levels.warn, levels.alert, status])
         else:
             value, drifted, threshold = evidently_test(
                 reference[column], current[column], kind, method, settings.drift.thresholds.get(method)
@@ -77,13 +119,10 @@ def evidently_test(
     return float(result.drift_score), bool(result.drifted), float(result.actual_threshold)
 
 
-def score_drift(
-    reference_scores: np.ndarray, current_scores: np.ndarray, settings: MonitoringSpec
-) -> dict[str, object]:
+def score_drift(counts: WindowCounts, settings: MonitoringSpec) -> dict[str, object]:
     """PSI of the probability of default on reference deciles, with its status."""
     levels = settings.score
-    bins = fit_bins(pd.Series(reference_scores, name=SCORE), "numeric", levels.bins)
-    value = psi(bins, pd.Series(current_scores, name=SCORE))
+    value = psi_from_counts(counts.score_bins, counts.score_counts)
     return {
         "column": SCORE,
         "kind": "score",
@@ -100,31 +139,22 @@ def drift_share(table: pd.DataFrame) -> float:
     return float((table["status"] == "alert").mean()) if len(table) else 0.0
 
 
-def quality_table(reference: pd.DataFrame, current: pd.DataFrame, columns: Columns) -> pd.DataFrame:
-    """Per input column: missing share in each sample, share of new categories, share outside the reference range."""
+def quality_table(reference: pd.DataFrame, counts: WindowCounts, columns: Columns) -> pd.DataFrame:
+    """Per input column: missing share in each sample, share of new categories, share outside the reference range
+    (shares of all window rows)."""
     rows = []
     for column, kind in columns.kinds().items():
-        ref, cur = reference[column], current[column]
-        row = {
-            "column": column,
-            "kind": kind,
-            "missing_reference": float(ref.isna().mean()),
-            "missing_current": float(cur.isna().mean()),
-            "new_category_share": 0.0,
-            "out_of_range_share": 0.0,
-        }
-        present = cur.dropna()
-        if len(present) and kind == "categorical":
-            known = set(ref.dropna().astype(str).unique())
-            row["new_category_share"] = float((~present.astype(str).isin(known)).sum() / len(cur))
-        elif len(present):
-            low, high = (
-                np.nanmin(ref.to_numpy(np.float64, na_value=np.nan)),
-                np.nanmax(ref.to_numpy(np.float64, na_value=np.nan)),
-            )
-            values = present.to_numpy(np.float64)
-            row["out_of_range_share"] = float(np.count_nonzero((values < low) | (values > high)) / len(cur))
-        rows.append(row)
+        window = counts.counts[column]
+        rows.append(
+            {
+                "column": column,
+                "kind": kind,
+                "missing_reference": float(reference[column].isna().mean()),
+                "missing_current": float(window[-1] / counts.rows),
+                "new_category_share": float(window[-2] / counts.rows) if kind == "categorical" else 0.0,
+                "out_of_range_share": float(counts.out_of_range[column] / counts.rows) if kind == "numeric" else 0.0,
+            }
+        )
     return pd.DataFrame(rows)
 
 

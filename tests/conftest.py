@@ -133,3 +133,27 @@ def consumer_store(tmp_path_factory, store_template) -> Path:
     assert result.exit_code == 0, result.output
     mlflow.set_tracking_uri(None)
     return folder
+
+
+@pytest.fixture(scope="module")
+def spark():
+    """One small local Spark session (2 cores) per test module; skipped with the reason when Spark cannot run."""
+    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[spark]')")
+    if shutil.which("java") is None:
+        pytest.skip("no Java runtime: the Spark engine needs Java 17 (.ci/run installs it)")
+    import os
+    import sys
+
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("creditflow-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.executorEnv.OMP_NUM_THREADS", "1")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()

@@ -20,6 +20,7 @@ from pipelines.tracking.trials import TrialSink, sync_trials
 from pipelines.training.evaluation import evaluate_candidate
 from pipelines.training.tune import (
     PARENT_RUN_ATTR,
+    PRUNING_MIN_ROWS,
     StudyRef,
     TuningError,
     best_params,
@@ -29,7 +30,9 @@ from pipelines.training.tune import (
     finished_trials,
     link_parent_run,
     load_or_create_study,
+    open_storage,
     progress_line,
+    pruning_active,
 )
 from pipelines.training.tuning_session import Budget, check_budget, run_study
 from pipelines.training.workflow import Prepared, prepare, train_candidate
@@ -90,23 +93,25 @@ def run_pipeline(spec_path: str, tracking_uri: str | None, register: bool, tune:
     Every bad input (spec, data, tuning budget, storage, study) is refused before MLflow is written.
     """
     started = time.perf_counter()
+    log.info("reading and checking the data of %s", spec_path)
     prepared = prepare(spec_path)
     sizes = ", ".join(f"{k} {len(v)}" for k, v in prepared.split.samples().items())
     log.info("data %s: %d rows (%s)", prepared.data.source, len(prepared.checked.target), sizes)
     _log_screening(prepared)
     tracker = Tracker(tracking_uri)
     plan = _tuning_plan(prepared, tracker.uri, tune)
-    study = load_or_create_study(prepared, plan[0]) if plan else None
+    study = load_or_create_study(prepared, plan[0], storage=plan[2]) if plan else None
     name = prepared.spec.name
     verb = "run" if register else ("tune" if plan else "train")
     tags = {"optuna.study": plan[0].name, "optuna.role": "study"} if plan else None
     with tracker.run(name, run_name=f"{name}-{verb}", tags=tags) as run:
         params = None
         if plan:
-            params = _tune(tracker, prepared, study, *plan, run)
+            params = _tune(tracker, prepared, study, plan[0], plan[1], run)
         candidate = train_candidate(prepared, params)
         log.info("trained %d trees", candidate.booster.num_boosted_rounds())
         evaluation = evaluate_candidate(prepared, candidate)
+        log.info("logging the run's evidence and the model to MLflow")
         model_uri = record_training(run, prepared, candidate, evaluation)
         version = register_candidate(tracker, prepared, run.run_id, model_uri, evaluation) if register else None
         page = record_model_card(tracker, run, prepared, candidate, evaluation, version) if version else None
@@ -116,8 +121,11 @@ def run_pipeline(spec_path: str, tracking_uri: str | None, register: bool, tune:
     return evaluation.all_passed
 
 
-def _tuning_plan(prepared: Prepared, tracking_uri: str, tune: TuneOptions | None) -> tuple[StudyRef, Budget] | None:
-    """The study and budget to tune with, or None to train the spec's params as they are."""
+def _tuning_plan(
+    prepared: Prepared, tracking_uri: str, tune: TuneOptions | None
+) -> tuple[StudyRef, Budget, optuna.storages.RDBStorage] | None:
+    """The study, budget and opened storage (set up once per command) to tune with, or None to train the spec's
+    params as they are."""
     spec = prepared.spec
     if tune is None:
         return None
@@ -131,11 +139,12 @@ def _tuning_plan(prepared: Prepared, tracking_uri: str, tune: TuneOptions | None
     ref = StudyRef(
         tune.storage or default_storage_url(tracking_uri), tune.study or spec.name, spec.tuning.heartbeat_seconds
     )
+    storage = open_storage(ref)
     if tune.study is None:  # a study made for another objective is never resumed: a new one is named
-        ref, line = choose_study(prepared, ref)
+        ref, line = choose_study(prepared, ref, storage)
         if line:
             log.warning(line)
-    return ref, budget
+    return ref, budget, storage
 
 
 def _log_screening(prepared: Prepared) -> None:
@@ -161,13 +170,17 @@ def _tune(tracker: Tracker, prepared: Prepared, study, ref: StudyRef, budget: Bu
         tracker.end_if_running(previous, "KILLED")  # its process died; the heartbeat check failed its trial
     link_parent_run(study, run.run_id, tracker.uri)
     sink = TrialSink(tracker.uri, tracker.experiment_of(run.run_id), run.run_id, ref.name)
+    pruning = "on" if pruning_active(prepared.spec, len(prepared.split.train)) else "off"
+    if prepared.spec.tuning.pruning.enabled and pruning == "off":
+        pruning += f" (below {PRUNING_MIN_ROWS:,} training rows a trial costs less than its pruning reports)"
     log.info(
-        "%s (%s, %d workers)",
+        "%s (%s, %d workers, pruning %s)",
         progress_line(ref.name, finished_trials(study), budget.trials),
         ref.storage_url,
         budget.workers,
+        pruning,
     )
-    run_study(prepared, ref, budget, sink)
+    run_study(prepared, study, ref, budget, sink)
     sync_trials(tracker, sink, prepared.spec.tuning.metric, study)
     record_study(run, study, prepared.spec, ref, budget)
     if not study.best_trials:
@@ -202,6 +215,8 @@ def _report(prepared: Prepared, uri, run_id, version, evaluation, seconds) -> No
             f"mitigated challenger: {main} AUC {row.loc['challenger', 'auc']:.3f} (original "
             f"{row.loc['original', 'auc']:.3f}), fairness {row.loc['challenger', 'fairness']}"
         )
+    if evaluation.challenger_skipped:
+        click.echo(f"mitigated challenger: not trained: {evaluation.challenger_skipped}")
     for warning in evaluation.stability.warnings:
         click.echo(f"warning: {warning}")
     for note in evaluation.notes:

@@ -11,7 +11,6 @@ all the same. The files are checked before any row is scored.
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -22,11 +21,13 @@ from features.errors import DataError, Refused
 from pipelines.commands.options import tracking_option
 from pipelines.gates.promotion import CHAMPION, FilesCheck, champion_problems, files_problems
 from pipelines.governance.audit import load_trail
+from pipelines.progress import Progress
 from pipelines.scoring.batch import (
     ChunkWriter,
     ScoreSummary,
     approx_agreement,
     count_rows,
+    read_ahead,
     read_chunks,
     score_chunk,
 )
@@ -37,8 +38,8 @@ from pipelines.tracking.pyfunc_model import load_model_scorer
 
 @click.command("score")
 @click.argument("model_uri")
-@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
-@click.argument("output_path", metavar="OUTPUT", type=click.Path(dir_okay=False))
+@click.argument("input_path", metavar="INPUT", type=click.Path())
+@click.argument("output_path", metavar="OUTPUT", type=click.Path())
 @click.option(
     "--reasons",
     type=click.Choice(["exact", "approx", "none"]),
@@ -60,13 +61,55 @@ from pipelines.tracking.pyfunc_model import load_model_scorer
     is_flag=True,
     help="Score even when the champion was not put there by a recorded promotion or fails the rules.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    show_default=True,
+    help="local: this process, in chunks; spark: the same model through MLflow's spark_udf on Spark "
+    "(Parquet file or folder in, a folder of Parquet part files out; pip install -e '.[spark]').",
+)
 @tracking_option
 def score_command(
-    model_uri, input_path, output_path, reasons, all_reasons, chunk_rows, allow_unverified, tracking_uri
+    model_uri, input_path, output_path, reasons, all_reasons, chunk_rows, allow_unverified, engine, tracking_uri
 ) -> None:
     """Score INPUT (CSV/Parquet) with MODEL_URI (e.g. models:/NAME@champion) into OUTPUT: id, PD,
     decision and reason codes for declined applicants."""
-    score(model_uri, input_path, output_path, reasons, chunk_rows, allow_unverified, tracking_uri, all_reasons)
+    if engine == "spark":
+        score_on_spark(model_uri, input_path, output_path, reasons, all_reasons, allow_unverified, tracking_uri)
+    else:
+        score(model_uri, input_path, output_path, reasons, chunk_rows, allow_unverified, tracking_uri, all_reasons)
+
+
+def score_on_spark(
+    model_uri: str,
+    input_path: str,
+    output_path: str,
+    reason_method: str,
+    all_reasons: bool,
+    allow_unverified: bool,
+    tracking_uri: str | None,
+) -> None:
+    """The Spark engine: the same resolution and file verification, then the model as a Spark UDF over the input."""
+    from pipelines.scoring import spark as engine
+    from pipelines.tracking.spark_udf import model_udf
+
+    started = time.perf_counter()
+    engine.check_output(output_path)
+    tracker = connect(tracking_uri)
+    source, check = _resolve(tracker, model_uri, allow_unverified)
+    scorer, settings = load_model_scorer(tracker, source, check)
+    features = list(scorer.transform.columns)
+    session = engine.spark_session()
+    frame = engine.read_input(session, input_path, features)
+    udf = model_udf(tracker, session, source, reason_method, all_reasons)
+    rows, declined = engine.write_output(
+        engine.score_frame(frame, udf, features, settings.get("id_column")), output_path
+    )
+    click.echo(f"model {check.provenance}")
+    click.echo(f"scored {rows:,} applications on Spark: {declined:,} declined ({declined / max(rows, 1):.1%})")
+    scope = "every applicant" if all_reasons else "declined applicants"
+    click.echo(f"wrote {output_path} ({time.perf_counter() - started:.1f} s, reasons: {reason_method}, for {scope})")
 
 
 def score(
@@ -87,16 +130,12 @@ def score(
     writer = ChunkWriter(Path(output_path))
     source_path = Path(input_path)
     try:
-        # A bar on a terminal only: elsewhere click would print its label as a stray "scoring" line.
-        with click.progressbar(
-            length=count_rows(source_path) if source_path.is_file() else 0,
-            label="scoring",
-            file=sys.stderr,
-            hidden=not sys.stderr.isatty(),
-        ) as bar:
+        total = count_rows(source_path) if source_path.is_file() else None
+        with Progress("scoring", total, "rows") as progress:
             id_column = settings.get("id_column")
             wanted = [*([id_column] if id_column else []), *scorer.transform.columns]
-            for raw in read_chunks(source_path, chunk_rows, wanted, tuple(scorer.transform.categorical)):
+            chunks = read_chunks(source_path, chunk_rows, wanted, tuple(scorer.transform.categorical))
+            for raw in read_ahead(chunks):
                 if raw.empty:  # a header-only CSV yields one empty chunk
                     continue
                 scored, unseen = score_chunk(scorer, raw, id_column, reason_method, all_reasons)
@@ -104,7 +143,7 @@ def score(
                     summary.agreement, summary.agreement_rows = approx_agreement(scorer, raw)
                 summary.add(scored, unseen)
                 writer.write(scored)
-                bar.update(len(raw))
+                progress.update(len(raw))
         if summary.rows == 0:
             raise DataError(f"input has no rows: {input_path}")
         writer.commit()

@@ -27,7 +27,7 @@ from pipelines.governance.status import (
 )
 from pipelines.governance.ui_approvals import record_ui_decisions
 from pipelines.tracking import connect
-from pipelines.tracking.pyfunc_model import model_files_check
+from pipelines.tracking.model_files import model_files_check
 
 
 @click.command("status")

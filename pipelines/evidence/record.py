@@ -10,7 +10,7 @@ from pathlib import Path
 import features
 import pipelines
 from features.spec import Spec
-from pipelines import tags
+from pipelines import runtime, tags
 from pipelines.evidence.policy import policy_tags, record_policy
 from pipelines.evidence.reference import (
     EXPECTED_PATH,
@@ -29,7 +29,8 @@ from pipelines.reports.fairness_report import fairness_figure, fairness_html
 from pipelines.reports.model_card import CardIdentity, card_sections, to_markdown
 from pipelines.reports.review_page import CARD_PATH, PAGE_PATH, review_page
 from pipelines.tracking import RunLogger, Tracker
-from pipelines.tracking.pyfunc_model import log_credit_model, model_files_check
+from pipelines.tracking.model_files import model_files_check
+from pipelines.tracking.pyfunc_model import log_credit_model
 from pipelines.training.evaluation import Evaluation
 from pipelines.training.train import booster_bytes, predict_pd
 from pipelines.training.workflow import Candidate, Prepared
@@ -183,6 +184,7 @@ def _params(prepared: Prepared, candidate: Candidate) -> dict[str, object]:
         }
     )
     values.update({f"rows.{name}": len(rows) for name, rows in split.samples().items()})
+    values.update({"runtime.nthread": candidate.threads, **runtime.describe()})
     if split.oot_start:
         values["split.oot_start"] = split.oot_start
     return values
@@ -218,6 +220,7 @@ def _summary(evaluation: Evaluation) -> dict[str, object]:
         "stability_warnings": stability.warnings,
         "fairness": evaluation.gates()["fairness"],
         "fairness_reasons": evaluation.fairness_reasons,
+        "challenger_skipped": evaluation.challenger_skipped,
         "metrics": evaluation.metrics,
     }
 

@@ -7,9 +7,7 @@ import json
 import logging
 from collections import Counter
 
-import matplotlib.pyplot as plt  # optuna's plots draw with pyplot; they are closed once logged
 import optuna
-from optuna.visualization.matplotlib import plot_optimization_history, plot_param_importances
 from sqlalchemy.engine import make_url
 
 from features.spec import Spec
@@ -46,6 +44,14 @@ def record_study(run: RunLogger, study: optuna.Study, spec: Spec, ref: StudyRef,
         json.dumps({"trial": best.number, "value": best.value, "params": best.params}, indent=2),
         "tuning/best_params.json",
     )
+    _record_plots(run, study)
+
+
+def _record_plots(run: RunLogger, study: optuna.Study) -> None:
+    """Optuna's history and importance plots (pyplot, imported only here; each figure closed once logged)."""
+    import matplotlib.pyplot as plt
+    from optuna.visualization.matplotlib import plot_optimization_history, plot_param_importances
+
     for name, plot in (
         ("optimization_history.png", plot_optimization_history),
         ("param_importances.png", plot_param_importances),

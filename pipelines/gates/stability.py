@@ -81,7 +81,21 @@ def fit_bins(reference: pd.Series, kind: str, n_bins: int = 10) -> Bins:
 
 def psi(bins: Bins, current: pd.Series, epsilon: float = EPSILON) -> float:
     """PSI of `current` against the reference the bins were fitted on."""
-    _, terms = _contributions(bins, current, epsilon)
+    _check_nonempty(current, "current")
+    return psi_from_counts(bins, bin_counts(bins, current), epsilon)
+
+
+def bin_counts(bins: Bins, current: pd.Series) -> np.ndarray:
+    """How many values of `current` fall in each of the bins (in bin order, missing last): what an engine that
+    cannot hold the data (Spark) counts itself, and hands to `psi_from_counts`."""
+    if bins.kind == "numeric":
+        return _numeric_counts(_numeric_values(current), _edges(bins))
+    return _categorical_counts(*_level_counts(current), _categories(bins))
+
+
+def psi_from_counts(bins: Bins, counts: np.ndarray, epsilon: float = EPSILON) -> float:
+    """PSI of a sample given as its counts per bin (`bin_counts` order)."""
+    _, terms = _terms(bins, np.asarray(counts, dtype=np.int64), epsilon)
     return float(terms.sum())
 
 
@@ -124,12 +138,15 @@ def stability_status(value: float, warn: float = 0.10, alert: float = 0.25) -> s
 def _contributions(bins: Bins, current: pd.Series, epsilon: float) -> tuple[np.ndarray, np.ndarray]:
     """Actual shares per bin and each bin's (A - E) * ln(A / E), zeros replaced by epsilon."""
     _check_nonempty(current, "current")
+    return _terms(bins, bin_counts(bins, current), epsilon)
+
+
+def _terms(bins: Bins, counts: np.ndarray, epsilon: float) -> tuple[np.ndarray, np.ndarray]:
     if not epsilon > 0:
         raise ValueError(f"epsilon must be positive, got {epsilon}")
-    if bins.kind == "numeric":
-        actual = _shares(_numeric_counts(_numeric_values(current), _edges(bins)))
-    else:
-        actual = _shares(_categorical_counts(*_level_counts(current), _categories(bins)))
+    if len(counts) != len(bins.expected) or counts.sum() == 0:
+        raise ValueError(f"need {len(bins.expected)} bin counts with at least one value, got {counts.tolist()}")
+    actual = _shares(counts)
     a = np.where(actual == 0, epsilon, actual)
     e = np.asarray(bins.expected, dtype=np.float64)
     e = np.where(e == 0, epsilon, e)

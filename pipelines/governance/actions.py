@@ -44,7 +44,7 @@ from pipelines.governance.recovery import settled_trail
 from pipelines.governance.ui_approvals import record_ui_decisions
 from pipelines.tags import CHAMPION, PREVIOUS
 from pipelines.tracking import Tracker, UnknownModelError, VersionInfo, connect
-from pipelines.tracking.pyfunc_model import model_files_check
+from pipelines.tracking.model_files import model_files_check
 
 log = logging.getLogger("creditflow")
 

@@ -17,7 +17,7 @@ from pipelines.gates.promotion import (
     registered_evidence,
 )
 from pipelines.tracking import Tracker
-from pipelines.tracking.pyfunc_model import model_files_check
+from pipelines.tracking.model_files import model_files_check
 
 # lineage tags that `run` writes on the training run too; the model hash is checked against the files instead
 RUN_LINEAGE = (tags.DATA_DIGEST, tags.SPEC_DIGEST, tags.GIT_COMMIT, tags.RUN_ID, tags.AUTHOR)

@@ -26,7 +26,7 @@ def verify_served(model_dir: Path) -> None:
     from pipelines.gates.promotion import CHAMPION, champion_problems
     from pipelines.governance.audit import load_trail
     from pipelines.tracking import Tracker
-    from pipelines.tracking.pyfunc_model import files_check
+    from pipelines.tracking.model_files import files_check
 
     tracker = Tracker(None)
     champion = tracker.version_by_alias(name, CHAMPION)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from matplotlib.figure import Figure
 
 from features.spec import Spec
 from pipelines.gates.fairness import INTERVAL_METHOD, FairnessResult, GroupingResult
@@ -18,6 +18,9 @@ from pipelines.reports.charts import interval_figure, psi_figure
 from pipelines.reports.fairness_report import fairness_figure
 from pipelines.reports.formats import number
 from pipelines.training.evaluation import HOLDOUTS, Evaluation
+
+if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn
+    from matplotlib.figure import Figure
 
 _TOL = 1e-12  # a value exactly at a limit passes (as in the gates)
 

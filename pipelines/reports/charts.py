@@ -10,10 +10,15 @@ import base64
 import io
 import math
 from numbers import Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
+
+from pipelines.reports.plots import new_figure
+
+if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn
+    from matplotlib.figure import Figure
 
 LIMIT_COLOUR, POINT_COLOUR, BAD_COLOUR = "#c0392b", "#3b75af", "#c0392b"
 
@@ -27,7 +32,7 @@ def png_base64(figure: Figure, dpi: int = 90) -> str:
 def interval_figure(rows: pd.DataFrame, title: str) -> Figure:
     """A forest plot: one line per measure (`label`), its `value` and `low`-`high` interval, and its `limit`
     (a red tick; `breached` rows in red). Rows without an interval show the point alone."""
-    fig = Figure(figsize=(7.5, 1.2 + 0.38 * len(rows)), layout="constrained")
+    fig = new_figure(figsize=(7.5, 1.2 + 0.38 * len(rows)), layout="constrained")
     ax = fig.add_subplot()
     positions = np.arange(len(rows))[::-1]
     for y, row in zip(positions, rows.itertuples()):
@@ -50,7 +55,7 @@ def interval_figure(rows: pd.DataFrame, title: str) -> Figure:
 def psi_figure(table: pd.DataFrame, warn: float, alert: float, title: str) -> Figure:
     """PSI of the score and of each characteristic (largest first), with the warn and alert levels."""
     shown = table.sort_values("psi", ascending=True, kind="stable")
-    fig = Figure(figsize=(7.5, 1.4 + 0.28 * len(shown)), layout="constrained")
+    fig = new_figure(figsize=(7.5, 1.4 + 0.28 * len(shown)), layout="constrained")
     ax = fig.add_subplot()
     colours = [{"alert": BAD_COLOUR, "warn": "#e6a23c"}.get(s, POINT_COLOUR) for s in shown["status"]]
     ax.barh(shown["characteristic"].astype(str), shown["psi"], color=colours)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from pipelines.gates.fairness import INTERVAL_METHOD, TPR_FPR_WORDS, FairnessResult
 from pipelines.reports.formats import number, table_html
+from pipelines.reports.plots import new_figure
 from pipelines.training.mitigation import ChallengerReport
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _Z = 1.96
 
@@ -18,7 +22,7 @@ _Z = 1.96
 def fairness_figure(result: FairnessResult) -> Figure:
     """Approval rate per group with a 95% binomial interval, one panel per attribute or intersection."""
     groupings = list(result.groupings.values())
-    fig = Figure(figsize=(7, 1.2 * len(groupings) + 0.4 * sum(len(g.table) for g in groupings)))
+    fig = new_figure(figsize=(7, 1.2 * len(groupings) + 0.4 * sum(len(g.table) for g in groupings)))
     ratios = [len(g.table) + 1.5 for g in groupings]  # one bar as tall in every panel
     axes = fig.subplots(len(groupings), 1, squeeze=False, gridspec_kw={"height_ratios": ratios})[:, 0]
     for ax, grouping in zip(axes, groupings):

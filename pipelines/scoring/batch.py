@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -25,6 +26,7 @@ from pipelines.scoring.reasons import measured_agreement
 from pipelines.scoring.scorer import Scorer
 
 AGREEMENT_ROWS = 1_000  # declined applicants of the first chunk on which approximate reasons are checked
+Item = TypeVar("Item")
 
 
 @dataclass
@@ -130,6 +132,19 @@ def read_chunks(path: Path, rows: int, wanted: list[str], categorical: tuple[str
         raise DataError(f"cannot read {path}: {str(exc).strip().splitlines()[0]}") from None
 
 
+def read_ahead(items: Iterator[Item]) -> Iterator[Item]:
+    """`items`, the next one fetched on a thread while the caller works on the current one.
+
+    Arrow decodes a Parquet row group (or pandas parses a CSV chunk) with the GIL mostly released, so reading
+    chunk n+1 overlaps scoring chunk n; an error of the reader is raised here, in the caller's thread, in order.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as pool:
+        pending = pool.submit(next, items, None)
+        while (item := pending.result()) is not None:
+            pending = pool.submit(next, items, None)
+            yield item
+
+
 def _text_columns(path: Path, names: tuple[str, ...]) -> list[str]:
     schema = pq.ParquetFile(path).schema_arrow
     return [n for n in names if n in schema.names and pa.types.is_string(schema.field(n).type)]
@@ -139,7 +154,9 @@ class ChunkWriter:
     """Appends scored chunks to a CSV or Parquet file, written under a temporary name until `commit`.
 
     The temporary file is created at once, so a folder that cannot be written fails before any scoring;
-    a write that fails later (a full disk) is a DataError too."""
+    a write that fails later (a full disk) is a DataError too, raised by the next `write` or by `commit`.
+    Each chunk is encoded and written on a thread of its own while the caller scores the next one (Arrow
+    releases the GIL); chunks are written one at a time, in order."""
 
     def __init__(self, path: Path):
         _check_format(path)
@@ -149,6 +166,8 @@ class ChunkWriter:
         self._parquet: pq.ParquetWriter | None = None
         self._started = False
         self._writing(lambda: self.partial.open("wb").close())
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunk-writer")
+        self._pending: Future | None = None
 
     def _writing(self, action) -> None:
         try:
@@ -157,7 +176,14 @@ class ChunkWriter:
             raise DataError(f"cannot write {self.path}: {exc.strerror or exc}") from None
 
     def write(self, chunk: pd.DataFrame) -> None:
-        self._writing(lambda: self._write(chunk))
+        self._wait()
+        self._pending = self._pool.submit(self._writing, lambda: self._write(chunk))
+
+    def _wait(self) -> None:
+        """Until the chunk being written is on disk; its error (a DataError), if any, raised here."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
 
     def _write(self, chunk: pd.DataFrame) -> None:
         if table_format(self.path) == "parquet":
@@ -173,10 +199,20 @@ class ChunkWriter:
         self._started = True
 
     def commit(self) -> None:
+        try:
+            self._wait()
+        finally:
+            self._pool.shutdown()
         self._writing(self._close)
         self._writing(lambda: os.replace(self.partial, self.path))
 
     def discard(self) -> None:
+        try:
+            self._wait()
+        except DataError:
+            pass  # the output is being thrown away: its write error changes nothing
+        finally:
+            self._pool.shutdown()
         self._close()
         self.partial.unlink(missing_ok=True)
 

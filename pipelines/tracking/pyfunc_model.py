@@ -22,10 +22,10 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel
 
 from features.errors import DataError
-from pipelines.evidence.model_files import folder_digest, unchecked_bytecode
 from pipelines.gates.promotion import FilesCheck
 from pipelines.scoring.scorer import ARTIFACT_FILES, BOOSTER, DEFAULT_PARAMS, SETTINGS, TRANSFORM, Scorer, load_scorer
 from pipelines.tracking.logger import RunLogger
+from pipelines.tracking.model_files import files_check
 
 
 class CreditModel(PythonModel):
@@ -112,21 +112,6 @@ def load_model_scorer(tracker, source: str, check: Callable[[FilesCheck], None] 
         if missing:
             raise DataError(f"{source} is not a creditflow model (missing artifacts: {', '.join(missing)})")
         return load_scorer(str(paths[BOOSTER]), str(paths[TRANSFORM]), str(paths[SETTINGS]))
-
-
-def model_files_check(tracker, source: str) -> FilesCheck:
-    """The tree hash of a logged model's files as stored now (a fresh download)."""
-    with tempfile.TemporaryDirectory() as folder:
-        return files_check(Path(tracker.download_model(source, folder)))
-
-
-def files_check(folder: Path) -> FilesCheck:
-    """The tree hash of a local model folder and anything wrong with the folder itself."""
-    problems = tuple(
-        f"{path} is compiled code that Python runs without checking it against its source"
-        for path in unchecked_bytecode(folder)
-    )
-    return FilesCheck(folder_digest(folder), problems)
 
 
 def log_credit_model(

@@ -9,6 +9,7 @@ other steps: nothing here touches the tracking store.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ from pipelines.gates.fairness import FairnessResult, fairness_gate, proxy_candid
 from pipelines.gates.intervals import holdout_intervals
 from pipelines.gates.leakage import LeakageResult, screen_model
 from pipelines.gates.stability import StabilityResult, stability_gate
+from pipelines.progress import Progress
 from pipelines.reports import plots
 from pipelines.scoring.decision import declined
 from pipelines.scoring.reasons import contributions, measured_agreement
@@ -58,6 +60,7 @@ class Evaluation:
     leakage: LeakageResult | None = None  # the leakage screen (its unreviewed findings are performance reasons)
     notes: list[str] = field(default_factory=list)  # what the verdict did not judge, and reviewed leakage findings
     watchlist: list[tuple[str, str]] = field(default_factory=list)  # (feature, policy pattern): proxies by name
+    challenger_skipped: str | None = None  # why no challenger was trained (said in the run's output)
 
     @property
     def fairness_passed(self) -> bool:
@@ -84,33 +87,57 @@ def _word(passed: bool) -> str:
 
 def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
     """Metrics, tables and plots per sample, the logistic baseline and the performance verdict, then
-    stability, explanations, fairness and the challenger."""
-    spec, checked = prepared.spec, prepared.checked
+    stability, explanations, fairness and the challenger.
+
+    The challenger (dozens of XGBoost fits, which release the GIL) is trained on a thread of its own as soon
+    as the fairness verdict says it is wanted, beside the rest of the evaluation.
+    """
     samples = {k: v for k, v in prepared.split.samples().items() if k != "train"}
     scores = {name: predict_pd(candidate.booster, candidate.model_input.iloc[rows]) for name, rows in samples.items()}
-    labels = {name: checked.target[rows] for name, rows in samples.items()}
-    baseline = _baseline_scores(prepared, samples)
-
-    metrics: dict[str, float] = {"best_iteration": float(candidate.booster.num_boosted_rounds())}
-    measured, tables, reasons, notes = _performance(spec, labels, scores, baseline)
-    metrics.update(measured)
-    figures = _figures(labels, scores, baseline, tables, prepared.split.main)
-    stability = _stability(prepared, candidate, scores)
-    metrics.update(stability.metrics)
-    importance, agreement_metrics = _explanations(prepared, candidate)
-    metrics.update(agreement_metrics)
-    leakage = _leakage(prepared, importance, metrics)
-    metrics.update(leakage.metrics())
-    reasons += leakage.reasons()
-    tables["leakage_screen"], tables["leakage_findings"] = leakage.table, leakage.findings_table()
-    tables["importance"] = importance
-    figures["importance.png"] = plots.importance_figure(importance)
     fairness, proxies = _fairness(prepared, scores)
+    skipped = challenger_skipped(prepared.spec, fairness)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="challenger") as pool:
+        pending = (
+            None if skipped or fairness is None else pool.submit(_challenger, prepared, candidate, scores, fairness)
+        )
+        evaluation = _measure(prepared, candidate, samples, scores)
+        evaluation.fairness, evaluation.proxies, evaluation.challenger_skipped = fairness, proxies, skipped
+        evaluation.challenger = pending.result() if pending else None
     if fairness is not None:
-        metrics.update(fairness.metrics())
-    challenger = _challenger(prepared, candidate, fairness, scores)
-    if challenger is not None:
-        metrics.update(challenger.metrics())
+        evaluation.metrics.update(fairness.metrics())
+    if evaluation.challenger is not None:
+        evaluation.metrics.update(evaluation.challenger.metrics())
+    return evaluation
+
+
+def _measure(
+    prepared: Prepared, candidate: Candidate, samples: dict[str, np.ndarray], scores: dict[str, np.ndarray]
+) -> Evaluation:
+    """Performance (with the baseline), figures, stability, explanations and the leakage screen, each step
+    reported on a progress line (on a large book each takes seconds)."""
+    spec = prepared.spec
+    labels = {name: prepared.checked.target[rows] for name, rows in samples.items()}
+    with Progress("evaluating", 5, "steps") as progress:
+        baseline = _baseline_scores(prepared, samples)
+        progress.update(1, "logistic baseline")
+        metrics: dict[str, float] = {"best_iteration": float(candidate.booster.num_boosted_rounds())}
+        measured, tables, reasons, notes = _performance(spec, labels, scores, baseline)
+        metrics.update(measured)
+        progress.update(1, "performance with intervals")
+        figures = _figures(labels, scores, baseline, tables, prepared.split.main)
+        progress.update(1, "plots")
+        stability = _stability(prepared, candidate, scores)
+        metrics.update(stability.metrics)
+        progress.update(1, "stability")
+        importance, agreement_metrics = _explanations(prepared, candidate)
+        metrics.update(agreement_metrics)
+        leakage = _leakage(prepared, importance, metrics)
+        metrics.update(leakage.metrics())
+        reasons += leakage.reasons()
+        tables["leakage_screen"], tables["leakage_findings"] = leakage.table, leakage.findings_table()
+        tables["importance"] = importance
+        figures["importance.png"] = plots.importance_figure(importance)
+        progress.update(1, "explanations and leakage screen")
     watchlist = matches(spec.features.all(), spec.governing.policy.proxy_watchlist) if spec.governing else []
     return Evaluation(
         metrics,
@@ -120,13 +147,22 @@ def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
         reasons,
         prepared.split.main,
         stability,
-        fairness,
-        proxies,
-        challenger,
-        leakage,
-        prepared.data.warnings + prepared.checked.warnings + notes + leakage.acknowledged(),
-        watchlist,
+        leakage=leakage,
+        notes=prepared.data.warnings + prepared.checked.warnings + notes + leakage.acknowledged(),
+        watchlist=watchlist,
     )
+
+
+def challenger_skipped(spec: Spec, fairness: FairnessResult | None) -> str | None:
+    """Why the mitigated challenger (dozens of XGBoost fits) is not trained, or None when the policy asks for it."""
+    settings = spec.policy.fairness.mitigation
+    if not settings.enabled:
+        return "policy.fairness.mitigation is not enabled"
+    if fairness is None:
+        return "no sensitive attribute to mitigate for"
+    if settings.when == "failed" and fairness.verdict.passed:
+        return "the fairness gate passed (policy.fairness.mitigation.when: failed)"
+    return None
 
 
 def _performance(
@@ -217,13 +253,11 @@ def _fairness(prepared: Prepared, scores: dict[str, np.ndarray]) -> tuple[Fairne
 
 
 def _challenger(
-    prepared: Prepared, candidate: Candidate, fairness: FairnessResult | None, scores: dict[str, np.ndarray]
-) -> ChallengerReport | None:
-    """The mitigated challenger on the main holdout, when the spec switches it on (and the gate failed)."""
+    prepared: Prepared, candidate: Candidate, scores: dict[str, np.ndarray], fairness: FairnessResult
+) -> ChallengerReport:
+    """The mitigated challenger, judged on the main holdout beside the original."""
     spec, checked, split = prepared.spec, prepared.checked, prepared.split
     settings = spec.policy.fairness.mitigation
-    if fairness is None or not settings.enabled or (settings.when == "failed" and fairness.verdict.passed):
-        return None
     train, holdout = split.train, split.samples()[split.main]
     try:
         challenger = train_challenger(

@@ -23,27 +23,22 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import xgboost as xgb
-from fairlearn.reductions import (
-    DemographicParity,
-    EqualizedOdds,
-    ErrorRateParity,
-    ExponentiatedGradient,
-    FalsePositiveRateParity,
-    TruePositiveRateParity,
-)
 
 from features.fairness_spec import MitigationSpec
 from features.spec import XGBoostParams
 from pipelines.gates.fairness import FairnessResult, json_safe
 from pipelines.gates.performance import classification_metrics
+from pipelines.progress import Progress
+from pipelines.runtime import xgboost_threads
 from pipelines.scoring.decision import declined
 
+# spec name -> fairlearn.reductions class, imported only when a challenger is trained (the import costs ~1 s)
 CONSTRAINTS = {
-    "equalized_odds": EqualizedOdds,
-    "demographic_parity": DemographicParity,
-    "true_positive_rate_parity": TruePositiveRateParity,
-    "false_positive_rate_parity": FalsePositiveRateParity,
-    "error_rate_parity": ErrorRateParity,
+    "equalized_odds": "EqualizedOdds",
+    "demographic_parity": "DemographicParity",
+    "true_positive_rate_parity": "TruePositiveRateParity",
+    "false_positive_rate_parity": "FalsePositiveRateParity",
+    "error_rate_parity": "ErrorRateParity",
 }
 CHALLENGER_CUTOFF = 0.5  # majority of the mixture's weight declines
 
@@ -113,11 +108,16 @@ def train_challenger(
     if len(np.unique(y)) < 2:
         raise ValueError("the challenger's training rows hold a single class")
     groups = sensitive.iloc[rows][attributes].astype(str)
-    estimator = _cutoff_weighted_booster(params, trees, monotone, cutoff, seed, len(rows))
-    constraint = CONSTRAINTS[settings.constraint](difference_bound=settings.difference_bound)
-    reduction = ExponentiatedGradient(estimator, constraint, max_iter=settings.max_iter)
+    from fairlearn import reductions
+
+    constraint = getattr(reductions, CONSTRAINTS[settings.constraint])(difference_bound=settings.difference_bound)
     started = time.perf_counter()
-    reduction.fit(numeric_matrix(model_input.iloc[rows]), y, sensitive_features=groups)
+    with Progress(f"challenger ({settings.constraint}, {len(rows):,} rows)", unit="fits") as progress:
+        estimator = _cutoff_weighted_booster(params, trees, monotone, cutoff, seed, len(rows), progress)
+        reduction = reductions.ExponentiatedGradient(estimator, constraint, max_iter=settings.max_iter)
+        reduction.fit(numeric_matrix(model_input.iloc[rows]), y, sensitive_features=groups)
+    for predictor in reduction.predictors_:
+        predictor.set_params(callbacks=None)  # the progress line is closed; the predictors must not hold it
     predictors = pd.Series(reduction.predictors_)
     weights = reduction.weights_.reindex(predictors.index, fill_value=0.0).to_numpy(float)
     return Challenger(
@@ -132,7 +132,7 @@ def train_challenger(
 
 
 def _cutoff_weighted_booster(
-    params: XGBoostParams, trees: int, monotone: list[int], cutoff: float, seed: int, rows: int
+    params: XGBoostParams, trees: int, monotone: list[int], cutoff: float, seed: int, rows: int, progress: Progress
 ) -> xgb.XGBClassifier:
     """The reduction's base learner: the original's params, trees and monotone constraints, with defaults
     weighted by `(1 - cutoff) / cutoff` so that fairlearn's 0.5 threshold IS the policy cutoff."""
@@ -148,15 +148,25 @@ def _cutoff_weighted_booster(
         gamma=params.gamma,
         tree_method="hist",
         random_state=seed,
-        n_jobs=params.nthread or _threads(rows),
+        n_jobs=xgboost_threads(rows, params.nthread),  # dozens of small fits: one thread each below 50,000 rows
         monotone_constraints="(" + ",".join(str(m) for m in monotone) + ")",
         scale_pos_weight=(1 - cutoff) / cutoff,
+        callbacks=[_FitProgress(progress)],
     )
 
 
-def _threads(rows: int) -> int | None:
-    """One thread for small samples: dozens of tiny fits lose more to OpenMP start-up than they gain."""
-    return 1 if rows < 20_000 else None
+class _FitProgress(xgb.callback.TrainingCallback):
+    """One progress step per fit of the reduction's base learner (fairlearn has no progress hook of its own)."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+
+    def before_training(self, model):
+        self.progress.update(1)
+        return model
+
+    def __deepcopy__(self, memo) -> _FitProgress:
+        return self  # fairlearn clones the estimator for each fit: every clone reports to the same line
 
 
 @dataclass(frozen=True)

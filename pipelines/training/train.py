@@ -69,6 +69,22 @@ def fit_booster(
     return booster
 
 
+class RoundProgress(xgb.callback.TrainingCallback):
+    """Reports every boosting round, with the latest validation metric, to a `pipelines.progress.Progress`:
+    as a step of its own (`step=1`, the training line) or as a note on another line (`step=0`, a tuning trial)."""
+
+    def __init__(self, progress: Any, step: int = 1, prefix: str = ""):
+        self.progress, self.step, self.prefix = progress, step, prefix
+
+    def after_iteration(self, model, epoch: int, evals_log) -> bool:
+        latest = ", ".join(f"valid {k} {v[-1]:.4f}" for k, v in evals_log.get("valid", {}).items())
+        self.progress.update(self.step, f"{self.prefix}round {epoch + 1}, {latest}")
+        return False
+
+    def __deepcopy__(self, memo) -> RoundProgress:
+        return self  # sklearn's clone deep-copies estimator params: every copy reports to the same line
+
+
 def best_score(booster: xgb.Booster) -> float:
     return float(booster.attr("best_score"))
 

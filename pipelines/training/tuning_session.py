@@ -18,9 +18,9 @@ from typing import Any, Protocol
 
 import optuna
 import xgboost as xgb
-from tqdm import tqdm
 
-from features.spec import Spec
+from pipelines.progress import Progress
+from pipelines.runtime import cores, xgboost_threads
 from pipelines.training.tune import (
     FINISHED,
     StudyRef,
@@ -60,10 +60,10 @@ def check_budget(budget: Budget) -> None:
         raise TuningError(f"--workers must be between 1 and the {cores} cores of this machine, got {budget.workers}")
 
 
-def threads_per_worker(spec: Spec, workers: int) -> int:
-    cores = os.cpu_count() or 1
-    share = max(1, cores // workers)
-    return min(spec.tuning.params.nthread, share) if spec.tuning.params.nthread else share
+def threads_per_worker(prepared: Prepared, workers: int) -> int:
+    """Each worker's XGBoost threads: the data-size rule of pipelines/runtime.py within its share of the cores."""
+    share = max(1, cores() // workers)
+    return xgboost_threads(len(prepared.split.train), prepared.spec.tuning.params.nthread, limit=share)
 
 
 @dataclass(frozen=True)
@@ -76,15 +76,15 @@ class Share:
     deadline: float | None
 
 
-def run_study(prepared: Prepared, ref: StudyRef, budget: Budget, sink: TrialSink) -> None:
+def run_study(prepared: Prepared, study: optuna.Study, ref: StudyRef, budget: Budget, sink: TrialSink) -> None:
     """Run trials until the study holds `budget.trials` finished trials or the timeout passes.
 
+    `study` is the caller's open study (its storage is set up once); worker processes open their own.
     Local workers split what is missing into fixed quotas, so two workers cannot both start the
     last trial; the shared count still stops them early when other machines work on the study.
     """
     deadline = time.monotonic() + budget.timeout if budget.timeout else None
-    nthread = threads_per_worker(prepared.spec, budget.workers)
-    study = load_or_create_study(prepared, ref)
+    nthread = threads_per_worker(prepared, budget.workers)
     optuna.storages.fail_stale_trials(study)  # a killed process's trial must not count as running
     fail_dead_trials(study, ref)  # ... even within the heartbeat grace period, when it was killed on this host
     missing = max(0, budget.trials - finished_trials(study))
@@ -93,7 +93,7 @@ def run_study(prepared: Prepared, ref: StudyRef, budget: Budget, sink: TrialSink
         for index in range(budget.workers)
     ]
     if budget.workers == 1:
-        _optimize(prepared, ref, shares[0], sink, nthread, worker=0)
+        _optimize(prepared, study, shares[0], sink, nthread)
         return
     context = multiprocessing.get_context("spawn")  # fork would copy XGBoost's OpenMP state
     processes = [
@@ -124,23 +124,18 @@ def run_study(prepared: Prepared, ref: StudyRef, budget: Budget, sink: TrialSink
 
 def _worker(spec_path: str, ref: StudyRef, share: Share, sink: TrialSink, nthread: int, worker: int) -> None:
     logging.basicConfig(level=logging.INFO, format=f"[worker {worker}] %(message)s", stream=sys.stderr)
-    _optimize(prepare(spec_path), ref, share, sink, nthread, worker)
-
-
-def _optimize(prepared: Prepared, ref: StudyRef, share: Share, sink: TrialSink, nthread: int, worker: int) -> None:
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    prepared = prepare(spec_path)
     study = load_or_create_study(prepared, ref, sampler_seed_base=worker * WORKER_SEED_STRIDE)
+    _optimize(prepared, study, share, sink, nthread)
+
+
+def _optimize(prepared: Prepared, study: optuna.Study, share: Share, sink: TrialSink, nthread: int) -> None:
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per trial comes from the recorder
     _, model_input = fit_transform(prepared)
     train, valid = train_valid_matrices(prepared, model_input, nthread)
-    objective = make_objective(prepared.spec, train, valid, nthread)
     recorder = sink.recorder(prepared.spec.tuning.metric)
-    progress = tqdm(
-        total=share.total,
-        initial=min(finished_trials(study), share.total),
-        disable=not sys.stderr.isatty(),
-        desc="trials",
-        unit="trial",
-    )
+    progress = Progress("trials", share.total, "trials", initial=min(finished_trials(study), share.total))
+    objective = make_objective(prepared.spec, train, valid, nthread, progress)
     try:
         while (
             recorder.finished < share.quota
@@ -155,11 +150,15 @@ def _optimize(prepared: Prepared, ref: StudyRef, share: Share, sink: TrialSink, 
                 gc_after_trial=False,
                 show_progress_bar=False,
             )
-            progress.n = min(finished_trials(study), share.total)
-            progress.refresh()
+            progress.set(min(finished_trials(study), share.total), _best(study))
     finally:
-        progress.close()
+        progress.close(_best(study))
         recorder.close()
+
+
+def _best(study: optuna.Study) -> str:
+    completed = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    return f"best {study.best_value:.4f}" if completed else ""
 
 
 def _wanted(study: optuna.Study, total: int) -> bool:

@@ -7,6 +7,7 @@ them in MLflow. Nothing here touches the tracking store, so a failing contract w
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -21,9 +22,11 @@ from features.spec import Spec, XGBoostParams, load_spec, spec_digest
 from features.split import Split, split_rows
 from features.transform import FeatureTransform
 from pipelines.gates.leakage import LeakageResult, screen_data
+from pipelines.progress import Progress
+from pipelines.runtime import SMALL_DATA_ROWS, xgboost_threads
 from pipelines.scoring.reasons import ReasonBaseline, fit_baseline
 from pipelines.scoring.scorer import Scorer
-from pipelines.training.train import fit_booster, to_dmatrix
+from pipelines.training.train import RoundProgress, fit_booster, to_dmatrix
 
 BASELINE_ROWS = 5_000  # training applicants averaged into the reason-code baseline
 
@@ -47,6 +50,7 @@ class Candidate:
     booster: xgb.Booster
     model_input: pd.DataFrame  # every row, transformed once
     baseline: ReasonBaseline  # the applicant reason codes are measured against
+    threads: int = 1  # XGBoost threads the booster was trained with (pipelines/runtime.py)
 
     def scorer(self, spec: Spec) -> Scorer:
         return Scorer(self.booster, self.transform, spec.policy.cutoff, self.baseline, dict(spec.reasons))
@@ -96,10 +100,25 @@ def train_candidate(prepared: Prepared, params: XGBoostParams | None = None) -> 
     """Fit the transform, then the booster with early stopping on validation (spec params by default)."""
     spec = prepared.spec
     params = params or spec.tuning.params
+    threads = xgboost_threads(len(prepared.split.train), params.nthread)
     transform, model_input = fit_transform(prepared)
-    train, valid = train_valid_matrices(prepared, model_input, params.nthread)
-    booster = fit_booster(train, valid, params, spec.features.monotone_vector(), spec.tuning.seed, spec.tuning.metric)
-    return Candidate(transform, params, booster, model_input, _reason_baseline(prepared, booster, model_input))
+    train, valid = train_valid_matrices(prepared, model_input, threads)
+    # rounds on large data take seconds each: show them; on small data the whole fit takes a moment
+    large = len(prepared.split.train) >= SMALL_DATA_ROWS
+    with Progress("training", params.max_rounds, "rounds") if large else nullcontext() as progress:
+        booster = fit_booster(
+            train,
+            valid,
+            params.model_copy(update={"nthread": threads}),
+            spec.features.monotone_vector(),
+            spec.tuning.seed,
+            spec.tuning.metric,
+            [RoundProgress(progress)] if progress else None,
+        )
+        if progress:
+            progress.close(f"{booster.num_boosted_rounds()} trees kept")
+    baseline = _reason_baseline(prepared, booster, model_input)
+    return Candidate(transform, params, booster, model_input, baseline, threads)
 
 
 def _reason_baseline(prepared: Prepared, booster: xgb.Booster, model_input: pd.DataFrame) -> ReasonBaseline:

@@ -239,3 +239,22 @@ def test_a_version_past_an_exception_warns_on_every_window(store, tmp_path, monk
     assert result.exit_code == 0, result.output  # a warning, not an alert
     assert "WARN" in result.output and "warn: validation.fairness: exception expired on 2026-01-31" in result.output
     assert window_runs(store, window=LAST)[0].data.tags["monitoring.status"] == "warn"
+
+
+@pytest.mark.slow
+def test_monitor_on_spark_logs_the_same_window_as_in_process(store, tmp_path, spark):
+    window = book(tmp_path / "window.parquet", scenario="income_shock", rows=6000)
+    local = invoke("monitor", MODEL + "/1", "--current", window, "--window", LAST, "--tracking-uri", store)
+    assert local.exit_code in (0, 1), local.output
+    expected = window_runs(store, window=LAST)[0].data.metrics
+    on_spark = invoke(
+        "monitor", MODEL + "/1", "--current", window, "--window", LAST, "--engine", "spark", "--force",
+        "--tracking-uri", store,
+    )  # fmt: skip
+    assert on_spark.exit_code == local.exit_code, on_spark.output
+    runs = window_runs(store, window=LAST)
+    assert len(runs) == 1  # the Spark run replaced the in-process one
+    metrics = runs[0].data.metrics
+    for name in [m for m in expected if m.startswith(("drift.", "missing_share.", "score_psi", "max_psi", "rows"))]:
+        assert metrics[name] == pytest.approx(expected[name], abs=1e-12), name
+    assert metrics["status_level"] == expected["status_level"]

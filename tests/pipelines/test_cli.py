@@ -102,6 +102,7 @@ def registered(tmp_path_factory, store_template) -> Registered:
 def test_run_registers_a_version(registered):
     assert registered.exit_code == 0, registered.output
     assert "registered model 'german_credit' version 1" in registered.output
+    assert "mitigated challenger: not trained: policy.fairness.mitigation is not enabled" in registered.output
 
 
 @pytest.mark.slow

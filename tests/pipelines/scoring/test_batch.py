@@ -1,10 +1,12 @@
 """Chunked reading and writing of scoring files, and the summary (no tracking store)."""
 
+import threading
+
 import pandas as pd
 import pytest
 
 from features.errors import DataError
-from pipelines.scoring.batch import ChunkWriter, ScoreSummary, count_rows, read_chunks
+from pipelines.scoring.batch import ChunkWriter, ScoreSummary, count_rows, read_ahead, read_chunks
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
@@ -36,6 +38,38 @@ def test_parquet_output_keeps_text_columns_even_if_the_first_chunk_has_none(tmp_
 def test_a_discarded_output_leaves_nothing(tmp_path):
     writer = ChunkWriter(tmp_path / "out.csv")
     writer.write(pd.DataFrame({"p": [0.1]}))
+    writer.discard()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_read_ahead_keeps_the_order_reads_on_another_thread_and_raises_in_the_caller():
+    readers = []
+
+    def items():
+        for i in range(5):
+            readers.append(threading.current_thread().name)
+            yield i
+        raise DataError("cannot read in.parquet: truncated")
+
+    seen = []
+    with pytest.raises(DataError, match="truncated"):
+        for item in read_ahead(items()):
+            seen.append(item)
+    assert seen == [0, 1, 2, 3, 4]
+    assert all(name.startswith("read-ahead") for name in readers)
+
+
+def test_a_write_that_fails_on_the_writer_thread_is_a_data_error_and_leaves_nothing(tmp_path, monkeypatch):
+    writer = ChunkWriter(tmp_path / "out.csv")
+    writer.write(pd.DataFrame({"p": [0.1]}))
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full_disk)
+    writer.write(pd.DataFrame({"p": [0.2]}))  # fails on the writer thread
+    with pytest.raises(DataError, match="cannot write .*No space left on device"):
+        writer.commit()
     writer.discard()
     assert list(tmp_path.iterdir()) == []
 

@@ -126,6 +126,22 @@ def test_run_reports_the_challenger_beside_the_original(tracking_uri, tmp_path):
     assert "Less-discriminatory alternative" in Path(card).read_text()
 
 
+def test_the_challenger_is_trained_only_when_the_policy_asks(tmp_path):
+    from types import SimpleNamespace
+
+    from features.spec import load_spec
+    from pipelines.training.evaluation import challenger_skipped
+
+    def verdict(passed):
+        return SimpleNamespace(verdict=SimpleNamespace(passed=passed))
+
+    spec = load_spec(write_spec(tmp_path, **{"policy.fairness.mitigation": {"enabled": True, "when": "failed"}}))
+    assert challenger_skipped(spec, verdict(False)) is None
+    assert "the fairness gate passed" in challenger_skipped(spec, verdict(True))
+    assert "no sensitive attribute" in challenger_skipped(spec, None)
+    assert "not enabled" in challenger_skipped(load_spec(write_spec(tmp_path)), verdict(False))
+
+
 def test_unknown_mitigation_attribute_is_one_line(tracking_uri, tmp_path):
     spec = write_spec(tmp_path, **{"policy.fairness.mitigation": {"enabled": True, "attributes": ["religion"]}})
     result = CliRunner().invoke(cli, ["run", str(spec)])

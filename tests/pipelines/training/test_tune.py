@@ -83,10 +83,10 @@ def test_study_of_another_spec_is_refused_by_name_and_a_new_one_is_chosen_otherw
     assert fingerprint(study_identity(other)) != fingerprint(study_identity(prepared))
     with pytest.raises(TuningError, match="made for a different search space; choose another --study name"):
         load_or_create_study(other, ref)
-    chosen, line = choose_study(other, ref)
+    chosen, line = choose_study(other, ref, open_storage(ref))
     assert chosen.name == f"shared-{fingerprint(study_identity(other))[:8]}"
     assert line == f"study 'shared' was made for a different search space: starting study '{chosen.name}'"
-    assert choose_study(prepared, ref) == (ref, None)
+    assert choose_study(prepared, ref, open_storage(ref)) == (ref, None)
     again = load_or_create_study(prepared, ref)
     assert len(again.trials) == 1
 

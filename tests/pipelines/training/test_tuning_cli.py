@@ -37,9 +37,17 @@ def load_study(tmp_path, name="german_credit"):
 
 
 @pytest.mark.slow
-def test_tune_leaves_a_parent_with_one_nested_run_per_trial(tracking_uri, german_spec, tmp_path):
+def test_tune_leaves_a_parent_with_one_nested_run_per_trial(tracking_uri, german_spec, tmp_path, monkeypatch):
+    opened, original = [], optuna.storages.RDBStorage.__init__
+
+    def counted(self, *args, **kwargs):
+        opened.append(args)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(optuna.storages.RDBStorage, "__init__", counted)
     result = invoke("tune", german_spec, "--trials", 8)
     assert result.exit_code == 0, result.output
+    assert len(opened) == 1  # the study's storage is set up once per command
     (parent,), children = trial_runs(tracking_uri)
     assert len(children) == 8
     assert {c.data.tags["mlflow.parentRunId"] for c in children} == {parent.info.run_id}

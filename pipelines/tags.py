@@ -16,6 +16,10 @@ APPROVAL_COMMENT = "approval.comment"
 APPROVAL_TIME = "approval.time"
 APPROVAL_TAGS = (APPROVAL_STATUS, APPROVAL_REVIEWER, APPROVAL_COMMENT, APPROVAL_TIME)
 APPROVAL_EVIDENCE = "approval.evidence"  # digest of the evidence an approval vouches for
+APPROVAL_PREFIX = "approval."
+
+# An accepted, time-limited exception for one gate: exception.<gate>.<field> (granted by risk).
+EXCEPTION_PREFIX = "exception."
 
 LINEAGE_PREFIX = "lineage."
 DATA_DIGEST = "lineage.data_digest"
@@ -28,3 +32,6 @@ MONITORING_STATUS = "monitoring.status"
 MONITORING_LAST_WINDOW = "monitoring.last_window"
 
 CHAMPION, PREVIOUS = "champion", "previous"
+
+# Tags a client may not set freely on a team server: evidence, lineage, approvals and exceptions.
+RESERVED_PREFIXES = (LINEAGE_PREFIX, VALIDATION_PREFIX, APPROVAL_PREFIX, EXCEPTION_PREFIX)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from pipelines.commands.options import tracking_option
 from pipelines.governance.audit import read_trail
-from pipelines.governance.status import champion_state, trail_rows, version_rows
+from pipelines.governance.status import champion_state, server_rows, trail_rows, version_rows
 from pipelines.tracking import connect
 
 
@@ -30,7 +30,10 @@ def show_status(model: str, tracking_uri: str | None, as_json: bool, audit: bool
     state = champion_state(versions, trail)
     if as_json:
         payload = {"model": model, **state, "versions": version_rows(versions)}
-        if audit:
+        if audit and tracker.team is not None:
+            rows, broken = tracker.team.audit_rows(model)
+            payload["audit"], payload["audit_chain_problems"] = server_rows(rows), broken
+        elif audit:
             payload["audit"] = trail_rows(trail)
         click.echo(json.dumps(payload, indent=2))
         return
@@ -43,6 +46,12 @@ def show_status(model: str, tracking_uri: str | None, as_json: bool, audit: bool
         click.echo(f"champion: version {state['champion']} UNVERIFIED")
         for problem in state["problems"]:
             click.echo(f"  - {problem}")
-    if audit:
+    if audit and tracker.team is not None:
+        rows, broken = tracker.team.audit_rows(model)
+        click.echo(f"\naudit log of the team server {tracker.uri} (hash chain {'BROKEN' if broken else 'intact'}):")
+        click.echo(pd.DataFrame(server_rows(rows)).to_string(index=False) if rows else "(empty)")
+        for problem in broken:
+            click.echo(f"  - {problem}")
+    elif audit:
         click.echo(f"\naudit trail (experiment {model}-governance):")
         click.echo(pd.DataFrame(trail_rows(trail)).to_string(index=False) if trail else "(empty)")

@@ -11,7 +11,8 @@ Why `champion` never points at a version that fails the rules, even with two pro
    (the MLflow UI takes no lock), the aliases are put back and the promotion is refused.
 4. Edits made in the UI later (an alias, a gate, an approval tag) cannot be prevented by MLflow;
    `score` and `status` verify the champion against the trail (`governance.champion_problems`) and
-   refuse or flag it.
+   refuse or flag it. On a creditflow team server they are prevented: its gate applies the same rules to
+   the authenticated user before any change, and these commands ask the server (governance/team.py).
 The audit entry is written after the move, so the trail never claims a move that did not happen.
 """
 
@@ -32,6 +33,7 @@ from pipelines.gates.promotion import (
     review_problems,
     unmet_conditions,
 )
+from pipelines.governance import team
 from pipelines.governance.audit import current_user, now_iso, read_trail, record
 from pipelines.tags import CHAMPION, PREVIOUS
 from pipelines.tracking import Tracker, UnknownModelError, VersionInfo, connect
@@ -44,6 +46,8 @@ def review(
 ) -> None:
     """Record an approval or rejection in the approval.* tags, the audit trail and the model card."""
     tracker = connect(tracking_uri)
+    if tracker.team is not None:
+        return team.review(tracker, model, version, approve, reviewer, comment, new_review)
     tracker.model_version(model, version)  # unknown model or version: exit 2 before locking
     decision = "approved" if approve else "rejected"
     with tracker.registry_lock(model):
@@ -84,6 +88,8 @@ def review(
 def promote(model: str, version: str, tracking_uri: str | None) -> None:
     """Move `champion` to VERSION if it meets every rule; otherwise record the refusal and exit 1."""
     tracker = connect(tracking_uri)
+    if tracker.team is not None:
+        return team.promote(tracker, model, version)
     tracker.model_version(model, version)  # unknown model or version: exit 2 before locking
     actor = current_user()
     with tracker.registry_lock(model):
@@ -124,6 +130,8 @@ def rollback(model: str, reason: str, tracking_uri: str | None) -> None:
     if not reason.strip():
         raise CreditflowError("--reason must say why")
     tracker = connect(tracking_uri)
+    if tracker.team is not None:
+        return team.rollback(tracker, model, reason)
     actor = current_user()
     with tracker.registry_lock(model):
         aliases = tracker.aliases(model)

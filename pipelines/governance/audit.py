@@ -38,12 +38,18 @@ def now_iso() -> str:
 
 
 def record(tracker: Tracker, entry: AuditRecord) -> str:
-    """Append one entry; return its run id."""
+    """Append one entry; return its run id. On a team server the server writes its own audit row, keyed on
+    the authenticated user, for every registry change: the client records nothing."""
+    if tracker.team is not None:
+        return ""
     name = f"{entry.action}-{entry.version}-{entry.outcome}"
     return tracker.log_record(governance_experiment(entry.model), name, entry.params())
 
 
 def read_trail(tracker: Tracker, model: str) -> list[AuditRecord]:
-    """Every entry of a model's trail, oldest first (by recorded time, microseconds)."""
+    """Every entry of a model's trail, oldest first (by recorded time, microseconds); the server's audit log
+    on a team server."""
+    if tracker.team is not None:
+        return tracker.team.trail(model)
     entries = [AuditRecord.from_params(p) for p in tracker.records(governance_experiment(model))]
     return sorted(entries, key=lambda e: e.time)

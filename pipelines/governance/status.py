@@ -40,6 +40,23 @@ def trail_rows(trail: list[AuditRecord]) -> list[dict[str, str]]:
     ]
 
 
+def server_rows(rows: list[dict]) -> list[dict[str, str]]:
+    """A team server's audit rows as `status --audit` shows them: every registry change, allowed or refused."""
+    return [
+        {
+            "seq": str(r["seq"]),
+            "time": r["time"],
+            "user": r["username"],
+            "action": r["action"],
+            "version": r["version"],
+            "target": r["target"],
+            "decision": r["decision"],
+            "why": r["reason"],
+        }
+        for r in rows
+    ]
+
+
 def champion_state(versions: list[VersionInfo], trail: list[AuditRecord]) -> dict[str, object]:
     champion = next((v for v in versions if CHAMPION in v.aliases), None)
     if champion is None:

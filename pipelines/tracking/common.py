@@ -8,12 +8,16 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from features.errors import CreditflowError
+
+if TYPE_CHECKING:
+    from pipelines.tracking.team import TeamSession
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 
@@ -22,6 +26,12 @@ _MAX_PARAM_CHARS = 6000
 
 class TrackingError(CreditflowError):
     """The tracking store cannot be reached or refused an operation."""
+
+
+class RefusedByServer(TrackingError):
+    """A team server's gate (or its basic-auth) said no to a change: a verdict, exit 1."""
+
+    exit_code = 1
 
 
 class UnknownModelError(CreditflowError):
@@ -66,6 +76,17 @@ class Connection:
         self.uri = resolve_tracking_uri(tracking_uri)
         mlflow.set_tracking_uri(self.uri)
         self.client = MlflowClient(self.uri)
+        self._team: tuple[TeamSession | None] | None = None
+
+    @property
+    def team(self) -> TeamSession | None:
+        """The authenticated session when the store is a creditflow team server (asked once), else None."""
+        if self._team is None:
+            from pipelines.tracking.team import team_session  # team.py builds on this module's errors
+
+            http = self.uri.startswith(("http://", "https://"))
+            self._team = (team_session(self.uri) if http else None,)
+        return self._team[0]
 
     def probe(self, timeout: float = 3.0) -> None:
         """Fail in seconds, not minutes, when an HTTP tracking server does not answer (MLflow retries
@@ -77,6 +98,7 @@ class Connection:
         except (urllib.error.URLError, OSError, socket.timeout) as exc:
             reason = getattr(exc, "reason", exc)
             raise TrackingError(f"tracking store {self.uri} is unreachable: {reason}") from None
+        self.team  # a team server refuses wrong credentials here, in one line
 
     def _guard(self, call):
         try:
@@ -86,6 +108,17 @@ class Connection:
 
     def _error(self, exc: MlflowException) -> TrackingError:
         first_line = str(exc.message).strip().splitlines()[0] if exc.message else type(exc).__name__
+        status = exc.get_http_status_code()
+        if status == 401 or "error code 401 " in first_line:
+            from pipelines.tracking.team import CREDENTIALS_HINT
+
+            return TrackingError(
+                f"tracking server {self.uri} refused the credentials (401: unknown user, wrong password or "
+                f"expired login): {CREDENTIALS_HINT}"
+            )
+        if status == 403 or "error code 403 " in first_line:
+            reason = first_line.removeprefix(f"{exc.error_code}: ").removeprefix("creditflow: ")
+            return RefusedByServer(f"refused by {self.uri}: {reason}")
         return TrackingError(f"tracking store {self.uri}: {first_line}")
 
 

@@ -1,0 +1,67 @@
+"""The server's own view of the model registry: it reads versions and aliases straight from the backend store
+(the same database the MLflow handlers use) and makes the changes the gate itself decides on (the author tag,
+the recorded reviewer, moving `champion` and `previous`), bypassing the gate it is part of."""
+
+from __future__ import annotations
+
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from pipelines import tags
+from pipelines.gates.promotion import VersionInfo
+from pipelines.tracking.registry import Registry
+
+
+class ServerRegistry:
+    def __init__(self, store_uri: str):
+        self.client = MlflowClient(tracking_uri=store_uri, registry_uri=store_uri)
+
+    def version(self, name: str, version: str) -> VersionInfo | None:
+        try:
+            found = self.client.get_model_version(name, str(version))
+        except MlflowException:
+            return None
+        return Registry._version_info(found, tuple(self._aliases_of(name, str(found.version))))
+
+    def aliases(self, name: str) -> dict[str, str]:
+        try:
+            model = self.client.get_registered_model(name)
+        except MlflowException:
+            return {}
+        return {alias: str(version) for alias, version in (model.aliases or {}).items()}
+
+    def version_count(self, name: str) -> int:
+        try:
+            return len(self.client.search_model_versions(f"name = '{_quoted(name)}'"))
+        except MlflowException:
+            return 0
+
+    def set_tags(self, name: str, version: str, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            self.client.set_model_version_tag(name, version, key, value)
+
+    def set_alias(self, name: str, alias: str, version: str) -> None:
+        self.client.set_registered_model_alias(name, alias, version)
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        self.client.delete_registered_model_alias(name, alias)
+
+    def logged_model_registered(self, model_id: str) -> bool:
+        """Whether a registered version was made from logged model `model_id` (its files are then frozen)."""
+        return bool(self.client.search_model_versions(f"source_path = 'models:/{_quoted(model_id)}'"))
+
+    def run_evidence_frozen(self, run_id: str) -> str | None:
+        """The reason a run's artifacts are frozen: a version made from it is approved or champion."""
+        for version in self.client.search_model_versions(f"run_id = '{_quoted(run_id)}'"):
+            if version.tags.get(tags.APPROVAL_STATUS) == "approved":
+                return f"run {run_id} is the evidence of {version.name} version {version.version}, approved"
+            if tags.CHAMPION in (version.aliases or ()):
+                return f"run {run_id} is the evidence of {version.name} version {version.version}, champion"
+        return None
+
+    def _aliases_of(self, name: str, version: str) -> list[str]:
+        return sorted(alias for alias, v in self.aliases(name).items() if v == version)
+
+
+def _quoted(value: str) -> str:
+    return value.replace("'", "\\'")

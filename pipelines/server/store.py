@@ -1,0 +1,166 @@
+"""The governance database of a team server: the append-only, hash-chained audit log and the governed policy.
+
+It is a PostgreSQL database of its own, owned by a role nobody logs in as; the server's role may only SELECT
+and INSERT (`server init` grants no more), and triggers refuse UPDATE, DELETE and TRUNCATE even to the owner.
+Appends are serialised by a transaction-scoped advisory lock, so the chain has one order across every worker
+and machine. Registry changes of one model are serialised by a session advisory lock (`model_lock`).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+import psycopg2
+import psycopg2.extras
+from psycopg2.pool import ThreadedConnectionPool
+
+from pipelines.gates.promotion import AuditRecord
+from pipelines.server.chain import GENESIS, chain_problems, link_hash
+from pipelines.server.rows import as_record
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit_log (
+    seq BIGINT PRIMARY KEY,
+    time TEXT NOT NULL,
+    username TEXT NOT NULL,
+    route TEXT NOT NULL,
+    action TEXT NOT NULL,
+    model TEXT NOT NULL DEFAULT '',
+    version TEXT NOT NULL DEFAULT '',
+    target TEXT NOT NULL DEFAULT '',
+    payload_digest TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT '{}',
+    previous_hash TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE
+);
+CREATE INDEX IF NOT EXISTS audit_log_model ON audit_log (model, seq);
+CREATE TABLE IF NOT EXISTS policies (
+    seq BIGSERIAL PRIMARY KEY,
+    time TEXT NOT NULL,
+    username TEXT NOT NULL,
+    name TEXT NOT NULL,
+    document TEXT NOT NULL,
+    digest TEXT NOT NULL
+);
+CREATE OR REPLACE FUNCTION creditflow_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'creditflow: table % is append-only', TG_TABLE_NAME;
+END $$;
+CREATE OR REPLACE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION creditflow_append_only();
+CREATE OR REPLACE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION creditflow_append_only();
+CREATE OR REPLACE TRIGGER policies_append_only BEFORE UPDATE OR DELETE ON policies
+    FOR EACH ROW EXECUTE FUNCTION creditflow_append_only();
+CREATE OR REPLACE TRIGGER policies_no_truncate BEFORE TRUNCATE ON policies
+    FOR EACH STATEMENT EXECUTE FUNCTION creditflow_append_only();
+"""
+TABLES = ("audit_log", "policies")
+SEQUENCES = ("policies_seq_seq",)
+_CHAIN_LOCK = 7_418_001  # advisory lock key of the audit chain
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+class GovernanceStore:
+    """Connections to the governance database, shared by the request threads of one server process."""
+
+    def __init__(self, dsn: str, max_connections: int = 12):
+        self.pool = ThreadedConnectionPool(1, max_connections, dsn)
+        self._slots = threading.BoundedSemaphore(max_connections)
+
+    @contextmanager
+    def connection(self) -> Iterator[Any]:
+        with self._slots:
+            conn = self.pool.getconn()
+            try:
+                yield conn
+            finally:
+                if conn.closed:
+                    self.pool.putconn(conn, close=True)
+                else:
+                    conn.rollback()
+                    self.pool.putconn(conn)
+
+    @contextmanager
+    def model_lock(self, model: str) -> Iterator[None]:
+        """Serialise every registry change of `model` across threads, workers and machines."""
+        with self.connection() as conn:
+            conn.autocommit = True
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"creditflow:{model}",))
+                yield
+            finally:
+                if not conn.closed:
+                    with conn.cursor() as cur:
+                        cur.execute("SELECT pg_advisory_unlock(hashtext(%s))", (f"creditflow:{model}",))
+                conn.autocommit = False
+
+    def append(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """Add one row at the end of the chain; return it as stored."""
+        row = {"time": now_iso(), "model": "", "version": "", "target": "", "reason": "", **entry}
+        row["detail"] = json.dumps(row.get("detail") or {}, sort_keys=True)
+        with self.connection() as conn, conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_CHAIN_LOCK,))
+            cur.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            last = cur.fetchone()
+            row["seq"], row["previous_hash"] = (last[0] + 1, last[1]) if last else (1, GENESIS)
+            row["hash"] = link_hash(row["previous_hash"], row)
+            columns = ", ".join(row)
+            cur.execute(
+                f"INSERT INTO audit_log ({columns}) VALUES ({', '.join(['%s'] * len(row))})", tuple(row.values())
+            )
+            conn.commit()
+        return row
+
+    def rows(self, model: str | None = None) -> list[dict[str, Any]]:
+        """Audit rows in chain order, of one model or all."""
+        query = "SELECT * FROM audit_log" + (" WHERE model = %s" if model is not None else "") + " ORDER BY seq"
+        with self.connection() as conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+            cur.execute(query, (model,) if model is not None else None)
+            return [dict(r) for r in cur.fetchall()]
+
+    def verify(self) -> list[str]:
+        return chain_problems(self.rows())
+
+    def trail(self, model: str) -> list[AuditRecord]:
+        """The model's rows the promotion rules read (registrations, reviews, moves), as audit records."""
+        return [record for row in self.rows(model) if (record := as_record(row)) is not None]
+
+    def policy(self, name: str) -> dict[str, Any] | None:
+        """The latest stored version of policy `name` (document, digest, who, when), or None."""
+        with self.connection() as conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+            cur.execute("SELECT * FROM policies WHERE name = %s ORDER BY seq DESC LIMIT 1", (name,))
+            found = cur.fetchone()
+        return None if found is None else {**dict(found), "document": json.loads(found["document"])}
+
+    def put_policy(self, name: str, document: dict[str, Any], digest: str, username: str) -> None:
+        with self.connection() as conn, conn.cursor() as cur:
+            cur.execute(
+                "INSERT INTO policies (time, username, name, document, digest) VALUES (%s, %s, %s, %s, %s)",
+                (now_iso(), username, name, json.dumps(document, sort_keys=True), digest),
+            )
+            conn.commit()
+
+
+def create_schema(conn: Any, owner: str, writer: str) -> None:
+    """Tables, triggers and grants in an empty governance database (run by `server init` as a superuser)."""
+    with conn.cursor() as cur:
+        cur.execute(SCHEMA)
+        for table in TABLES:
+            cur.execute(f'ALTER TABLE {table} OWNER TO "{owner}"')
+            cur.execute(f'REVOKE ALL ON {table} FROM PUBLIC, "{writer}"')
+            cur.execute(f'GRANT SELECT, INSERT ON {table} TO "{writer}"')
+        for sequence in SEQUENCES:
+            cur.execute(f'ALTER SEQUENCE {sequence} OWNER TO "{owner}"')
+            cur.execute(f'GRANT USAGE ON SEQUENCE {sequence} TO "{writer}"')
+    conn.commit()

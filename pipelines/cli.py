@@ -30,6 +30,7 @@ VERBS = {
     "rollback": ("pipelines.commands.promote", "rollback_command"),
     "status": ("pipelines.commands.status", "status_command"),
     "score": ("pipelines.commands.score", "score_command"),
+    "server": ("pipelines.commands.server", "server_group"),
 }
 
 

@@ -30,7 +30,6 @@ import psycopg2
 from psycopg2 import sql
 
 from features.errors import CreditflowError
-from pipelines.server.roles import create_auth_database
 from pipelines.server.store import create_schema
 
 CONFIG, ENV, INI, PGPASS = "server.json", "server.env", "basic_auth.ini", "pgpass"
@@ -92,6 +91,8 @@ def init_server(
     config = _config(folder, names, pg_host, pg_port, host, port, admin)
     _write_files(folder, config, names, passwords, pg_host, pg_port)
     os.environ["PGPASSFILE"] = str(folder / PGPASS)  # this process creates the auth tables next
+    from pipelines.server.roles import create_auth_database  # imports MLflow's server: only `init` pays for it
+
     create_auth_database(config.auth_db_uri, admin, admin_password)
     return config
 
@@ -201,6 +202,15 @@ def _private(path: Path, text: str) -> None:
     path.touch(mode=0o600, exist_ok=True)
     path.chmod(0o600)
     path.write_text(text)
+
+
+def check_databases(config: ServerConfig, environment: dict[str, str]) -> None:
+    """One line, before the server starts, when PostgreSQL or the governance database cannot be reached."""
+    try:
+        passfile = environment.get("PGPASSFILE", "")
+        psycopg2.connect(config.governance_db_uri, passfile=passfile, connect_timeout=5).close()
+    except psycopg2.Error as exc:
+        raise CreditflowError(f"cannot reach {config.governance_db_uri}: {str(exc).strip().splitlines()[0]}") from None
 
 
 def server_environment(folder: Path) -> dict[str, str]:

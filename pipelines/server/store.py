@@ -80,7 +80,7 @@ class GovernanceStore:
     @contextmanager
     def connection(self) -> Iterator[Any]:
         with self._slots:
-            conn = self.pool.getconn()
+            conn = self._live_connection()
             try:
                 yield conn
             finally:
@@ -89,6 +89,19 @@ class GovernanceStore:
                 else:
                     conn.rollback()
                     self.pool.putconn(conn)
+
+    def _live_connection(self) -> Any:
+        """A pooled connection that answers: after a PostgreSQL restart the pool holds dead ones."""
+        for _ in range(self.pool.maxconn):
+            conn = self.pool.getconn()
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT 1")
+                conn.rollback()
+                return conn
+            except (psycopg2.OperationalError, psycopg2.InterfaceError):
+                self.pool.putconn(conn, close=True)
+        return self.pool.getconn()
 
     @contextmanager
     def model_lock(self, model: str) -> Iterator[None]:

@@ -116,10 +116,14 @@ class Connection:
                 f"tracking server {self.uri} refused the credentials (401: unknown user, wrong password or "
                 f"expired login): {CREDENTIALS_HINT}"
             )
+        if status == 503 or "503 error responses" in first_line or "error code 503 " in first_line:
+            return TrackingError(
+                f"tracking server {self.uri} answered 503: its database is unavailable; try again when it is back"
+            )
         if status == 403 or "error code 403 " in first_line:
             reason = first_line.removeprefix(f"{exc.error_code}: ").removeprefix("creditflow: ")
             return RefusedByServer(f"refused by {self.uri}: {reason}")
-        return TrackingError(f"tracking store {self.uri}: {first_line}")
+        return TrackingError(f"tracking store {self.uri}: {first_line.removeprefix(f'{exc.error_code}: ')}")
 
 
 def _now_ms() -> int:

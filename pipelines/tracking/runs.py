@@ -34,9 +34,12 @@ class Runs(Connection):
         try:
             yield logger
         except BaseException:
-            mlflow.end_run(status="FAILED")
+            try:
+                mlflow.end_run(status="FAILED")
+            except MlflowException:
+                pass  # the store is gone (the error being raised says why): the run stays RUNNING there
             raise
-        mlflow.end_run(status="FINISHED")
+        self._guard(lambda: mlflow.end_run(status="FINISHED"))
 
     def experiment_of(self, run_id: str) -> str:
         return self.client.get_run(run_id).info.experiment_id

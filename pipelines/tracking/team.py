@@ -16,6 +16,7 @@ from mlflow.utils.workspace_utils import DEFAULT_WORKSPACE_NAME
 
 from features.errors import CreditflowError, Refused
 from pipelines.gates.promotion import AuditRecord
+from pipelines.gates.team_rules import ADMIN
 from pipelines.server.rows import as_record
 from pipelines.tracking.common import TrackingError
 
@@ -105,10 +106,13 @@ def add_user(uri: str, name: str, role: str, password: str) -> None:
     client = get_app_client("basic-auth", tracking_uri=uri)
     try:
         roles = {r.name: r.id for r in client.list_roles(DEFAULT_WORKSPACE_NAME)}
-        if f"{ROLE_PREFIX}{role}" not in roles:
+        if role != ADMIN and f"{ROLE_PREFIX}{role}" not in roles:
             raise CreditflowError(f"the server has no role {ROLE_PREFIX}{role} (made by `creditflow server init`)")
         client.create_user(name, password)
-        client.assign_role(name, roles[f"{ROLE_PREFIX}{role}"])
+        if role == ADMIN:
+            client.update_user_admin(name, True)
+        else:
+            client.assign_role(name, roles[f"{ROLE_PREFIX}{role}"])
     except MlflowException as exc:
         message = exc.message.splitlines()[0]
         if exc.get_http_status_code() in (401, 403) or "403" in message or "401" in message:

@@ -11,7 +11,6 @@ import pytest
 import requests
 from mlflow.server import get_app_client
 
-from pipelines.server.chain import chain_problems
 from pipelines.server.store import GovernanceStore, create_schema
 from pipelines.tracking.registry import Registry
 from tests.pipelines.server.conftest import PG_ADMIN, connect, free_port

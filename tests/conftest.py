@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import mlflow
 import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+# A role that may create databases and roles (team mode; .ci/run starts PostgreSQL on this machine kind).
+POSTGRES = os.environ.get("CREDITFLOW_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 GERMAN_SPEC = REPO / "experiments" / "german_credit.yaml"
 
 
@@ -65,3 +71,26 @@ def write_spec(folder: Path, base: Path | dict = GERMAN_SPEC, **changes) -> Path
 @pytest.fixture
 def german_spec(tmp_path) -> Path:
     return write_spec(tmp_path)
+
+
+@contextmanager
+def postgres_database(prefix: str) -> Iterator[str]:
+    """A new, uniquely named PostgreSQL database for one test (its SQLAlchemy URL), dropped afterwards;
+    the test is skipped when PostgreSQL cannot be reached."""
+    import psycopg2
+    from sqlalchemy.engine import make_url
+
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    try:
+        admin = psycopg2.connect(POSTGRES, connect_timeout=5)
+    except psycopg2.Error as exc:
+        pytest.skip(f"needs PostgreSQL at {POSTGRES}: {exc}")
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+        yield make_url(POSTGRES).set(drivername="postgresql+psycopg2", database=name).render_as_string(False)
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import cli
-from tests.conftest import GERMAN_SPEC, REPO, write_spec
+from tests.conftest import GERMAN_SPEC, REPO, postgres_database, write_spec
 
 
 def invoke(*args):
@@ -125,10 +125,22 @@ def _consumer_spec(tmp_path, **changes):
     )
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def study_storage(request, tmp_path):
+    """The study on one machine's SQLite file, or on a PostgreSQL database that workers on several machines share."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/optuna.db"
+        return
+    with postgres_database("cft_optuna") as url:
+        yield url
+
+
 @pytest.mark.slow
-def test_killed_study_resumes_to_the_requested_total(tracking_uri, tmp_path):
-    spec = _consumer_spec(tmp_path)
-    command = [sys.executable, "-m", "pipelines.cli", "tune", str(spec), "--trials", "6"]
+def test_killed_study_resumes_to_the_requested_total(tracking_uri, tmp_path, study_storage):
+    storage = study_storage
+    # the same guarantee on PostgreSQL, on a smaller book to keep CI quick
+    spec = _consumer_spec(tmp_path, **({"data.synthetic.rows": 6000} if storage.startswith("postgresql") else {}))
+    command = [sys.executable, "-m", "pipelines.cli", "tune", str(spec), "--trials", "6", "--storage", storage]
     process = subprocess.Popen(
         command,
         cwd=tmp_path,
@@ -136,7 +148,6 @@ def test_killed_study_resumes_to_the_requested_total(tracking_uri, tmp_path):
         stderr=subprocess.DEVNULL,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
-    storage = f"sqlite:///{tmp_path}/optuna.db"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # kill in the middle of a trial once two have finished
         try:
@@ -162,6 +173,8 @@ def test_killed_study_resumes_to_the_requested_total(tracking_uri, tmp_path):
     assert states.count(optuna.trial.TrialState.COMPLETE) == 6
     assert optuna.trial.TrialState.RUNNING not in states
     assert states.count(optuna.trial.TrialState.FAIL) == 1
+    retried = [t for t in study.trials if "failed_trial" in t.system_attrs]  # the killed trial's parameters, again
+    assert len(retried) == 1 and retried[0].state == optuna.trial.TrialState.COMPLETE
     parents, children = trial_runs(tracking_uri, "consumer_loans")
     numbers = sorted(int(c.data.tags["optuna.trial_number"]) for c in children)
     assert numbers == list(range(len(study.trials)))  # every trial, the killed one included, has one run

@@ -25,10 +25,10 @@ import requests
 from click.testing import CliRunner
 
 from pipelines.cli import cli
-from tests.conftest import REPO
+from tests.conftest import POSTGRES, REPO, unavailable
 from tests.pipelines.conftest import relaxed_german_spec
 
-PG_ADMIN = os.environ.get("CREDITFLOW_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN = POSTGRES
 USERS = {"ds1": "data-scientist", "ds2": "data-scientist", "rev1": "reviewer", "rev2": "reviewer", "risk1": "risk"}
 DATABASES = ("mlflow", "auth", "governance", "optuna")
 ROLES = ("server", "optuna", "owner")
@@ -162,7 +162,7 @@ def team_server(tmp_path_factory):
     try:
         connect().close()
     except psycopg2.Error as exc:
-        pytest.skip(f"team mode needs PostgreSQL at {PG_ADMIN}: {exc}")
+        unavailable(f"team mode needs PostgreSQL at {PG_ADMIN}: {exc}")
     folder = tmp_path_factory.mktemp("team")
     prefix, port = f"cft_{secrets.token_hex(4)}", free_port()
     passwords = {name: f"{name}-{secrets.token_hex(8)}" for name in [*USERS, "admin"]}

@@ -129,6 +129,7 @@ def champion_move_problems(actor: Actor, target: VersionInfo, trail: list[AuditR
 
 def alias_problems(actor: Actor, alias: str, deleting: bool) -> list[str]:
     """Setting or deleting an alias other than a champion move (which `champion_move_problems` judges)."""
+    alias = alias.casefold()  # MLflow keeps aliases as typed: `Champion` must not slip past the rules
     if alias == tags.PREVIOUS:
         return ["alias previous is moved by the server with champion: use creditflow promote or rollback"]
     if alias == tags.CHAMPION and deleting:

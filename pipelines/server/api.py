@@ -24,9 +24,9 @@ from mlflow.server.auth import authenticate_request
 
 from pipelines.gates import team_rules as rules
 from pipelines.server import promotion
-from pipelines.server.chain import chain_problems
+from pipelines.server.chain import chain_problems, payload_digest
 from pipelines.server.routes import CREDITFLOW_API
-from pipelines.server.services import Pending, Services, error_body, request_digest
+from pipelines.server.services import Pending, Services, error_body
 
 
 def dispatch(services: Services) -> Response | None:
@@ -124,7 +124,7 @@ def _body() -> dict[str, Any]:
 
 
 def _pending(actor: rules.Actor, action: str, body: dict[str, Any]) -> Pending:
-    pending = Pending(f"{request.method} {request.path}", action, actor, body, request_digest(request.get_data()))
+    pending = Pending(f"{request.method} {request.path}", action, actor, body, payload_digest(request.get_data()))
     pending.model = str(body.get("name", ""))
     return pending
 

@@ -19,8 +19,9 @@ from psycopg2.pool import PoolError
 from pipelines import tags
 from pipelines.gates import team_rules as rules
 from pipelines.server import promotion
+from pipelines.server.chain import payload_digest
 from pipelines.server.routes import Route, classify
-from pipelines.server.services import Pending, Services, error_body, request_digest
+from pipelines.server.services import Pending, Services, error_body
 from pipelines.server.writes import after_allowed
 
 log = logging.getLogger("creditflow.server")
@@ -41,7 +42,7 @@ def before() -> Response | None:
         route.action,
         services().actor(user),
         body if isinstance(body, dict) else {},
-        request_digest(request.get_data()),
+        payload_digest(request.get_data()),
         kind=route.kind,
     )
     g.creditflow = pending
@@ -65,7 +66,7 @@ def _registry(pending: Pending) -> Response | None:
         message = "creditflow: the governance database is unavailable: registry changes wait until it is back"
         return _response(503, error_body("TEMPORARILY_UNAVAILABLE", message))
     g.creditflow_lock = lock
-    if pending.action == "set_alias" and body.get("alias") == tags.CHAMPION:
+    if pending.action == "set_alias" and pending.target.casefold() == tags.CHAMPION:  # "Champion" is champion too
         outcome = promotion.promote(services(), pending, pending.version)
         if outcome.code:
             return _response(outcome.status, error_body(outcome.code, f"creditflow: {outcome.message}"))
@@ -146,7 +147,7 @@ def _audit_unauthenticated(response: Response) -> None:
     body = body if isinstance(body, dict) else {}
     who = claimed or "(anonymous)"
     pending = Pending(
-        f"{request.method} {request.path}", route.action, rules.Actor(who, ""), body, request_digest(request.get_data())
+        f"{request.method} {request.path}", route.action, rules.Actor(who, ""), body, payload_digest(request.get_data())
     )
     pending.model, pending.version = str(body.get("name", "")), str(body.get("version", ""))
     pending.target = str(body.get("key") or body.get("alias") or route.path or route.model_id or "")

@@ -12,7 +12,6 @@ from mlflow.server.auth import store as auth_store
 from mlflow.server.constants import BACKEND_STORE_URI_ENV_VAR, REGISTRY_STORE_URI_ENV_VAR
 
 from pipelines.gates.team_rules import ADMIN, ROLES, Actor
-from pipelines.server.chain import payload_digest
 from pipelines.server.registry import ServerRegistry
 from pipelines.server.store import GovernanceStore
 
@@ -79,10 +78,6 @@ class Services:
                 "detail": detail or {},
             }
         )
-
-
-def request_digest(body: bytes) -> str:
-    return payload_digest(body)
 
 
 def error_body(code: str, message: str) -> str:

@@ -81,6 +81,7 @@ def test_champion_moves_need_a_reviewer_who_is_not_the_author_and_the_promotion_
 def test_aliases_and_governed_models():
     assert alias_problems(DS, "challenger", deleting=False) == []
     assert "moved by the server" in alias_problems(REV, "previous", deleting=False)[0]
+    assert "moved by the server" in alias_problems(DS, "Previous", deleting=False)[0]
     assert "use creditflow rollback" in alias_problems(REV, "champion", deleting=True)[0]
     assert "may not set model aliases" in alias_problems(RISK, "challenger", deleting=False)[0]
     assert governed_model_problems("delete model", "m", 0) == []

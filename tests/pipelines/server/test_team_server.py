@@ -151,6 +151,7 @@ def test_rollback_and_the_rules_on_it(team_server):
             "moved by the server",
         ),
         ("DELETE", "/api/2.0/mlflow/registered-models/alias", {"alias": "champion"}, "use creditflow rollback"),
+        ("POST", "/api/2.0/mlflow/registered-models/alias", {"alias": "Champion", "version": "1"}, "move champion"),
         ("POST", "/api/2.0/mlflow/model-versions/transition-stage", {"version": "1", "stage": "Production"}, "stages"),
         (
             "POST",

@@ -70,17 +70,17 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
-class GovernanceStore:
-    """Connections to the governance database, shared by the request threads of one server process."""
+class _Pool:
+    """Pooled connections that answer (after a PostgreSQL restart a pool holds dead ones), at most `size` lent."""
 
-    def __init__(self, dsn: str, max_connections: int = 12):
-        self.pool = ThreadedConnectionPool(1, max_connections, dsn)
-        self._slots = threading.BoundedSemaphore(max_connections)
+    def __init__(self, dsn: str, size: int):
+        self.pool = ThreadedConnectionPool(1, size, dsn)
+        self.slots = threading.BoundedSemaphore(size)
 
     @contextmanager
     def connection(self) -> Iterator[Any]:
-        with self._slots:
-            conn = self._live_connection()
+        with self.slots:
+            conn = self._live()
             try:
                 yield conn
             finally:
@@ -90,8 +90,7 @@ class GovernanceStore:
                     conn.rollback()
                     self.pool.putconn(conn)
 
-    def _live_connection(self) -> Any:
-        """A pooled connection that answers: after a PostgreSQL restart the pool holds dead ones."""
+    def _live(self) -> Any:
         for _ in range(self.pool.maxconn):
             conn = self.pool.getconn()
             try:
@@ -103,20 +102,38 @@ class GovernanceStore:
                 self.pool.putconn(conn, close=True)
         return self.pool.getconn()
 
+
+class GovernanceStore:
+    """Connections to the governance database, shared by the request threads of one server process. Model locks
+    hold a connection for a whole request, so they have their own pool: a request holding a lock can always get
+    a connection to append its audit row."""
+
+    def __init__(self, dsn: str, max_connections: int = 12):
+        self._statements = _Pool(dsn, max_connections)
+        self._locks = _Pool(dsn, max_connections)
+
+    def connection(self):
+        return self._statements.connection()
+
     @contextmanager
     def model_lock(self, model: str) -> Iterator[None]:
         """Serialise every registry change of `model` across threads, workers and machines."""
-        with self.connection() as conn:
+        key = f"creditflow:{model}"
+        with self._locks.connection() as conn:
             conn.autocommit = True
             try:
                 with conn.cursor() as cur:
-                    cur.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"creditflow:{model}",))
+                    cur.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
                 yield
             finally:
-                if not conn.closed:
+                if not conn.closed:  # a dead connection has released its lock with its session
                     with conn.cursor() as cur:
-                        cur.execute("SELECT pg_advisory_unlock(hashtext(%s))", (f"creditflow:{model}",))
-                conn.autocommit = False
+                        cur.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+                    conn.autocommit = False
+
+    def close(self) -> None:
+        self._statements.pool.closeall()
+        self._locks.pool.closeall()
 
     def append(self, entry: dict[str, Any]) -> dict[str, Any]:
         """Add one row at the end of the chain; return it as stored."""

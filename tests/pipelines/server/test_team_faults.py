@@ -134,7 +134,7 @@ def test_a_rewritten_audit_row_breaks_the_chain(scratch_governance_db):
         "row 2: missing (next row is 3)",
         "row 3: previous_hash does not match row 2",
     ]
-    store.pool.closeall()
+    store.close()
 
 
 def pg_down(prefix: str, allow: bool) -> None:

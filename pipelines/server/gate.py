@@ -36,12 +36,11 @@ def before() -> Response | None:
     user = g.get("mlflow_authenticated_user")
     if route is None or not user:
         return None
-    body = request.get_json(force=True, silent=True)
     pending = Pending(
         f"{request.method} {request.path}",
         route.action,
         services().actor(user),
-        body if isinstance(body, dict) else {},
+        _parameters(),
         payload_digest(request.get_data()),
         kind=route.kind,
     )
@@ -143,8 +142,7 @@ def _audit_unauthenticated(response: Response) -> None:
     if route is None or response.status_code not in (401, 403):
         return
     claimed = request.authorization.username if request.authorization else ""
-    body = request.get_json(force=True, silent=True)
-    body = body if isinstance(body, dict) else {}
+    body = _parameters()
     who = claimed or "(anonymous)"
     pending = Pending(
         f"{request.method} {request.path}", route.action, rules.Actor(who, ""), body, payload_digest(request.get_data())
@@ -169,6 +167,12 @@ def _answer(pending: Pending, problems: list[str]) -> Response | None:
 
 def _response(status: int, body: str) -> Response:
     return Response(body, status=status, mimetype="application/json")
+
+
+def _parameters() -> dict[str, Any]:
+    """The request's JSON body over its query string: judged on everything MLflow might read."""
+    body = request.get_json(force=True, silent=True)
+    return {**request.args.to_dict(), **(body if isinstance(body, dict) else {})}
 
 
 def _tag_dict(items: Any) -> dict[str, str]:

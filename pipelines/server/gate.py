@@ -32,7 +32,8 @@ def services() -> Services:
 
 
 def before() -> Response | None:
-    route = classify(request.method, request.path, request.args.get("run_id", ""))
+    parameters = _parameters()
+    route = classify(request.method, request.path, str(parameters.get("run_id", "")))
     user = g.get("mlflow_authenticated_user")
     if route is None or not user:
         return None
@@ -40,7 +41,7 @@ def before() -> Response | None:
         f"{request.method} {request.path}",
         route.action,
         services().actor(user),
-        _parameters(),
+        parameters,
         payload_digest(request.get_data()),
         kind=route.kind,
     )
@@ -102,6 +103,9 @@ def frozen_problems(services: Services, route: Route) -> list[str]:
     """Why a write to stored files or a logged model is refused: it belongs to a registered version."""
     if route.model_id and services.registry.logged_model_registered(route.model_id):
         return [f"logged model {route.model_id} is a registered version: its files and records are frozen"]
+    if route.action == "delete_run":
+        registered = services.registry.versions_of_run(route.run_id)
+        return [f"run {route.run_id} is the evidence of {registered}: it cannot be deleted"] if registered else []
     if route.run_id:
         reason = services.registry.run_evidence_frozen(route.run_id)
         return [f"{reason}: its artifacts are frozen"] if reason else []
@@ -138,11 +142,11 @@ def _audit(pending: Pending, response: Response) -> None:
 
 def _audit_unauthenticated(response: Response) -> None:
     """A judged request that basic-auth refused (401 unknown user, wrong password; 403 no grant)."""
-    route = classify(request.method, request.path, request.args.get("run_id", ""))
+    body = _parameters()
+    route = classify(request.method, request.path, str(body.get("run_id", "")))
     if route is None or response.status_code not in (401, 403):
         return
     claimed = request.authorization.username if request.authorization else ""
-    body = _parameters()
     who = claimed or "(anonymous)"
     pending = Pending(
         f"{request.method} {request.path}", route.action, rules.Actor(who, ""), body, payload_digest(request.get_data())

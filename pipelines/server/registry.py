@@ -50,6 +50,11 @@ class ServerRegistry:
         """Whether a registered version was made from logged model `model_id` (its files are then frozen)."""
         return bool(self.client.search_model_versions(f"source_path = 'models:/{_quoted(model_id)}'"))
 
+    def versions_of_run(self, run_id: str) -> str:
+        """The registered versions made from run `run_id` ('' when none), as `NAME version N, ...`."""
+        found = self.client.search_model_versions(f"run_id = '{_quoted(run_id)}'")
+        return ", ".join(f"{v.name} version {v.version}" for v in found)
+
     def run_evidence_frozen(self, run_id: str) -> str | None:
         """The reason a run's artifacts are frozen: a version made from it is approved or champion."""
         for version in self.client.search_model_versions(f"run_id = '{_quoted(run_id)}'"):

@@ -34,6 +34,7 @@ _LOGGED_MODEL_WRITE = re.compile(r"^/mlflow/logged-models/(?P<model_id>m-[0-9a-f
 _MODEL_PATH = re.compile(r"^(?:workspaces/[^/]+/)?\d+/models/(?P<model_id>m-[0-9a-f]+)/")
 _RUN_PATH = re.compile(r"^(?:workspaces/[^/]+/)?\d+/(?P<run_id>[0-9a-f]{32})/artifacts/")
 UPLOAD_ARTIFACT = "/mlflow/upload-artifact"  # the UI's upload to a run (run_id and path in the query)
+DELETE_RUN = "/mlflow/runs/delete"  # the run of a registered version is its evidence
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ def classify(method: str, path: str, run_id: str = "") -> Route | None:
         return Route("registry", REGISTRY[(method, rest)])
     if rest == UPLOAD_ARTIFACT:
         return Route("frozen", "upload_artifact", run_id=run_id)
+    if rest == DELETE_RUN and method == "POST":
+        return Route("frozen", "delete_run", run_id=run_id)
     found = _ARTIFACT_WRITE.match(rest)
     if found:
         return artifact_route(method, found.group("path"))

@@ -44,6 +44,7 @@ def test_a_changed_row_a_removed_row_and_a_reordered_row_are_found():
         ("PUT", "/api/2.0/mlflow-artifacts/artifacts/1/models/m-0a1b/artifacts/MLmodel", "frozen", "put_artifact"),
         ("DELETE", f"/api/2.0/mlflow-artifacts/artifacts/1/{'a' * 32}/artifacts/x", "frozen", "delete_artifact"),
         ("DELETE", "/api/2.0/mlflow/logged-models/m-0a1b", "frozen", "delete_logged_model"),
+        ("POST", "/api/2.0/mlflow/runs/delete", "frozen", "delete_run"),
     ],
 )
 def test_judged_requests(method, path, kind, action):

@@ -85,6 +85,8 @@ def test_a_tampered_artifact_upload_is_refused(team_server):
     server.client("rev1").set_model_version_tag("tampered", version, "approval.status", "approved")
     put = server.rest("ds1", "PUT", run_file, data=b"after the approval")
     assert put.status_code == 403 and "approved" in put.json()["message"]
+    deleted = server.rest("ds1", "POST", "/api/2.0/mlflow/runs/delete", json={"run_id": run_id})
+    assert deleted.status_code == 403 and "cannot be deleted" in deleted.json()["message"]
 
 
 def test_the_audit_log_is_append_only_for_the_server_and_its_owner(team_server):

@@ -121,12 +121,12 @@ def entry_point_path(folder: Path) -> list[str]:
     return [str(folder / "entry")]
 
 
-def start(folder: Path, log: Path) -> subprocess.Popen:
+def start(folder: Path, log) -> subprocess.Popen:
     path = os.pathsep.join([str(REPO), *entry_point_path(folder), os.environ.get("PYTHONPATH", "")])
     return subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli", "server", "start", "--folder", str(folder / "server")],
         env={**os.environ, "PYTHONPATH": path},
-        stdout=log.open("w"),
+        stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: mlflow server and its uvicorn worker stop together
     )
@@ -168,7 +168,7 @@ def team_server(tmp_path_factory):
     passwords = {name: f"{name}-{secrets.token_hex(8)}" for name in [*USERS, "admin"]}
     saved = {k: os.environ.get(k) for k in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_TRACKING_URI")}
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"  # a refused or failed request fails at once
-    process = None
+    process, log = None, (folder / "server.log").open("w")
     try:
         result = CliRunner().invoke(
             cli,
@@ -176,7 +176,7 @@ def team_server(tmp_path_factory):
             env={"MLFLOW_AUTH_ADMIN_PASSWORD": passwords["admin"]},
         )
         assert result.exit_code == 0, result.output
-        process = start(folder, folder / "server.log")
+        process = start(folder, log)
         server = TeamServer(f"http://127.0.0.1:{port}", folder, prefix, passwords, process)
         wait_until_up(server.uri, process, folder / "server.log")
         for name, role in USERS.items():
@@ -189,6 +189,7 @@ def team_server(tmp_path_factory):
     finally:
         if process is not None:
             stop(process)
+        log.close()
         drop(prefix)
         for key, value in saved.items():
             os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)

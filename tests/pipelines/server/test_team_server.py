@@ -29,6 +29,8 @@ def test_the_governed_story_through_the_cli(team_server):
         ).exit_code
         == 0
     )
+    other = server.cli("rev1", "review", "story_cli", version, "--approve", "--reviewer", "rev2", "--comment", "x")
+    assert other.exit_code == 2 and "is not the authenticated user 'rev1'" in other.output
     own = server.cli("ds1", "promote", "story_cli", version)
     assert own.exit_code == 1 and "unmet: four-eyes: ds1 registered version" in own.output
     promoted = server.cli("rev2", "promote", "story_cli", version)

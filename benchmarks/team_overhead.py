@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import mlflow
@@ -38,7 +39,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipelines.server.setup import ServerConfig, init_server, server_environment  # noqa: E402
+from pipelines.server.setup import ServerConfig, init_server, server_command, server_environment  # noqa: E402
 from pipelines.tracking import Tracker  # noqa: E402
 from pipelines.tracking.team import add_user  # noqa: E402
 from pipelines.tracking.trials import TrialSink  # noqa: E402
@@ -74,32 +75,39 @@ def tune(uri: str, storage: str, prepared, trials: int, attempt: int) -> float:
         return (time.perf_counter() - started) / trials
 
 
-def start_server(folder: Path, workers: int, plain: bool = False) -> subprocess.Popen:
-    """The team server (`creditflow server start`), or a plain `mlflow server` on the same backend store."""
-    config = ServerConfig.load(folder)
-    command = [sys.executable, "-m", "pipelines.cli", "server", "start", "--folder", str(folder), "--workers"]
-    command.append(str(workers))
-    if plain:
+SETUPS = {  # name -> (command kind, workers); all run at once on the same databases, each on its own port
+    "plain mlflow server, PostgreSQL": ("plain", 1),
+    "team server, uvicorn 1 worker": ("team", 1),
+    "team server, gunicorn 2 workers": ("team", 2),
+}
+
+
+def start_server(folder: Path, kind: str, workers: int, port: int) -> subprocess.Popen:
+    """The team server (`mlflow server --app-name creditflow`), or a plain `mlflow server` on the same stores."""
+    config = replace(ServerConfig.load(folder), port=port)
+    command = server_command(config, workers)
+    if kind == "plain":
         command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", config.backend_store_uri]
-        command += ["--artifacts-destination", str(folder / "plain"), "--port", str(config.port), "--workers", "1"]
-    log = folder / f"server-{workers}-{plain}.log"
+        command += ["--artifacts-destination", str(folder / "plain"), "--port", str(port), "--workers", "1"]
+    log = (folder / f"server-{port}.log").open("w")
     process = subprocess.Popen(
         command,
         env={
             **server_environment(folder),
             "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
         },
-        stdout=log.open("w"),
+        stdout=log,
         stderr=subprocess.STDOUT,
-        start_new_session=True,
+        start_new_session=True,  # its own process group: stopped with its workers
     )
+    log.close()  # the child holds its own copy
     for _ in range(300):
         try:
             if requests.get(f"{config.tracking_uri}/health", timeout=2).ok:
                 return process
         except requests.RequestException:
             time.sleep(0.3)
-    raise RuntimeError(log.read_text()[-2000:])
+    raise RuntimeError((folder / f"server-{port}.log").read_text()[-2000:])
 
 
 def stop_server(process: subprocess.Popen) -> None:
@@ -161,45 +169,35 @@ def main() -> None:
 
 
 def measure(args, folder: Path, config: ServerConfig, local: str) -> None:
+    """Every setup is measured in each repeat, one after the other, so a change in machine load between
+    repeats hits them all alike."""
     spec = yaml.safe_load((REPO / "experiments" / "consumer_loans.yaml").read_text())
     spec["data"]["synthetic"]["rows"] = args.rows
     (folder / "bench.yaml").write_text(yaml.safe_dump(spec))
     prepared = prepare(folder / "bench.yaml")
-    logging = {
-        "local SQLite": [],
-        "plain mlflow server, PostgreSQL": [],
-        "team server, uvicorn 1 worker": [],
-        "team server, gunicorn 2 workers": [],
-    }
-    tuning = {"local SQLite (store and study)": [], "team server + PostgreSQL study": []}
-    log_runs(local, "warm-up", 2)
-    for workers, name in ((1, "team server, uvicorn 1 worker"), (2, "team server, gunicorn 2 workers")):
-        process = start_server(folder / "server", workers)
-        try:
-            if workers == 1:
-                with mock_env(MLFLOW_TRACKING_USERNAME="admin", MLFLOW_TRACKING_PASSWORD=PASSWORDS["admin"]):
-                    add_user(config.tracking_uri, "ds1", "data-scientist", PASSWORDS["ds1"])
-            log_runs(config.tracking_uri, f"warm-up-{workers}", 2)
-            for attempt in range(args.repeats):
-                logging[name].append(log_runs(config.tracking_uri, f"logging-{workers}-{attempt}", args.runs))
-                if workers == 1:
-                    logging["local SQLite"].append(log_runs(local, f"logging-{attempt}", args.runs))
-                    storage = f"sqlite:///{folder / f'optuna-{attempt}.db'}"
-                    tuning["local SQLite (store and study)"].append(
-                        tune(local, storage, prepared, args.trials, attempt)
-                    )
-                    team = tune(config.tracking_uri, config.optuna_storage_uri, prepared, args.trials, attempt)
-                    tuning["team server + PostgreSQL study"].append(team)
-        finally:
-            stop_server(process)
-    process = start_server(folder / "server", 1, plain=True)
+    uris = {"local SQLite": local}
+    processes = []
     try:
+        for name, (kind, workers) in SETUPS.items():
+            port = config.port if name == "team server, uvicorn 1 worker" else free_port()
+            processes.append(start_server(folder / "server", kind, workers, port))
+            uris[name] = f"http://127.0.0.1:{port}"
+        with mock_env(MLFLOW_TRACKING_USERNAME="admin", MLFLOW_TRACKING_PASSWORD=PASSWORDS["admin"]):
+            add_user(config.tracking_uri, "ds1", "data-scientist", PASSWORDS["ds1"])
+        logging = {name: [] for name in uris}
+        tuning = {"local SQLite (store and study)": [], "team server + PostgreSQL study": []}
+        for name, uri in uris.items():
+            log_runs(uri, f"warm-up-{name}", 2)
         for attempt in range(args.repeats):
-            logging["plain mlflow server, PostgreSQL"].append(
-                log_runs(config.tracking_uri, f"plain-{attempt}", args.runs)
-            )
+            for name, uri in uris.items():
+                logging[name].append(log_runs(uri, f"logging-{attempt}-{name}", args.runs))
+            storage = f"sqlite:///{folder / f'optuna-{attempt}.db'}"
+            tuning["local SQLite (store and study)"].append(tune(local, storage, prepared, args.trials, attempt))
+            team = tune(config.tracking_uri, config.optuna_storage_uri, prepared, args.trials, attempt)
+            tuning["team server + PostgreSQL study"].append(team)
     finally:
-        stop_server(process)
+        for process in processes:
+            stop_server(process)
     print(f"{args.runs} runs per repeat, {args.trials} trials on {args.rows:,} rows, {args.repeats} repeats (medians)")
     report("per logged run:", logging, "local SQLite", 2.0)
     report("per tuning trial:", tuning, "local SQLite (store and study)", 1.15)

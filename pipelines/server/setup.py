@@ -190,6 +190,10 @@ def _write_files(folder, config: ServerConfig, names, passwords, pg_host: str, p
         "PGPASSFILE": str((folder / PGPASS).resolve()),
         "MLFLOW_FLASK_SERVER_SECRET_KEY": secrets.token_hex(32),
         "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+        # each worker holds several SQLAlchemy engines (tracking, registry, auth): keep few idle connections,
+        # PostgreSQL allows 100 in all by default
+        "MLFLOW_SQLALCHEMYSTORE_POOL_SIZE": "2",
+        "MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW": "8",
         "CREDITFLOW_GOVERNANCE_DB": config.governance_db_uri,
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "DO_NOT_TRACK": "1",

@@ -101,13 +101,14 @@ def registry_problems(services: Services, pending: Pending) -> list[str]:
 
 def frozen_problems(services: Services, route: Route) -> list[str]:
     """Why a write to stored files or a logged model is refused: it belongs to a registered version."""
-    if route.model_id and services.registry.logged_model_registered(route.model_id):
-        return [f"logged model {route.model_id} is a registered version: its files and records are frozen"]
+    if route.model_id:
+        reason = services.store.frozen("model", route.model_id)
+        return [f"{reason}: its files and records are frozen"] if reason else []
     if route.action == "delete_run":
         registered = services.registry.versions_of_run(route.run_id)
         return [f"run {route.run_id} is the evidence of {registered}: it cannot be deleted"] if registered else []
     if route.run_id:
-        reason = services.registry.run_evidence_frozen(route.run_id)
+        reason = services.store.frozen("run", route.run_id)
         return [f"{reason}: its artifacts are frozen"] if reason else []
     return []
 

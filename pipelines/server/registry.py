@@ -7,7 +7,6 @@ from __future__ import annotations
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from pipelines import tags
 from pipelines.gates.promotion import VersionInfo
 from pipelines.tracking.registry import Registry
 
@@ -46,23 +45,10 @@ class ServerRegistry:
     def delete_alias(self, name: str, alias: str) -> None:
         self.client.delete_registered_model_alias(name, alias)
 
-    def logged_model_registered(self, model_id: str) -> bool:
-        """Whether a registered version was made from logged model `model_id` (its files are then frozen)."""
-        return bool(self.client.search_model_versions(f"source_path = 'models:/{_quoted(model_id)}'"))
-
     def versions_of_run(self, run_id: str) -> str:
         """The registered versions made from run `run_id` ('' when none), as `NAME version N, ...`."""
         found = self.client.search_model_versions(f"run_id = '{_quoted(run_id)}'")
         return ", ".join(f"{v.name} version {v.version}" for v in found)
-
-    def run_evidence_frozen(self, run_id: str) -> str | None:
-        """The reason a run's artifacts are frozen: a version made from it is approved or champion."""
-        for version in self.client.search_model_versions(f"run_id = '{_quoted(run_id)}'"):
-            if version.tags.get(tags.APPROVAL_STATUS) == "approved":
-                return f"run {run_id} is the evidence of {version.name} version {version.version}, approved"
-            if tags.CHAMPION in (version.aliases or ()):
-                return f"run {run_id} is the evidence of {version.name} version {version.version}, champion"
-        return None
 
     def _aliases_of(self, name: str, version: str) -> list[str]:
         return sorted(alias for alias, v in self.aliases(name).items() if v == version)

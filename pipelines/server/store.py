@@ -48,6 +48,12 @@ CREATE TABLE IF NOT EXISTS policies (
     document TEXT NOT NULL,
     digest TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS frozen (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+);
 CREATE OR REPLACE FUNCTION creditflow_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'creditflow: table % is append-only', TG_TABLE_NAME;
@@ -60,8 +66,12 @@ CREATE OR REPLACE TRIGGER policies_append_only BEFORE UPDATE OR DELETE ON polici
     FOR EACH ROW EXECUTE FUNCTION creditflow_append_only();
 CREATE OR REPLACE TRIGGER policies_no_truncate BEFORE TRUNCATE ON policies
     FOR EACH STATEMENT EXECUTE FUNCTION creditflow_append_only();
+CREATE OR REPLACE TRIGGER frozen_append_only BEFORE UPDATE OR DELETE ON frozen
+    FOR EACH ROW EXECUTE FUNCTION creditflow_append_only();
+CREATE OR REPLACE TRIGGER frozen_no_truncate BEFORE TRUNCATE ON frozen
+    FOR EACH STATEMENT EXECUTE FUNCTION creditflow_append_only();
 """
-TABLES = ("audit_log", "policies")
+TABLES = ("audit_log", "policies", "frozen")
 SEQUENCES = ("policies_seq_seq",)
 _CHAIN_LOCK = 7_418_001  # advisory lock key of the audit chain
 
@@ -165,6 +175,22 @@ class GovernanceStore:
     def trail(self, model: str) -> list[AuditRecord]:
         """The model's rows the promotion rules read (registrations, reviews, moves), as audit records."""
         return [record for row in self.rows(model) if (record := as_record(row)) is not None]
+
+    def freeze(self, kind: str, key: str, reason: str) -> None:
+        """Record that the files of a logged model (`model`) or a run (`run`) may no longer change. Checking a
+        key in this small table costs one indexed lookup per upload, not a registry search."""
+        with self.connection() as conn, conn.cursor() as cur:
+            cur.execute(
+                "INSERT INTO frozen (kind, id, reason) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING", (kind, key, reason)
+            )
+            conn.commit()
+
+    def frozen(self, kind: str, key: str) -> str | None:
+        """Why the files of `key` are frozen, or None."""
+        with self.connection() as conn, conn.cursor() as cur:
+            cur.execute("SELECT reason FROM frozen WHERE kind = %s AND id = %s", (kind, key))
+            found = cur.fetchone()
+        return found[0] if found else None
 
     def policy(self, name: str) -> dict[str, Any] | None:
         """The latest stored version of policy `name` (document, digest, who, when), or None."""

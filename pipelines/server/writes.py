@@ -33,6 +33,11 @@ def _registered(services: Services, pending: Pending, created: dict[str, Any]) -
     services.registry.set_tags(pending.model, pending.version, {tags.AUTHOR: pending.actor.name})
     version = services.registry.version(pending.model, pending.version)
     evidence = evidence_digest(version) if version else ""
+    if version and version.source.startswith("models:/"):
+        model_id = version.source.removeprefix("models:/")
+        services.store.freeze(
+            "model", model_id, f"logged model {model_id} is {pending.model} version {pending.version}"
+        )
     claimed = sent.get(tags.AUTHOR)
     note = (
         "" if claimed == pending.actor.name else f"lineage.author written by the server (the client sent {claimed!r})"
@@ -57,6 +62,9 @@ def _reviewed(services: Services, pending: Pending) -> tuple[str, dict[str, str]
         )
         version = services.registry.version(pending.model, pending.version)
         assert version is not None
+        if version.tags.get(tags.APPROVAL_STATUS) == "approved" and version.run_id:
+            reason = f"run {version.run_id} is the evidence of {version.name} version {version.version}, approved"
+            services.store.freeze("run", version.run_id, reason)
     detail = {"evidence": evidence_digest(version), "approval": approval_fingerprint(version)}
     return f"{pending.target}={pending.body.get('value', '')}", detail
 

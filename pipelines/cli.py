@@ -33,6 +33,7 @@ VERBS = {
     "status": ("pipelines.commands.status", "status_command"),
     "score": ("pipelines.commands.score", "score_command"),
     "audit": ("pipelines.commands.audit", "audit_group"),
+    "server": ("pipelines.commands.server", "server_group"),
 }
 
 

@@ -188,12 +188,9 @@ def study_storage(request, tmp_path):
 def test_killed_study_resumes_to_the_requested_total(tracking_uri, tmp_path, heartbeat, study_storage):
     """Re-run right after a kill -9: within the grace period the killed trial is failed because its process is
     gone (its owner is on the trial), so the study reaches the requested total and the killed parent run is closed.
-    The same guarantee holds on PostgreSQL (a study shared by workers on several machines), on a smaller book."""
+    The same guarantee holds on PostgreSQL (a study shared by workers on several machines)."""
     storage = study_storage
-    changes = {"tuning.heartbeat_seconds": heartbeat}
-    if storage.startswith("postgresql"):
-        changes["data.synthetic.rows"] = 6000
-    spec = _consumer_spec(tmp_path, **changes)
+    spec = _consumer_spec(tmp_path, **{"tuning.heartbeat_seconds": heartbeat})
     command = [sys.executable, "-m", "pipelines.cli", "tune", str(spec), "--trials", "6", "--storage", storage]
     process = subprocess.Popen(
         command,

@@ -81,6 +81,11 @@ VERBS = {
         "reason codes for declined applicants.",
     ),
     "audit": ("pipelines.commands.audit", "audit_group", "Check or rebuild a model's governance audit trail."),
+    "server": (
+        "pipelines.commands.server",
+        "server_group",
+        "Team mode: a shared MLflow server on PostgreSQL that enforces who may approve and promote.",
+    ),
 }
 
 

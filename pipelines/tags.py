@@ -36,6 +36,7 @@ APPROVAL_COMMENT = "approval.comment"
 APPROVAL_TIME = "approval.time"
 APPROVAL_TAGS = (APPROVAL_STATUS, APPROVAL_REVIEWER, APPROVAL_COMMENT, APPROVAL_TIME)
 APPROVAL_EVIDENCE = "approval.evidence"  # digest of the evidence an approval vouches for
+APPROVAL_PREFIX = "approval."
 
 LINEAGE_PREFIX = "lineage."
 DATA_DIGEST = "lineage.data_digest"
@@ -63,3 +64,6 @@ CHAMPION, PREVIOUS = "champion", "previous"
 
 # On runs (not versions): which process owns a run, so the next command can close it if that process died.
 OWNER = "creditflow.owner"  # pid@host/start (pipelines/owner.py)
+
+# Tags a client may not set freely on a team server: evidence, lineage, approvals and exceptions.
+RESERVED_PREFIXES = (LINEAGE_PREFIX, VALIDATION_PREFIX, APPROVAL_PREFIX, EXCEPTION_PREFIX)

@@ -1,7 +1,8 @@
 """The layering rules, checked on every import statement (module level and inside functions):
 
 - features/ (spec, data, contract, transform) imports neither pipelines/ nor monitoring/;
-- only pipelines/tracking/ imports mlflow;
+- only pipelines/tracking/ (the client adapter) and pipelines/server/ (the team server's plugin, which runs inside
+  the MLflow server) import mlflow;
 - pipelines/gates/ (pure rules) imports no mlflow, click, optuna or the tracking adapter, and opens no files;
 - the scorer (pipelines/scoring/ scorer, reasons, decision) runs inside the logged model: it imports only
   features.transform and pipelines.scoring (plus libraries);
@@ -83,8 +84,8 @@ def _rules(rel: str, module: str) -> list[tuple[bool, str]]:
             "features/ imports neither pipelines nor monitoring",
         ),
         (
-            _under(module, "mlflow") and not rel.startswith("pipelines/tracking/"),
-            "only pipelines/tracking/ imports mlflow",
+            _under(module, "mlflow") and not rel.startswith(("pipelines/tracking/", "pipelines/server/")),
+            "only pipelines/tracking/ and pipelines/server/ import mlflow",
         ),
         (
             rel.startswith("pipelines/gates/") and _under(module, "mlflow", "click", "optuna", "pipelines.tracking"),
@@ -131,8 +132,12 @@ def test_gates_load_without_mlflow_click_or_optuna():
     [
         ("features/spec.py", "from pipelines.gates import performance\n", "features/ imports neither"),
         ("features/data.py", "def f():\n    import monitoring.drift\n", "features/ imports neither"),
-        ("monitoring/drift.py", "import mlflow\n", "only pipelines/tracking/ imports mlflow"),
-        ("pipelines/training/train.py", "from mlflow import MlflowClient\n", "only pipelines/tracking/ imports mlflow"),
+        ("monitoring/drift.py", "import mlflow\n", "only pipelines/tracking/ and pipelines/server/ import mlflow"),
+        (
+            "pipelines/training/train.py",
+            "from mlflow import MlflowClient\n",
+            "only pipelines/tracking/ and pipelines/server",
+        ),
         ("pipelines/gates/fairness.py", "import optuna\n", "pipelines/gates/ imports no"),
         ("pipelines/gates/promotion.py", "from pipelines.tracking import Tracker\n", "pipelines/gates/ imports no"),
         ("pipelines/gates/stability.py", "def f(p):\n    return open(p).read()\n", "pipelines/gates/ does no file I/O"),

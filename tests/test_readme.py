@@ -4,9 +4,9 @@ The copy holds the files git would commit (tracked, and new ones not ignored), s
 folder (a store, a study, generated data) helps an example pass. Commands run through bash with `creditflow` and
 `mlflow` on the PATH (as in an activated environment), on the default local store `./mlflow.db`, one OpenMP thread.
 A `# exit N` comment on a line states its expected exit code (default 0). Lines that install packages, start a
-server or run this suite are skipped with their reason; so is the shipped consumer-loan run (about 3 minutes on
-100,000 rows): the copy starts from a store already holding `consumer_loans` version 1, trained by the same spec
-on a smaller generated book (tests/conftest.py `consumer_store`).
+server, talk to a team server or run this suite are skipped with their reason; so is the shipped consumer-loan run
+(about 3 minutes on 100,000 rows): the copy starts from a store already holding `consumer_loans` version 1, trained
+by the same spec on a smaller generated book (tests/conftest.py `consumer_store`).
 """
 
 from __future__ import annotations
@@ -29,6 +29,11 @@ SKIPS = [
     (r"-m pytest\b", "runs this test suite"),
     (r"^(mlflow (ui|server|models serve)|optuna-dashboard)\b", "starts a server"),
     (r"--engine spark", "needs Spark"),
+    (r"^source \.venv/bin/activate$", "activates the environment the test already runs in"),
+    (
+        r"^(creditflow server\b|export MLFLOW_TRACKING_|MLFLOW_TRACKING_USERNAME=)",
+        "team mode: needs a team server (tests/pipelines/server/ run this story against a real one)",
+    ),
     (
         r"^creditflow run experiments/consumer_loans\.yaml$",
         "the copy's store already holds consumer_loans version 1 (tests/conftest.py consumer_store)",

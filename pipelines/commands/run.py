@@ -6,6 +6,7 @@ import logging
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import click
 import optuna
@@ -16,6 +17,8 @@ from pipelines.evidence.record import record_model_card, record_training, regist
 from pipelines.evidence.study import record_study
 from pipelines.reports.card_evidence import fairness_summary
 from pipelines.tracking import Tracker
+from pipelines.tracking.common import resolve_tracking_uri
+from pipelines.tracking.team import policy_source
 from pipelines.tracking.trials import TrialSink, sync_trials
 from pipelines.training.evaluation import evaluate_candidate
 from pipelines.training.tune import (
@@ -93,12 +96,17 @@ def run_pipeline(spec_path: str, tracking_uri: str | None, register: bool, tune:
     Every bad input (spec, data, tuning budget, storage, study) is refused before MLflow is written.
     """
     started = time.perf_counter()
+    # a team server governs the policy (pipelines/tracking/team.py): asked before the spec is read; a local store is
+    # opened only once the spec and data are known good
+    server = resolve_tracking_uri(tracking_uri).startswith(("http://", "https://"))
+    team_tracker = Tracker(tracking_uri) if server else None
+    policies = policy_source(team_tracker.team, Path(spec_path)) if team_tracker else None
     log.info("reading and checking the data of %s", spec_path)
-    prepared = prepare(spec_path)
+    prepared = prepare(spec_path, policies)
     sizes = ", ".join(f"{k} {len(v)}" for k, v in prepared.split.samples().items())
     log.info("data %s: %d rows (%s)", prepared.data.source, len(prepared.checked.target), sizes)
     _log_screening(prepared)
-    tracker = Tracker(tracking_uri)
+    tracker = team_tracker or Tracker(tracking_uri)
     plan = _tuning_plan(prepared, tracker.uri, tune)
     study = load_or_create_study(prepared, plan[0], storage=plan[2]) if plan else None
     name = prepared.spec.name

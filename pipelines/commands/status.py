@@ -22,6 +22,7 @@ from pipelines.governance.status import (
     champion_state,
     exception_list,
     registration_state,
+    server_rows,
     trail_rows,
     version_rows,
 )
@@ -59,11 +60,20 @@ def show_status(model: str, tracking_uri: str | None, as_json: bool, audit: bool
     if as_json:
         payload = {"model": model, **state, "trail": trail_state, "versions": version_rows(versions, trail.records)}
         payload.update(exceptions=exceptions, recorded=recorded)
-        if audit:
+        if audit and tracker.team is not None:
+            rows, broken = tracker.team.audit_rows(model)
+            payload["audit"], payload["audit_chain_problems"] = server_rows(rows), broken
+        elif audit:
             payload["audit"] = trail_rows(trail.records + trail.deleted)
         click.echo(json.dumps(payload, indent=2))
     else:
-        _print_text(model, versions, trail, state, exceptions, recorded, audit)
+        _print_text(model, versions, trail, state, exceptions, recorded, audit and tracker.team is None)
+        if audit and tracker.team is not None:
+            rows, broken = tracker.team.audit_rows(model)
+            click.echo(f"\naudit log of the team server {tracker.uri} (hash chain {'BROKEN' if broken else 'intact'}):")
+            click.echo(pd.DataFrame(server_rows(rows)).to_string(index=False) if rows else "(empty)")
+            for problem in broken:
+                click.echo(f"  - {problem}")
     if not trail.trusted:
         raise trail.refusal()
     if check and not (state["verified"] and not state["expired"]):

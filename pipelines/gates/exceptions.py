@@ -50,10 +50,10 @@ def request_problems(
     problems = []
     if verdict not in (tags.FAILED, tags.NOT_ASSESSED):
         problems.append(f"{gate_tag} is {verdict!r}: an exception is only for a failed or not-assessed gate")
-    problems += _person_problems(version, request.granted_by, terms)
+    problems += granter_problems(version, request.granted_by, terms)
     if not request.justification.strip():
         problems.append("--justification must say why the exception is accepted")
-    problems += _expiry_problems(request.expires, today, terms)
+    problems += expiry_problems(request.expires, today, terms)
     if request.gate == tags.gate_name(tags.FAIRNESS) and verdict == tags.FAILED and not request.alternative:
         problems.append(
             "a fairness exception needs the less-discriminatory alternative in the evidence: the version has no "
@@ -62,7 +62,8 @@ def request_problems(
     return problems
 
 
-def _person_problems(version: VersionInfo, granter: str, terms: ExceptionTerms) -> list[str]:
+def granter_problems(version: VersionInfo, granter: str, terms: ExceptionTerms) -> list[str]:
+    """Someone named, not the version's author, and one of the policy's granters when it names them."""
     if not granter.strip():
         return ["an exception must name who grants it"]
     if _same(granter, version.tags.get(tags.AUTHOR)):
@@ -72,7 +73,8 @@ def _person_problems(version: VersionInfo, granter: str, terms: ExceptionTerms) 
     return []
 
 
-def _expiry_problems(expires: str, today: dt.date, terms: ExceptionTerms) -> list[str]:
+def expiry_problems(expires: str, today: dt.date, terms: ExceptionTerms) -> list[str]:
+    """An expiry that is a date, not past, and within the policy's maximum."""
     try:
         until = dt.date.fromisoformat(expires)
     except ValueError:

@@ -12,7 +12,8 @@ Why `champion` never points at a version that fails the rules, even with two pro
    (the MLflow UI takes no lock), the aliases are put back and the promotion is refused.
 4. Edits made in the UI later (an alias, a gate, an approval tag) cannot be prevented by MLflow;
    `score` and `status` verify the champion against the trail (`governance.champion_problems`) and
-   refuse or flag it.
+   refuse or flag it. On a creditflow team server they are prevented: its gate applies the same rules to
+   the authenticated user before any change, and these commands ask the server (governance/team.py).
 A move's audit entry is written after the move, so the trail never claims a move that did not happen.
 A review's entry is written before its tags: a crash in between is rolled forward by the next command
 (pipelines/governance/recovery.py), so the tags never claim a review the trail does not hold.
@@ -38,7 +39,8 @@ from pipelines.gates.promotion import (
     review_problems,
     unmet_conditions,
 )
-from pipelines.governance.audit import Trail, current_user, now_iso, record, today
+from pipelines.governance import team
+from pipelines.governance.audit import Trail, acting_user, current_user, now_iso, record, today
 from pipelines.governance.card import refresh_card
 from pipelines.governance.recovery import settled_trail
 from pipelines.governance.ui_approvals import record_ui_decisions
@@ -53,14 +55,18 @@ def review(
     model: str, version: str, approve: bool, reviewer: str | None, comment: str, new_review: bool, tracking_uri
 ) -> None:
     """Record the acting user's approval or rejection: the audit record first, then the approval.* tags,
-    then the model card."""
-    actor = current_user()
+    then the model card. One identity rule: the acting user is the user the team server authenticated, else
+    $CREDITFLOW_USER, else the OS user; `--reviewer`, when given, must be that user."""
+    tracker = connect(tracking_uri)
+    actor = acting_user(tracker)
     if reviewer is not None and not same_person(reviewer, actor):
+        who = "the user the team server authenticated" if tracker.team else "CREDITFLOW_USER, else the OS user"
         raise CreditflowError(
-            f"--reviewer {reviewer!r} is not the acting user {actor!r} (CREDITFLOW_USER, else the OS user): "
+            f"--reviewer {reviewer!r} is not the acting user {actor!r} ({who}): "
             "a review is recorded for whoever runs it"
         )
-    tracker = connect(tracking_uri)
+    if tracker.team is not None:
+        return team.review(tracker, model, version, approve, comment, new_review)
     tracker.model_version(model, version)  # unknown model or version: exit 2 before locking
     decision = "approved" if approve else "rejected"
     with tracker.registry_lock(model):
@@ -102,6 +108,8 @@ def _trusted(tracker: Tracker, model: str) -> Trail:
 def promote(model: str, version: str, tracking_uri: str | None) -> None:
     """Move `champion` to VERSION if it meets every rule; otherwise record the refusal and exit 1."""
     tracker = connect(tracking_uri)
+    if tracker.team is not None:
+        return team.promote(tracker, model, version)
     for line in record_ui_decisions(tracker, model, [tracker.model_version(model, version)]):  # exit 2 if unknown
         click.echo(line)
     actor = current_user()
@@ -131,6 +139,8 @@ def rollback(model: str, reason: str, tracking_uri: str | None) -> None:
     if not reason.strip():
         raise CreditflowError("--reason must say why")
     tracker = connect(tracking_uri)
+    if tracker.team is not None:
+        return team.rollback(tracker, model, reason)
     actor = current_user()
     with tracker.registry_lock(model):
         trail = _trusted(tracker, model).records

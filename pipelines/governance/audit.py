@@ -42,6 +42,11 @@ def current_user() -> str:
         return "unknown"
 
 
+def acting_user(tracker: Tracker) -> str:
+    """The one identity rule: on a team server the authenticated user, else `current_user()`."""
+    return tracker.team.user if tracker.team is not None else current_user()
+
+
 def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
 
@@ -73,7 +78,11 @@ class Trail:
 
 
 def load_trail(tracker: Tracker, model: str, now: datetime | None = None) -> Trail:
-    """Read and verify a model's trail."""
+    """Read and verify a model's trail: on a team server, the model's rows of the server's audit log, which
+    the server verifies as one chain (pipelines/server/chain.py, the same record format)."""
+    if tracker.team is not None:
+        records, problems = tracker.team.trail(model)
+        return Trail(model, records=records, problems=problems)
     experiment = governance_experiment(model)
     state = tracker.experiment_state(experiment)
     stored = tracker.records(experiment)
@@ -111,7 +120,11 @@ def read_trail(tracker: Tracker, model: str) -> list[AuditRecord]:
 
 
 def record(tracker: Tracker, entry: AuditRecord) -> AuditRecord:
-    """Append one entry after the trail's head, under the model's lock; the entry as stored."""
+    """Append one entry after the trail's head, under the model's lock; the entry as stored. On a team server
+    the server writes its own audit row, keyed on the authenticated user, for every registry change: the
+    client records nothing."""
+    if tracker.team is not None:
+        return entry
     with tracker.registry_lock(entry.model):
         trail = load_trail(tracker, entry.model)
         if trail.experiment == "deleted":

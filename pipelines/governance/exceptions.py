@@ -25,8 +25,10 @@ from pipelines.gates.exceptions import (
     request_problems,
 )
 from pipelines.gates.promotion import AuditRecord, evidence_digest
+from pipelines.gates.team_rules import EXCEPTION_FIELDS_BY_RISK
 from pipelines.governance import audit
 from pipelines.governance.card import refresh_card
+from pipelines.governance.team import refusals
 from pipelines.tracking import Tracker, VersionInfo, connect
 
 CHALLENGER_PATH = "fairness/challenger.json"
@@ -38,7 +40,9 @@ def grant_exception(
     """Record an exception granted by the acting user ($CREDITFLOW_USER, else the OS user)."""
     tracker = connect(tracking_uri)
     tracker.model_version(model, version)  # unknown model or version: exit 2 before locking
-    granter = audit.current_user()
+    granter = audit.acting_user(tracker)
+    if tracker.team is not None:
+        return _grant_on_server(tracker, model, version, gate, justification, expires, granter)
     with tracker.registry_lock(model):
         found = tracker.model_version(model, version)
         governing = stored_policy(tracker, found)
@@ -68,6 +72,32 @@ def grant_exception(
     click.echo(
         f"{model} version {found.version}: exception to {tags.VALIDATION_PREFIX}{request.gate} accepted by "
         f"{granter}, valid through {request.expires}; promotion still needs an approval given after it"
+    )
+
+
+def _grant_on_server(
+    tracker: Tracker, model: str, version: str, gate: str, justification: str, expires: str, granter: str
+) -> None:
+    """On a team server: the same checks, then the tags risk sets (`status` last); the server records who granted
+    it, when and for which evidence, and writes the audit row the exception rules read."""
+    found = tracker.model_version(model, version)
+    governing = stored_policy(tracker, found)
+    terms = governing.policy.exceptions if governing else ExceptionTerms()
+    request = ExceptionRequest(gate_of(gate), granter, justification, expires, _alternative(tracker, found))
+    problems = request_problems(found, request, audit.today(), terms)
+    if problems:
+        raise CreditflowError("; ".join(problems))
+    values = exception_values(request, audit.now_iso(), evidence_digest(found))
+    status = tags.exception_tag(request.gate, "status")
+    for field in EXCEPTION_FIELDS_BY_RISK:  # what a client may set; the server writes the rest
+        key = tags.exception_tag(request.gate, field)
+        if key in values and key != status:
+            refusals(lambda: tracker.set_version_tags(model, version, {key: values[key]}))
+    refusals(lambda: tracker.set_version_tags(model, version, {status: values[status]}))
+    click.echo(
+        f"{model} version {found.version}: exception to {tags.VALIDATION_PREFIX}{request.gate} accepted by "
+        f"{granter} (server-recorded), valid through {request.expires}; "
+        "promotion still needs an approval given after it"
     )
 
 

@@ -64,6 +64,11 @@ def rebuild(model: str, new_trail: bool, tracking_uri: str | None) -> None:
     if name_problem(actor):
         raise CreditflowError(f"acting user {actor!r} {name_problem(actor)}: set CREDITFLOW_USER")
     tracker = connect(tracking_uri)
+    if tracker.team is not None:
+        raise CreditflowError(
+            f"{tracker.uri} is a team server: its audit log is append-only and kept by the server; there is no "
+            "client-side trail to rebuild (creditflow audit verify checks it)"
+        )
     tracker.model_versions(model)  # unknown model: exit 2
     with tracker.registry_lock(model):
         done = _prepare_experiment(tracker, model, new_trail)

@@ -71,6 +71,23 @@ def exception_list(versions: list[VersionInfo], trail: list[AuditRecord], today:
     return [{**row, "expired": "yes" if row["expires"] < today.isoformat() else "no"} for row in rows]
 
 
+def server_rows(rows: list[dict]) -> list[dict[str, str]]:
+    """A team server's audit rows as `status --audit` shows them: every registry change, allowed or refused."""
+    return [
+        {
+            "seq": str(r["seq"]),
+            "time": r["time"],
+            "user": r["username"],
+            "action": r["action"],
+            "version": r["version"],
+            "target": r["target"],
+            "decision": r["decision"],
+            "why": r["reason"],
+        }
+        for r in rows
+    ]
+
+
 def champion_state(
     versions: list[VersionInfo], trail: list[AuditRecord], today: dt.date, files: FilesCheck | None = None
 ) -> dict[str, object]:

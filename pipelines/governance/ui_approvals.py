@@ -28,8 +28,9 @@ def record_ui_decisions(tracker: Tracker, model: str, versions: list[VersionInfo
     """Record a review event for each decision made in the UI; one line per recorded decision.
 
     Holds the model's lock and re-reads inside it, so two commands never record the same decision twice.
+    A team server records a decision made in its UI itself (the authenticated reviewer, the time): nothing to do.
     """
-    if not unrecorded(versions, audit.read_trail(tracker, model)):
+    if tracker.team is not None or not unrecorded(versions, audit.read_trail(tracker, model)):
         return []
     lines = []
     with tracker.registry_lock(model):

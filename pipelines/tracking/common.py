@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import mlflow
 from mlflow import MlflowClient
@@ -19,6 +20,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from features.errors import CreditflowError
 
+if TYPE_CHECKING:
+    from pipelines.tracking.team import TeamSession
+
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 _DATABASE_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")  # stores MLflow reaches through SQLAlchemy
 
@@ -27,6 +31,12 @@ _MAX_PARAM_CHARS = 6000
 
 class TrackingError(CreditflowError):
     """The tracking store cannot be reached or refused an operation."""
+
+
+class RefusedByServer(TrackingError):
+    """A team server's gate (or its basic-auth) said no to a change: a verdict, exit 1."""
+
+    exit_code = 1
 
 
 class UnknownModelError(CreditflowError):
@@ -82,6 +92,7 @@ class Connection:
         _quiet_store_tracebacks()
         mlflow.set_tracking_uri(self.uri)
         self.client = self._open()
+        self._team: tuple[TeamSession | None] | None = None
 
     def _open(self) -> MlflowClient:
         """The client, with a database store reached at once: an unknown scheme, a missing database driver or
@@ -104,6 +115,16 @@ class Connection:
         except (MlflowException, SQLAlchemyError) as exc:
             raise self._error(exc) from None
 
+    @property
+    def team(self) -> TeamSession | None:
+        """The authenticated session when the store is a creditflow team server (asked once), else None."""
+        if self._team is None:
+            from pipelines.tracking.team import team_session  # team.py builds on this module's errors
+
+            http = self.uri.startswith(("http://", "https://"))
+            self._team = (team_session(self.uri) if http else None,)
+        return self._team[0]
+
     def probe(self, timeout: float = 3.0) -> None:
         """Fail in seconds, not minutes, when an HTTP tracking server does not answer (MLflow retries
         each request with backoff for minutes before giving up)."""
@@ -114,6 +135,7 @@ class Connection:
         except (urllib.error.URLError, OSError, socket.timeout) as exc:
             reason = getattr(exc, "reason", exc)
             raise TrackingError(f"tracking store {_masked(self.uri)} is unreachable: {reason}") from None
+        self.team  # a team server refuses wrong credentials here, in one line
 
     def _guard(self, call):
         try:
@@ -122,14 +144,36 @@ class Connection:
             raise self._error(exc) from None
 
     def _error(self, exc: Exception) -> TrackingError:
-        """One line: the database's own words when SQLAlchemy is underneath ("attempt to write a readonly
-        database"), else the first line of MLflow's message."""
+        """One line: an HTTP server's refusal (401, 403, 503) in its own words, the database's own words when
+        SQLAlchemy is underneath ("attempt to write a readonly database"), else the first line of MLflow's
+        message."""
+        uri = _masked(self.uri)
+        if isinstance(exc, MlflowException) and self.uri.startswith(("http://", "https://")):
+            message = str(exc.message).strip()
+            first = message.splitlines()[0] if message else ""
+            status = exc.get_http_status_code()
+            if status == 401 or "error code 401 " in first:
+                from pipelines.tracking.team import CREDENTIALS_HINT
+
+                return TrackingError(
+                    f"tracking server {uri} refused the credentials (401: unknown user, wrong password or "
+                    f"expired login): {CREDENTIALS_HINT}"
+                )
+            if status == 503 or "503 error responses" in first or "error code 503 " in first:
+                return TrackingError(
+                    f"tracking server {uri} answered 503: its database is unavailable; try again when it is back"
+                )
+            if status == 403 or "error code 403 " in first:
+                reason = first.removeprefix(f"{exc.error_code}: ").removeprefix("creditflow: ")
+                return RefusedByServer(f"refused by {uri}: {reason}")
         cause: BaseException | None = exc
         while cause is not None and not hasattr(cause, "orig"):
             cause = cause.__cause__
         text = str(getattr(cause, "orig", None) or getattr(exc, "message", None) or exc).strip()
         first_line = text.splitlines()[0] if text else type(exc).__name__
-        return TrackingError(f"tracking store {_masked(self.uri)}: {first_line}")
+        if isinstance(exc, MlflowException):
+            first_line = first_line.removeprefix(f"{exc.error_code}: ")
+        return TrackingError(f"tracking store {uri}: {first_line}")
 
 
 def _masked(uri: str) -> str:

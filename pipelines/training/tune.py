@@ -64,18 +64,23 @@ def default_storage_url(tracking_uri: str) -> str:
 
 
 def open_storage(ref: StudyRef) -> optuna.storages.RDBStorage:
-    """RDB storage with heartbeats, so a killed trial is failed instead of RUNNING forever."""
+    """RDB storage with heartbeats, so a killed trial is failed instead of RUNNING forever, and run again
+    (the same parameters, at most twice) by whichever worker finds it stale: on SQLite beside one machine's
+    store, or on PostgreSQL shared by workers on several machines (team mode)."""
     try:
         url = make_url(ref.storage_url)
     except ArgumentError:
         raise TuningError(f"malformed storage URL: {ref.storage_url}") from None
     if url.drivername.startswith("sqlite") and url.database and not Path(url.database).parent.is_dir():
         raise TuningError(f"storage folder does not exist: {Path(url.database).parent}")
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg2")  # SQLAlchemy 2.1 would pick psycopg 3, which we do not ship
     try:
         storage = optuna.storages.RDBStorage(
-            ref.storage_url,
+            url.render_as_string(hide_password=False),
             heartbeat_interval=ref.heartbeat_seconds,
             grace_period=2 * ref.heartbeat_seconds,
+            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=2),
         )
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

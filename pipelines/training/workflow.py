@@ -18,6 +18,7 @@ import xgboost as xgb
 from features.contract import CheckedData, check_contract, drop_unlabelled
 from features.data import LoadedData, load_data
 from features.errors import CreditflowError
+from features.policy import PolicySource
 from features.spec import Spec, XGBoostParams, load_spec, spec_digest
 from features.split import Split, split_rows
 from features.transform import FeatureTransform
@@ -56,11 +57,12 @@ class Candidate:
         return Scorer(self.booster, self.transform, spec.policy.cutoff, self.baseline, dict(spec.reasons))
 
 
-def prepare(spec_path: str | Path) -> Prepared:
-    """Load the spec and its data, drop rows without an outcome, enforce the data contract, split, and screen the
-    features for leakage; raises on bad input."""
+def prepare(spec_path: str | Path, policies: PolicySource | None = None) -> Prepared:
+    """Load the spec (its governed policy from `policies`, else the files beside it) and its data, drop rows
+    without an outcome, enforce the data contract, split, and screen the features for leakage; raises on bad
+    input."""
     spec_path = Path(spec_path)
-    spec = load_spec(spec_path)
+    spec = load_spec(spec_path, policies)
     loaded = load_data(spec, spec_path)
     frame, dropped = drop_unlabelled(loaded.frame, spec)
     loaded = replace(loaded, frame=frame)  # row positions of every later step refer to the kept rows

@@ -16,7 +16,7 @@ from features.spec import load_spec
 from pipelines.cli import cli
 from pipelines.training.tune import fingerprint, study_identity
 from pipelines.training.workflow import prepare
-from tests.conftest import GERMAN_SPEC, REPO, write_spec
+from tests.conftest import GERMAN_SPEC, REPO, postgres_database, write_spec
 
 
 def invoke(*args):
@@ -176,13 +176,30 @@ def _consumer_spec(tmp_path, **changes):
     )
 
 
+@pytest.fixture
+def study_storage(request, tmp_path):
+    """The study on one machine's SQLite file, or on a PostgreSQL database that workers on several machines share."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/optuna.db"
+        return
+    with postgres_database("cft_optuna") as url:
+        yield url
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("heartbeat", [1, 60], ids=["after-heartbeat-grace", "within-heartbeat-grace"])
-def test_killed_study_resumes_to_the_requested_total(tracking_uri, tmp_path, heartbeat):
+@pytest.mark.parametrize(
+    "heartbeat, study_storage",
+    [(1, "sqlite"), (60, "sqlite"), (1, "postgresql")],
+    ids=["after-heartbeat-grace", "within-heartbeat-grace", "postgresql"],
+    indirect=["study_storage"],
+)
+def test_killed_study_resumes_to_the_requested_total(tracking_uri, tmp_path, heartbeat, study_storage):
     """Re-run right after a kill -9: within the grace period the killed trial is failed because its process is
-    gone (its owner is on the trial), so the study reaches the requested total and the killed parent run is closed."""
+    gone (its owner is on the trial), so the study reaches the requested total and the killed parent run is closed.
+    The same guarantee holds on PostgreSQL (a study shared by workers on several machines)."""
+    storage = study_storage
     spec = _consumer_spec(tmp_path, **{"tuning.heartbeat_seconds": heartbeat})
-    command = [sys.executable, "-m", "pipelines.cli", "tune", str(spec), "--trials", "6"]
+    command = [sys.executable, "-m", "pipelines.cli", "tune", str(spec), "--trials", "6", "--storage", storage]
     process = subprocess.Popen(
         command,
         cwd=tmp_path,
@@ -190,7 +207,6 @@ def test_killed_study_resumes_to_the_requested_total(tracking_uri, tmp_path, hea
         stderr=subprocess.DEVNULL,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
-    storage = f"sqlite:///{tmp_path}/mlflow-optuna.db"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # kill in the middle of a trial once two have finished
         try:
@@ -221,6 +237,10 @@ def test_killed_study_resumes_to_the_requested_total(tracking_uri, tmp_path, hea
     assert states.count(optuna.trial.TrialState.COMPLETE) == 6
     assert optuna.trial.TrialState.RUNNING not in states
     assert states.count(optuna.trial.TrialState.FAIL) == 1
+    # the killed trial's parameters run again when Optuna's heartbeat check failed it (after the grace period);
+    # failed as dead on this host first, it is not retried
+    retried = [t for t in study.trials if "failed_trial" in t.system_attrs]
+    assert len(retried) <= 1 and all(t.state == optuna.trial.TrialState.COMPLETE for t in retried)
     parents, children = trial_runs(tracking_uri, "consumer_loans")
     numbers = sorted(int(c.data.tags["optuna.trial_number"]) for c in children)
     assert numbers == list(range(len(study.trials)))  # every trial, the killed one included, has one run

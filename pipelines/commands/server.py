@@ -1,0 +1,103 @@
+"""`creditflow server init | start | user add`: team mode, an MLflow tracking server on PostgreSQL with
+authentication and creditflow's governance gate (pipelines/server/)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from features.errors import CreditflowError
+from pipelines.commands.options import tracking_option
+from pipelines.gates.team_rules import ROLES
+
+ADMIN_PASSWORD_ENV = "MLFLOW_AUTH_ADMIN_PASSWORD"
+NEW_PASSWORD_ENV = "CREDITFLOW_NEW_USER_PASSWORD"
+folder_option = click.option(
+    "--folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("creditflow-server"),
+    show_default=True,
+    help="Where the server's configuration, pgpass file and served artifacts live.",
+)
+
+
+@click.group("server")
+def server_group() -> None:
+    """Team mode: a shared MLflow server on PostgreSQL that enforces who may approve and promote."""
+
+
+@server_group.command("init")
+@click.argument("postgres_url")
+@folder_option
+@click.option("--prefix", default="creditflow", show_default=True, help="Prefix of the roles and databases.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address the server will listen on.")
+@click.option("--port", type=int, default=5000, show_default=True)
+@click.option("--admin", default="admin", show_default=True, help="The admin user (manages users and grants).")
+def init_command(postgres_url, folder, prefix, host, port, admin) -> None:
+    """Create the databases and roles on POSTGRES_URL (a role that may create both, without a password in the
+    URL: use PGPASSWORD or ~/.pgpass), the auth configuration and the admin user
+    (password from $MLFLOW_AUTH_ADMIN_PASSWORD, else asked)."""
+    from sqlalchemy.engine import make_url
+
+    from pipelines.server.setup import init_server
+
+    if make_url(postgres_url).password:
+        raise CreditflowError("POSTGRES_URL carries a password: put it in PGPASSWORD or ~/.pgpass, not on the command")
+    password = os.environ.get(ADMIN_PASSWORD_ENV) or click.prompt(
+        f"password for the admin user {admin!r}", hide_input=True, confirmation_prompt=True
+    )
+    config = init_server(postgres_url, folder, prefix, host, port, admin, password)
+    click.echo(f"team server configured in {config.folder} (databases {prefix}_*, roles {prefix}_server/_optuna)")
+    click.echo(f"start it:        creditflow server start --folder {folder}")
+    click.echo(f"add people:      creditflow server user add NAME --role ROLE --tracking-uri {config.tracking_uri}")
+    click.echo(f"shared tuning:   --storage {config.optuna_storage_uri}  (password in {config.folder}/pgpass)")
+
+
+@server_group.command("start", context_settings={"ignore_unknown_options": True})
+@folder_option
+@click.option("--workers", type=int, default=1, show_default=True, help="1: one uvicorn worker; more: gunicorn.")
+@click.option("--print-command", is_flag=True, help="Print the `mlflow server` command (for a service unit).")
+@click.argument("mlflow_options", nargs=-1, type=click.UNPROCESSED)
+def start_command(folder, workers, print_command, mlflow_options) -> None:
+    """Run the team server in the foreground: `mlflow server --app-name creditflow` on the configured stores,
+    with job execution off. MLFLOW_OPTIONS after `--` go to `mlflow server` (e.g. --allowed-hosts)."""
+    from pipelines.server.setup import ServerConfig, check_databases, server_command, server_environment
+
+    config = ServerConfig.load(folder)
+    command = server_command(config, workers, tuple(mlflow_options))
+    environment = server_environment(folder)
+    if print_command:
+        click.echo(f"set -a; . {Path(config.folder) / 'server.env'}; set +a")
+        click.echo(" ".join(command))
+        return
+    check_databases(config, environment)
+    click.echo(f"creditflow team server on {config.tracking_uri} (backend {config.backend_store_uri})", err=True)
+    os.execve(command[0], command, environment)
+
+
+@server_group.group("user")
+def user_group() -> None:
+    """Users of the team server (an admin's credentials: MLFLOW_TRACKING_USERNAME/PASSWORD)."""
+
+
+@user_group.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="What the person may do on the server.")
+@tracking_option
+def user_add_command(name, role, tracking_uri) -> None:
+    """Add user NAME with one role (password from $CREDITFLOW_NEW_USER_PASSWORD, else asked)."""
+    from pipelines.tracking.common import resolve_tracking_uri
+    from pipelines.tracking.team import add_user
+
+    uri = resolve_tracking_uri(tracking_uri)
+    if not uri.startswith(("http://", "https://")):
+        raise CreditflowError(f"--tracking-uri {uri}: users live on a team server (http://HOST:PORT)")
+    password = os.environ.get(NEW_PASSWORD_ENV) or click.prompt(
+        f"password for {name}", hide_input=True, confirmation_prompt=True
+    )
+    if len(password) < 12:
+        raise CreditflowError("a password must have at least 12 characters (MLflow's rule)")
+    add_user(uri, name, role, password)
+    click.echo(f"user {name} added to {uri} with role {role}")

@@ -1,0 +1,196 @@
+"""Who may change what on a team server: pure rules the server's gate applies before each registry change.
+
+MLflow's basic-auth knows identities and per-model EDIT grants, but any EDIT holder could set any tag and any
+alias. These rules add what four-eyes needs, keyed on the *authenticated* user and their creditflow role:
+
+- data scientists register versions; the server writes `lineage.author` itself, and refuses client-set
+  `approval.*` (other than `approval.status=pending`) and `exception.*` tags at registration;
+- `lineage.*` and `validation.*` are evidence: written at registration, never changed afterwards;
+- reviewers approve or reject versions they did not register; the server records who and when;
+- risk grants exceptions, never on a version they registered; the server records who and when;
+- `champion` moves only for a reviewer who is not the version's author, and only when the promotion rules
+  (`pipelines.gates.promotion.unmet_conditions`, the CLI's rules) hold; `previous` is moved by the server;
+- governed models (with versions) and their versions are neither renamed nor deleted.
+Each function returns the reasons for refusal; an empty list means the change may go ahead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from features.policy import ExceptionTerms
+from pipelines import tags
+from pipelines.gates.exceptions import expiry_problems, granter_problems
+from pipelines.gates.promotion import AuditRecord, VersionInfo, unmet_conditions
+
+DATA_SCIENTIST, REVIEWER, RISK, ADMIN = "data-scientist", "reviewer", "risk", "admin"
+ROLES = (DATA_SCIENTIST, REVIEWER, RISK, ADMIN)
+
+# Tags the server writes itself when an approval or an exception is recorded: a client never sets them.
+SERVER_APPROVAL_TAGS = (tags.APPROVAL_TIME, tags.APPROVAL_EVIDENCE)
+REVIEWER_TAGS = (tags.APPROVAL_STATUS, tags.APPROVAL_REVIEWER, tags.APPROVAL_COMMENT)
+DECISIONS = ("approved", "rejected")
+EXCEPTION_FIELDS_BY_RISK = ("status", "justification", "expires", "alternative")
+_EXCEPTION_TAG = re.compile(r"^exception\.([a-z_]+)\.([a-z_]+)$")
+_LOGGED_MODEL_SOURCE = re.compile(r"^models:/m-[0-9a-f]+$")
+GATE_NAMES = tuple(gate.removeprefix(tags.VALIDATION_PREFIX) for gate in tags.GATES)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The authenticated user of a request and their creditflow role ('' when they have none)."""
+
+    name: str
+    role: str
+
+    def is_(self, person: str | None) -> bool:
+        return bool(person) and self.name.strip().casefold() == (person or "").strip().casefold()
+
+
+def reserved(key: str) -> bool:
+    return key.startswith(tags.RESERVED_PREFIXES)
+
+
+def registration_problems(actor: Actor, version_tags: dict[str, str], source: str) -> list[str]:
+    """A new model version: registered by a data scientist, from a logged model, with no approval or exception."""
+    problems = []
+    if actor.role != DATA_SCIENTIST:
+        problems.append(f"{_who(actor)} may not register model versions (data scientists register)")
+    if source.startswith("models:/") and not _LOGGED_MODEL_SOURCE.match(source):
+        problems.append(
+            f"source {source} copies a registered version into another model (MLflow's 'Promote model'); "
+            "creditflow promotes by moving alias champion: creditflow promote"
+        )
+    for key, value in sorted(version_tags.items()):
+        if key == tags.APPROVAL_STATUS and value == "pending":
+            continue
+        if key.startswith((tags.APPROVAL_PREFIX, tags.EXCEPTION_PREFIX)):
+            problems.append(f"tag {key} cannot be set at registration (a new version is pending review)")
+    return problems
+
+
+def version_tag_problems(
+    actor: Actor,
+    version: VersionInfo,
+    key: str,
+    value: str | None,
+    terms: ExceptionTerms | None = None,
+    today: date | None = None,
+) -> list[str]:
+    """Setting (value) or deleting (None) tag `key` on a model version; `terms` are the exception terms of the
+    governed policy (the defaults when none is stored), `today` the day an expiry is judged on (UTC)."""
+    if not reserved(key):
+        return []
+    if value is None:
+        return [f"tag {key} is governed and cannot be deleted"]
+    if key.startswith((tags.LINEAGE_PREFIX, tags.VALIDATION_PREFIX)):
+        return [f"tag {key} is evidence written at registration and cannot be changed"]
+    if key.startswith(tags.APPROVAL_PREFIX):
+        return _approval_problems(actor, version, key, value)
+    return _exception_problems(actor, version, key, value, terms or ExceptionTerms(), today)
+
+
+def _approval_problems(actor: Actor, version: VersionInfo, key: str, value: str) -> list[str]:
+    if key in SERVER_APPROVAL_TAGS or key not in REVIEWER_TAGS:
+        return [f"tag {key} is written by the server when an approval is recorded"]
+    problems = []
+    if actor.role != REVIEWER:
+        problems.append(f"{_who(actor)} may not review (reviewers approve or reject)")
+    if actor.is_(version.tags.get(tags.AUTHOR)):
+        problems.append(f"four-eyes: {actor.name} registered version {version.version} and may not review it")
+    if key == tags.APPROVAL_STATUS and value not in DECISIONS:
+        problems.append(f"approval.status must be one of {', '.join(DECISIONS)}, not {value!r}")
+    if key == tags.APPROVAL_STATUS and value == "rejected" and tags.CHAMPION in version.aliases:
+        problems.append(f"version {version.version} is champion: roll it back before rejecting it")
+    if key == tags.APPROVAL_REVIEWER and not actor.is_(value):
+        problems.append(f"approval.reviewer must be the authenticated reviewer {actor.name!r}, not {value!r}")
+    return problems
+
+
+def _exception_problems(
+    actor: Actor, version: VersionInfo, key: str, value: str, terms: ExceptionTerms, today: date | None
+) -> list[str]:
+    """The exception rules of pipelines/gates/exceptions.py (who grants, until when, under the policy's terms),
+    applied to one tag as risk sets it."""
+    found = _EXCEPTION_TAG.match(key)
+    if not found or found.group(1) not in GATE_NAMES:
+        return [f"tag {key} is not an exception tag: exception.<{'|'.join(GATE_NAMES)}>.<field>"]
+    field = found.group(2)
+    problems = []
+    if field not in EXCEPTION_FIELDS_BY_RISK:
+        problems.append(f"tag {key} is written by the server when an exception is granted")
+    if actor.role != RISK:
+        problems.append(f"{_who(actor)} may not grant exceptions (risk grants them)")
+    if actor.is_(version.tags.get(tags.AUTHOR)):
+        problems.append(f"{actor.name} registered version {version.version} and may not grant it an exception")
+    else:
+        problems += granter_problems(version, actor.name, terms)
+    if field == "expires":
+        if not _is_date(value):
+            problems.append(f"{key} must be a date (YYYY-MM-DD), not {value!r}")
+        elif today is not None:
+            problems += [p.replace("--expires", key) for p in expiry_problems(value, today, terms)]
+    return problems
+
+
+def champion_move_problems(actor: Actor, target: VersionInfo, trail: list[AuditRecord]) -> list[str]:
+    """Putting `champion` on `target` (a promotion or a rollback): the CLI's promotion rules, and four eyes
+    on the person who moves it."""
+    problems = []
+    if actor.role != REVIEWER:
+        problems.append(f"{_who(actor)} may not move champion (reviewers promote)")
+    if actor.is_(target.tags.get(tags.AUTHOR)):
+        problems.append(f"four-eyes: {actor.name} registered version {target.version} and may not promote it")
+    return problems + unmet_conditions(target, trail)
+
+
+def alias_problems(actor: Actor, alias: str, deleting: bool) -> list[str]:
+    """Setting or deleting an alias other than a champion move (which `champion_move_problems` judges)."""
+    alias = alias.casefold()  # MLflow keeps aliases as typed: `Champion` must not slip past the rules
+    if alias == tags.PREVIOUS:
+        return ["alias previous is moved by the server with champion: use creditflow promote or rollback"]
+    if alias == tags.CHAMPION and deleting:
+        return ["alias champion cannot be deleted: use creditflow rollback"]
+    if actor.role not in (DATA_SCIENTIST, REVIEWER):
+        return [f"{_who(actor)} may not set model aliases"]
+    return []
+
+
+def model_tag_problems(key: str) -> list[str]:
+    """A tag on the registered model itself: the governed names belong on versions only."""
+    return [f"tag {key} is governed and belongs on model versions only"] if reserved(key) else []
+
+
+def governed_model_problems(action: str, name: str, versions: int) -> list[str]:
+    """Rename or delete of a registered model, or delete of a version: refused once the model has versions,
+    since the audit log, aliases and lineage refer to it by name and number."""
+    if versions == 0:
+        return []
+    return [f"model {name!r} is governed ({versions} version(s)): {action} is refused"]
+
+
+def creation_problems(actor: Actor, what: str) -> list[str]:
+    """Creating experiments, runs or registered models: data scientists' work."""
+    return [] if actor.role == DATA_SCIENTIST else [f"{_who(actor)} may not create {what} (data scientists do)"]
+
+
+def admin_problems(actor: Actor, what: str) -> list[str]:
+    return [] if actor.role == ADMIN else [f"{_who(actor)} may not {what} (admins manage users and grants)"]
+
+
+def policy_problems(actor: Actor) -> list[str]:
+    return [] if actor.role == RISK else [f"{_who(actor)} may not change the governed policy (risk owns it)"]
+
+
+def _who(actor: Actor) -> str:
+    return f"{actor.name} (role {actor.role or 'none'})"
+
+
+def _is_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+        return True
+    except ValueError:
+        return False

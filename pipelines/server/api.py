@@ -1,0 +1,139 @@
+"""creditflow's own endpoints on the team server, under `/api/2.0/creditflow/`:
+
+| endpoint | method | who | does |
+| --- | --- | --- | --- |
+| `whoami` | GET | any user | the authenticated user and their creditflow role (how the CLI knows it is in team mode) |
+| `audit?model=NAME` | GET | any user | the model's audit rows (every row without `model`), the chain's problems |
+| `promote` | POST `{name, version}` | reviewers | move `champion` under the promotion rules (`creditflow promote`) |
+| `rollback` | POST `{name, reason}` | reviewers | put `champion` back on `previous` (`creditflow rollback`) |
+| `policy?name=NAME` | GET | any user | the governed policy as stored, with its digest, who stored it and when |
+| `policy` | PUT `{name, document}` | risk | store a new version of a governed policy |
+
+They are answered before basic-auth's route checks (which refuse routes they do not know), after the same
+authentication.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, g, request
+from mlflow.server.auth import authenticate_request
+
+from features.errors import SpecError
+from features.policy import governing
+from pipelines.gates import team_rules as rules
+from pipelines.server import promotion
+from pipelines.server.chain import chain_problems, payload_digest
+from pipelines.server.routes import CREDITFLOW_API
+from pipelines.server.services import Pending, Services, error_body
+
+
+def dispatch(services: Services) -> Response | None:
+    """Answer a request to a creditflow endpoint; None for every other request."""
+    found = CREDITFLOW_API.match(request.path)
+    if not found:
+        return None
+    authorization = authenticate_request()
+    if isinstance(authorization, Response):
+        return authorization
+    g.mlflow_authenticated_user = authorization.username
+    actor = services.actor(authorization.username)
+    handler = ENDPOINTS.get((request.method, found.group("endpoint")))
+    if handler is None:
+        return _json(404, json.loads(error_body("ENDPOINT_NOT_FOUND", f"no creditflow endpoint {request.path}")))
+    return handler(services, actor)
+
+
+def whoami(services: Services, actor: rules.Actor) -> Response:
+    return _json(200, {"user": actor.name, "role": actor.role, "server": "creditflow"})
+
+
+def audit(services: Services, actor: rules.Actor) -> Response:
+    model = request.args.get("model")
+    every = services.store.rows()
+    rows = every if model is None else [r for r in every if r["model"] == model]
+    return _json(200, {"rows": rows, "chain_problems": chain_problems(every)})
+
+
+def promote(services: Services, actor: rules.Actor) -> Response:
+    body = _body()
+    pending = _pending(actor, "promote", body)
+    with services.store.model_lock(pending.model):
+        outcome = promotion.promote(services, pending, str(body.get("version", "")))
+    return _outcome(outcome)
+
+
+def rollback(services: Services, actor: rules.Actor) -> Response:
+    body = _body()
+    pending = _pending(actor, "rollback", body)
+    reason = str(body.get("reason", "")).strip()
+    if not reason:
+        return _json(400, json.loads(error_body("INVALID_PARAMETER_VALUE", "a rollback needs a reason")))
+    with services.store.model_lock(pending.model):
+        outcome = promotion.rollback(services, pending, reason)
+    return _outcome(outcome)
+
+
+def get_policy(services: Services, actor: rules.Actor) -> Response:
+    name = request.args.get("name", "")
+    found = services.store.policy(name)
+    if found is None:
+        return _json(404, json.loads(error_body("RESOURCE_DOES_NOT_EXIST", f"no governed policy {name!r} stored")))
+    return _json(200, found)
+
+
+def put_policy(services: Services, actor: rules.Actor) -> Response:
+    """Store a policy document (risk only), validated by the one policy loader (`features.policy.governing`, as
+    every client reads it) and digested as it digests it; every version is kept, append-only."""
+    body = _body()
+    pending = _pending(actor, "policy", body)
+    document, name = body.get("document"), str(body.get("name", ""))
+    pending.model, pending.target = "", name
+    problems = rules.policy_problems(actor)
+    found = None
+    if not isinstance(document, dict) or not name or document.get("name", name) != name:
+        problems.append("a policy is {name, document} with document a mapping whose name is `name`")
+    else:
+        try:
+            found = governing(document, f"policy {name}")
+        except SpecError as exc:
+            problems.append(f"not a valid policy: {exc}")
+    if problems or found is None:
+        services.audit(pending, "refused", "; ".join(problems))
+        return _json(403, json.loads(error_body("PERMISSION_DENIED", "creditflow: " + "; ".join(problems))))
+    services.store.put_policy(name, found.document, found.digest, actor.name)
+    services.audit(pending, "allowed", f"policy {found.label} stored", {"digest": found.digest})
+    return _json(200, {"name": name, "digest": found.digest})
+
+
+ENDPOINTS = {
+    ("GET", "whoami"): whoami,
+    ("GET", "audit"): audit,
+    ("POST", "promote"): promote,
+    ("POST", "rollback"): rollback,
+    ("GET", "policy"): get_policy,
+    ("PUT", "policy"): put_policy,
+}
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(force=True, silent=True)
+    return body if isinstance(body, dict) else {}
+
+
+def _pending(actor: rules.Actor, action: str, body: dict[str, Any]) -> Pending:
+    pending = Pending(f"{request.method} {request.path}", action, actor, body, payload_digest(request.get_data()))
+    pending.model = str(body.get("name", ""))
+    return pending
+
+
+def _outcome(outcome: promotion.Outcome) -> Response:
+    if outcome.code:
+        return _json(outcome.status, json.loads(error_body(outcome.code, f"creditflow: {outcome.message}")))
+    return _json(200, {"message": outcome.message, "changed": outcome.changed})
+
+
+def _json(status: int, payload: Any) -> Response:
+    return Response(json.dumps(payload, default=str), status=status, mimetype="application/json")

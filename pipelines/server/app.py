@@ -1,0 +1,36 @@
+"""The `creditflow` MLflow app (entry point `mlflow.app: creditflow`): MLflow's basic-auth with creditflow's
+governance gate around it. `mlflow server --app-name creditflow ...` (what `creditflow server start` runs)
+builds it in each worker through `create_app`.
+
+Order of the Flask hooks: creditflow's endpoints (they authenticate like basic-auth, and basic-auth's route
+checks would refuse paths it does not know), then basic-auth (who is this, and do they hold the grant), then
+the gate (do creditflow's rules allow it). Under uvicorn the artifact uploads bypass Flask, so an ASGI
+middleware inside basic-auth's applies the artifact freeze to them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipelines.server import api, gate
+from pipelines.server.services import Services
+
+
+def create_app(app: Any = None) -> Any:
+    from mlflow.server import app as mlflow_app
+    from mlflow.server.auth import create_app as basic_auth_app
+    from starlette.middleware import Middleware
+
+    from pipelines.server.artifacts import FreezeArtifacts
+
+    flask_app = app if app is not None else mlflow_app
+    services = Services.from_environment()
+    flask_app.extensions["creditflow"] = services
+    flask_app.before_request(lambda: api.dispatch(services))
+    served = basic_auth_app(flask_app)
+    flask_app.before_request(gate.before)
+    flask_app.after_request(gate.after)
+    flask_app.teardown_request(gate.teardown)
+    if served is not flask_app:  # uvicorn: a FastAPI app around Flask; innermost, so the user is known
+        served.user_middleware.append(Middleware(FreezeArtifacts, services=services))
+    return served

@@ -1,0 +1,96 @@
+"""What the server writes itself once MLflow has made an allowed registry change, and what the audit row says.
+
+- a new version: `lineage.author` is the authenticated user, whatever the client sent; the row records the
+  evidence digest it was registered with (the promotion rules compare against it);
+- `approval.status`: the server records the reviewer, the time and the evidence the approval vouches for;
+- `exception.<gate>.status`: the server records who granted it, when, and for which evidence; each exception
+  row carries the gate, expiry and justification as the tags then stand (the exception rules read them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipelines import tags
+from pipelines.gates.promotion import approval_fingerprint, evidence_digest
+from pipelines.server.services import Pending, Services
+from pipelines.server.store import now_iso
+
+
+def after_allowed(services: Services, pending: Pending, response: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """(reason, detail) of the audit row of an allowed change, after the server's own writes."""
+    if pending.action == "create_version":
+        return _registered(services, pending, response.get("model_version") or {})
+    if pending.action == "set_version_tag" and pending.target.startswith(tags.APPROVAL_PREFIX):
+        return _reviewed(services, pending)
+    if pending.action == "set_version_tag" and pending.target.startswith(tags.EXCEPTION_PREFIX):
+        return _excepted(services, pending)
+    return "", {}
+
+
+def _registered(services: Services, pending: Pending, created: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    pending.action, pending.version = "register", str(created.get("version", ""))
+    sent = {t.get("key"): t.get("value") for t in pending.body.get("tags") or [] if isinstance(t, dict)}
+    services.registry.set_tags(pending.model, pending.version, {tags.AUTHOR: pending.actor.name})
+    version = services.registry.version(pending.model, pending.version)
+    evidence = evidence_digest(version) if version else ""
+    if version and version.source.startswith("models:/"):
+        model_id = version.source.removeprefix("models:/")
+        services.store.freeze(
+            "model", model_id, f"logged model {model_id} is {pending.model} version {pending.version}"
+        )
+    claimed = sent.get(tags.AUTHOR)
+    note = (
+        "" if claimed == pending.actor.name else f"lineage.author written by the server (the client sent {claimed!r})"
+    )
+    return note, {"evidence": evidence}
+
+
+def _reviewed(services: Services, pending: Pending) -> tuple[str, dict[str, str]]:
+    pending.action = "review"
+    version = services.registry.version(pending.model, pending.version)
+    if version is None:
+        return "", {}
+    if pending.target == tags.APPROVAL_STATUS:
+        services.registry.set_tags(
+            pending.model,
+            pending.version,
+            {
+                tags.APPROVAL_REVIEWER: pending.actor.name,
+                tags.APPROVAL_TIME: now_iso(),
+                tags.APPROVAL_EVIDENCE: evidence_digest(version),
+            },
+        )
+        version = services.registry.version(pending.model, pending.version)
+        assert version is not None
+        if version.tags.get(tags.APPROVAL_STATUS) == "approved" and version.run_id:
+            reason = f"run {version.run_id} is the evidence of {version.name} version {version.version}, approved"
+            services.store.freeze("run", version.run_id, reason)
+    detail = {"evidence": evidence_digest(version), "approval": approval_fingerprint(version)}
+    return f"{pending.target}={pending.body.get('value', '')}", detail
+
+
+def _excepted(services: Services, pending: Pending) -> tuple[str, dict[str, str]]:
+    pending.action = "exception"
+    version = services.registry.version(pending.model, pending.version)
+    if version is None:
+        return "", {}
+    gate = pending.target.split(".")[1]
+    if pending.target.endswith(".status"):
+        services.registry.set_tags(
+            pending.model,
+            pending.version,
+            {
+                f"{tags.EXCEPTION_PREFIX}{gate}.granted_by": pending.actor.name,
+                f"{tags.EXCEPTION_PREFIX}{gate}.time": now_iso(),
+                f"{tags.EXCEPTION_PREFIX}{gate}.evidence": evidence_digest(version),
+            },
+        )
+    version = services.registry.version(pending.model, pending.version) or version
+    detail = {
+        "evidence": evidence_digest(version),
+        "gate": gate,
+        "expires": version.tags.get(f"{tags.EXCEPTION_PREFIX}{gate}.expires", ""),
+        "justification": version.tags.get(f"{tags.EXCEPTION_PREFIX}{gate}.justification", ""),
+    }
+    return f"{pending.target}={pending.body.get('value', '')}", detail

@@ -1,0 +1,42 @@
+"""`creditflow server ...` bad input: one line, exit 2, nothing created."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from pipelines.cli import cli
+
+
+@pytest.mark.parametrize(
+    "args, env, message",
+    [
+        (
+            ["server", "init", "postgresql://postgres:secret@127.0.0.1:5432/postgres"],
+            {},
+            "POSTGRES_URL carries a password",
+        ),
+        (
+            ["server", "init", "postgresql://postgres@127.0.0.1:5432/postgres", "--prefix", "Bad-Name"],
+            {"MLFLOW_AUTH_ADMIN_PASSWORD": "a-long-enough-password"},
+            "--prefix 'Bad-Name'",
+        ),
+        (
+            ["server", "init", "postgresql://postgres@127.0.0.1:5432/postgres"],
+            {"MLFLOW_AUTH_ADMIN_PASSWORD": "short"},
+            "at least 12 characters",
+        ),
+        (["server", "start", "--folder", "nowhere"], {}, "run `creditflow server init` first"),
+        (
+            ["server", "user", "add", "ds1", "--role", "reviewer", "--tracking-uri", "sqlite:///mlflow.db"],
+            {"CREDITFLOW_NEW_USER_PASSWORD": "a-long-enough-password"},
+            "users live on a team server",
+        ),
+    ],
+)
+def test_bad_input_is_one_line(tmp_path, monkeypatch, args, env, message):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, args, env=env)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: ") and message in result.output and len(result.output.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []

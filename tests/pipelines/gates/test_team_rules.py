@@ -1,0 +1,89 @@
+"""The team server's rules on their own: who may register, review, grant exceptions, move aliases."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.gates.promotion import AuditRecord, VersionInfo, evidence_digest
+from pipelines.gates.team_rules import (
+    Actor,
+    alias_problems,
+    champion_move_problems,
+    governed_model_problems,
+    model_tag_problems,
+    registration_problems,
+    version_tag_problems,
+)
+
+DS, REV, RISK = Actor("ds1", "data-scientist"), Actor("rev1", "reviewer"), Actor("risk1", "risk")
+GATES = {f"validation.{g}": "passed" for g in ("performance", "stability", "fairness")}
+
+
+def version(aliases=(), **tags) -> VersionInfo:
+    values = {**GATES, "lineage.author": "ds1", "approval.status": "pending", **tags}
+    return VersionInfo("m", "1", values, tuple(aliases), "run", "models:/m-0a", 0)
+
+
+def registered(v: VersionInfo) -> list[AuditRecord]:
+    return [AuditRecord("register", "m", v.version, "ds1", "t0", "done", evidence=evidence_digest(v))]
+
+
+def test_only_data_scientists_register_from_a_logged_model():
+    assert registration_problems(DS, {**GATES, "approval.status": "pending"}, "models:/m-0a") == []
+    assert "data scientists register" in registration_problems(REV, {}, "models:/m-0a")[0]
+    assert "Promote model" in registration_problems(DS, {}, "models:/german_credit/3")[0]
+    assert "cannot be set at registration" in registration_problems(DS, {"approval.status": "approved"}, "")[0]
+    assert "cannot be set at registration" in registration_problems(DS, {"exception.fairness.status": "x"}, "")[0]
+
+
+@pytest.mark.parametrize(
+    "actor, key, value, found",
+    [
+        (REV, "approval.status", "approved", None),
+        (REV, "approval.comment", "fine", None),
+        (REV, "approval.reviewer", "REV1", None),  # names compare case-insensitively
+        (REV, "monitoring.status", "ok", None),  # not governed
+        (DS, "approval.status", "approved", "may not review"),
+        (Actor("ds1", "reviewer"), "approval.status", "approved", "four-eyes: ds1 registered version 1"),
+        (REV, "approval.status", "maybe", "must be one of approved, rejected"),
+        (REV, "approval.reviewer", "rev2", "must be the authenticated reviewer"),
+        (REV, "approval.evidence", "abc", "written by the server"),
+        (REV, "validation.fairness", "passed", "evidence written at registration"),
+        (DS, "lineage.author", "rev1", "evidence written at registration"),
+        (RISK, "exception.fairness.status", "accepted", None),
+        (RISK, "exception.fairness.expires", "soon", "must be a date"),
+        (RISK, "exception.fairness.granted_by", "risk1", "written by the server"),
+        (RISK, "exception.colour.status", "accepted", "not an exception tag"),
+        (REV, "exception.fairness.status", "accepted", "risk grants them"),
+        (REV, "approval.status", None, "cannot be deleted"),
+    ],
+)
+def test_version_tags(actor, key, value, found):
+    problems = version_tag_problems(actor, version(), key, value)
+    assert (problems == []) if found is None else any(found in p for p in problems), problems
+
+
+def test_the_champion_cannot_be_rejected():
+    problems = version_tag_problems(REV, version(aliases=("champion",)), "approval.status", "rejected")
+    assert "roll it back" in problems[0]
+
+
+def test_champion_moves_need_a_reviewer_who_is_not_the_author_and_the_promotion_rules():
+    approved = version(**{"approval.status": "approved", "approval.reviewer": "rev1"})
+    assert champion_move_problems(REV, approved, registered(approved)) == []
+    assert "reviewers promote" in champion_move_problems(DS, approved, registered(approved))[0]
+    author = champion_move_problems(Actor("ds1", "reviewer"), approved, registered(approved))
+    assert "four-eyes: ds1 registered version 1 and may not promote it" in author
+    pending = version()
+    assert "approval.status is 'pending', not 'approved'" in champion_move_problems(REV, pending, registered(pending))
+
+
+def test_aliases_and_governed_models():
+    assert alias_problems(DS, "challenger", deleting=False) == []
+    assert "moved by the server" in alias_problems(REV, "previous", deleting=False)[0]
+    assert "moved by the server" in alias_problems(DS, "Previous", deleting=False)[0]
+    assert "use creditflow rollback" in alias_problems(REV, "champion", deleting=True)[0]
+    assert "may not set model aliases" in alias_problems(RISK, "challenger", deleting=False)[0]
+    assert governed_model_problems("delete model", "m", 0) == []
+    assert "is governed (2 version(s)): rename model is refused" in governed_model_problems("rename model", "m", 2)[0]
+    assert model_tag_problems("approval.status") and model_tag_problems("owner") == []

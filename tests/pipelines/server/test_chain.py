@@ -1,0 +1,77 @@
+"""The audit log's hash chain and the routes the gate judges, without a server."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.gates.chain import record_digest
+from pipelines.server.chain import chain_problems, sealed_row
+from pipelines.server.routes import classify
+
+
+def chain(n: int) -> list[dict]:
+    rows: list[dict] = []
+    for seq in range(1, n + 1):
+        entry = {"time": f"2026-01-01T00:00:0{seq}+00:00", "username": "u", "action": "review", "decision": "allowed"}
+        rows.append(sealed_row(entry, rows[-1] if rows else None))
+    return rows
+
+
+def test_a_row_is_a_record_of_the_local_trails_format():
+    first, second = chain(2)
+    assert (first["seq"], first["prev"]) == (1, "0" * 64) and second["prev"] == first["digest"]
+    fields = {k: str(v) for k, v in second.items()}
+    assert record_digest(fields) == second["digest"]  # the digest of pipelines/gates/chain.py, nothing else
+
+
+def test_an_intact_chain_has_no_problems():
+    assert chain_problems(chain(4)) == []
+
+
+def test_a_changed_row_a_removed_row_and_a_reordered_row_are_found():
+    changed = chain(3)
+    changed[1]["decision"] = "refused"
+    assert chain_problems(changed) == [
+        "record 2 (review by u, row 2) does not match its digest: edited after it was written"
+    ]
+    removed = chain(3)
+    del removed[1]
+    assert chain_problems(removed) == [
+        "record 3 (review by u, row 3) follows a record that is not in the trail: a gap "
+        "(a record was removed, or this one was added from elsewhere)"
+    ]
+    swapped = chain(3)
+    swapped[1], swapped[2] = swapped[2], swapped[1]
+    assert chain_problems(swapped) == []  # the chain, not the order rows are read in, decides
+
+
+@pytest.mark.parametrize(
+    "method, path, kind, action",
+    [
+        ("POST", "/api/2.0/mlflow/model-versions/set-tag", "registry", "set_version_tag"),
+        ("POST", "/ajax-api/2.0/mlflow/registered-models/alias", "registry", "set_alias"),
+        ("DELETE", "/api/2.0/mlflow/registered-models/delete", "registry", "delete_model"),
+        ("POST", "/api/3.0/mlflow/users/permissions/grant", "permissions", "users/permissions/grant"),
+        ("PUT", "/api/2.0/mlflow-artifacts/artifacts/1/models/m-0a1b/artifacts/MLmodel", "frozen", "put_artifact"),
+        ("DELETE", f"/api/2.0/mlflow-artifacts/artifacts/1/{'a' * 32}/artifacts/x", "frozen", "delete_artifact"),
+        ("DELETE", "/api/2.0/mlflow/logged-models/m-0a1b", "frozen", "delete_logged_model"),
+        ("POST", "/api/2.0/mlflow/runs/delete", "frozen", "delete_run"),
+    ],
+)
+def test_judged_requests(method, path, kind, action):
+    route = classify(method, path)
+    assert (route.kind, route.action) == (kind, action)
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/api/2.0/mlflow/model-versions/get"),
+        ("POST", "/api/2.0/mlflow/runs/log-batch"),
+        ("PATCH", "/api/2.0/mlflow/logged-models/m-0a1b/tags"),  # MLflow tags a model with its versions
+        ("PATCH", "/api/2.0/mlflow/users/update-password"),
+        ("GET", "/health"),
+    ],
+)
+def test_requests_the_gate_lets_through(method, path):
+    assert classify(method, path) is None

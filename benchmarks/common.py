@@ -66,6 +66,7 @@ def consumer_spec(folder: Path, book: Path, **tuning_params) -> Path:
     spec["data"]["source"] = str(book)
     spec["tuning"]["trials"] = 0
     spec["tuning"]["params"].update(tuning_params)
+    spec["policy"]["file"] = str(REPO / "experiments" / spec["policy"]["file"])  # the copy lives elsewhere
     path = folder / "bench.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path

@@ -173,6 +173,7 @@ def measure(args, folder: Path, config: ServerConfig, local: str) -> None:
     repeats hits them all alike."""
     spec = yaml.safe_load((REPO / "experiments" / "consumer_loans.yaml").read_text())
     spec["data"]["synthetic"]["rows"] = args.rows
+    spec["policy"]["file"] = str(REPO / "experiments" / spec["policy"]["file"])  # the copy lives elsewhere
     (folder / "bench.yaml").write_text(yaml.safe_dump(spec))
     prepared = prepare(folder / "bench.yaml")
     uris = {"local SQLite": local}

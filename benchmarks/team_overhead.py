@@ -43,7 +43,7 @@ from pipelines.server.setup import ServerConfig, init_server, server_command, se
 from pipelines.tracking import Tracker  # noqa: E402
 from pipelines.tracking.team import add_user  # noqa: E402
 from pipelines.tracking.trials import TrialSink  # noqa: E402
-from pipelines.training.tune import StudyRef  # noqa: E402
+from pipelines.training.tune import StudyRef, load_or_create_study  # noqa: E402
 from pipelines.training.tuning_session import Budget, run_study  # noqa: E402
 from pipelines.training.workflow import prepare  # noqa: E402
 
@@ -71,7 +71,7 @@ def tune(uri: str, storage: str, prepared, trials: int, attempt: int) -> float:
     with tracker.run("tune-bench", run_name=f"tune-{attempt}") as run:
         sink = TrialSink(tracker.uri, tracker.experiment_of(run.run_id), run.run_id, ref.name)
         started = time.perf_counter()
-        run_study(prepared, ref, Budget(trials, None, 1), sink)
+        run_study(prepared, load_or_create_study(prepared, ref), ref, Budget(trials, None, 1), sink)
         return (time.perf_counter() - started) / trials
 
 

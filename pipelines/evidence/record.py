@@ -27,6 +27,7 @@ from pipelines.governance.audit import current_user, now_iso, record
 from pipelines.governance.recovery import settled_trail
 from pipelines.reports.fairness_report import fairness_figure, fairness_html
 from pipelines.reports.model_card import CardIdentity, card_sections, to_markdown
+from pipelines.reports.plots import png_bytes
 from pipelines.reports.review_page import CARD_PATH, PAGE_PATH, review_page
 from pipelines.tracking import RunLogger, Tracker
 from pipelines.tracking.model_files import model_files_check
@@ -55,7 +56,7 @@ def record_training(run: RunLogger, prepared: Prepared, candidate: Candidate, ev
     if evaluation.fairness is not None:
         _record_fairness(run, evaluation)
     for name, figure in evaluation.figures.items():
-        run.figure(figure, f"plots/{name}")
+        run.image(png_bytes(figure), f"plots/{name}")
     _record_reference(run, prepared, candidate, evaluation)
     return _log_model(run, prepared, candidate)
 
@@ -205,8 +206,8 @@ def _record_fairness(run: RunLogger, evaluation: Evaluation) -> None:
     for grouping in fairness.groupings.values():
         run.table(grouping.table, f"fairness/groups_{metric_name(grouping.name)}.csv")
     run.table(evaluation.proxies, "fairness/proxy_candidates.csv")
-    figure = fairness_figure(fairness)
-    run.figure(figure, "fairness/approval_rates.png")
+    figure = evaluation.fairness_figure or fairness_figure(fairness)
+    run.image(png_bytes(figure), "fairness/approval_rates.png")
 
 
 def _summary(evaluation: Evaluation) -> dict[str, object]:

@@ -11,6 +11,7 @@ import optuna
 from sqlalchemy.engine import make_url
 
 from features.spec import Spec
+from pipelines.reports.plots import png_bytes
 from pipelines.tracking import RunLogger
 from pipelines.training.tune import StudyRef
 from pipelines.training.tuning_session import Budget
@@ -63,5 +64,5 @@ def _record_plots(run: RunLogger, study: optuna.Study) -> None:
             except (ValueError, RuntimeError) as exc:  # e.g. importances need two completed trials
                 log.info("skipped %s: %s", name, exc)
                 continue
-            run.figure(axes.figure, f"tuning/{name}")
+            run.image(png_bytes(axes.figure), f"tuning/{name}")
             plt.close(axes.figure)

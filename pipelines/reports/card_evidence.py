@@ -174,7 +174,8 @@ def stability_chart(spec: Spec, evaluation: Evaluation) -> Chart:
     )
 
 
-def fairness_charts(result: FairnessResult) -> list[Chart]:
+def fairness_charts(result: FairnessResult, approval_figure: Figure | None = None) -> list[Chart]:
+    """The approval rates per group (`approval_figure` when already drawn for the run) and the gaps chart."""
     rows = []
     for grouping in result.groupings.values():
         for key, limit_key, what in (*FAIRNESS_LIMITS, EO_LIMIT):
@@ -184,7 +185,11 @@ def fairness_charts(result: FairnessResult) -> list[Chart]:
             rows.append([f"{grouping.name}: {what}", value, low, high, bound, broken])
     gaps = pd.DataFrame(rows, columns=["label", "value", "low", "high", "limit", "breached"])
     return [
-        Chart("Approval rate per group (count in brackets)", fairness_figure(result), "fairness/approval_rates.png"),
+        Chart(
+            "Approval rate per group (count in brackets)",
+            approval_figure or fairness_figure(result),
+            "fairness/approval_rates.png",
+        ),
         Chart("Gaps between groups with their intervals and limits", interval_figure(gaps, "Fairness measures")),
     ]
 

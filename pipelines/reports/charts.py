@@ -7,7 +7,6 @@ needs no file beside it and no network.
 from __future__ import annotations
 
 import base64
-import io
 import math
 from numbers import Real
 from typing import TYPE_CHECKING
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from pipelines.reports.plots import new_figure
+from pipelines.reports.plots import new_figure, png_bytes
 
 if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn
     from matplotlib.figure import Figure
@@ -23,10 +22,8 @@ if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn
 LIMIT_COLOUR, POINT_COLOUR, BAD_COLOUR = "#c0392b", "#3b75af", "#c0392b"
 
 
-def png_base64(figure: Figure, dpi: int = 90) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+def png_base64(figure: Figure) -> str:
+    return base64.b64encode(png_bytes(figure)).decode("ascii")
 
 
 def interval_figure(rows: pd.DataFrame, title: str) -> Figure:

@@ -7,6 +7,8 @@ save them with ``fig.savefig(...)``. Data comes from ``pipelines.gates.performan
 
 from __future__ import annotations
 
+import io
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,6 +23,20 @@ from pipelines.gates.performance import curves
 _FIGSIZE = (6.0, 5.0)
 _MAX_POINTS = 2000
 _REFERENCE_STYLE: dict[str, Any] = {"color": "grey", "linestyle": "--", "linewidth": 1}
+
+
+PNG_DPI = 100
+_rendered: weakref.WeakKeyDictionary[Any, bytes] = weakref.WeakKeyDictionary()
+
+
+def png_bytes(figure: Figure) -> bytes:
+    """The figure as PNG, rendered once: the run's artifact and the review page embed the same bytes, and
+    evaluation renders its figures while the challenger trains (pipelines/training/evaluation.py)."""
+    if figure not in _rendered:
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=PNG_DPI, bbox_inches="tight")
+        _rendered[figure] = buffer.getvalue()
+    return _rendered[figure]
 
 
 def new_figure(**options: Any) -> Figure:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -57,12 +56,11 @@ class RunLogger:
     def file(self, local: str, folder: str) -> None:
         self.client.log_artifact(self.run_id, local, folder)
 
-    def figure(self, figure: Any, path: str) -> None:
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    def image(self, png: bytes, path: str) -> None:
+        """A rendered image (PNG bytes) as an artifact at `path`."""
         with tempfile.TemporaryDirectory() as folder:
             local = Path(folder) / Path(path).name
-            local.write_bytes(buffer.getvalue())
+            local.write_bytes(png)
             self.client.log_artifact(self.run_id, str(local), str(Path(path).parent) or None)
 
     def model(

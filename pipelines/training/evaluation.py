@@ -27,6 +27,7 @@ from pipelines.gates.leakage import LeakageResult, screen_model
 from pipelines.gates.stability import StabilityResult, stability_gate
 from pipelines.progress import Progress
 from pipelines.reports import plots
+from pipelines.reports.fairness_report import fairness_figure
 from pipelines.scoring.decision import declined
 from pipelines.scoring.reasons import contributions, measured_agreement
 from pipelines.tags import NOT_ASSESSED
@@ -61,6 +62,7 @@ class Evaluation:
     notes: list[str] = field(default_factory=list)  # what the verdict did not judge, and reviewed leakage findings
     watchlist: list[tuple[str, str]] = field(default_factory=list)  # (feature, policy pattern): proxies by name
     challenger_skipped: str | None = None  # why no challenger was trained (said in the run's output)
+    fairness_figure: Any = None  # approval rates per group (a matplotlib Figure), logged and on the review page
 
     @property
     def fairness_passed(self) -> bool:
@@ -102,12 +104,23 @@ def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
         )
         evaluation = _measure(prepared, candidate, samples, scores)
         evaluation.fairness, evaluation.proxies, evaluation.challenger_skipped = fairness, proxies, skipped
+        if fairness is not None:
+            evaluation.fairness_figure = fairness_figure(fairness)
+        _render(evaluation)
         evaluation.challenger = pending.result() if pending else None
     if fairness is not None:
         evaluation.metrics.update(fairness.metrics())
     if evaluation.challenger is not None:
         evaluation.metrics.update(evaluation.challenger.metrics())
     return evaluation
+
+
+def _render(evaluation: Evaluation) -> None:
+    """Render every figure to PNG now (matplotlib holds the GIL; the challenger's XGBoost fits do not), so that
+    recording the run and the review page reuse the bytes instead of drawing again."""
+    for figure in [*evaluation.figures.values(), evaluation.fairness_figure]:
+        if figure is not None:
+            plots.png_bytes(figure)
 
 
 def _measure(

@@ -126,3 +126,13 @@ def test_importance_figure_shows_every_feature_whatever_the_scale():
         assert y_low <= bar.get_y() and bar.get_y() + bar.get_height() <= y_high
         assert x_low <= 0 and bar.get_width() <= x_high
     assert [t.get_text() for t in ax.get_yticklabels()] == [f"f{i}" for i in range(17)]
+
+
+def test_a_figure_is_rendered_once_for_the_run_and_the_review_page(monkeypatch):
+    figure = roc_figure({"test": (np.array([0, 1, 0, 1]), np.array([0.1, 0.8, 0.3, 0.6]))})
+    drawn = []
+    original = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda self, *a, **k: drawn.append(self) or original(self, *a, **k))
+    png = plots_module.png_bytes(figure)
+    assert png.startswith(b"\x89PNG") and plots_module.png_bytes(figure) is png
+    assert drawn == [figure]

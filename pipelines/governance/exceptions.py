@@ -45,12 +45,7 @@ def grant_exception(
         return _grant_on_server(tracker, model, version, gate, justification, expires, granter)
     with tracker.registry_lock(model):
         found = tracker.model_version(model, version)
-        governing = stored_policy(tracker, found)
-        terms = governing.policy.exceptions if governing else ExceptionTerms()
-        request = ExceptionRequest(gate_of(gate), granter, justification, expires, _alternative(tracker, found))
-        problems = request_problems(found, request, audit.today(), terms)
-        if problems:
-            raise CreditflowError("; ".join(problems))
+        request = _checked_request(tracker, found, gate, granter, justification, expires)
         when, digest = audit.now_iso(), evidence_digest(found)
         tracker.set_version_tags(model, version, exception_values(request, when, digest))
         audit.record(
@@ -75,18 +70,27 @@ def grant_exception(
     )
 
 
-def _grant_on_server(
-    tracker: Tracker, model: str, version: str, gate: str, justification: str, expires: str, granter: str
-) -> None:
-    """On a team server: the same checks, then the tags risk sets (`status` last); the server records who granted
-    it, when and for which evidence, and writes the audit row the exception rules read."""
-    found = tracker.model_version(model, version)
+def _checked_request(
+    tracker: Tracker, found: VersionInfo, gate: str, granter: str, justification: str, expires: str
+) -> ExceptionRequest:
+    """The exception asked for, checked against the rules and the version's governed policy (CreditflowError
+    naming every problem)."""
     governing = stored_policy(tracker, found)
     terms = governing.policy.exceptions if governing else ExceptionTerms()
     request = ExceptionRequest(gate_of(gate), granter, justification, expires, _alternative(tracker, found))
     problems = request_problems(found, request, audit.today(), terms)
     if problems:
         raise CreditflowError("; ".join(problems))
+    return request
+
+
+def _grant_on_server(
+    tracker: Tracker, model: str, version: str, gate: str, justification: str, expires: str, granter: str
+) -> None:
+    """On a team server: the same checks, then the tags risk sets (`status` last); the server records who granted
+    it, when and for which evidence, and writes the audit row the exception rules read."""
+    found = tracker.model_version(model, version)
+    request = _checked_request(tracker, found, gate, granter, justification, expires)
     values = exception_values(request, audit.now_iso(), evidence_digest(found))
     status = tags.exception_tag(request.gate, "status")
     for field in EXCEPTION_FIELDS_BY_RISK:  # what a client may set; the server writes the rest

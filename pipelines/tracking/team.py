@@ -108,6 +108,13 @@ def policy_source(session: TeamSession | None, spec_path: Path) -> PolicySource 
     return TeamPolicySource(session, FilePolicySource(spec_path.parent)) if session is not None else None
 
 
+def _refused_credentials(uri: str) -> TrackingError:
+    return TrackingError(
+        f"tracking server {uri} refused the credentials (401: unknown user, wrong password or expired login): "
+        f"{CREDENTIALS_HINT}"
+    )
+
+
 def call(uri: str, method: str, endpoint: str, **kwargs: Any) -> dict[str, Any]:
     """One request with the user's credentials; errors as one-line creditflow errors (403: a refusal)."""
     try:
@@ -115,10 +122,7 @@ def call(uri: str, method: str, endpoint: str, **kwargs: Any) -> dict[str, Any]:
     except MlflowException as exc:
         raise TrackingError(f"tracking server {uri}: {exc.message.splitlines()[0]}") from None
     if response.status_code == 401:
-        raise TrackingError(
-            f"tracking server {uri} refused the credentials (401: unknown user, wrong password or expired login): "
-            f"{CREDENTIALS_HINT}"
-        )
+        raise _refused_credentials(uri)
     try:
         payload = response.json()
     except ValueError:
@@ -137,10 +141,7 @@ def team_session(uri: str) -> TeamSession | None:
     except MlflowException as exc:
         raise TrackingError(f"tracking server {uri}: {exc.message.splitlines()[0]}") from None
     if response.status_code == 401:
-        raise TrackingError(
-            f"tracking server {uri} refused the credentials (401: unknown user, wrong password or expired login): "
-            f"{CREDENTIALS_HINT}"
-        )
+        raise _refused_credentials(uri)
     if response.status_code != 200:
         return None  # a plain MLflow server (404, or basic-auth's 403 for routes it does not know)
     found = response.json()

@@ -207,10 +207,13 @@ def test_killed_study_resumes_to_the_requested_total(tracking_uri, tmp_path, hea
         stderr=subprocess.DEVNULL,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
+    # one storage object for all the polling: each `load_study` with a URL opens a new connection pool
+    # (on PostgreSQL 40 idle connections within a few seconds, against a server limit of 100)
+    polled = optuna.storages.RDBStorage(storage)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # kill in the middle of a trial once two have finished
         try:
-            trials = optuna.load_study(study_name="consumer_loans", storage=storage).trials
+            trials = optuna.load_study(study_name="consumer_loans", storage=polled).trials
         except (KeyError, Exception):
             trials = []
         states = [t.state for t in trials]
@@ -225,8 +228,9 @@ def test_killed_study_resumes_to_the_requested_total(tracking_uri, tmp_path, hea
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert optuna.trial.TrialState.RUNNING in [
-        t.state for t in optuna.load_study(study_name="consumer_loans", storage=storage).trials
+        t.state for t in optuna.load_study(study_name="consumer_loans", storage=polled).trials
     ]
+    polled.engine.dispose()
 
     done = subprocess.run(
         command, cwd=tmp_path, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)}

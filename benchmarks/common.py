@@ -59,14 +59,21 @@ def write_book(path: Path, rows: int, seed: int = 7) -> Path:
     return path
 
 
+def shipped_spec(name: str = "consumer_loans") -> dict:
+    """experiments/NAME.yaml as a dict to edit and write elsewhere: its policy file named by absolute path (the
+    relative one would not resolve beside the copy)."""
+    spec = yaml.safe_load((REPO / "experiments" / f"{name}.yaml").read_text())
+    spec["policy"]["file"] = str(REPO / "experiments" / spec["policy"]["file"])
+    return spec
+
+
 def consumer_spec(folder: Path, book: Path, **tuning_params) -> Path:
     """experiments/consumer_loans.yaml read from `book`, no tuning, with `tuning_params` merged in."""
-    spec = yaml.safe_load((REPO / "experiments" / "consumer_loans.yaml").read_text())
+    spec = shipped_spec()
     spec["data"].pop("synthetic")
     spec["data"]["source"] = str(book)
     spec["tuning"]["trials"] = 0
     spec["tuning"]["params"].update(tuning_params)
-    spec["policy"]["file"] = str(REPO / "experiments" / spec["policy"]["file"])  # the copy lives elsewhere
     path = folder / "bench.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path

@@ -34,6 +34,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from common import shipped_spec  # noqa: E402
+
 from features.synthetic import BookOptions, generate_book  # noqa: E402
 
 EXTRA_NUMERIC = [f"x{i:02d}" for i in range(1, 16)]
@@ -60,7 +62,7 @@ def book(rows: int, seed: int, drifted: bool) -> pd.DataFrame:
 def setup(folder: Path, rows: int, train_rows: int) -> tuple[str, Path, Path, dict]:
     uri = f"sqlite:///{folder / 'mlflow.db'}"
     book(train_rows, 1, False).to_parquet(folder / "train.parquet")
-    spec = yaml.safe_load((REPO / "experiments" / "consumer_loans.yaml").read_text())
+    spec = shipped_spec()
     spec["name"] = "bench"
     spec["data"].pop("synthetic")
     spec["data"]["source"] = str(folder / "train.parquet")
@@ -69,7 +71,6 @@ def setup(folder: Path, rows: int, train_rows: int) -> tuple[str, Path, Path, di
     spec["policy"]["fairness"]["mitigation"]["enabled"] = False  # not what is measured
     spec["tuning"].update({"trials": 0, "params": {**spec["tuning"]["params"], "max_rounds": 200, "nthread": 2}})
     spec["policy"]["fairness"] = {"n_boot": 20}
-    spec["policy"]["file"] = str(REPO / "experiments" / "policies" / "consumer-credit.yaml")  # the copy lives elsewhere
     (folder / "bench.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "run", str(folder / "bench.yaml"), "--tracking-uri", uri],

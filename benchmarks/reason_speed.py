@@ -23,6 +23,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from common import shipped_spec  # noqa: E402
+
 from features.synthetic import BookOptions, generate_book  # noqa: E402
 from pipelines.training.workflow import prepare, train_candidate  # noqa: E402
 
@@ -30,7 +32,7 @@ BATCHES = (1, 10, 100, 1_000, 10_000, 100_000)
 
 
 def trained_scorer(rows: int):
-    spec = yaml.safe_load((REPO / "experiments" / "consumer_loans.yaml").read_text())
+    spec = shipped_spec()
     spec["data"]["synthetic"]["rows"] = rows
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "spec.yaml"

@@ -39,6 +39,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from common import shipped_spec  # noqa: E402
+
 from pipelines.server.setup import ServerConfig, init_server, server_command, server_environment  # noqa: E402
 from pipelines.tracking import Tracker  # noqa: E402
 from pipelines.tracking.team import add_user  # noqa: E402
@@ -171,9 +173,8 @@ def main() -> None:
 def measure(args, folder: Path, config: ServerConfig, local: str) -> None:
     """Every setup is measured in each repeat, one after the other, so a change in machine load between
     repeats hits them all alike."""
-    spec = yaml.safe_load((REPO / "experiments" / "consumer_loans.yaml").read_text())
+    spec = shipped_spec()
     spec["data"]["synthetic"]["rows"] = args.rows
-    spec["policy"]["file"] = str(REPO / "experiments" / spec["policy"]["file"])  # the copy lives elsewhere
     (folder / "bench.yaml").write_text(yaml.safe_dump(spec))
     prepared = prepare(folder / "bench.yaml")
     uris = {"local SQLite": local}

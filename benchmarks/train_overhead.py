@@ -30,6 +30,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from common import shipped_spec  # noqa: E402
+
 from features.synthetic import BookOptions, generate_book  # noqa: E402
 from pipelines.training.evaluation import evaluate_candidate  # noqa: E402
 from pipelines.training.train import booster_params, to_dmatrix  # noqa: E402
@@ -37,10 +39,9 @@ from pipelines.training.workflow import prepare, train_candidate  # noqa: E402
 
 
 def write_spec(folder: Path, book: Path) -> Path:
-    spec = yaml.safe_load((REPO / "experiments" / "consumer_loans.yaml").read_text())
+    spec = shipped_spec()
     spec["data"].pop("synthetic")
     spec["data"]["source"] = str(book)
-    spec["policy"]["file"] = str(REPO / "experiments" / "policies" / "consumer-credit.yaml")  # the copy lives elsewhere
     path = folder / "bench.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path

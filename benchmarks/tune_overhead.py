@@ -28,6 +28,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from common import shipped_spec  # noqa: E402
+
 from pipelines.tracking import Tracker  # noqa: E402
 from pipelines.tracking.trials import TrialSink  # noqa: E402
 from pipelines.training.train import booster_params  # noqa: E402
@@ -111,11 +113,8 @@ def main() -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        spec = yaml.safe_load((REPO / "experiments" / "consumer_loans.yaml").read_text())
+        spec = shipped_spec()
         spec["data"]["synthetic"]["rows"] = args.rows
-        spec["policy"]["file"] = str(
-            REPO / "experiments" / "policies" / "consumer-credit.yaml"
-        )  # the copy lives elsewhere
         (folder / "bench.yaml").write_text(yaml.safe_dump(spec))
         prepared = prepare(folder / "bench.yaml")
         _, model_input = fit_transform(prepared)

@@ -22,6 +22,24 @@ GERMAN_SPEC = REPO / "experiments" / "german_credit.yaml"
 CONSUMER_SPEC = REPO / "experiments" / "consumer_loans.yaml"
 POLICY = REPO / "experiments" / "policies" / "consumer-credit.yaml"
 
+# The sections of a model card and review page, in order (the page adds a sign-off block after them).
+CARD_SECTIONS = [
+    "Verdicts and limits",
+    "Identity and intended use",
+    "Data and lineage",
+    "Performance",
+    "Calibration",
+    "Stability",
+    "Fairness",
+    "Less-discriminatory alternative",
+    "Leakage screen",
+    "Explanations and reason codes",
+    "Hyperparameters",
+    "Known limitations",
+    "Monitoring plan",
+    "Approvals and exceptions",
+]
+
 
 @pytest.fixture(scope="session")
 def store_template(tmp_path_factory) -> Path:

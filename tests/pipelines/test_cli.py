@@ -17,7 +17,7 @@ from mlflow.pyfunc import PyFuncModel
 
 from pipelines.cli import VERBS, cli
 from pipelines.reports.formats import number
-from tests.conftest import GERMAN_SPEC, REPO, use_store, write_spec
+from tests.conftest import CARD_SECTIONS, GERMAN_SPEC, REPO, use_store, write_spec
 
 GERMAN_DATA = GERMAN_SPEC.parent / "data" / "german_credit.csv"
 # what a scoring request must not carry: the target and the columns sensitive attributes come from
@@ -173,22 +173,7 @@ def test_the_model_card_reports_the_run_and_is_linked_from_the_version(registere
     card, m, run = registered.card, registered.run.data.metrics, registered.run
     assert f"| auc | {number(m['valid_auc'])} ({number(m['valid_auc_low'])} – {number(m['valid_auc_high'])}) |" in card
     assert f"| ks | {number(m['valid_ks'])} ({number(m['valid_ks_low'])} – {number(m['valid_ks_high'])}) |" in card
-    for heading in (
-        "Verdicts and limits",
-        "Identity and intended use",
-        "Data and lineage",
-        "Performance",
-        "Calibration",
-        "Stability",
-        "Fairness",
-        "Less-discriminatory alternative",
-        "Leakage screen",
-        "Explanations and reason codes",
-        "Hyperparameters",
-        "Known limitations",
-        "Monitoring plan",
-        "Approvals and exceptions",
-    ):
+    for heading in CARD_SECTIONS:
         assert f"## {heading}" in card
     assert "Requested loan duration" in card and "Pending: no review decision yet." in card
     assert registered.version.tags["lineage.data_digest"] in card  # the full digest, not truncated

@@ -11,23 +11,9 @@ from urllib.parse import unquote, urlparse
 import mlflow
 import pytest
 
+from tests.conftest import CARD_SECTIONS
+
 CHROMIUM = Path("/usr/bin/chromium")
-SECTIONS = [
-    "Verdicts and limits",
-    "Identity and intended use",
-    "Data and lineage",
-    "Performance",
-    "Calibration",
-    "Stability",
-    "Fairness",
-    "Less-discriminatory alternative",
-    "Leakage screen",
-    "Explanations and reason codes",
-    "Hyperparameters",
-    "Known limitations",
-    "Monitoring plan",
-    "Approvals and exceptions",
-]
 CHARTS = {
     "Discrimination with 95% intervals and the policy's minima",
     "ROC curves",
@@ -75,8 +61,8 @@ def test_the_review_page_opens_offline_with_every_section_and_chart(honest, brow
     page.goto(page_file(honest, "1").as_uri())
     assert requested == [page_file(honest, "1").as_uri()]  # charts are embedded: nothing else is fetched
 
-    assert page.locator("h2").all_inner_texts() == SECTIONS
-    for heading in SECTIONS[:-1]:
+    assert page.locator("h2").all_inner_texts() == CARD_SECTIONS
+    for heading in CARD_SECTIONS[:-1]:
         text = page.locator("section", has=page.locator("h2", has_text=heading)).first.inner_text()
         assert len(text) > len(heading) + 80, f"section {heading!r} is nearly empty"
     images = page.evaluate("Array.from(document.images).map(i => [i.alt, i.complete, i.naturalWidth])")

@@ -6,6 +6,7 @@ Exit codes (DESIGN.md): 0 success; 1 a verdict said no; 2 bad input or usage, wi
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import os
@@ -156,6 +157,11 @@ def main() -> None:
     except Interrupted as exc:  # a signal outside a command (while loading one)
         click.echo(f"error: interrupted by signal {signal.Signals(exc.signum).name}", err=True)
         sys.exit(128 + exc.signum)
+    finally:
+        # Python's shutdown runs the cyclic garbage collector over every object the imports made (MLflow,
+        # XGBoost, scikit-learn, Optuna): 0.4-1.3 s after the command is done. Frozen objects are left to the
+        # operating system; files and stores were closed by the command itself.
+        gc.freeze()
 
 
 if __name__ == "__main__":

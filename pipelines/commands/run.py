@@ -13,14 +13,15 @@ import optuna
 
 from features.errors import CreditflowError
 from pipelines.commands.options import tracking_option, tuning_options
-from pipelines.evidence.record import record_model_card, record_training, register_candidate
-from pipelines.evidence.study import record_study
-from pipelines.reports.card_evidence import fairness_summary
+from pipelines.evidence.record import record_model, record_model_card, record_training, register_candidate
+from pipelines.evidence.study import record_study, record_study_plots
+from pipelines.reports.card_evidence import draw_review_charts, fairness_summary
 from pipelines.tracking import Tracker
 from pipelines.tracking.common import resolve_tracking_uri
 from pipelines.tracking.team import policy_source
 from pipelines.tracking.trials import TrialSink, sync_trials
-from pipelines.training.evaluation import evaluate_candidate
+from pipelines.training.challenger_process import ChallengerWorker, challenger_process
+from pipelines.training.evaluation import evaluating
 from pipelines.training.tune import (
     PARENT_RUN_ATTR,
     PRUNING_MIN_ROWS,
@@ -106,7 +107,18 @@ def run_pipeline(spec_path: str, tracking_uri: str | None, register: bool, tune:
     sizes = ", ".join(f"{k} {len(v)}" for k, v in prepared.split.samples().items())
     log.info("data %s: %d rows (%s)", prepared.data.source, len(prepared.checked.target), sizes)
     _log_screening(prepared)
-    tracker = team_tracker or Tracker(tracking_uri)
+    with challenger_process(prepared.spec, len(prepared.split.train)) as worker:  # its imports overlap the tuning
+        return _train_and_record(prepared, team_tracker or Tracker(tracking_uri), register, tune, worker, started)
+
+
+def _train_and_record(
+    prepared: Prepared,
+    tracker: Tracker,
+    register: bool,
+    tune: TuneOptions | None,
+    worker: ChallengerWorker | None,
+    started: float,
+) -> bool:
     plan = _tuning_plan(prepared, tracker.uri, tune)
     study = load_or_create_study(prepared, plan[0], storage=plan[2]) if plan else None
     name = prepared.spec.name
@@ -118,9 +130,15 @@ def run_pipeline(spec_path: str, tracking_uri: str | None, register: bool, tune:
             params = _tune(tracker, prepared, study, plan[0], plan[1], run)
         candidate = train_candidate(prepared, params)
         log.info("trained %d trees", candidate.booster.num_boosted_rounds())
-        evaluation = evaluate_candidate(prepared, candidate)
-        log.info("logging the run's evidence and the model to MLflow")
-        model_uri = record_training(run, prepared, candidate, evaluation)
+        with evaluating(prepared, candidate, worker) as evaluation:
+            # while the mitigated challenger trains (none needs it): the study's plots, the model, the page's charts
+            if plan:
+                record_study_plots(run, study)
+            log.info("logging the model and the run's evidence to MLflow")
+            model_uri = record_model(run, prepared, candidate)
+            if register:
+                draw_review_charts(prepared.spec, evaluation)
+        record_training(run, prepared, candidate, evaluation)
         version = register_candidate(tracker, prepared, run.run_id, model_uri, evaluation) if register else None
         page = record_model_card(tracker, run, prepared, candidate, evaluation, version) if version else None
     _report(prepared, tracker.uri, run.run_id, version, evaluation, time.perf_counter() - started)

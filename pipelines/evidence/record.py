@@ -41,8 +41,13 @@ log = logging.getLogger("creditflow")
 INPUT_EXAMPLE_ROWS = 5
 
 
-def record_training(run: RunLogger, prepared: Prepared, candidate: Candidate, evaluation: Evaluation) -> str:
-    """Log params, metrics, lineage, spec, tables, plots and the pyfunc model; return the model URI."""
+def record_model(run: RunLogger, prepared: Prepared, candidate: Candidate) -> str:
+    """Log the pyfunc model (it needs no evaluation, so it is logged while the challenger trains); its URI."""
+    return _log_model(run, prepared, candidate)
+
+
+def record_training(run: RunLogger, prepared: Prepared, candidate: Candidate, evaluation: Evaluation) -> None:
+    """Log params, metrics, lineage, spec, tables, plots and the monitoring reference beside the model."""
     run.params(_params(prepared, candidate))
     run.metrics(evaluation.metrics)
     run.tags(lineage(prepared, run.run_id))
@@ -58,7 +63,6 @@ def record_training(run: RunLogger, prepared: Prepared, candidate: Candidate, ev
     for name, figure in evaluation.figures.items():
         run.image(png_bytes(figure), f"plots/{name}")
     _record_reference(run, prepared, candidate, evaluation)
-    return _log_model(run, prepared, candidate)
 
 
 def _record_reference(run: RunLogger, prepared: Prepared, candidate: Candidate, evaluation: Evaluation) -> None:
@@ -68,7 +72,7 @@ def _record_reference(run: RunLogger, prepared: Prepared, candidate: Candidate, 
     rows, holdout = reference_rows(split.train, spec), split.samples()[evaluation.main]
     bands = expected_bands(
         predict_pd(candidate.booster, candidate.model_input.iloc[rows]),
-        predict_pd(candidate.booster, candidate.model_input.iloc[holdout]),
+        evaluation.scores[evaluation.main],
         prepared.checked.target[holdout],
         spec.monitoring.score.bins,
     )

@@ -68,7 +68,7 @@ def bootstrap_replicates(y: np.ndarray, p: np.ndarray, rows: np.ndarray) -> dict
     bads = yb.sum(axis=1)
     single = (bads == 0) | (bads == size)
     return {
-        "ks": np.where(single, np.nan, _ks(yb, pb, bads)),
+        "ks": np.where(single, np.nan, _ks(y, p, rows, bads)),
         "brier": np.mean((pb - yb) ** 2, axis=1),
         "ece": _ece(yb, pb, rank_bands(p)[rows]),
         "citl": pb.mean(axis=1) - yb.mean(axis=1),
@@ -83,10 +83,17 @@ def rank_bands(p: np.ndarray, bins: int = BINS) -> np.ndarray:
     return bands
 
 
-def _ks(yb: np.ndarray, pb: np.ndarray, bads: np.ndarray) -> np.ndarray:
-    """Max gap between cumulative bad and good shares, moving down from the riskiest score, at tie ends only."""
-    order = np.argsort(-pb, axis=1, kind="stable")
-    ys, ps = np.take_along_axis(yb, order, axis=1), np.take_along_axis(pb, order, axis=1)
+def _ks(y: np.ndarray, p: np.ndarray, rows: np.ndarray, bads: np.ndarray) -> np.ndarray:
+    """Max gap between cumulative bad and good shares, moving down from the riskiest score, at tie ends only.
+
+    Each resample is put in score order by sorting its rows' ranks in the whole sample (integers, one sort of the
+    sample) rather than by sorting its scores: a quarter of the time, the same order up to ties, which only the
+    tie ends see."""
+    order = np.argsort(-p, kind="stable")  # riskiest first
+    rank = np.empty(len(p), dtype=np.int64)
+    rank[order] = np.arange(len(p))
+    ranked = np.sort(rank[rows], axis=1)
+    ys, ps = y[order][ranked], p[order][ranked]
     cum_bad = np.cumsum(ys, axis=1)
     cum_good = np.arange(1, ys.shape[1] + 1) - cum_bad
     goods = ys.shape[1] - bads

@@ -7,8 +7,9 @@ Pure: the spec (with its governing policy) and the evaluation in; paragraphs, ta
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pandas as pd
 
@@ -17,11 +18,13 @@ from pipelines.gates.fairness import INTERVAL_METHOD, FairnessResult, GroupingRe
 from pipelines.reports.charts import interval_figure, psi_figure
 from pipelines.reports.fairness_report import fairness_figure
 from pipelines.reports.formats import number
+from pipelines.reports.plots import png_bytes
 from pipelines.training.evaluation import HOLDOUTS, Evaluation
 
 if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn
     from matplotlib.figure import Figure
 
+T = TypeVar("T")
 _TOL = 1e-12  # a value exactly at a limit passes (as in the gates)
 
 
@@ -140,11 +143,44 @@ def metric_table(evaluation: Evaluation) -> pd.DataFrame:
     for metric in CARD_METRICS:
         rows.append([metric, *(f"{number(m.get(f'{s}_{metric}'))} ({interval(m, f'{s}_{metric}')})" for s in samples)])
     rows.append(["applicants", *(number(int(m.get(f"{s}_n", 0))) for s in samples)])
-    rows.append(["logistic baseline auc", *(number(m.get(f"baseline_{s}_auc")) for s in samples)])
+    fitted = m.get("baseline_training_rows")
+    label = "logistic baseline auc" + (f" (fitted on {number(int(fitted))} training rows)" if fitted else "")
+    rows.append([label, *(number(m.get(f"baseline_{s}_auc")) for s in samples)])
     return pd.DataFrame(rows, columns=["metric", *samples])
 
 
+def draw_review_charts(spec: Spec, evaluation: Evaluation) -> None:
+    """Draw the review page's own charts now and keep them on the evaluation (the run calls this while the
+    challenger trains; the page, written after registration, then only embeds the PNG bytes)."""
+    charts = [performance_chart(spec, evaluation), stability_chart(spec, evaluation)]
+    if evaluation.fairness is not None:
+        charts += evaluation_fairness_charts(evaluation)
+    for chart in charts:
+        png_bytes(chart.figure)
+
+
+def _kept(evaluation: Evaluation, key: str, draw: Callable[[], T]) -> T:
+    """A chart drawn once per evaluation: none of them depends on the challenger, which may be added later."""
+    if key not in evaluation.charts:
+        evaluation.charts[key] = draw()
+    return evaluation.charts[key]
+
+
 def performance_chart(spec: Spec, evaluation: Evaluation) -> Chart:
+    return _kept(evaluation, "performance", lambda: _performance_chart(spec, evaluation))
+
+
+def stability_chart(spec: Spec, evaluation: Evaluation) -> Chart:
+    return _kept(evaluation, "stability", lambda: _stability_chart(spec, evaluation))
+
+
+def evaluation_fairness_charts(evaluation: Evaluation) -> list[Chart]:
+    assert evaluation.fairness is not None
+    result, figure = evaluation.fairness, evaluation.fairness_figure
+    return _kept(evaluation, "fairness", lambda: fairness_charts(result, figure))
+
+
+def _performance_chart(spec: Spec, evaluation: Evaluation) -> Chart:
     m, limits = evaluation.metrics, spec.policy.performance
     rows = []
     for sample in (s for s in ("valid", "test", "oot") if f"{s}_auc" in m):
@@ -165,7 +201,7 @@ def performance_chart(spec: Spec, evaluation: Evaluation) -> Chart:
     return Chart("Discrimination with 95% intervals and the policy's minima", interval_figure(frame, "AUC, Gini, KS"))
 
 
-def stability_chart(spec: Spec, evaluation: Evaluation) -> Chart:
+def _stability_chart(spec: Spec, evaluation: Evaluation) -> Chart:
     table = evaluation.stability.tables[f"stability_{evaluation.main}"]
     levels = spec.policy.stability
     title = f"PSI on the {evaluation.main} sample"

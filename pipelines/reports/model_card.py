@@ -134,7 +134,7 @@ def _fairness(spec: Spec, evaluation: Evaluation) -> list[Item]:
         f"Verdict on the {evaluation.main} sample at cutoff {result.cutoff:g}: "
         f"{_verdict(result.verdict.passed, result.verdict.reasons)}.",
         *(f"Note: {n}" for n in result.verdict.notes),
-        *ev.fairness_charts(result, evaluation.fairness_figure),
+        *ev.evaluation_fairness_charts(evaluation),
         ev.gaps_table(result),
         ev.INTERVALS_NOTE,
     ]

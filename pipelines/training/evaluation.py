@@ -9,6 +9,8 @@ other steps: nothing here touches the tracking store.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,8 +33,16 @@ from pipelines.reports.fairness_report import fairness_figure
 from pipelines.scoring.decision import declined
 from pipelines.scoring.reasons import contributions, measured_agreement
 from pipelines.tags import NOT_ASSESSED
-from pipelines.training.logistic_benchmark import fit_logistic_baseline, predict_baseline
-from pipelines.training.mitigation import CHALLENGER_CUTOFF, ChallengerReport, compare, train_challenger
+from pipelines.training.challenger_process import ChallengerWorker
+from pipelines.training.logistic_benchmark import fit_logistic_baseline, fitted_rows, predict_baseline
+from pipelines.training.mitigation import (
+    CHALLENGER_CUTOFF,
+    ChallengerReport,
+    challenger_label,
+    challenger_rows,
+    compare,
+    train_challenger,
+)
 from pipelines.training.train import predict_pd
 from pipelines.training.workflow import Candidate, Prepared
 
@@ -63,6 +73,8 @@ class Evaluation:
     watchlist: list[tuple[str, str]] = field(default_factory=list)  # (feature, policy pattern): proxies by name
     challenger_skipped: str | None = None  # why no challenger was trained (said in the run's output)
     fairness_figure: Any = None  # approval rates per group (a matplotlib Figure), logged and on the review page
+    charts: dict[str, Any] = field(default_factory=dict)  # the review page's charts, drawn once (card_evidence.py)
+    scores: dict[str, np.ndarray] = field(default_factory=dict)  # PD of every holdout row, per sample
 
     @property
     def fairness_passed(self) -> bool:
@@ -87,12 +99,24 @@ def _word(passed: bool) -> str:
     return "passed" if passed else "failed"
 
 
-def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
+def evaluate_candidate(prepared: Prepared, candidate: Candidate, worker: ChallengerWorker | None = None) -> Evaluation:
     """Metrics, tables and plots per sample, the logistic baseline and the performance verdict, then
-    stability, explanations, fairness and the challenger.
+    stability, explanations, fairness and the challenger (see `evaluating`)."""
+    with evaluating(prepared, candidate, worker) as evaluation:
+        pass
+    return evaluation
 
-    The challenger (dozens of XGBoost fits, which release the GIL) is trained on a thread of its own as soon
-    as the fairness verdict says it is wanted, beside the rest of the evaluation.
+
+@contextlib.contextmanager
+def evaluating(
+    prepared: Prepared, candidate: Candidate, worker: ChallengerWorker | None = None
+) -> Iterator[Evaluation]:
+    """The evaluation, yielded while the mitigated challenger may still be training; complete when the block ends.
+
+    The challenger (dozens of XGBoost fits) starts as soon as the fairness verdict says it is wanted: in `worker`'s
+    process when the run started one (pipelines/training/challenger_process.py), else on a thread. Meanwhile this
+    thread measures and draws everything else, then runs the caller's block (work that needs no challenger, such
+    as logging the model); leaving the block waits for the challenger and adds its metrics.
     """
     samples = {k: v for k, v in prepared.split.samples().items() if k != "train"}
     scores = {name: predict_pd(candidate.booster, candidate.model_input.iloc[rows]) for name, rows in samples.items()}
@@ -100,19 +124,27 @@ def evaluate_candidate(prepared: Prepared, candidate: Candidate) -> Evaluation:
     skipped = challenger_skipped(prepared.spec, fairness)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="challenger") as pool:
         pending = (
-            None if skipped or fairness is None else pool.submit(_challenger, prepared, candidate, scores, fairness)
+            None
+            if skipped or fairness is None
+            else pool.submit(_challenger, prepared, candidate, scores, fairness, worker)
         )
-        evaluation = _measure(prepared, candidate, samples, scores)
-        evaluation.fairness, evaluation.proxies, evaluation.challenger_skipped = fairness, proxies, skipped
-        if fairness is not None:
-            evaluation.fairness_figure = fairness_figure(fairness)
-        _render(evaluation)
-        evaluation.challenger = pending.result() if pending else None
+        try:
+            evaluation = _measure(prepared, candidate, samples, scores)
+            evaluation.fairness, evaluation.proxies, evaluation.challenger_skipped = fairness, proxies, skipped
+            evaluation.scores = scores
+            if fairness is not None:
+                evaluation.fairness_figure = fairness_figure(fairness)
+            _render(evaluation)
+            yield evaluation
+            evaluation.challenger = pending.result() if pending else None
+        except BaseException:
+            if worker is not None:  # the pool's thread waits for the worker: stop it rather than wait minutes
+                worker.close()
+            raise
     if fairness is not None:
         evaluation.metrics.update(fairness.metrics())
     if evaluation.challenger is not None:
         evaluation.metrics.update(evaluation.challenger.metrics())
-    return evaluation
 
 
 def _render(evaluation: Evaluation) -> None:
@@ -134,6 +166,7 @@ def _measure(
         baseline = _baseline_scores(prepared, samples)
         progress.update(1, "logistic baseline")
         metrics: dict[str, float] = {"best_iteration": float(candidate.booster.num_boosted_rounds())}
+        metrics["baseline_training_rows"] = float(fitted_rows(len(prepared.split.train)))
         measured, tables, reasons, notes = _performance(spec, labels, scores, baseline)
         metrics.update(measured)
         progress.update(1, "performance with intervals")
@@ -266,24 +299,34 @@ def _fairness(prepared: Prepared, scores: dict[str, np.ndarray]) -> tuple[Fairne
 
 
 def _challenger(
-    prepared: Prepared, candidate: Candidate, scores: dict[str, np.ndarray], fairness: FairnessResult
+    prepared: Prepared,
+    candidate: Candidate,
+    scores: dict[str, np.ndarray],
+    fairness: FairnessResult,
+    worker: ChallengerWorker | None,
 ) -> ChallengerReport:
     """The mitigated challenger, judged on the main holdout beside the original."""
     spec, checked, split = prepared.spec, prepared.checked, prepared.split
     settings = spec.policy.fairness.mitigation
-    train, holdout = split.train, split.samples()[split.main]
+    # the rows it is fitted on are chosen here, so that a worker process is sent only those
+    train = split.train[challenger_rows(len(split.train), settings, spec.tuning.seed)]
+    holdout = split.samples()[split.main]
+    job = (
+        candidate.model_input.iloc[train],
+        checked.target[train],
+        checked.sensitive.iloc[train],
+        candidate.params,
+        candidate.booster.num_boosted_rounds(),
+        spec.features.monotone_vector(),
+        spec.policy.cutoff,
+        settings,
+        spec.tuning.seed,
+    )
     try:
-        challenger = train_challenger(
-            candidate.model_input.iloc[train],
-            checked.target[train],
-            checked.sensitive.iloc[train],
-            candidate.params,
-            candidate.booster.num_boosted_rounds(),
-            spec.features.monotone_vector(),
-            spec.policy.cutoff,
-            settings,
-            spec.tuning.seed,
-        )
+        if worker is None:
+            challenger = train_challenger(*job)
+        else:
+            challenger = worker.train(challenger_label(settings, len(train)), *job)
     except ValueError as exc:
         raise CreditflowError(f"policy.fairness.mitigation: {exc}") from None
     share = challenger.decline_share(candidate.model_input.iloc[holdout])

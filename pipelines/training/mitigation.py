@@ -17,7 +17,9 @@ It needs no sensitive attribute at scoring time: attributes only weight the trai
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,12 +100,12 @@ def train_challenger(
     cutoff: float,
     settings: MitigationSpec,
     seed: int,
+    report: Callable[[int], None] | None = None,
 ) -> Challenger:
-    """Fit the reduction on (a seeded sample of at most `settings.max_rows`) training rows."""
+    """Fit the reduction on (a seeded sample of at most `settings.max_rows`) training rows; each fit is counted on
+    a progress line, or passed to `report` (the challenger's own process counts for its parent's line)."""
     attributes = settings.attributes or list(sensitive.columns)
-    rows = np.arange(len(target))
-    if len(rows) > settings.max_rows:
-        rows = np.sort(np.random.default_rng(seed).choice(rows, settings.max_rows, replace=False))
+    rows = challenger_rows(len(target), settings, seed)
     y = np.asarray(target)[rows]
     if len(np.unique(y)) < 2:
         raise ValueError("the challenger's training rows hold a single class")
@@ -112,8 +114,10 @@ def train_challenger(
 
     constraint = getattr(reductions, CONSTRAINTS[settings.constraint])(difference_bound=settings.difference_bound)
     started = time.perf_counter()
-    with Progress(f"challenger ({settings.constraint}, {len(rows):,} rows)", unit="fits") as progress:
-        estimator = _cutoff_weighted_booster(params, trees, monotone, cutoff, seed, len(rows), progress)
+    with contextlib.ExitStack() as stack:
+        if report is None:
+            report = stack.enter_context(Progress(challenger_label(settings, len(rows)), unit="fits")).update
+        estimator = _cutoff_weighted_booster(params, trees, monotone, cutoff, seed, len(rows), report)
         reduction = reductions.ExponentiatedGradient(estimator, constraint, max_iter=settings.max_iter)
         # a plain array: XGBoost re-reads and checks a frame's feature names in Python on every boosting round,
         # a third of each small fit's time (90 fits of 100 rounds for German Credit)
@@ -122,9 +126,10 @@ def train_challenger(
         predictor.set_params(callbacks=None)  # the progress line is closed; the predictors must not hold it
     predictors = pd.Series(reduction.predictors_)
     weights = reduction.weights_.reindex(predictors.index, fill_value=0.0).to_numpy(float)
+    in_mixture = weights > 0  # a predictor without weight never changes a decision
     return Challenger(
-        list(predictors),
-        weights,
+        list(predictors[in_mixture]),
+        weights[in_mixture],
         settings,
         attributes,
         len(rows),
@@ -133,8 +138,26 @@ def train_challenger(
     )
 
 
+def challenger_label(settings: MitigationSpec, rows: int) -> str:
+    return f"challenger ({settings.constraint}, {rows:,} rows)"
+
+
+def challenger_rows(training_rows: int, settings: MitigationSpec, seed: int) -> np.ndarray:
+    """The training rows the reduction is fitted on: all of them, or a seeded sample of `settings.max_rows`."""
+    rows = np.arange(training_rows)
+    if len(rows) > settings.max_rows:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, settings.max_rows, replace=False))
+    return rows
+
+
 def _cutoff_weighted_booster(
-    params: XGBoostParams, trees: int, monotone: list[int], cutoff: float, seed: int, rows: int, progress: Progress
+    params: XGBoostParams,
+    trees: int,
+    monotone: list[int],
+    cutoff: float,
+    seed: int,
+    rows: int,
+    report: Callable[[int], None],
 ) -> xgb.XGBClassifier:
     """The reduction's base learner: the original's params, trees and monotone constraints, with defaults
     weighted by `(1 - cutoff) / cutoff` so that fairlearn's 0.5 threshold IS the policy cutoff."""
@@ -153,18 +176,18 @@ def _cutoff_weighted_booster(
         n_jobs=xgboost_threads(rows, params.nthread),  # dozens of small fits: one thread each below 50,000 rows
         monotone_constraints="(" + ",".join(str(m) for m in monotone) + ")",
         scale_pos_weight=(1 - cutoff) / cutoff,
-        callbacks=[_FitProgress(progress)],
+        callbacks=[_FitProgress(report)],
     )
 
 
 class _FitProgress(xgb.callback.TrainingCallback):
     """One progress step per fit of the reduction's base learner (fairlearn has no progress hook of its own)."""
 
-    def __init__(self, progress: Progress):
-        self.progress = progress
+    def __init__(self, report: Callable[[int], None]):
+        self.report = report
 
     def before_training(self, model):
-        self.progress.update(1)
+        self.report(1)
         return model
 
     def __deepcopy__(self, memo) -> _FitProgress:

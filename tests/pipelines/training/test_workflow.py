@@ -118,3 +118,42 @@ def test_without_a_sensitive_attribute_fairness_is_not_assessed_and_the_name_scr
     assert evaluation.fairness is None and evaluation.gates()["fairness"] == "not_assessed"
     assert evaluation.watchlist == [("purpose", "*purpose*")]
     assert evaluation.fairness_reasons[0].startswith("not assessed: no sensitive attribute")
+
+
+def test_evaluating_yields_before_the_challenger_and_completes_when_the_block_ends(tmp_path):
+    """The run logs the model while the challenger trains: inside the block the evaluation has everything but the
+    challenger; leaving the block adds it, in the worker's process or on a thread, with the same result."""
+    from pipelines.training.challenger_process import ChallengerWorker
+    from pipelines.training.evaluation import evaluating
+    from tests.conftest import write_spec
+
+    mitigation = {"enabled": True, "max_iter": 3, "max_rows": 600}
+    prepared = prepare(write_spec(tmp_path, **{"policy.fairness.mitigation": mitigation, "policy.fairness.n_boot": 5}))
+    candidate = train_candidate(prepared)
+    done = {}
+    for way, worker in (("thread", None), ("process", ChallengerWorker())):
+        with evaluating(prepared, candidate, worker) as evaluation:
+            assert evaluation.challenger is None and "test_auc" in evaluation.metrics
+            assert not any(name.startswith("challenger.") for name in evaluation.metrics)
+        if worker is not None:
+            worker.close()
+        assert evaluation.challenger is not None
+        done[way] = {k: v for k, v in evaluation.metrics.items() if k.startswith("challenger.")}
+    assert done["thread"] and done["thread"] == done["process"]
+
+
+def test_the_review_pages_charts_are_drawn_once(german_spec):
+    """The run draws the page's charts while the challenger trains; the page written after registration embeds
+    those same figures rather than drawing them again."""
+    from pipelines.reports.card_evidence import Chart, draw_review_charts
+    from pipelines.reports.model_card import CardIdentity, card_sections
+
+    prepared = prepare(german_spec)
+    candidate = train_candidate(prepared)
+    evaluation = evaluate_candidate(prepared, candidate)
+    draw_review_charts(prepared.spec, evaluation)
+    drawn = [evaluation.charts["performance"], evaluation.charts["stability"], *evaluation.charts["fairness"]]
+    identity = CardIdentity("german_credit", "1", "run", "commit", "digest", candidate.params.model_dump())
+    on_page = [item for _, items in card_sections(identity, prepared, evaluation) for item in items]
+    figures = {id(item.figure) for item in on_page if isinstance(item, Chart)}
+    assert len(drawn) == 4 and all(id(chart.figure) in figures for chart in drawn)

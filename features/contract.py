@@ -8,6 +8,7 @@ data leaks the outcome is a verdict, not a contract: see pipelines/gates/leakage
 from __future__ import annotations
 
 import warnings
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,11 +32,12 @@ class CheckedData:
     warnings: list[str] = field(default_factory=list)  # the data is usable, but the user should know
 
 
-def check_contract(frame: pd.DataFrame, spec: Spec) -> CheckedData:
-    """Validate and coerce `frame` against the spec; never mutates the caller's frame."""
+def check_contract(frame: pd.DataFrame, spec: Spec, unread: Collection[str] = ()) -> CheckedData:
+    """Validate and coerce `frame` against the spec; never mutates the caller's frame. `unread` names the PII
+    columns the source holds but were deliberately not read (features/data.py `load_data`)."""
     if frame.empty:
         raise DataError("data has no rows")
-    _require_columns(frame, spec)
+    _require_columns(frame, spec, unread)
     # positions as the index, without reset_index's copy of every column (a second or more at a million rows);
     # nothing here writes to the frame, so sharing the caller's columns leaves the caller's frame as it was
     frame = frame.set_axis(pd.RangeIndex(len(frame)), axis=0, copy=False)
@@ -50,7 +52,7 @@ def check_contract(frame: pd.DataFrame, spec: Spec) -> CheckedData:
     return CheckedData(features, target, sensitive, time, ids, _empty_features(features))
 
 
-def _require_columns(frame: pd.DataFrame, spec: Spec) -> None:
+def _require_columns(frame: pd.DataFrame, spec: Spec, unread: Collection[str]) -> None:
     declared = [
         spec.data.target,
         spec.data.id,
@@ -59,7 +61,7 @@ def _require_columns(frame: pd.DataFrame, spec: Spec) -> None:
         *spec.data.pii,
         *spec.data.sensitive_sources(),
     ]
-    missing = [c for c in dict.fromkeys(declared) if c and c not in frame.columns]
+    missing = [c for c in dict.fromkeys(declared) if c and c not in frame.columns and c not in unread]
     if missing:
         raise DataError(f"missing declared column(s): {', '.join(missing)}")
 

@@ -32,6 +32,7 @@ class LoadedData:
     digest: str  # sha256 of the whole file (MLflow's dataset digest reads only 10,000 rows)
     source: str  # where it came from, for humans: a path or "synthetic(rows=..., seed=...)"
     warnings: list[str] = field(default_factory=list)  # the data is usable, but the user should know
+    unread: list[str] = field(default_factory=list)  # PII columns the file holds, deliberately not read
 
 
 def load_data(spec: Spec, spec_path: str | Path) -> LoadedData:
@@ -48,9 +49,15 @@ def load_data(spec: Spec, spec_path: str | Path) -> LoadedData:
     path = Path(spec.data.source)
     if not path.is_absolute():
         path = Path(spec_path).parent / path
-    frame, data = read_table(path), spec.data  # read first: it names a missing or unreadable file
-    declared = [data.target, data.id, data.time, *spec.features.all(), *data.pii, *data.sensitive_sources()]
-    return LoadedData(frame, file_digest(path), str(path), duplicate_warnings(path, {c for c in declared if c}))
+    data = spec.data
+    declared = [c for c in (data.target, data.id, data.time, *spec.features.all(), *data.sensitive_sources()) if c]
+    # Only what the spec uses is read: PII is never loaded (the contract still checks that it is where the spec
+    # says, from the file's header), and at a million rows unread text columns are most of the reading time.
+    names = file_columns(path)  # first: it names a missing, empty or unreadable file
+    unread = [c for c in data.pii if c in names and c not in declared]
+    frame = read_table(path, columns=[c for c in declared if c in names] or None)
+    warnings = duplicate_warnings(path, {*declared, *data.pii})
+    return LoadedData(frame, file_digest(path), str(path), warnings, unread)
 
 
 def read_table(path: str | Path, columns: Collection[str] | None = None) -> pd.DataFrame:
@@ -59,11 +66,7 @@ def read_table(path: str | Path, columns: Collection[str] | None = None) -> pd.D
     With `columns`, only those of them the file has are read (the caller checks for missing ones):
     at a million rows, unread text columns save hundreds of MB.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"data file not found: {path}")
-    if path.stat().st_size == 0:
-        raise DataError(f"data file is empty: {path}")
+    path = _existing(path)
     kind = table_format(path)
     try:
         if kind == "csv":
@@ -71,12 +74,37 @@ def read_table(path: str | Path, columns: Collection[str] | None = None) -> pd.D
             frame = pd.read_csv(path, low_memory=False, usecols=None if wanted is None else lambda c: c in wanted)
         else:
             frame = _read_parquet(path, columns)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, OSError, ValueError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"cannot read {path}: {first_line}") from None
+    except _UNREADABLE as exc:
+        raise _unreadable(path, exc) from None
     if frame.empty:
         raise DataError(f"data file has no rows: {path}")
     return frame
+
+
+def file_columns(path: str | Path) -> list[str]:
+    """The column names a CSV or Parquet file holds, read from its header; errors as in `read_table`."""
+    path = _existing(path)
+    try:
+        return _header(path)
+    except _UNREADABLE as exc:
+        raise _unreadable(path, exc) from None
+
+
+_UNREADABLE = (pd.errors.EmptyDataError, pd.errors.ParserError, OSError, ValueError)
+
+
+def _existing(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"data file not found: {path}")
+    if path.stat().st_size == 0:
+        raise DataError(f"data file is empty: {path}")
+    return path
+
+
+def _unreadable(path: Path, exc: Exception) -> DataError:
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return DataError(f"cannot read {path}: {first_line}")
 
 
 def _read_parquet(path: Path, columns: Collection[str] | None) -> pd.DataFrame:

@@ -13,7 +13,13 @@ import optuna
 
 from features.errors import CreditflowError
 from pipelines.commands.options import tracking_option, tuning_options
-from pipelines.evidence.record import record_model, record_model_card, record_training, register_candidate
+from pipelines.evidence.record import (
+    record_model,
+    record_model_card,
+    record_training,
+    record_verdicts,
+    register_candidate,
+)
 from pipelines.evidence.study import record_study, record_study_plots
 from pipelines.reports.card_evidence import draw_review_charts, fairness_summary
 from pipelines.tracking import Tracker
@@ -21,7 +27,7 @@ from pipelines.tracking.common import resolve_tracking_uri
 from pipelines.tracking.team import policy_source
 from pipelines.tracking.trials import TrialSink, sync_trials
 from pipelines.training.challenger_process import ChallengerWorker, challenger_process
-from pipelines.training.evaluation import evaluating
+from pipelines.training.evaluation import challenger_job, evaluating
 from pipelines.training.tune import (
     PARENT_RUN_ATTR,
     PRUNING_MIN_ROWS,
@@ -130,15 +136,19 @@ def _train_and_record(
             params = _tune(tracker, prepared, study, plan[0], plan[1], run)
         candidate = train_candidate(prepared, params)
         log.info("trained %d trees", candidate.booster.num_boosted_rounds())
+        if worker is not None:  # before the fairness verdict: discarded unless the verdict asks for the challenger
+            worker.submit(challenger_job(prepared, candidate))
         with evaluating(prepared, candidate, worker) as evaluation:
-            # while the mitigated challenger trains (none needs it): the study's plots, the model, the page's charts
+            # while the mitigated challenger trains (none of this needs it): the study's plots, the model, the evidence
+            # and the review page's charts
             if plan:
                 record_study_plots(run, study)
             log.info("logging the model and the run's evidence to MLflow")
             model_uri = record_model(run, prepared, candidate)
+            record_training(run, prepared, candidate, evaluation)
             if register:
                 draw_review_charts(prepared.spec, evaluation)
-        record_training(run, prepared, candidate, evaluation)
+        record_verdicts(run, evaluation)
         version = register_candidate(tracker, prepared, run.run_id, model_uri, evaluation) if register else None
         page = record_model_card(tracker, run, prepared, candidate, evaluation, version) if version else None
     _report(prepared, tracker.uri, run.run_id, version, evaluation, time.perf_counter() - started)

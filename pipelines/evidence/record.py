@@ -47,22 +47,30 @@ def record_model(run: RunLogger, prepared: Prepared, candidate: Candidate) -> st
 
 
 def record_training(run: RunLogger, prepared: Prepared, candidate: Candidate, evaluation: Evaluation) -> None:
-    """Log params, metrics, lineage, spec, tables, plots and the monitoring reference beside the model."""
+    """Log params, metrics, lineage, spec, tables, plots and the monitoring reference beside the model: all the
+    evidence but the challenger's, so the run logs it while the challenger trains (`record_verdicts` follows)."""
     run.params(_params(prepared, candidate))
     run.metrics(evaluation.metrics)
     run.tags(lineage(prepared, run.run_id))
     run.text(prepared.spec_path.read_text(), f"spec/{prepared.spec_path.name}")
     record_policy(run, prepared.spec)
-    run.text(json.dumps(_summary(evaluation), indent=2), "evaluation/summary.json")
     for name, table in evaluation.tables.items():
         run.table(table, f"evaluation/{name}.csv")
     for name, table in evaluation.stability.tables.items():
         run.table(table, f"stability/{name}.csv")
-    if evaluation.fairness is not None:
-        _record_fairness(run, evaluation)
     for name, figure in evaluation.figures.items():
         run.image(png_bytes(figure), f"plots/{name}")
     _record_reference(run, prepared, candidate, evaluation)
+
+
+def record_verdicts(run: RunLogger, evaluation: Evaluation) -> None:
+    """Once the evaluation is complete: the challenger's metrics, the fairness report (which compares the model
+    with its challenger) and the summary of every verdict."""
+    if evaluation.challenger is not None:
+        run.metrics(evaluation.challenger.metrics())
+    if evaluation.fairness is not None:
+        _record_fairness(run, evaluation)
+    run.text(json.dumps(_summary(evaluation), indent=2), "evaluation/summary.json")
 
 
 def _record_reference(run: RunLogger, prepared: Prepared, candidate: Candidate, evaluation: Evaluation) -> None:

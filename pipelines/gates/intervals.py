@@ -86,21 +86,23 @@ def rank_bands(p: np.ndarray, bins: int = BINS) -> np.ndarray:
 def _ks(y: np.ndarray, p: np.ndarray, rows: np.ndarray, bads: np.ndarray) -> np.ndarray:
     """Max gap between cumulative bad and good shares, moving down from the riskiest score, at tie ends only.
 
-    Each resample is put in score order by sorting its rows' ranks in the whole sample (integers, one sort of the
-    sample) rather than by sorting its scores: a quarter of the time, the same order up to ties, which only the
-    tie ends see."""
+    Each resample is put in score order by sorting its rows' ranks in the whole sample (32-bit integers, after one
+    sort of the sample) rather than by sorting its scores: the same order up to ties, which only the tie ends see.
+    Ties are told by the rank of each row's score value, so no score is gathered per resample."""
     order = np.argsort(-p, kind="stable")  # riskiest first
-    rank = np.empty(len(p), dtype=np.int64)
-    rank[order] = np.arange(len(p))
+    rank = np.empty(len(p), dtype=np.int32)
+    rank[order] = np.arange(len(p), dtype=np.int32)
     ranked = np.sort(rank[rows], axis=1)
-    ys, ps = y[order][ranked], p[order][ranked]
-    cum_bad = np.cumsum(ys, axis=1)
-    cum_good = np.arange(1, ys.shape[1] + 1) - cum_bad
-    goods = ys.shape[1] - bads
+    sorted_p = p[order]
+    value = np.concatenate([[0], np.cumsum(sorted_p[1:] != sorted_p[:-1])]).astype(np.int32)  # tie group
+    cum_bad = np.cumsum(y[order].astype(np.int32)[ranked], axis=1, dtype=np.int32)
+    cum_good = np.arange(1, ranked.shape[1] + 1, dtype=np.int32) - cum_bad
+    goods = ranked.shape[1] - bads
     with np.errstate(invalid="ignore", divide="ignore"):
-        gap = np.abs(cum_bad / bads[:, None] - cum_good / goods[:, None])
-    tie_end = np.concatenate([ps[:, 1:] != ps[:, :-1], np.ones((len(ps), 1), dtype=bool)], axis=1)
-    return np.where(tie_end, gap, 0.0).max(axis=1)
+        gap = np.abs(cum_bad * (1.0 / bads)[:, None] - cum_good * (1.0 / goods)[:, None])
+    groups = value[ranked]
+    gap[:, :-1][groups[:, 1:] == groups[:, :-1]] = 0.0  # inside a run of tied scores: not a cut point
+    return gap.max(axis=1)
 
 
 def _ece(yb: np.ndarray, pb: np.ndarray, bands: np.ndarray) -> np.ndarray:

@@ -154,19 +154,24 @@ def single_feature_auc(train: pd.Series, y_train: np.ndarray, valid: pd.Series, 
 
 def within_class_share(values: pd.Series, y: np.ndarray) -> tuple[float, str]:
     """The largest share one value (missing counts as a value) takes within an outcome class, among values that
-    cover under half of the other class; and a sentence saying which (empty when there is none)."""
-    keys = values.astype(object).where(values.notna(), "<missing>").astype(str).to_numpy()
+    cover under half of the other class; and a sentence saying which (empty when there is none).
+
+    Values are counted by their codes (one factorize, then bincounts) rather than as strings; of values tied for
+    the most frequent, the one whose text sorts first is taken."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    keys = np.array(["<missing>" if pd.isna(u) else str(u) for u in uniques], dtype=object)
     best, detail = 0.0, ""
     for cls, label, other_label in ((1, "defaulters", "good payers"), (0, "good payers", "defaulters")):
-        inside, other = keys[y == cls], keys[y != cls]
+        inside, other = codes[y == cls], codes[y != cls]
         if not len(inside) or not len(other):
             continue
-        found, counts = np.unique(inside, return_counts=True)
-        mode = found[np.argmax(counts)]
-        share, other_share = counts.max() / len(inside), float(np.mean(other == mode))
+        counts = np.bincount(inside, minlength=len(keys))
+        tied = np.flatnonzero(counts == counts.max())
+        mode = tied[np.argmin(keys[tied])] if len(tied) > 1 else tied[0]
+        share, other_share = counts[mode] / len(inside), float(np.mean(other == mode))
         if other_share < OTHER_CLASS_SHARE and share > best:
             best = float(share)
-            detail = f"is '{mode}' for {share:.1%} of {label} but only {other_share:.1%} of {other_label}"
+            detail = f"is '{keys[mode]}' for {share:.1%} of {label} but only {other_share:.1%} of {other_label}"
     return best, detail
 
 

@@ -64,11 +64,20 @@ class ChallengerWorker:
         os.close(result_write)
         self._jobs = Connection(job_write, readable=False)
         self._results = Connection(result_read, writable=False)
+        self.submitted = False
 
-    def train(self, label: str, *job: Any) -> Challenger:
-        """`train_challenger(*job)` in the child, its fits counted on a progress line; its errors re-raised here."""
+    def submit(self, job: tuple) -> None:
+        """Send `train_challenger`'s arguments: the child starts at once. The run sends the job as soon as the
+        candidate is trained, before the fairness verdict; `close` discards it when the verdict does not ask."""
         try:
             self._jobs.send(job)
+        except (BrokenPipeError, OSError):
+            pass  # the child is gone: `result` says so
+        self.submitted = True
+
+    def result(self, label: str) -> Challenger:
+        """The submitted job's challenger, its fits counted on a progress line; the child's errors re-raised."""
+        try:
             with Progress(label, unit="fits") as progress:
                 while True:
                     if not self._results.poll(POLL_SECONDS):
@@ -85,6 +94,11 @@ class ChallengerWorker:
         except (EOFError, BrokenPipeError):
             code = self._process.poll()
             raise CreditflowError(f"the challenger's process ended without a result (exit code {code})") from None
+
+    def train(self, label: str, *job: Any) -> Challenger:
+        """`train_challenger(*job)` in the child (submit, then wait for the result)."""
+        self.submit(job)
+        return self.result(label)
 
     def close(self) -> None:
         """Stop the child (whether or not it trained anything); called on every way out of the evaluation."""

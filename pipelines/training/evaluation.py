@@ -113,15 +113,18 @@ def evaluating(
 ) -> Iterator[Evaluation]:
     """The evaluation, yielded while the mitigated challenger may still be training; complete when the block ends.
 
-    The challenger (dozens of XGBoost fits) starts as soon as the fairness verdict says it is wanted: in `worker`'s
-    process when the run started one (pipelines/training/challenger_process.py), else on a thread. Meanwhile this
-    thread measures and draws everything else, then runs the caller's block (work that needs no challenger, such
-    as logging the model); leaving the block waits for the challenger and adds its metrics.
+    The challenger (dozens of XGBoost fits) trains in `worker`'s process when the run started one (the run sends it
+    the job as soon as the candidate is trained; pipelines/training/challenger_process.py), else on a thread once
+    the fairness verdict asks for it; a verdict that does not ask stops the worker. Meanwhile this thread measures
+    and draws everything else, then runs the caller's block (work that needs no challenger, such as logging the
+    model); leaving the block waits for the challenger and adds its metrics.
     """
     samples = {k: v for k, v in prepared.split.samples().items() if k != "train"}
     scores = {name: predict_pd(candidate.booster, candidate.model_input.iloc[rows]) for name, rows in samples.items()}
     fairness, proxies = _fairness(prepared, scores)
     skipped = challenger_skipped(prepared.spec, fairness)
+    if worker is not None and (skipped or fairness is None):
+        worker.close()  # a job sent ahead of the verdict is not wanted: free the core now
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="challenger") as pool:
         pending = (
             None
@@ -133,6 +136,8 @@ def evaluating(
             evaluation.fairness, evaluation.proxies, evaluation.challenger_skipped = fairness, proxies, skipped
             evaluation.scores = scores
             if fairness is not None:
+                evaluation.metrics.update(fairness.metrics())
+            if fairness is not None:
                 evaluation.fairness_figure = fairness_figure(fairness)
             _render(evaluation)
             yield evaluation
@@ -141,8 +146,6 @@ def evaluating(
             if worker is not None:  # the pool's thread waits for the worker: stop it rather than wait minutes
                 worker.close()
             raise
-    if fairness is not None:
-        evaluation.metrics.update(fairness.metrics())
     if evaluation.challenger is not None:
         evaluation.metrics.update(evaluation.challenger.metrics())
 
@@ -298,20 +301,13 @@ def _fairness(prepared: Prepared, scores: dict[str, np.ndarray]) -> tuple[Fairne
     return result, proxies
 
 
-def _challenger(
-    prepared: Prepared,
-    candidate: Candidate,
-    scores: dict[str, np.ndarray],
-    fairness: FairnessResult,
-    worker: ChallengerWorker | None,
-) -> ChallengerReport:
-    """The mitigated challenger, judged on the main holdout beside the original."""
+def challenger_job(prepared: Prepared, candidate: Candidate) -> tuple:
+    """`train_challenger`'s arguments. The rows it is fitted on are chosen here, so that a worker process is sent
+    only those."""
     spec, checked, split = prepared.spec, prepared.checked, prepared.split
     settings = spec.policy.fairness.mitigation
-    # the rows it is fitted on are chosen here, so that a worker process is sent only those
     train = split.train[challenger_rows(len(split.train), settings, spec.tuning.seed)]
-    holdout = split.samples()[split.main]
-    job = (
+    return (
         candidate.model_input.iloc[train],
         checked.target[train],
         checked.sensitive.iloc[train],
@@ -322,11 +318,27 @@ def _challenger(
         settings,
         spec.tuning.seed,
     )
+
+
+def _challenger(
+    prepared: Prepared,
+    candidate: Candidate,
+    scores: dict[str, np.ndarray],
+    fairness: FairnessResult,
+    worker: ChallengerWorker | None,
+) -> ChallengerReport:
+    """The mitigated challenger (trained in `worker` when given: sent there already, or now), judged on the main
+    holdout beside the original."""
+    spec, checked, split = prepared.spec, prepared.checked, prepared.split
+    settings = spec.policy.fairness.mitigation
+    holdout = split.samples()[split.main]
     try:
         if worker is None:
-            challenger = train_challenger(*job)
+            challenger = train_challenger(*challenger_job(prepared, candidate))
         else:
-            challenger = worker.train(challenger_label(settings, len(train)), *job)
+            if not worker.submitted:
+                worker.submit(challenger_job(prepared, candidate))
+            challenger = worker.result(challenger_label(settings, min(len(split.train), settings.max_rows)))
     except ValueError as exc:
         raise CreditflowError(f"policy.fairness.mitigation: {exc}") from None
     share = challenger.decline_share(candidate.model_input.iloc[holdout])

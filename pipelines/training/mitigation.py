@@ -21,10 +21,10 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import xgboost as xgb
 
 from features.fairness_spec import MitigationSpec
 from features.spec import XGBoostParams
@@ -33,6 +33,7 @@ from pipelines.gates.performance import classification_metrics
 from pipelines.progress import Progress
 from pipelines.runtime import xgboost_threads
 from pipelines.scoring.decision import declined
+from pipelines.training.reduction_learner import ReductionLearner, SharedMatrix
 
 # spec name -> fairlearn.reductions class, imported only when a challenger is trained (the import costs ~1 s)
 CONSTRAINTS = {
@@ -47,7 +48,7 @@ CHALLENGER_CUTOFF = 0.5  # majority of the mixture's weight declines
 
 @dataclass(frozen=True)
 class Challenger:
-    predictors: list[xgb.XGBClassifier]
+    predictors: list[Any]  # ReductionLearner, or fairlearn's DummyClassifier for a single-class fit
     weights: np.ndarray
     settings: MitigationSpec
     attributes: list[str]
@@ -122,8 +123,11 @@ def train_challenger(
         # a plain array: XGBoost re-reads and checks a frame's feature names in Python on every boosting round,
         # a third of each small fit's time (90 fits of 100 rounds for German Credit)
         reduction.fit(numeric_matrix(model_input.iloc[rows]).to_numpy(), y, sensitive_features=groups)
-    for predictor in reduction.predictors_:
-        predictor.set_params(callbacks=None)  # the progress line is closed; the predictors must not hold it
+    assert estimator.shared is not None
+    estimator.shared.release()
+    for predictor in reduction.predictors_:  # fairlearn's own DummyClassifier stands in where a fit had one class
+        if isinstance(predictor, ReductionLearner):
+            predictor.detach()  # the shared matrix (and the progress line) stay behind
     predictors = pd.Series(reduction.predictors_)
     weights = reduction.weights_.reindex(predictors.index, fill_value=0.0).to_numpy(float)
     in_mixture = weights > 0  # a predictor without weight never changes a decision
@@ -157,41 +161,28 @@ def _cutoff_weighted_booster(
     cutoff: float,
     seed: int,
     rows: int,
-    report: Callable[[int], None],
-) -> xgb.XGBClassifier:
+    report: Callable[[int], Any],
+) -> ReductionLearner:
     """The reduction's base learner: the original's params, trees and monotone constraints, with defaults
     weighted by `(1 - cutoff) / cutoff` so that fairlearn's 0.5 threshold IS the policy cutoff."""
-    return xgb.XGBClassifier(
-        n_estimators=max(trees, 1),
-        max_depth=params.max_depth,
-        learning_rate=params.learning_rate,
-        min_child_weight=params.min_child_weight,
-        subsample=params.subsample,
-        colsample_bytree=params.colsample_bytree,
-        reg_lambda=params.reg_lambda,
-        reg_alpha=params.reg_alpha,
-        gamma=params.gamma,
-        tree_method="hist",
-        random_state=seed,
-        n_jobs=xgboost_threads(rows, params.nthread),  # dozens of small fits: one thread each below 50,000 rows
-        monotone_constraints="(" + ",".join(str(m) for m in monotone) + ")",
-        scale_pos_weight=(1 - cutoff) / cutoff,
-        callbacks=[_FitProgress(report)],
-    )
-
-
-class _FitProgress(xgb.callback.TrainingCallback):
-    """One progress step per fit of the reduction's base learner (fairlearn has no progress hook of its own)."""
-
-    def __init__(self, report: Callable[[int], None]):
-        self.report = report
-
-    def before_training(self, model):
-        self.report(1)
-        return model
-
-    def __deepcopy__(self, memo) -> _FitProgress:
-        return self  # fairlearn clones the estimator for each fit: every clone reports to the same line
+    threads = xgboost_threads(rows, params.nthread)  # dozens of small fits: one thread each below 50,000 rows
+    booster_params = {
+        "objective": "binary:logistic",
+        "max_depth": params.max_depth,
+        "eta": params.learning_rate,
+        "min_child_weight": params.min_child_weight,
+        "subsample": params.subsample,
+        "colsample_bytree": params.colsample_bytree,
+        "lambda": params.reg_lambda,
+        "alpha": params.reg_alpha,
+        "gamma": params.gamma,
+        "tree_method": "hist",
+        "seed": seed,
+        "nthread": threads,
+        "monotone_constraints": "(" + ",".join(str(m) for m in monotone) + ")",
+        "scale_pos_weight": (1 - cutoff) / cutoff,
+    }
+    return ReductionLearner(booster_params, max(trees, 1), SharedMatrix(threads, report))
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ def prepare(spec_path: str | Path, policies: PolicySource | None = None) -> Prep
     loaded = load_data(spec, spec_path)
     frame, dropped = drop_unlabelled(loaded.frame, spec)
     loaded = replace(loaded, frame=frame)  # row positions of every later step refer to the kept rows
-    checked = check_contract(loaded.frame, spec)
+    checked = check_contract(loaded.frame, spec, loaded.unread)
     split = split_rows(checked.target, spec.split, checked.time)
     leakage = screen_data(
         checked.features.iloc[split.train],

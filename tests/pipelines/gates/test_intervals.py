@@ -80,3 +80,29 @@ def test_every_holdout_metric_gets_an_interval_around_its_value():
 
 def test_one_class_gives_no_auc_interval():
     assert all(math.isnan(v) for v in delong_auc_interval(np.zeros(50), np.linspace(0, 1, 50)))
+
+
+def test_bootstrap_ks_matches_sorting_each_resample_by_score_ties_included():
+    """The KS of each resample, ordered through the sample's ranks, equals the plain definition: sort the resample
+    by score (riskiest first) and take the largest gap at the ends of runs of tied scores."""
+    import numpy as np
+
+    from pipelines.gates import intervals
+
+    def by_score(yb, pb, bads):
+        order = np.argsort(-pb, axis=1, kind="stable")
+        ys, ps = np.take_along_axis(yb, order, axis=1), np.take_along_axis(pb, order, axis=1)
+        cum_bad = np.cumsum(ys, axis=1)
+        cum_good = np.arange(1, ys.shape[1] + 1) - cum_bad
+        gap = np.abs(cum_bad / bads[:, None] - cum_good / (ys.shape[1] - bads)[:, None])
+        tie_end = np.concatenate([ps[:, 1:] != ps[:, :-1], np.ones((len(ps), 1), dtype=bool)], axis=1)
+        return np.where(tie_end, gap, 0.0).max(axis=1)
+
+    rng = np.random.default_rng(3)
+    for n, decimals in ((5_000, None), (2_000, 2), (300, 1)):
+        p = rng.beta(1, 8, n)
+        p = np.round(p, decimals) if decimals else p
+        y = (rng.random(n) < np.clip(p, 0.02, 1)).astype(np.int64)
+        rows = intervals.resample_rows(n, seed=1, n_boot=50)
+        bads = y[rows].sum(axis=1)
+        np.testing.assert_allclose(intervals._ks(y, p, rows, bads), by_score(y[rows], p[rows], bads), atol=1e-12)

@@ -76,3 +76,19 @@ def test_the_model_checks_name_the_feature_the_model_leans_on():
     assert result.metrics()["leakage.unreviewed"] == 2.0
     calm = screen_model(data, importance.assign(mean_abs_contribution=[1.0, 1.0]), 0.01, 0.05, LeakagePolicy(), {})
     assert calm.passed
+
+
+def test_within_class_share_counts_values_as_their_text_would():
+    """Counted by codes, judged as the text of the values: missing is a value, ties go to the text sorting first."""
+    import numpy as np
+    import pandas as pd
+
+    from pipelines.gates.leakage import within_class_share
+
+    y = np.array([1, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+    values = pd.Series([np.nan, np.nan, 2.0, 2.0, 1.0, 1.0, 1.0, 3.0, 3.0, 3.0])  # defaulters: NaN and 2.0 tie
+    share, detail = within_class_share(values, y)
+    assert share == 0.5 and detail == "is '2.0' for 50.0% of defaulters but only 0.0% of good payers"
+    categories = pd.Series(pd.Categorical(["b", "b", "b", None, "a", "a", "a", "a", "b", None]))
+    share, detail = within_class_share(categories, y)
+    assert share == 0.75 and detail.startswith("is 'b' for 75.0% of defaulters")

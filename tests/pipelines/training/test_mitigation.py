@@ -67,6 +67,7 @@ def test_challenger_narrows_the_gap_it_is_constrained_on():
     assert challenger.attributes == ["gender"] and challenger.weights.sum() == pytest.approx(1.0)
     # fitted on a plain array: XGBoost would re-check a frame's feature names in Python on every round
     assert all(predictor.get_booster().feature_names is None for predictor in challenger.predictors)
+    assert all(predictor.shared is None for predictor in challenger.predictors)  # nothing shared is kept
     share = challenger.decline_share(model_input.iloc[train])
     assert ((share >= 0) & (share <= 1)).all()
     unconstrained = MitigationSpec(enabled=True, difference_bound=0.99, max_iter=1)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, TypeVar
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -21,7 +22,7 @@ import pyarrow.parquet as pq
 from features.data import table_format
 from features.errors import DataError
 from features.transform import InputError
-from pipelines.scoring.decision import declined
+from pipelines.scoring.decision import DECLINE, declined
 from pipelines.scoring.reasons import measured_agreement
 from pipelines.scoring.scorer import Scorer
 
@@ -40,7 +41,7 @@ class ScoreSummary:
     def add(self, scored: pd.DataFrame, unseen: dict[str, int]) -> None:
         """Count a scored chunk and its unseen categories (column -> count)."""
         self.rows += len(scored)
-        self.declined += int((scored["decision"] == "decline").sum())
+        self.declined += int(np.count_nonzero(scored["decision"].to_numpy() == DECLINE))
         self.unseen.update(unseen)
 
     def lines(self) -> list[str]:
@@ -82,7 +83,7 @@ def score_chunk(
     scored = scorer.score_input(features, reason_method, all_reasons)
     if id_column and id_column in raw.columns:
         scored.insert(0, id_column, raw[id_column].to_numpy())
-    return scored.reset_index(drop=True), unseen
+    return scored.set_axis(pd.RangeIndex(len(scored)), axis=0, copy=False), unseen  # no copy of the columns
 
 
 def needed_columns(path: Path, wanted: list[str]) -> list[str]:

@@ -14,6 +14,10 @@ def declined(p_default, cutoff: float) -> np.ndarray:
     return np.asarray(p_default, dtype=np.float64) >= cutoff
 
 
+_LABELS = np.array([APPROVE, DECLINE], dtype=object)
+
+
 def decision_labels(p_default, cutoff: float) -> np.ndarray:
-    """ "decline" / "approve" per applicant."""
-    return np.where(declined(p_default, cutoff), DECLINE, APPROVE)
+    """ "decline" / "approve" per applicant (an object array of the two strings: pandas keeps it as it is, where
+    a fixed-width text array would be converted string by string)."""
+    return _LABELS[declined(p_default, cutoff).view(np.int8)]

@@ -26,8 +26,9 @@ from pipelines.tracking import Tracker
 from pipelines.tracking.common import resolve_tracking_uri
 from pipelines.tracking.team import policy_source
 from pipelines.tracking.trials import TrialSink, sync_trials
+from pipelines.training.challenger import challenger_job
 from pipelines.training.challenger_process import ChallengerWorker, challenger_process
-from pipelines.training.evaluation import challenger_job, evaluating
+from pipelines.training.evaluation import evaluating
 from pipelines.training.tune import (
     PARENT_RUN_ATTR,
     PRUNING_MIN_ROWS,
@@ -134,10 +135,8 @@ def _train_and_record(
         params = None
         if plan:
             params = _tune(tracker, prepared, study, plan[0], plan[1], run)
-        candidate = train_candidate(prepared, params)
+        candidate = train_candidate(prepared, params, _sender(worker, prepared))
         log.info("trained %d trees", candidate.booster.num_boosted_rounds())
-        if worker is not None:  # before the fairness verdict: discarded unless the verdict asks for the challenger
-            worker.submit(challenger_job(prepared, candidate))
         with evaluating(prepared, candidate, worker) as evaluation:
             # while the mitigated challenger trains (none of this needs it): the study's plots, the model, the evidence
             # and the review page's charts
@@ -155,6 +154,18 @@ def _train_and_record(
     if page:
         click.echo(f"review page: {page}")
     return evaluation.all_passed
+
+
+def _sender(worker: ChallengerWorker | None, prepared: Prepared):
+    """What sends the challenger's job to its process as soon as the candidate's trees are fitted, before the
+    fairness verdict (which discards it unless it asks for the challenger); None without a process."""
+    if worker is None:
+        return None
+
+    def send(model_input, params, booster) -> None:
+        worker.submit(challenger_job(prepared, model_input, params, booster.num_boosted_rounds()))
+
+    return send
 
 
 def _tuning_plan(

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from features.data import table_format
 from features.errors import DataError
 from features.transform import InputError
-from pipelines.scoring.decision import DECLINE, declined
+from pipelines.scoring.decision import APPROVE, DECLINE, declined
 from pipelines.scoring.reasons import measured_agreement
 from pipelines.scoring.scorer import Scorer
 
@@ -41,7 +41,7 @@ class ScoreSummary:
     def add(self, scored: pd.DataFrame, unseen: dict[str, int]) -> None:
         """Count a scored chunk and its unseen categories (column -> count)."""
         self.rows += len(scored)
-        self.declined += int(np.count_nonzero(scored["decision"].to_numpy() == DECLINE))
+        self.declined += int((scored["decision"] == DECLINE).sum())
         self.unseen.update(unseen)
 
     def lines(self) -> list[str]:
@@ -81,6 +81,9 @@ def score_chunk(
         if (n := (features[name].isna().to_numpy() & raw[name].notna().to_numpy()).sum())
     }
     scored = scorer.score_input(features, reason_method, all_reasons)
+    # the file gets the same text; as a categorical, Arrow writes it from two labels instead of a million strings
+    rejected = declined(scored["probability_of_default"].to_numpy(), scorer.cutoff)
+    scored["decision"] = pd.Categorical.from_codes(rejected.view(np.int8), [APPROVE, DECLINE])
     if id_column and id_column in raw.columns:
         scored.insert(0, id_column, raw[id_column].to_numpy())
     return scored.set_axis(pd.RangeIndex(len(scored)), axis=0, copy=False), unseen  # no copy of the columns
@@ -190,7 +193,7 @@ class ChunkWriter:
         if table_format(self.path) == "parquet":
             if self._parquet is None:  # text columns typed string even when a first chunk has only None
                 fields = [
-                    pa.field(c, pa.string() if chunk[c].dtype == object else pa.from_numpy_dtype(chunk[c].dtype))
+                    pa.field(c, pa.string() if _is_text(chunk[c]) else pa.from_numpy_dtype(chunk[c].dtype))
                     for c in chunk.columns
                 ]
                 self._parquet = pq.ParquetWriter(self.partial, pa.schema(fields))
@@ -221,6 +224,10 @@ class ChunkWriter:
         if self._parquet is not None:
             self._parquet.close()
             self._parquet = None
+
+
+def _is_text(column: pd.Series) -> bool:
+    return column.dtype == object or isinstance(column.dtype, pd.CategoricalDtype)
 
 
 def _check_format(path: Path) -> None:

@@ -36,7 +36,7 @@ POLL_SECONDS = 0.25
 def wants_process(spec: Spec, training_rows: int) -> bool:
     """Whether the challenger, if the policy ends up asking for it, is trained in a process of its own."""
     settings = spec.policy.fairness.mitigation
-    if not settings.enabled or not spec.data.sensitive or cores() < 2:
+    if not settings.enabled or not spec.data.sensitive or cores() < 2 or os.name != "posix":  # pipes by fd number
         return False
     return min(training_rows, settings.max_rows) * settings.max_iter >= PROCESS_MIN_WORK
 

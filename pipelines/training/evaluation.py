@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.errors import CreditflowError
 from features.policy import matches
 from features.spec import Spec
 from pipelines.gates import performance as evaluate
@@ -33,16 +32,10 @@ from pipelines.reports.fairness_report import fairness_figure
 from pipelines.scoring.decision import declined
 from pipelines.scoring.reasons import contributions, measured_agreement
 from pipelines.tags import NOT_ASSESSED
+from pipelines.training.challenger import challenger_skipped, judged_challenger
 from pipelines.training.challenger_process import ChallengerWorker
 from pipelines.training.logistic_benchmark import fit_logistic_baseline, fitted_rows, predict_baseline
-from pipelines.training.mitigation import (
-    CHALLENGER_CUTOFF,
-    ChallengerReport,
-    challenger_label,
-    challenger_rows,
-    compare,
-    train_challenger,
-)
+from pipelines.training.mitigation import ChallengerReport
 from pipelines.training.train import predict_pd
 from pipelines.training.workflow import Candidate, Prepared
 
@@ -129,7 +122,7 @@ def evaluating(
         pending = (
             None
             if skipped or fairness is None
-            else pool.submit(_challenger, prepared, candidate, scores, fairness, worker)
+            else pool.submit(judged_challenger, prepared, candidate, scores, fairness, worker)
         )
         try:
             evaluation = _measure(prepared, candidate, samples, scores)
@@ -200,18 +193,6 @@ def _measure(
         notes=prepared.data.warnings + prepared.checked.warnings + notes + leakage.acknowledged(),
         watchlist=watchlist,
     )
-
-
-def challenger_skipped(spec: Spec, fairness: FairnessResult | None) -> str | None:
-    """Why the mitigated challenger (dozens of XGBoost fits) is not trained, or None when the policy asks for it."""
-    settings = spec.policy.fairness.mitigation
-    if not settings.enabled:
-        return "policy.fairness.mitigation is not enabled"
-    if fairness is None:
-        return "no sensitive attribute to mitigate for"
-    if settings.when == "failed" and fairness.verdict.passed:
-        return "the fairness gate passed (policy.fairness.mitigation.when: failed)"
-    return None
 
 
 def _performance(
@@ -299,59 +280,6 @@ def _fairness(prepared: Prepared, scores: dict[str, np.ndarray]) -> tuple[Fairne
         seed=spec.tuning.seed,
     )
     return result, proxies
-
-
-def challenger_job(prepared: Prepared, candidate: Candidate) -> tuple:
-    """`train_challenger`'s arguments. The rows it is fitted on are chosen here, so that a worker process is sent
-    only those."""
-    spec, checked, split = prepared.spec, prepared.checked, prepared.split
-    settings = spec.policy.fairness.mitigation
-    train = split.train[challenger_rows(len(split.train), settings, spec.tuning.seed)]
-    return (
-        candidate.model_input.iloc[train],
-        checked.target[train],
-        checked.sensitive.iloc[train],
-        candidate.params,
-        candidate.booster.num_boosted_rounds(),
-        spec.features.monotone_vector(),
-        spec.policy.cutoff,
-        settings,
-        spec.tuning.seed,
-    )
-
-
-def _challenger(
-    prepared: Prepared,
-    candidate: Candidate,
-    scores: dict[str, np.ndarray],
-    fairness: FairnessResult,
-    worker: ChallengerWorker | None,
-) -> ChallengerReport:
-    """The mitigated challenger (trained in `worker` when given: sent there already, or now), judged on the main
-    holdout beside the original."""
-    spec, checked, split = prepared.spec, prepared.checked, prepared.split
-    settings = spec.policy.fairness.mitigation
-    holdout = split.samples()[split.main]
-    try:
-        if worker is None:
-            challenger = train_challenger(*challenger_job(prepared, candidate))
-        else:
-            if not worker.submitted:
-                worker.submit(challenger_job(prepared, candidate))
-            challenger = worker.result(challenger_label(settings, min(len(split.train), settings.max_rows)))
-    except ValueError as exc:
-        raise CreditflowError(f"policy.fairness.mitigation: {exc}") from None
-    share = challenger.decline_share(candidate.model_input.iloc[holdout])
-    judged = fairness_gate(
-        checked.target[holdout],
-        share,
-        checked.sensitive.iloc[holdout],
-        CHALLENGER_CUTOFF,
-        spec.policy.fairness,
-        seed=spec.tuning.seed,
-    )
-    table = compare(checked.target[holdout], scores[split.main], spec.policy.cutoff, fairness, share, judged)
-    return ChallengerReport(challenger, judged, table, split.main)
 
 
 def _explanations(prepared: Prepared, candidate: Candidate) -> tuple[pd.DataFrame, dict[str, float]]:

@@ -7,6 +7,7 @@ them in MLflow. Nothing here touches the tracking store, so a failing contract w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -98,8 +99,14 @@ def train_valid_matrices(
     )
 
 
-def train_candidate(prepared: Prepared, params: XGBoostParams | None = None) -> Candidate:
-    """Fit the transform, then the booster with early stopping on validation (spec params by default)."""
+def train_candidate(
+    prepared: Prepared,
+    params: XGBoostParams | None = None,
+    fitted: Callable[[pd.DataFrame, XGBoostParams, xgb.Booster], None] | None = None,
+) -> Candidate:
+    """Fit the transform, then the booster with early stopping on validation (spec params by default). `fitted` is
+    called with the model input, params and booster as soon as the booster is fitted (the run sends the challenger
+    its job then), before the reason-code baseline is computed."""
     spec = prepared.spec
     params = params or spec.tuning.params
     threads = xgboost_threads(len(prepared.split.train), params.nthread)
@@ -119,6 +126,8 @@ def train_candidate(prepared: Prepared, params: XGBoostParams | None = None) -> 
         )
         if progress:
             progress.close(f"{booster.num_boosted_rounds()} trees kept")
+    if fitted is not None:
+        fitted(model_input, params, booster)
     baseline = _reason_baseline(prepared, booster, model_input)
     return Candidate(transform, params, booster, model_input, baseline, threads)
 

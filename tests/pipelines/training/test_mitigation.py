@@ -133,7 +133,7 @@ def test_the_challenger_is_trained_only_when_the_policy_asks(tmp_path):
     from types import SimpleNamespace
 
     from features.spec import load_spec
-    from pipelines.training.evaluation import challenger_skipped
+    from pipelines.training.challenger import challenger_skipped
 
     def verdict(passed):
         return SimpleNamespace(verdict=SimpleNamespace(passed=passed))

@@ -157,3 +157,18 @@ def test_the_review_pages_charts_are_drawn_once(german_spec):
     on_page = [item for _, items in card_sections(identity, prepared, evaluation) for item in items]
     figures = {id(item.figure) for item in on_page if isinstance(item, Chart)}
     assert len(drawn) == 4 and all(id(chart.figure) in figures for chart in drawn)
+
+
+def test_the_fitted_hook_sees_the_trees_before_the_reason_baseline(german_spec, monkeypatch):
+    """The run sends the challenger its job from this hook: the fitted trees and inputs, as the candidate keeps them."""
+    from pipelines.training import workflow
+
+    seen = []
+    baseline = workflow._reason_baseline
+    monkeypatch.setattr(workflow, "_reason_baseline", lambda *a: seen.append("baseline") or baseline(*a))
+    prepared = prepare(german_spec)
+    candidate = train_candidate(
+        prepared, fitted=lambda model_input, params, booster: seen.append((model_input, booster))
+    )
+    (model_input, booster), then = seen
+    assert then == "baseline" and booster is candidate.booster and model_input is candidate.model_input

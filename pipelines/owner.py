@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,12 +79,33 @@ def interruptible() -> Iterator[None]:
         yield
         return
 
-    def _raise(signum, frame):
-        raise Interrupted(signum)
+    pending: list[int] = []  # a signal whose Interrupted a finalizer swallowed
 
-    previous = {sig: signal.signal(sig, _raise) for sig in (signal.SIGTERM, signal.SIGINT)}
+    def _raise(signum, frame):
+        if signum != signal.SIGALRM:
+            raise Interrupted(signum)
+        if pending:
+            raise Interrupted(pending.pop())
+
+    # A signal that arrives while a finalizer or weakref callback runs (the garbage collector at work) raises there,
+    # and Python ignores exceptions raised there (it hands them to sys.unraisablehook). Raise it again 10 ms later
+    # (a one-shot timer), in the command's own code once the finalizer has returned.
+    previous_hook = sys.unraisablehook
+
+    def _redeliver(unraisable) -> None:
+        if isinstance(unraisable.exc_value, Interrupted):
+            pending.append(unraisable.exc_value.signum)
+            signal.setitimer(signal.ITIMER_REAL, 0.01)
+        else:
+            previous_hook(unraisable)
+
+    signals = (signal.SIGTERM, signal.SIGINT, signal.SIGALRM)
+    previous = {sig: signal.signal(sig, _raise) for sig in signals}
+    sys.unraisablehook = _redeliver
     try:
         yield
     finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        sys.unraisablehook = previous_hook
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -50,3 +50,26 @@ def test_sigterm_unwinds_as_interrupted_and_the_handler_is_restored():
                 pass
     assert caught.value.signum == signal.SIGTERM
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_a_signal_swallowed_by_a_finalizer_is_raised_again():
+    """SIGTERM landing while a weakref callback runs (the garbage collector at work) raised inside the callback,
+    where Python ignores exceptions: the run went on and exited 0 (seen in CI). It is raised again, after it."""
+    import signal
+    import weakref
+
+    import pytest
+
+    from features.errors import Interrupted
+    from pipelines.owner import interruptible
+
+    class Thing:
+        pass
+
+    with pytest.raises(Interrupted) as raised, interruptible():
+        thing = Thing()
+        keep = weakref.ref(thing, lambda ref: signal.raise_signal(signal.SIGTERM))
+        del thing  # the callback runs now, and the signal's exception is raised (and ignored) inside it
+        for _ in range(10_000_000):  # the command goes on working
+            pass
+    assert raised.value.signum == signal.SIGTERM and keep() is None

@@ -34,6 +34,7 @@ from pipelines.progress import Progress
 from pipelines.runtime import xgboost_threads
 from pipelines.scoring.decision import declined
 from pipelines.training.reduction_learner import ReductionLearner, SharedMatrix
+from pipelines.training.train import booster_params
 
 # spec name -> fairlearn.reductions class, imported only when a challenger is trained (the import costs ~1 s)
 CONSTRAINTS = {
@@ -166,23 +167,9 @@ def _cutoff_weighted_booster(
     """The reduction's base learner: the original's params, trees and monotone constraints, with defaults
     weighted by `(1 - cutoff) / cutoff` so that fairlearn's 0.5 threshold IS the policy cutoff."""
     threads = xgboost_threads(rows, params.nthread)  # dozens of small fits: one thread each below 50,000 rows
-    booster_params = {
-        "objective": "binary:logistic",
-        "max_depth": params.max_depth,
-        "eta": params.learning_rate,
-        "min_child_weight": params.min_child_weight,
-        "subsample": params.subsample,
-        "colsample_bytree": params.colsample_bytree,
-        "lambda": params.reg_lambda,
-        "alpha": params.reg_alpha,
-        "gamma": params.gamma,
-        "tree_method": "hist",
-        "seed": seed,
-        "nthread": threads,
-        "monotone_constraints": "(" + ",".join(str(m) for m in monotone) + ")",
-        "scale_pos_weight": (1 - cutoff) / cutoff,
-    }
-    return ReductionLearner(booster_params, max(trees, 1), SharedMatrix(threads, report))
+    native = booster_params(params.model_copy(update={"nthread": threads}), monotone, seed)
+    native["scale_pos_weight"] = (1 - cutoff) / cutoff  # no evaluation set: the metric is never computed
+    return ReductionLearner(native, max(trees, 1), SharedMatrix(threads, report))
 
 
 @dataclass(frozen=True)

@@ -41,11 +41,6 @@ log = logging.getLogger("creditflow")
 INPUT_EXAMPLE_ROWS = 5
 
 
-def record_model(run: RunLogger, prepared: Prepared, candidate: Candidate) -> str:
-    """Log the pyfunc model (it needs no evaluation, so it is logged while the challenger trains); its URI."""
-    return _log_model(run, prepared, candidate)
-
-
 def record_training(run: RunLogger, prepared: Prepared, candidate: Candidate, evaluation: Evaluation) -> None:
     """Log params, metrics, lineage, spec, tables, plots and the monitoring reference beside the model: all the
     evidence but the challenger's, so the run logs it while the challenger trains (`record_verdicts` follows)."""
@@ -252,7 +247,8 @@ def refused_columns(spec: Spec) -> dict[str, str]:
     return {data.target: "target", **{name: "PII" for name in data.pii}, **roles}
 
 
-def _log_model(run: RunLogger, prepared: Prepared, candidate: Candidate) -> str:
+def record_model(run: RunLogger, prepared: Prepared, candidate: Candidate) -> str:
+    """Log the pyfunc model (it needs no evaluation, so it is logged while the challenger trains); its URI."""
     # Raw training rows with their original dtypes, feature columns only (never PII or sensitive):
     # the signature then accepts the data as users have it (MLflow refuses int64 -> double).
     rows = prepared.split.train[:INPUT_EXAMPLE_ROWS]

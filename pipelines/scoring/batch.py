@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from features.data import table_format
+from features.data import file_columns, table_format
 from features.errors import DataError
 from features.transform import InputError
 from pipelines.scoring.decision import APPROVE, DECLINE, declined
@@ -91,10 +91,7 @@ def score_chunk(
 
 def needed_columns(path: Path, wanted: list[str]) -> list[str]:
     """The wanted columns the input has (a missing one is reported by the transform, by name)."""
-    if table_format(path) == "parquet":
-        present = set(pq.ParquetFile(path).schema_arrow.names)
-    else:
-        present = set(pd.read_csv(path, nrows=0).columns)
+    present = set(file_columns(path))
     return [c for c in wanted if c in present]
 
 

@@ -141,6 +141,10 @@ class Registry(Connection):
                 self.client.create_registered_model(lock, description=token)
                 return
             except MlflowException as exc:
+                if exc.error_code == "RESOURCE_DOES_NOT_EXIST" and time.monotonic() <= deadline:
+                    # The SQL store words a refused creation by looking the holder's lock up: it was released
+                    # in between, so the lock is free now
+                    continue
                 if exc.error_code != "RESOURCE_ALREADY_EXISTS":
                     raise self._error(exc) from None
             if self._break_abandoned_lock(lock, stale_s):

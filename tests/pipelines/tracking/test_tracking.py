@@ -49,6 +49,30 @@ def test_registry_lock_excludes_a_second_holder_and_breaks_a_stale_one(tracking_
     assert [m.name for m in tracker.client.search_registered_models()] == []
 
 
+def test_a_lock_released_while_its_creation_is_refused_is_taken_not_reported(tracking_uri, monkeypatch):
+    """MLflow's SQL store answers a refused creation (the name exists) by looking the model up to word its error; if
+    the holder releases the lock between the two, creation raises 'not found'. CI saw the second of two concurrent
+    promotions exit 2 with "Registered Model with name=german_credit.lock not found"."""
+    from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore
+
+    tracker = Tracker(tracking_uri)
+    tracker.client.create_registered_model("credit.lock", description="held by another command")
+    lookup = SqlAlchemyStore.get_registered_model
+    releases = []
+
+    def holder_releases_first(store, name):
+        if name == "credit.lock" and not releases:
+            releases.append(name)
+            store.delete_registered_model(name)
+        return lookup(store, name)
+
+    monkeypatch.setattr(SqlAlchemyStore, "get_registered_model", holder_releases_first)
+    with tracker.registry_lock("credit", wait_s=5):
+        held = tracker.client.get_registered_model("credit.lock").description
+    assert releases == ["credit.lock"] and "creditflow lock on credit" in held
+    assert [m.name for m in tracker.client.search_registered_models()] == []
+
+
 def test_records_are_immutable_params_read_back_in_order(tracking_uri):
     from mlflow.exceptions import MlflowException
 

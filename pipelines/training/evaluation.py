@@ -22,19 +22,25 @@ from features.policy import matches
 from features.spec import Spec
 from pipelines.gates import performance as evaluate
 from pipelines.gates.calibration import CalibrationCheck, calibration_check, calibration_verdict
-from pipelines.gates.fairness import FairnessResult, fairness_gate, proxy_candidates
+from pipelines.gates.fairness import FairnessResult
 from pipelines.gates.intervals import holdout_intervals
-from pipelines.gates.leakage import LeakageResult, screen_model
-from pipelines.gates.stability import StabilityResult, stability_gate
+from pipelines.gates.leakage import LeakageResult
+from pipelines.gates.stability import StabilityResult
 from pipelines.progress import Progress
 from pipelines.reports import plots
 from pipelines.reports.fairness_report import fairness_figure
-from pipelines.scoring.decision import declined
-from pipelines.scoring.reasons import contributions, measured_agreement
 from pipelines.tags import NOT_ASSESSED
 from pipelines.training.challenger import challenger_skipped, judged_challenger
 from pipelines.training.challenger_process import ChallengerWorker
-from pipelines.training.logistic_benchmark import fit_logistic_baseline, fitted_rows, predict_baseline
+from pipelines.training.checks import (
+    HOLDOUTS,
+    baseline_scores,
+    explanations,
+    fairness_check,
+    leakage_check,
+    stability_check,
+)
+from pipelines.training.logistic_benchmark import fitted_rows
 from pipelines.training.mitigation import ChallengerReport
 from pipelines.training.train import predict_pd
 from pipelines.training.workflow import Candidate, Prepared
@@ -43,8 +49,6 @@ NO_ATTRIBUTE = (
     "not assessed: no sensitive attribute is declared in data.sensitive, so fairness cannot be measured; "
     "promotion needs an accepted exception"
 )
-HOLDOUTS = ("test", "oot")  # samples the performance policy is judged on
-EXPLAIN_ROWS = 2_000  # holdout applicants for global importance and the exact-vs-fast agreement
 
 
 @dataclass
@@ -114,7 +118,7 @@ def evaluating(
     """
     samples = {k: v for k, v in prepared.split.samples().items() if k != "train"}
     scores = {name: predict_pd(candidate.booster, candidate.model_input.iloc[rows]) for name, rows in samples.items()}
-    fairness, proxies = _fairness(prepared, scores)
+    fairness, proxies = fairness_check(prepared, scores)
     skipped = challenger_skipped(prepared.spec, fairness)
     if worker is not None and (skipped or fairness is None):
         worker.close()  # a job sent ahead of the verdict is not wanted: free the core now
@@ -130,7 +134,6 @@ def evaluating(
             evaluation.scores = scores
             if fairness is not None:
                 evaluation.metrics.update(fairness.metrics())
-            if fairness is not None:
                 evaluation.fairness_figure = fairness_figure(fairness)
             _render(evaluation)
             yield evaluation
@@ -159,7 +162,7 @@ def _measure(
     spec = prepared.spec
     labels = {name: prepared.checked.target[rows] for name, rows in samples.items()}
     with Progress("evaluating", 5, "steps") as progress:
-        baseline = _baseline_scores(prepared, samples)
+        baseline = baseline_scores(prepared, samples)
         progress.update(1, "logistic baseline")
         metrics: dict[str, float] = {"best_iteration": float(candidate.booster.num_boosted_rounds())}
         metrics["baseline_training_rows"] = float(fitted_rows(len(prepared.split.train)))
@@ -168,12 +171,12 @@ def _measure(
         progress.update(1, "performance with intervals")
         figures = _figures(labels, scores, baseline, tables, prepared.split.main)
         progress.update(1, "plots")
-        stability = _stability(prepared, candidate, scores)
+        stability = stability_check(prepared, candidate, scores)
         metrics.update(stability.metrics)
         progress.update(1, "stability")
-        importance, agreement_metrics = _explanations(prepared, candidate)
+        importance, agreement_metrics = explanations(prepared, candidate)
         metrics.update(agreement_metrics)
-        leakage = _leakage(prepared, importance, metrics)
+        leakage = leakage_check(prepared, importance, metrics)
         metrics.update(leakage.metrics())
         reasons += leakage.reasons()
         tables["leakage_screen"], tables["leakage_findings"] = leakage.table, leakage.findings_table()
@@ -240,91 +243,6 @@ def _holdout_verdict(
     _, reasons = evaluate.performance_verdict(values, performance.minimum, performance.maximum)
     miscalibrated, notes = calibration_verdict(check, spec.policy.calibration)
     return reasons + declines + miscalibrated, notes
-
-
-def _leakage(prepared: Prepared, importance: pd.DataFrame, metrics: dict[str, float]) -> LeakageResult:
-    """The screen run before training, completed with the model's checks (contribution share, baseline uplift)."""
-    spec, main = prepared.spec, prepared.split.main
-    return screen_model(
-        prepared.leakage,
-        importance,
-        metrics[f"{main}_auc"] - metrics[f"baseline_{main}_auc"],
-        spec.policy.performance.max_baseline_uplift,
-        spec.policy.leakage,
-        spec.features.reviewed,
-    )
-
-
-def _fairness(prepared: Prepared, scores: dict[str, np.ndarray]) -> tuple[FairnessResult | None, pd.DataFrame | None]:
-    """The fairness gate on the main holdout (out-of-time if present), and proxy candidates on training rows."""
-    spec, checked, split = prepared.spec, prepared.checked, prepared.split
-    if checked.sensitive.empty:
-        return None, None
-    sample = split.main
-    rows = split.samples()[sample]
-    settings = spec.policy.fairness
-    result = fairness_gate(
-        checked.target[rows],
-        scores[sample],
-        checked.sensitive.iloc[rows],
-        spec.policy.cutoff,
-        spec.policy.fairness,
-        seed=spec.tuning.seed,
-    )
-    proxies = proxy_candidates(
-        checked.features.iloc[split.train],
-        checked.sensitive.iloc[split.train],
-        spec.features.numeric,
-        spec.features.categorical,
-        threshold=settings.proxy_auc,
-        seed=spec.tuning.seed,
-    )
-    return result, proxies
-
-
-def _explanations(prepared: Prepared, candidate: Candidate) -> tuple[pd.DataFrame, dict[str, float]]:
-    """Global importance (mean |exact contribution|) on a holdout sample, and how well Saabas reasons agree with
-    exact ones for the sample's declined applicants (the only ones given reasons)."""
-    split = prepared.split
-    holdout = split.samples()[split.main]
-    rows = np.sort(np.random.default_rng(prepared.spec.tuning.seed).permutation(holdout)[:EXPLAIN_ROWS])
-    sample = candidate.model_input.iloc[rows]
-    exact = contributions(candidate.booster, sample, exact=True)
-    importance = pd.DataFrame({"feature": list(sample.columns), "mean_abs_contribution": np.abs(exact).mean(axis=0)})
-    importance = importance.sort_values("mean_abs_contribution", ascending=False, ignore_index=True)
-    declined_rows = declined(predict_pd(candidate.booster, sample), prepared.spec.policy.cutoff)
-    agreement = measured_agreement(
-        candidate.booster, sample[declined_rows], candidate.baseline, dict(prepared.spec.reasons)
-    )
-    metrics = {f"reasons_fast_agreement_{k}": v for k, v in agreement.items()}
-    metrics["reasons_fast_agreement_rows"] = float(declined_rows.sum())
-    return importance, metrics
-
-
-def _stability(prepared: Prepared, candidate: Candidate, scores: dict[str, np.ndarray]) -> StabilityResult:
-    spec, features, split = prepared.spec, prepared.checked.features, prepared.split
-    train_scores = predict_pd(candidate.booster, candidate.model_input.iloc[split.train])
-    holdouts = {name: (features.iloc[rows], scores[name]) for name, rows in split.samples().items() if name in HOLDOUTS}
-    return stability_gate(
-        features.iloc[split.train],
-        train_scores,
-        holdouts,
-        spec.features.numeric,
-        spec.features.categorical,
-        spec.policy.stability,
-    )
-
-
-def _baseline_scores(prepared: Prepared, samples: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    spec, checked, train = prepared.spec, prepared.checked, prepared.split.train
-    model = fit_logistic_baseline(
-        checked.features.iloc[train],
-        checked.target[train],
-        spec.features.numeric,
-        spec.features.categorical,
-        seed=spec.tuning.seed,
-    )
-    return {name: predict_baseline(model, checked.features.iloc[rows]) for name, rows in samples.items()}
 
 
 def _figures(labels, scores, baseline, tables, main: str) -> dict[str, Any]:

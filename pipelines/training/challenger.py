@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from features.errors import CreditflowError
-from features.spec import Spec, XGBoostParams
+from features.spec import Spec
+from features.tuning_spec import XGBoostParams
 from pipelines.gates.fairness import FairnessResult, fairness_gate
 from pipelines.training.challenger_process import ChallengerWorker
 from pipelines.training.mitigation import (

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from features.fairness_spec import MitigationSpec
-from features.spec import XGBoostParams
+from features.tuning_spec import XGBoostParams
 from pipelines.gates.fairness import FairnessResult, json_safe
 from pipelines.gates.performance import classification_metrics
 from pipelines.progress import Progress

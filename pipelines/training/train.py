@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from features.spec import XGBoostParams
+from features.tuning_spec import XGBoostParams
 
 
 def booster_params(params: XGBoostParams, monotone: list[int], seed: int, metric: str = "auc") -> dict[str, Any]:

@@ -21,8 +21,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from features.errors import CreditflowError
-from features.spec import INTEGER_PARAMS, Spec, XGBoostParams
+from features.spec import Spec
 from features.target import as_list
+from features.tuning_spec import INTEGER_PARAMS, XGBoostParams
 from pipelines.owner import owner_is_dead, owner_token
 from pipelines.runtime import SMALL_DATA_ROWS
 from pipelines.tags import OWNER

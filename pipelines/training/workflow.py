@@ -20,9 +20,10 @@ from features.contract import CheckedData, check_contract, drop_unlabelled
 from features.data import LoadedData, load_data
 from features.errors import CreditflowError
 from features.policy import PolicySource
-from features.spec import Spec, XGBoostParams, load_spec, spec_digest
+from features.spec import Spec, load_spec, spec_digest
 from features.split import Split, split_rows
 from features.transform import FeatureTransform
+from features.tuning_spec import XGBoostParams
 from pipelines.gates.leakage import LeakageResult, screen_data
 from pipelines.progress import Progress
 from pipelines.runtime import SMALL_DATA_ROWS, xgboost_threads

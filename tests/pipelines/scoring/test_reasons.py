@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 import xgboost as xgb
 
-from features.spec import XGBoostParams
 from features.synthetic import BookOptions, generate_book
 from features.transform import FeatureTransform
+from features.tuning_spec import XGBoostParams
 from pipelines.scoring.reasons import (
     ReasonBaseline,
     agreement,

@@ -10,8 +10,9 @@ import pytest
 
 from features.errors import CreditflowError
 from features.fairness_spec import MitigationSpec
-from features.spec import XGBoostParams, load_spec
+from features.spec import load_spec
 from features.synthetic import BookOptions, generate_book
+from features.tuning_spec import XGBoostParams
 from pipelines.training import challenger_process
 from pipelines.training.challenger_process import ChallengerWorker, wants_process
 from pipelines.training.challenger_process import challenger_process as started

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from features.fairness_spec import MitigationSpec
-from features.spec import XGBoostParams
 from features.synthetic import BookOptions, generate_book
+from features.tuning_spec import XGBoostParams
 from pipelines.cli import cli
 from pipelines.gates.fairness import FairnessPolicy, fairness_gate
 from pipelines.training.mitigation import compare, numeric_matrix, train_challenger

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from features.spec import XGBoostParams
 from features.transform import FeatureTransform
+from features.tuning_spec import XGBoostParams
 from pipelines.training.train import best_score, booster_bytes, booster_params, fit_booster, predict_pd, to_dmatrix
 
 PARAMS = XGBoostParams(max_depth=3, learning_rate=0.1, max_rounds=300, early_stopping_rounds=20, nthread=1)

@@ -45,7 +45,8 @@ from pipelines.server.setup import ServerConfig, init_server, server_command, se
 from pipelines.tracking import Tracker  # noqa: E402
 from pipelines.tracking.team import add_user  # noqa: E402
 from pipelines.tracking.trials import TrialSink  # noqa: E402
-from pipelines.training.tune import StudyRef, load_or_create_study  # noqa: E402
+from pipelines.training.study_storage import StudyRef  # noqa: E402
+from pipelines.training.tune import load_or_create_study  # noqa: E402
 from pipelines.training.tuning_session import Budget, run_study  # noqa: E402
 from pipelines.training.workflow import prepare  # noqa: E402
 

@@ -29,19 +29,16 @@ from pipelines.tracking.trials import TrialSink, sync_trials
 from pipelines.training.challenger import challenger_job
 from pipelines.training.challenger_process import ChallengerWorker, challenger_process
 from pipelines.training.evaluation import evaluating
+from pipelines.training.study_storage import StudyRef, TuningError, default_storage_url, open_storage
 from pipelines.training.tune import (
     PARENT_RUN_ATTR,
     PRUNING_MIN_ROWS,
-    StudyRef,
-    TuningError,
     best_params,
     choose_study,
-    default_storage_url,
     fail_dead_trials,
     finished_trials,
     link_parent_run,
     load_or_create_study,
-    open_storage,
     progress_line,
     pruning_active,
 )

@@ -21,10 +21,9 @@ import xgboost as xgb
 
 from pipelines.progress import Progress
 from pipelines.runtime import cores, xgboost_threads
+from pipelines.training.study_storage import StudyRef, TuningError
 from pipelines.training.tune import (
     FINISHED,
-    StudyRef,
-    TuningError,
     fail_dead_trials,
     finished_trials,
     load_or_create_study,

@@ -9,16 +9,13 @@ import pytest
 import xgboost as xgb
 
 from features.spec import load_spec
+from pipelines.training.study_storage import StudyRef, TuningError, default_storage_url, open_storage
 from pipelines.training.tune import (
     PruningCallback,
-    StudyRef,
-    TuningError,
     choose_study,
-    default_storage_url,
     fingerprint,
     load_or_create_study,
     make_objective,
-    open_storage,
     study_identity,
 )
 from pipelines.training.workflow import prepare

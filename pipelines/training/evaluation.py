@@ -135,7 +135,8 @@ def evaluating(
             if fairness is not None:
                 evaluation.metrics.update(fairness.metrics())
                 evaluation.fairness_figure = fairness_figure(fairness)
-            _render(evaluation)
+            if pending is not None:
+                _render(evaluation)
             yield evaluation
             evaluation.challenger = pending.result() if pending else None
         except BaseException:
@@ -147,8 +148,9 @@ def evaluating(
 
 
 def _render(evaluation: Evaluation) -> None:
-    """Render every figure to PNG now (matplotlib holds the GIL; the challenger's XGBoost fits do not), so that
-    recording the run and the review page reuse the bytes instead of drawing again."""
+    """Render every figure to PNG while the challenger trains (matplotlib holds the GIL; the challenger's XGBoost
+    fits do not), so that recording the run and the review page reuse the bytes instead of drawing them after it.
+    Without a challenger there is nothing to overlap: the first reader renders them (plots.png_bytes, once)."""
     for figure in [*evaluation.figures.values(), evaluation.fairness_figure]:
         if figure is not None:
             plots.png_bytes(figure)

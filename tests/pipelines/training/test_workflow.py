@@ -123,6 +123,7 @@ def test_without_a_sensitive_attribute_fairness_is_not_assessed_and_the_name_scr
 def test_evaluating_yields_before_the_challenger_and_completes_when_the_block_ends(tmp_path):
     """The run logs the model while the challenger trains: inside the block the evaluation has everything but the
     challenger; leaving the block adds it, in the worker's process or on a thread, with the same result."""
+    from pipelines.reports import plots
     from pipelines.training.challenger_process import ChallengerWorker
     from pipelines.training.evaluation import evaluating
     from tests.conftest import write_spec
@@ -134,12 +135,24 @@ def test_evaluating_yields_before_the_challenger_and_completes_when_the_block_en
     for way, worker in (("thread", None), ("process", ChallengerWorker())):
         with evaluating(prepared, candidate, worker) as evaluation:
             assert evaluation.challenger is None and "test_auc" in evaluation.metrics
+            assert all(figure in plots._rendered for figure in evaluation.figures.values())  # drawn meanwhile
             assert not any(name.startswith("challenger.") for name in evaluation.metrics)
         if worker is not None:
             worker.close()
         assert evaluation.challenger is not None
         done[way] = {k: v for k, v in evaluation.metrics.items() if k.startswith("challenger.")}
     assert done["thread"] and done["thread"] == done["process"]
+
+
+def test_figures_are_left_to_their_first_reader_when_no_challenger_trains(german_spec):
+    """Rendering PNGs in evaluation only pays while the challenger trains beside it; otherwise whoever records the
+    figures renders them (once), and a caller that only wants the verdicts does not pay ~1.5 s for PNGs."""
+    from pipelines.reports import plots
+
+    prepared = prepare(german_spec)
+    evaluation = evaluate_candidate(prepared, train_candidate(prepared))
+    assert evaluation.challenger is None and evaluation.challenger_skipped
+    assert not any(figure in plots._rendered for figure in evaluation.figures.values())
 
 
 def test_the_review_pages_charts_are_drawn_once(german_spec):

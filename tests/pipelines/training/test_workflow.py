@@ -144,6 +144,36 @@ def test_evaluating_yields_before_the_challenger_and_completes_when_the_block_en
     assert done["thread"] and done["thread"] == done["process"]
 
 
+def test_the_candidate_leaves_a_core_to_the_challengers_process_while_it_trains(tmp_path):
+    """Two XGBoost threads beside the challenger's process made three busy threads on two cores (an OpenMP region
+    waits for its descheduled thread): while the process trains, the candidate predicts with one thread fewer, and
+    gets its threads back when the evaluation ends, or at once when the verdict does not ask for a challenger."""
+    import json
+
+    from pipelines.training.challenger_process import ChallengerWorker
+    from pipelines.training.evaluation import evaluating
+    from tests.conftest import write_spec
+
+    def threads(booster) -> int:
+        return int(json.loads(booster.save_config())["learner"]["generic_param"]["nthread"])
+
+    mitigation = {"enabled": True, "max_iter": 3, "max_rows": 600}
+    asked = write_spec(tmp_path, **{"policy.fairness.mitigation": mitigation, "policy.fairness.n_boot": 5})
+    (tmp_path / "off").mkdir()
+    for spec, inside in ((asked, 1), (write_spec(tmp_path / "off"), 2)):
+        prepared = prepare(spec)
+        candidate = train_candidate(prepared, prepared.spec.tuning.params.model_copy(update={"nthread": 2}))
+        assert candidate.threads == 2
+        worker = ChallengerWorker()
+        try:
+            with evaluating(prepared, candidate, worker) as evaluation:
+                assert threads(candidate.booster) == inside
+        finally:
+            worker.close()
+        assert (evaluation.challenger is not None) == (inside == 1)
+        assert threads(candidate.booster) == 2
+
+
 def test_figures_are_left_to_their_first_reader_when_no_challenger_trains(german_spec):
     """Rendering PNGs in evaluation only pays while the challenger trains beside it; otherwise whoever records the
     figures renders them (once), and a caller that only wants the verdicts does not pay ~1.5 s for PNGs."""

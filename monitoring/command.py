@@ -23,11 +23,11 @@ from features.data import duplicate_warnings, read_table
 from features.errors import DataError
 from features.policy import StoredPolicySource
 from features.spec import Spec, load_spec
-from features.transform import as_text, coerce_numeric
 from monitoring.assess import LEVELS, Assessment, assess
 from monitoring.drift import Columns
 from monitoring.evidently_report import drift_report
 from monitoring.history import COMPLETE, experiment_name, model_uri, rebuild_history, window_tags
+from monitoring.inputs import read_columns, validate
 from monitoring.page import PageContext, window_page
 from monitoring.record import log_window, run_description, tag_version
 from monitoring.windows import is_month, month_index, months_of, previous_month, select_month, split_months
@@ -175,40 +175,6 @@ def backfill_windows(frame: pd.DataFrame, spec: Spec) -> list[tuple[str, pd.Data
     if time not in frame.columns:
         raise DataError(f"--backfill: the data has no time column '{time}'")
     return split_months(frame, time)
-
-
-def read_columns(spec: Spec) -> set[str]:
-    """What monitoring reads: model inputs, target, time, sensitive sources (PII is never even loaded)."""
-    return {*spec.features.all(), spec.data.target, spec.data.time, *spec.data.sensitive_sources()} - {None}
-
-
-def validate(frame: pd.DataFrame, spec: Spec, role: str) -> pd.DataFrame:
-    """The model's input columns coerced (numbers float64, categories text), other columns kept; DataError otherwise."""
-    if frame.empty:
-        raise DataError(f"{role}: the data has no rows")
-    missing = [c for c in spec.features.all() if c not in frame.columns]
-    if missing:
-        raise DataError(f"{role}: missing model column(s): {', '.join(missing)}")
-    wanted = read_columns(spec)
-    out = frame[[c for c in frame.columns if c in wanted]]  # a new frame: the caller's is never changed
-    for name in spec.features.numeric:
-        raw = frame[name]
-        numbers = coerce_numeric(raw)
-        if numbers.not_numbers.any():
-            bad = numbers.not_numbers
-            raise DataError(
-                f"{role}: column '{name}' must be numeric, got '{raw[bad].iloc[0]}' ({int(bad.sum())} value(s))"
-            )
-        if numbers.out_of_range.any():  # the rest of the window is still worth judging
-            bad = numbers.out_of_range
-            click.echo(
-                f"warning: {role}: column '{name}' has {int(bad.sum())} infinite or too large value(s), e.g. "
-                f"'{raw[bad].iloc[0]}': monitored as missing"
-            )
-        out[name] = numbers.values
-    for name in spec.features.categorical:
-        out[name] = as_text(frame[name])
-    return out
 
 
 def score(scorer, frame: pd.DataFrame) -> np.ndarray:

@@ -122,7 +122,8 @@ def monitor_window(tracker: Any, target: Any, path: str, label: str) -> str:
     """One window (`target` is monitoring.command's Target) judged here: counts by Spark, the verdict by the
     in-process code, logged and tagged as monitoring.command logs every window; returns the status."""
     from monitoring.assess import assess_counts
-    from monitoring.command import columns_of, record_window, validate
+    from monitoring.command import columns_of, record_window
+    from monitoring.inputs import validate
     from pipelines.scoring.spark import spark_session
     from pipelines.tracking.spark_udf import model_udf
 

@@ -43,7 +43,7 @@ from common import shipped_spec  # noqa: E402
 
 from pipelines.server.setup import ServerConfig, init_server, server_command, server_environment  # noqa: E402
 from pipelines.tracking import Tracker  # noqa: E402
-from pipelines.tracking.team import add_user  # noqa: E402
+from pipelines.tracking.http import add_user  # noqa: E402
 from pipelines.tracking.trials import TrialSink  # noqa: E402
 from pipelines.training.study_storage import StudyRef  # noqa: E402
 from pipelines.training.tune import load_or_create_study  # noqa: E402
@@ -186,7 +186,7 @@ def measure(args, folder: Path, config: ServerConfig, local: str) -> None:
             processes.append(start_server(folder / "server", kind, workers, port))
             uris[name] = f"http://127.0.0.1:{port}"
         with mock_env(MLFLOW_TRACKING_USERNAME="admin", MLFLOW_TRACKING_PASSWORD=PASSWORDS["admin"]):
-            add_user(config.tracking_uri, "ds1", "data-scientist", PASSWORDS["ds1"])
+            add_user(config.tracking_uri, "ds1", "creditflow-data-scientist", PASSWORDS["ds1"])
         logging = {name: [] for name in uris}
         tuning = {"local SQLite (store and study)": [], "team server + PostgreSQL study": []}
         for name, uri in uris.items():

@@ -31,14 +31,17 @@ from monitoring.inputs import read_columns, validate
 from monitoring.page import PageContext, window_page
 from monitoring.record import log_window, run_description, tag_version
 from monitoring.windows import is_month, month_index, months_of, previous_month, select_month, split_months
+from pipelines.core import tags
+from pipelines.core.clock import today
+from pipelines.core.records import VersionInfo
+from pipelines.core.tags import MONITORING_STATUS
 from pipelines.evidence.policy import stored_policy
 from pipelines.evidence.reference import EXPECTED_PATH, REFERENCE_PATH
-from pipelines.gates.exceptions import expired_exceptions
-from pipelines.governance.audit import read_trail, today
+from pipelines.governance.rules.exceptions import expired_exceptions
+from pipelines.governance.store import store_of
 from pipelines.progress import Progress
 from pipelines.scoring.scorer import Scorer
-from pipelines.tags import MONITORING_STATUS
-from pipelines.tracking import Tracker, UnknownModelError, VersionInfo, parse_model_ref
+from pipelines.tracking import Tracker, UnknownModelError, parse_model_ref
 from pipelines.tracking.pyfunc_model import load_model_scorer
 from pipelines.training.train import predict_pd
 
@@ -217,8 +220,8 @@ def record_window(
     """Log a judged window (with the Evidently report on `rows`, the window or a sample of it), replace an
     earlier run of it, tag the version and print the verdict; returns the status."""
     version, spec = target.version, target.spec
-    experiment, tags = experiment_name(version), window_tags(version, label)
-    _warn_expired_exceptions(result, version, read_trail(tracker, version.name))
+    experiment, window = experiment_name(version), window_tags(version, label)
+    _warn_expired_exceptions(result, version, store_of(tracker).trail(version.name).records)
     snapshot = drift_report(
         target.reference,
         rows,
@@ -232,11 +235,11 @@ def record_window(
     with tracker.run(
         experiment,
         run_name=f"{version.name} v{version.version} {label}",
-        tags={**tags, MONITORING_STATUS: result.status, "monitoring.step": str(step)},
+        tags={**window, MONITORING_STATUS: result.status, tags.MONITORING_STEP: str(step)},
     ) as run:
         log_window(run, result, snapshot, step, spec, page)
         run.tags({**run_description(version, result), **COMPLETE})
-    for old in tracker.find_runs(experiment, tags):  # the replaced window, and any run a crash left incomplete
+    for old in tracker.find_runs(experiment, window):  # the replaced window, and any run a crash left incomplete
         if old.run_id != run.run_id:
             tracker.delete_run(old.run_id)
     tag_version(tracker, version, label, result.status, run.run_id)

@@ -8,7 +8,9 @@ step; it is rebuilt from the window runs after each `creditflow monitor`, so it 
 
 from __future__ import annotations
 
-from pipelines.tracking import Tracker, VersionInfo
+from pipelines.core import tags
+from pipelines.core.records import VersionInfo
+from pipelines.tracking import Tracker
 
 HEADLINE = (
     "score_psi",
@@ -35,38 +37,38 @@ def model_uri(version: VersionInfo) -> str:
 
 def window_tags(version: VersionInfo, window: str) -> dict[str, str]:
     return {
-        "monitoring.model": version.name,
-        "monitoring.version": version.version,
-        "monitoring.window": window,
-        "monitoring.role": "window",
+        tags.MONITORING_MODEL: version.name,
+        tags.MONITORING_VERSION: version.version,
+        tags.MONITORING_WINDOW: window,
+        tags.MONITORING_ROLE: "window",
     }
 
 
 # Set once everything is logged: under `mlflow run` an alert (exit 1) marks the run FAILED, so the run
 # status cannot tell a complete window from a broken one; this tag can.
-COMPLETE = {"monitoring.complete": "true"}
+COMPLETE = {tags.MONITORING_COMPLETE: "true"}
 
 
 def rebuild_history(tracker: Tracker, version: VersionInfo) -> str | None:
     """Replace the version's history run with one holding each monitored window's headline and PSI metrics."""
     experiment = experiment_name(version)
-    where = {"monitoring.model": version.name, "monitoring.version": version.version}
-    windows = tracker.find_runs(experiment, {**where, "monitoring.role": "window", **COMPLETE})
+    where = {tags.MONITORING_MODEL: version.name, tags.MONITORING_VERSION: version.version}
+    windows = tracker.find_runs(experiment, {**where, tags.MONITORING_ROLE: "window", **COMPLETE})
     if not windows:
         return None
     series = []
-    for run in sorted(windows, key=lambda r: r.tags["monitoring.window"]):
-        step = int(float(run.tags.get("monitoring.step", 0)))
+    for run in sorted(windows, key=lambda r: r.tags[tags.MONITORING_WINDOW]):
+        step = int(float(run.tags.get(tags.MONITORING_STEP, 0)))
         wanted = {k: v for k, v in run.metrics.items() if k in HEADLINE or k.startswith("drift.")}
         series.append((step, wanted))
-    old = tracker.find_runs(experiment, {**where, "monitoring.role": "history"})
+    old = tracker.find_runs(experiment, {**where, tags.MONITORING_ROLE: "history"})
     new = tracker.log_series_run(
         experiment,
         f"{version.name} v{version.version} history",
         {
             **where,
-            "monitoring.role": "history",
-            "monitoring.windows": ",".join(r.tags["monitoring.window"] for r in windows),
+            tags.MONITORING_ROLE: "history",
+            tags.MONITORING_WINDOWS: ",".join(r.tags[tags.MONITORING_WINDOW] for r in windows),
         },
         series,
     )

@@ -12,10 +12,12 @@ from monitoring.assess import Assessment
 from monitoring.history import experiment_name, model_uri
 from monitoring.page import EVIDENTLY_FILE, PAGE_PATH
 from monitoring.windows import is_month
-from pipelines.tags import MONITORING_LAST_WINDOW, MONITORING_STATUS
-from pipelines.tracking import Tracker, VersionInfo
+from pipelines.core import tags
+from pipelines.core.records import VersionInfo
+from pipelines.core.tags import MONITORING_LAST_WINDOW, MONITORING_STATUS
+from pipelines.tracking import Tracker
 
-MODEL_URI_TAG = "monitoring.model_uri"  # on the window run: the version it watched, as a loadable URI
+MODEL_URI_TAG = tags.MONITORING_MODEL_URI  # on the window run: the version it watched, as a loadable URI
 RUN_NOTE_TAG = "mlflow.note.content"  # MLflow shows this tag as the run's description (Markdown)
 DESCRIPTION_LABEL = "Monitoring:"  # the version description's paragraph that monitoring owns
 
@@ -24,9 +26,9 @@ def log_window(run, result: Assessment, snapshot, step: int, spec: Spec, page: s
     """Params, metrics at the window's step, the page, the tables and Evidently's report on the window run."""
     run.params(
         {
-            "monitoring.window": result.window,
-            "monitoring.step": step,
-            "monitoring.settings": json.dumps(spec.monitoring.model_dump(), sort_keys=True),
+            tags.MONITORING_WINDOW: result.window,
+            tags.MONITORING_STEP: step,
+            tags.MONITORING_SETTINGS: json.dumps(spec.monitoring.model_dump(), sort_keys=True),
         }
     )
     run.metrics(result.metrics, step=step)

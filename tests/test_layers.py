@@ -139,7 +139,11 @@ def test_gates_load_without_mlflow_click_or_optuna():
             "only pipelines/tracking/ and pipelines/server",
         ),
         ("pipelines/gates/fairness.py", "import optuna\n", "pipelines/gates/ imports no"),
-        ("pipelines/gates/promotion.py", "from pipelines.tracking import Tracker\n", "pipelines/gates/ imports no"),
+        (
+            "pipelines/governance/rules/promotion.py",
+            "from pipelines.tracking import Tracker\n",
+            "pipelines/gates/ imports no",
+        ),
         ("pipelines/gates/stability.py", "def f(p):\n    return open(p).read()\n", "pipelines/gates/ does no file I/O"),
         ("pipelines/scoring/scorer.py", "from pipelines.gates import fairness\n", "the scorer imports only"),
         ("pipelines/evidence/record.py", "from monitoring.drift import Columns\n", "imports monitoring only in"),

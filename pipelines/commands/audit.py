@@ -19,7 +19,7 @@ def audit_group() -> None:
 def verify_command(model, tracking_uri) -> None:
     """Check MODEL's hash chain and every version's evidence: registration record, tags against the training run,
     model files against lineage.model_sha256. Exit 1 naming every problem."""
-    from pipelines.governance.rebuild import verify
+    from pipelines.governance.verify import verify
 
     verify(model, tracking_uri)
 
@@ -36,6 +36,6 @@ def verify_command(model, tracking_uri) -> None:
 def rebuild_command(model, new_trail, tracking_uri) -> None:
     """Re-establish MODEL's trail: restore a deleted governance experiment, anchor records written before the hash
     chain, and re-establish registration records of versions whose run and files still match their tags."""
-    from pipelines.governance.rebuild import rebuild
+    from pipelines.governance.store import open_store
 
-    rebuild(model, new_trail, tracking_uri)
+    open_store(tracking_uri).rebuild(model, new_trail=new_trail)

@@ -15,7 +15,7 @@ from pipelines.governance.actions import promote, rollback
 def promote_command(model, version, tracking_uri) -> None:
     """Move alias champion to MODEL VERSION if every gate passed and someone other than its author
     approved this evidence; exit 1 listing every unmet condition otherwise."""
-    promote(model, version, tracking_uri)
+    promote(model, version, tracking_uri=tracking_uri)
 
 
 @click.command("rollback")
@@ -24,4 +24,4 @@ def promote_command(model, version, tracking_uri) -> None:
 @tracking_option
 def rollback_command(model, reason, tracking_uri) -> None:
     """Put alias champion back on the version with alias previous."""
-    rollback(model, reason, tracking_uri)
+    rollback(model, reason, tracking_uri=tracking_uri)

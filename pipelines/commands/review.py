@@ -7,7 +7,7 @@ import click
 from features.errors import CreditflowError
 from pipelines.commands.options import tracking_option
 from pipelines.governance.actions import review
-from pipelines.governance.exceptions import grant_exception
+from pipelines.governance.grant import grant_exception
 
 
 @click.command("review")
@@ -49,4 +49,12 @@ def review_command(
         raise CreditflowError("give exactly one of --approve or --reject (a decision), or --exception GATE")
     if justification is not None or expires is not None:
         raise CreditflowError("--justification and --expires belong to --exception")
-    review(model, version, approve, reviewer, comment or "", new_review, tracking_uri)
+    review(
+        model,
+        version,
+        approve=approve,
+        reviewer=reviewer,
+        comment=comment or "",
+        new_review=new_review,
+        tracking_uri=tracking_uri,
+    )

@@ -13,6 +13,7 @@ import optuna
 
 from features.errors import CreditflowError
 from pipelines.commands.options import tracking_option, tuning_options
+from pipelines.core import tags
 from pipelines.evidence.record import (
     record_model,
     record_model_card,
@@ -21,10 +22,10 @@ from pipelines.evidence.record import (
     register_candidate,
 )
 from pipelines.evidence.study import record_study, record_study_plots
+from pipelines.governance.store import store_of
 from pipelines.reports.card_evidence import draw_review_charts, fairness_summary
 from pipelines.tracking import Tracker
 from pipelines.tracking.common import resolve_tracking_uri
-from pipelines.tracking.team import policy_source
 from pipelines.tracking.trials import TrialSink, sync_trials
 from pipelines.training.challenger import challenger_job
 from pipelines.training.challenger_process import ChallengerWorker, challenger_process
@@ -101,18 +102,20 @@ def run_pipeline(spec_path: str, tracking_uri: str | None, register: bool, tune:
     Every bad input (spec, data, tuning budget, storage, study) is refused before MLflow is written.
     """
     started = time.perf_counter()
-    # a team server governs the policy (pipelines/tracking/team.py): asked before the spec is read; a local store is
-    # opened only once the spec and data are known good
+    # a server's governance store may govern the policy (a team server's): asked before the spec is read; a local
+    # store is opened only once the spec and data are known good
     server = resolve_tracking_uri(tracking_uri).startswith(("http://", "https://"))
-    team_tracker = Tracker(tracking_uri) if server else None
-    policies = policy_source(team_tracker.team, Path(spec_path)) if team_tracker else None
+    store = store_of(Tracker(tracking_uri)) if server else None
+    policies = store.policies(Path(spec_path).parent) if store is not None else None
     log.info("reading and checking the data of %s", spec_path)
     prepared = prepare(spec_path, policies)
     sizes = ", ".join(f"{k} {len(v)}" for k, v in prepared.split.samples().items())
     log.info("data %s: %d rows (%s)", prepared.data.source, len(prepared.checked.target), sizes)
     _log_screening(prepared)
     with challenger_process(prepared.spec, len(prepared.split.train)) as worker:  # its imports overlap the tuning
-        return _train_and_record(prepared, team_tracker or Tracker(tracking_uri), register, tune, worker, started)
+        return _train_and_record(
+            prepared, store.tracker if store else Tracker(tracking_uri), register, tune, worker, started
+        )
 
 
 def _train_and_record(
@@ -127,8 +130,8 @@ def _train_and_record(
     study = load_or_create_study(prepared, plan[0], storage=plan[2]) if plan else None
     name = prepared.spec.name
     verb = "run" if register else ("tune" if plan else "train")
-    tags = {"optuna.study": plan[0].name, "optuna.role": "study"} if plan else None
-    with tracker.run(name, run_name=f"{name}-{verb}", tags=tags) as run:
+    run_tags = {tags.OPTUNA_STUDY: plan[0].name, tags.OPTUNA_ROLE: "study"} if plan else None
+    with tracker.run(name, run_name=f"{name}-{verb}", tags=run_tags) as run:
         params = None
         if plan:
             params = _tune(tracker, prepared, study, plan[0], plan[1], run)

@@ -1,6 +1,6 @@
 """`creditflow score`: resolve and verify the model, load it once, score the input chunk by chunk.
 
-Verification (see pipelines/gates/promotion.py): a URI through alias `champion` (`models:/NAME@champion`,
+Verification (see pipelines/governance/rules/promotion.py): a URI through alias `champion` (`models:/NAME@champion`,
 or a bare NAME) is scored only if the audit trail's hash chain is intact, the champion was put there by a
 recorded promotion or rollback, still meets every rule, and the files about to be loaded hash to its
 `lineage.model_sha256`; otherwise the command refuses (exit 1) unless --allow-unverified. Other references
@@ -19,8 +19,10 @@ import click
 
 from features.errors import DataError, Refused
 from pipelines.commands.options import tracking_option
-from pipelines.gates.promotion import CHAMPION, FilesCheck, champion_problems, files_problems
-from pipelines.governance.audit import load_trail
+from pipelines.core.records import FilesCheck, VersionInfo
+from pipelines.core.tags import MODEL_SHA256
+from pipelines.governance.rules.promotion import CHAMPION, champion_problems, files_problems
+from pipelines.governance.store import store_of
 from pipelines.progress import Progress
 from pipelines.scoring.batch import (
     ChunkWriter,
@@ -31,8 +33,7 @@ from pipelines.scoring.batch import (
     read_chunks,
     score_chunk,
 )
-from pipelines.tags import MODEL_SHA256
-from pipelines.tracking import Tracker, VersionInfo, connect, parse_model_ref
+from pipelines.tracking import Tracker, connect, parse_model_ref
 from pipelines.tracking.pyfunc_model import load_model_scorer
 
 
@@ -186,7 +187,7 @@ def _resolve(tracker: Tracker, model_uri: str, allow_unverified: bool) -> tuple[
     if alias != CHAMPION:
         note, refusal = f"unverified: only alias {CHAMPION} is governed", f"{label} has changed files"
         return version.source, _Verification(label, note, refusal, allow_unverified, lambda f: _files_only(version, f))
-    trail = load_trail(tracker, name)
+    trail = store_of(tracker).trail(name)
 
     def judge(files: FilesCheck) -> list[str]:
         return [f"the audit trail is untrusted: {p}" for p in trail.problems] + champion_problems(

@@ -10,7 +10,7 @@ import click
 
 from features.errors import CreditflowError
 from pipelines.commands.options import tracking_option
-from pipelines.gates.team_rules import ROLES
+from pipelines.governance.rules.permissions import ADMIN, ROLE_PREFIX, ROLES
 
 ADMIN_PASSWORD_ENV = "MLFLOW_AUTH_ADMIN_PASSWORD"
 NEW_PASSWORD_ENV = "CREDITFLOW_NEW_USER_PASSWORD"
@@ -89,7 +89,7 @@ def user_group() -> None:
 def user_add_command(name, role, tracking_uri) -> None:
     """Add user NAME with one role (password from $CREDITFLOW_NEW_USER_PASSWORD, else asked)."""
     from pipelines.tracking.common import resolve_tracking_uri
-    from pipelines.tracking.team import add_user
+    from pipelines.tracking.http import add_user
 
     uri = resolve_tracking_uri(tracking_uri)
     if not uri.startswith(("http://", "https://")):
@@ -99,5 +99,5 @@ def user_add_command(name, role, tracking_uri) -> None:
     )
     if len(password) < 12:
         raise CreditflowError("a password must have at least 12 characters (MLflow's rule)")
-    add_user(uri, name, role, password)
+    add_user(uri, name, None if role == ADMIN else f"{ROLE_PREFIX}{role}", password)
     click.echo(f"user {name} added to {uri} with role {role}")

@@ -15,19 +15,11 @@ import pandas as pd
 
 from features.errors import Refused
 from pipelines.commands.options import tracking_option
-from pipelines.gates.promotion import CHAMPION
-from pipelines.governance.audit import Trail, today
-from pipelines.governance.recovery import settled_trail
-from pipelines.governance.status import (
-    champion_state,
-    exception_list,
-    registration_state,
-    server_rows,
-    trail_rows,
-    version_rows,
-)
-from pipelines.governance.ui_approvals import record_ui_decisions
-from pipelines.tracking import connect
+from pipelines.core.clock import today
+from pipelines.core.trail import Trail
+from pipelines.governance.rules.promotion import CHAMPION
+from pipelines.governance.status import AuditLog, champion_state, exception_list, registration_state, version_rows
+from pipelines.governance.store import open_store
 from pipelines.tracking.model_files import model_files_check
 
 
@@ -43,44 +35,48 @@ def status_command(model, as_json, audit, check, tracking_uri) -> None:
 
 
 def show_status(model: str, tracking_uri: str | None, as_json: bool, audit: bool, check: bool = False) -> None:
-    tracker = connect(tracking_uri)
+    store = open_store(tracking_uri)
+    tracker = store.tracker
     tracker.model_versions(model)  # unknown model: exit 2 before anything is written
     for run_id in tracker.close_dead_runs_of([model, f"{model}-monitoring"]):
         click.echo(f"closed run {run_id}: left RUNNING by a process that is gone", err=True)
-    trail = settled_trail(tracker, model)
-    recorded = record_ui_decisions(tracker, model, tracker.model_versions(model)) if trail.trusted else []
+    trail = store.settled_trail(model)
+    recorded = store.record_ui_decisions(model, tracker.model_versions(model)) if trail.trusted else []
     if recorded:
-        trail = settled_trail(tracker, model)
+        trail = store.settled_trail(model)
     versions = tracker.model_versions(model)
     champion = next((v for v in versions if CHAMPION in v.aliases), None)
     files = model_files_check(tracker, champion.source) if champion else None
     state = champion_state(versions, trail.records, today(), files)
     exceptions = exception_list(versions, trail.records, today())
     trail_state = {"trusted": trail.trusted, "records": len(trail.records), "problems": trail.problems}
+    log = store.audit_log(model) if audit else None
     if as_json:
         payload = {"model": model, **state, "trail": trail_state, "versions": version_rows(versions, trail.records)}
         payload.update(exceptions=exceptions, recorded=recorded)
-        if audit and tracker.team is not None:
-            rows, broken = tracker.team.audit_rows(model)
-            payload["audit"], payload["audit_chain_problems"] = server_rows(rows), broken
-        elif audit:
-            payload["audit"] = trail_rows(trail.records + trail.deleted)
+        if log is not None:
+            payload["audit"] = log.rows
+            if log.chain_problems is not None:
+                payload["audit_chain_problems"] = log.chain_problems
         click.echo(json.dumps(payload, indent=2))
     else:
-        _print_text(model, versions, trail, state, exceptions, recorded, audit and tracker.team is None)
-        if audit and tracker.team is not None:
-            rows, broken = tracker.team.audit_rows(model)
-            click.echo(f"\naudit log of the team server {tracker.uri} (hash chain {'BROKEN' if broken else 'intact'}):")
-            click.echo(pd.DataFrame(server_rows(rows)).to_string(index=False) if rows else "(empty)")
-            for problem in broken:
-                click.echo(f"  - {problem}")
+        _print_text(model, versions, trail, state, exceptions, recorded)
+        if log is not None:
+            _print_log(log)
     if not trail.trusted:
         raise trail.refusal()
     if check and not (state["verified"] and not state["expired"]):
         raise Refused(f"{model}: the champion is {'unverified' if not state['verified'] else 'past an exception'}")
 
 
-def _print_text(model, versions, trail: Trail, state: dict, exceptions, recorded, audit: bool) -> None:
+def _print_log(log: AuditLog) -> None:
+    click.echo(f"\n{log.title}:")
+    click.echo(pd.DataFrame(log.rows).fillna("").to_string(index=False) if log.rows else "(empty)")
+    for problem in log.chain_problems or []:
+        click.echo(f"  - {problem}")
+
+
+def _print_text(model, versions, trail: Trail, state: dict, exceptions, recorded) -> None:
     for line in recorded:
         click.echo(line)
     click.echo(pd.DataFrame(version_rows(versions, trail.records)).to_string(index=False))
@@ -104,10 +100,6 @@ def _print_text(model, versions, trail: Trail, state: dict, exceptions, recorded
         click.echo("audit trail UNTRUSTED:")
         for problem in trail.problems:
             click.echo(f"  - {problem}")
-    if audit:
-        click.echo(f"\naudit trail (experiment {model}-governance, in chain order):")
-        rows = trail_rows(trail.records + trail.deleted)
-        click.echo(pd.DataFrame(rows).fillna("").to_string(index=False) if rows else "(empty)")
 
 
 def _print_champion(state: dict) -> None:

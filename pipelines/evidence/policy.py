@@ -11,8 +11,8 @@ import json
 from features.errors import CreditflowError
 from features.policy import GoverningPolicy, governing
 from features.spec import Spec
-from pipelines import tags
-from pipelines.gates.promotion import VersionInfo
+from pipelines.core import tags
+from pipelines.core.records import VersionInfo
 from pipelines.tracking import RunLogger, Tracker
 
 POLICY_PATH = "policy/policy.json"  # the policy document the version was judged under

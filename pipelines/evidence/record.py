@@ -10,7 +10,11 @@ from pathlib import Path
 import features
 import pipelines
 from features.spec import Spec
-from pipelines import runtime, tags
+from pipelines import runtime
+from pipelines.core import tags
+from pipelines.core.actor import current_user
+from pipelines.core.clock import now_iso
+from pipelines.core.records import AuditRecord
 from pipelines.evidence.policy import policy_tags, record_policy
 from pipelines.evidence.reference import (
     EXPECTED_PATH,
@@ -22,9 +26,8 @@ from pipelines.evidence.reference import (
 )
 from pipelines.evidence.registry_text import model_description, model_tags
 from pipelines.gates.fairness import metric_name
-from pipelines.gates.promotion import AuditRecord, evidence_digest
-from pipelines.governance.audit import current_user, now_iso, record
-from pipelines.governance.recovery import settled_trail
+from pipelines.governance.rules.promotion import evidence_digest
+from pipelines.governance.store import store_of
 from pipelines.reports.fairness_report import fairness_figure, fairness_html
 from pipelines.reports.model_card import CardIdentity, card_sections, to_markdown
 from pipelines.reports.plots import png_bytes
@@ -91,8 +94,8 @@ def register_candidate(
 
     Registration and its audit record happen under the model's lock, so no other command ever sees the
     version without its record; a process killed in between leaves a version that the next `run` or
-    `status` marks abandoned (pipelines/governance/recovery.py). The record carries the digest of the
-    evidence a later approval vouches for (see pipelines/gates/promotion.py).
+    `status` marks abandoned (pipelines/governance/local/recovery.py). The record carries the digest of the
+    evidence a later approval vouches for (see pipelines/governance/rules/promotion.py).
     """
     values = {
         **{f"{tags.VALIDATION_PREFIX}{gate}": verdict for gate, verdict in evaluation.gates().items()},
@@ -101,9 +104,9 @@ def register_candidate(
         **lineage(prepared, run_id),
         tags.MODEL_SHA256: model_files_check(tracker, model_uri).sha256,
     }
-    name = prepared.spec.name
-    with tracker.registry_lock(name):
-        trail = settled_trail(tracker, name)
+    name, store = prepared.spec.name, store_of(tracker)
+    with store.lock(name):
+        trail = store.settled_trail(name)
         if trail.experiment == "deleted":
             raise trail.refusal()  # before registering: a version must never lack its record
         for problem in trail.problems:
@@ -112,8 +115,7 @@ def register_candidate(
         spec, spec_path = prepared.spec, prepared.spec_path
         tracker.describe_model(name, model_description(spec, spec_path), model_tags(spec, spec_path))
         registered = tracker.model_version(name, version)
-        record(
-            tracker,
+        store.append(
             AuditRecord(
                 "register", name, version, values[tags.AUTHOR], now_iso(), "done", evidence=evidence_digest(registered)
             ),

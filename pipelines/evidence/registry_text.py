@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from features.spec import Spec
-from pipelines import tags
+from pipelines.core import tags
 
 PREDICTS = "probability_of_default"
 

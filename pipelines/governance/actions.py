@@ -1,225 +1,45 @@
-"""`review`, `promote` and `rollback`: read the registry, apply pipelines/gates/promotion.py, write, record.
-
-Why `champion` never points at a version that fails the rules, even with two promotions at once:
-1. Every creditflow command that changes a model's approval or aliases holds that model's registry
-   lock (`Tracker.registry_lock`: a registered model `<name>.lock`, whose creation is atomic in any
-   tracking store). Two promotions, or a promotion and a review, therefore run one after the other;
-   each re-reads the version, the aliases and the trail inside the lock, so none acts on a stale view.
-2. Inside the lock, the trail must verify (its hash chain, pipelines/gates/chain.py), the model files
-   must hash to the registered `lineage.model_sha256`, and the rules are checked before any alias moves;
-   `previous` is set before `champion`: a crash at any point leaves `champion` on a version that passed.
-3. After the move the version is read again; if someone changed it meanwhile around creditflow
-   (the MLflow UI takes no lock), the aliases are put back and the promotion is refused.
-4. Edits made in the UI later (an alias, a gate, an approval tag) cannot be prevented by MLflow;
-   `score` and `status` verify the champion against the trail (`governance.champion_problems`) and
-   refuse or flag it. On a creditflow team server they are prevented: its gate applies the same rules to
-   the authenticated user before any change, and these commands ask the server (governance/team.py).
-A move's audit entry is written after the move, so the trail never claims a move that did not happen.
-A review's entry is written before its tags: a crash in between is rolled forward by the next command
-(pipelines/governance/recovery.py), so the tags never claim a review the trail does not hold.
-"""
+"""`review`, `promote` and `rollback`: one path each, through the governance store (pipelines/governance/store.py),
+whichever backend keeps the model. Why `champion` never points at a version that fails the rules is the backends'
+to say: pipelines/governance/local/actions.py on a workbench, the team server's gate in team mode."""
 
 from __future__ import annotations
 
-import logging
+from features.errors import CreditflowError
+from pipelines.governance.rules.identity import same_person
+from pipelines.governance.store import open_store
 
-import click
-
-from features.errors import CreditflowError, Refused
-from pipelines import tags
-from pipelines.gates.identity import same_person
-from pipelines.gates.promotion import (
-    EVIDENCE_TAG,
-    AuditRecord,
-    FilesCheck,
-    approval_fingerprint,
-    approval_fingerprint_of,
-    champion_problems,
-    evidence_digest,
-    review_problems,
-    unmet_conditions,
-)
-from pipelines.governance import team
-from pipelines.governance.audit import Trail, acting_user, current_user, now_iso, record, today
-from pipelines.governance.card import refresh_card
-from pipelines.governance.recovery import settled_trail
-from pipelines.governance.ui_approvals import record_ui_decisions
-from pipelines.tags import CHAMPION, PREVIOUS
-from pipelines.tracking import Tracker, UnknownModelError, VersionInfo, connect
-from pipelines.tracking.model_files import model_files_check
-
-log = logging.getLogger("creditflow")
+__all__ = ["promote", "review", "rollback"]
 
 
 def review(
-    model: str, version: str, approve: bool, reviewer: str | None, comment: str, new_review: bool, tracking_uri
+    model: str,
+    version: str,
+    *,
+    approve: bool,
+    reviewer: str | None,
+    comment: str,
+    new_review: bool,
+    tracking_uri: str | None,
 ) -> None:
-    """Record the acting user's approval or rejection: the audit record first, then the approval.* tags,
-    then the model card. One identity rule: the acting user is the user the team server authenticated, else
-    $CREDITFLOW_USER, else the OS user; `--reviewer`, when given, must be that user."""
-    tracker = connect(tracking_uri)
-    actor = acting_user(tracker)
+    """Record the acting user's approval or rejection. One identity rule: the acting user is the store's;
+    `--reviewer`, when given, must be that user."""
+    store = open_store(tracking_uri)
+    actor = store.acting_user()
     if reviewer is not None and not same_person(reviewer, actor):
-        who = "the user the team server authenticated" if tracker.team else "CREDITFLOW_USER, else the OS user"
         raise CreditflowError(
-            f"--reviewer {reviewer!r} is not the acting user {actor!r} ({who}): "
+            f"--reviewer {reviewer!r} is not the acting user {actor!r} ({store.identity_rule()}): "
             "a review is recorded for whoever runs it"
         )
-    if tracker.team is not None:
-        return team.review(tracker, model, version, approve, comment, new_review)
-    tracker.model_version(model, version)  # unknown model or version: exit 2 before locking
-    decision = "approved" if approve else "rejected"
-    with tracker.registry_lock(model):
-        trail = _trusted(tracker, model)
-        found = tracker.model_version(model, version)
-        problems = review_problems(found, approve, actor, comment, new_review, trail.records)
-        if problems:
-            raise CreditflowError("; ".join(problems))
-        digest, when = evidence_digest(found), now_iso()
-        intended = {
-            tags.APPROVAL_STATUS: decision,
-            tags.APPROVAL_REVIEWER: actor,
-            tags.APPROVAL_COMMENT: comment,
-            tags.APPROVAL_TIME: when,
-        }
-        entry = AuditRecord(
-            "review", model, found.version, actor, when, "done", reason=f"{decision}: {comment}", evidence=digest
-        )
-        record(tracker, _with_approval(entry, approval_fingerprint_of(intended)))
-        tracker.set_version_tags(model, version, {**intended, EVIDENCE_TAG: digest})
-    refresh_card(tracker, found)
-    click.echo(f"{model} version {found.version}: approval.status={decision} by {actor}")
+    store.review(model, version, approve=approve, comment=comment, new_review=new_review)
 
 
-def _with_approval(entry: AuditRecord, approval: str) -> AuditRecord:
-    return AuditRecord(**{**entry.__dict__, "approval": approval})
+def promote(model: str, version: str, *, tracking_uri: str | None) -> None:
+    """Move `champion` to VERSION if it meets every rule; otherwise the refusal is recorded and exit 1."""
+    open_store(tracking_uri).promote(model, version)
 
 
-def _trusted(tracker: Tracker, model: str) -> Trail:
-    """The settled trail, or exit 1 naming its first bad record (nothing is recorded on an untrusted trail)."""
-    trail = settled_trail(tracker, model)
-    if not trail.trusted:
-        for problem in trail.problems:
-            click.echo(f"untrusted: {problem}")
-        raise trail.refusal()
-    return trail
-
-
-def promote(model: str, version: str, tracking_uri: str | None) -> None:
-    """Move `champion` to VERSION if it meets every rule; otherwise record the refusal and exit 1."""
-    tracker = connect(tracking_uri)
-    if tracker.team is not None:
-        return team.promote(tracker, model, version)
-    for line in record_ui_decisions(tracker, model, [tracker.model_version(model, version)]):  # exit 2 if unknown
-        click.echo(line)
-    actor = current_user()
-    with tracker.registry_lock(model):
-        trail = _trusted(tracker, model).records
-        target = tracker.model_version(model, version)
-        files = model_files_check(tracker, target.source)
-        before = tracker.aliases(model)
-        old = before.get(CHAMPION)
-        if old == target.version and not champion_problems(target, trail, files):
-            click.echo(f"{model} version {target.version} is already champion: nothing to do")
-            return
-        _refuse_if_unmet(tracker, target, trail, actor, old, files)
-        _move(tracker, model, target.version, old)
-        after = tracker.model_version(model, version)
-        if evidence_digest(after) != evidence_digest(target) or approval_fingerprint(after) != approval_fingerprint(
-            target
-        ):
-            _restore(tracker, model, before)
-            _refuse(tracker, target, actor, old, ["the version changed during the promotion"])
-        record(tracker, _move_record("promote", target, actor, old))
-    click.echo(f"{model}: champion -> version {target.version}" + (f" (previous: version {old})" if old else ""))
-
-
-def rollback(model: str, reason: str, tracking_uri: str | None) -> None:
+def rollback(model: str, reason: str, *, tracking_uri: str | None) -> None:
     """Put `champion` back on `previous` (which must still meet every rule) and drop `previous`."""
     if not reason.strip():
         raise CreditflowError("--reason must say why")
-    tracker = connect(tracking_uri)
-    if tracker.team is not None:
-        return team.rollback(tracker, model, reason)
-    actor = current_user()
-    with tracker.registry_lock(model):
-        trail = _trusted(tracker, model).records
-        aliases = tracker.aliases(model)
-        if PREVIOUS not in aliases:
-            raise UnknownModelError(f"model {model!r} has no alias 'previous': nothing to roll back to")
-        target = tracker.model_version(model, aliases[PREVIOUS])
-        old = aliases.get(CHAMPION)
-        files = model_files_check(tracker, target.source)
-        _refuse_if_unmet(tracker, target, trail, actor, old, files, action="rollback")
-        tracker.set_alias(model, CHAMPION, target.version)
-        tracker.delete_alias(model, PREVIOUS)  # a second rollback must not flip back to the withdrawn version
-        record(tracker, _move_record("rollback", target, actor, old, reason))
-    click.echo(f"{model}: champion -> version {target.version} (rolled back from version {old}): {reason}")
-
-
-def _move_record(action: str, target: VersionInfo, actor: str, old: str | None, reason: str = "") -> AuditRecord:
-    return AuditRecord(
-        action,
-        target.name,
-        target.version,
-        actor,
-        now_iso(),
-        "done",
-        reason=reason,
-        evidence=evidence_digest(target),
-        approval=approval_fingerprint(target),
-        from_version=old or "",
-        to_version=target.version,
-    )
-
-
-def _refuse_if_unmet(
-    tracker: Tracker,
-    target: VersionInfo,
-    trail: list[AuditRecord],
-    actor: str,
-    old: str | None,
-    files: FilesCheck,
-    action: str = "promote",
-) -> None:
-    unmet = unmet_conditions(target, trail, files=files, today=today())
-    if unmet:
-        _refuse(tracker, target, actor, old, unmet, action)
-
-
-def _refuse(
-    tracker: Tracker, target: VersionInfo, actor: str, old: str | None, unmet: list[str], action: str = "promote"
-) -> None:
-    record(
-        tracker,
-        AuditRecord(
-            "refuse",
-            target.name,
-            target.version,
-            actor,
-            now_iso(),
-            "refused",
-            reason=f"{action}: " + "; ".join(unmet),
-            evidence=evidence_digest(target),
-            approval=approval_fingerprint(target),
-            from_version=old or "",
-        ),
-    )
-    for condition in unmet:
-        click.echo(f"unmet: {condition}")
-    raise Refused(f"{action} of {target.name} version {target.version} refused: {len(unmet)} unmet condition(s)")
-
-
-def _move(tracker: Tracker, model: str, version: str, old: str | None) -> None:
-    if old and old != version:
-        tracker.set_alias(model, PREVIOUS, old)  # before champion: a crash leaves champion where it was
-    tracker.set_alias(model, CHAMPION, version)
-
-
-def _restore(tracker: Tracker, model: str, before: dict[str, str]) -> None:
-    """Put `champion` and `previous` back where they were before the move."""
-    for alias in (CHAMPION, PREVIOUS):
-        if alias in before:
-            tracker.set_alias(model, alias, before[alias])
-        elif alias in tracker.aliases(model):
-            tracker.delete_alias(model, alias)
+    open_store(tracking_uri).rollback(model, reason)

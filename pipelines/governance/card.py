@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import logging
 
-from pipelines.gates.exceptions import recorded_exceptions
-from pipelines.governance.audit import read_trail
+from pipelines.core.records import AuditRecord, VersionInfo
+from pipelines.governance.rules.exceptions import recorded_exceptions
 from pipelines.reports.governance_section import with_governance
-from pipelines.tracking import Tracker, VersionInfo
+from pipelines.tracking import Tracker
 
 log = logging.getLogger("creditflow")
 CARD_PATHS = ("model_card/model_card.md", "model_card/model_card.html")
 
 
-def refresh_card(tracker: Tracker, version: VersionInfo) -> None:
-    """Replace the governance block of the version's Markdown card and HTML review page (its run's artifacts)."""
+def refresh_card(tracker: Tracker, version: VersionInfo, trail: list[AuditRecord]) -> None:
+    """Replace the governance block of the version's Markdown card and HTML review page (its run's artifacts), as
+    the model's trail `trail` records its reviews and exceptions."""
     if not version.run_id:
         return
     current = tracker.model_version(version.name, version.version)
-    trail = read_trail(tracker, version.name)
     reviews = [r for r in trail if r.action == "review" and r.version == version.version]
     exceptions = recorded_exceptions(current, trail)
     for path in CARD_PATHS:

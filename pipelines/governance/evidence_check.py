@@ -6,16 +6,9 @@ from __future__ import annotations
 
 import json
 
-from pipelines import tags
-from pipelines.gates.promotion import (
-    AuditRecord,
-    FilesCheck,
-    VersionInfo,
-    abandoned,
-    evidence_digest,
-    files_problems,
-    registered_evidence,
-)
+from pipelines.core import tags
+from pipelines.core.records import AuditRecord, FilesCheck, VersionInfo
+from pipelines.governance.rules.promotion import abandoned, evidence_digest, files_problems, registered_evidence
 from pipelines.tracking import Tracker
 from pipelines.tracking.model_files import model_files_check
 

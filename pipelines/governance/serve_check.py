@@ -3,7 +3,7 @@
 The pyfunc loader does not know which URI it was loaded through, so the operator names the model:
 `CREDITFLOW_SERVE_VERIFY=NAME mlflow models serve -m models:/NAME@champion ...`. The loader then
 checks that the model it loaded is NAME@champion, that the audit trail's hash chain is intact, that the
-champion is verified against it (pipelines/gates/promotion.py), and that the files it is loading hash to
+champion is verified against it (pipelines/governance/rules/promotion.py), and that the files it is loading hash to
 the champion's `lineage.model_sha256`; otherwise loading fails before a row is scored and the server does
 not start. Set the variable on the serving process only (MLflow also loads the model while logging it).
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-SERVE_VERIFY_ENV = "CREDITFLOW_SERVE_VERIFY"
+from pipelines.tracking.pyfunc_model import SERVE_VERIFY_ENV
 
 
 def verify_served(model_dir: Path) -> None:
@@ -23,14 +23,14 @@ def verify_served(model_dir: Path) -> None:
     name = os.environ.get(SERVE_VERIFY_ENV, "").strip()
     if not name:
         return
-    from pipelines.gates.promotion import CHAMPION, champion_problems
-    from pipelines.governance.audit import load_trail
+    from pipelines.governance.rules.promotion import CHAMPION, champion_problems
+    from pipelines.governance.store import store_of
     from pipelines.tracking import Tracker
     from pipelines.tracking.model_files import files_check
 
     tracker = Tracker(None)
     champion = tracker.version_by_alias(name, CHAMPION)
-    trail = load_trail(tracker, name)
+    trail = store_of(tracker).trail(name)
     problems = [f"the audit trail is untrusted: {p}" for p in trail.problems]
     problems += champion_problems(champion, trail.records, files_check(model_dir))
     model_id = (yaml.safe_load((model_dir / "MLmodel").read_text()) or {}).get("model_id")

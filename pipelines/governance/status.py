@@ -4,19 +4,22 @@ registration state, the audit trail, and whether the champion is verified agains
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from pipelines import tags
-from pipelines.gates.exceptions import expired_exceptions, recorded_exceptions
-from pipelines.gates.promotion import (
-    CHAMPION,
-    GATES,
-    AuditRecord,
-    FilesCheck,
-    VersionInfo,
-    abandoned,
-    champion_problems,
-    registered_evidence,
-)
+from pipelines.core import tags
+from pipelines.core.records import AuditRecord, FilesCheck, VersionInfo
+from pipelines.governance.rules.exceptions import expired_exceptions, recorded_exceptions
+from pipelines.governance.rules.promotion import CHAMPION, GATES, abandoned, champion_problems, registered_evidence
+
+
+@dataclass(frozen=True)
+class AuditLog:
+    """A model's audit trail as `status --audit` shows it: a title, one row per record, and (a team server's) the
+    problems of its hash chain, None where the trail's own problems are shown already."""
+
+    title: str
+    rows: list[dict[str, str]]
+    chain_problems: list[str] | None = None
 
 
 def registration_state(version: VersionInfo, trail: list[AuditRecord]) -> str:

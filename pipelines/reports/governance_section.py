@@ -23,7 +23,7 @@ EXCEPTION_COLUMNS = ["gate", "granted by", "time (UTC)", "justification", "valid
 
 
 def review_rows(reviews: list) -> pd.DataFrame:
-    """`reviews` are audit records (pipelines.gates.promotion.AuditRecord) of action `review`."""
+    """`reviews` are audit records (pipelines.governance.rules.promotion.AuditRecord) of action `review`."""
     return pd.DataFrame(
         [[r.time, r.actor, r.reason, "MLflow UI" if r.source == "ui" else "creditflow", r.evidence] for r in reviews],
         columns=REVIEW_COLUMNS,
@@ -31,7 +31,7 @@ def review_rows(reviews: list) -> pd.DataFrame:
 
 
 def exception_table(exceptions: list[dict[str, str]]) -> pd.DataFrame:
-    """`exceptions` are rows of `pipelines.gates.exceptions.recorded_exceptions`."""
+    """`exceptions` are rows of `pipelines.governance.rules.exceptions.recorded_exceptions`."""
     return pd.DataFrame(
         [
             [

@@ -23,7 +23,7 @@ from mlflow.server.auth import authenticate_request
 
 from features.errors import SpecError
 from features.policy import governing
-from pipelines.gates import team_rules as rules
+from pipelines.governance.rules import permissions as rules
 from pipelines.server import promotion
 from pipelines.server.chain import chain_problems, payload_digest
 from pipelines.server.routes import CREDITFLOW_API

@@ -9,7 +9,7 @@ import re
 
 from starlette.concurrency import run_in_threadpool
 
-from pipelines.gates.team_rules import Actor
+from pipelines.governance.rules.permissions import Actor
 from pipelines.server.gate import frozen_problems
 from pipelines.server.routes import artifact_route, unprefixed
 from pipelines.server.services import Pending, Services, error_body

@@ -1,6 +1,6 @@
 """The hash chain of the server's audit log, in the record format of the local audit trail.
 
-A row is a record of `pipelines/gates/chain.py`, the one definition of the format: its fields (time, user,
+A row is a record of `pipelines/governance/rules/chain.py`, the one definition of the format: its fields (time, user,
 route, action, model, version, target, payload digest, decision, reason, detail) with `seq`, `prev` (the digest
 of the row before it, `GENESIS` for the first) and `digest` (sha256 of the record's canonical serialisation,
 `canonical`). Sealing and verifying are that module's `seal` and `verify_chain`, so a changed, removed,
@@ -14,7 +14,8 @@ import hashlib
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
-from pipelines.gates.chain import CHAIN_FIELDS, SEQ, Link, seal, verify_chain
+from pipelines.core.clock import parse_time
+from pipelines.governance.rules.chain import CHAIN_FIELDS, SEQ, Link, seal, verify_chain
 
 CHAINED_FIELDS = (
     "time",
@@ -49,7 +50,8 @@ def payload_digest(body: bytes) -> str:
 
 
 def chain_problems(rows: Iterable[Mapping[str, Any]], now: datetime | None = None) -> list[str]:
-    """Every break of the chain (empty when it is intact), as `pipelines.gates.chain.verify_chain` names it."""
+    """Every break of the chain (empty when it is intact), as `pipelines.governance.rules.chain.verify_chain`
+    names it."""
     links = [_link(row) for row in rows]
     return verify_chain(links, now or datetime.now(timezone.utc)).problems
 
@@ -57,12 +59,4 @@ def chain_problems(rows: Iterable[Mapping[str, Any]], now: datetime | None = Non
 def _link(row: Mapping[str, Any]) -> Link:
     fields = record_fields(row)
     label = f"{row.get('action', '?')} by {row.get('username', '?')}"
-    return Link(f"row {row.get(SEQ)}", label, fields, _time(str(row.get("time", ""))), None)
-
-
-def _time(text: str) -> datetime | None:
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return Link(f"row {row.get(SEQ)}", label, fields, parse_time(str(row.get("time", ""))), None)

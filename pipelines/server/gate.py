@@ -1,15 +1,14 @@
 """The registry gate as Flask hooks around MLflow's handlers, after basic-auth has authenticated the request.
 
 `before` judges a registry, permission or frozen-file request with the pure rules of
-`pipelines.gates.team_rules` (holding the model's lock for registry changes) and answers 403 with the reasons
-when they say no; a `champion` alias edit is carried out here, by the same code as `creditflow promote`.
+`pipelines.governance.rules.permissions` (holding the model's lock for registry changes) and answers 403 with the
+reasons when they say no; a `champion` alias edit is carried out here, by the same code as `creditflow promote`.
 `after` does what the server writes itself (the author at registration, the recorded reviewer) and appends the
 audit row, for allowed, refused and failed requests alike, including those basic-auth refused before the gate.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any
 
@@ -17,8 +16,9 @@ import psycopg2
 from flask import Response, current_app, g, request
 from psycopg2.pool import PoolError
 
-from pipelines import tags
-from pipelines.gates import team_rules as rules
+from pipelines.core import tags
+from pipelines.core.clock import today
+from pipelines.governance.rules import permissions as rules
 from pipelines.server import promotion
 from pipelines.server.chain import payload_digest
 from pipelines.server.routes import Route, classify
@@ -26,11 +26,6 @@ from pipelines.server.services import Pending, Services, error_body
 from pipelines.server.writes import after_allowed
 
 log = logging.getLogger("creditflow.server")
-
-
-def today() -> dt.date:
-    """The day an exception's expiry is judged on (UTC, as the CLI judges it)."""
-    return dt.datetime.now(dt.timezone.utc).date()
 
 
 def services() -> Services:

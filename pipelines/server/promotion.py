@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipelines import tags
-from pipelines.gates.promotion import approval_fingerprint, champion_problems, evidence_digest
-from pipelines.gates.team_rules import champion_move_problems
+from pipelines.core import tags
+from pipelines.governance.rules.permissions import champion_move_problems
+from pipelines.governance.rules.promotion import approval_fingerprint, champion_problems, evidence_digest
 from pipelines.server.services import Pending, Services
 
 

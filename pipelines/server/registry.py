@@ -7,7 +7,7 @@ from __future__ import annotations
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from pipelines.gates.promotion import VersionInfo
+from pipelines.core.records import VersionInfo
 from pipelines.tracking.registry import Registry
 
 

@@ -18,8 +18,7 @@ from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore
 from mlflow.utils.workspace_utils import DEFAULT_WORKSPACE_NAME
 
 from features.errors import CreditflowError
-from pipelines.gates.team_rules import DATA_SCIENTIST, REVIEWER, RISK
-from pipelines.server.services import ROLE_PREFIX
+from pipelines.governance.rules.permissions import DATA_SCIENTIST, REVIEWER, RISK, ROLE_PREFIX
 
 GRANTS = {
     DATA_SCIENTIST: (("experiment", "EDIT"), ("registered_model", "EDIT")),

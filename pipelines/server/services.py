@@ -12,13 +12,12 @@ from mlflow.server.auth import store as auth_store
 from mlflow.server.constants import BACKEND_STORE_URI_ENV_VAR, REGISTRY_STORE_URI_ENV_VAR
 
 from features.policy import ExceptionTerms, StoredPolicySource
-from pipelines import tags
-from pipelines.gates.promotion import VersionInfo
-from pipelines.gates.team_rules import ADMIN, ROLES, Actor
+from pipelines.core import tags
+from pipelines.core.records import VersionInfo
+from pipelines.governance.rules.permissions import ADMIN, ROLE_PREFIX, ROLES, Actor
 from pipelines.server.registry import ServerRegistry
 from pipelines.server.store import GovernanceStore
 
-ROLE_PREFIX = "creditflow-"  # basic-auth role names: creditflow-data-scientist, creditflow-reviewer, creditflow-risk
 GOVERNANCE_DB_ENV = "CREDITFLOW_GOVERNANCE_DB"
 STORE_URI_ENVS = (REGISTRY_STORE_URI_ENV_VAR, BACKEND_STORE_URI_ENV_VAR)  # set by `mlflow server` for its workers
 

@@ -11,16 +11,16 @@ from __future__ import annotations
 import json
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from typing import Any, Iterator
 
 import psycopg2
 import psycopg2.extras
 from psycopg2.pool import ThreadedConnectionPool
 
-from pipelines.gates.promotion import AuditRecord
+from pipelines.core.audit_rows import as_record
+from pipelines.core.clock import now_iso
+from pipelines.core.records import AuditRecord
 from pipelines.server.chain import chain_problems, sealed_row
-from pipelines.server.rows import as_record
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit_log (
@@ -74,10 +74,6 @@ CREATE OR REPLACE TRIGGER frozen_no_truncate BEFORE TRUNCATE ON frozen
 TABLES = ("audit_log", "policies", "frozen")
 SEQUENCES = ("policies_seq_seq",)
 _CHAIN_LOCK = 7_418_001  # advisory lock key of the audit chain
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
 class _Pool:
@@ -146,8 +142,8 @@ class GovernanceStore:
         self._locks.pool.closeall()
 
     def append(self, entry: dict[str, Any]) -> dict[str, Any]:
-        """Add one row at the end of the chain (sealed as a record of pipelines/gates/chain.py, timed once the
-        chain's lock is held, so times never go backwards along it); return it as stored."""
+        """Add one row at the end of the chain (sealed as a record of pipelines/governance/rules/chain.py, timed once
+        the chain's lock is held, so times never go backwards along it); return it as stored."""
         fields = {"model": "", "version": "", "target": "", "reason": "", **entry}
         fields["detail"] = json.dumps(fields.get("detail") or {}, sort_keys=True)
         with self.connection() as conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:

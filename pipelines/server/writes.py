@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines import tags
-from pipelines.gates.promotion import approval_fingerprint, evidence_digest
+from pipelines.core import tags
+from pipelines.core.clock import now_iso
+from pipelines.governance.rules.promotion import approval_fingerprint, evidence_digest
 from pipelines.server.services import Pending, Services
-from pipelines.server.store import now_iso
 
 
 def after_allowed(services: Services, pending: Pending, response: dict[str, Any]) -> tuple[str, dict[str, str]]:

@@ -8,7 +8,7 @@ behaviour can be read and tested in one place: `common` (errors, value types, th
 
 from __future__ import annotations
 
-from pipelines.gates.promotion import VersionInfo
+from pipelines.core.records import VersionInfo
 from pipelines.tracking.common import (
     DEFAULT_TRACKING_URI,
     RunSummary,

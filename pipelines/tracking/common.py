@@ -10,7 +10,6 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import mlflow
 from mlflow import MlflowClient
@@ -20,13 +19,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from features.errors import CreditflowError
 
-if TYPE_CHECKING:
-    from pipelines.tracking.team import TeamSession
-
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 _DATABASE_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")  # stores MLflow reaches through SQLAlchemy
 
 _MAX_PARAM_CHARS = 6000
+CREDENTIALS_HINT = "set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or ~/.mlflow/credentials)"
 
 
 class TrackingError(CreditflowError):
@@ -92,7 +89,6 @@ class Connection:
         _quiet_store_tracebacks()
         mlflow.set_tracking_uri(self.uri)
         self.client = self._open()
-        self._team: tuple[TeamSession | None] | None = None
 
     def _open(self) -> MlflowClient:
         """The client, with a database store reached at once: an unknown scheme, a missing database driver or
@@ -115,16 +111,6 @@ class Connection:
         except (MlflowException, SQLAlchemyError) as exc:
             raise self._error(exc) from None
 
-    @property
-    def team(self) -> TeamSession | None:
-        """The authenticated session when the store is a creditflow team server (asked once), else None."""
-        if self._team is None:
-            from pipelines.tracking.team import team_session  # team.py builds on this module's errors
-
-            http = self.uri.startswith(("http://", "https://"))
-            self._team = (team_session(self.uri) if http else None,)
-        return self._team[0]
-
     def probe(self, timeout: float = 3.0) -> None:
         """Fail in seconds, not minutes, when an HTTP tracking server does not answer (MLflow retries
         each request with backoff for minutes before giving up)."""
@@ -135,7 +121,6 @@ class Connection:
         except (urllib.error.URLError, OSError, socket.timeout) as exc:
             reason = getattr(exc, "reason", exc)
             raise TrackingError(f"tracking store {_masked(self.uri)} is unreachable: {reason}") from None
-        self.team  # a team server refuses wrong credentials here, in one line
 
     def _guard(self, call):
         try:
@@ -153,8 +138,6 @@ class Connection:
             first = message.splitlines()[0] if message else ""
             status = exc.get_http_status_code()
             if status == 401 or "error code 401 " in first:
-                from pipelines.tracking.team import CREDENTIALS_HINT
-
                 return TrackingError(
                     f"tracking server {uri} refused the credentials (401: unknown user, wrong password or "
                     f"expired login): {CREDENTIALS_HINT}"

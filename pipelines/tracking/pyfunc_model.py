@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import tempfile
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Callable
 
@@ -22,10 +23,15 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.pyfunc import PythonModel
 
 from features.errors import DataError
-from pipelines.gates.promotion import FilesCheck
+from pipelines.core.records import FilesCheck
 from pipelines.scoring.scorer import ARTIFACT_FILES, BOOSTER, DEFAULT_PARAMS, SETTINGS, TRANSFORM, Scorer, load_scorer
 from pipelines.tracking.logger import RunLogger
 from pipelines.tracking.model_files import files_check
+
+SERVE_VERIFY_ENV = "CREDITFLOW_SERVE_VERIFY"  # opt-in for servers: see pipelines/governance/serve_check.py
+# Serving checks are plugins (pyproject's `creditflow.serve_check` entry points: governance declares its own), so
+# this adapter runs them without importing governance; MLflow finds its server apps the same way (`mlflow.app`).
+SERVE_CHECKS = "creditflow.serve_check"
 
 
 class CreditModel(PythonModel):
@@ -33,10 +39,8 @@ class CreditModel(PythonModel):
 
     def load_context(self, context) -> None:
         _guard_request_parsing()
-        if os.environ.get("CREDITFLOW_SERVE_VERIFY"):  # opt-in for servers: see pipelines/governance/serve_check.py
-            from pipelines.governance.serve_check import verify_served
-
-            verify_served(Path(context.artifacts[BOOSTER]).resolve().parents[1])
+        if os.environ.get(SERVE_VERIFY_ENV, "").strip():
+            run_serve_checks(Path(context.artifacts[BOOSTER]).resolve().parents[1])
         self.scorer, settings = load_scorer(
             context.artifacts[BOOSTER], context.artifacts[TRANSFORM], context.artifacts[SETTINGS]
         )
@@ -54,6 +58,16 @@ class CreditModel(PythonModel):
         except ValueError as exc:  # InputError is a ValueError; so is XGBoostError, whose text holds a native trace
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise MlflowException(message, error_code=INVALID_PARAMETER_VALUE) from None
+
+
+def run_serve_checks(model_dir: Path) -> None:
+    """Run every installed serving check on the folder of the model being loaded (each raises to refuse it); with
+    none installed, refuse: the operator asked for a check this process cannot make."""
+    checks = entry_points(group=SERVE_CHECKS)
+    if not checks:
+        raise RuntimeError(f"{SERVE_VERIFY_ENV} is set but no serving check is installed ({SERVE_CHECKS} entry points)")
+    for check in checks:
+        check.load()(model_dir)
 
 
 def _check_request(frame: pd.DataFrame, refused: dict[str, str]) -> None:

@@ -12,15 +12,9 @@ from typing import Any, Iterator
 import mlflow
 from mlflow.exceptions import MlflowException
 
-from pipelines.gates.promotion import VersionInfo
+from pipelines.core.records import VersionInfo
 from pipelines.owner import describe, owner_is_dead, owner_token
-from pipelines.tracking.common import (
-    Connection,
-    TrackingError,
-    UnknownModelError,
-    _now_ms,
-    parse_model_ref,
-)
+from pipelines.tracking.common import Connection, TrackingError, UnknownModelError, _now_ms, parse_model_ref
 
 log = logging.getLogger("creditflow")
 _LOCK_OWNER = re.compile(r"owner (\S+),")
@@ -109,13 +103,9 @@ class Registry(Connection):
         start time): a lock whose owner is dead is taken over at once; one whose owner cannot be checked
         (another host) is broken once older than `stale_s`.
 
-        On a creditflow team server there is no client lock: the server serialises every registry change of a
-        model itself (a PostgreSQL advisory lock in its gate) and records it as it is made, so there is nothing
-        a client would hold it for, and nothing a dying client could leave locked.
+        A creditflow team server serialises every registry change itself: its governance store takes no client
+        lock (pipelines/governance/remote/store.py).
         """
-        if self.team is not None:
-            yield
-            return
         held = self.__dict__.setdefault("_held_locks", {})
         if held.get(name):
             held[name] += 1

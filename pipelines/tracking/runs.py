@@ -14,8 +14,8 @@ import mlflow
 from mlflow.entities import Metric, Param, ViewType
 from mlflow.exceptions import MlflowException
 
+from pipelines.core.tags import OWNER
 from pipelines.owner import describe, interruptible, owner_is_dead, owner_token
-from pipelines.tags import OWNER
 from pipelines.tracking.common import Connection, RunSummary, StoredRun, _now_ms
 from pipelines.tracking.logger import RunLogger
 

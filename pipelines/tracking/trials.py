@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import optuna
 
+from pipelines.core import tags
 from pipelines.tracking import Tracker
 
 log = logging.getLogger("creditflow")
@@ -69,7 +70,11 @@ def record_trial(tracker: Tracker, sink: TrialSink, metric: str, trial: optuna.t
         metrics[metric] = trial.value
     elif trial.intermediate_values:  # a pruned trial: its last reported validation value
         metrics[metric] = trial.intermediate_values[max(trial.intermediate_values)]
-    tags = {"optuna.study": sink.study_name, "optuna.trial_number": str(trial.number), "optuna.state": trial.state.name}
+    run_tags = {
+        tags.OPTUNA_STUDY: sink.study_name,
+        tags.OPTUNA_TRIAL_NUMBER: str(trial.number),
+        tags.OPTUNA_STATE: trial.state.name,
+    }
     status = "FAILED" if trial.state == optuna.trial.TrialState.FAIL else "FINISHED"
     tracker.log_child_run(
         sink.experiment_id,
@@ -77,7 +82,7 @@ def record_trial(tracker: Tracker, sink: TrialSink, metric: str, trial: optuna.t
         f"trial-{trial.number}",
         params=trial.params,
         metrics=metrics,
-        tags=tags,
+        tags=run_tags,
         status=status,
     )
 
@@ -85,7 +90,7 @@ def record_trial(tracker: Tracker, sink: TrialSink, metric: str, trial: optuna.t
 def sync_trials(tracker: Tracker, sink: TrialSink, metric: str, study: optuna.Study) -> int:
     """Record ended trials of the study that no run records yet (a killed process's trial, failed
     later by the heartbeat check) under this parent run; returns how many."""
-    recorded = tracker.tag_values(sink.experiment_id, {"optuna.study": sink.study_name}, "optuna.trial_number")
+    recorded = tracker.tag_values(sink.experiment_id, {tags.OPTUNA_STUDY: sink.study_name}, tags.OPTUNA_TRIAL_NUMBER)
     ended = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished() and str(t.number) not in recorded]
     for trial in ended:
         record_trial(tracker, sink, metric, trial)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from features.policy import matches
 from features.spec import Spec
+from pipelines.core.tags import NOT_ASSESSED
 from pipelines.gates import performance as evaluate
 from pipelines.gates.calibration import CalibrationCheck, calibration_check, calibration_verdict
 from pipelines.gates.fairness import FairnessResult
@@ -29,7 +30,6 @@ from pipelines.gates.stability import StabilityResult
 from pipelines.progress import Progress
 from pipelines.reports import plots
 from pipelines.reports.fairness_report import fairness_figure
-from pipelines.tags import NOT_ASSESSED
 from pipelines.training.challenger import challenger_skipped, judged_challenger
 from pipelines.training.challenger_process import ChallengerWorker
 from pipelines.training.checks import (

@@ -22,9 +22,9 @@ from sqlalchemy.exc import ArgumentError
 from features.spec import Spec
 from features.target import as_list
 from features.tuning_spec import INTEGER_PARAMS, XGBoostParams
+from pipelines.core.tags import OWNER
 from pipelines.owner import owner_is_dead, owner_token
 from pipelines.runtime import SMALL_DATA_ROWS
-from pipelines.tags import OWNER
 from pipelines.training.study_storage import StudyRef, TuningError, open_storage
 from pipelines.training.train import RoundProgress, best_score, fit_booster
 from pipelines.training.workflow import Prepared

@@ -22,13 +22,7 @@ import xgboost as xgb
 from pipelines.progress import Progress
 from pipelines.runtime import cores, xgboost_threads
 from pipelines.training.study_storage import StudyRef, TuningError
-from pipelines.training.tune import (
-    FINISHED,
-    fail_dead_trials,
-    finished_trials,
-    load_or_create_study,
-    make_objective,
-)
+from pipelines.training.tune import FINISHED, fail_dead_trials, finished_trials, load_or_create_study, make_objective
 from pipelines.training.workflow import Prepared, fit_transform, prepare, train_valid_matrices
 
 log = logging.getLogger("creditflow")

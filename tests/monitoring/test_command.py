@@ -222,8 +222,8 @@ def test_a_version_past_an_exception_warns_on_every_window(store, tmp_path, monk
     import datetime as dt
 
     import monitoring.command
-    from pipelines.gates.promotion import AuditRecord
-    from pipelines.governance.audit import record
+    from pipelines.core.records import AuditRecord
+    from pipelines.governance.local.trail import record
     from pipelines.tracking import Tracker
 
     client = mlflow.MlflowClient(store)

@@ -8,12 +8,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from pipelines.gates import performance
-from pipelines.gates.intervals import (
-    bootstrap_replicates,
-    delong_auc_interval,
-    holdout_intervals,
-    resample_rows,
-)
+from pipelines.gates.intervals import bootstrap_replicates, delong_auc_interval, holdout_intervals, resample_rows
 from tests.conftest import GERMAN_SPEC
 
 

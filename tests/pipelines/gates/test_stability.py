@@ -6,14 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.gates.stability import (
-    Bins,
-    bin_table,
-    fit_bins,
-    population_stability,
-    psi,
-    stability_status,
-)
+from pipelines.gates.stability import Bins, bin_table, fit_bins, population_stability, psi, stability_status
 
 
 def normal(mean: float = 0.0, n: int = 100_000, seed: int = 0) -> pd.Series:

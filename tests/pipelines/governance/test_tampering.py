@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from mlflow.entities import Param
 
 from pipelines.cli import cli
-from pipelines.gates.chain import seal
-from pipelines.gates.promotion import evidence_digest
-from pipelines.governance.audit import load_trail
+from pipelines.governance.local.trail import load_trail
+from pipelines.governance.rules.chain import seal
+from pipelines.governance.rules.promotion import evidence_digest
 from pipelines.tracking import Tracker
 
 MODEL = "german_credit"

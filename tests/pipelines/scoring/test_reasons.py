@@ -14,13 +14,7 @@ import xgboost as xgb
 from features.synthetic import BookOptions, generate_book
 from features.transform import FeatureTransform
 from features.tuning_spec import XGBoostParams
-from pipelines.scoring.reasons import (
-    ReasonBaseline,
-    agreement,
-    contributions,
-    fit_baseline,
-    top_reasons,
-)
+from pipelines.scoring.reasons import ReasonBaseline, agreement, contributions, fit_baseline, top_reasons
 from pipelines.training.train import fit_booster, predict_pd, to_dmatrix
 
 PARAMS = XGBoostParams(max_depth=3, learning_rate=0.1, max_rounds=200, early_stopping_rounds=20, nthread=1)

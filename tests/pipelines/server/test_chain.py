@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.gates.chain import record_digest
+from pipelines.governance.rules.chain import record_digest
 from pipelines.server.chain import chain_problems, sealed_row
 from pipelines.server.routes import classify
 
@@ -21,7 +21,7 @@ def test_a_row_is_a_record_of_the_local_trails_format():
     first, second = chain(2)
     assert (first["seq"], first["prev"]) == (1, "0" * 64) and second["prev"] == first["digest"]
     fields = {k: str(v) for k, v in second.items()}
-    assert record_digest(fields) == second["digest"]  # the digest of pipelines/gates/chain.py, nothing else
+    assert record_digest(fields) == second["digest"]  # the digest of pipelines/governance/rules/chain.py, nothing else
 
 
 def test_an_intact_chain_has_no_problems():

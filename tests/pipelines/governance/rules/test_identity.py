@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipelines.gates.identity import name_problem, person_key, same_person
+from pipelines.governance.rules.identity import name_problem, person_key, same_person
 
 AUTHOR = "risk-lead"
 

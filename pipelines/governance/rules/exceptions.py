@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from features.policy import ExceptionTerms
-from pipelines import tags
+from pipelines.core import tags
 
 if TYPE_CHECKING:  # promotion.py applies these rules: only the types are needed here
-    from pipelines.gates.promotion import AuditRecord, VersionInfo
+    from pipelines.core.records import AuditRecord, VersionInfo
 
 ACCEPTED = "accepted"
 EXCEPTION = "exception"  # the audit action

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta, timezone
 
-from pipelines.gates.chain import GENESIS, Link, canonical, record_digest, seal, verify_chain
+from pipelines.governance.rules.chain import GENESIS, Link, canonical, record_digest, seal, verify_chain
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 NOW = T0 + timedelta(days=1)

@@ -1,4 +1,4 @@
-"""`creditflow audit verify` and `audit rebuild`: check a model's trail and evidence; re-establish what was lost.
+"""`creditflow audit rebuild` on a workbench's store: re-establish what a model's local trail lost.
 
 A rebuild is itself recorded (a `rebuild` record naming the acting user and what it did), and never
 papers over a broken chain: a forged, edited or fork record is for a person to look at (delete the forged
@@ -21,54 +21,21 @@ from datetime import datetime, timezone
 import click
 
 from features.errors import CreditflowError, Refused
-from pipelines import tags
-from pipelines.gates.identity import name_problem
-from pipelines.gates.promotion import (
-    AuditRecord,
-    VersionInfo,
-    abandoned,
-    champion_problems,
-    evidence_digest,
-    registered_evidence,
-)
-from pipelines.governance.audit import Trail, current_user, governance_experiment, load_trail, now_iso, record
-from pipelines.governance.evidence_check import run_problems, version_files, version_problems
-from pipelines.tags import CHAMPION
-from pipelines.tracking import Tracker, connect
+from pipelines.core import tags
+from pipelines.core.clock import now_iso
+from pipelines.core.records import AuditRecord, VersionInfo
+from pipelines.core.trail import Trail
+from pipelines.governance.evidence_check import run_problems, version_files
+from pipelines.governance.local.trail import governance_experiment, load_trail, record
+from pipelines.governance.rules.identity import name_problem
+from pipelines.governance.rules.promotion import abandoned, evidence_digest, registered_evidence
+from pipelines.tracking import Tracker
 
 
-def verify(model: str, tracking_uri: str | None) -> None:
-    """Check the chain and every version's evidence (files included); exit 1 naming every problem."""
-    tracker = connect(tracking_uri)
-    versions = tracker.model_versions(model)
-    trail = load_trail(tracker, model)
-    problems = list(trail.problems)
-    for version in versions:
-        problems += version_problems(tracker, version, trail.records)
-        if CHAMPION in version.aliases:
-            problems += [
-                f"champion: {p}" for p in champion_problems(version, trail.records, version_files(tracker, version))
-            ]
-    for problem in problems:
-        click.echo(f"problem: {problem}")
-    if problems:
-        raise Refused(f"audit of {model}: {len(problems)} problem(s); first: {problems[0]}")
-    click.echo(
-        f"audit of {model}: {len(trail.records)} records, hash chain intact; "
-        f"evidence of {len(versions)} version(s) matches"
-    )
-
-
-def rebuild(model: str, new_trail: bool, tracking_uri: str | None) -> None:
-    actor = current_user()
+def rebuild(tracker: Tracker, model: str, *, new_trail: bool, actor: str) -> None:
+    """Re-establish what the local trail lost (the steps above), recorded as a rebuild by `actor`."""
     if name_problem(actor):
         raise CreditflowError(f"acting user {actor!r} {name_problem(actor)}: set CREDITFLOW_USER")
-    tracker = connect(tracking_uri)
-    if tracker.team is not None:
-        raise CreditflowError(
-            f"{tracker.uri} is a team server: its audit log is append-only and kept by the server; there is no "
-            "client-side trail to rebuild (creditflow audit verify checks it)"
-        )
     tracker.model_versions(model)  # unknown model: exit 2
     with tracker.registry_lock(model):
         done = _prepare_experiment(tracker, model, new_trail)

@@ -5,13 +5,13 @@ card, and say so."""
 
 from __future__ import annotations
 
-from pipelines import tags
-from pipelines.gates.promotion import AuditRecord, VersionInfo, approval_fingerprint, evidence_digest
-from pipelines.governance import audit
+from pipelines.core import tags
+from pipelines.core.decisions import DECISIONS
+from pipelines.core.records import AuditRecord, VersionInfo
 from pipelines.governance.card import refresh_card
+from pipelines.governance.local import trail as audit
+from pipelines.governance.rules.promotion import approval_fingerprint, evidence_digest
 from pipelines.tracking import Tracker
-
-DECISIONS = ("approved", "rejected")
 
 
 def unrecorded(versions: list[VersionInfo], trail: list[AuditRecord]) -> list[VersionInfo]:
@@ -28,9 +28,8 @@ def record_ui_decisions(tracker: Tracker, model: str, versions: list[VersionInfo
     """Record a review event for each decision made in the UI; one line per recorded decision.
 
     Holds the model's lock and re-reads inside it, so two commands never record the same decision twice.
-    A team server records a decision made in its UI itself (the authenticated reviewer, the time): nothing to do.
     """
-    if tracker.team is not None or not unrecorded(versions, audit.read_trail(tracker, model)):
+    if not unrecorded(versions, audit.read_trail(tracker, model)):
         return []
     lines = []
     with tracker.registry_lock(model):
@@ -63,7 +62,7 @@ def _record(tracker: Tracker, version: VersionInfo) -> str:
             source="ui",
         ),
     )
-    refresh_card(tracker, version)
+    refresh_card(tracker, version, audit.read_trail(tracker, version.name))
     return (
         f"recorded the {decision} decision by {reviewer} on version {version.version}, made in the MLflow UI "
         "(audit trail, review page)"

@@ -1,20 +1,20 @@
-"""Audit rows as the promotion rules read them: the same trail whether the rules run in the server's gate or in
-a client (`creditflow status`, `score`), so both judge a champion alike."""
+"""Audit rows of a team server's table as the promotion rules read them: the same trail whether the rules run in
+the server's gate or in a client (`creditflow status`, `score`), so both judge a champion alike."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from pipelines.gates.promotion import AuditRecord
+from pipelines.core.records import AuditRecord
 
-MOVES = ("register", "review", "exception", "promote", "rollback")
+TRAIL_ACTIONS = ("register", "review", "exception", "promote", "rollback")  # the team rows the rules read
 
 
 def as_record(row: dict[str, Any]) -> AuditRecord | None:
     """An audit row as the promotion rules read the trail: registrations, reviews, exceptions and champion moves
     that happened, and refused ones (shown as refusals); everything else is not part of the trail."""
-    if row["action"] not in MOVES or row["decision"] not in ("allowed", "refused", "noop"):
+    if row["action"] not in TRAIL_ACTIONS or row["decision"] not in ("allowed", "refused", "noop"):
         return None
     detail = json.loads(row["detail"] or "{}")
     refused = row["decision"] == "refused"

@@ -44,7 +44,7 @@ SPEC_DIGEST = "lineage.spec_digest"
 GIT_COMMIT = "lineage.git_commit"
 RUN_ID = "lineage.run_id"
 AUTHOR = "lineage.author"
-MODEL_SHA256 = "lineage.model_sha256"  # tree hash of the logged model's files (pipelines/evidence/model_files.py)
+MODEL_SHA256 = "lineage.model_sha256"  # tree hash of the logged model's files (pipelines/tracking/model_files.py)
 
 REGISTRATION_STATUS = "registration.status"  # `abandoned` when the registering process died before recording it
 ABANDONED = "abandoned"
@@ -67,3 +67,21 @@ OWNER = "creditflow.owner"  # pid@host/start (pipelines/owner.py)
 
 # Tags a client may not set freely on a team server: evidence, lineage, approvals and exceptions.
 RESERVED_PREFIXES = (LINEAGE_PREFIX, VALIDATION_PREFIX, APPROVAL_PREFIX, EXCEPTION_PREFIX)
+
+# On monitoring runs (experiment `<MODEL>-monitoring`): which version and window a run watched, and its place in
+# the model's history.
+MONITORING_MODEL = "monitoring.model"
+MONITORING_VERSION = "monitoring.version"
+MONITORING_WINDOW = "monitoring.window"
+MONITORING_WINDOWS = "monitoring.windows"  # on a history run: the windows it covers
+MONITORING_ROLE = "monitoring.role"  # `window` or `history`
+MONITORING_COMPLETE = "monitoring.complete"  # `true` once a window's run logged everything
+MONITORING_STEP = "monitoring.step"
+MONITORING_SETTINGS = "monitoring.settings"
+MONITORING_MODEL_URI = "monitoring.model_uri"  # the version a window watched, as a loadable URI
+
+# On tuning runs: the Optuna study a run belongs to, and each trial's number and state.
+OPTUNA_STUDY = "optuna.study"
+OPTUNA_ROLE = "optuna.role"  # `study` on the parent run
+OPTUNA_TRIAL_NUMBER = "optuna.trial_number"
+OPTUNA_STATE = "optuna.state"

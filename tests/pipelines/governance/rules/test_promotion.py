@@ -3,15 +3,14 @@
 import datetime as dt
 from dataclasses import replace
 
-from pipelines.gates.promotion import (
-    AuditRecord,
+from pipelines.core.records import AuditRecord, VersionInfo
+from pipelines.governance.rules.promotion import (
     approval_fingerprint,
     champion_problems,
     evidence_digest,
     review_problems,
     unmet_conditions,
 )
-from pipelines.tracking import VersionInfo
 
 TODAY = dt.date(2026, 3, 1)
 GOOD_TAGS = {

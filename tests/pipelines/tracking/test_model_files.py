@@ -4,7 +4,7 @@ import importlib.util
 import py_compile
 from pathlib import Path
 
-from pipelines.evidence.model_files import folder_digest, tree_digest, unchecked_bytecode
+from pipelines.tracking.model_files import folder_digest, tree_digest, unchecked_bytecode
 
 
 def model_folder(root):

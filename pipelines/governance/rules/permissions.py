@@ -9,7 +9,7 @@ alias. These rules add what four-eyes needs, keyed on the *authenticated* user a
 - reviewers approve or reject versions they did not register; the server records who and when;
 - risk grants exceptions, never on a version they registered; the server records who and when;
 - `champion` moves only for a reviewer who is not the version's author, and only when the promotion rules
-  (`pipelines.gates.promotion.unmet_conditions`, the CLI's rules) hold; `previous` is moved by the server;
+  (`pipelines.governance.rules.promotion.unmet_conditions`, the CLI's rules) hold; `previous` is moved by the server;
 - governed models (with versions) and their versions are neither renamed nor deleted.
 Each function returns the reasons for refusal; an empty list means the change may go ahead.
 """
@@ -21,17 +21,19 @@ from dataclasses import dataclass
 from datetime import date
 
 from features.policy import ExceptionTerms
-from pipelines import tags
-from pipelines.gates.exceptions import expiry_problems, granter_problems
-from pipelines.gates.promotion import AuditRecord, VersionInfo, unmet_conditions
+from pipelines.core import tags
+from pipelines.core.decisions import DECISIONS
+from pipelines.core.records import AuditRecord, VersionInfo
+from pipelines.governance.rules.exceptions import expiry_problems, granter_problems
+from pipelines.governance.rules.promotion import unmet_conditions
 
 DATA_SCIENTIST, REVIEWER, RISK, ADMIN = "data-scientist", "reviewer", "risk", "admin"
 ROLES = (DATA_SCIENTIST, REVIEWER, RISK, ADMIN)
+ROLE_PREFIX = "creditflow-"  # basic-auth role names: creditflow-data-scientist, creditflow-reviewer, creditflow-risk
 
 # Tags the server writes itself when an approval or an exception is recorded: a client never sets them.
 SERVER_APPROVAL_TAGS = (tags.APPROVAL_TIME, tags.APPROVAL_EVIDENCE)
 REVIEWER_TAGS = (tags.APPROVAL_STATUS, tags.APPROVAL_REVIEWER, tags.APPROVAL_COMMENT)
-DECISIONS = ("approved", "rejected")
 EXCEPTION_FIELDS_BY_RISK = ("status", "justification", "expires", "alternative")
 _EXCEPTION_TAG = re.compile(r"^exception\.([a-z_]+)\.([a-z_]+)$")
 _LOGGED_MODEL_SOURCE = re.compile(r"^models:/m-[0-9a-f]+$")
@@ -112,7 +114,8 @@ def _approval_problems(actor: Actor, version: VersionInfo, key: str, value: str)
 def _exception_problems(
     actor: Actor, version: VersionInfo, key: str, value: str, terms: ExceptionTerms, today: date | None
 ) -> list[str]:
-    """The exception rules of pipelines/gates/exceptions.py (who grants, until when, under the policy's terms),
+    """The exception rules of pipelines/governance/rules/exceptions.py (who grants, until when, under the policy's
+    terms),
     applied to one tag as risk sets it."""
     found = _EXCEPTION_TAG.match(key)
     if not found or found.group(1) not in GATE_NAMES:

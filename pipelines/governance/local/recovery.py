@@ -20,17 +20,15 @@ import logging
 
 import click
 
-from pipelines import tags
-from pipelines.gates.promotion import (
-    EVIDENCE_TAG,
-    AuditRecord,
-    VersionInfo,
-    abandoned,
-    registered_evidence,
-)
-from pipelines.governance.audit import Trail, current_user, load_trail, now_iso, record
+from pipelines.core import tags
+from pipelines.core.actor import current_user
+from pipelines.core.clock import now_iso
+from pipelines.core.records import AuditRecord, VersionInfo
+from pipelines.core.tags import APPROVAL_TAGS
+from pipelines.core.trail import Trail
+from pipelines.governance.local.trail import load_trail, record
+from pipelines.governance.rules.promotion import EVIDENCE_TAG, abandoned, registered_evidence
 from pipelines.owner import describe, owner_is_dead
-from pipelines.tags import APPROVAL_TAGS
 from pipelines.tracking import Tracker
 
 log = logging.getLogger("creditflow")
@@ -38,10 +36,9 @@ PENDING = {tags.APPROVAL_STATUS: "pending"}
 
 
 def settled_trail(tracker: Tracker, model: str) -> Trail:
-    """The model's trail after finishing what dead processes left (taking the lock only if there is any). A team
-    server records each change as it is made: there is nothing for a client to finish."""
+    """The model's trail after finishing what dead processes left (taking the lock only if there is any)."""
     trail = load_trail(tracker, model)
-    if not trail.trusted or tracker.team is not None:
+    if not trail.trusted:
         return trail
     versions = tracker.model_versions(model) if tracker.model_exists(model) else []
     if not any(_unfinished_review(v, trail) or _dead_registration(tracker, v, trail) for v in versions):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.gates.promotion import AuditRecord, VersionInfo, evidence_digest
-from pipelines.gates.team_rules import (
+from pipelines.core.records import AuditRecord, VersionInfo
+from pipelines.governance.rules.permissions import (
     Actor,
     alias_problems,
     champion_move_problems,
@@ -14,6 +14,7 @@ from pipelines.gates.team_rules import (
     registration_problems,
     version_tag_problems,
 )
+from pipelines.governance.rules.promotion import evidence_digest
 
 DS, REV, RISK = Actor("ds1", "data-scientist"), Actor("rev1", "reviewer"), Actor("risk1", "risk")
 GATES = {f"validation.{g}": "passed" for g in ("performance", "stability", "fairness")}

@@ -6,15 +6,16 @@ from dataclasses import replace
 import pytest
 
 from features.policy import ExceptionTerms
-from pipelines.gates.exceptions import (
+from pipelines.core.records import AuditRecord
+from pipelines.governance.rules.exceptions import (
     ExceptionRequest,
     exception_values,
     expired_exceptions,
     recorded_exceptions,
     request_problems,
 )
-from pipelines.gates.promotion import AuditRecord, champion_problems, evidence_digest, unmet_conditions
-from tests.pipelines.gates.test_promotion import TODAY, promoted, registered, version
+from pipelines.governance.rules.promotion import champion_problems, evidence_digest, unmet_conditions
+from tests.pipelines.governance.rules.test_promotion import TODAY, promoted, registered, version
 
 TERMS = ExceptionTerms(max_days=90)
 FAILED = {"validation.fairness": "failed", "validation.policy": "consumer-credit v1", "validation.policy_digest": "x"}

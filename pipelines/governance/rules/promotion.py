@@ -3,7 +3,7 @@
 A version may become `champion` only when
 - every `validation.*` gate tag says `passed` (and the three gates creditflow writes are all there), or a
   failed or not-assessed gate has a valid, unexpired exception recorded in the trail and an approval given
-  after it (`pipelines/gates/exceptions.py`); `validation.policy*` name the policy, they are no verdicts;
+  after it (`pipelines/governance/rules/exceptions.py`); `validation.policy*` name the policy, they are no verdicts;
 - `approval.status` is `approved`, by a named reviewer who is not the version's author
   (`lineage.author`, recorded at registration): four eyes;
 - its evidence is the evidence it was registered and approved with. The evidence digest covers
@@ -14,11 +14,11 @@ A version may become `champion` only when
   So any later edit of a gate, of the author or of the model source voids the approval;
 - its model files, as the caller found them (`FilesCheck`), still hash to `lineage.model_sha256`:
   a booster or settings file replaced under the artifact root is refused.
-The trail is read in hash-chain order (pipelines/gates/chain.py), never by the time a record claims:
+The trail is read in hash-chain order (pipelines/governance/rules/chain.py), never by the time a record claims:
 the first registration record of a version is its registration, however many are appended later.
 The champion is *verified* when, in addition, the last recorded promotion or rollback put it
 there with the same evidence and the same approval tags: anything else was changed around creditflow.
-Names (reviewer, author) are compared as people, not strings (pipelines/gates/identity.py).
+Names (reviewer, author) are compared as people, not strings (pipelines/governance/rules/identity.py).
 """
 
 from __future__ import annotations
@@ -26,87 +26,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
 
-from pipelines import tags
-from pipelines.gates.exceptions import exception_problems
-from pipelines.gates.identity import name_problem, person_key, same_person
-from pipelines.tags import APPROVAL_TAGS, CHAMPION, GATES
-
-
-@dataclass(frozen=True)
-class VersionInfo:
-    """One registered model version as creditflow reads it: tags and aliases included."""
-
-    name: str
-    version: str
-    tags: dict[str, str]
-    aliases: tuple[str, ...]
-    run_id: str | None
-    source: str
-    created_ms: int
-
-    @property
-    def uri(self) -> str:
-        return f"models:/{self.name}/{self.version}"
-
+from pipelines.core import tags
+from pipelines.core.records import MOVES, AuditRecord, FilesCheck, VersionInfo
+from pipelines.core.tags import APPROVAL_TAGS, CHAMPION, GATES
+from pipelines.governance.rules.exceptions import exception_problems
+from pipelines.governance.rules.identity import name_problem, person_key, same_person
 
 EVIDENCE_TAG, AUTHOR_TAG = tags.APPROVAL_EVIDENCE, tags.AUTHOR
-MOVES = ("promote", "rollback")  # actions that put `champion` on a version
-
-
-@dataclass(frozen=True)
-class AuditRecord:
-    """One entry of the governance trail (stored as the params of one MLflow run, hash-chained)."""
-
-    action: str  # register | review | exception | promote | rollback | refuse | abandon | rebuild
-    model: str
-    version: str
-    actor: str
-    time: str  # ISO 8601, UTC
-    outcome: str  # done | refused | noop | rebuilt
-    reason: str = ""
-    evidence: str = ""
-    approval: str = ""
-    from_version: str = ""
-    to_version: str = ""
-    seq: str = ""  # chain fields (pipelines/gates/chain.py), set when the record is appended
-    prev: str = ""
-    digest: str = ""
-    restored_from: str = ""  # a record written before the chain, re-anchored by `audit rebuild`: its run
-    restored_time: str = ""  # ... and the time it stated
-    gate: str = ""  # exception: the gate it excuses
-    expires: str = ""  # exception: valid through this day (YYYY-MM-DD)
-    source: str = ""  # review: `ui` when the decision was made in the MLflow UI and recorded when found
-    deleted: bool = False  # the run was deleted in the UI: shown, never trusted
-    run_id: str = ""  # where it is stored
-    stored_ms: int = 0  # when the store says it was written (epoch milliseconds)
-
-    def params(self) -> dict[str, str]:
-        values = {k: v for k, v in self.__dict__.items() if k not in _STORE_FIELDS}
-        return {k: v for k, v in values.items() if v != ""}
-
-    @classmethod
-    def from_params(cls, params: dict[str, str]) -> "AuditRecord":
-        """From stored params; `_run_id`, `_start_ms` and `_deleted` carry what the store knows."""
-        known = {k: params.get(k, "") for k in cls.__dataclass_fields__ if k not in _STORE_FIELDS}
-        return cls(
-            **known,
-            deleted=params.get("_deleted") == "True",
-            run_id=params.get("_run_id", ""),
-            stored_ms=int(params.get("_start_ms") or 0),
-        )
-
-
-_STORE_FIELDS = ("deleted", "run_id", "stored_ms")
-
-
-@dataclass(frozen=True)
-class FilesCheck:
-    """The model files as a caller found them: their tree hash, and anything wrong with the folder itself."""
-
-    sha256: str
-    problems: tuple[str, ...] = ()
 
 
 def evidence_digest(version: VersionInfo) -> str:

@@ -1,0 +1,22 @@
+"""Who is acting on a workbench: $CREDITFLOW_USER, else the operating-system user. A team server's
+authenticated user replaces it (the governance store's `acting_user`); this is the local mode's answer."""
+
+from __future__ import annotations
+
+import getpass
+import os
+
+__all__ = ["USER_ENV", "current_user"]
+
+USER_ENV = "CREDITFLOW_USER"
+
+
+def current_user() -> str:
+    """$CREDITFLOW_USER (set it to the person's directory login on shared machines and CI), else the OS user."""
+    name = os.environ.get(USER_ENV, "").strip()
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

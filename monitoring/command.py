@@ -35,8 +35,8 @@ from pipelines.core import tags
 from pipelines.core.clock import today
 from pipelines.core.records import VersionInfo
 from pipelines.core.tags import MONITORING_STATUS
-from pipelines.evidence.policy import stored_policy
 from pipelines.evidence.reference import EXPECTED_PATH, REFERENCE_PATH
+from pipelines.governance.policy import stored_policy
 from pipelines.governance.rules.exceptions import expired_exceptions
 from pipelines.governance.store import store_of
 from pipelines.progress import Progress

@@ -15,7 +15,7 @@ from features.errors import CreditflowError
 from features.policy import ExceptionTerms
 from pipelines.core.clock import today
 from pipelines.core.records import VersionInfo
-from pipelines.evidence.policy import stored_policy
+from pipelines.governance.policy import stored_policy
 from pipelines.governance.rules.exceptions import (
     ExceptionRequest,
     gate_of,

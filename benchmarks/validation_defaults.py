@@ -61,8 +61,9 @@ def row(label: str, spec_path: Path, trials: int) -> str:
     candidate = train_candidate(prepared, params)
     evaluation = evaluate_candidate(prepared, candidate)
     m, s = evaluation.metrics, evaluation.main
-    verdict = "passed" if evaluation.passed else "failed: " + "; ".join(r[:90] for r in evaluation.reasons)
-    fairness = "passed" if evaluation.fairness_passed else "failed"
+    performance = evaluation.result("performance")
+    verdict = "passed" if performance.passed else "failed: " + "; ".join(r[:90] for r in performance.findings)
+    fairness = evaluation.result("fairness").status
     return (
         f"| {label} | {prepared.spec.tuning.metric} | {trials or '-'} | {m[f'{s}_auc']:.3f} | {m[f'{s}_ece']:.3f} "
         f"({m[f'{s}_ece_floor']:.3f}) | {m[f'{s}_citl']:+.3f} | {int(m['best_iteration'])} | "
@@ -74,9 +75,9 @@ def leakage_row(label: str, spec_path: Path) -> str:
     prepared = prepare(spec_path)
     evaluation = evaluate_candidate(prepared, train_candidate(prepared))
     table = prepared.leakage.table.sort_values("single_feature_auc", ascending=False)
-    importance = evaluation.tables["importance"]
+    importance = evaluation.tables["evaluation/importance.csv"]
     share = importance["mean_abs_contribution"].iloc[0] / importance["mean_abs_contribution"].sum()
-    findings = "; ".join(f.sentence() for f in evaluation.leakage.findings) or "none"
+    findings = "; ".join(f.sentence() for f in evaluation.result("performance").detail.findings) or "none"
     return (
         f"| {label} | {table['feature'].iloc[0]} {table['single_feature_auc'].iloc[0]:.3f} | "
         f"{importance['feature'].iloc[0]} {share:.0%} | {findings} |"

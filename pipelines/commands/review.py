@@ -6,6 +6,7 @@ import click
 
 from features.errors import CreditflowError
 from pipelines.commands.options import tracking_option
+from pipelines.gates.registry import gate_names
 from pipelines.governance.actions import review
 from pipelines.governance.grant import grant_exception
 
@@ -28,7 +29,8 @@ from pipelines.governance.grant import grant_exception
     "gate",
     default=None,
     metavar="GATE",
-    help="Accept an exception to a failed or not-assessed gate (e.g. fairness), granted by the acting user.",
+    help="Accept an exception to a failed or not-assessed gate, granted by the acting user: one of the registered "
+    f"gates ({', '.join(gate_names())}).",
 )
 @click.option("--justification", default=None, help="Why the exception is accepted (with --exception).")
 @click.option("--expires", default=None, metavar="YYYY-MM-DD", help="Last day the exception is valid.")

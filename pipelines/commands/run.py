@@ -23,7 +23,8 @@ from pipelines.evidence.record import (
 )
 from pipelines.evidence.study import record_study, record_study_plots
 from pipelines.governance.store import store_of
-from pipelines.reports.card_evidence import draw_review_charts, fairness_summary
+from pipelines.reports.card_evidence import draw_review_charts, summary_line
+from pipelines.reports.render import render_once
 from pipelines.tracking import Tracker
 from pipelines.tracking.common import resolve_tracking_uri
 from pipelines.tracking.trials import TrialSink, sync_trials
@@ -138,8 +139,11 @@ def _train_and_record(
         candidate = train_candidate(prepared, params, _sender(worker, prepared))
         log.info("trained %d trees", candidate.booster.num_boosted_rounds())
         with evaluating(prepared, candidate, worker) as evaluation:
-            # while the mitigated challenger trains (none of this needs it): the study's plots, the model, the evidence
-            # and the review page's charts
+            # while the mitigated challenger trains (none of this needs it): the figures rendered (matplotlib holds the
+            # GIL, the challenger's XGBoost fits do not), the study's plots, the model, the evidence and the review
+            # page's charts; without a challenger there is nothing to overlap, so the first reader renders them
+            if evaluation.challenger_pending:
+                render_once(evaluation.figures.values())
             if plan:
                 record_study_plots(run, study)
             log.info("logging the model and the run's evidence to MLflow")
@@ -251,11 +255,9 @@ def _report(prepared: Prepared, uri, run_id, version, evaluation, seconds) -> No
     )
     governing = prepared.spec.governing
     click.echo(f"policy {governing.label if governing else 'none'}, cutoff {prepared.spec.policy.cutoff:g}")
-    gates = evaluation.gates()
-    click.echo(f"validation.performance: {_verdict(gates['performance'], evaluation.reasons)}")
-    click.echo(f"validation.stability: {_verdict(gates['stability'], evaluation.stability.reasons)}")
-    summary = fairness_summary(gates["fairness"], evaluation.fairness_reasons)
-    click.echo(f"validation.fairness: {gates['fairness']}" + ("" if gates["fairness"] == "passed" else f": {summary}"))
+    for result in evaluation.results:
+        why = "" if result.passed else f": {summary_line(result)}"
+        click.echo(f"{result.tag}: {result.status}{why}")
     if evaluation.challenger is not None:
         row = evaluation.challenger.comparison.set_index("model")
         click.echo(
@@ -264,15 +266,9 @@ def _report(prepared: Prepared, uri, run_id, version, evaluation, seconds) -> No
         )
     if evaluation.challenger_skipped:
         click.echo(f"mitigated challenger: not trained: {evaluation.challenger_skipped}")
-    for warning in evaluation.stability.warnings:
-        click.echo(f"warning: {warning}")
-    for note in evaluation.notes:
+    for note in evaluation.all_notes:
         click.echo(f"note: {note}")
     click.echo(f"run {run_id} in experiment '{name}' ({seconds:.1f} s)")
     if version:
         click.echo(f"registered model '{name}' version {version}: approval.status=pending")
         click.echo(f"review it: mlflow ui --backend-store-uri {uri}  then open Models > {name} > Version {version}")
-
-
-def _verdict(verdict: str, reasons: list[str]) -> str:
-    return verdict if verdict == "passed" else f"{verdict}: " + "; ".join(reasons)

@@ -4,12 +4,9 @@ Shared by the gates, registration, governance, status and monitoring; the names 
 the MLflow UI, so they change only with reason.
 """
 
-PERFORMANCE = "validation.performance"
-STABILITY = "validation.stability"
-FAIRNESS = "validation.fairness"
-GATES = (PERFORMANCE, STABILITY, FAIRNESS)
+# validation.<gate>: one per registered gate (pipelines/gates/registry.py), holding its status.
 VALIDATION_PREFIX = "validation."
-PASSED, FAILED, NOT_ASSESSED = "passed", "failed", "not_assessed"  # a gate's verdicts
+PASSED, FAILED, NOT_ASSESSED, WARN = "passed", "failed", "not_assessed", "warn"  # a gate's verdicts
 # The governed policy the gates were judged under: evidence (in the digest), not verdicts.
 POLICY = "validation.policy"
 POLICY_DIGEST = "validation.policy_digest"

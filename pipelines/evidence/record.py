@@ -25,12 +25,12 @@ from pipelines.evidence.reference import (
     reference_sample,
 )
 from pipelines.evidence.registry_text import model_description, model_tags
-from pipelines.gates.fairness import metric_name
+from pipelines.gates.fairness_gate import FairnessEvidence, fairness_evidence
 from pipelines.governance.rules.promotion import evidence_digest
 from pipelines.governance.store import store_of
-from pipelines.reports.fairness_report import fairness_figure, fairness_html
+from pipelines.reports.fairness_report import fairness_html
 from pipelines.reports.model_card import CardIdentity, card_sections, to_markdown
-from pipelines.reports.plots import png_bytes
+from pipelines.reports.render import png_bytes
 from pipelines.reports.review_page import CARD_PATH, PAGE_PATH, review_page
 from pipelines.tracking import RunLogger, Tracker
 from pipelines.tracking.model_files import model_files_check
@@ -52,12 +52,10 @@ def record_training(run: RunLogger, prepared: Prepared, candidate: Candidate, ev
     run.tags(lineage(prepared, run.run_id))
     run.text(prepared.spec_path.read_text(), f"spec/{prepared.spec_path.name}")
     record_policy(run, prepared.spec)
-    for name, table in evaluation.tables.items():
-        run.table(table, f"evaluation/{name}.csv")
-    for name, table in evaluation.stability.tables.items():
-        run.table(table, f"stability/{name}.csv")
-    for name, figure in evaluation.figures.items():
-        run.image(png_bytes(figure), f"plots/{name}")
+    for path, table in evaluation.tables.items():  # each gate's, by the artifact that holds it
+        run.table(table, path)
+    for path, figure in evaluation.figures.items():
+        run.image(png_bytes(figure), path)
     _record_reference(run, prepared, candidate, evaluation)
 
 
@@ -66,8 +64,9 @@ def record_verdicts(run: RunLogger, evaluation: Evaluation) -> None:
     with its challenger) and the summary of every verdict."""
     if evaluation.challenger is not None:
         run.metrics(evaluation.challenger.metrics())
-    if evaluation.fairness is not None:
-        _record_fairness(run, evaluation)
+    evidence = fairness_evidence(evaluation.result("fairness")) if "fairness" in evaluation.gates() else None
+    if evidence is not None and evidence.result is not None:
+        _record_fairness(run, evaluation, evidence)
     run.text(json.dumps(_summary(evaluation), indent=2), "evaluation/summary.json")
 
 
@@ -200,45 +199,32 @@ def _params(prepared: Prepared, candidate: Candidate) -> dict[str, object]:
     return values
 
 
-def _record_fairness(run: RunLogger, evaluation: Evaluation) -> None:
-    fairness = evaluation.fairness
-    run.text(
-        fairness_html(fairness, evaluation.proxies, evaluation.main, evaluation.challenger), "fairness/report.html"
-    )
+def _record_fairness(run: RunLogger, evaluation: Evaluation, evidence: FairnessEvidence) -> None:
+    """The fairness report, which compares the model with its challenger (the gate's tables and figure are logged
+    with the rest of the evidence)."""
+    fairness, proxies = evidence.result, evidence.proxies
+    assert fairness is not None and proxies is not None
+    run.text(fairness_html(fairness, proxies, evaluation.main, evaluation.challenger), "fairness/report.html")
     if evaluation.challenger is not None:
         run.text(json.dumps(evaluation.challenger.to_dict(), indent=2), "fairness/challenger.json")
         run.table(evaluation.challenger.comparison, "fairness/challenger_comparison.csv")
     run.text(
-        json.dumps({**fairness.to_dict(), "proxies": evaluation.proxies.to_dict(orient="records")}, indent=2),
+        json.dumps({**fairness.to_dict(), "proxies": proxies.to_dict(orient="records")}, indent=2),
         "fairness/fairness.json",
     )
-    for grouping in fairness.groupings.values():
-        run.table(grouping.table, f"fairness/groups_{metric_name(grouping.name)}.csv")
-    run.table(evaluation.proxies, "fairness/proxy_candidates.csv")
-    figure = evaluation.fairness_figure or fairness_figure(fairness)
-    run.image(png_bytes(figure), "fairness/approval_rates.png")
 
 
 def _summary(evaluation: Evaluation) -> dict[str, object]:
-    stability = evaluation.stability
+    """Every gate's verdict (`<gate>`: status, as `creditflow audit verify` compares it with the version's tags), its
+    findings and notes, what the data warned about, and every metric."""
     return {
-        "performance": "passed" if evaluation.passed else "failed",
-        "reasons": evaluation.reasons,
-        "notes": evaluation.notes,
-        "stability": "passed" if stability.passed else "failed",
-        "stability_reasons": stability.reasons,
-        "stability_warnings": stability.warnings,
-        "fairness": evaluation.gates()["fairness"],
-        "fairness_reasons": evaluation.fairness_reasons,
+        **evaluation.gates(),
+        "findings": {r.name: r.findings for r in evaluation.results},
+        "gate_notes": {r.name: r.notes for r in evaluation.results},
+        "notes": evaluation.all_notes,
         "challenger_skipped": evaluation.challenger_skipped,
         "metrics": evaluation.metrics,
     }
-
-
-def _fairness_reasons(evaluation: Evaluation) -> list[str]:
-    if evaluation.fairness is None:
-        return ["no sensitive attribute declared in data.sensitive: fairness cannot be shown"]
-    return evaluation.fairness.verdict.reasons
 
 
 def refused_columns(spec: Spec) -> dict[str, str]:

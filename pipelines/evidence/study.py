@@ -11,7 +11,7 @@ import optuna
 from sqlalchemy.engine import make_url
 
 from features.spec import Spec
-from pipelines.reports.plots import png_bytes
+from pipelines.reports.render import png_bytes
 from pipelines.tracking import RunLogger
 from pipelines.training.study_storage import StudyRef
 from pipelines.training.tuning_session import Budget

@@ -8,6 +8,7 @@ import json
 
 from pipelines.core import tags
 from pipelines.core.records import AuditRecord, FilesCheck, VersionInfo
+from pipelines.gates.registry import gate_names
 from pipelines.governance.rules.promotion import abandoned, evidence_digest, files_problems, registered_evidence
 from pipelines.tracking import Tracker
 from pipelines.tracking.model_files import model_files_check
@@ -15,7 +16,6 @@ from pipelines.tracking.model_files import model_files_check
 # lineage tags that `run` writes on the training run too; the model hash is checked against the files instead
 RUN_LINEAGE = (tags.DATA_DIGEST, tags.SPEC_DIGEST, tags.GIT_COMMIT, tags.RUN_ID, tags.AUTHOR)
 SUMMARY = "evaluation/summary.json"
-SUMMARY_GATES = {tags.PERFORMANCE: "performance", tags.STABILITY: "stability", tags.FAIRNESS: "fairness"}
 
 
 def run_problems(tracker: Tracker, version: VersionInfo) -> list[str]:
@@ -34,7 +34,8 @@ def run_problems(tracker: Tracker, version: VersionInfo) -> list[str]:
             problems.append(f"{where}: {key} differs from its run's ({run_tags[key]!r})")
     summary = tracker.read_text(version.run_id, SUMMARY)
     verdicts = json.loads(summary) if summary else {}
-    for gate, field in SUMMARY_GATES.items():
+    for field in gate_names():  # the run's summary holds each gate's verdict under its name
+        gate = f"{tags.VALIDATION_PREFIX}{field}"
         if field in verdicts and verdicts[field] != version.tags.get(gate):
             problems.append(f"{where}: {gate} is {version.tags.get(gate)!r}, its run judged {verdicts[field]!r}")
     if not verdicts:

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from pipelines.core import tags
 from pipelines.core.records import AuditRecord, FilesCheck, VersionInfo
+from pipelines.gates.registry import gate_names
 from pipelines.governance.rules.exceptions import expired_exceptions, recorded_exceptions
-from pipelines.governance.rules.promotion import CHAMPION, GATES, abandoned, champion_problems, registered_evidence
+from pipelines.governance.rules.promotion import CHAMPION, abandoned, champion_problems, registered_evidence
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def version_rows(versions: list[VersionInfo], trail: list[AuditRecord]) -> list[
     return [
         {
             "version": v.version,
-            **{gate.removeprefix(tags.VALIDATION_PREFIX): v.tags.get(gate, "-") for gate in GATES},
+            **{name: v.tags.get(f"{tags.VALIDATION_PREFIX}{name}", "-") for name in gate_names()},
             "exceptions": ", ".join(f"{e['gate']} until {e['expires']}" for e in recorded_exceptions(v, trail)) or "-",
             "approval": v.tags.get(tags.APPROVAL_STATUS, "-"),
             "reviewer": v.tags.get(tags.APPROVAL_REVIEWER, "-"),

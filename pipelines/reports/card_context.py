@@ -11,10 +11,11 @@ import pandas as pd
 
 from features.spec import Spec
 from features.target import as_list
+from pipelines.gates.performance_gate import HOLDOUTS
 from pipelines.reports import card_evidence as ev
 from pipelines.reports.card_evidence import Item
 from pipelines.reports.formats import number, percent
-from pipelines.training.evaluation import HOLDOUTS, Evaluation
+from pipelines.training.evaluation import Evaluation
 from pipelines.training.workflow import Prepared
 
 SMALL_SAMPLE, FEW_DEFAULTS = 1_000, 100  # below either, a holdout's intervals are wide
@@ -102,18 +103,20 @@ def limitations(prepared: Prepared, evaluation: Evaluation) -> list[Item]:
                 f"Small {sample} sample: {n:,} applicants, {bads:,} defaults. Its AUC interval spans "
                 f"{ev.interval(m, f'{sample}_auc')}; differences narrower than that are noise."
             )
-    if evaluation.fairness is None:
+    fairness = ev.fairness_result(evaluation)
+    if fairness is None:
         found.append("Fairness not assessed: no sensitive attribute declared.")
     else:
-        found += [r for r in evaluation.fairness.verdict.reasons if "cannot judge" in r]
-        found += [n for n in evaluation.fairness.verdict.notes if "not judged" in n or "undefined" in n]
+        found += [r for r in fairness.verdict.reasons if "cannot judge" in r]
+        found += [n for n in fairness.verdict.notes if "not judged" in n or "undefined" in n]
     missing = [f for f in spec.features.all() if f not in spec.reasons]
     if missing:
         found.append(
             f"{len(missing)} of {len(spec.features.all())} features have no reason text; an applicant declined on "
             f"them reads '<feature>: value increased the estimated risk': {', '.join(missing)}."
         )
-    return found + evaluation.notes + evaluation.stability.warnings
+    gate_notes = [n for r in evaluation.results if r.name != "fairness" for n in r.notes]  # fairness's: above
+    return found + evaluation.notes + gate_notes
 
 
 def monitoring_plan(spec: Spec) -> list[Item]:

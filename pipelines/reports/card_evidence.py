@@ -15,11 +15,14 @@ import pandas as pd
 
 from features.spec import Spec
 from pipelines.gates.fairness import INTERVAL_METHOD, FairnessResult, GroupingResult
+from pipelines.gates.fairness_gate import fairness_evidence
+from pipelines.gates.figures import fairness_figure
+from pipelines.gates.gate import GateResult
+from pipelines.gates.performance_gate import HOLDOUTS
 from pipelines.reports.charts import interval_figure, psi_figure
-from pipelines.reports.fairness_report import fairness_figure
 from pipelines.reports.formats import number
-from pipelines.reports.plots import png_bytes
-from pipelines.training.evaluation import HOLDOUTS, Evaluation
+from pipelines.reports.render import png_bytes
+from pipelines.training.evaluation import Evaluation
 
 if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn
     from matplotlib.figure import Figure
@@ -100,8 +103,13 @@ def _stability_limits(spec: Spec, evaluation: Evaluation) -> list[list]:
     return rows
 
 
+def fairness_result(evaluation: Evaluation) -> FairnessResult | None:
+    """The fairness gate's group verdict, None when no sensitive attribute was declared."""
+    return fairness_evidence(evaluation.result("fairness")).result
+
+
 def _fairness_limits(evaluation: Evaluation) -> list[list]:
-    result = evaluation.fairness
+    result = fairness_result(evaluation)
     if result is None:
         return [["fairness", "every limit", "", None, "", "a declared sensitive attribute", "not assessed"]]
     rows, policy = [], result.policy
@@ -153,7 +161,7 @@ def draw_review_charts(spec: Spec, evaluation: Evaluation) -> None:
     """Draw the review page's own charts now and keep them on the evaluation (the run calls this while the
     challenger trains; the page, written after registration, then only embeds the PNG bytes)."""
     charts = [performance_chart(spec, evaluation), stability_chart(spec, evaluation)]
-    if evaluation.fairness is not None:
+    if fairness_result(evaluation) is not None:
         charts += evaluation_fairness_charts(evaluation)
     for chart in charts:
         png_bytes(chart.figure)
@@ -175,8 +183,8 @@ def stability_chart(spec: Spec, evaluation: Evaluation) -> Chart:
 
 
 def evaluation_fairness_charts(evaluation: Evaluation) -> list[Chart]:
-    assert evaluation.fairness is not None
-    result, figure = evaluation.fairness, evaluation.fairness_figure
+    result, figure = fairness_result(evaluation), evaluation.figures.get("fairness/approval_rates.png")
+    assert result is not None
     return _kept(evaluation, "fairness", lambda: fairness_charts(result, figure))
 
 
@@ -202,7 +210,7 @@ def _performance_chart(spec: Spec, evaluation: Evaluation) -> Chart:
 
 
 def _stability_chart(spec: Spec, evaluation: Evaluation) -> Chart:
-    table = evaluation.stability.tables[f"stability_{evaluation.main}"]
+    table = evaluation.tables[f"stability/stability_{evaluation.main}.csv"]
     levels = spec.policy.stability
     title = f"PSI on the {evaluation.main} sample"
     return Chart(
@@ -253,6 +261,14 @@ INTERVALS_NOTE = (
     f"Intervals: {INTERVAL_METHOD} A gap is judged on its point estimate; its interval shows how much the "
     "sample could move it."
 )
+
+
+def summary_line(result: GateResult) -> str:
+    """Why a gate did not pass, in one line: the fairness gate condenses its reasons (the numbers are in its
+    tables); any other gate lists its findings."""
+    if result.name == "fairness":
+        return fairness_summary(result.status, result.findings)
+    return "; ".join(result.findings) or "every limit met"
 
 
 def fairness_summary(verdict: str, reasons: list[str]) -> str:

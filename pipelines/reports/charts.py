@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from pipelines.reports.plots import new_figure, png_bytes
+from pipelines.gates.figures import new_figure
+from pipelines.reports.render import png_bytes
 
 if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn
     from matplotlib.figure import Figure

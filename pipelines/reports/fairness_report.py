@@ -1,49 +1,15 @@
-"""The fairness evidence a reviewer reads: a self-contained HTML report and a chart of group approval rates."""
+"""The fairness evidence a reviewer reads: a self-contained HTML report (its chart of group approval rates is the
+fairness gate's figure, pipelines/gates/figures.py)."""
 
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from pipelines.gates.fairness import INTERVAL_METHOD, TPR_FPR_WORDS, FairnessResult
 from pipelines.reports.formats import number, table_html
-from pipelines.reports.plots import new_figure
 from pipelines.training.mitigation import ChallengerReport
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-_Z = 1.96
-
-
-def fairness_figure(result: FairnessResult) -> Figure:
-    """Approval rate per group with a 95% binomial interval, one panel per attribute or intersection."""
-    groupings = list(result.groupings.values())
-    fig = new_figure(figsize=(7, 1.2 * len(groupings) + 0.4 * sum(len(g.table) for g in groupings)))
-    ratios = [len(g.table) + 1.5 for g in groupings]  # one bar as tall in every panel
-    axes = fig.subplots(len(groupings), 1, squeeze=False, gridspec_kw={"height_ratios": ratios})[:, 0]
-    for ax, grouping in zip(axes, groupings):
-        table = grouping.table
-        rate, n = table["approval_rate"].to_numpy(float), table["n"].to_numpy(float)
-        half = _Z * np.sqrt(np.clip(rate * (1 - rate), 0, None) / np.maximum(n, 1))
-        colours = ["#bbbbbb" if small else "#3b75af" for small in table["too_small"]]
-        labels = [f"{g} ({int(k):,})" for g, k in zip(table["group"].astype(str), n)]
-        ax.barh(labels, rate, xerr=half, color=colours, capsize=3)
-        ax.axvline(
-            float(np.nanmax(np.where(table["too_small"], np.nan, rate), initial=np.nan)) * result.policy.min_air,
-            color="#c0392b",
-            linestyle="--",
-            linewidth=1,
-            label=f"{result.policy.min_air:.2f} x most favoured",
-        )
-        ax.set_xlim(0, 1)
-        ax.set_title(f"{grouping.name}: approval rate (grey: too small to judge)", fontsize=9)
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    fig.tight_layout()
-    return fig
 
 
 def fairness_html(

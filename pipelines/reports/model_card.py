@@ -11,6 +11,8 @@ from __future__ import annotations
 import pandas as pd
 
 from features.spec import Spec
+from pipelines.gates.fairness_gate import fairness_evidence
+from pipelines.gates.registry import find
 from pipelines.reports import card_evidence as ev
 from pipelines.reports.card_context import (
     CardIdentity,
@@ -29,6 +31,8 @@ from pipelines.training.workflow import Prepared
 
 __all__ = ["CardIdentity", "Chart", "Section", "card_sections", "to_markdown"]
 
+OWN_SECTIONS = ("performance", "stability", "fairness")  # gates whose evidence has sections of its own below
+
 
 def card_sections(identity: CardIdentity, prepared: Prepared, evaluation: Evaluation) -> list[Section]:
     """The sections in reading order: verdicts and limits first, sign-off last (rendered by the renderers)."""
@@ -43,6 +47,7 @@ def card_sections(identity: CardIdentity, prepared: Prepared, evaluation: Evalua
         ("Fairness", _fairness(spec, evaluation)),
         ("Less-discriminatory alternative", _alternative(spec, evaluation)),
         ("Leakage screen", _leakage(spec, evaluation)),
+        *_other_gates(evaluation),
         ("Explanations and reason codes", _explanations(prepared, evaluation)),
         ("Hyperparameters", [hyperparameter_table(identity, spec, evaluation)]),
         ("Known limitations", limitations(prepared, evaluation)),
@@ -54,10 +59,7 @@ def _verdicts(spec: Spec, evaluation: Evaluation) -> list[Item]:
     governing = spec.governing
     policy = f"`{governing.label}` (digest `{governing.digest}`)" if governing else "the spec's own limits"
     gates = pd.DataFrame(
-        [
-            [f"validation.{gate}", verdict, "; ".join(_reasons(evaluation, gate)) or "every limit met"]
-            for gate, verdict in evaluation.gates().items()
-        ],
+        [[r.tag, r.status, "every limit met" if r.passed else ev.summary_line(r)] for r in evaluation.results],
         columns=["gate", "verdict", "why"],
     )
     return [
@@ -70,15 +72,6 @@ def _verdicts(spec: Spec, evaluation: Evaluation) -> list[Item]:
     ]
 
 
-def _reasons(evaluation: Evaluation, gate: str) -> list[str]:
-    if gate == "performance":
-        return evaluation.reasons
-    if gate == "stability":
-        return evaluation.stability.reasons
-    verdict = evaluation.gates()["fairness"]
-    return [] if verdict == "passed" else [ev.fairness_summary(verdict, evaluation.fairness_reasons)]
-
-
 def _performance(spec: Spec, evaluation: Evaluation) -> list[Item]:
     figures = evaluation.figures
     return [
@@ -87,42 +80,44 @@ def _performance(spec: Spec, evaluation: Evaluation) -> list[Item]:
         "on the holdouts (test, out-of-time); validation steered early stopping.",
         ev.metric_table(evaluation),
         ev.performance_chart(spec, evaluation),
-        Chart("ROC curves", figures["roc.png"], "plots/roc.png"),
-        Chart("Kolmogorov-Smirnov separation", figures["ks.png"], "plots/ks.png"),
-        Chart("Cumulative gains", figures["gains.png"], "plots/gains.png"),
+        Chart("ROC curves", figures["plots/roc.png"], "plots/roc.png"),
+        Chart("Kolmogorov-Smirnov separation", figures["plots/ks.png"], "plots/ks.png"),
+        Chart("Cumulative gains", figures["plots/gains.png"], "plots/gains.png"),
     ]
 
 
 def _calibration(evaluation: Evaluation) -> list[Item]:
     m, main = evaluation.metrics, evaluation.main
-    table = evaluation.tables[f"calibration_{main}"][["bin", "n", "mean_pd", "observed_bad_rate"]]
+    table = evaluation.tables[f"evaluation/calibration_{main}.csv"][["bin", "n", "mean_pd", "observed_bad_rate"]]
     return [
         f"Expected calibration error on {main}: {number(m[f'{main}_ece'])} ({ev.interval(m, f'{main}_ece')}): the "
         "applicant-weighted gap between predicted and observed default rates over ten equal-count score bins.",
         table,
         Chart(
-            "Predicted against observed default rate", evaluation.figures["calibration.png"], "plots/calibration.png"
+            "Predicted against observed default rate",
+            evaluation.figures["plots/calibration.png"],
+            "plots/calibration.png",
         ),
     ]
 
 
 def _stability(spec: Spec, evaluation: Evaluation) -> list[Item]:
-    stability, levels = evaluation.stability, spec.policy.stability
-    table = stability.tables[f"stability_{evaluation.main}"]
+    stability, levels = evaluation.result("stability"), spec.policy.stability
+    table = evaluation.tables[f"stability/stability_{evaluation.main}.csv"]
     flagged = table[table["status"] != "ok"]
     return [
         f"Score PSI and characteristic PSI (CSI) against the training sample on training-decile bins: at or above "
         f"{levels.alert:g} fails, at or above {levels.warn:g} is listed. Verdict: "
-        f"{_verdict(stability.passed, stability.reasons)}.",
+        f"{_verdict(stability.passed, stability.findings)}.",
         ev.stability_chart(spec, evaluation),
         flagged if len(flagged) else f"Every characteristic below the warn level {levels.warn:g}.",
-        *stability.warnings,
+        *stability.notes,
     ]
 
 
 def _fairness(spec: Spec, evaluation: Evaluation) -> list[Item]:
-    result = evaluation.fairness
-    screen = _name_screen(evaluation)
+    evidence = fairness_evidence(evaluation.result("fairness"))
+    result, screen = evidence.result, _name_screen(evidence.watchlist)
     if result is None:
         return [
             "Not assessed: no sensitive attribute is declared in `data.sensitive`, so approval rates cannot be "
@@ -140,7 +135,7 @@ def _fairness(spec: Spec, evaluation: Evaluation) -> list[Item]:
     ]
     for grouping in result.groupings.values():
         items += [f"Groups by {grouping.name}:", ev.group_table(grouping)]
-    proxies = evaluation.proxies
+    proxies = evidence.proxies
     flagged = proxies[proxies["proxy"]] if proxies is not None else pd.DataFrame()
     items.append(
         f"Proxy screen: features that alone predict a sensitive attribute with an AUC of at least "
@@ -151,8 +146,8 @@ def _fairness(spec: Spec, evaluation: Evaluation) -> list[Item]:
     return items + [screen]
 
 
-def _name_screen(evaluation: Evaluation) -> str:
-    hits = ", ".join(f"{feature} (pattern '{pattern}')" for feature, pattern in evaluation.watchlist)
+def _name_screen(watchlist: list[tuple[str, str]]) -> str:
+    hits = ", ".join(f"{feature} (pattern '{pattern}')" for feature, pattern in watchlist)
     return (
         "Proxy screen by name (the policy's watchlist of names that often stand in for a protected characteristic): "
         + (hits or "no declared feature matches")
@@ -165,7 +160,7 @@ def _alternative(spec: Spec, evaluation: Evaluation) -> list[Item]:
     if report is None:
         why = (
             "there is no sensitive attribute to mitigate for"
-            if evaluation.fairness is None
+            if ev.fairness_result(evaluation) is None
             else "`policy.fairness.mitigation` is not enabled"
             if not settings.enabled
             else "the fairness gate passed and the spec asks for one only when it fails"
@@ -186,7 +181,7 @@ def _alternative(spec: Spec, evaluation: Evaluation) -> list[Item]:
 def _explanations(prepared: Prepared, evaluation: Evaluation) -> list[Item]:
     spec, m = prepared.spec, evaluation.metrics
     texts = spec.reasons
-    table = evaluation.tables["importance"].copy()
+    table = evaluation.tables["evaluation/importance.csv"].copy()
     table["reason text"] = [texts.get(f, DEFAULT_REASON_TEXT.format(field=f)) for f in table["feature"]]
     table["own text"] = [f in texts for f in table["feature"]]
     return [
@@ -198,14 +193,14 @@ def _explanations(prepared: Prepared, evaluation: Evaluation) -> list[Item]:
         f"{int(m.get('reasons_fast_agreement_rows', 0))} declined holdout applicants it agreed with exact TreeSHAP "
         f"on the first reason for {percent(m.get('reasons_fast_agreement_reason_1', float('nan')))} and on the "
         f"whole set for {percent(m.get('reasons_fast_agreement_top_k_set', float('nan')))}.",
-        Chart("Global importance", evaluation.figures["importance.png"], "plots/importance.png"),
+        Chart("Global importance", evaluation.figures["plots/importance.png"], "plots/importance.png"),
         table,
     ]
 
 
 def _leakage(spec: Spec, evaluation: Evaluation) -> list[Item]:
     """What the leakage screen found, and the reason the spec gives for each reviewed feature."""
-    leakage, limits = evaluation.leakage, spec.policy.leakage
+    leakage, limits = evaluation.result("performance").detail, spec.policy.leakage
     intro = (
         f"Run before training: a feature alone ranking defaults above AUC {limits.max_single_feature_auc}, or "
         f"constant within one outcome class (over {limits.max_within_class_share:.0%}); after training: one "
@@ -216,6 +211,19 @@ def _leakage(spec: Spec, evaluation: Evaluation) -> list[Item]:
     if leakage is None or not leakage.findings:
         return [intro, "No finding."]
     return [intro, leakage.findings_table()]
+
+
+def _other_gates(evaluation: Evaluation) -> list[Section]:
+    """A section for each registered gate this card has no section of its own for: its verdict, findings, notes,
+    figures and tables, as the gate gave them."""
+    sections: list[Section] = []
+    for result in (r for r in evaluation.results if r.name not in OWN_SECTIONS):
+        gate = find(result.name)
+        items: list[Item] = [f"`{result.tag}`: {_verdict(result.passed, result.findings)}.", *result.notes]
+        items += [Chart(path.rsplit("/", 1)[-1], figure, path) for path, figure in result.figures.items()]
+        items += list(result.tables.values())
+        sections.append((gate.title if gate else result.name, items))
+    return sections
 
 
 def _verdict(passed: bool, reasons: list[str]) -> str:

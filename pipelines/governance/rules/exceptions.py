@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING
 
 from features.policy import ExceptionTerms
 from pipelines.core import tags
+from pipelines.gates.registry import gate_names
 
 if TYPE_CHECKING:  # promotion.py applies these rules: only the types are needed here
     from pipelines.core.records import AuditRecord, VersionInfo
 
 ACCEPTED = "accepted"
+FAIRNESS = "fairness"  # its exception needs the less-discriminatory alternative in the evidence
 EXCEPTION = "exception"  # the audit action
 
 
@@ -41,7 +43,10 @@ def gate_of(text: str) -> str:
 def request_problems(
     version: VersionInfo, request: ExceptionRequest, today: dt.date, terms: ExceptionTerms
 ) -> list[str]:
-    """Bad input for an exception (exit 2): the gate, the person, the justification, the expiry, the alternative."""
+    """Bad input for an exception (exit 2): the gate (one of the registered gates, judged on this version), the
+    person, the justification, the expiry, the alternative."""
+    if request.gate not in gate_names():
+        return [f"--exception {request.gate}: no registered gate of that name (one of: {', '.join(gate_names())})"]
     gate_tag = f"{tags.VALIDATION_PREFIX}{request.gate}"
     verdict = version.tags.get(gate_tag)
     if verdict is None or gate_tag in tags.POLICY_TAGS:
@@ -54,7 +59,7 @@ def request_problems(
     if not request.justification.strip():
         problems.append("--justification must say why the exception is accepted")
     problems += expiry_problems(request.expires, today, terms)
-    if request.gate == tags.gate_name(tags.FAIRNESS) and verdict == tags.FAILED and not request.alternative:
+    if request.gate == FAIRNESS and verdict == tags.FAILED and not request.alternative:
         problems.append(
             "a fairness exception needs the less-discriminatory alternative in the evidence: the version has no "
             "challenger comparison (enable policy.fairness.mitigation and run again)"

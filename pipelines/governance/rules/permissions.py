@@ -24,6 +24,7 @@ from features.policy import ExceptionTerms
 from pipelines.core import tags
 from pipelines.core.decisions import DECISIONS
 from pipelines.core.records import AuditRecord, VersionInfo
+from pipelines.gates.registry import gate_names
 from pipelines.governance.rules.exceptions import expiry_problems, granter_problems
 from pipelines.governance.rules.promotion import unmet_conditions
 
@@ -37,7 +38,6 @@ REVIEWER_TAGS = (tags.APPROVAL_STATUS, tags.APPROVAL_REVIEWER, tags.APPROVAL_COM
 EXCEPTION_FIELDS_BY_RISK = ("status", "justification", "expires", "alternative")
 _EXCEPTION_TAG = re.compile(r"^exception\.([a-z_]+)\.([a-z_]+)$")
 _LOGGED_MODEL_SOURCE = re.compile(r"^models:/m-[0-9a-f]+$")
-GATE_NAMES = tuple(gate.removeprefix(tags.VALIDATION_PREFIX) for gate in tags.GATES)
 
 
 @dataclass(frozen=True)
@@ -118,8 +118,8 @@ def _exception_problems(
     terms),
     applied to one tag as risk sets it."""
     found = _EXCEPTION_TAG.match(key)
-    if not found or found.group(1) not in GATE_NAMES:
-        return [f"tag {key} is not an exception tag: exception.<{'|'.join(GATE_NAMES)}>.<field>"]
+    if not found or found.group(1) not in gate_names():
+        return [f"tag {key} is not an exception tag: exception.<{'|'.join(gate_names())}>.<field>"]
     field = found.group(2)
     problems = []
     if field not in EXCEPTION_FIELDS_BY_RISK:

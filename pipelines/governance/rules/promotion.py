@@ -29,7 +29,8 @@ import json
 
 from pipelines.core import tags
 from pipelines.core.records import MOVES, AuditRecord, FilesCheck, VersionInfo
-from pipelines.core.tags import APPROVAL_TAGS, CHAMPION, GATES
+from pipelines.core.tags import APPROVAL_TAGS, CHAMPION
+from pipelines.gates.registry import gate_tags
 from pipelines.governance.rules.exceptions import exception_problems
 from pipelines.governance.rules.identity import name_problem, person_key, same_person
 
@@ -80,7 +81,7 @@ def unmet_conditions(
     `today` judges exception expiry (a new move); None leaves it to `status` (verifying a past move: an expired
     exception is reported, it does not stop scoring)."""
     values, unmet = version.tags, []
-    for gate in GATES:
+    for gate in gate_tags():
         if gate not in values:
             unmet.append(f"{gate} is missing")
     digest = evidence_digest(version)

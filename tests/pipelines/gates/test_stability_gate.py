@@ -40,7 +40,7 @@ def test_half_sd_shift_warns_but_passes():
 def test_random_split_is_stable_and_drifted_book_is_not(tmp_path):
     prepared = prepare(write_spec(tmp_path))
     evaluation = evaluate_candidate(prepared, train_candidate(prepared))
-    assert evaluation.stability.passed
+    assert evaluation.result("stability").passed
     drifted = write_spec(
         tmp_path,
         GERMAN_SPEC.parent / "consumer_loans.yaml",
@@ -48,6 +48,7 @@ def test_random_split_is_stable_and_drifted_book_is_not(tmp_path):
     )
     prepared = prepare(drifted)
     evaluation = evaluate_candidate(prepared, train_candidate(prepared))
-    assert not evaluation.stability.passed
-    assert any("oot: CSI of revolving_utilisation" in r for r in evaluation.stability.reasons)
+    stability = evaluation.result("stability")
+    assert not stability.passed
+    assert any("oot: CSI of revolving_utilisation" in r for r in stability.findings)
     assert evaluation.metrics["oot_max_csi"] >= 0.25

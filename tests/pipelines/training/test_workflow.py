@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from pipelines.gates.fairness_gate import fairness_evidence
 from pipelines.training.evaluation import evaluate_candidate
 from pipelines.training.train import booster_bytes
 from pipelines.training.workflow import prepare, train_candidate
@@ -17,11 +18,14 @@ def test_german_credit_reaches_the_published_range(german_spec):
     assert 0.74 <= metrics["test_auc"] <= 0.85
     assert abs(metrics["test_auc"] - metrics["baseline_test_auc"]) < 0.05
     assert metrics["test_gini"] == 2 * metrics["test_auc"] - 1
-    assert evaluation.passed and evaluation.reasons == [] and evaluation.leakage.findings == []
-    assert set(evaluation.figures) == {"roc.png", "ks.png", "calibration.png", "gains.png", "importance.png"}
-    assert evaluation.tables["importance"]["mean_abs_contribution"].is_monotonic_decreasing
+    performance = evaluation.result("performance")
+    assert performance.passed and performance.findings == [] and performance.detail.findings == []
+    plots = {f"plots/{n}.png" for n in ("roc", "ks", "calibration", "gains", "importance")}
+    assert set(performance.figures) == plots and set(evaluation.figures) == plots | {"fairness/approval_rates.png"}
+    assert evaluation.tables["evaluation/importance.csv"]["mean_abs_contribution"].is_monotonic_decreasing
     assert 0.5 <= evaluation.metrics["reasons_fast_agreement_reason_1"] <= 1.0
-    assert {"deciles_test", "calibration_valid"} <= set(evaluation.tables)
+    assert {"evaluation/deciles_test.csv", "evaluation/calibration_valid.csv"} <= set(evaluation.tables)
+    assert [r.name for r in evaluation.results] == ["performance", "stability", "fairness"]  # the registry's order
     # sensitive attributes and the columns they come from never reach the model
     used = set(candidate.booster.feature_names)
     assert used == set(prepared.spec.features.all())
@@ -44,8 +48,9 @@ def test_performance_minimum_fails_the_gate(tmp_path):
     spec = write_spec(tmp_path, **{"policy.performance": {"minimum": {"auc": 0.99}}})
     prepared = prepare(spec)
     evaluation = evaluate_candidate(prepared, train_candidate(prepared))
-    assert not evaluation.passed
-    assert len(evaluation.reasons) == 1 and evaluation.reasons[0].startswith("test: auc ")
+    performance = evaluation.result("performance")
+    assert not performance.passed and not evaluation.all_passed
+    assert len(performance.findings) == 1 and performance.findings[0].startswith("test: auc ")
 
 
 def test_out_of_time_book_is_evaluated_on_every_sample(tmp_path):
@@ -66,16 +71,17 @@ def test_out_of_time_book_is_evaluated_on_every_sample(tmp_path):
 def test_fairness_gate_on_german_credit_judges_each_attribute_and_fails_closed(german_spec):
     prepared = prepare(german_spec)
     evaluation = evaluate_candidate(prepared, train_candidate(prepared))
-    fairness = evaluation.fairness
+    evidence = fairness_evidence(evaluation.result("fairness"))
+    fairness = evidence.result
     assert set(fairness.groupings) == {"sex", "age_band", "foreign_worker", "sex × age_band × foreign_worker"}
     sex = fairness.groupings["sex"].table.set_index("group")
     assert set(sex.index) == {"female", "male"} and sex["n"].sum() == len(prepared.split.test)
     # 200 test applicants hold only a handful of non-foreign workers: that attribute cannot be judged
     assert any(r.startswith("foreign_worker: no two groups of at least 30") for r in fairness.verdict.reasons)
-    assert not evaluation.fairness_passed and evaluation.gates()["fairness"] == "failed"
+    assert evaluation.gates()["fairness"] == "failed"
     assert {"fairness.sex.air", "fairness.sex.air_low", "fairness.sex.air_high"} <= set(evaluation.metrics)
-    assert set(evaluation.proxies["attribute"]) == {"sex", "age_band", "foreign_worker"}
-    assert not set(evaluation.proxies["feature"]) & {"personal_status_and_sex", "age_in_years", "foreign_worker"}
+    assert set(evidence.proxies["attribute"]) == {"sex", "age_band", "foreign_worker"}
+    assert not set(evidence.proxies["feature"]) & {"personal_status_and_sex", "age_in_years", "foreign_worker"}
 
 
 def _gender_gate(tmp_path, bias):
@@ -95,14 +101,15 @@ def test_book_with_historical_bias_fails_the_fairness_gate(tmp_path):
     # see the group still errs unequally (declines more of that group's good payers), which equalized
     # odds catches even though approval rates stay close.
     evaluation = _gender_gate(tmp_path, bias=4.0)
-    assert not evaluation.fairness_passed
-    assert evaluation.fairness.verdict.reasons[0].startswith("gender: equalized-odds difference")
+    fairness = evaluation.result("fairness")
+    assert not fairness.passed
+    assert fairness.findings[0].startswith("gender: equalized-odds difference")
     assert evaluation.metrics["fairness.gender.eo_difference_low"] > 0.1
 
 
 def test_unbiased_book_passes_the_fairness_gate(tmp_path):
     evaluation = _gender_gate(tmp_path, bias=0.0)
-    assert evaluation.fairness_passed, evaluation.fairness.verdict.reasons
+    assert evaluation.result("fairness").passed, evaluation.result("fairness").findings
     assert evaluation.metrics["fairness.gender.air"] > 0.9
     low, high = evaluation.metrics["fairness.gender.air_low"], evaluation.metrics["fairness.gender.air_high"]
     # AIR is a min/max ratio bounded by 1: with equal approval rates its interval sits just below the point
@@ -115,15 +122,15 @@ def test_without_a_sensitive_attribute_fairness_is_not_assessed_and_the_name_scr
     policy = write_policy(tmp_path, proxy_watchlist=["*purpose*", "*zip*"])
     prepared = prepare(write_spec(tmp_path, **{"data.sensitive": [], "policy.file": str(policy)}))
     evaluation = evaluate_candidate(prepared, train_candidate(prepared))
-    assert evaluation.fairness is None and evaluation.gates()["fairness"] == "not_assessed"
-    assert evaluation.watchlist == [("purpose", "*purpose*")]
-    assert evaluation.fairness_reasons[0].startswith("not assessed: no sensitive attribute")
+    fairness = evaluation.result("fairness")
+    assert fairness_evidence(fairness).result is None and fairness.status == "not_assessed"
+    assert fairness_evidence(fairness).watchlist == [("purpose", "*purpose*")]
+    assert fairness.findings[0].startswith("not assessed: no sensitive attribute")
 
 
 def test_evaluating_yields_before_the_challenger_and_completes_when_the_block_ends(tmp_path):
     """The run logs the model while the challenger trains: inside the block the evaluation has everything but the
     challenger; leaving the block adds it, in the worker's process or on a thread, with the same result."""
-    from pipelines.reports import plots
     from pipelines.training.challenger_process import ChallengerWorker
     from pipelines.training.evaluation import evaluating
     from tests.conftest import write_spec
@@ -135,11 +142,11 @@ def test_evaluating_yields_before_the_challenger_and_completes_when_the_block_en
     for way, worker in (("thread", None), ("process", ChallengerWorker())):
         with evaluating(prepared, candidate, worker) as evaluation:
             assert evaluation.challenger is None and "test_auc" in evaluation.metrics
-            assert all(figure in plots._rendered for figure in evaluation.figures.values())  # drawn meanwhile
+            assert evaluation.challenger_pending  # the run renders the figures meanwhile
             assert not any(name.startswith("challenger.") for name in evaluation.metrics)
         if worker is not None:
             worker.close()
-        assert evaluation.challenger is not None
+        assert evaluation.challenger is not None and not evaluation.challenger_pending
         done[way] = {k: v for k, v in evaluation.metrics.items() if k.startswith("challenger.")}
     assert done["thread"] and done["thread"] == done["process"]
 
@@ -175,14 +182,14 @@ def test_the_candidate_leaves_a_core_to_the_challengers_process_while_it_trains(
 
 
 def test_figures_are_left_to_their_first_reader_when_no_challenger_trains(german_spec):
-    """Rendering PNGs in evaluation only pays while the challenger trains beside it; otherwise whoever records the
-    figures renders them (once), and a caller that only wants the verdicts does not pay ~1.5 s for PNGs."""
-    from pipelines.reports import plots
+    """Rendering PNGs only pays while the challenger trains beside it; otherwise whoever records the figures renders
+    them (once), and a caller that only wants the verdicts does not pay ~1.5 s for PNGs. Evaluation renders nothing."""
+    from pipelines.reports import render
 
     prepared = prepare(german_spec)
     evaluation = evaluate_candidate(prepared, train_candidate(prepared))
-    assert evaluation.challenger is None and evaluation.challenger_skipped
-    assert not any(figure in plots._rendered for figure in evaluation.figures.values())
+    assert evaluation.challenger is None and evaluation.challenger_skipped and not evaluation.challenger_pending
+    assert not any(figure in render._rendered for figure in evaluation.figures.values())
 
 
 def test_the_review_pages_charts_are_drawn_once(german_spec):

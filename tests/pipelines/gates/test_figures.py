@@ -1,4 +1,4 @@
-"""Tests for pipelines.reports.plots: right kind of figure, right lines, renders to PNG."""
+"""Tests for pipelines.gates.figures: right kind of figure, right lines, renders to PNG."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-import pipelines.reports.plots as plots_module
+import pipelines.gates.figures as plots_module
+from pipelines.gates.figures import calibration_figure, gains_figure, ks_figure, roc_figure
 from pipelines.gates.performance import calibration_table, decile_table
-from pipelines.reports.plots import calibration_figure, gains_figure, ks_figure, roc_figure
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -103,7 +103,7 @@ def test_importance_figure_shows_the_largest_first():
 
     import pandas as pd
 
-    from pipelines.reports.plots import importance_figure
+    from pipelines.gates.figures import importance_figure
 
     table = pd.DataFrame({"feature": [f"f{i}" for i in range(25)], "mean_abs_contribution": np.arange(25.0)})
     fig = importance_figure(table)
@@ -117,7 +117,7 @@ def test_importance_figure_shows_every_feature_whatever_the_scale():
     """The issue: on German Credit the plot showed 2 of 17 features, its axes fixed to the unit square."""
     import pandas as pd
 
-    from pipelines.reports.plots import importance_figure
+    from pipelines.gates.figures import importance_figure
 
     table = pd.DataFrame({"feature": [f"f{i}" for i in range(17)], "mean_abs_contribution": np.linspace(0.01, 2.5, 17)})
     ax = importance_figure(table).axes[0]
@@ -126,13 +126,3 @@ def test_importance_figure_shows_every_feature_whatever_the_scale():
         assert y_low <= bar.get_y() and bar.get_y() + bar.get_height() <= y_high
         assert x_low <= 0 and bar.get_width() <= x_high
     assert [t.get_text() for t in ax.get_yticklabels()] == [f"f{i}" for i in range(17)]
-
-
-def test_a_figure_is_rendered_once_for_the_run_and_the_review_page(monkeypatch):
-    figure = roc_figure({"test": (np.array([0, 1, 0, 1]), np.array([0.1, 0.8, 0.3, 0.6]))})
-    drawn = []
-    original = Figure.savefig
-    monkeypatch.setattr(Figure, "savefig", lambda self, *a, **k: drawn.append(self) or original(self, *a, **k))
-    png = plots_module.png_bytes(figure)
-    assert png.startswith(b"\x89PNG") and plots_module.png_bytes(figure) is png
-    assert drawn == [figure]

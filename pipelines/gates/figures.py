@@ -1,14 +1,13 @@
-"""Diagnostic figures for PD models: ROC, KS, calibration and gains.
+"""The figures gates produce: ROC, KS, calibration, gains, global importance, and approval rates per group.
 
-Figures are built with ``matplotlib.figure.Figure`` directly rather than
-pyplot, so nothing touches global state or needs a display backend; callers
-save them with ``fig.savefig(...)``. Data comes from ``pipelines.gates.performance``.
+Figures are built with ``matplotlib.figure.Figure`` directly rather than pyplot, so nothing touches global state
+or needs a display backend. Gates produce them; reports render them (pipelines/reports/render.py turns a figure
+into PNG once, for the run's artifact and the review page alike). Data comes from ``pipelines.gates.performance``
+and ``pipelines.gates.fairness``.
 """
 
 from __future__ import annotations
 
-import io
-import weakref
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,25 +17,12 @@ if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not when cre
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+from pipelines.gates.fairness import FairnessResult
 from pipelines.gates.performance import curves
 
 _FIGSIZE = (6.0, 5.0)
 _MAX_POINTS = 2000
 _REFERENCE_STYLE: dict[str, Any] = {"color": "grey", "linestyle": "--", "linewidth": 1}
-
-
-PNG_DPI = 100
-_rendered: weakref.WeakKeyDictionary[Any, bytes] = weakref.WeakKeyDictionary()
-
-
-def png_bytes(figure: Figure) -> bytes:
-    """The figure as PNG, rendered once: the run's artifact and the review page embed the same bytes, and
-    evaluation renders its figures while the challenger trains (pipelines/training/evaluation.py)."""
-    if figure not in _rendered:
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=PNG_DPI, bbox_inches="tight")
-        _rendered[figure] = buffer.getvalue()
-    return _rendered[figure]
 
 
 def new_figure(**options: Any) -> Figure:
@@ -156,4 +142,34 @@ def importance_figure(importance: pd.DataFrame, top: int = 20) -> Figure:
     fig.set_size_inches(_FIGSIZE[0] + 1.5, max(_FIGSIZE[1], 0.3 * len(shown) + 1.2))
     ax.barh(shown["feature"], shown["mean_abs_contribution"])
     ax.set_xlim(0, float(shown["mean_abs_contribution"].max()) * 1.05 or 1.0)
+    return fig
+
+
+APPROVAL_Z = 1.96  # 95% binomial interval of a group's approval rate
+
+
+def fairness_figure(result: FairnessResult) -> Figure:
+    """Approval rate per group with a 95% binomial interval, one panel per attribute or intersection."""
+    groupings = list(result.groupings.values())
+    fig = new_figure(figsize=(7, 1.2 * len(groupings) + 0.4 * sum(len(g.table) for g in groupings)))
+    ratios = [len(g.table) + 1.5 for g in groupings]  # one bar as tall in every panel
+    axes = fig.subplots(len(groupings), 1, squeeze=False, gridspec_kw={"height_ratios": ratios})[:, 0]
+    for ax, grouping in zip(axes, groupings):
+        table = grouping.table
+        rate, n = table["approval_rate"].to_numpy(float), table["n"].to_numpy(float)
+        half = APPROVAL_Z * np.sqrt(np.clip(rate * (1 - rate), 0, None) / np.maximum(n, 1))
+        colours = ["#bbbbbb" if small else "#3b75af" for small in table["too_small"]]
+        labels = [f"{g} ({int(k):,})" for g, k in zip(table["group"].astype(str), n)]
+        ax.barh(labels, rate, xerr=half, color=colours, capsize=3)
+        ax.axvline(
+            float(np.nanmax(np.where(table["too_small"], np.nan, rate), initial=np.nan)) * result.policy.min_air,
+            color="#c0392b",
+            linestyle="--",
+            linewidth=1,
+            label=f"{result.policy.min_air:.2f} x most favoured",
+        )
+        ax.set_xlim(0, 1)
+        ax.set_title(f"{grouping.name}: approval rate (grey: too small to judge)", fontsize=9)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout()
     return fig

@@ -1,0 +1,88 @@
+"""The fairness gate (`validation.fairness`, policy section `fairness`): approval rates by sensitive group and
+intersection on the main holdout at the decision cutoff (pipelines/gates/fairness.py), the proxy screen on the
+training rows, and the policy's watchlist of feature names. Without a declared sensitive attribute it is
+`not_assessed`: nothing to judge it on is not a pass, so promotion needs an accepted exception."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from features.policy import matches
+from pipelines.core.tags import NOT_ASSESSED
+from pipelines.gates.gate import GateContext, GateResult, status_of
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from pipelines.gates.fairness import FairnessResult
+
+__all__ = ["NO_ATTRIBUTE", "FairnessEvidence", "FairnessGate"]
+
+NO_ATTRIBUTE = (
+    "not assessed: no sensitive attribute is declared in data.sensitive, so fairness cannot be measured; "
+    "promotion needs an accepted exception"
+)
+
+
+@dataclass(frozen=True)
+class FairnessEvidence:
+    """The gate's detail: the group verdict (None without a sensitive attribute), the proxy candidates, and the
+    features whose names match the policy's watchlist (feature, pattern)."""
+
+    result: FairnessResult | None
+    proxies: pd.DataFrame | None = None
+    watchlist: list[tuple[str, str]] = field(default_factory=list)
+
+
+class FairnessGate:
+    name = "fairness"
+    policy_section = "fairness"
+    title = "Fairness (approval rates by group)"
+
+    def evaluate(self, context: GateContext) -> GateResult:
+        spec, checked = context.spec, context.checked
+        watchlist = matches(spec.features.all(), spec.governing.policy.proxy_watchlist) if spec.governing else []
+        if checked.sensitive.empty:
+            evidence = FairnessEvidence(None, watchlist=watchlist)
+            return GateResult(self.name, NOT_ASSESSED, findings=[NO_ATTRIBUTE], detail=evidence)
+        from pipelines.gates.fairness import fairness_gate, metric_name, proxy_candidates
+        from pipelines.gates.figures import fairness_figure
+
+        main, settings = context.main, spec.policy.fairness
+        found = fairness_gate(
+            context.labels(main),
+            context.scores[main],
+            checked.sensitive.iloc[context.rows(main)],
+            spec.policy.cutoff,
+            settings,
+            seed=spec.tuning.seed,
+        )
+        train = context.rows("train")
+        proxies = proxy_candidates(
+            checked.features.iloc[train],
+            checked.sensitive.iloc[train],
+            spec.features.numeric,
+            spec.features.categorical,
+            threshold=settings.proxy_auc,
+            seed=spec.tuning.seed,
+        )
+        tables = {f"fairness/groups_{metric_name(g.name)}.csv": g.table for g in found.groupings.values()}
+        return GateResult(
+            self.name,
+            status_of(found.verdict.passed),
+            findings=list(found.verdict.reasons),
+            notes=list(found.verdict.notes),
+            metrics=found.metrics(),
+            tables={**tables, "fairness/proxy_candidates.csv": proxies},
+            figures={"fairness/approval_rates.png": fairness_figure(found)},
+            detail=FairnessEvidence(found, proxies, watchlist),
+        )
+
+
+def fairness_evidence(result: GateResult) -> FairnessEvidence:
+    """The fairness gate's detail, typed."""
+    evidence = result.detail
+    if not isinstance(evidence, FairnessEvidence):
+        raise TypeError(f"gate {result.name} holds no fairness evidence")
+    return evidence

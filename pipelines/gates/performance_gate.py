@@ -1,0 +1,120 @@
+"""The performance gate (`validation.performance`, policy section `performance`): on each holdout, the minima and
+maxima of the policy, the decline rate at the cutoff, calibration, and the leakage screen (a finding fails the gate
+unless `features.reviewed` explains it). Judged on the holdouts only (test, out-of-time): validation is what early
+stopping already saw; it is measured and shown."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pipelines.gates.gate import GateContext, GateResult, status_of
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from features.spec import Spec
+    from pipelines.gates.calibration import CalibrationCheck
+
+__all__ = ["HOLDOUTS", "PerformanceGate"]
+
+HOLDOUTS = ("test", "oot")  # samples the performance policy is judged on
+
+
+class PerformanceGate:
+    name = "performance"
+    policy_section = "performance"
+    title = "Performance, calibration and leakage"
+
+    def evaluate(self, context: GateContext) -> GateResult:
+        # the measuring code (scikit-learn, SciPy) is imported when a gate measures, not when the CLI starts
+        from pipelines.gates.figures import calibration_figure, gains_figure, importance_figure, ks_figure, roc_figure
+        from pipelines.gates.leakage import screen_model
+
+        samples = [name for name in context.split.samples() if name != "train"]
+        result = GateResult(self.name, status_of(True))
+        for sample in samples:
+            _measure_sample(context, sample, result)
+        main = context.main
+        leakage = screen_model(
+            context.screen,
+            context.importance,
+            result.metrics[f"{main}_auc"] - result.metrics[f"baseline_{main}_auc"],
+            context.spec.policy.performance.max_baseline_uplift,
+            context.spec.policy.leakage,
+            context.spec.features.reviewed,
+        )
+        result.findings += leakage.reasons()
+        result.notes += leakage.acknowledged()
+        result.metrics.update(leakage.metrics())
+        result.tables["evaluation/leakage_screen.csv"] = leakage.table
+        result.tables["evaluation/leakage_findings.csv"] = leakage.findings_table()
+        result.tables["evaluation/importance.csv"] = context.importance
+        result.detail = leakage
+        result.status = status_of(not result.findings)
+        labels = {s: context.labels(s) for s in samples}
+        roc = {f"xgboost {s}": (labels[s], context.scores[s]) for s in samples}
+        roc[f"logistic baseline {main}"] = (labels[main], context.baseline[main])
+        result.figures.update(
+            {
+                "plots/roc.png": roc_figure(roc),
+                "plots/ks.png": ks_figure(labels[main], context.scores[main]),
+                "plots/calibration.png": calibration_figure(
+                    {s: result.tables[f"evaluation/calibration_{s}.csv"] for s in samples}
+                ),
+                "plots/gains.png": gains_figure({s: result.tables[f"evaluation/deciles_{s}.csv"] for s in samples}),
+                "plots/importance.png": importance_figure(context.importance),
+            }
+        )
+        return result
+
+
+def _measure_sample(context: GateContext, sample: str, result: GateResult) -> None:
+    """One sample's metrics with intervals, calibration, decline rate, the baseline's AUC and the decile and
+    calibration tables; on a holdout, its findings and notes."""
+    from pipelines.gates import performance as measure
+    from pipelines.gates.calibration import calibration_check
+    from pipelines.gates.intervals import holdout_intervals
+
+    spec, y, p = context.spec, context.labels(sample), context.scores[sample]
+    values = measure.classification_metrics(y, p)
+    metrics = result.metrics
+    metrics.update({f"{sample}_{k}": v for k, v in values.items()})
+    metrics[f"baseline_{sample}_auc"] = measure.classification_metrics(y, context.baseline[sample])["auc"]
+    for key, (low, high) in holdout_intervals(y, p, seed=spec.tuning.seed).items():
+        metrics[f"{sample}_{key}_low"], metrics[f"{sample}_{key}_high"] = low, high
+    check = calibration_check(y, p, spec.policy.calibration.min_p_value)
+    metrics.update({f"{sample}_{k}": v for k, v in check.metrics().items()})
+    result.tables[f"evaluation/deciles_{sample}.csv"] = measure.decile_table(y, p)
+    result.tables[f"evaluation/calibration_{sample}.csv"] = measure.calibration_table(y, p).assign(
+        p_value=check.bands["p_value"].to_numpy(), rejected=check.bands["rejected"].to_numpy()
+    )
+    limits = spec.policy.performance
+    rate, declines = measure.decline_verdict(p, spec.policy.cutoff, limits.min_decline_rate, limits.max_decline_rate)
+    metrics[f"{sample}_decline_rate"] = rate
+    if sample in HOLDOUTS:
+        why, notes = _holdout_verdict(spec, y, values, check, declines)
+        result.findings += [f"{sample}: {r}" for r in why]
+        result.notes += [f"{sample}: {n}" for n in notes]
+
+
+def _holdout_verdict(
+    spec: Spec, y: np.ndarray, values: dict[str, float], check: CalibrationCheck, declines: list[str]
+) -> tuple[list[str], list[str]]:
+    """A holdout's reasons (minima and maxima, decline rate, calibration) and notes; a holdout too small to
+    judge fails closed and says so."""
+    from pipelines.gates import performance as measure
+    from pipelines.gates.calibration import calibration_verdict
+
+    too_small = measure.judgeable(y)
+    if too_small:
+        return [too_small], []
+    limits = spec.policy.performance
+    _, reasons = measure.performance_verdict(values, limits.minimum, limits.maximum)
+    miscalibrated, notes = calibration_verdict(check, spec.policy.calibration)
+    return reasons + declines + miscalibrated, notes
+
+
+def table_of(result: GateResult, name: str) -> pd.DataFrame:
+    """One of the gate's evaluation tables by its short name (`calibration_test`)."""
+    return result.tables[f"evaluation/{name}.csv"]

@@ -252,10 +252,10 @@ def _report(prepared: Prepared, uri, run_id, version, evaluation, seconds) -> No
     governing = prepared.spec.governing
     click.echo(f"policy {governing.label if governing else 'none'}, cutoff {prepared.spec.policy.cutoff:g}")
     gates = evaluation.gates()
-    click.echo(f"validation.performance: {_verdict(gates['performance'], evaluation.reasons)}")
-    click.echo(f"validation.stability: {_verdict(gates['stability'], evaluation.stability.reasons)}")
+    click.echo(f"{tags.PERFORMANCE}: {_verdict(gates['performance'], evaluation.reasons)}")
+    click.echo(f"{tags.STABILITY}: {_verdict(gates['stability'], evaluation.stability.reasons)}")
     summary = fairness_summary(gates["fairness"], evaluation.fairness_reasons)
-    click.echo(f"validation.fairness: {gates['fairness']}" + ("" if gates["fairness"] == "passed" else f": {summary}"))
+    click.echo(f"{tags.FAIRNESS}: {gates['fairness']}" + ("" if gates["fairness"] == "passed" else f": {summary}"))
     if evaluation.challenger is not None:
         row = evaluation.challenger.comparison.set_index("model")
         click.echo(

@@ -250,6 +250,14 @@ TYPE_CHECKING_ONLY = (
             },
             [TRAINING, PACKAGE_CYCLE],
         ),
+        (  # a top-level module is a package node of its own; `from pkg import Name` imports pkg/__init__.py
+            {
+                "pipelines/owner.py": "from pipelines.tracking import Tracker\n",
+                "pipelines/tracking/__init__.py": "from pipelines.tracking.runs import Runs\n",
+                "pipelines/tracking/runs.py": "from pipelines.owner import owner_token\n",
+            },
+            [FILE_CYCLE, PACKAGE_CYCLE],
+        ),
     ],
 )
 def test_a_cycle_is_caught_once(tmp_path, files, rules):

@@ -19,10 +19,10 @@ from typing import Any, Protocol
 import yaml
 from pydantic import Field, ValidationError
 
-from features.errors import SpecError
+from features.errors import SpecError, describe_errors
 from features.fairness_spec import Strict as _Strict
 from features.policy_rules import deep_merge, leaves, looser
-from features.spec import PolicySpec, Spec, describe_errors
+from features.policy_spec import PolicySpec
 
 
 class ExceptionTerms(_Strict):
@@ -140,12 +140,17 @@ def govern(raw: dict[str, Any], where: str, source: PolicySource) -> tuple[dict[
     return {**raw, "policy": deep_merge(found.policy.limits.model_dump(), section)}, found, section
 
 
-def check_governed(spec: Spec, found: GoverningPolicy, overrides: dict[str, Any], where: str) -> None:
-    """One line, exit 2, when the spec loosens a limit or declares a prohibited feature."""
-    problems = looser(overrides, spec.policy.model_dump(), found.policy.limits.model_dump(), found.stated)
+def check_governed(
+    limits: PolicySpec, features: list[str], found: GoverningPolicy, overrides: dict[str, Any], where: str
+) -> None:
+    """One line, exit 2, when a spec's limits loosen the policy's or its features include a prohibited one.
+
+    Takes the spec's parts, not the spec: the spec module builds on this one (`load_spec` governs).
+    """
+    problems = looser(overrides, limits.model_dump(), found.policy.limits.model_dump(), found.stated)
     if problems:
         raise SpecError(f"{where}: {problems[0]} (policy {found.label}; a spec may only make a limit stricter)")
-    banned = matches(spec.features.all(), found.policy.prohibited_features)
+    banned = matches(features, found.policy.prohibited_features)
     if banned:
         listed = ", ".join(f"'{feature}' (pattern '{pattern}')" for feature, pattern in banned)
         raise SpecError(f"{where}: feature(s) prohibited by policy {found.label}: {listed}")

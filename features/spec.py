@@ -9,23 +9,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import yaml
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
-from features.errors import SpecError
-from features.fairness_spec import FairnessPolicy
+from features.errors import SpecError, describe_errors
 from features.fairness_spec import Strict as _Strict
 from features.monitoring_spec import MonitoringSpec
-from features.monitoring_spec import PsiLevels as StabilityPolicy  # the gate and monitoring share PSI levels
+from features.policy import FilePolicySource, GoverningPolicy, PolicySource, check_governed, govern
+from features.policy_spec import PolicySpec
+from features.policy_spec import StabilityPolicy as StabilityPolicy  # re-exported: pipelines/gates/stability.py
 from features.synthetic_options import BookOptions
 from features.target import Label, normalise_target
 from features.tuning_spec import TuningSpec
-from features.validation_spec import CalibrationPolicy, LeakagePolicy, check_reasons, check_reviewed
-
-if TYPE_CHECKING:
-    from features.policy import GoverningPolicy, PolicySource
+from features.validation_spec import check_reasons, check_reviewed
 
 
 class SensitiveAttribute(_Strict):
@@ -110,34 +108,6 @@ class SplitSpec(_Strict):
     seed: int = 42
 
 
-class PerformancePolicy(_Strict):
-    minimum: dict[str, float] = {"auc": 0.70}
-    maximum: dict[str, float] = {}
-    max_baseline_uplift: float = Field(default=0.05, gt=0)
-    # Share of a holdout declined at the policy cutoff: a cutoff that declines (almost) nobody, or almost everybody,
-    # makes no credit decision. 2% and 70%: a prime book declines some, a subprime book rarely over two thirds.
-    min_decline_rate: float = Field(default=0.02, ge=0, le=1)
-    max_decline_rate: float = Field(default=0.70, ge=0, le=1)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> "PerformancePolicy":
-        if self.min_decline_rate > self.max_decline_rate:
-            raise ValueError(
-                f"min_decline_rate {self.min_decline_rate} is above max_decline_rate {self.max_decline_rate}"
-            )
-        return self
-
-
-class PolicySpec(_Strict):
-    cutoff: float = Field(default=0.5, gt=0, lt=1, description="decline when PD >= cutoff")
-    reason_baseline: Literal["average", "cutoff"] = "average"
-    performance: PerformancePolicy = PerformancePolicy()
-    calibration: CalibrationPolicy = CalibrationPolicy()
-    leakage: LeakagePolicy = LeakagePolicy()
-    stability: StabilityPolicy = StabilityPolicy()
-    fairness: FairnessPolicy = FairnessPolicy()
-
-
 class Spec(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     data: DataSpec
@@ -200,8 +170,6 @@ def load_spec(path: str | Path, policies: PolicySource | None = None) -> Spec:
 
     `policies` says where the policy named by `policy.file` comes from (default: files beside the spec).
     """
-    from features.policy import FilePolicySource, check_governed, govern  # the policy model builds on this module
-
     path = Path(path)
     if not path.is_file():
         raise SpecError(f"spec file not found: {path}")
@@ -224,25 +192,9 @@ def load_spec(path: str | Path, policies: PolicySource | None = None) -> Spec:
         spec = Spec.model_validate(raw)
     except ValidationError as exc:
         raise SpecError(f"{path}: {describe_errors(exc)}") from None
-    check_governed(spec, found, overrides, str(path))
+    check_governed(spec.policy, spec.features.all(), found, overrides, str(path))
     spec._governing = found
     return spec
-
-
-def describe_errors(exc: ValidationError) -> str:
-    """One line per spec: 'key: problem' for each error, joined."""
-    parts = []
-    for err in exc.errors():
-        # pydantic adds validator and union-branch names to locations; users never wrote those
-        key = ".".join(str(p) for p in err["loc"] if "[" not in str(p) and p not in ("int", "str"))
-        if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
-            parts.append(f"unknown key '{key}'")
-        elif err["type"] == "missing":
-            parts.append(f"missing required key '{key}'")
-        else:
-            message = err["msg"].removeprefix("Value error, ")
-            parts.append(f"{key}: {message}" if key else message)
-    return "; ".join(dict.fromkeys(parts))
 
 
 def spec_digest(path: str | Path) -> str:

@@ -24,10 +24,9 @@ from features.errors import DataError
 from features.policy import StoredPolicySource
 from features.spec import Spec, load_spec
 from monitoring.assess import LEVELS, Assessment, assess
-from monitoring.drift import Columns
 from monitoring.evidently_report import drift_report
 from monitoring.history import COMPLETE, experiment_name, model_uri, rebuild_history, window_tags
-from monitoring.inputs import read_columns, validate
+from monitoring.inputs import columns_of, read_columns, validate
 from monitoring.page import PageContext, window_page
 from monitoring.record import log_window, run_description, tag_version
 from monitoring.windows import is_month, month_index, months_of, previous_month, select_month, split_months
@@ -86,9 +85,11 @@ def monitor(
     target = load_target(tracker, model, reference)
     if engine == "spark":
         label = window_label(window)
-        from monitoring.spark import monitor_window
+        from monitoring.spark import judge_window
 
-        status = already_monitored(tracker, target, label, force) or monitor_window(tracker, target, current, label)
+        status = already_monitored(tracker, target, label, force) or record_window(
+            tracker, target, label, *judge_window(tracker, target, current, label)
+        )
         rebuild_history(tracker, target.version)
         return EXIT[status]
     columns = read_columns(target.spec)
@@ -194,10 +195,6 @@ def run_window(tracker: Tracker, target: Target, label: str, frame: pd.DataFrame
     scores = score(target.scorer, frame)
     result = assess(spec, target.reference, frame, target.reference_scores, scores, target.expected, label)
     return record_window(tracker, target, label, result, frame, scores)
-
-
-def columns_of(spec: Spec) -> Columns:
-    return Columns(spec.features.numeric, spec.features.categorical)
 
 
 def already_monitored(tracker: Tracker, target: Target, label: str, force: bool) -> str | None:

@@ -9,11 +9,17 @@ import pandas as pd
 from features.errors import DataError
 from features.spec import Spec
 from features.transform import as_text, coerce_numeric
+from monitoring.drift import Columns
 
 
 def read_columns(spec: Spec) -> set[str]:
     """What monitoring reads: model inputs, target, time, sensitive sources (PII is never even loaded)."""
     return {*spec.features.all(), spec.data.target, spec.data.time, *spec.data.sensitive_sources()} - {None}
+
+
+def columns_of(spec: Spec) -> Columns:
+    """The model's input columns monitoring judges for drift, by kind (both engines judge the same ones)."""
+    return Columns(spec.features.numeric, spec.features.categorical)
 
 
 def validate(frame: pd.DataFrame, spec: Spec, role: str) -> pd.DataFrame:

@@ -12,7 +12,7 @@ this engine. pyspark is imported only here and in pipelines/scoring/spark.py.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,8 +20,12 @@ import pandas as pd
 from features.errors import DataError
 from features.monitoring_spec import MonitoringSpec
 from monitoring.drift import SCORE, Columns, WindowCounts, reference_bins, reference_range
+from monitoring.inputs import columns_of, validate
 from monitoring.windows import is_month
 from pipelines.gates.stability import Bins, fit_bins
+
+if TYPE_CHECKING:
+    from monitoring.assess import Assessment
 
 log = logging.getLogger("creditflow")
 OUTCOMES_NOTE = "outcomes (labels) are assessed by the in-process engine only: run without --engine spark"
@@ -118,12 +122,11 @@ def sample_rows(frame: Any, rows: int, limit: int, seed: int) -> pd.DataFrame:
     return sample.limit(limit).toPandas()
 
 
-def monitor_window(tracker: Any, target: Any, path: str, label: str) -> str:
+def judge_window(tracker: Any, target: Any, path: str, label: str) -> tuple[Assessment, pd.DataFrame, np.ndarray]:
     """One window (`target` is monitoring.command's Target) judged here: counts by Spark, the verdict by the
-    in-process code, logged and tagged as monitoring.command logs every window; returns the status."""
+    in-process code. Returns (verdict, the driver's sample, its scores): monitoring.command logs and tags it
+    as it does every window, so this engine never needs the command module."""
     from monitoring.assess import assess_counts
-    from monitoring.command import columns_of, record_window
-    from monitoring.inputs import validate
     from pipelines.scoring.spark import spark_session
     from pipelines.tracking.spark_udf import model_udf
 
@@ -141,4 +144,4 @@ def monitor_window(tracker: Any, target: Any, path: str, label: str) -> str:
     )
     if spec.data.target in frame.columns:
         result.notes.append(OUTCOMES_NOTE)
-    return record_window(tracker, target, label, result, sample, scores)
+    return result, sample, scores

@@ -1,8 +1,14 @@
 """The registry vocabulary (DESIGN.md): tag names on a model version and the aliases creditflow moves.
 
 Shared by the gates, registration, governance, status and monitoring; the names are read by reviewers in
-the MLflow UI, so they change only with reason.
+the MLflow UI, so they change only with reason. VOCABULARY, at the end, says where each one lives and what it
+means: docs/tags.md is rendered from it (`python -m tests.test_tags`), and tests/test_tags.py checks that every
+name here is in it and that no other module spells a tag name out.
 """
+
+from __future__ import annotations
+
+from typing import Literal
 
 # validation.<gate>: one per registered gate (pipelines/gates/registry.py), holding its status.
 VALIDATION_PREFIX = "validation."
@@ -82,3 +88,67 @@ OPTUNA_STUDY = "optuna.study"
 OPTUNA_ROLE = "optuna.role"  # `study` on the parent run
 OPTUNA_TRIAL_NUMBER = "optuna.trial_number"
 OPTUNA_STATE = "optuna.state"
+
+Scope = Literal["version", "registered model", "run", "alias"]
+
+# Every name above, where it lives and what it means, as docs/tags.md shows it. `<gate>` is a gate's short name
+# (gate_name), `<field>` one of EXCEPTION_FIELDS.
+VOCABULARY: tuple[tuple[str, Scope, str], ...] = (
+    (
+        f"{VALIDATION_PREFIX}<gate>",
+        "version",
+        f"a gate's verdict ({PASSED}, {FAILED}, {NOT_ASSESSED} or {WARN}), one per registered gate "
+        "(pipelines/gates/registry.py), written with the version",
+    ),
+    (POLICY, "version", "the governed policy the gates judged under, as name and version"),
+    (POLICY_DIGEST, "version", "sha256 of that policy as written (canonical JSON): evidence, not a verdict"),
+    (
+        f"{EXCEPTION_PREFIX}<gate>.<field>",
+        "version",
+        f"an accepted, time-limited exception to one failed or not-assessed gate, one tag per field "
+        f"({', '.join(EXCEPTION_FIELDS)}): who granted it, why, until when (through that day, UTC), the evidence "
+        "digest it excuses and the less-discriminatory alternative it was weighed against",
+    ),
+    (APPROVAL_STATUS, "version", "the review: pending at registration, then approved or rejected"),
+    (APPROVAL_REVIEWER, "version", "who reviewed: the acting user"),
+    (APPROVAL_COMMENT, "version", "the reviewer's comment"),
+    (APPROVAL_TIME, "version", "when the review was recorded (UTC, ISO 8601)"),
+    (APPROVAL_EVIDENCE, "version", "digest of the evidence the approval vouches for"),
+    (DATA_DIGEST, "version", "sha256 of the whole data file the version was trained on"),
+    (SPEC_DIGEST, "version", "sha256 of the spec file"),
+    (GIT_COMMIT, "version", "the code's commit, with -dirty when tracked files differed; unknown outside git"),
+    (RUN_ID, "version", "the run the version was registered from"),
+    (AUTHOR, "version", "who ran the pipeline ($CREDITFLOW_USER, else the OS user; the login on a team server)"),
+    (MODEL_SHA256, "version", "tree hash of the logged model's files, checked before promotion and serving"),
+    (REGISTRATION_STATUS, "version", f"{ABANDONED} when the registering process died before recording it"),
+    (MONITORING_STATUS, "version", "the verdict of the latest monitored window: ok, warn or alert"),
+    (MONITORING_LAST_WINDOW, "version", "the label of the latest monitored window"),
+    (MODEL_PREDICTS, "registered model", "what the model predicts: probability_of_default"),
+    (MODEL_TARGET, "registered model", "the spec's target column"),
+    (MODEL_POSITIVE, "registered model", "the target's positive (default) label or labels"),
+    (MODEL_SPEC, "registered model", "the file name of the spec it is built from"),
+    (MODEL_POLICY, "registered model", "the policy its gates judge under"),
+    (MODEL_BUILT_BY, "registered model", "creditflow"),
+    (
+        OWNER,
+        "run",
+        "pid@host/start of the process that owns the run, so the next command can close it if that "
+        "process died (also on Optuna trials, as a user attribute)",
+    ),
+    (MONITORING_MODEL, "run", "on a monitoring run: the registered model watched"),
+    (MONITORING_VERSION, "run", "on a monitoring run: the version watched"),
+    (MONITORING_WINDOW, "run", "on a window run: the window's label (YYYY-MM, or --window)"),
+    (MONITORING_WINDOWS, "run", "on a history run: the windows it covers, comma-separated"),
+    (MONITORING_ROLE, "run", "window or history"),
+    (MONITORING_STATUS, "run", "on a window run: the window's verdict (ok, warn or alert)"),
+    (MONITORING_COMPLETE, "run", "true once a window's run logged everything"),
+    (MONITORING_STEP, "run", "months since the reference's first month: the window's step on the trend charts"),
+    (MONITORING_SETTINGS, "run", "the spec's monitoring settings the window was judged with, as JSON"),
+    (MONITORING_MODEL_URI, "run", "the version a window watched, as a loadable URI (models:/NAME/VERSION)"),
+    (OPTUNA_STUDY, "run", "the Optuna study a tuning run (the study's parent run or a trial run) belongs to"),
+    (OPTUNA_ROLE, "run", "study, on the study's parent run"),
+    (OPTUNA_TRIAL_NUMBER, "run", "on a trial run: the trial's number"),
+    (OPTUNA_STATE, "run", "on a trial run: the trial's final state (COMPLETE, PRUNED or FAIL)"),
+    (CHAMPION, "alias", "the version that serves decisions; only promote moves it, to a version that meets every rule"),
+    (PREVIOUS, "alias", "the champion before the last promotion; rollback moves champion back to it and removes it"),
+)

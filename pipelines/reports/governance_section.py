@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipelines.core.tags import VALIDATION_PREFIX
 from pipelines.reports.formats import inline_code, table_html, table_markdown
 
 HEADING = "Approvals and exceptions"
@@ -35,7 +36,7 @@ def exception_table(exceptions: list[dict[str, str]]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             [
-                f"validation.{e['gate']}",
+                f"{VALIDATION_PREFIX}{e['gate']}",
                 e["granted_by"],
                 e["time"],
                 e["justification"],

@@ -40,9 +40,7 @@ def _registered(services: Services, pending: Pending, created: dict[str, Any]) -
             "model", model_id, f"logged model {model_id} is {pending.model} version {pending.version}"
         )
     claimed = sent.get(tags.AUTHOR)
-    note = (
-        "" if claimed == pending.actor.name else f"lineage.author written by the server (the client sent {claimed!r})"
-    )
+    note = "" if claimed == pending.actor.name else f"{tags.AUTHOR} written by the server (the client sent {claimed!r})"
     return note, {"evidence": evidence}
 
 

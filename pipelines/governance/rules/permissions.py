@@ -103,11 +103,11 @@ def _approval_problems(actor: Actor, version: VersionInfo, key: str, value: str)
     if actor.is_(version.tags.get(tags.AUTHOR)):
         problems.append(f"four-eyes: {actor.name} registered version {version.version} and may not review it")
     if key == tags.APPROVAL_STATUS and value not in DECISIONS:
-        problems.append(f"approval.status must be one of {', '.join(DECISIONS)}, not {value!r}")
+        problems.append(f"{tags.APPROVAL_STATUS} must be one of {', '.join(DECISIONS)}, not {value!r}")
     if key == tags.APPROVAL_STATUS and value == "rejected" and tags.CHAMPION in version.aliases:
         problems.append(f"version {version.version} is champion: roll it back before rejecting it")
     if key == tags.APPROVAL_REVIEWER and not actor.is_(value):
-        problems.append(f"approval.reviewer must be the authenticated reviewer {actor.name!r}, not {value!r}")
+        problems.append(f"{tags.APPROVAL_REVIEWER} must be the authenticated reviewer {actor.name!r}, not {value!r}")
     return problems
 
 

@@ -94,7 +94,7 @@ def unmet_conditions(
             unmet.append(f"{key} is {values[key]!r}, not 'passed'")
     status = values.get(tags.APPROVAL_STATUS, "")
     if status != "approved":
-        unmet.append(f"approval.status is {status or 'missing'!r}, not 'approved'")
+        unmet.append(f"{tags.APPROVAL_STATUS} is {status or 'missing'!r}, not 'approved'")
     unmet += _four_eyes_problems(values, status == "approved")
     unmet += _evidence_problems(version, trail)
     unmet += files_problems(version, files)
@@ -105,7 +105,7 @@ def _four_eyes_problems(values: dict[str, str], approved: bool) -> list[str]:
     reviewer, author = values.get(tags.APPROVAL_REVIEWER, ""), values.get(AUTHOR_TAG, "")
     problems = []
     if approved and not person_key(reviewer):
-        problems.append("approval.reviewer is empty")
+        problems.append(f"{tags.APPROVAL_REVIEWER} is empty")
     if not person_key(author):
         problems.append(f"{AUTHOR_TAG} is missing: four-eyes cannot be checked")
     for key, name in ((tags.APPROVAL_REVIEWER, reviewer), (AUTHOR_TAG, author)):

@@ -1,0 +1,45 @@
+"""The `policy` section of the spec: the limits every gate judges by (`PolicySpec`).
+
+Its own module because both the spec (`features/spec.py`, a spec's `policy` section) and the governed policy
+(`features/policy.py`, a policy file's `limits`) have this shape: the spec builds on the policy, so the shape
+sits below both.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from features.fairness_spec import FairnessPolicy
+from features.fairness_spec import Strict as _Strict
+from features.monitoring_spec import PsiLevels as StabilityPolicy  # the gate and monitoring share PSI levels
+from features.validation_spec import CalibrationPolicy, LeakagePolicy
+
+
+class PerformancePolicy(_Strict):
+    minimum: dict[str, float] = {"auc": 0.70}
+    maximum: dict[str, float] = {}
+    max_baseline_uplift: float = Field(default=0.05, gt=0)
+    # Share of a holdout declined at the policy cutoff: a cutoff that declines (almost) nobody, or almost everybody,
+    # makes no credit decision. 2% and 70%: a prime book declines some, a subprime book rarely over two thirds.
+    min_decline_rate: float = Field(default=0.02, ge=0, le=1)
+    max_decline_rate: float = Field(default=0.70, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "PerformancePolicy":
+        if self.min_decline_rate > self.max_decline_rate:
+            raise ValueError(
+                f"min_decline_rate {self.min_decline_rate} is above max_decline_rate {self.max_decline_rate}"
+            )
+        return self
+
+
+class PolicySpec(_Strict):
+    cutoff: float = Field(default=0.5, gt=0, lt=1, description="decline when PD >= cutoff")
+    reason_baseline: Literal["average", "cutoff"] = "average"
+    performance: PerformancePolicy = PerformancePolicy()
+    calibration: CalibrationPolicy = CalibrationPolicy()
+    leakage: LeakagePolicy = LeakagePolicy()
+    stability: StabilityPolicy = StabilityPolicy()
+    fairness: FairnessPolicy = FairnessPolicy()

@@ -208,7 +208,7 @@ def test_audit_rebuild_never_papers_over_a_broken_chain_but_can_start_a_new_trai
 
 KILLED_PROMOTE = """
 import os, signal, sys
-import pipelines.governance.actions as actions
+import pipelines.governance.local.actions as actions
 actions._move = lambda *args: os.kill(os.getpid(), signal.SIGKILL)  # holding the lock, before any alias moves
 sys.argv = ["creditflow", "promote", "german_credit", "1"]
 from pipelines.cli import main

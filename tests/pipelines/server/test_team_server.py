@@ -249,7 +249,7 @@ def test_a_policy_the_policy_loader_refuses_is_not_stored(team_server):
 
 def test_a_run_is_judged_under_the_policy_the_server_stores(team_server, tmp_path):
     """One policy-resolution path: the spec names policy `relaxed`; the version stored on the server governs, not
-    the file beside the spec (features/policy.py's loader, through pipelines/governance/remote/team_policy.py's source)."""
+    the file beside the spec (features/policy.py's loader, through the team store's policy source)."""
     server = team_server
     document = yaml.safe_load((server.folder / "relaxed.yaml").read_text())
     document.update(version="7", exceptions={"max_days": 30})

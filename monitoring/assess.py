@@ -80,6 +80,7 @@ def assess_counts(
     scores: np.ndarray,
     expected: dict,
     window: str,
+    *,
     outcomes: bool = True,
 ) -> Assessment:
     """The verdict of a window given as its counts (`WindowCounts`, from either engine) and some of its `rows`
@@ -194,7 +195,13 @@ def _fairness(result: OutcomeResult, spec: Spec, current: pd.DataFrame, y, score
         sensitive = pd.DataFrame({s.name: derive_attribute(current[s.source], s) for s in spec.data.sensitive})
         settings = spec.monitoring
         result.fairness, found = outcome_fairness(
-            y, scores, sensitive, spec.policy.cutoff, spec.policy.fairness, settings.outcomes.fairness, settings.seed
+            y,
+            scores,
+            sensitive=sensitive,
+            cutoff=spec.policy.cutoff,
+            policy=spec.policy.fairness,
+            severity=settings.outcomes.fairness,
+            seed=settings.seed,
         )
         result.findings += found
         result.metrics.update(fairness_metrics(result.fairness))

@@ -45,4 +45,15 @@ def monitor_command(model: str, current, reference, window, backfill, by, force,
     NAME/VERSION) on recent data; exits 1 on alert."""
     from monitoring.command import monitor
 
-    sys.exit(monitor(model, current, reference, window, backfill, force, tracking_uri, engine))
+    sys.exit(
+        monitor(
+            model,
+            current=current,
+            reference=reference,
+            window=window,
+            backfill=backfill,
+            force=force,
+            tracking_uri=tracking_uri,
+            engine=engine,
+        )
+    )

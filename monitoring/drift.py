@@ -98,14 +98,18 @@ def column_drift(
             rows.append([column, kind, method, value, levels.warn, levels.alert, status])
         else:
             value, drifted, threshold = evidently_test(
-                reference[column], current[column], kind, method, settings.drift.thresholds.get(method)
+                reference[column],
+                current[column],
+                kind=kind,
+                method=method,
+                threshold=settings.drift.thresholds.get(method),
             )
             rows.append([column, kind, method, value, math.nan, threshold, "alert" if drifted else "ok"])
     return pd.DataFrame(rows, columns=DRIFT_COLUMNS)
 
 
 def evidently_test(
-    reference: pd.Series, current: pd.Series, kind: str, method: str, threshold: float | None
+    reference: pd.Series, current: pd.Series, *, kind: str, method: str, threshold: float | None
 ) -> tuple[float, bool, float]:
     """Evidently's stat test `method` as `ValueDrift` applies it (missing values dropped): score, drifted, threshold."""
     from evidently.legacy.calculations.stattests.registry import get_stattest

@@ -13,7 +13,8 @@ from features.transform import as_text, coerce_numeric
 
 def read_columns(spec: Spec) -> set[str]:
     """What monitoring reads: model inputs, target, time, sensitive sources (PII is never even loaded)."""
-    return {*spec.features.all(), spec.data.target, spec.data.time, *spec.data.sensitive_sources()} - {None}
+    names = (*spec.features.all(), spec.data.target, spec.data.time, *spec.data.sensitive_sources())
+    return {name for name in names if name is not None}
 
 
 def validate(frame: pd.DataFrame, spec: Spec, role: str) -> pd.DataFrame:

@@ -21,7 +21,7 @@ def verify_command(model, tracking_uri) -> None:
     model files against lineage.model_sha256. Exit 1 naming every problem."""
     from pipelines.governance.verify import verify
 
-    verify(model, tracking_uri)
+    verify(model, tracking_uri=tracking_uri)
 
 
 @audit_group.command("rebuild")

@@ -43,7 +43,9 @@ def review_command(
             raise CreditflowError("--exception is recorded on its own: give the decision in a separate review")
         if expires is None:
             raise CreditflowError("--exception needs --expires YYYY-MM-DD (the last day it is valid)")
-        grant_exception(model, version, gate, justification or "", expires, tracking_uri)
+        grant_exception(
+            model, version, gate=gate, justification=justification or "", expires=expires, tracking_uri=tracking_uri
+        )
         return
     if approve == reject:
         raise CreditflowError("give exactly one of --approve or --reject (a decision), or --exception GATE")

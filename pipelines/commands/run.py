@@ -73,7 +73,7 @@ def _tune_options(trials, timeout, storage, study, workers, required=False) -> T
 def run_command(spec: str, tracking_uri: str | None, strict: bool, **tuning) -> None:
     """The whole pipeline on SPEC: validate, tune (if tuning.trials > 0), train, evaluate, register a
     version pending approval."""
-    passed = run_pipeline(spec, tracking_uri, register=True, tune=_tune_options(**tuning))
+    passed = run_pipeline(spec, tracking_uri=tracking_uri, register=True, tune=_tune_options(**tuning))
     if strict and not passed:
         sys.exit(1)
 
@@ -84,7 +84,7 @@ def run_command(spec: str, tracking_uri: str | None, strict: bool, **tuning) -> 
 @tuning_options
 def tune_command(spec: str, tracking_uri: str | None, **tuning) -> None:
     """Tune SPEC's model with Optuna (one nested run per trial), retrain the best trial, evaluate and log it."""
-    run_pipeline(spec, tracking_uri, register=False, tune=_tune_options(**tuning, required=True))
+    run_pipeline(spec, tracking_uri=tracking_uri, register=False, tune=_tune_options(**tuning, required=True))
 
 
 @click.command("train")
@@ -93,10 +93,10 @@ def tune_command(spec: str, tracking_uri: str | None, **tuning) -> None:
 def train_command(spec: str, tracking_uri: str | None) -> None:
     """Validate, train (with the spec's params, no tuning) and evaluate SPEC's model and log it, without
     registering it."""
-    run_pipeline(spec, tracking_uri, register=False, tune=None)
+    run_pipeline(spec, tracking_uri=tracking_uri, register=False, tune=None)
 
 
-def run_pipeline(spec_path: str, tracking_uri: str | None, register: bool, tune: TuneOptions | None) -> bool:
+def run_pipeline(spec_path: str, *, tracking_uri: str | None, register: bool, tune: TuneOptions | None) -> bool:
     """Validate, (tune,) train, evaluate and log SPEC; register a version if asked. Returns whether every gate passed.
 
     Every bad input (spec, data, tuning budget, storage, study) is refused before MLflow is written.
@@ -140,7 +140,7 @@ def _train_and_record(
         with evaluating(prepared, candidate, worker) as evaluation:
             # while the mitigated challenger trains (none of this needs it): the study's plots, the model, the evidence
             # and the review page's charts
-            if plan:
+            if study is not None:  # tuned
                 record_study_plots(run, study)
             log.info("logging the model and the run's evidence to MLflow")
             model_uri = record_model(run, prepared, candidate)

@@ -48,7 +48,9 @@ def init_command(postgres_url, folder, prefix, host, port, admin) -> None:
     password = os.environ.get(ADMIN_PASSWORD_ENV) or click.prompt(
         f"password for the admin user {admin!r}", hide_input=True, confirmation_prompt=True
     )
-    config = init_server(postgres_url, folder, prefix, host, port, admin, password)
+    config = init_server(
+        postgres_url, folder, prefix=prefix, host=host, port=port, admin=admin, admin_password=password
+    )
     click.echo(f"team server configured in {config.folder} (databases {prefix}_*, roles {prefix}_server/_optuna)")
     click.echo(f"start it:        creditflow server start --folder {folder}")
     click.echo(f"add people:      creditflow server user add NAME --role ROLE --tracking-uri {config.tracking_uri}")
@@ -66,7 +68,7 @@ def start_command(folder, workers, print_command, mlflow_options) -> None:
     from pipelines.server.setup import ServerConfig, check_databases, server_command, server_environment
 
     config = ServerConfig.load(folder)
-    command = server_command(config, workers, tuple(mlflow_options))
+    command = server_command(config, workers=workers, extra=tuple(mlflow_options))
     environment = server_environment(folder)
     if print_command:
         click.echo(f"set -a; . {Path(config.folder) / 'server.env'}; set +a")

@@ -28,7 +28,7 @@ CHALLENGER_PATH = "fairness/challenger.json"
 
 
 def grant_exception(
-    model: str, version: str, gate: str, justification: str, expires: str, tracking_uri: str | None
+    model: str, version: str, *, gate: str, justification: str, expires: str, tracking_uri: str | None
 ) -> None:
     """Record an exception granted by the acting user (the governance store's identity rule)."""
     store = open_store(tracking_uri)

@@ -63,7 +63,7 @@ class ServerConfig:
 
 
 def init_server(
-    admin_url: str, folder: Path, prefix: str, host: str, port: int, admin: str, admin_password: str
+    admin_url: str, folder: Path, *, prefix: str, host: str, port: int, admin: str, admin_password: str
 ) -> ServerConfig:
     """Create the roles, databases, schema, admin user and configuration files of a new team server."""
     if not _PREFIX.match(prefix):
@@ -223,7 +223,7 @@ def server_environment(folder: Path) -> dict[str, str]:
     return {**os.environ, **dict(line.split("=", 1) for line in lines if "=" in line)}
 
 
-def server_command(config: ServerConfig, workers: int, extra: tuple[str, ...] = ()) -> list[str]:
+def server_command(config: ServerConfig, *, workers: int, extra: tuple[str, ...] = ()) -> list[str]:
     """`mlflow server --app-name creditflow ...`: one uvicorn worker, or gunicorn workers when asked for more
     (uvicorn with 2 workers added ~45 ms to every keep-alive request)."""
     command = [sys.executable, "-m", "mlflow", "server", "--app-name", "creditflow"]

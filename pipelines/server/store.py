@@ -114,7 +114,7 @@ class GovernanceStore:
     hold a connection for a whole request, so they have their own pool: a request holding a lock can always get
     a connection to append its audit row."""
 
-    def __init__(self, dsn: str, max_connections: int = 12):
+    def __init__(self, dsn: str, *, max_connections: int = 12):
         self._statements = _Pool(dsn, max_connections)
         self._locks = _Pool(dsn, max_connections)
 

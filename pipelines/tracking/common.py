@@ -40,7 +40,7 @@ class UnknownModelError(CreditflowError):
     """A registered model, version or alias that does not exist."""
 
 
-def parse_model_ref(ref: str, default_alias: str = "champion") -> tuple[str, str | None, str | None]:
+def parse_model_ref(ref: str, *, default_alias: str = "champion") -> tuple[str, str | None, str | None]:
     """`NAME`, `NAME@ALIAS`, `NAME/VERSION` or `models:/...` of those → (name, alias, version).
 
     A bare NAME means its `default_alias`.

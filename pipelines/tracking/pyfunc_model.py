@@ -54,7 +54,9 @@ class CreditModel(PythonModel):
         frame = pd.DataFrame(model_input)
         try:
             _check_request(frame, self.refused)
-            return self.scorer.score(frame, params["reason_method"], bool(params["all_reasons"]))
+            return self.scorer.score(
+                frame, reason_method=params["reason_method"], all_reasons=bool(params["all_reasons"])
+            )
         except ValueError as exc:  # InputError is a ValueError; so is XGBoostError, whose text holds a native trace
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise MlflowException(message, error_code=INVALID_PARAMETER_VALUE) from None
@@ -109,7 +111,9 @@ def _guard_request_parsing() -> None:
     server._decode_json_input = guarded  # type: ignore[union-attr]
 
 
-def load_model_scorer(tracker, source: str, check: Callable[[FilesCheck], None] | None = None) -> tuple[Scorer, dict]:
+def load_model_scorer(
+    tracker, source: str, *, check: Callable[[FilesCheck], None] | None = None
+) -> tuple[Scorer, dict]:
     """The scorer and settings of a logged creditflow model (a `models:/`, `runs:/` or artifact URI),
     straight from its artifact files: ~0.06 s, against ~0.6 s for mlflow.pyfunc.load_model of the same
     model (German Credit, medians of 3 fresh processes, store connection already open).
@@ -149,6 +153,6 @@ def log_credit_model(
             code_paths,
             example,
             output.reset_index(drop=True),
-            DEFAULT_PARAMS,
+            params=DEFAULT_PARAMS,
             optional_inputs=list(settings.get("refused_columns", {})),
         )

@@ -6,6 +6,7 @@ card, and say so."""
 from __future__ import annotations
 
 from pipelines.core import tags
+from pipelines.core.clock import now_iso
 from pipelines.core.decisions import DECISIONS
 from pipelines.core.records import AuditRecord, VersionInfo
 from pipelines.governance.card import refresh_card
@@ -40,7 +41,7 @@ def record_ui_decisions(tracker: Tracker, model: str, versions: list[VersionInfo
 
 
 def _record(tracker: Tracker, version: VersionInfo) -> str:
-    when = audit.now_iso()
+    when = now_iso()
     if not version.tags.get(tags.APPROVAL_TIME, "").strip():  # the UI records no time: the time it was found
         tracker.set_version_tags(version.name, version.version, {tags.APPROVAL_TIME: when})
         version = tracker.model_version(version.name, version.version)

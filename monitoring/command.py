@@ -187,7 +187,7 @@ def backfill_windows(frame: pd.DataFrame, spec: Spec) -> list[tuple[str, pd.Data
     return split_months(frame, time)
 
 
-def score(scorer, frame: pd.DataFrame) -> np.ndarray:
+def score(scorer: Scorer, frame: pd.DataFrame) -> np.ndarray:
     """Probability of default from the version's own booster and transform (no reason codes: not needed here)."""
     return predict_pd(scorer.booster, scorer.transform.transform(frame))
 

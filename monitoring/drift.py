@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -167,7 +168,7 @@ def quality_warnings(table: pd.DataFrame, settings: MonitoringSpec) -> list[str]
     return [line for row in table.itertuples() for line in row_quality_warnings(row, settings.quality)]
 
 
-def row_quality_warnings(row, limits: QualityLimits) -> list[str]:
+def row_quality_warnings(row: Any, limits: QualityLimits) -> list[str]:  # a `quality_table` row (itertuples)
     """The limits one column's quality row (a `quality_table` row) breaks, one line each."""
     out = []
     rise = row.missing_current - row.missing_reference

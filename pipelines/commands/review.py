@@ -34,7 +34,17 @@ from pipelines.governance.grant import grant_exception
 @click.option("--expires", default=None, metavar="YYYY-MM-DD", help="Last day the exception is valid.")
 @tracking_option
 def review_command(
-    model, version, approve, reject, reviewer, comment, new_review, gate, justification, expires, tracking_uri
+    model: str,
+    version: str,
+    approve: bool,
+    reject: bool,
+    reviewer: str | None,
+    comment: str | None,
+    new_review: bool,
+    gate: str | None,
+    justification: str | None,
+    expires: str | None,
+    tracking_uri: str | None,
 ) -> None:
     """Record the acting user's review of MODEL VERSION (audit trail, then approval.* tags, then review page), or
     with --exception an accepted, time-limited exception to one gate (exception.<gate>.* tags)."""

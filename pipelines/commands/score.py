@@ -72,7 +72,15 @@ from pipelines.tracking.pyfunc_model import load_model_scorer
 )
 @tracking_option
 def score_command(
-    model_uri, input_path, output_path, reasons, all_reasons, chunk_rows, allow_unverified, engine, tracking_uri
+    model_uri: str,
+    input_path: str,
+    output_path: str,
+    reasons: str,
+    all_reasons: bool,
+    chunk_rows: int,
+    allow_unverified: bool,
+    engine: str,
+    tracking_uri: str | None,
 ) -> None:
     """Score INPUT (CSV/Parquet) with MODEL_URI (e.g. models:/NAME@champion) into OUTPUT: id, PD,
     decision and reason codes for declined applicants."""

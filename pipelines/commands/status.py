@@ -9,6 +9,7 @@ MLflow UI is recorded (each said so)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 import pandas as pd
@@ -16,6 +17,7 @@ import pandas as pd
 from features.errors import Refused
 from pipelines.commands.options import tracking_option
 from pipelines.core.clock import today
+from pipelines.core.records import VersionInfo
 from pipelines.core.tags import CHAMPION
 from pipelines.core.trail import Trail
 from pipelines.governance.status import AuditLog, champion_state, exception_list, registration_state, version_rows
@@ -29,7 +31,7 @@ from pipelines.tracking.model_files import model_files_check
 @click.option("--audit", is_flag=True, help="Also print the governance audit trail.")
 @click.option("--check", is_flag=True, help="Exit 1 when the champion is unverified or its exception has expired.")
 @tracking_option
-def status_command(model, as_json, audit, check, tracking_uri) -> None:
+def status_command(model: str, as_json: bool, audit: bool, check: bool, tracking_uri: str | None) -> None:
     """Versions of MODEL: gates, exceptions, approval, aliases, monitoring; whether the champion is verified."""
     show_status(model, tracking_uri=tracking_uri, as_json=as_json, audit=audit, check=check)
 
@@ -76,7 +78,14 @@ def _print_log(log: AuditLog) -> None:
         click.echo(f"  - {problem}")
 
 
-def _print_text(model, versions, trail: Trail, state: dict, exceptions, recorded) -> None:
+def _print_text(
+    model: str,
+    versions: list[VersionInfo],
+    trail: Trail,
+    state: dict[str, Any],
+    exceptions: list[dict[str, str]],
+    recorded: list[str],
+) -> None:
     for line in recorded:
         click.echo(line)
     click.echo(pd.DataFrame(version_rows(versions, trail.records)).to_string(index=False))

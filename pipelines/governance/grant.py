@@ -72,5 +72,5 @@ def _alternative(tracker: Tracker, version: VersionInfo) -> str:
     )
 
 
-def _num(value) -> str:
+def _num(value: float | str | None) -> str:  # a JSON number, or what a hand-edited file holds
     return "n/a" if value is None else f"{float(value):.3f}"

@@ -12,7 +12,7 @@ from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -172,7 +172,7 @@ class ChunkWriter:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunk-writer")
         self._pending: Future | None = None
 
-    def _writing(self, action) -> None:
+    def _writing(self, action: Callable[[], object]) -> None:
         try:
             action()
         except OSError as exc:

@@ -25,6 +25,7 @@ import secrets
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 from psycopg2 import sql
@@ -109,7 +110,7 @@ def _names(prefix: str) -> dict[str, str]:
     }
 
 
-def _connect(url: str, dbname: str | None = None):
+def _connect(url: str, dbname: str | None = None) -> Any:  # a psycopg2 connection (psycopg2 ships no types)
     try:
         conn = psycopg2.connect(url, **({"dbname": dbname} if dbname else {}))
     except psycopg2.Error as exc:
@@ -118,7 +119,7 @@ def _connect(url: str, dbname: str | None = None):
     return conn
 
 
-def _refuse_existing(conn, names: dict[str, str]) -> None:
+def _refuse_existing(conn: Any, names: dict[str, str]) -> None:
     with conn.cursor() as cur:
         cur.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)", ([names[k] for k in ROLES],))
         found = [r[0] for r in cur.fetchall()]
@@ -132,7 +133,7 @@ ROLES = ("server", "optuna", "owner")
 DATABASES = {"mlflow": "server", "auth": "server", "governance": "owner", "optuna_db": "optuna"}
 
 
-def _create_roles_and_databases(conn, names: dict[str, str], passwords: dict[str, str]) -> None:
+def _create_roles_and_databases(conn: Any, names: dict[str, str], passwords: dict[str, str]) -> None:
     with conn.cursor() as cur:
         for key in ROLES:
             role = names[key]
@@ -172,7 +173,9 @@ def _config(
     )
 
 
-def _write_files(folder, config: ServerConfig, names, passwords, pg_host: str, pg_port: int) -> None:
+def _write_files(
+    folder: Path, config: ServerConfig, names: dict[str, str], passwords: dict[str, str], pg_host: str, pg_port: int
+) -> None:
     pgpass = [f"{pg_host}:{pg_port}:*:{role}:{password}" for role, password in passwords.items()]
     _private(folder / PGPASS, "\n".join(pgpass) + "\n")
     ini = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Iterator
 
 import psycopg2
@@ -118,7 +118,7 @@ class GovernanceStore:
         self._statements = _Pool(dsn, max_connections)
         self._locks = _Pool(dsn, max_connections)
 
-    def connection(self):
+    def connection(self) -> AbstractContextManager[Any]:
         return self._statements.connection()
 
     @contextmanager

@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from typing import Callable, TypeVar
 
 import mlflow
 from mlflow import MlflowClient
@@ -23,6 +24,7 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 _DATABASE_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")  # stores MLflow reaches through SQLAlchemy
 
 _MAX_PARAM_CHARS = 6000
+T = TypeVar("T")
 CREDENTIALS_HINT = "set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or ~/.mlflow/credentials)"
 
 
@@ -122,7 +124,7 @@ class Connection:
             reason = getattr(exc, "reason", exc)
             raise TrackingError(f"tracking store {_masked(self.uri)} is unreachable: {reason}") from None
 
-    def _guard(self, call):
+    def _guard(self, call: Callable[[], T]) -> T:
         try:
             return call()
         except (MlflowException, SQLAlchemyError) as exc:

@@ -7,14 +7,14 @@ import re
 import time
 import uuid
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import mlflow
 from mlflow.exceptions import MlflowException
 
 from pipelines.core.records import VersionInfo
 from pipelines.owner import describe, owner_is_dead, owner_token
-from pipelines.tracking.common import Connection, TrackingError, UnknownModelError, _now_ms, parse_model_ref
+from pipelines.tracking.common import Connection, T, TrackingError, UnknownModelError, _now_ms, parse_model_ref
 
 log = logging.getLogger("creditflow")
 _LOCK_OWNER = re.compile(r"owner (\S+),")
@@ -172,7 +172,7 @@ class Registry(Connection):
             pass  # released meanwhile
         return False
 
-    def _registry(self, call, name: str, missing: str):
+    def _registry(self, call: Callable[[], T], name: str, missing: str) -> T:
         try:
             return call()
         except MlflowException as exc:

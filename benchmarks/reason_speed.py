@@ -45,7 +45,7 @@ def rows_per_second(scorer, batch, method: str, all_reasons: bool, repeats: int)
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
-        scorer.score(batch, method, all_reasons)
+        scorer.score(batch, reason_method=method, all_reasons=all_reasons)
         times.append(time.perf_counter() - started)
     return len(batch) / statistics.median(times)
 

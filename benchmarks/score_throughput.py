@@ -105,7 +105,15 @@ def time_start_up_by_hand(model: str, uri: str) -> float:
 def time_in_process(model: str, book: Path, out: Path, uri: str, reasons: str) -> float:
     started = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        score(model, str(book), str(out), reasons, 100_000, True, uri)
+        score(
+            model,
+            str(book),
+            str(out),
+            reason_method=reasons,
+            chunk_rows=100_000,
+            allow_unverified=True,
+            tracking_uri=uri,
+        )
     return time.perf_counter() - started
 
 
@@ -115,7 +123,7 @@ def time_in_memory(model: str, book: Path, uri: str) -> float:
     scorer, _ = load_model_scorer(Tracker(uri), Tracker(uri).resolve(model).source)
     raw = pd.read_parquet(book, columns=scorer.transform.columns)
     started = time.perf_counter()
-    scorer.score(raw, "none")
+    scorer.score(raw, reason_method="none")
     return time.perf_counter() - started
 
 

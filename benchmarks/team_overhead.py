@@ -88,7 +88,7 @@ SETUPS = {  # name -> (command kind, workers); all run at once on the same datab
 def start_server(folder: Path, kind: str, workers: int, port: int) -> subprocess.Popen:
     """The team server (`mlflow server --app-name creditflow`), or a plain `mlflow server` on the same stores."""
     config = replace(ServerConfig.load(folder), port=port)
-    command = server_command(config, workers)
+    command = server_command(config, workers=workers)
     if kind == "plain":
         command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", config.backend_store_uri]
         command += ["--artifacts-destination", str(folder / "plain"), "--port", str(port), "--workers", "1"]
@@ -162,7 +162,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         config = init_server(
-            args.postgres, folder / "server", prefix, "127.0.0.1", free_port(), "admin", PASSWORDS["admin"]
+            args.postgres,
+            folder / "server",
+            prefix=prefix,
+            host="127.0.0.1",
+            port=free_port(),
+            admin="admin",
+            admin_password=PASSWORDS["admin"],
         )
         local = f"sqlite:///{folder / 'mlflow.db'}"
         try:

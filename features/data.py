@@ -17,7 +17,7 @@ from features.spec import Spec
 TABLE_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
-def table_format(path: str | Path, role: str = "") -> str:
+def table_format(path: str | Path, *, role: str = "") -> str:
     """ "csv" or "parquet" by the file's suffix; DataError naming the accepted suffixes otherwise."""
     suffix = Path(path).suffix.lower()
     if suffix not in TABLE_FORMATS:
@@ -60,7 +60,7 @@ def load_data(spec: Spec, spec_path: str | Path) -> LoadedData:
     return LoadedData(frame, file_digest(path), str(path), warnings, unread)
 
 
-def read_table(path: str | Path, columns: Collection[str] | None = None) -> pd.DataFrame:
+def read_table(path: str | Path, *, columns: Collection[str] | None = None) -> pd.DataFrame:
     """Read a CSV or Parquet file; a missing, empty or unreadable file is a DataError.
 
     With `columns`, only those of them the file has are read (the caller checks for missing ones):
@@ -146,7 +146,7 @@ def _header(path: Path) -> list[str]:
 def write_table(frame: pd.DataFrame, path: str | Path) -> None:
     """Write CSV or Parquet by the file's suffix."""
     path = Path(path)
-    if table_format(path, "output") == "csv":
+    if table_format(path, role="output") == "csv":
         frame.to_csv(path, index=False)
     else:
         frame.to_parquet(path, index=False)

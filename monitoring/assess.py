@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -80,6 +81,7 @@ def assess_counts(
     scores: np.ndarray,
     expected: dict,
     window: str,
+    *,
     outcomes: bool = True,
 ) -> Assessment:
     """The verdict of a window given as its counts (`WindowCounts`, from either engine) and some of its `rows`
@@ -109,7 +111,7 @@ def assess_counts(
     )
 
 
-def _drift_reason(row) -> str:
+def _drift_reason(row: Any) -> str:  # a row of `drift` (itertuples)
     if row.method == "credit_psi":
         level = row.alert if row.status == "alert" else row.warn
         return f"PSI of {row.column} {row.value:.3f} at or above {row.status} {level:.2f}"
@@ -183,7 +185,9 @@ def _outcomes(
     return result
 
 
-def _fairness(result: OutcomeResult, spec: Spec, current: pd.DataFrame, y, scores, enough: bool) -> None:
+def _fairness(
+    result: OutcomeResult, spec: Spec, current: pd.DataFrame, y: np.ndarray, scores: np.ndarray, enough: bool
+) -> None:
     """The spec's fairness policy on the window's decisions and outcomes, when it can be measured."""
     missing = [c for c in spec.data.sensitive_sources() if c not in current.columns]
     if not spec.data.sensitive:
@@ -194,7 +198,13 @@ def _fairness(result: OutcomeResult, spec: Spec, current: pd.DataFrame, y, score
         sensitive = pd.DataFrame({s.name: derive_attribute(current[s.source], s) for s in spec.data.sensitive})
         settings = spec.monitoring
         result.fairness, found = outcome_fairness(
-            y, scores, sensitive, spec.policy.cutoff, spec.policy.fairness, settings.outcomes.fairness, settings.seed
+            y,
+            scores,
+            sensitive=sensitive,
+            cutoff=spec.policy.cutoff,
+            policy=spec.policy.fairness,
+            severity=settings.outcomes.fairness,
+            seed=settings.seed,
         )
         result.findings += found
         result.metrics.update(fairness_metrics(result.fairness))

@@ -40,9 +40,30 @@ from pipelines.commands.options import tracking_option
     help="spark: count the window with Spark (Parquet of any size; pip install -e '.[spark]'); same verdict code.",
 )
 @tracking_option
-def monitor_command(model: str, current, reference, window, backfill, by, force, engine, tracking_uri) -> None:
+def monitor_command(
+    model: str,
+    current: str | None,
+    reference: str | None,
+    window: str | None,
+    backfill: str | None,
+    by: str,
+    force: bool,
+    engine: str,
+    tracking_uri: str | None,
+) -> None:
     """Drift, score drift, data quality and (with labels) outcomes of MODEL (NAME = its champion, NAME@ALIAS or
     NAME/VERSION) on recent data; exits 1 on alert."""
     from monitoring.command import monitor
 
-    sys.exit(monitor(model, current, reference, window, backfill, force, tracking_uri, engine))
+    sys.exit(
+        monitor(
+            model,
+            current=current,
+            reference=reference,
+            window=window,
+            backfill=backfill,
+            force=force,
+            tracking_uri=tracking_uri,
+            engine=engine,
+        )
+    )

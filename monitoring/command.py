@@ -68,6 +68,7 @@ class Target:
 
 def monitor(
     model: str,
+    *,
     current: str | None,
     reference: str | None,
     window: str | None,
@@ -84,10 +85,11 @@ def monitor(
     tracker = Tracker(tracking_uri)
     target = load_target(tracker, model, reference)
     if engine == "spark":
+        assert current is not None  # exactly one of current and backfill, and spark refused backfill
         label = window_label(window)
         from monitoring.spark import judge_window
 
-        status = already_monitored(tracker, target, label, force) or record_window(
+        status = already_monitored(tracker, target, label, force=force) or record_window(
             tracker, target, label, *judge_window(tracker, target, current, label)
         )
         rebuild_history(tracker, target.version)
@@ -96,9 +98,10 @@ def monitor(
     if backfill is not None:
         if os.environ.get("MLFLOW_RUN_ID"):
             raise DataError("--backfill logs one MLflow run per month: run it with creditflow, not under `mlflow run`")
-        windows = backfill_windows(read_table(backfill, columns), target.spec)
+        windows = backfill_windows(read_table(backfill, columns=columns), target.spec)
     else:
-        windows = [current_window(read_table(current, columns), target.spec, window)]
+        assert current is not None  # exactly one of current and backfill
+        windows = [current_window(read_table(current, columns=columns), target.spec, window)]
     for warning in duplicate_warnings(str(backfill or current), columns):  # read above: the file exists
         click.echo(f"warning: {warning}")
     # every window validated before the first run is opened; the raw frames are dropped as they are replaced
@@ -108,7 +111,7 @@ def monitor(
     with Progress("monitoring windows", len(windows), "windows") as progress:
         for label, frame in windows:
             progress.update(0, f"window {label}: {len(frame):,} rows")
-            statuses.append(run_window(tracker, target, label, frame, force))
+            statuses.append(run_window(tracker, target, label, frame, force=force))
             progress.update(1, f"window {label}: {statuses[-1]}")
     rebuild_history(tracker, target.version)
     return max(EXIT[s] for s in statuses)
@@ -124,7 +127,9 @@ def load_target(tracker: Tracker, model: str, reference: str | None) -> Target:
                 f"model {name!r} has no champion: promote a version, or monitor {name}/VERSION or {name}@ALIAS"
             ) from None
         raise
-    stored = set(tracker.list_artifacts(version.run_id, "monitoring")) if version.run_id else set()
+    if not version.run_id:  # its spec and reference are artifacts of the run it came from
+        raise MissingReferenceError(f"model {name!r} version {version.version} was registered without a run")
+    stored = set(tracker.list_artifacts(version.run_id, "monitoring"))
     with tempfile.TemporaryDirectory() as folder:
         specs = [p for p in tracker.list_artifacts(version.run_id, "spec") if p.endswith((".yaml", ".yml"))]
         if not specs:
@@ -138,7 +143,7 @@ def load_target(tracker: Tracker, model: str, reference: str | None) -> Target:
                 "(registered before monitoring existed): pass --reference PATH"
             )
         frame = read_table(
-            reference or tracker.download_artifacts(version.run_id, REFERENCE_PATH, folder), read_columns(spec)
+            reference or tracker.download_artifacts(version.run_id, REFERENCE_PATH, folder), columns=read_columns(spec)
         )
         expected = (
             json.loads(Path(tracker.download_artifacts(version.run_id, EXPECTED_PATH, folder)).read_text())
@@ -181,14 +186,14 @@ def backfill_windows(frame: pd.DataFrame, spec: Spec) -> list[tuple[str, pd.Data
     return split_months(frame, time)
 
 
-def score(scorer, frame: pd.DataFrame) -> np.ndarray:
+def score(scorer: Scorer, frame: pd.DataFrame) -> np.ndarray:
     """Probability of default from the version's own booster and transform (no reason codes: not needed here)."""
     return predict_pd(scorer.booster, scorer.transform.transform(frame))
 
 
-def run_window(tracker: Tracker, target: Target, label: str, frame: pd.DataFrame, force: bool) -> str:
+def run_window(tracker: Tracker, target: Target, label: str, frame: pd.DataFrame, *, force: bool) -> str:
     """Judge and log one window; an already monitored window is skipped unless `force` (then replaced)."""
-    done = already_monitored(tracker, target, label, force)
+    done = already_monitored(tracker, target, label, force=force)
     if done is not None:
         return done
     spec = target.spec
@@ -197,7 +202,7 @@ def run_window(tracker: Tracker, target: Target, label: str, frame: pd.DataFrame
     return record_window(tracker, target, label, result, frame, scores)
 
 
-def already_monitored(tracker: Tracker, target: Target, label: str, force: bool) -> str | None:
+def already_monitored(tracker: Tracker, target: Target, label: str, *, force: bool) -> str | None:
     """The recorded status of a window monitored before (said, and skipped), or None to monitor it."""
     version = target.version
     existing = tracker.find_runs(experiment_name(version), {**window_tags(version, label), **COMPLETE})

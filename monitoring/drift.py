@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -98,14 +99,18 @@ def column_drift(
             rows.append([column, kind, method, value, levels.warn, levels.alert, status])
         else:
             value, drifted, threshold = evidently_test(
-                reference[column], current[column], kind, method, settings.drift.thresholds.get(method)
+                reference[column],
+                current[column],
+                kind=kind,
+                method=method,
+                threshold=settings.drift.thresholds.get(method),
             )
             rows.append([column, kind, method, value, math.nan, threshold, "alert" if drifted else "ok"])
     return pd.DataFrame(rows, columns=DRIFT_COLUMNS)
 
 
 def evidently_test(
-    reference: pd.Series, current: pd.Series, kind: str, method: str, threshold: float | None
+    reference: pd.Series, current: pd.Series, *, kind: str, method: str, threshold: float | None
 ) -> tuple[float, bool, float]:
     """Evidently's stat test `method` as `ValueDrift` applies it (missing values dropped): score, drifted, threshold."""
     from evidently.legacy.calculations.stattests.registry import get_stattest
@@ -163,7 +168,7 @@ def quality_warnings(table: pd.DataFrame, settings: MonitoringSpec) -> list[str]
     return [line for row in table.itertuples() for line in row_quality_warnings(row, settings.quality)]
 
 
-def row_quality_warnings(row, limits: QualityLimits) -> list[str]:
+def row_quality_warnings(row: Any, limits: QualityLimits) -> list[str]:  # a `quality_table` row (itertuples)
     """The limits one column's quality row (a `quality_table` row) breaks, one line each."""
     out = []
     rise = row.missing_current - row.missing_reference

@@ -13,6 +13,8 @@ look the same, and rendering all rows of a large book costs minutes. Verdicts co
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -20,10 +22,15 @@ from features.monitoring_spec import CREDIT_PSI, MonitoringSpec
 from monitoring.drift import SCORE, Columns
 from pipelines.gates.stability import fit_bins, psi
 
+if TYPE_CHECKING:  # Evidently loads with the first report, not at import
+    from evidently.core.report import Snapshot
+
 _registered = False
 
 
-def credit_psi_test(reference: pd.Series, current: pd.Series, feature_type, threshold: float) -> tuple[float, bool]:
+def credit_psi_test(
+    reference: pd.Series, current: pd.Series, feature_type: object, threshold: float
+) -> tuple[float, bool]:
     """Evidently stat test signature: (reference, current, column type, threshold) -> (PSI, drifted)."""
     from evidently.legacy.core import ColumnType
 
@@ -59,7 +66,7 @@ def drift_report(
     scores: np.ndarray,
     columns: Columns,
     settings: MonitoringSpec,
-):
+) -> Snapshot:
     """An Evidently snapshot: one ValueDrift per input column (spec method and level) and one for the score."""
     from evidently import DataDefinition, Dataset, Report
     from evidently.metrics import ValueDrift

@@ -14,7 +14,8 @@ from monitoring.drift import Columns
 
 def read_columns(spec: Spec) -> set[str]:
     """What monitoring reads: model inputs, target, time, sensitive sources (PII is never even loaded)."""
-    return {*spec.features.all(), spec.data.target, spec.data.time, *spec.data.sensitive_sources()} - {None}
+    names = (*spec.features.all(), spec.data.target, spec.data.time, *spec.data.sensitive_sources())
+    return {name for name in names if name is not None}
 
 
 def columns_of(spec: Spec) -> Columns:

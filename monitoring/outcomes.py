@@ -72,7 +72,7 @@ def band_table(
 
 
 def jeffreys_interval(
-    bads: np.ndarray, n: np.ndarray, confidence: float = BAND_CONFIDENCE
+    bads: np.ndarray, n: np.ndarray, *, confidence: float = BAND_CONFIDENCE
 ) -> tuple[np.ndarray, np.ndarray]:
     """The Jeffreys interval of a binomial rate (Beta(k + 1/2, n - k + 1/2) quantiles; 0 or 1 at the ends, as
     Brown, Cai and DasGupta 2001 advise); NaN where n is 0 or unknown."""
@@ -147,6 +147,7 @@ def outcome_metrics(
 def outcome_fairness(
     y: np.ndarray,
     scores: np.ndarray,
+    *,
     sensitive: pd.DataFrame,
     cutoff: float,
     policy: FairnessPolicy,

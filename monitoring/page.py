@@ -229,7 +229,7 @@ def _evidently() -> str:
     )
 
 
-def _shown(value) -> bool:
+def _shown(value: object) -> bool:
     return isinstance(value, (int, float)) and not math.isnan(value)
 
 
@@ -241,11 +241,11 @@ def _rate(rate: float, low: float, high: float) -> str:
     return "" if pd.isna(rate) else f"{rate:.1%} <span class='note'>({low:.1%}-{high:.1%})</span>"
 
 
-def _pct(value) -> str:
+def _pct(value: float | None) -> str:
     return "" if value is None or pd.isna(value) else f"{value:.1%}"
 
 
-def _num(value) -> str:
+def _num(value: float | str | None) -> str:
     return "" if value is None or pd.isna(value) else f"{value:.3f}"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from features.spec import Spec
 from monitoring.assess import Assessment
@@ -15,14 +16,17 @@ from monitoring.windows import is_month
 from pipelines.core import tags
 from pipelines.core.records import VersionInfo
 from pipelines.core.tags import MONITORING_LAST_WINDOW, MONITORING_STATUS
-from pipelines.tracking import Tracker
+from pipelines.tracking import RunLogger, Tracker
+
+if TYPE_CHECKING:  # Evidently loads with the first report, not at import
+    from evidently.core.report import Snapshot
 
 MODEL_URI_TAG = tags.MONITORING_MODEL_URI  # on the window run: the version it watched, as a loadable URI
 RUN_NOTE_TAG = "mlflow.note.content"  # MLflow shows this tag as the run's description (Markdown)
 DESCRIPTION_LABEL = "Monitoring:"  # the version description's paragraph that monitoring owns
 
 
-def log_window(run, result: Assessment, snapshot, step: int, spec: Spec, page: str) -> None:
+def log_window(run: RunLogger, result: Assessment, snapshot: Snapshot, step: int, spec: Spec, page: str) -> None:
     """Params, metrics at the window's step, the page, the tables and Evidently's report on the window run."""
     run.params(
         {

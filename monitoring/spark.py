@@ -115,7 +115,7 @@ def with_score(frame: Any, udf: Any, features: list[str]) -> Any:
     return frame.withColumn(SCORE, udf(F.struct(*features)).getField("probability_of_default"))
 
 
-def sample_rows(frame: Any, rows: int, limit: int, seed: int) -> pd.DataFrame:
+def sample_rows(frame: Any, rows: int, *, limit: int, seed: int) -> pd.DataFrame:
     """At most `limit` seeded rows of the window, on the driver (for the Evidently report and stat tests)."""
     share = min(1.0, 1.2 * limit / max(rows, 1))
     sample = frame.sample(fraction=share, seed=seed) if share < 1.0 else frame
@@ -133,10 +133,12 @@ def judge_window(tracker: Any, target: Any, path: str, label: str) -> tuple[Asse
     spec, settings = target.spec, target.spec.monitoring
     session = spark_session()
     frame = window_frame(session, path, spec.features.numeric, spec.features.all(), spec.data.time, label)
-    frame = with_score(frame, model_udf(tracker, session, target.version.source, "none"), spec.features.all())
+    frame = with_score(
+        frame, model_udf(tracker, session, target.version.source, reason_method="none"), spec.features.all()
+    )
     log.info("window %s: counting on Spark", label)
     counts = count_window(frame, target.reference, target.reference_scores, columns_of(spec), settings)
-    sample = sample_rows(frame, counts.rows, settings.report_rows, settings.seed)
+    sample = sample_rows(frame, counts.rows, limit=settings.report_rows, seed=settings.seed)
     scores = sample[SCORE].to_numpy(np.float64)
     sample = validate(sample.drop(columns=[SCORE]), spec, f"window {label}")
     result = assess_counts(

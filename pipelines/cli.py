@@ -14,6 +14,7 @@ import signal
 import sys
 import warnings
 from importlib import metadata
+from typing import Any
 
 import click
 
@@ -108,7 +109,7 @@ class _Commands(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl([(name, summary) for name, (_, _, summary) in VERBS.items()])
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except CreditflowError as exc:
@@ -119,7 +120,7 @@ class _Commands(click.Group):
             ctx.exit(128 + exc.signum)
 
 
-def _print_version(ctx: click.Context, _param, value: bool) -> None:
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     """`creditflow --version`: the installed package's version (pyproject.toml), read when asked."""
     if not value or ctx.resilient_parsing:
         return

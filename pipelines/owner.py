@@ -17,6 +17,7 @@ import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Iterator
 
 from features.errors import Interrupted
@@ -81,7 +82,7 @@ def interruptible() -> Iterator[None]:
 
     pending: list[int] = []  # a signal whose Interrupted a finalizer swallowed
 
-    def _raise(signum, frame):
+    def _raise(signum: int, frame: FrameType | None) -> None:
         if signum != signal.SIGALRM:
             raise Interrupted(signum)
         if pending:
@@ -92,7 +93,7 @@ def interruptible() -> Iterator[None]:
     # (a one-shot timer), in the command's own code once the finalizer has returned.
     previous_hook = sys.unraisablehook
 
-    def _redeliver(unraisable) -> None:
+    def _redeliver(unraisable: sys.UnraisableHookArgs) -> None:
         if isinstance(unraisable.exc_value, Interrupted):
             pending.append(unraisable.exc_value.signum)
             signal.setitimer(signal.ITIMER_REAL, 0.01)

@@ -16,15 +16,21 @@ import logging
 import sys
 import threading
 import time
-from typing import Any, TextIO
+from typing import Any, TextIO, TypedDict
 
 log = logging.getLogger("creditflow")
 PLAIN_EVERY = 5.0  # seconds between plain progress lines
 LOGGERS = ("", "mlflow")  # loggers whose console lines are routed above a live bar (root, MLflow's own)
 
+
 # Log lines are routed above the bars while at least one bar is live (the challenger's bar runs on its own thread
 # beside the evaluation's): the first bar to open swaps the console handlers, the last to close puts them back.
-_live = {"bars": 0, "redirect": contextlib.ExitStack()}
+class _Live(TypedDict):
+    bars: int  # live bars
+    redirect: contextlib.ExitStack  # the console handlers' swap, undone when the last bar closes
+
+
+_live: _Live = {"bars": 0, "redirect": contextlib.ExitStack()}
 _live_lock = threading.Lock()
 
 
@@ -36,7 +42,9 @@ def interactive(stream: TextIO | None = None) -> bool:
 class Progress:
     """Progress of one step: `update(n)` as work is done, `close()` (or leave the `with` block) at the end."""
 
-    def __init__(self, label: str, total: int | None = None, unit: str = "", initial: int = 0, stream=None):
+    def __init__(
+        self, label: str, total: int | None = None, unit: str = "", *, initial: int = 0, stream: TextIO | None = None
+    ) -> None:
         self.label, self.total, self.unit, self.done = label, total, unit, initial
         self.started = self.last = time.monotonic()
         self.closed = False
@@ -94,5 +102,5 @@ class Progress:
     def __enter__(self) -> Progress:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

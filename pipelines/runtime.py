@@ -34,7 +34,7 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def xgboost_threads(rows: int, requested: int = 0, limit: int | None = None) -> int:
+def xgboost_threads(rows: int, requested: int = 0, *, limit: int | None = None) -> int:
     """Threads for an XGBoost fit on `rows` training rows: `requested` (the spec's nthread) when set,
     else $CREDITFLOW_NTHREAD, else one thread for small data and every core otherwise; never above
     `limit` (a tuning worker's share of the cores)."""

@@ -16,12 +16,12 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @click.argument("model")
 @tracking_option
-def verify_command(model, tracking_uri) -> None:
+def verify_command(model: str, tracking_uri: str | None) -> None:
     """Check MODEL's hash chain and every version's evidence: registration record, tags against the training run,
     model files against lineage.model_sha256. Exit 1 naming every problem."""
     from pipelines.governance.verify import verify
 
-    verify(model, tracking_uri)
+    verify(model, tracking_uri=tracking_uri)
 
 
 @audit_group.command("rebuild")
@@ -33,7 +33,7 @@ def verify_command(model, tracking_uri) -> None:
     "files still match their tags get registration records again.",
 )
 @tracking_option
-def rebuild_command(model, new_trail, tracking_uri) -> None:
+def rebuild_command(model: str, new_trail: bool, tracking_uri: str | None) -> None:
     """Re-establish MODEL's trail: restore a deleted governance experiment, anchor records written before the hash
     chain, and re-establish registration records of versions whose run and files still match their tags."""
     from pipelines.governance.store import open_store

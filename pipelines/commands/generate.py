@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from features.data import write_table
@@ -53,7 +55,7 @@ from features.errors import CreditflowError
     is_flag=True,
     help="Add months_in_arrears_12m, a column known only after the outcome, to see the leakage screen fire.",
 )
-def generate_command(out: str, **options) -> None:
+def generate_command(out: str, **options: Any) -> None:
     """Write a synthetic consumer-loan book to OUT (.parquet or .csv)."""
     generate(out, options)
 

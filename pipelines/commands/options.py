@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable, TypeVar
+
 import click
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 tracking_option = click.option(
     "--tracking-uri",
@@ -12,7 +16,7 @@ tracking_option = click.option(
 )
 
 
-def tuning_options(command):
+def tuning_options(command: F) -> F:
     """--trials/--timeout/--storage/--study/--workers: override the spec's tuning budget."""
     options = [
         click.option(

@@ -36,7 +36,17 @@ from pipelines.governance.grant import grant_exception
 @click.option("--expires", default=None, metavar="YYYY-MM-DD", help="Last day the exception is valid.")
 @tracking_option
 def review_command(
-    model, version, approve, reject, reviewer, comment, new_review, gate, justification, expires, tracking_uri
+    model: str,
+    version: str,
+    approve: bool,
+    reject: bool,
+    reviewer: str | None,
+    comment: str | None,
+    new_review: bool,
+    gate: str | None,
+    justification: str | None,
+    expires: str | None,
+    tracking_uri: str | None,
 ) -> None:
     """Record the acting user's review of MODEL VERSION (audit trail, then approval.* tags, then review page), or
     with --exception an accepted, time-limited exception to one gate (exception.<gate>.* tags)."""
@@ -45,7 +55,9 @@ def review_command(
             raise CreditflowError("--exception is recorded on its own: give the decision in a separate review")
         if expires is None:
             raise CreditflowError("--exception needs --expires YYYY-MM-DD (the last day it is valid)")
-        grant_exception(model, version, gate, justification or "", expires, tracking_uri)
+        grant_exception(
+            model, version, gate=gate, justification=justification or "", expires=expires, tracking_uri=tracking_uri
+        )
         return
     if approve == reject:
         raise CreditflowError("give exactly one of --approve or --reject (a decision), or --exception GATE")

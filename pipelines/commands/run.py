@@ -7,6 +7,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 import optuna
@@ -47,6 +48,14 @@ from pipelines.training.tune import (
 from pipelines.training.tuning_session import Budget, check_budget, run_study
 from pipelines.training.workflow import Prepared, prepare, train_candidate
 
+if TYPE_CHECKING:
+    import pandas as pd
+    import xgboost as xgb
+
+    from features.tuning_spec import XGBoostParams
+    from pipelines.tracking import RunLogger
+    from pipelines.training.evaluation import Evaluation
+
 log = logging.getLogger("creditflow")
 
 
@@ -62,19 +71,15 @@ class TuneOptions:
     required: bool = False  # `tune` must tune; `run` tunes only when the spec or --trials asks
 
 
-def _tune_options(trials, timeout, storage, study, workers, required=False) -> TuneOptions:
-    return TuneOptions(trials, timeout, storage, study, workers, required)
-
-
 @click.command("run")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @tracking_option
 @tuning_options
 @click.option("--strict", is_flag=True, help="Exit 1 when any gate failed (the version is still registered).")
-def run_command(spec: str, tracking_uri: str | None, strict: bool, **tuning) -> None:
+def run_command(spec: str, tracking_uri: str | None, strict: bool, **tuning: Any) -> None:
     """The whole pipeline on SPEC: validate, tune (if tuning.trials > 0), train, evaluate, register a
     version pending approval."""
-    passed = run_pipeline(spec, tracking_uri, register=True, tune=_tune_options(**tuning))
+    passed = run_pipeline(spec, tracking_uri=tracking_uri, register=True, tune=TuneOptions(**tuning))
     if strict and not passed:
         sys.exit(1)
 
@@ -83,9 +88,9 @@ def run_command(spec: str, tracking_uri: str | None, strict: bool, **tuning) -> 
 @click.argument("spec", type=click.Path(dir_okay=False))
 @tracking_option
 @tuning_options
-def tune_command(spec: str, tracking_uri: str | None, **tuning) -> None:
+def tune_command(spec: str, tracking_uri: str | None, **tuning: Any) -> None:
     """Tune SPEC's model with Optuna (one nested run per trial), retrain the best trial, evaluate and log it."""
-    run_pipeline(spec, tracking_uri, register=False, tune=_tune_options(**tuning, required=True))
+    run_pipeline(spec, tracking_uri=tracking_uri, register=False, tune=TuneOptions(**tuning, required=True))
 
 
 @click.command("train")
@@ -94,10 +99,10 @@ def tune_command(spec: str, tracking_uri: str | None, **tuning) -> None:
 def train_command(spec: str, tracking_uri: str | None) -> None:
     """Validate, train (with the spec's params, no tuning) and evaluate SPEC's model and log it, without
     registering it."""
-    run_pipeline(spec, tracking_uri, register=False, tune=None)
+    run_pipeline(spec, tracking_uri=tracking_uri, register=False, tune=None)
 
 
-def run_pipeline(spec_path: str, tracking_uri: str | None, register: bool, tune: TuneOptions | None) -> bool:
+def run_pipeline(spec_path: str, *, tracking_uri: str | None, register: bool, tune: TuneOptions | None) -> bool:
     """Validate, (tune,) train, evaluate and log SPEC; register a version if asked. Returns whether every gate passed.
 
     Every bad input (spec, data, tuning budget, storage, study) is refused before MLflow is written.
@@ -134,7 +139,7 @@ def _train_and_record(
     run_tags = {tags.OPTUNA_STUDY: plan[0].name, tags.OPTUNA_ROLE: "study"} if plan else None
     with tracker.run(name, run_name=f"{name}-{verb}", tags=run_tags) as run:
         params = None
-        if plan:
+        if plan and study is not None:
             params = _tune(tracker, prepared, study, plan[0], plan[1], run)
         candidate = train_candidate(prepared, params, _sender(worker, prepared))
         log.info("trained %d trees", candidate.booster.num_boosted_rounds())
@@ -144,7 +149,7 @@ def _train_and_record(
             # page's charts; without a challenger there is nothing to overlap, so the first reader renders them
             if evaluation.challenger_pending:
                 render_once(evaluation.figures.values())
-            if plan:
+            if study is not None:  # tuned
                 record_study_plots(run, study)
             log.info("logging the model and the run's evidence to MLflow")
             model_uri = record_model(run, prepared, candidate)
@@ -160,13 +165,15 @@ def _train_and_record(
     return evaluation.all_passed
 
 
-def _sender(worker: ChallengerWorker | None, prepared: Prepared):
+def _sender(
+    worker: ChallengerWorker | None, prepared: Prepared
+) -> Callable[[pd.DataFrame, XGBoostParams, xgb.Booster], None] | None:
     """What sends the challenger's job to its process as soon as the candidate's trees are fitted, before the
     fairness verdict (which discards it unless it asks for the challenger); None without a process."""
     if worker is None:
         return None
 
-    def send(model_input, params, booster) -> None:
+    def send(model_input: pd.DataFrame, params: XGBoostParams, booster: xgb.Booster) -> None:
         worker.submit(challenger_job(prepared, model_input, params, booster.num_boosted_rounds()))
 
     return send
@@ -215,7 +222,9 @@ def _log_screening(prepared: Prepared) -> None:
         log.info("leakage screen before training: no finding")
 
 
-def _tune(tracker: Tracker, prepared: Prepared, study, ref: StudyRef, budget: Budget, run):
+def _tune(
+    tracker: Tracker, prepared: Prepared, study: optuna.Study, ref: StudyRef, budget: Budget, run: RunLogger
+) -> XGBoostParams:
     previous = study.user_attrs.get(PARENT_RUN_ATTR)
     if previous and previous != run.run_id and _no_running_trials(study, ref):
         tracker.end_if_running(previous, "KILLED")  # its process died; the heartbeat check failed its trial
@@ -245,7 +254,9 @@ def _no_running_trials(study: optuna.Study, ref: StudyRef) -> bool:
     return not study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
 
 
-def _report(prepared: Prepared, uri, run_id, version, evaluation, seconds) -> None:
+def _report(
+    prepared: Prepared, uri: str, run_id: str, version: str | None, evaluation: Evaluation, seconds: float
+) -> None:
     """A short verdict per gate; the measurements, limits and intervals are on the review page."""
     name, main, m = prepared.spec.name, evaluation.main, evaluation.metrics
     click.echo(

@@ -20,8 +20,8 @@ import click
 from features.errors import DataError, Refused
 from pipelines.commands.options import tracking_option
 from pipelines.core.records import FilesCheck, VersionInfo
-from pipelines.core.tags import MODEL_SHA256
-from pipelines.governance.rules.promotion import CHAMPION, champion_problems, files_problems
+from pipelines.core.tags import CHAMPION, MODEL_SHA256
+from pipelines.governance.rules.promotion import champion_problems, files_problems
 from pipelines.governance.store import store_of
 from pipelines.progress import Progress
 from pipelines.scoring.batch import (
@@ -72,20 +72,46 @@ from pipelines.tracking.pyfunc_model import load_model_scorer
 )
 @tracking_option
 def score_command(
-    model_uri, input_path, output_path, reasons, all_reasons, chunk_rows, allow_unverified, engine, tracking_uri
+    model_uri: str,
+    input_path: str,
+    output_path: str,
+    reasons: str,
+    all_reasons: bool,
+    chunk_rows: int,
+    allow_unverified: bool,
+    engine: str,
+    tracking_uri: str | None,
 ) -> None:
     """Score INPUT (CSV/Parquet) with MODEL_URI (e.g. models:/NAME@champion) into OUTPUT: id, PD,
     decision and reason codes for declined applicants."""
     if engine == "spark":
-        score_on_spark(model_uri, input_path, output_path, reasons, all_reasons, allow_unverified, tracking_uri)
+        score_on_spark(
+            model_uri,
+            input_path,
+            output_path,
+            reason_method=reasons,
+            all_reasons=all_reasons,
+            allow_unverified=allow_unverified,
+            tracking_uri=tracking_uri,
+        )
     else:
-        score(model_uri, input_path, output_path, reasons, chunk_rows, allow_unverified, tracking_uri, all_reasons)
+        score(
+            model_uri,
+            input_path,
+            output_path,
+            reason_method=reasons,
+            chunk_rows=chunk_rows,
+            allow_unverified=allow_unverified,
+            tracking_uri=tracking_uri,
+            all_reasons=all_reasons,
+        )
 
 
 def score_on_spark(
     model_uri: str,
     input_path: str,
     output_path: str,
+    *,
     reason_method: str,
     all_reasons: bool,
     allow_unverified: bool,
@@ -99,11 +125,11 @@ def score_on_spark(
     engine.check_output(output_path)
     tracker = connect(tracking_uri)
     source, check = _resolve(tracker, model_uri, allow_unverified)
-    scorer, settings = load_model_scorer(tracker, source, check)
+    scorer, settings = load_model_scorer(tracker, source, check=check)
     features = list(scorer.transform.columns)
     session = engine.spark_session()
     frame = engine.read_input(session, input_path, features)
-    udf = model_udf(tracker, session, source, reason_method, all_reasons)
+    udf = model_udf(tracker, session, source, reason_method=reason_method, all_reasons=all_reasons)
     rows, declined = engine.write_output(
         engine.score_frame(frame, udf, features, settings.get("id_column")), output_path
     )
@@ -117,6 +143,7 @@ def score(
     model_uri: str,
     input_path: str,
     output_path: str,
+    *,
     reason_method: str,
     chunk_rows: int,
     allow_unverified: bool,
@@ -126,7 +153,7 @@ def score(
     started = time.perf_counter()
     tracker = connect(tracking_uri)
     source, check = _resolve(tracker, model_uri, allow_unverified)
-    scorer, settings = load_model_scorer(tracker, source, check)
+    scorer, settings = load_model_scorer(tracker, source, check=check)
     summary = ScoreSummary()
     writer = ChunkWriter(Path(output_path))
     source_path = Path(input_path)
@@ -135,11 +162,15 @@ def score(
         with Progress("scoring", total, "rows") as progress:
             id_column = settings.get("id_column")
             wanted = [*([id_column] if id_column else []), *scorer.transform.columns]
-            chunks = read_chunks(source_path, chunk_rows, wanted, tuple(scorer.transform.categorical))
+            chunks = read_chunks(
+                source_path, rows=chunk_rows, wanted=wanted, categorical=tuple(scorer.transform.categorical)
+            )
             for raw in read_ahead(chunks):
                 if raw.empty:  # a header-only CSV yields one empty chunk
                     continue
-                scored, unseen = score_chunk(scorer, raw, id_column, reason_method, all_reasons)
+                scored, unseen = score_chunk(
+                    scorer, raw, id_column=id_column, reason_method=reason_method, all_reasons=all_reasons
+                )
                 if reason_method == "approx" and not summary.agreement_rows:
                     summary.agreement, summary.agreement_rows = approx_agreement(scorer, raw)
                 summary.add(scored, unseen)
@@ -191,7 +222,7 @@ def _resolve(tracker: Tracker, model_uri: str, allow_unverified: bool) -> tuple[
 
     def judge(files: FilesCheck) -> list[str]:
         return [f"the audit trail is untrusted: {p}" for p in trail.problems] + champion_problems(
-            version, trail.records, files
+            version, trail.records, files=files
         )
 
     refusal = f"{name}@{CHAMPION} is not a verified promotion"

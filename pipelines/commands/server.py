@@ -35,7 +35,7 @@ def server_group() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address the server will listen on.")
 @click.option("--port", type=int, default=5000, show_default=True)
 @click.option("--admin", default="admin", show_default=True, help="The admin user (manages users and grants).")
-def init_command(postgres_url, folder, prefix, host, port, admin) -> None:
+def init_command(postgres_url: str, folder: Path, prefix: str, host: str, port: int, admin: str) -> None:
     """Create the databases and roles on POSTGRES_URL (a role that may create both, without a password in the
     URL: use PGPASSWORD or ~/.pgpass), the auth configuration and the admin user
     (password from $MLFLOW_AUTH_ADMIN_PASSWORD, else asked)."""
@@ -48,7 +48,9 @@ def init_command(postgres_url, folder, prefix, host, port, admin) -> None:
     password = os.environ.get(ADMIN_PASSWORD_ENV) or click.prompt(
         f"password for the admin user {admin!r}", hide_input=True, confirmation_prompt=True
     )
-    config = init_server(postgres_url, folder, prefix, host, port, admin, password)
+    config = init_server(
+        postgres_url, folder, prefix=prefix, host=host, port=port, admin=admin, admin_password=password
+    )
     click.echo(f"team server configured in {config.folder} (databases {prefix}_*, roles {prefix}_server/_optuna)")
     click.echo(f"start it:        creditflow server start --folder {folder}")
     click.echo(f"add people:      creditflow server user add NAME --role ROLE --tracking-uri {config.tracking_uri}")
@@ -60,13 +62,13 @@ def init_command(postgres_url, folder, prefix, host, port, admin) -> None:
 @click.option("--workers", type=int, default=1, show_default=True, help="1: one uvicorn worker; more: gunicorn.")
 @click.option("--print-command", is_flag=True, help="Print the `mlflow server` command (for a service unit).")
 @click.argument("mlflow_options", nargs=-1, type=click.UNPROCESSED)
-def start_command(folder, workers, print_command, mlflow_options) -> None:
+def start_command(folder: Path, workers: int, print_command: bool, mlflow_options: tuple[str, ...]) -> None:
     """Run the team server in the foreground: `mlflow server --app-name creditflow` on the configured stores,
     with job execution off. MLFLOW_OPTIONS after `--` go to `mlflow server` (e.g. --allowed-hosts)."""
     from pipelines.server.setup import ServerConfig, check_databases, server_command, server_environment
 
     config = ServerConfig.load(folder)
-    command = server_command(config, workers, tuple(mlflow_options))
+    command = server_command(config, workers=workers, extra=tuple(mlflow_options))
     environment = server_environment(folder)
     if print_command:
         click.echo(f"set -a; . {Path(config.folder) / 'server.env'}; set +a")
@@ -86,7 +88,7 @@ def user_group() -> None:
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), required=True, help="What the person may do on the server.")
 @tracking_option
-def user_add_command(name, role, tracking_uri) -> None:
+def user_add_command(name: str, role: str, tracking_uri: str | None) -> None:
     """Add user NAME with one role (password from $CREDITFLOW_NEW_USER_PASSWORD, else asked)."""
     from pipelines.tracking.common import resolve_tracking_uri
     from pipelines.tracking.http import add_user

@@ -9,6 +9,7 @@ MLflow UI is recorded (each said so)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 import pandas as pd
@@ -16,8 +17,9 @@ import pandas as pd
 from features.errors import Refused
 from pipelines.commands.options import tracking_option
 from pipelines.core.clock import today
+from pipelines.core.records import VersionInfo
+from pipelines.core.tags import CHAMPION
 from pipelines.core.trail import Trail
-from pipelines.governance.rules.promotion import CHAMPION
 from pipelines.governance.status import AuditLog, champion_state, exception_list, registration_state, version_rows
 from pipelines.governance.store import open_store
 from pipelines.tracking.model_files import model_files_check
@@ -29,12 +31,12 @@ from pipelines.tracking.model_files import model_files_check
 @click.option("--audit", is_flag=True, help="Also print the governance audit trail.")
 @click.option("--check", is_flag=True, help="Exit 1 when the champion is unverified or its exception has expired.")
 @tracking_option
-def status_command(model, as_json, audit, check, tracking_uri) -> None:
+def status_command(model: str, as_json: bool, audit: bool, check: bool, tracking_uri: str | None) -> None:
     """Versions of MODEL: gates, exceptions, approval, aliases, monitoring; whether the champion is verified."""
-    show_status(model, tracking_uri, as_json, audit, check)
+    show_status(model, tracking_uri=tracking_uri, as_json=as_json, audit=audit, check=check)
 
 
-def show_status(model: str, tracking_uri: str | None, as_json: bool, audit: bool, check: bool = False) -> None:
+def show_status(model: str, *, tracking_uri: str | None, as_json: bool, audit: bool, check: bool = False) -> None:
     store = open_store(tracking_uri)
     tracker = store.tracker
     tracker.model_versions(model)  # unknown model: exit 2 before anything is written
@@ -47,7 +49,7 @@ def show_status(model: str, tracking_uri: str | None, as_json: bool, audit: bool
     versions = tracker.model_versions(model)
     champion = next((v for v in versions if CHAMPION in v.aliases), None)
     files = model_files_check(tracker, champion.source) if champion else None
-    state = champion_state(versions, trail.records, today(), files)
+    state = champion_state(versions, trail.records, today(), files=files)
     exceptions = exception_list(versions, trail.records, today())
     trail_state = {"trusted": trail.trusted, "records": len(trail.records), "problems": trail.problems}
     log = store.audit_log(model) if audit else None
@@ -76,7 +78,14 @@ def _print_log(log: AuditLog) -> None:
         click.echo(f"  - {problem}")
 
 
-def _print_text(model, versions, trail: Trail, state: dict, exceptions, recorded) -> None:
+def _print_text(
+    model: str,
+    versions: list[VersionInfo],
+    trail: Trail,
+    state: dict[str, Any],
+    exceptions: list[dict[str, str]],
+    recorded: list[str],
+) -> None:
     for line in recorded:
         click.echo(line)
     click.echo(pd.DataFrame(version_rows(versions, trail.records)).to_string(index=False))

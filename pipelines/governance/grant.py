@@ -28,7 +28,7 @@ CHALLENGER_PATH = "fairness/challenger.json"
 
 
 def grant_exception(
-    model: str, version: str, gate: str, justification: str, expires: str, tracking_uri: str | None
+    model: str, version: str, *, gate: str, justification: str, expires: str, tracking_uri: str | None
 ) -> None:
     """Record an exception granted by the acting user (the governance store's identity rule)."""
     store = open_store(tracking_uri)
@@ -72,5 +72,5 @@ def _alternative(tracker: Tracker, version: VersionInfo) -> str:
     )
 
 
-def _num(value) -> str:
+def _num(value: float | str | None) -> str:  # a JSON number, or what a hand-edited file holds
     return "n/a" if value is None else f"{float(value):.3f}"

@@ -23,7 +23,8 @@ def verify_served(model_dir: Path) -> None:
     name = os.environ.get(SERVE_VERIFY_ENV, "").strip()
     if not name:
         return
-    from pipelines.governance.rules.promotion import CHAMPION, champion_problems
+    from pipelines.core.tags import CHAMPION
+    from pipelines.governance.rules.promotion import champion_problems
     from pipelines.governance.store import store_of
     from pipelines.tracking import Tracker
     from pipelines.tracking.model_files import files_check
@@ -32,7 +33,7 @@ def verify_served(model_dir: Path) -> None:
     champion = tracker.version_by_alias(name, CHAMPION)
     trail = store_of(tracker).trail(name)
     problems = [f"the audit trail is untrusted: {p}" for p in trail.problems]
-    problems += champion_problems(champion, trail.records, files_check(model_dir))
+    problems += champion_problems(champion, trail.records, files=files_check(model_dir))
     model_id = (yaml.safe_load((model_dir / "MLmodel").read_text()) or {}).get("model_id")
     if champion.source != f"models:/{model_id}":
         problems.insert(0, f"the loaded model ({model_id}) is not {name}@{CHAMPION} (version {champion.version})")

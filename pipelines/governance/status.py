@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from pipelines.core import tags
 from pipelines.core.records import AuditRecord, FilesCheck, VersionInfo
+from pipelines.core.tags import CHAMPION
 from pipelines.gates.registry import gate_names
 from pipelines.governance.rules.exceptions import expired_exceptions, recorded_exceptions
-from pipelines.governance.rules.promotion import CHAMPION, abandoned, champion_problems, registered_evidence
+from pipelines.governance.rules.promotion import abandoned, champion_problems, registered_evidence
 
 
 @dataclass(frozen=True)
@@ -93,13 +94,13 @@ def server_rows(rows: list[dict]) -> list[dict[str, str]]:
 
 
 def champion_state(
-    versions: list[VersionInfo], trail: list[AuditRecord], today: dt.date, files: FilesCheck | None = None
+    versions: list[VersionInfo], trail: list[AuditRecord], today: dt.date, *, files: FilesCheck | None = None
 ) -> dict[str, object]:
     """Whether the champion is verified against the trail and its files, and its expired exceptions (reported, not
     enforced: serving does not stop on a calendar date; `status --check` and monitoring raise it)."""
     champion = next((v for v in versions if CHAMPION in v.aliases), None)
     if champion is None:
         return {"champion": None, "verified": False, "problems": ["no version has alias champion"], "expired": []}
-    problems = champion_problems(champion, trail, files)
+    problems = champion_problems(champion, trail, files=files)
     expired = expired_exceptions(champion, trail, today)
     return {"champion": champion.version, "verified": not problems, "problems": problems, "expired": expired}

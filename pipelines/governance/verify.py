@@ -13,7 +13,7 @@ from pipelines.governance.rules.promotion import champion_problems
 from pipelines.governance.store import open_store
 
 
-def verify(model: str, tracking_uri: str | None) -> None:
+def verify(model: str, *, tracking_uri: str | None) -> None:
     """Check the chain and every version's evidence (files included); exit 1 naming every problem."""
     store = open_store(tracking_uri)
     tracker = store.tracker
@@ -24,7 +24,8 @@ def verify(model: str, tracking_uri: str | None) -> None:
         problems += version_problems(tracker, version, trail.records)
         if CHAMPION in version.aliases:
             problems += [
-                f"champion: {p}" for p in champion_problems(version, trail.records, version_files(tracker, version))
+                f"champion: {p}"
+                for p in champion_problems(version, trail.records, files=version_files(tracker, version))
             ]
     for problem in problems:
         click.echo(f"problem: {problem}")

@@ -12,7 +12,7 @@ from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -66,7 +66,7 @@ def approx_agreement(scorer: Scorer, raw: pd.DataFrame) -> tuple[dict[str, float
 
 
 def score_chunk(
-    scorer: Scorer, raw: pd.DataFrame, id_column: str | None, reason_method: str, all_reasons: bool = False
+    scorer: Scorer, raw: pd.DataFrame, *, id_column: str | None, reason_method: str, all_reasons: bool = False
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """One chunk: the id column (when present), PD, decision and reasons (declined applicants only, unless
     `all_reasons`), and the count of unseen categories per column (values the transform turned into missing).
@@ -80,7 +80,7 @@ def score_chunk(
         for name in scorer.transform.categorical
         if (n := (features[name].isna().to_numpy() & raw[name].notna().to_numpy()).sum())
     }
-    scored = scorer.score_input(features, reason_method, all_reasons)
+    scored = scorer.score_input(features, reason_method=reason_method, all_reasons=all_reasons)
     # the file gets the same text; as a categorical, Arrow writes it from two labels instead of a million strings
     rejected = declined(scored["probability_of_default"].to_numpy(), scorer.cutoff)
     scored["decision"] = pd.Categorical.from_codes(rejected.view(np.int8), [APPROVE, DECLINE])
@@ -111,7 +111,9 @@ def count_rows(path: Path) -> int:
     return max(lines + (last != b"\n") - 1, 0)  # minus the header
 
 
-def read_chunks(path: Path, rows: int, wanted: list[str], categorical: tuple[str, ...] = ()) -> Iterator[pd.DataFrame]:
+def read_chunks(
+    path: Path, *, rows: int, wanted: list[str], categorical: tuple[str, ...] = ()
+) -> Iterator[pd.DataFrame]:
     """The `wanted` columns of the input in chunks of about `rows` rows (Parquet: record batches of its
     row groups). Other columns (PII, the target...) are never read. Parquet text columns named in
     `categorical` arrive as pandas categoricals (Arrow dictionaries): the transform then recodes a
@@ -170,7 +172,7 @@ class ChunkWriter:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunk-writer")
         self._pending: Future | None = None
 
-    def _writing(self, action) -> None:
+    def _writing(self, action: Callable[[], object]) -> None:
         try:
             action()
         except OSError as exc:

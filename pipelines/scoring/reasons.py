@@ -32,7 +32,7 @@ def _raw_contributions(booster: xgb.Booster, model_input: pd.DataFrame, exact: b
     return booster.predict(matrix, pred_contribs=True, approx_contribs=not exact).astype(np.float64)
 
 
-def contributions(booster: xgb.Booster, model_input: pd.DataFrame, exact: bool = True) -> np.ndarray:
+def contributions(booster: xgb.Booster, model_input: pd.DataFrame, *, exact: bool = True) -> np.ndarray:
     """Per-feature contributions to the log-odds of default, shape (rows, features), bias dropped.
 
     `exact=True` is TreeSHAP (consistent, what the reasons are defined by); `exact=False` is the
@@ -82,6 +82,7 @@ class ReasonBaseline:
 def fit_baseline(
     booster: xgb.Booster,
     reference_input: pd.DataFrame,
+    *,
     method: str = "average",
     cutoff: float | None = None,
     band: float = 0.05,
@@ -166,6 +167,7 @@ def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
 def top_reasons(
     contribs: np.ndarray,
     baseline: ReasonBaseline,
+    *,
     fields: dict[str, str] | None = None,
     texts: dict[str, str] | None = None,
     k: int = MAX_REASONS,

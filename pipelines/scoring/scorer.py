@@ -41,15 +41,15 @@ class Scorer:
     baseline: ReasonBaseline
     texts: dict[str, str]
 
-    def score(self, raw: pd.DataFrame, reason_method: str = "exact", all_reasons: bool = False) -> pd.DataFrame:
+    def score(self, raw: pd.DataFrame, *, reason_method: str = "exact", all_reasons: bool = False) -> pd.DataFrame:
         """PD, decision ("decline" when PD >= cutoff) and up to four reason codes per declined application (every
         application with `all_reasons`); reason_method "none": no reason columns, for throughput."""
         if reason_method not in REASON_METHODS:
             raise ValueError(f"reason_method must be one of {', '.join(REASON_METHODS)}, got '{reason_method}'")
-        return self.score_input(self.transform.transform(raw), reason_method, all_reasons)
+        return self.score_input(self.transform.transform(raw), reason_method=reason_method, all_reasons=all_reasons)
 
     def score_input(
-        self, features: pd.DataFrame, reason_method: str = "exact", all_reasons: bool = False
+        self, features: pd.DataFrame, *, reason_method: str = "exact", all_reasons: bool = False
     ) -> pd.DataFrame:
         """`score` on rows already transformed (`self.transform.transform`), with their index."""
         pd_values = self.booster.inplace_predict(features, validate_features=True).astype(np.float64)

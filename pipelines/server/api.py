@@ -38,8 +38,10 @@ def dispatch(services: Services) -> Response | None:
     authorization = authenticate_request()
     if isinstance(authorization, Response):
         return authorization
-    g.mlflow_authenticated_user = authorization.username
-    actor = services.actor(authorization.username)
+    username = authorization.username
+    assert username is not None  # basic-auth authenticated a named user
+    g.mlflow_authenticated_user = username
+    actor = services.actor(username)
     handler = ENDPOINTS.get((request.method, found.group("endpoint")))
     if handler is None:
         return _json(404, json.loads(error_body("ENDPOINT_NOT_FOUND", f"no creditflow endpoint {request.path}")))
@@ -104,7 +106,7 @@ def put_policy(services: Services, actor: rules.Actor) -> Response:
         services.audit(pending, "refused", "; ".join(problems))
         return _json(403, json.loads(error_body("PERMISSION_DENIED", "creditflow: " + "; ".join(problems))))
     services.store.put_policy(name, found.document, found.digest, actor.name)
-    services.audit(pending, "allowed", f"policy {found.label} stored", {"digest": found.digest})
+    services.audit(pending, "allowed", f"policy {found.label} stored", detail={"digest": found.digest})
     return _json(200, {"name": name, "digest": found.digest})
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pipelines.governance.rules.permissions import Actor
 from pipelines.server.gate import frozen_problems
@@ -18,11 +19,11 @@ _UPLOAD = re.compile(r"^/mlflow-artifacts/artifacts/(?P<path>.+)$")
 
 
 class FreezeArtifacts:
-    def __init__(self, app, services: Services):
+    def __init__(self, app: ASGIApp, services: Services) -> None:
         self.app = app
         self.services = services
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "PUT":
             found = _UPLOAD.match(unprefixed(scope["path"]) or "")
             route = artifact_route("PUT", found.group("path")) if found else None
@@ -34,14 +35,14 @@ class FreezeArtifacts:
                     return
         await self.app(scope, receive, send)
 
-    def _audit(self, scope, path: str, problems: list[str]) -> None:
+    def _audit(self, scope: Scope, path: str, problems: list[str]) -> None:
         user = (scope.get("state") or {}).get("username") or "(anonymous)"
         pending = Pending(f"PUT {scope['path']}", "put_artifact", Actor(user, ""), {}, "")
         pending.target = path
         self.services.audit(pending, "refused", "; ".join(problems))
 
 
-async def _forbidden(send, message: str) -> None:
+async def _forbidden(send: Send, message: str) -> None:
     body = error_body("PERMISSION_DENIED", message).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 403, "headers": headers})

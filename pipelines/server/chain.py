@@ -49,7 +49,7 @@ def payload_digest(body: bytes) -> str:
     return hashlib.sha256(body or b"").hexdigest()
 
 
-def chain_problems(rows: Iterable[Mapping[str, Any]], now: datetime | None = None) -> list[str]:
+def chain_problems(rows: Iterable[Mapping[str, Any]], *, now: datetime | None = None) -> list[str]:
     """Every break of the chain (empty when it is intact), as `pipelines.governance.rules.chain.verify_chain`
     names it."""
     links = [_link(row) for row in rows]

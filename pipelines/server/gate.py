@@ -97,7 +97,7 @@ def registry_problems(services: Services, pending: Pending) -> list[str]:
             return []  # MLflow answers 404 itself
         value = str(body.get("value", "")) if action == "set_version_tag" else None
         terms = services.exception_terms(version) if pending.target.startswith(tags.EXCEPTION_PREFIX) else None
-        return rules.version_tag_problems(actor, version, pending.target, value, terms, today())
+        return rules.version_tag_problems(actor, version, pending.target, value, terms=terms, today=today())
     return []  # descriptions
 
 
@@ -138,7 +138,7 @@ def _audit(pending: Pending, response: Response) -> None:
         services().audit(pending, "refused", "; ".join(pending.refused))
     elif response.status_code < 400:
         reason, detail = after_allowed(services(), pending, response.get_json(silent=True) or {})
-        services().audit(pending, "allowed", reason, detail)
+        services().audit(pending, "allowed", reason, detail=detail)
     else:
         services().audit(pending, "failed", f"HTTP {response.status_code}: {_message(response)}")
 

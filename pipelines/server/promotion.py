@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipelines.core import tags
+from pipelines.core.records import VersionInfo
 from pipelines.governance.rules.permissions import champion_move_problems
 from pipelines.governance.rules.promotion import approval_fingerprint, champion_problems, evidence_digest
 from pipelines.server.services import Pending, Services
@@ -66,7 +67,7 @@ def rollback(services: Services, pending: Pending, reason: str) -> Outcome:
     return Outcome(200, f"{model}: champion -> version {target.version} (rolled back from version {old})", changed=True)
 
 
-def _move_detail(target, old: str | None) -> dict[str, str]:
+def _move_detail(target: VersionInfo, old: str | None) -> dict[str, str]:
     return {
         "evidence": evidence_digest(target),
         "approval": approval_fingerprint(target),

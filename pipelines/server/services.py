@@ -73,7 +73,7 @@ class Services:
             return ExceptionTerms()
         return StoredPolicySource(stored["document"]).load(None).policy.exceptions
 
-    def audit(self, pending: Pending, decision: str, reason: str = "", detail: dict | None = None) -> None:
+    def audit(self, pending: Pending, decision: str, reason: str = "", *, detail: dict | None = None) -> None:
         pending.audited = True
         self.store.append(
             {

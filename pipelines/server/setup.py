@@ -25,6 +25,7 @@ import secrets
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 from psycopg2 import sql
@@ -63,7 +64,7 @@ class ServerConfig:
 
 
 def init_server(
-    admin_url: str, folder: Path, prefix: str, host: str, port: int, admin: str, admin_password: str
+    admin_url: str, folder: Path, *, prefix: str, host: str, port: int, admin: str, admin_password: str
 ) -> ServerConfig:
     """Create the roles, databases, schema, admin user and configuration files of a new team server."""
     if not _PREFIX.match(prefix):
@@ -109,7 +110,7 @@ def _names(prefix: str) -> dict[str, str]:
     }
 
 
-def _connect(url: str, dbname: str | None = None):
+def _connect(url: str, dbname: str | None = None) -> Any:  # a psycopg2 connection (psycopg2 ships no types)
     try:
         conn = psycopg2.connect(url, **({"dbname": dbname} if dbname else {}))
     except psycopg2.Error as exc:
@@ -118,7 +119,7 @@ def _connect(url: str, dbname: str | None = None):
     return conn
 
 
-def _refuse_existing(conn, names: dict[str, str]) -> None:
+def _refuse_existing(conn: Any, names: dict[str, str]) -> None:
     with conn.cursor() as cur:
         cur.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)", ([names[k] for k in ROLES],))
         found = [r[0] for r in cur.fetchall()]
@@ -132,7 +133,7 @@ ROLES = ("server", "optuna", "owner")
 DATABASES = {"mlflow": "server", "auth": "server", "governance": "owner", "optuna_db": "optuna"}
 
 
-def _create_roles_and_databases(conn, names: dict[str, str], passwords: dict[str, str]) -> None:
+def _create_roles_and_databases(conn: Any, names: dict[str, str], passwords: dict[str, str]) -> None:
     with conn.cursor() as cur:
         for key in ROLES:
             role = names[key]
@@ -172,7 +173,9 @@ def _config(
     )
 
 
-def _write_files(folder, config: ServerConfig, names, passwords, pg_host: str, pg_port: int) -> None:
+def _write_files(
+    folder: Path, config: ServerConfig, names: dict[str, str], passwords: dict[str, str], pg_host: str, pg_port: int
+) -> None:
     pgpass = [f"{pg_host}:{pg_port}:*:{role}:{password}" for role, password in passwords.items()]
     _private(folder / PGPASS, "\n".join(pgpass) + "\n")
     ini = (
@@ -223,7 +226,7 @@ def server_environment(folder: Path) -> dict[str, str]:
     return {**os.environ, **dict(line.split("=", 1) for line in lines if "=" in line)}
 
 
-def server_command(config: ServerConfig, workers: int, extra: tuple[str, ...] = ()) -> list[str]:
+def server_command(config: ServerConfig, *, workers: int, extra: tuple[str, ...] = ()) -> list[str]:
     """`mlflow server --app-name creditflow ...`: one uvicorn worker, or gunicorn workers when asked for more
     (uvicorn with 2 workers added ~45 ms to every keep-alive request)."""
     command = [sys.executable, "-m", "mlflow", "server", "--app-name", "creditflow"]

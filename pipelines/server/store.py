@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Iterator
 
 import psycopg2
@@ -114,11 +114,11 @@ class GovernanceStore:
     hold a connection for a whole request, so they have their own pool: a request holding a lock can always get
     a connection to append its audit row."""
 
-    def __init__(self, dsn: str, max_connections: int = 12):
+    def __init__(self, dsn: str, *, max_connections: int = 12):
         self._statements = _Pool(dsn, max_connections)
         self._locks = _Pool(dsn, max_connections)
 
-    def connection(self):
+    def connection(self) -> AbstractContextManager[Any]:
         return self._statements.connection()
 
     @contextmanager

@@ -8,7 +8,6 @@ behaviour can be read and tested in one place: `common` (errors, value types, th
 
 from __future__ import annotations
 
-from pipelines.core.records import VersionInfo
 from pipelines.tracking.common import (
     DEFAULT_TRACKING_URI,
     RunSummary,
@@ -28,7 +27,6 @@ __all__ = [
     "Tracker",
     "TrackingError",
     "UnknownModelError",
-    "VersionInfo",
     "connect",
     "model_requirements",
     "parse_model_ref",

@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from typing import Callable, TypeVar
 
 import mlflow
 from mlflow import MlflowClient
@@ -23,6 +24,7 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 _DATABASE_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")  # stores MLflow reaches through SQLAlchemy
 
 _MAX_PARAM_CHARS = 6000
+T = TypeVar("T")
 CREDENTIALS_HINT = "set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or ~/.mlflow/credentials)"
 
 
@@ -40,7 +42,7 @@ class UnknownModelError(CreditflowError):
     """A registered model, version or alias that does not exist."""
 
 
-def parse_model_ref(ref: str, default_alias: str = "champion") -> tuple[str, str | None, str | None]:
+def parse_model_ref(ref: str, *, default_alias: str = "champion") -> tuple[str, str | None, str | None]:
     """`NAME`, `NAME@ALIAS`, `NAME/VERSION` or `models:/...` of those → (name, alias, version).
 
     A bare NAME means its `default_alias`.
@@ -122,7 +124,7 @@ class Connection:
             reason = getattr(exc, "reason", exc)
             raise TrackingError(f"tracking store {_masked(self.uri)} is unreachable: {reason}") from None
 
-    def _guard(self, call):
+    def _guard(self, call: Callable[[], T]) -> T:
         try:
             return call()
         except (MlflowException, SQLAlchemyError) as exc:

@@ -31,7 +31,7 @@ class RunLogger:
         for start in range(0, len(items), 100):  # MLflow accepts at most 100 params per batch
             self.client.log_batch(self.run_id, params=items[start : start + 100])
 
-    def metrics(self, values: dict[str, float], step: int = 0) -> None:
+    def metrics(self, values: dict[str, float], *, step: int = 0) -> None:
         now = _now_ms()
         items = [Metric(k, float(v), now, step) for k, v in values.items()]
         for start in range(0, len(items), 1000):
@@ -70,6 +70,7 @@ class RunLogger:
         code_paths: list[str],
         input_example: pd.DataFrame,
         output_example: pd.DataFrame,
+        *,
         params: dict[str, Any] | None = None,
         optional_inputs: list[str] | None = None,
     ) -> str:

@@ -16,9 +16,12 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from pipelines.core.records import FilesCheck
+
+if TYPE_CHECKING:
+    from pipelines.tracking.runs import Runs
 
 __all__ = ["files_check", "folder_digest", "model_files_check", "tree_digest", "unchecked_bytecode"]
 
@@ -74,7 +77,7 @@ def unchecked_bytecode(folder: Path) -> list[str]:
     return found
 
 
-def model_files_check(tracker, source: str) -> FilesCheck:
+def model_files_check(tracker: Runs, source: str) -> FilesCheck:
     """The tree hash of a logged model's files as stored now (a fresh download)."""
     with tempfile.TemporaryDirectory() as folder:
         return files_check(Path(tracker.download_model(source, folder)))

@@ -7,14 +7,14 @@ import re
 import time
 import uuid
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import mlflow
 from mlflow.exceptions import MlflowException
 
 from pipelines.core.records import VersionInfo
 from pipelines.owner import describe, owner_is_dead, owner_token
-from pipelines.tracking.common import Connection, TrackingError, UnknownModelError, _now_ms, parse_model_ref
+from pipelines.tracking.common import Connection, T, TrackingError, UnknownModelError, _now_ms, parse_model_ref
 
 log = logging.getLogger("creditflow")
 _LOCK_OWNER = re.compile(r"owner (\S+),")
@@ -60,10 +60,13 @@ class Registry(Connection):
         )
         return self._version_info(found)
 
-    def resolve(self, ref: str, default_alias: str = "champion") -> VersionInfo:
+    def resolve(self, ref: str, *, default_alias: str = "champion") -> VersionInfo:
         """The version a model reference (see `parse_model_ref`) points at, or a one-line error."""
-        name, alias, version = parse_model_ref(ref, default_alias)
-        return self.version_by_alias(name, alias) if alias else self.model_version(name, version)
+        name, alias, version = parse_model_ref(ref, default_alias=default_alias)
+        if alias:
+            return self.version_by_alias(name, alias)
+        assert version is not None  # a reference names an alias or a version
+        return self.model_version(name, version)
 
     def model_versions(self, name: str) -> list[VersionInfo]:
         """Every version of a registered model, oldest first, with aliases (search omits them, mlflow 16734)."""
@@ -94,7 +97,7 @@ class Registry(Connection):
         self._guard(lambda: self.client.delete_registered_model_alias(name, alias))
 
     @contextmanager
-    def registry_lock(self, name: str, wait_s: float = 60.0, stale_s: float = 300.0) -> Iterator[None]:
+    def registry_lock(self, name: str, *, wait_s: float = 60.0, stale_s: float = 300.0) -> Iterator[None]:
         """Mutual exclusion between creditflow processes changing model `name` (aliases, approval tags, the
         audit trail). Re-entrant within one tracker.
 
@@ -169,7 +172,7 @@ class Registry(Connection):
             pass  # released meanwhile
         return False
 
-    def _registry(self, call, name: str, missing: str):
+    def _registry(self, call: Callable[[], T], name: str, missing: str) -> T:
         try:
             return call()
         except MlflowException as exc:

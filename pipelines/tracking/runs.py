@@ -26,7 +26,7 @@ class Runs(Connection):
     """Tracking: experiments, runs, artifacts."""
 
     @contextmanager
-    def run(self, experiment: str, run_name: str, tags: dict[str, str] | None = None) -> Iterator[RunLogger]:
+    def run(self, experiment: str, *, run_name: str, tags: dict[str, str] | None = None) -> Iterator[RunLogger]:
         """An MLflow run that ends FAILED if the body raises and KILLED on SIGTERM or Ctrl-C; it carries its
         owner (pid, host) so that the next command closes it if this process is killed outright.
 
@@ -58,7 +58,7 @@ class Runs(Connection):
         closed = []
         for found in running:
             owner = found.data.tags.get(OWNER)
-            if owner_is_dead(owner):
+            if owner is not None and owner_is_dead(owner):
                 try:
                     self.client.set_terminated(found.info.run_id, status="KILLED")
                 except MlflowException as exc:  # a team server refuses another user's run: leave it
@@ -142,7 +142,7 @@ class Runs(Connection):
     def list_artifacts(self, run_id: str, folder: str) -> list[str]:
         return [a.path for a in self._guard(lambda: self.client.list_artifacts(run_id, folder))]
 
-    def find_runs(self, experiment: str, tags: dict[str, str], status: str | None = None) -> list[RunSummary]:
+    def find_runs(self, experiment: str, tags: dict[str, str], *, status: str | None = None) -> list[RunSummary]:
         """Active runs of an experiment whose tags match `tags` (and with `status` if given), oldest first."""
         found = self._guard(lambda: self.client.get_experiment_by_name(experiment))
         if found is None:

@@ -21,7 +21,7 @@ WITHOUT_REASONS = "probability_of_default double, decision string"
 
 
 def model_udf(
-    connection: Connection, spark: Any, model_source: str, reason_method: str, all_reasons: bool = False
+    connection: Connection, spark: Any, model_source: str, *, reason_method: str, all_reasons: bool = False
 ) -> Any:
     """A pandas UDF returning a struct of the model's outputs (PD, decision, reason_1..4) for a struct of its
     input columns. Never `mlflow.spark.autolog` (it downloads a jar)."""

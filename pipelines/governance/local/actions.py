@@ -61,7 +61,9 @@ def review(
     with tracker.registry_lock(model):
         trail = _trusted(tracker, model)
         found = tracker.model_version(model, version)
-        problems = review_problems(found, approve, actor, comment, new_review, trail.records)
+        problems = review_problems(
+            found, trail.records, approve=approve, reviewer=actor, comment=comment, new_review=new_review
+        )
         if problems:
             raise CreditflowError("; ".join(problems))
         digest, when = evidence_digest(found), now_iso()
@@ -104,7 +106,7 @@ def promote(tracker: Tracker, model: str, version: str, *, actor: str) -> None:
         files = model_files_check(tracker, target.source)
         before = tracker.aliases(model)
         old = before.get(CHAMPION)
-        if old == target.version and not champion_problems(target, trail, files):
+        if old == target.version and not champion_problems(target, trail, files=files):
             click.echo(f"{model} version {target.version} is already champion: nothing to do")
             return
         _refuse_if_unmet(tracker, target, trail, actor, old, files)

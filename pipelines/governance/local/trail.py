@@ -26,7 +26,7 @@ def governance_experiment(model: str) -> str:
     return f"{model}-governance"
 
 
-def load_trail(tracker: Tracker, model: str, now: datetime | None = None) -> Trail:
+def load_trail(tracker: Tracker, model: str, *, now: datetime | None = None) -> Trail:
     """Read and verify a model's trail (the team server's trail is the same record format in its audit table,
     verified by the server: pipelines/server/chain.py)."""
     experiment = governance_experiment(model)
@@ -39,7 +39,7 @@ def load_trail(tracker: Tracker, model: str, now: datetime | None = None) -> Tra
         for s in stored
         if s.deleted and s.params.get("digest")
     }
-    verdict = verify_chain([_link(s) for s in live], now or datetime.now(timezone.utc), removed)
+    verdict = verify_chain([_link(s) for s in live], now or datetime.now(timezone.utc), removed=removed)
     by_run = {f"run {s.run_id}": s for s in live}
     trail = Trail(
         model,

@@ -70,7 +70,9 @@ class RemoteStore:
         """Approve or reject as the authenticated user: the server records the reviewer, the time and the evidence."""
         found = self.tracker.model_version(model, version)
         user = self.session.user
-        problems = review_problems(found, approve, user, comment, new_review, self.trail(model).records)
+        problems = review_problems(
+            found, self.trail(model).records, approve=approve, reviewer=user, comment=comment, new_review=new_review
+        )
         if problems:
             raise CreditflowError("; ".join(problems))
         decision = APPROVED if approve else REJECTED

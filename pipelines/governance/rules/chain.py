@@ -98,7 +98,7 @@ class ChainVerdict:
         return chained[-1] if chained else None
 
 
-def verify_chain(links: list[Link], now: datetime, removed: Mapping[str, str] | None = None) -> ChainVerdict:
+def verify_chain(links: list[Link], now: datetime, *, removed: Mapping[str, str] | None = None) -> ChainVerdict:
     """Follow the chain from the genesis and name every break; `removed` maps the digests of records that
     exist but do not count (deleted in the UI) to how to restore them, for a clearer gap message."""
     verdict = ChainVerdict()

@@ -78,6 +78,7 @@ def version_tag_problems(
     version: VersionInfo,
     key: str,
     value: str | None,
+    *,
     terms: ExceptionTerms | None = None,
     today: date | None = None,
 ) -> list[str]:

@@ -155,7 +155,7 @@ def _evidence_problems(version: VersionInfo, trail: list[AuditRecord]) -> list[s
     return problems
 
 
-def champion_problems(champion: VersionInfo, trail: list[AuditRecord], files: FilesCheck | None = None) -> list[str]:
+def champion_problems(champion: VersionInfo, trail: list[AuditRecord], *, files: FilesCheck | None = None) -> list[str]:
     """Why the current champion cannot be trusted (empty when a recorded move put it there and it
     still meets every rule). `trail` is in chain order."""
     move = last_move(trail)
@@ -183,7 +183,7 @@ def champion_problems(champion: VersionInfo, trail: list[AuditRecord], files: Fi
 
 
 def review_problems(
-    version: VersionInfo, approve: bool, reviewer: str, comment: str, new_review: bool, trail: list[AuditRecord]
+    version: VersionInfo, trail: list[AuditRecord], *, approve: bool, reviewer: str, comment: str, new_review: bool
 ) -> list[str]:
     """Bad input for a review (exit 2).
 

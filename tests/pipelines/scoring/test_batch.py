@@ -15,7 +15,7 @@ def test_rows_are_counted_and_read_in_chunks_of_the_wanted_columns_only(tmp_path
     path = tmp_path / f"in{suffix}"
     frame.to_csv(path, index=False) if suffix == ".csv" else frame.to_parquet(path, row_group_size=4)
     assert count_rows(path) == 10
-    chunks = list(read_chunks(path, 4, ["id", "x", "absent"]))
+    chunks = list(read_chunks(path, rows=4, wanted=["id", "x", "absent"]))
     assert [len(c) for c in chunks] == [4, 4, 2]
     assert all(list(c.columns) == ["id", "x"] for c in chunks)  # PII never read; absent left to the transform
 
@@ -77,7 +77,7 @@ def test_a_write_that_fails_on_the_writer_thread_is_a_data_error_and_leaves_noth
 def test_bad_files_are_data_errors(tmp_path):
     (tmp_path / "broken.parquet").write_bytes(b"not parquet at all")
     with pytest.raises(DataError, match="cannot read"):
-        list(read_chunks(tmp_path / "broken.parquet", 10, ["x"]))
+        list(read_chunks(tmp_path / "broken.parquet", rows=10, wanted=["x"]))
     with pytest.raises(DataError, match="cannot read"):
         count_rows(tmp_path / "broken.parquet")
     with pytest.raises(DataError, match="unsupported format '.xlsx'"):

@@ -17,7 +17,7 @@ def test_parse_model_ref_forms():
 
 
 def test_versions_aliases_and_unknowns(tracking_uri, german_spec):
-    run_pipeline(str(german_spec), tracking_uri, register=True, tune=None)
+    run_pipeline(str(german_spec), tracking_uri=tracking_uri, register=True, tune=None)
     tracker = Tracker(tracking_uri)
     name = "german_credit"
     tracker.client.set_registered_model_alias(name, "champion", "1")

@@ -83,7 +83,9 @@ def test_a_record_dated_in_the_future_or_backdated_or_going_backwards_is_named()
 
 def test_a_removed_record_leaves_a_gap_naming_the_next_one():
     links = chain("register", "review", "promote", "rollback")
-    verdict = verify_chain([links[0], links[2], links[3]], NOW, {links[1].fields["digest"]: "run x was deleted"})
+    verdict = verify_chain(
+        [links[0], links[2], links[3]], NOW, removed={links[1].fields["digest"]: "run x was deleted"}
+    )
     assert verdict.problems[0].startswith("record 3 (promote, run-promote-2) follows a record that is not in the trail")
     assert "run x was deleted" in verdict.problems[0]
     assert "1 later record(s) are cut off" in verdict.problems[1]

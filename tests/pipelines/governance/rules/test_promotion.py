@@ -131,14 +131,21 @@ def test_a_refusal_or_noop_does_not_count_as_a_move():
 def test_review_input_rules():
     v = version()
     trail = [registered(v)]
-    assert review_problems(v, True, " ", "why", False, trail) == ["the reviewer must be named (set CREDITFLOW_USER)"]
-    assert review_problems(v, True, "bob", "", False, trail) == ["--comment must say why"]
+    assert review_problems(v, trail, approve=True, reviewer=" ", comment="why", new_review=False) == [
+        "the reviewer must be named (set CREDITFLOW_USER)"
+    ]
+    assert review_problems(v, trail, approve=True, reviewer="bob", comment="", new_review=False) == [
+        "--comment must say why"
+    ]
     rejected = version(**{"approval.status": "rejected"})
     assert (
         "approving it needs an explicit new review (--new-review)"
-        in review_problems(rejected, True, "bob", "x", False, trail)[0]
+        in review_problems(rejected, trail, approve=True, reviewer="bob", comment="x", new_review=False)[0]
     )
-    assert review_problems(rejected, True, "bob", "x", True, trail) == []
-    assert review_problems(rejected, False, "bob", "x", False, trail) == []
+    assert review_problems(rejected, trail, approve=True, reviewer="bob", comment="x", new_review=True) == []
+    assert review_problems(rejected, trail, approve=False, reviewer="bob", comment="x", new_review=False) == []
     champion = version(aliases=("champion",))
-    assert "roll it back first" in review_problems(champion, False, "bob", "x", False, trail)[0]
+    assert (
+        "roll it back first"
+        in review_problems(champion, trail, approve=False, reviewer="bob", comment="x", new_review=False)[0]
+    )

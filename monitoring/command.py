@@ -35,9 +35,9 @@ from pipelines.core.clock import today
 from pipelines.core.records import VersionInfo
 from pipelines.core.tags import MONITORING_STATUS
 from pipelines.evidence.reference import EXPECTED_PATH, REFERENCE_PATH
-from pipelines.governance.policy import stored_policy
 from pipelines.governance.rules.exceptions import expired_exceptions
 from pipelines.governance.store import store_of
+from pipelines.governance.stored_policy import stored_policy
 from pipelines.progress import Progress
 from pipelines.scoring.scorer import Scorer
 from pipelines.tracking import Tracker, UnknownModelError, parse_model_ref

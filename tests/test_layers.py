@@ -236,8 +236,8 @@ TYPE_CHECKING_ONLY = (
         ),
         (
             {
-                "pipelines/evidence/policy.py": "from pipelines.governance.policy import POLICY_PATH\n",
-                "pipelines/governance/policy.py": "POLICY_PATH = 'policy'\n",
+                "pipelines/evidence/policy.py": "from pipelines.governance.stored_policy import POLICY_PATH\n",
+                "pipelines/governance/stored_policy.py": "POLICY_PATH = 'policy'\n",
                 "pipelines/governance/card.py": "from pipelines.evidence.record import x\n",
                 "pipelines/evidence/record.py": "x = 1\n",
             },

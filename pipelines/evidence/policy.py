@@ -1,7 +1,7 @@
 """The governed policy as evidence: tags on the version, the document and the applied limits on its run.
 
 The document is stored as the policy source gave it, so a version is read back (monitoring, exceptions) under the
-policy it was judged under (pipelines/governance/policy.py), and its digest can be checked against the version's tag.
+policy it was judged under (pipelines/governance/stored_policy.py), its digest checked against the version's tag.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 from features.policy import GoverningPolicy
 from features.spec import Spec
 from pipelines.core import tags
-from pipelines.governance.policy import POLICY_PATH
+from pipelines.governance.stored_policy import POLICY_PATH
 from pipelines.tracking import RunLogger
 
 LIMITS_PATH = "policy/applied_limits.json"  # the limits applied: the policy's, tightened by the spec

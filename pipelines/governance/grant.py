@@ -15,13 +15,13 @@ from features.errors import CreditflowError
 from features.policy import ExceptionTerms
 from pipelines.core.clock import today
 from pipelines.core.records import VersionInfo
-from pipelines.governance.policy import stored_policy
 from pipelines.governance.rules.exceptions import (
     ExceptionRequest,
     gate_of,
     request_problems,
 )
 from pipelines.governance.store import open_store
+from pipelines.governance.stored_policy import stored_policy
 from pipelines.tracking import Tracker
 
 CHALLENGER_PATH = "fairness/challenger.json"

@@ -25,7 +25,7 @@ from features.errors import SpecError
 from features.policy import governing
 from pipelines.governance.rules import permissions as rules
 from pipelines.server import promotion
-from pipelines.server.chain import chain_problems, payload_digest
+from pipelines.server.audit_chain import chain_problems, payload_digest
 from pipelines.server.routes import CREDITFLOW_API
 from pipelines.server.services import Pending, Services, error_body
 

@@ -20,7 +20,7 @@ from pipelines.core import tags
 from pipelines.core.clock import today
 from pipelines.governance.rules import permissions as rules
 from pipelines.server import promotion
-from pipelines.server.chain import payload_digest
+from pipelines.server.audit_chain import payload_digest
 from pipelines.server.routes import Route, classify
 from pipelines.server.services import Pending, Services, error_body
 from pipelines.server.writes import after_allowed

@@ -20,7 +20,7 @@ from psycopg2.pool import ThreadedConnectionPool
 from pipelines.core.audit_rows import as_record
 from pipelines.core.clock import now_iso
 from pipelines.core.records import AuditRecord
-from pipelines.server.chain import chain_problems, sealed_row
+from pipelines.server.audit_chain import chain_problems, sealed_row
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit_log (

@@ -223,7 +223,7 @@ def test_a_version_past_an_exception_warns_on_every_window(store, tmp_path, monk
 
     import monitoring.command
     from pipelines.core.records import AuditRecord
-    from pipelines.governance.local.trail import record
+    from pipelines.governance.local.audit_trail import record
     from pipelines.tracking import Tracker
 
     client = mlflow.MlflowClient(store)

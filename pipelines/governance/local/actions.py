@@ -34,9 +34,10 @@ from pipelines.core.records import AuditRecord, FilesCheck, VersionInfo
 from pipelines.core.tags import CHAMPION, PREVIOUS
 from pipelines.core.trail import Trail
 from pipelines.governance.card import refresh_card
+from pipelines.governance.local.audit_trail import read_trail, record
 from pipelines.governance.local.recovery import settled_trail
-from pipelines.governance.local.trail import read_trail, record
 from pipelines.governance.local.ui_approvals import record_ui_decisions
+from pipelines.governance.rules.exceptions import EXCEPTION, ExceptionRequest, exception_values
 from pipelines.governance.rules.promotion import (
     EVIDENCE_TAG,
     approval_fingerprint,
@@ -204,3 +205,21 @@ def _restore(tracker: Tracker, model: str, before: dict[str, str]) -> None:
             tracker.set_alias(model, alias, before[alias])
         elif alias in tracker.aliases(model):
             tracker.delete_alias(model, alias)
+
+
+def grant(tracker: Tracker, found: VersionInfo, request: ExceptionRequest) -> None:
+    """An accepted exception: the exception.<gate>.* tags, then an `exception` record of the trail bound to the
+    evidence digest, then the review page's row. The caller holds the model's lock and has checked the request
+    (pipelines/governance/grant.py)."""
+    when, digest = now_iso(), evidence_digest(found)
+    tracker.set_version_tags(found.name, found.version, exception_values(request, when, digest))
+    entry = AuditRecord(
+        EXCEPTION, found.name, found.version, request.granted_by, when, "done",
+        reason=request.justification.strip(), evidence=digest, gate=request.gate, expires=request.expires,
+    )  # fmt: skip
+    record(tracker, entry)
+    refresh_card(tracker, found, read_trail(tracker, found.name))
+    click.echo(
+        f"{found.name} version {found.version}: exception to {tags.VALIDATION_PREFIX}{request.gate} accepted by "
+        f"{request.granted_by}, valid through {request.expires}; promotion still needs an approval given after it"
+    )

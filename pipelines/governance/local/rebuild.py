@@ -26,7 +26,7 @@ from pipelines.core.clock import now_iso
 from pipelines.core.records import AuditRecord, VersionInfo
 from pipelines.core.trail import Trail
 from pipelines.governance.evidence_check import run_problems, version_files
-from pipelines.governance.local.trail import governance_experiment, load_trail, record
+from pipelines.governance.local.audit_trail import governance_experiment, load_trail, record
 from pipelines.governance.rules.identity import name_problem
 from pipelines.governance.rules.promotion import abandoned, evidence_digest, registered_evidence
 from pipelines.tracking import Tracker

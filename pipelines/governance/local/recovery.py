@@ -26,7 +26,7 @@ from pipelines.core.clock import now_iso
 from pipelines.core.records import AuditRecord, VersionInfo
 from pipelines.core.tags import APPROVAL_TAGS
 from pipelines.core.trail import Trail
-from pipelines.governance.local.trail import load_trail, record
+from pipelines.governance.local.audit_trail import load_trail, record
 from pipelines.governance.rules.promotion import EVIDENCE_TAG, abandoned, registered_evidence
 from pipelines.owner import describe, owner_is_dead
 from pipelines.tracking import Tracker

@@ -11,8 +11,8 @@ from features.policy import PolicySource
 from pipelines.core.actor import current_user
 from pipelines.core.records import AuditRecord, VersionInfo
 from pipelines.core.trail import Trail
-from pipelines.governance.local import actions, rebuild, recovery, trail, ui_approvals
-from pipelines.governance.local.grant import grant
+from pipelines.governance.local import actions, rebuild, recovery, ui_approvals
+from pipelines.governance.local import audit_trail as audit
 from pipelines.governance.rules.exceptions import ExceptionRequest
 from pipelines.governance.status import AuditLog, trail_rows
 from pipelines.tracking import Tracker
@@ -33,7 +33,7 @@ class LocalStore:
         return "CREDITFLOW_USER, else the OS user"
 
     def trail(self, model: str) -> Trail:
-        return trail.load_trail(self.tracker, model)
+        return audit.load_trail(self.tracker, model)
 
     def settled_trail(self, model: str) -> Trail:
         return recovery.settled_trail(self.tracker, model)
@@ -42,7 +42,7 @@ class LocalStore:
         return self.tracker.registry_lock(model)
 
     def append(self, entry: AuditRecord) -> AuditRecord:
-        return trail.record(self.tracker, entry)
+        return audit.record(self.tracker, entry)
 
     def record_ui_decisions(self, model: str, versions: list[VersionInfo]) -> list[str]:
         return ui_approvals.record_ui_decisions(self.tracker, model, versions)
@@ -59,7 +59,7 @@ class LocalStore:
         actions.rollback(self.tracker, model, reason, actor=current_user())
 
     def grant_exception(self, version: VersionInfo, request: ExceptionRequest) -> None:
-        grant(self.tracker, version, request)
+        actions.grant(self.tracker, version, request)
 
     def audit_log(self, model: str) -> AuditLog:
         found = self.trail(model)

@@ -10,7 +10,7 @@ from pipelines.core.clock import now_iso
 from pipelines.core.decisions import DECISIONS
 from pipelines.core.records import AuditRecord, VersionInfo
 from pipelines.governance.card import refresh_card
-from pipelines.governance.local import trail as audit
+from pipelines.governance.local import audit_trail as audit
 from pipelines.governance.rules.promotion import approval_fingerprint, evidence_digest
 from pipelines.tracking import Tracker
 

@@ -24,7 +24,7 @@ from pipelines.core.decisions import APPROVED, REJECTED
 from pipelines.core.records import AuditRecord, VersionInfo
 from pipelines.core.trail import Trail
 from pipelines.governance.remote.client import TeamSession
-from pipelines.governance.remote.policy import TeamPolicySource
+from pipelines.governance.remote.team_policy import TeamPolicySource
 from pipelines.governance.rules.exceptions import ExceptionRequest, exception_values
 from pipelines.governance.rules.permissions import EXCEPTION_FIELDS_BY_RISK
 from pipelines.governance.rules.promotion import evidence_digest, files_problems, review_problems

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from mlflow.entities import Param
 
 from pipelines.cli import cli
-from pipelines.governance.local.trail import load_trail
+from pipelines.governance.local.audit_trail import load_trail
 from pipelines.tracking import Tracker
 from tests.conftest import REPO
 

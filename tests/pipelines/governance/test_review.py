@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import cli
-from pipelines.governance.local.trail import load_trail
+from pipelines.governance.local.audit_trail import load_trail
 from pipelines.tracking import Tracker, TrackingError
 from pipelines.tracking.registry import Registry
 from pipelines.tracking.runs import Runs

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from mlflow.entities import Param
 
 from pipelines.cli import cli
-from pipelines.governance.local.trail import load_trail
+from pipelines.governance.local.audit_trail import load_trail
 from pipelines.governance.rules.chain import seal
 from pipelines.governance.rules.promotion import evidence_digest
 from pipelines.tracking import Tracker

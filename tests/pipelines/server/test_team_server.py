@@ -10,7 +10,7 @@ import threading
 import pytest
 import yaml
 
-from pipelines.server.chain import chain_problems
+from pipelines.server.audit_chain import chain_problems
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipelines.governance.rules.chain import record_digest
-from pipelines.server.chain import chain_problems, sealed_row
+from pipelines.server.audit_chain import chain_problems, sealed_row
 from pipelines.server.routes import classify
 
 

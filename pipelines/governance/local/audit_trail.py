@@ -28,7 +28,7 @@ def governance_experiment(model: str) -> str:
 
 def load_trail(tracker: Tracker, model: str, *, now: datetime | None = None) -> Trail:
     """Read and verify a model's trail (the team server's trail is the same record format in its audit table,
-    verified by the server: pipelines/server/chain.py)."""
+    verified by the server: pipelines/server/audit_chain.py)."""
     experiment = governance_experiment(model)
     state = tracker.experiment_state(experiment)
     stored = tracker.records(experiment)

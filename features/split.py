@@ -79,7 +79,9 @@ def _out_of_time(time: pd.Series, oot_months: int) -> tuple[np.ndarray, np.ndarr
     return ~is_oot, np.flatnonzero(is_oot), str(first_oot)
 
 
-def _random_three_way(positions: np.ndarray, target: np.ndarray, spec: SplitSpec):
+def _random_three_way(
+    positions: np.ndarray, target: np.ndarray, spec: SplitSpec
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     labels = target[positions]
     counts = np.bincount(labels, minlength=2)
     if counts.min() < 3:

@@ -79,5 +79,5 @@ def expected_bands(
     reference_scores: np.ndarray, holdout_scores: np.ndarray, holdout_y: np.ndarray, bins: int
 ) -> dict[str, list[float]]:
     """The holdout's counts per band of the reference sample's score deciles, with the band edges."""
-    edges = fit_bins(pd.Series(reference_scores, name="score"), "numeric", bins).edges or []
+    edges = fit_bins(pd.Series(reference_scores, name="score"), "numeric", n_bins=bins).edges or []
     return {"edges": list(edges), **band_counts(edges, holdout_scores, holdout_y)}

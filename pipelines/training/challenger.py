@@ -82,9 +82,9 @@ def judged_challenger(
     judged = fairness_gate(
         checked.target[holdout],
         share,
-        checked.sensitive.iloc[holdout],
-        CHALLENGER_CUTOFF,
-        spec.policy.fairness,
+        sensitive=checked.sensitive.iloc[holdout],
+        cutoff=CHALLENGER_CUTOFF,
+        policy=spec.policy.fairness,
         seed=spec.tuning.seed,
     )
     table = compare(checked.target[holdout], scores[split.main], spec.policy.cutoff, fairness, share, judged)

@@ -75,8 +75,8 @@ def prepare(spec_path: str | Path, policies: PolicySource | None = None) -> Prep
         checked.target[split.train],
         checked.features.iloc[split.valid],
         checked.target[split.valid],
-        spec.policy.leakage,
-        spec.features.reviewed,
+        policy=spec.policy.leakage,
+        reviewed=spec.features.reviewed,
         seed=spec.split.seed,
     )
     return Prepared(spec, spec_path, spec_digest(spec_path), loaded, checked, split, leakage, dropped)

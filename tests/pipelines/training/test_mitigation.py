@@ -37,9 +37,9 @@ def test_compare_counts_approvals_and_bads_of_the_approved():
         y,
         original,
         0.5,
-        fairness_gate(y, original, groups, 0.5, policy),
+        fairness_gate(y, original, sensitive=groups, cutoff=0.5, policy=policy),
         share,
-        fairness_gate(y, share, groups, 0.5, policy),
+        fairness_gate(y, share, sensitive=groups, cutoff=0.5, policy=policy),
     ).set_index("model")
     assert table.loc["original", "approval_rate"] == pytest.approx(4 / 6)
     assert table.loc["original", "bad_rate_approved"] == pytest.approx(2 / 4)
@@ -76,7 +76,9 @@ def test_challenger_narrows_the_gap_it_is_constrained_on():
     ).decline_share(model_input.iloc[train])
     policy = FairnessPolicy(n_boot=5)
     gap = {
-        name: fairness_gate(y[train], score, sensitive.iloc[train], 0.5, policy).groupings["gender"].disparity
+        name: fairness_gate(y[train], score, sensitive=sensitive.iloc[train], cutoff=0.5, policy=policy)
+        .groupings["gender"]
+        .disparity
         for name, score in (("mitigated", share), ("plain", plain))
     }
     assert gap["mitigated"]["eo_difference"] < gap["plain"]["eo_difference"]

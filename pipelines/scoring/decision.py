@@ -4,13 +4,17 @@ monitoring all decide through these two functions."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 DECLINE, APPROVE = "decline", "approve"
 
 
-def declined(p_default: npt.ArrayLike, cutoff: float) -> np.ndarray:
+def declined(p_default: ArrayLike, cutoff: float) -> np.ndarray:
     """True where the applicant is declined (PD >= cutoff)."""
     return np.asarray(p_default, dtype=np.float64) >= cutoff
 
@@ -18,7 +22,7 @@ def declined(p_default: npt.ArrayLike, cutoff: float) -> np.ndarray:
 _LABELS = np.array([APPROVE, DECLINE], dtype=object)
 
 
-def decision_labels(p_default: npt.ArrayLike, cutoff: float) -> np.ndarray:
+def decision_labels(p_default: ArrayLike, cutoff: float) -> np.ndarray:
     """ "decline" / "approve" per applicant (an object array of the two strings: pandas keeps it as it is, where
     a fixed-width text array would be converted string by string)."""
     return _LABELS[declined(p_default, cutoff).view(np.int8)]

@@ -13,7 +13,7 @@ from pipelines.training.mitigation import ChallengerReport
 
 
 def fairness_html(
-    result: FairnessResult, proxies: pd.DataFrame, sample: str, challenger: ChallengerReport | None = None
+    result: FairnessResult, proxies: pd.DataFrame, sample: str, *, challenger: ChallengerReport | None = None
 ) -> str:
     """One HTML page: verdict, policy and rationale, per-group tables, gaps with intervals, proxies."""
     verdict = result.verdict

@@ -16,7 +16,7 @@ import xgboost as xgb
 from features.tuning_spec import XGBoostParams
 
 
-def booster_params(params: XGBoostParams, monotone: list[int], seed: int, metric: str = "auc") -> dict[str, Any]:
+def booster_params(params: XGBoostParams, *, monotone: list[int], seed: int, metric: str = "auc") -> dict[str, Any]:
     """Native XGBoost parameters for a binary default model; `metric` drives early stopping."""
     native = {
         "objective": "binary:logistic",
@@ -38,7 +38,7 @@ def booster_params(params: XGBoostParams, monotone: list[int], seed: int, metric
     return native
 
 
-def to_dmatrix(features: pd.DataFrame, target: np.ndarray | None = None, nthread: int = 0) -> xgb.DMatrix:
+def to_dmatrix(features: pd.DataFrame, target: np.ndarray | None = None, *, nthread: int = 0) -> xgb.DMatrix:
     return xgb.DMatrix(features, label=target, enable_categorical=True, nthread=nthread or -1)
 
 
@@ -46,15 +46,16 @@ def fit_booster(
     train: xgb.DMatrix,
     valid: xgb.DMatrix,
     params: XGBoostParams,
+    *,
     monotone: list[int],
     seed: int,
     metric: str = "auc",
-    callbacks: list | None = None,
+    callbacks: list[xgb.callback.TrainingCallback] | None = None,
 ) -> xgb.Booster:
     """Train with early stopping on `valid` (evaluation name "valid"); return the booster cut at its
     best iteration, with the best validation score in its `best_score` attribute."""
     booster = xgb.train(
-        booster_params(params, monotone, seed, metric),
+        booster_params(params, monotone=monotone, seed=seed, metric=metric),
         train,
         num_boost_round=params.max_rounds,
         evals=[(valid, "valid")],
@@ -73,7 +74,7 @@ class RoundProgress(xgb.callback.TrainingCallback):
     """Reports every boosting round, with the latest validation metric, to a `pipelines.progress.Progress`:
     as a step of its own (`step=1`, the training line) or as a note on another line (`step=0`, a tuning trial)."""
 
-    def __init__(self, progress: Any, step: int = 1, prefix: str = ""):
+    def __init__(self, progress: Any, *, step: int = 1, prefix: str = ""):
         self.progress, self.step, self.prefix = progress, step, prefix
 
     def after_iteration(self, model, epoch: int, evals_log) -> bool:
@@ -86,7 +87,10 @@ class RoundProgress(xgb.callback.TrainingCallback):
 
 
 def best_score(booster: xgb.Booster) -> float:
-    return float(booster.attr("best_score"))
+    score = booster.attr("best_score")
+    if score is None:  # the TypeError float(None) raised, saying why
+        raise TypeError("the booster holds no best_score: `fit_booster` sets it")
+    return float(score)
 
 
 def predict_pd(booster: xgb.Booster, features: pd.DataFrame) -> np.ndarray:

@@ -82,7 +82,7 @@ def _list(items: list[str]) -> str:
     return "<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>" if items else "<p>none</p>"
 
 
-def _interval(bounds) -> str:
+def _interval(bounds: tuple[float, float] | None) -> str:
     return "" if bounds is None or any(pd.isna(b) for b in bounds) else f"{number(bounds[0])} – {number(bounds[1])}"
 
 

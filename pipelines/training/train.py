@@ -77,12 +77,14 @@ class RoundProgress(xgb.callback.TrainingCallback):
     def __init__(self, progress: Any, *, step: int = 1, prefix: str = ""):
         self.progress, self.step, self.prefix = progress, step, prefix
 
-    def after_iteration(self, model, epoch: int, evals_log) -> bool:
+    def after_iteration(
+        self, model: xgb.Booster, epoch: int, evals_log: xgb.callback.TrainingCallback.EvalsLog
+    ) -> bool:
         latest = ", ".join(f"valid {k} {v[-1]:.4f}" for k, v in evals_log.get("valid", {}).items())
         self.progress.update(self.step, f"{self.prefix}round {epoch + 1}, {latest}")
         return False
 
-    def __deepcopy__(self, memo) -> RoundProgress:
+    def __deepcopy__(self, memo: dict[int, object]) -> RoundProgress:
         return self  # sklearn's clone deep-copies estimator params: every copy reports to the same line
 
 

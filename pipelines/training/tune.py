@@ -184,10 +184,13 @@ class PruningCallback(xgb.callback.TrainingCallback):
     def __init__(self, trial: optuna.Trial, metric: str, *, interval: int = 1):
         self.trial, self.metric, self.interval = trial, metric, interval
 
-    def after_iteration(self, model, epoch: int, evals_log) -> bool:
+    def after_iteration(
+        self, model: xgb.Booster, epoch: int, evals_log: xgb.callback.TrainingCallback.EvalsLog
+    ) -> bool:
         if (epoch + 1) % self.interval:
             return False
-        self.trial.report(float(evals_log["valid"][self.metric][-1]), step=epoch)
+        latest = evals_log["valid"][self.metric][-1]  # a (mean, std) pair only under xgboost.cv, which is not used
+        self.trial.report(float(latest[0] if isinstance(latest, tuple) else latest), step=epoch)
         if self.trial.should_prune():
             self.trial.set_user_attr("n_trees", epoch + 1)
             raise optuna.TrialPruned(f"pruned at round {epoch}")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from features.policy import ExceptionTerms
 from pipelines.core import tags
 from pipelines.gates.registry import gate_names
+from pipelines.governance.rules.identity import same_person
 
 if TYPE_CHECKING:  # promotion.py applies these rules: only the types are needed here
     from pipelines.core.records import AuditRecord, VersionInfo
@@ -71,9 +72,9 @@ def granter_problems(version: VersionInfo, granter: str, terms: ExceptionTerms) 
     """Someone named, not the version's author, and one of the policy's granters when it names them."""
     if not granter.strip():
         return ["an exception must name who grants it"]
-    if _same(granter, version.tags.get(tags.AUTHOR)):
+    if same_person(granter, version.tags.get(tags.AUTHOR)):
         return [f"{granter} is the version's author: an exception is granted by someone else"]
-    if terms.granted_by and not any(_same(granter, allowed) for allowed in terms.granted_by):
+    if terms.granted_by and not any(same_person(granter, allowed) for allowed in terms.granted_by):
         return [f"{granter} may not grant exceptions under this policy (allowed: {', '.join(terms.granted_by)})"]
     return []
 
@@ -189,10 +190,6 @@ def _approved_after(version: VersionInfo, trail: list[AuditRecord], exception: A
 
 def _is_gate(key: str) -> bool:
     return key.startswith(tags.VALIDATION_PREFIX) and key not in tags.POLICY_TAGS
-
-
-def _same(a: str | None, b: str | None) -> bool:
-    return bool(a and b) and (a or "").strip().casefold() == (b or "").strip().casefold()
 
 
 def _date(text: str) -> dt.date | None:

@@ -26,6 +26,7 @@ from pipelines.core.decisions import DECISIONS
 from pipelines.core.records import AuditRecord, VersionInfo
 from pipelines.gates.registry import gate_names
 from pipelines.governance.rules.exceptions import expiry_problems, granter_problems
+from pipelines.governance.rules.identity import same_person
 from pipelines.governance.rules.promotion import unmet_conditions
 
 DATA_SCIENTIST, REVIEWER, RISK, ADMIN = "data-scientist", "reviewer", "risk", "admin"
@@ -48,7 +49,8 @@ class Actor:
     role: str
 
     def is_(self, person: str | None) -> bool:
-        return bool(person) and self.name.strip().casefold() == (person or "").strip().casefold()
+        """The identity rule of pipelines/governance/rules/identity.py: a look-alike login is the same person."""
+        return same_person(self.name, person)
 
 
 def reserved(key: str) -> bool:

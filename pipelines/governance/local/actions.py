@@ -27,6 +27,7 @@ import logging
 import click
 
 from features.errors import CreditflowError, Refused
+from features.policy import ExceptionTerms
 from pipelines.core import tags
 from pipelines.core.clock import now_iso, today
 from pipelines.core.decisions import APPROVED, REJECTED
@@ -47,6 +48,7 @@ from pipelines.governance.rules.promotion import (
     review_problems,
     unmet_conditions,
 )
+from pipelines.governance.stored_policy import stored_policy
 from pipelines.tracking import Tracker, UnknownModelError
 from pipelines.tracking.model_files import model_files_check
 
@@ -164,9 +166,16 @@ def _refuse_if_unmet(
     files: FilesCheck,
     action: str = "promote",
 ) -> None:
-    unmet = unmet_conditions(target, trail, files=files, today=today())
+    unmet = unmet_conditions(target, trail, files=files, today=today(), terms=_terms(tracker, target))
     if unmet:
         _refuse(tracker, target, actor, old, unmet, action)
+
+
+def _terms(tracker: Tracker, target: VersionInfo) -> ExceptionTerms:
+    """The exception terms of the policy the version was judged under (the defaults for a version stored without
+    one), against which promotion judges every recorded exception again."""
+    governing = stored_policy(tracker, target)
+    return governing.policy.exceptions if governing else ExceptionTerms()
 
 
 def _refuse(

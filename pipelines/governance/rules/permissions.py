@@ -141,15 +141,23 @@ def _exception_problems(
     return problems
 
 
-def champion_move_problems(actor: Actor, target: VersionInfo, trail: list[AuditRecord]) -> list[str]:
-    """Putting `champion` on `target` (a promotion or a rollback): the CLI's promotion rules, and four eyes
-    on the person who moves it."""
+def champion_move_problems(
+    actor: Actor,
+    target: VersionInfo,
+    trail: list[AuditRecord],
+    *,
+    terms: ExceptionTerms | None = None,
+    today: date | None = None,
+) -> list[str]:
+    """Putting `champion` on `target` (a promotion or a rollback): the CLI's promotion rules (every exception
+    judged again under the governed policy's `terms`, its expiry on `today`), and four eyes on the person who
+    moves it."""
     problems = []
     if actor.role != REVIEWER:
         problems.append(f"{_who(actor)} may not move champion (reviewers promote)")
     if actor.is_(target.tags.get(tags.AUTHOR)):
         problems.append(f"four-eyes: {actor.name} registered version {target.version} and may not promote it")
-    return problems + unmet_conditions(target, trail)
+    return problems + unmet_conditions(target, trail, terms=terms, today=today)
 
 
 def alias_problems(actor: Actor, alias: str, deleting: bool) -> list[str]:

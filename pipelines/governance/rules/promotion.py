@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 import json
 
+from features.policy import ExceptionTerms
 from pipelines.core import tags
 from pipelines.core.records import MOVES, AuditRecord, FilesCheck, VersionInfo
 from pipelines.core.tags import APPROVAL_TAGS, CHAMPION
@@ -73,10 +74,16 @@ def last_move(trail: list[AuditRecord]) -> AuditRecord | None:
 
 
 def unmet_conditions(
-    version: VersionInfo, trail: list[AuditRecord], *, files: FilesCheck | None = None, today: dt.date | None = None
+    version: VersionInfo,
+    trail: list[AuditRecord],
+    *,
+    files: FilesCheck | None = None,
+    today: dt.date | None = None,
+    terms: ExceptionTerms | None = None,
 ) -> list[str]:
     """Every reason `version` may not be champion; empty when it may. `files` is the model's files as the
-    caller found them (None: not looked at, so not judged).
+    caller found them (None: not looked at, so not judged); `terms` the exception terms of the version's governed
+    policy, against which every exception is judged again (None: only the policy-free rules).
 
     `today` judges exception expiry (a new move); None leaves it to `status` (verifying a past move: an expired
     exception is reported, it does not stop scoring)."""
@@ -87,7 +94,7 @@ def unmet_conditions(
     digest = evidence_digest(version)
     for key in sorted(k for k in values if k.startswith(tags.VALIDATION_PREFIX) and k not in tags.POLICY_TAGS):
         if values[key] in (tags.FAILED, tags.NOT_ASSESSED):
-            excused = exception_problems(version, trail, tags.gate_name(key), digest, today)
+            excused = exception_problems(version, trail, tags.gate_name(key), digest, today, terms=terms)
             if excused:
                 unmet.append(f"{key} is {values[key]!r}, not 'passed', and " + "; ".join(excused))
         elif values[key] != tags.PASSED:

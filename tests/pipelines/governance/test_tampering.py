@@ -240,3 +240,22 @@ def test_audit_verify_passes_on_an_honest_trail(governed):
     result = invoke("audit", "verify", MODEL)
     assert result.exit_code == 0, result.output
     assert "hash chain intact; evidence of 2 version(s) matches" in result.output
+
+
+def test_deleting_the_newest_record_is_a_shortened_trail(governed, applicants):
+    """Issue 29, item 4: the newest record (a rejection) deleted and the approval tags reset used to pass `audit
+    verify`: nothing after it names it. The head is anchored on the registered model and the version."""
+    promote(1)
+    assert invoke("review", MODEL, 2, "--reject", "--comment", "no", user="bob").exit_code == 0
+    client = mlflow.MlflowClient(governed)
+    newest = load_trail(Tracker(governed), MODEL).records[-1]
+    assert newest.action == "review" and newest.version == "2"
+    client.delete_run(newest.run_id)
+    for key in ("approval.status", "approval.reviewer", "approval.comment", "approval.time"):
+        client.delete_model_version_tag(MODEL, "2", key)
+    verified = invoke("audit", "verify", MODEL)
+    assert verified.exit_code == 1, verified.output
+    assert "the trail is shorter than its anchor" in verified.output and newest.run_id in verified.output
+    assert invoke("status", MODEL).exit_code == 1
+    client.restore_run(newest.run_id)
+    assert invoke("audit", "verify", MODEL).exit_code == 0

@@ -67,10 +67,21 @@ def abandoned(trail: list[AuditRecord], version: str) -> AuditRecord | None:
     return next((r for r in trail if r.action == "abandon" and r.version == version and not r.deleted), None)
 
 
+INTENT = "intent"  # the outcome of a move's first record, written before any alias moves
+
+
 def last_move(trail: list[AuditRecord]) -> AuditRecord | None:
     """The last promotion or rollback that moved `champion` (refusals and no-ops move nothing)."""
     moves = [r for r in trail if r.action in MOVES and r.outcome == "done" and not r.deleted]
     return moves[-1] if moves else None
+
+
+def pending_move(trail: list[AuditRecord]) -> AuditRecord | None:
+    """A move whose intent was recorded but whose outcome was not: its process died between the two. The next
+    writing command finishes it (pipelines/governance/local/recovery.py); until then it counts as recorded when
+    `champion` is already on its target, since every rule was checked before its intent was written."""
+    moves = [r for r in trail if (r.action in MOVES or r.action == "refuse") and not r.deleted]
+    return moves[-1] if moves and moves[-1].outcome == INTENT else None
 
 
 def unmet_conditions(
@@ -165,7 +176,8 @@ def _evidence_problems(version: VersionInfo, trail: list[AuditRecord]) -> list[s
 def champion_problems(champion: VersionInfo, trail: list[AuditRecord], *, files: FilesCheck | None = None) -> list[str]:
     """Why the current champion cannot be trusted (empty when a recorded move put it there and it
     still meets every rule). `trail` is in chain order."""
-    move = last_move(trail)
+    pending = pending_move(trail)
+    move = pending if pending is not None and pending.to_version == champion.version else last_move(trail)
     if move is None:
         problems = [f"alias champion on version {champion.version} was not set by a recorded promotion"]
     elif move.to_version != champion.version:

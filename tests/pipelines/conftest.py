@@ -123,7 +123,11 @@ def registry_snapshot(uri: str) -> list:
             (
                 model.name,
                 sorted((k, str(v)) for k, v in detail.aliases.items()),
-                sorted((v.version, sorted(t for t in v.tags.items() if t[0] != AUDIT_HEAD), v.source) for v in versions),
+                sorted((v.version, sorted(_governed(v.tags)), v.source) for v in versions),
             )
         )
     return sorted(state)
+
+
+def _governed(values: dict[str, str]) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in values.items() if k != AUDIT_HEAD]

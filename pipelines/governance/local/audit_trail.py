@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pipelines.core.clock import parse_time
 from pipelines.core.records import AuditRecord
 from pipelines.core.trail import Trail
+from pipelines.governance.local.anchor import anchor_problems, first_digest, write_anchor
 from pipelines.governance.rules.chain import Link, seal, verify_chain
 from pipelines.tracking import Tracker
 from pipelines.tracking.common import StoredRun
@@ -51,6 +52,7 @@ def load_trail(tracker: Tracker, model: str, *, now: datetime | None = None) -> 
         legacy=[_record(by_run[link.ref]) for link in verdict.unchained],
         broken=verdict.broken,
     )
+    trail.problems += anchor_problems(tracker, model, trail)
     if state == "deleted":
         trail.problems.insert(
             0,
@@ -76,7 +78,9 @@ def record(tracker: Tracker, entry: AuditRecord) -> AuditRecord:
         run_id = tracker.log_record(
             governance_experiment(entry.model), f"{entry.action}-{entry.version}-{entry.outcome}", sealed
         )
-    return AuditRecord.from_params({**sealed, "_run_id": run_id})
+        stored = AuditRecord.from_params({**sealed, "_run_id": run_id})
+        write_anchor(tracker, stored, first_digest(trail.records))
+    return stored
 
 
 def _record(stored: StoredRun) -> AuditRecord:

@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 import json
 
+from features.policy import ExceptionTerms
 from pipelines.core import tags
 from pipelines.core.records import MOVES, AuditRecord, FilesCheck, VersionInfo
 from pipelines.core.tags import APPROVAL_TAGS, CHAMPION
@@ -66,17 +67,34 @@ def abandoned(trail: list[AuditRecord], version: str) -> AuditRecord | None:
     return next((r for r in trail if r.action == "abandon" and r.version == version and not r.deleted), None)
 
 
+INTENT = "intent"  # the outcome of a move's first record, written before any alias moves
+
+
 def last_move(trail: list[AuditRecord]) -> AuditRecord | None:
     """The last promotion or rollback that moved `champion` (refusals and no-ops move nothing)."""
     moves = [r for r in trail if r.action in MOVES and r.outcome == "done" and not r.deleted]
     return moves[-1] if moves else None
 
 
+def pending_move(trail: list[AuditRecord]) -> AuditRecord | None:
+    """A move whose intent was recorded but whose outcome was not: its process died between the two. The next
+    writing command finishes it (pipelines/governance/local/recovery.py); until then it counts as recorded when
+    `champion` is already on its target, since every rule was checked before its intent was written."""
+    moves = [r for r in trail if (r.action in MOVES or r.action == "refuse") and not r.deleted]
+    return moves[-1] if moves and moves[-1].outcome == INTENT else None
+
+
 def unmet_conditions(
-    version: VersionInfo, trail: list[AuditRecord], *, files: FilesCheck | None = None, today: dt.date | None = None
+    version: VersionInfo,
+    trail: list[AuditRecord],
+    *,
+    files: FilesCheck | None = None,
+    today: dt.date | None = None,
+    terms: ExceptionTerms | None = None,
 ) -> list[str]:
     """Every reason `version` may not be champion; empty when it may. `files` is the model's files as the
-    caller found them (None: not looked at, so not judged).
+    caller found them (None: not looked at, so not judged); `terms` the exception terms of the version's governed
+    policy, against which every exception is judged again (None: only the policy-free rules).
 
     `today` judges exception expiry (a new move); None leaves it to `status` (verifying a past move: an expired
     exception is reported, it does not stop scoring)."""
@@ -87,7 +105,7 @@ def unmet_conditions(
     digest = evidence_digest(version)
     for key in sorted(k for k in values if k.startswith(tags.VALIDATION_PREFIX) and k not in tags.POLICY_TAGS):
         if values[key] in (tags.FAILED, tags.NOT_ASSESSED):
-            excused = exception_problems(version, trail, tags.gate_name(key), digest, today)
+            excused = exception_problems(version, trail, tags.gate_name(key), digest, today, terms=terms)
             if excused:
                 unmet.append(f"{key} is {values[key]!r}, not 'passed', and " + "; ".join(excused))
         elif values[key] != tags.PASSED:
@@ -158,7 +176,8 @@ def _evidence_problems(version: VersionInfo, trail: list[AuditRecord]) -> list[s
 def champion_problems(champion: VersionInfo, trail: list[AuditRecord], *, files: FilesCheck | None = None) -> list[str]:
     """Why the current champion cannot be trusted (empty when a recorded move put it there and it
     still meets every rule). `trail` is in chain order."""
-    move = last_move(trail)
+    pending = pending_move(trail)
+    move = pending if pending is not None and pending.to_version == champion.version else last_move(trail)
     if move is None:
         problems = [f"alias champion on version {champion.version} was not set by a recorded promotion"]
     elif move.to_version != champion.version:

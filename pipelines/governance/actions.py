@@ -5,6 +5,7 @@ to say: pipelines/governance/local/actions.py on a workbench, the team server's 
 from __future__ import annotations
 
 from features.errors import CreditflowError
+from pipelines.core.free_text import shown, text_problem
 from pipelines.governance.rules.identity import same_person
 from pipelines.governance.store import open_store
 
@@ -27,7 +28,7 @@ def review(
     actor = store.acting_user()
     if reviewer is not None and not same_person(reviewer, actor):
         raise CreditflowError(
-            f"--reviewer {reviewer!r} is not the acting user {actor!r} ({store.identity_rule()}): "
+            f"--reviewer {shown(reviewer)} is not the acting user {actor!r} ({store.identity_rule()}): "
             "a review is recorded for whoever runs it"
         )
     store.review(model, version, approve=approve, comment=comment, new_review=new_review)
@@ -42,4 +43,7 @@ def rollback(model: str, reason: str, *, tracking_uri: str | None) -> None:
     """Put `champion` back on `previous` (which must still meet every rule) and drop `previous`."""
     if not reason.strip():
         raise CreditflowError("--reason must say why")
+    problem = text_problem("--reason", reason)
+    if problem:
+        raise CreditflowError(problem)
     open_store(tracking_uri).rollback(model, reason)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from features.policy import ExceptionTerms
 from pipelines.core import tags
+from pipelines.core.free_text import text_problem
 from pipelines.gates.registry import gate_names
 from pipelines.governance.rules.identity import same_person
 
@@ -59,6 +60,7 @@ def request_problems(
     problems += granter_problems(version, request.granted_by, terms)
     if not request.justification.strip():
         problems.append("--justification must say why the exception is accepted")
+    problems += [p for p in [text_problem("--justification", request.justification)] if p]
     problems += expiry_problems(request.expires, today, terms)
     if request.gate == FAIRNESS and verdict == tags.FAILED and not request.alternative:
         problems.append(

@@ -29,7 +29,8 @@ import json
 
 from features.policy import ExceptionTerms
 from pipelines.core import tags
-from pipelines.core.records import MOVES, AuditRecord, FilesCheck, VersionInfo
+from pipelines.core.free_text import NAME_LIMIT, shown, text_problem
+from pipelines.core.records import MOVES, AuditRecord, FilesCheck, VersionInfo, approval_values
 from pipelines.core.tags import APPROVAL_TAGS, CHAMPION
 from pipelines.gates.registry import gate_tags
 from pipelines.governance.rules.exceptions import exception_problems
@@ -51,8 +52,15 @@ def approval_fingerprint(version: VersionInfo) -> str:
 
 
 def approval_fingerprint_of(values: dict[str, str]) -> str:
-    """`approval_fingerprint` of a set of tags (a review records the tags it is about to write)."""
-    return json.dumps({k: values.get(k, "") for k in APPROVAL_TAGS}, sort_keys=True)
+    """`approval_fingerprint` of a set of tags (a review records the tags it is about to write). Letters stay
+    letters (not `\\u` escapes, six to twelve characters each), so a comment in any script fits a record alike."""
+    return json.dumps({k: values.get(k, "") for k in APPROVAL_TAGS}, sort_keys=True, ensure_ascii=False)
+
+
+def same_approval(recorded: str, version: VersionInfo) -> bool:
+    """Whether a record's approval field holds the version's approval tags as they stand: compared as values, so
+    records written with escaped letters (before issue 28) still match."""
+    return approval_values(recorded) == {k: version.tags.get(k, "") for k in APPROVAL_TAGS}
 
 
 def registered_evidence(trail: list[AuditRecord], version: str) -> str | None:
@@ -196,7 +204,7 @@ def champion_problems(champion: VersionInfo, trail: list[AuditRecord], *, files:
             if r.action == "review" and not r.deleted and r.version == champion.version and r.source != "ui"
         }
         # a review recorded by creditflow after the move is legitimate; one made in the UI stays flagged
-        if approval_fingerprint(champion) not in recorded:
+        if not any(same_approval(approval, champion) for approval in recorded):
             problems.append(f"approval tags of version {champion.version} changed since its {move.action}")
     return problems + unmet_conditions(champion, trail, files=files)
 
@@ -215,9 +223,12 @@ def review_problems(
     if not person_key(reviewer):
         problems.append("the reviewer must be named (set CREDITFLOW_USER)")
     elif name_problem(reviewer):
-        problems.append(f"reviewer name {reviewer!r} {name_problem(reviewer)}")
+        problems.append(f"reviewer name {shown(reviewer)} {name_problem(reviewer)}")
     if not comment.strip():
         problems.append("--comment must say why")
+    problems += [
+        p for p in (text_problem("--comment", comment), text_problem("the reviewer", reviewer, limit=NAME_LIMIT)) if p
+    ]
     dropped = abandoned(trail, version.version)
     if dropped is not None:
         problems.append(f"the registration of version {version.version} was abandoned: {dropped.reason}")

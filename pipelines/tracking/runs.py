@@ -85,6 +85,13 @@ class Runs(Connection):
             return None
         return None if found.info.lifecycle_stage == "deleted" else dict(found.data.tags)
 
+    def run_metrics(self, run_id: str) -> dict[str, float]:
+        """A run's latest metric values (empty when the run does not exist)."""
+        try:
+            return dict(self.client.get_run(run_id).data.metrics)
+        except MlflowException:
+            return {}
+
     def run_state(self, run_id: str) -> tuple[str, str] | None:
         """(status, owner token) of a run, or None if it does not exist."""
         try:

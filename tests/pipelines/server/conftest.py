@@ -200,6 +200,8 @@ def team_server(tmp_path_factory):
 
 def _register_first_version(server: TeamServer, folder: Path) -> None:
     spec = relaxed_german_spec(folder)
+    pushed = server.cli("risk1", "policy", "push", folder / "policies" / "relaxed.yaml")  # the lender's, by risk
+    assert pushed.exit_code == 0, pushed.output
     result = server.cli("ds1", "run", spec, CREDITFLOW_USER="someone-else")
     assert result.exit_code == 0, result.output
     version = server.client("ds1").get_model_version("german_credit", "1")

@@ -72,3 +72,24 @@ def test_a_version_judged_under_an_authors_policy_document_is_never_promoted(tea
     assert "was judged under policy relaxed v1 (digest ffffffffffff), not the governed relaxed v1" in refused.output
     status = server.cli("rev2", "status", "own_policy")
     assert "POLICY NOT CURRENT: version 1 was judged under policy relaxed v1" in status.output
+
+
+def test_audit_verify_is_clean_on_an_untampered_version_and_names_each_forgery(team_server):
+    """Issue 22: `audit verify` cried wolf on every team version (the run's lineage.author was the OS user)."""
+    server = team_server
+    clean = server.cli("rev1", "audit", "verify", "german_credit")
+    assert clean.exit_code == 0, clean.output
+    base = server.base_tags
+    try:
+        server.base_tags = {**base, "validation.fairness": "passed", "validation.performance": "failed"}
+        (forged_gate,) = server.register("forged_gate")
+        server.base_tags = {**base, "validation.policy_digest": "e" * 64}
+        (forged_policy,) = server.register("forged_policy")
+    finally:
+        server.base_tags = base
+    gate = server.cli("rev1", "audit", "verify", "forged_gate")
+    assert gate.exit_code == 1 and f"version {forged_gate}: validation.performance is 'failed', its run" in gate.output
+    policy = server.cli("rev1", "audit", "verify", "forged_policy")
+    assert policy.exit_code == 1 and f"version {forged_policy} was judged under policy relaxed v1 with digest eee" in (
+        policy.output
+    )

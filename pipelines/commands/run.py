@@ -121,7 +121,7 @@ def run_pipeline(spec_path: str, *, tracking_uri: str | None, register: bool, tu
     with challenger_process(prepared.spec, len(prepared.split.train)) as worker:  # its imports overlap the tuning
         tracker = store.tracker if store else Tracker(tracking_uri)
         author = store.acting_user() if store else None  # a team server's login: the author it records
-        return _train_and_record(prepared, tracker, register, tune, worker, started, author)
+        return _train_and_record(prepared, tracker, register, tune, worker, started, author=author)
 
 
 def _train_and_record(
@@ -131,6 +131,7 @@ def _train_and_record(
     tune: TuneOptions | None,
     worker: ChallengerWorker | None,
     started: float,
+    *,
     author: str | None = None,
 ) -> bool:
     plan = _tuning_plan(prepared, tracker.uri, tune)

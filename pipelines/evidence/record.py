@@ -52,7 +52,7 @@ def record_training(
     `author`: the store's acting user (a team server's authenticated login), else $CREDITFLOW_USER or the OS user."""
     run.params(_params(prepared, candidate))
     run.metrics(evaluation.metrics)
-    run.tags(lineage(prepared, run.run_id, author))
+    run.tags(lineage(prepared, run.run_id, author=author))
     run.text(prepared.spec_path.read_text(), f"spec/{prepared.spec_path.name}")
     record_policy(run, prepared.spec)
     for path, table in evaluation.tables.items():  # each gate's, by the artifact that holds it
@@ -157,7 +157,7 @@ def record_model_card(
     return tracker.artifact_location(run.run_id, PAGE_PATH)
 
 
-def lineage(prepared: Prepared, run_id: str, author: str | None = None) -> dict[str, str]:
+def lineage(prepared: Prepared, run_id: str, *, author: str | None = None) -> dict[str, str]:
     return {
         tags.DATA_DIGEST: prepared.data.digest,
         tags.SPEC_DIGEST: prepared.spec_digest,

@@ -49,7 +49,9 @@ def validate_version(model: str, version: str, *, tracking_uri: str | None, data
         raise CreditflowError(f"{model} version {found.version} names no training run: nothing to validate from")
     governed = governed_policy(store, found)
     with tempfile.TemporaryDirectory() as folder:
-        prepared = prepare(logged_spec(store, found, Path(folder), data), StoredPolicySource(governed.document))
+        prepared = prepare(
+            logged_spec(store, found, Path(folder), data), policies=StoredPolicySource(governed.document)
+        )
     if prepared.data.digest != found.tags.get(tags.DATA_DIGEST):
         raise CreditflowError(
             f"{prepared.data.source}: its sha256 {prepared.data.digest[:12]} is not the {tags.DATA_DIGEST} of "

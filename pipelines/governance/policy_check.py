@@ -34,7 +34,7 @@ def unknown_policy_problems(policies: PolicyStore, version: VersionInfo) -> list
         kept = {v.digest for v in policies.versions(name)}
     except CreditflowError as exc:
         return [f"version {version.version}: {exc}"]
-    if digest in kept:
+    if not kept or digest in kept:  # a store that holds no version of it cannot judge (status says so)
         return []
     return [
         f"version {version.version} was judged under policy {version.tags.get(tags.POLICY)} with digest "

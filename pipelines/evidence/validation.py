@@ -6,7 +6,8 @@ and the current governed version of the policy the version names (the store's po
 folder locally, the server's policy store in team mode). The verdicts replace the `validation.*` tags, with
 `validation.validator` and `validation.time`; what the author's run reported is kept as `author.*` (once: a second
 validation never overwrites it). The audit trail records a `validate` action carrying the new evidence digest, so an
-approval given for other evidence is void; the review page is re-rendered with both columns side by side.
+approval given for other evidence is void; the validator's review page (both columns side by side) is written on a
+run of its own in `<MODEL>-validation`, linked from the version's description.
 Tags are written before the record: a validator that dies in between leaves evidence no record vouches for, which
 promotion refuses until `validate` runs again; nothing half-written is ever trusted.
 """
@@ -24,7 +25,6 @@ from features.policy import GoverningPolicy, StoredPolicySource
 from pipelines.core import tags
 from pipelines.core.clock import now_iso
 from pipelines.core.records import AuditRecord, FilesCheck, VersionInfo
-from pipelines.governance.card import refresh_card
 from pipelines.governance.rules.policy_currency import policy_name
 from pipelines.governance.rules.promotion import evidence_digest
 from pipelines.governance.store import GovernanceStore, open_store
@@ -125,11 +125,11 @@ def record_validation(
                 evidence=evidence_digest(validated),
             )
         )
-        write_review_page(store, validated, prepared, evaluation, verdicts)
-        refresh_card(store.tracker, validated, store.trail(model).records)
+        page = write_review_page(store, validated, prepared, evaluation, verdicts)
     click.echo(f"{model} version {version}: validated by {validator} under policy {governed.label}")
     for gate, verdict in evaluation.gates().items():
         click.echo(f"  {tags.VALIDATION_PREFIX}{gate}={verdict}")
+    click.echo(f"review page: {page}")
 
 
 def author_values(version: VersionInfo) -> dict[str, str]:
@@ -149,25 +149,37 @@ def author_verdicts(version: VersionInfo) -> dict[str, str]:
 
 def write_review_page(
     store: GovernanceStore, version: VersionInfo, prepared: Prepared, evaluation: Evaluation, verdicts: list[list[str]]
-) -> None:
-    """The review page and card on the version's run, from the validator's evaluation, with the comparison first."""
-    run_id = version.run_id or ""
+) -> str:
+    """The validator's review page and card, with the comparison first, on a run of its own in experiment
+    `<MODEL>-validation` (the author's run keeps the author's page; once approved a team server freezes it); the
+    version's description links to it. Returns where the page is."""
     identity = CardIdentity(
         version.name,
         version.version,
-        run_id,
+        version.run_id or "",
         version.tags.get(tags.GIT_COMMIT, "unknown"),
         version.tags.get(tags.DATA_DIGEST, ""),
         prepared.spec.tuning.params.model_dump(),
     )
     draw_review_charts(prepared.spec, evaluation)
-    metrics = metric_rows(evaluation.metrics, store.tracker.run_metrics(run_id))
+    metrics = metric_rows(evaluation.metrics, store.tracker.run_metrics(version.run_id or ""))
     validator, time = version.tags[tags.VALIDATOR], version.tags[tags.VALIDATION_TIME]
     comparison = ("Validator and author", comparison_items(validator, time, verdicts, metrics))
     sections = [comparison, *card_sections(identity, prepared, evaluation)]
     title = f"Review page: {version.name} version {version.version} (validated by {validator})"
-    store.tracker.write_text(run_id, to_markdown(title, sections), CARD_PATH)
-    store.tracker.write_text(run_id, review_page(title, sections), PAGE_PATH)
+    tracker = store.tracker
+    with tracker.run(f"{version.name}-validation", run_name=f"validate-{version.version}") as run:
+        run.text(to_markdown(title, sections), CARD_PATH)
+        run.text(review_page(title, sections), PAGE_PATH)
+    link = f"#/experiments/{tracker.experiment_of(run.run_id)}/runs/{run.run_id}/artifactPath/{PAGE_PATH}"
+    tracker.describe_version_part(
+        version.name,
+        version.version,
+        "**Validated**",
+        f"**Validated** by {validator} at {time}: [review page]({link}) on run {run.run_id}, the validator's evidence "
+        "beside the author's.",
+    )
+    return tracker.artifact_location(run.run_id, PAGE_PATH)
 
 
 def _summary(evaluation: Evaluation, governed: GoverningPolicy, flagged: list[str]) -> str:

@@ -39,14 +39,17 @@ def test_a_forged_verdict_is_recomputed_and_the_author_kept_beside_it(governed):
     assert tags["validation.performance"] == "passed" and tags["author.performance"] == "failed"
     assert tags["author.policy_digest"] == tags["validation.policy_digest"]
     assert ("validate", "1", "carol") in trail_actions(governed)
-    page = client.download_artifacts(client.get_model_version(MODEL, "1").run_id, "model_card/model_card.html")
+    page = result.output.split("review page: ")[1].strip()
+    assert "german_credit-validation" in page and Path(page).is_file()  # a run of its own
     text = Path(page).read_text()
+    assert "**Validated** by carol" in client.get_model_version(MODEL, "1").description
     assert "Validator and author" in text and "validated by carol" in text
     assert "DISAGREE" in text and "validation.performance" in text
     again = invoke("validate", MODEL, 1, user="dave")
     assert again.exit_code == 0 and client.get_model_version(MODEL, "1").tags["author.performance"] == "failed"
-    verified = invoke("audit", "verify", MODEL)
-    assert "version 1" not in verified.output, verified.output
+    verified = invoke("audit", "verify", MODEL)  # the validated verdicts stand; the forged report is named
+    assert verified.exit_code == 1 and "validation.performance" not in verified.output
+    assert "version 1: author.performance is 'failed', its run judged 'passed'" in verified.output
 
 
 def test_an_approval_given_before_validation_is_void(governed):

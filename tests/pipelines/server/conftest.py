@@ -29,7 +29,14 @@ from tests.conftest import POSTGRES, REPO, unavailable
 from tests.pipelines.conftest import relaxed_german_spec
 
 PG_ADMIN = POSTGRES
-USERS = {"ds1": "data-scientist", "ds2": "data-scientist", "rev1": "reviewer", "rev2": "reviewer", "risk1": "risk"}
+USERS = {
+    "ds1": "data-scientist",
+    "ds2": "data-scientist",
+    "rev1": "reviewer",
+    "rev2": "reviewer",
+    "risk1": "risk",
+    "val1": "validator",
+}
 DATABASES = ("mlflow", "auth", "governance", "optuna")
 ROLES = ("server", "optuna", "owner")
 

@@ -51,7 +51,7 @@ def request_problems(
         return [f"--exception {request.gate}: no registered gate of that name (one of: {', '.join(gate_names())})"]
     gate_tag = f"{tags.VALIDATION_PREFIX}{request.gate}"
     verdict = version.tags.get(gate_tag)
-    if verdict is None or gate_tag in tags.POLICY_TAGS:
+    if verdict is None or gate_tag in tags.NOT_VERDICTS:
         known = sorted(tags.gate_name(k) for k in version.tags if _is_gate(k))
         return [f"--exception {request.gate}: version {version.version} has no gate of that name ({', '.join(known)})"]
     problems = []
@@ -223,7 +223,7 @@ def _approved_after(version: VersionInfo, trail: list[AuditRecord], exception: A
 
 
 def _is_gate(key: str) -> bool:
-    return key.startswith(tags.VALIDATION_PREFIX) and key not in tags.POLICY_TAGS
+    return key.startswith(tags.VALIDATION_PREFIX) and key not in tags.NOT_VERDICTS
 
 
 def _date(text: str) -> dt.date | None:

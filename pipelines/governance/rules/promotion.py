@@ -6,7 +6,7 @@ A version may become `champion` only when
   after it (`pipelines/governance/rules/exceptions.py`); `validation.policy*` name the policy, they are no verdicts;
 - `approval.status` is `approved`, by a named reviewer who is not the version's author
   (`lineage.author`, recorded at registration): four eyes;
-- its evidence is the evidence it was registered and approved with. The evidence digest covers
+- its evidence is the evidence it was registered (or last validated) and approved with. The evidence digest covers
   the `validation.*` and `lineage.*` tags (among them `lineage.model_sha256`, the tree hash of the
   model's files), the model source and the training run. It is written to the audit trail at
   registration and, by `creditflow review`, into `approval.evidence`. An approval in the MLflow UI
@@ -64,10 +64,16 @@ def same_approval(recorded: str, version: VersionInfo) -> bool:
 
 
 def registered_evidence(trail: list[AuditRecord], version: str) -> str | None:
-    """The evidence digest recorded when `version` was registered: its first registration record in chain
-    order (None if there is none). Later registration records of the same version never replace it."""
+    """The evidence digest recorded for `version`: its first registration record in chain order, replaced by each
+    later validation (`creditflow validate` recomputed the evidence and recorded its digest); None if there is no
+    registration. Later registration records of the same version never replace it."""
     found = [r for r in trail if r.action == "register" and r.version == version and not r.deleted]
-    return found[0].evidence if found else None
+    if not found:
+        return None
+    validated = [
+        r for r in trail if r.action == "validate" and r.version == version and r.outcome == "done" and not r.deleted
+    ]
+    return validated[-1].evidence if validated else found[0].evidence
 
 
 def abandoned(trail: list[AuditRecord], version: str) -> AuditRecord | None:
@@ -111,7 +117,7 @@ def unmet_conditions(
         if gate not in values:
             unmet.append(f"{gate} is missing")
     digest = evidence_digest(version)
-    for key in sorted(k for k in values if k.startswith(tags.VALIDATION_PREFIX) and k not in tags.POLICY_TAGS):
+    for key in sorted(k for k in values if k.startswith(tags.VALIDATION_PREFIX) and k not in tags.NOT_VERDICTS):
         if values[key] in (tags.FAILED, tags.NOT_ASSESSED):
             excused = exception_problems(version, trail, tags.gate_name(key), digest, today, terms=terms)
             if excused:

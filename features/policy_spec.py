@@ -14,7 +14,7 @@ from pydantic import Field, model_validator
 from features.fairness_spec import FairnessPolicy
 from features.fairness_spec import Strict as _Strict
 from features.monitoring_spec import PsiLevels as StabilityPolicy  # the gate and monitoring share PSI levels
-from features.validation_spec import CalibrationPolicy, LeakagePolicy
+from features.validation_spec import CalibrationPolicy, DataDesignPolicy, LeakagePolicy
 
 
 class PerformancePolicy(_Strict):
@@ -41,5 +41,6 @@ class PolicySpec(_Strict):
     performance: PerformancePolicy = PerformancePolicy()
     calibration: CalibrationPolicy = CalibrationPolicy()
     leakage: LeakagePolicy = LeakagePolicy()
+    data_design: DataDesignPolicy = DataDesignPolicy()
     stability: StabilityPolicy = StabilityPolicy()
     fairness: FairnessPolicy = FairnessPolicy()

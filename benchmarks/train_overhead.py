@@ -74,7 +74,7 @@ def time_bare(spec: Path) -> tuple[float, dict[str, float]]:
     train = to_dmatrix(candidate.model_input.iloc[split.train], target[split.train])
     valid = to_dmatrix(candidate.model_input.iloc[split.valid], target[split.valid])
     started = time.perf_counter()
-    native = booster_params(params, prepared.spec.features.monotone_vector(), prepared.spec.tuning.seed)
+    native = booster_params(params, monotone=prepared.spec.features.monotone_vector(), seed=prepared.spec.tuning.seed)
     booster = xgb.train(
         native,
         train,

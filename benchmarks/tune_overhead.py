@@ -53,7 +53,7 @@ def bare_loop(
     spec = prepared.spec
     study = optuna.create_study(
         direction="maximize",
-        sampler=make_sampler(spec, spec.tuning.seed),
+        sampler=make_sampler(spec, seed=spec.tuning.seed),
         storage=storage,
         pruner=make_pruner(spec) if prune else optuna.pruners.NopPruner(),
     )
@@ -72,7 +72,7 @@ def bare_loop(
                 return False
 
         booster = xgb.train(
-            booster_params(params, monotone, spec.tuning.seed),
+            booster_params(params, monotone=monotone, seed=spec.tuning.seed),
             train,
             params.max_rounds,
             evals=[(valid, "valid")],
@@ -96,7 +96,7 @@ def creditflow_loop(prepared, folder: Path, trials: int, attempt: int) -> float:
     with tracker.run("bench", run_name=f"tune-{attempt}") as run:
         sink = TrialSink(tracker.uri, tracker.experiment_of(run.run_id), run.run_id, "bench")
         started = time.perf_counter()
-        run_study(prepared, load_or_create_study(prepared.spec, ref), ref, Budget(trials, None, 1), sink)
+        run_study(prepared, load_or_create_study(prepared, ref), ref, Budget(trials, None, 1), sink)
         return time.perf_counter() - started
 
 
@@ -119,7 +119,7 @@ def main() -> None:
         prepared = prepare(folder / "bench.yaml")
         _, model_input = fit_transform(prepared)
         nthread = 2
-        train, valid = train_valid_matrices(prepared, model_input, nthread)
+        train, valid = train_valid_matrices(prepared, model_input, nthread=nthread)
         mlflow.MlflowClient(f"sqlite:///{folder / 'mlflow.db'}").search_experiments()  # migrate once
 
         per_trial: dict[str, list[float]] = {"creditflow": [], "bare, in-memory": [], "bare, SQLite": []}

@@ -47,7 +47,7 @@ def tuned_params(prepared, trials: int):
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     spec = prepared.spec
     _, model_input = fit_transform(prepared)
-    train, valid = train_valid_matrices(prepared, model_input, 1)
+    train, valid = train_valid_matrices(prepared, model_input, nthread=1)
     study = optuna.create_study(
         direction=spec.tuning.direction, sampler=optuna.samplers.TPESampler(seed=spec.tuning.seed)
     )
@@ -58,7 +58,7 @@ def tuned_params(prepared, trials: int):
 def row(label: str, spec_path: Path, trials: int) -> str:
     prepared = prepare(spec_path)
     params = tuned_params(prepared, trials) if trials else None
-    candidate = train_candidate(prepared, params)
+    candidate = train_candidate(prepared, params=params)
     evaluation = evaluate_candidate(prepared, candidate)
     m, s = evaluation.metrics, evaluation.main
     performance = evaluation.result("performance")

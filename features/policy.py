@@ -126,7 +126,9 @@ def policy_digest(document: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def govern(raw: dict[str, Any], where: str, source: PolicySource) -> tuple[dict[str, Any], GoverningPolicy, dict]:
+def govern(
+    raw: dict[str, Any], where: str, source: PolicySource
+) -> tuple[dict[str, Any], GoverningPolicy, dict[str, Any]]:
     """The spec's raw mapping with its `policy` section laid over the governing policy's limits.
 
     Returns (raw spec to validate, the governing policy, the spec's own overrides).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 HIGHER = "higher"  # a higher value is stricter
 LOWER = "lower"  # a lower value is stricter
@@ -108,7 +108,7 @@ def _allowed(rule: str, ours: Any, theirs: Any) -> bool:
     return False
 
 
-def _number(value: Any) -> bool:
+def _number(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float))  # bool is an int: True (judge more) is stricter than False
 
 

@@ -87,7 +87,7 @@ def matches(values: pd.Series, labels: list[Label]) -> pd.Series:
 
 def outcome_codes(values: pd.Series, positive: Label | list[Label], negative: list[Label] | None) -> np.ndarray:
     """Per row: 1 = default, 0 = good payer, DROPPED = neither (only when `negative` is given)."""
-    is_positive = matches(values, as_list(positive)).to_numpy()
+    is_positive: np.ndarray = matches(values, as_list(positive)).to_numpy()
     if negative is None:
         return is_positive.astype(np.int64)
     is_negative = matches(values, negative).to_numpy() & ~is_positive

@@ -101,5 +101,5 @@ class TuningSpec(_Strict):
         return self
 
     @property
-    def direction(self) -> str:
+    def direction(self) -> Literal["maximize", "minimize"]:
         return "maximize" if self.metric == "auc" else "minimize"

@@ -48,7 +48,9 @@ class WindowCounts:
 
 
 def reference_bins(reference: pd.DataFrame, columns: Columns, settings: MonitoringSpec) -> dict[str, Bins]:
-    return {column: fit_bins(reference[column], kind, settings.psi.bins) for column, kind in columns.kinds().items()}
+    return {
+        column: fit_bins(reference[column], kind, n_bins=settings.psi.bins) for column, kind in columns.kinds().items()
+    }
 
 
 def reference_range(reference: pd.Series) -> tuple[float, float]:
@@ -71,7 +73,7 @@ def window_counts(
         low, high = reference_range(reference[column])
         values = current[column].to_numpy(np.float64, na_value=np.nan)
         out_of_range[column] = int(np.count_nonzero((values < low) | (values > high)))
-    score_bins = fit_bins(pd.Series(reference_scores, name=SCORE), "numeric", settings.score.bins)
+    score_bins = fit_bins(pd.Series(reference_scores, name=SCORE), "numeric", n_bins=settings.score.bins)
     return WindowCounts(
         len(current),
         bins,
@@ -95,7 +97,7 @@ def column_drift(
         if method == CREDIT_PSI:
             levels = settings.psi
             value = psi_from_counts(counts.bins[column], counts.counts[column])
-            status = stability_status(value, levels.warn, levels.alert)
+            status = stability_status(value, warn=levels.warn, alert=levels.alert)
             rows.append([column, kind, method, value, levels.warn, levels.alert, status])
         else:
             value, drifted, threshold = evidently_test(
@@ -135,7 +137,7 @@ def score_drift(counts: WindowCounts, settings: MonitoringSpec) -> dict[str, obj
         "value": value,
         "warn": levels.warn,
         "alert": levels.alert,
-        "status": stability_status(value, levels.warn, levels.alert),
+        "status": stability_status(value, warn=levels.warn, alert=levels.alert),
     }
 
 

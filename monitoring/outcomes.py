@@ -53,7 +53,7 @@ def band_table(
     if stored:
         edges, expected, judged = list(stored["edges"]), stored, True
     else:
-        edges = fit_bins(pd.Series(reference_scores, name="score"), "numeric", bins).edges or []
+        edges = fit_bins(pd.Series(reference_scores, name="score"), "numeric", n_bins=bins).edges or []
         labels = reference_y if reference_y is not None else np.full(len(reference_scores), np.nan)
         expected, judged = band_counts(edges, reference_scores, labels), False
     current = band_counts(edges, scores, y)
@@ -155,7 +155,7 @@ def outcome_fairness(
     seed: int,
 ) -> tuple[FairnessResult, list[tuple[str, str]]]:
     """The spec's fairness policy on the window's decisions and outcomes; each reason is a finding."""
-    result = fairness_gate(y, scores, sensitive, cutoff, policy, seed=seed)
+    result = fairness_gate(y, scores, sensitive=sensitive, cutoff=cutoff, policy=policy, seed=seed)
     return result, [(severity, f"fairness: {reason}") for reason in result.verdict.reasons]
 
 

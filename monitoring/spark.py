@@ -65,7 +65,7 @@ def count_window(
     from pyspark.sql import functions as F
 
     bins = reference_bins(reference, columns, settings)
-    score_bins = fit_bins(pd.Series(reference_scores, name=SCORE), "numeric", settings.score.bins)
+    score_bins = fit_bins(pd.Series(reference_scores, name=SCORE), "numeric", n_bins=settings.score.bins)
     ranges = {column: reference_range(reference[column]) for column in columns.numeric}
     expressions = [F.count(F.lit(1)).alias("rows")]
     for column, column_bins in [*bins.items(), (SCORE, score_bins)]:

@@ -114,7 +114,7 @@ def run_pipeline(spec_path: str, *, tracking_uri: str | None, register: bool, tu
     store = store_of(Tracker(tracking_uri)) if server else None
     policies = store.policies(Path(spec_path).parent) if store is not None else None
     log.info("reading and checking the data of %s", spec_path)
-    prepared = prepare(spec_path, policies)
+    prepared = prepare(spec_path, policies=policies)
     sizes = ", ".join(f"{k} {len(v)}" for k, v in prepared.split.samples().items())
     log.info("data %s: %d rows (%s)", prepared.data.source, len(prepared.checked.target), sizes)
     _log_screening(prepared)
@@ -141,9 +141,9 @@ def _train_and_record(
         params = None
         if plan and study is not None:
             params = _tune(tracker, prepared, study, plan[0], plan[1], run)
-        candidate = train_candidate(prepared, params, _sender(worker, prepared))
+        candidate = train_candidate(prepared, params=params, fitted=_sender(worker, prepared))
         log.info("trained %d trees", candidate.booster.num_boosted_rounds())
-        with evaluating(prepared, candidate, worker) as evaluation:
+        with evaluating(prepared, candidate, worker=worker) as evaluation:
             # while the mitigated challenger trains (none of this needs it): the figures rendered (matplotlib holds the
             # GIL, the challenger's XGBoost fits do not), the study's plots, the model, the evidence and the review
             # page's charts; without a challenger there is nothing to overlap, so the first reader renders them

@@ -79,10 +79,11 @@ def _record_reference(run: RunLogger, prepared: Prepared, candidate: Candidate, 
         predict_pd(candidate.booster, candidate.model_input.iloc[rows]),
         evaluation.scores[evaluation.main],
         prepared.checked.target[holdout],
-        spec.monitoring.score.bins,
+        bins=spec.monitoring.score.bins,
     )
     run.frame(reference_sample(prepared.data.frame, split.train, spec), REFERENCE_PATH)
-    run.text(json.dumps(expected_performance(evaluation.metrics, evaluation.main, bands), indent=2), EXPECTED_PATH)
+    expected = expected_performance(evaluation.metrics, evaluation.main, bands=bands)
+    run.text(json.dumps(expected, indent=2), EXPECTED_PATH)
 
 
 def register_candidate(
@@ -204,7 +205,8 @@ def _record_fairness(run: RunLogger, evaluation: Evaluation, evidence: FairnessE
     with the rest of the evidence)."""
     fairness, proxies = evidence.result, evidence.proxies
     assert fairness is not None and proxies is not None
-    run.text(fairness_html(fairness, proxies, evaluation.main, evaluation.challenger), "fairness/report.html")
+    page = fairness_html(fairness, proxies, evaluation.main, challenger=evaluation.challenger)
+    run.text(page, "fairness/report.html")
     if evaluation.challenger is not None:
         run.text(json.dumps(evaluation.challenger.to_dict(), indent=2), "fairness/challenger.json")
         run.table(evaluation.challenger.comparison, "fairness/challenger_comparison.csv")

@@ -44,7 +44,7 @@ def reference_sample(frame: pd.DataFrame, train_rows: np.ndarray, spec: Spec) ->
 
 
 def expected_performance(
-    metrics: dict[str, float], holdout: str, bands: dict[str, list[float]] | None = None
+    metrics: dict[str, float], holdout: str, *, bands: dict[str, list[float]] | None = None
 ) -> dict[str, object]:
     """The holdout performance a version was approved on: what outcome monitoring compares against."""
     return {
@@ -76,8 +76,8 @@ def band_counts(edges: list[float], scores: np.ndarray, y: np.ndarray) -> dict[s
 
 
 def expected_bands(
-    reference_scores: np.ndarray, holdout_scores: np.ndarray, holdout_y: np.ndarray, bins: int
+    reference_scores: np.ndarray, holdout_scores: np.ndarray, holdout_y: np.ndarray, *, bins: int
 ) -> dict[str, list[float]]:
     """The holdout's counts per band of the reference sample's score deciles, with the band edges."""
-    edges = fit_bins(pd.Series(reference_scores, name="score"), "numeric", bins).edges or []
+    edges = fit_bins(pd.Series(reference_scores, name="score"), "numeric", n_bins=bins).edges or []
     return {"edges": list(edges), **band_counts(edges, holdout_scores, holdout_y)}

@@ -40,6 +40,7 @@ def record_study(run: RunLogger, study: optuna.Study, spec: Spec, ref: StudyRef,
     if not study.best_trials:
         return
     best = study.best_trial
+    assert best.value is not None  # the best trial is a completed one: it has its value
     run.metrics({f"best_valid_{spec.tuning.metric}": best.value, "best_trial": float(best.number)})
     run.text(
         json.dumps({"trial": best.number, "value": best.value, "params": best.params}, indent=2),
@@ -53,6 +54,7 @@ def record_study_plots(run: RunLogger, study: optuna.Study) -> None:
     if not study.best_trials:
         return
     import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from optuna.visualization.matplotlib import plot_optimization_history, plot_param_importances
 
     for name, plot in (
@@ -66,5 +68,7 @@ def record_study_plots(run: RunLogger, study: optuna.Study) -> None:
             except (ValueError, RuntimeError) as exc:  # e.g. importances need two completed trials
                 log.info("skipped %s: %s", name, exc)
                 continue
-            run.image(png_bytes(axes.figure), f"tuning/{name}")
-            plt.close(axes.figure)
+            figure = axes.figure
+            assert isinstance(figure, Figure)  # typed Figure | SubFigure; Optuna draws on a Figure of its own
+            run.image(png_bytes(figure), f"tuning/{name}")
+            plt.close(figure)

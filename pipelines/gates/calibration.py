@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy.stats import beta
 
@@ -53,16 +54,16 @@ class CalibrationCheck:
         }
 
 
-def jeffreys_p_value(defaults, n, pd_value) -> np.ndarray:
+def jeffreys_p_value(defaults: npt.ArrayLike, n: npt.ArrayLike, pd_value: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """Two-sided Jeffreys test of `pd_value` against `defaults` out of `n` (vectorised)."""
     d, n, q = (np.asarray(v, dtype=float) for v in (defaults, n, pd_value))
     below = beta.cdf(q, d + 0.5, n - d + 0.5)
-    return np.minimum(1.0, 2 * np.minimum(below, 1 - below))
+    return np.asarray(np.minimum(1.0, 2 * np.minimum(below, 1 - below)), dtype=np.float64)
 
 
-def calibration_check(y_true, p_default, min_p_value: float) -> CalibrationCheck:
+def calibration_check(y_true: npt.ArrayLike, p_default: npt.ArrayLike, *, min_p_value: float) -> CalibrationCheck:
     y, p = np.asarray(y_true, dtype=float).ravel(), np.asarray(p_default, dtype=float).ravel()
-    frame = pd.DataFrame({"band": rank_bands(p, BINS) + 1, "y": y, "p": p})
+    frame = pd.DataFrame({"band": rank_bands(p, bins=BINS) + 1, "y": y, "p": p})
     bands = frame.groupby("band").agg(n=("y", "size"), defaults=("y", "sum"), mean_pd=("p", "mean")).reset_index()
     bands["defaults"] = bands["defaults"].astype(np.int64)
     bands["default_rate"] = bands["defaults"] / bands["n"]
@@ -76,7 +77,7 @@ def calibration_check(y_true, p_default, min_p_value: float) -> CalibrationCheck
     return CalibrationCheck(bands, ece, floor, float(p.mean()), float(y.mean()), citl_p)
 
 
-def calibration_verdict(check: CalibrationCheck, policy: CalibrationPolicy) -> tuple[list[str], list[str]]:
+def calibration_verdict(check: CalibrationCheck, *, policy: CalibrationPolicy) -> tuple[list[str], list[str]]:
     """(reasons the PDs fail, notes on what was not judged)."""
     reasons, notes = [], []
     if check.citl_gap > policy.max_citl_gap and check.citl_p_value < policy.min_p_value:

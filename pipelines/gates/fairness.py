@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from features.fairness_spec import FairnessPolicy
@@ -85,7 +87,7 @@ class FairnessResult:
             out.update({f"fairness.{metric_name(name)}.{k}": float(v) for k, v in numbers.items() if not math.isnan(v)})
         return out
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-safe (NaN becomes None); tables become lists of records."""
         groupings = {
             name: {"table": g.table.to_dict(orient="records"), "disparity": g.disparity, "intervals": g.intervals}
@@ -105,7 +107,13 @@ class FairnessResult:
 
 
 def fairness_gate(
-    y_true, p_default, sensitive: pd.DataFrame, cutoff: float, policy: FairnessPolicy, seed: int = 0
+    y_true: npt.ArrayLike,
+    p_default: npt.ArrayLike,
+    *,
+    sensitive: pd.DataFrame,
+    cutoff: float,
+    policy: FairnessPolicy,
+    seed: int = 0,
 ) -> FairnessResult:
     """Judge each attribute alone and, with `policy.intersections` and several attributes, their intersection.
 

@@ -53,17 +53,17 @@ class FairnessGate:
         found = fairness_gate(
             context.labels(main),
             context.scores[main],
-            checked.sensitive.iloc[context.rows(main)],
-            spec.policy.cutoff,
-            settings,
+            sensitive=checked.sensitive.iloc[context.rows(main)],
+            cutoff=spec.policy.cutoff,
+            policy=settings,
             seed=spec.tuning.seed,
         )
         train = context.rows("train")
         proxies = proxy_candidates(
             checked.features.iloc[train],
-            checked.sensitive.iloc[train],
-            spec.features.numeric,
-            spec.features.categorical,
+            sensitive=checked.sensitive.iloc[train],
+            numeric=spec.features.numeric,
+            categorical=spec.features.categorical,
             threshold=settings.proxy_auc,
             seed=spec.tuning.seed,
         )

@@ -17,13 +17,18 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any, TypeAlias, overload
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from fairlearn.metrics import MetricFrame
 
 from features.fairness_spec import FairnessPolicy
 from pipelines.scoring.decision import declined
+
+Floats: TypeAlias = npt.NDArray[np.float64]
+Ints: TypeAlias = npt.NDArray[np.int64]
 
 MISSING = "missing"
 JOIN = " × "  # names an intersection: "sex × age_band"
@@ -61,7 +66,12 @@ def metric_name(name: str) -> str:
 
 
 def group_metrics(
-    y_true, p_default, sensitive: pd.DataFrame | pd.Series, cutoff: float, min_group_size: int = 30
+    y_true: npt.ArrayLike,
+    p_default: npt.ArrayLike,
+    *,
+    sensitive: pd.DataFrame | pd.Series,
+    cutoff: float,
+    min_group_size: int = 30,
 ) -> pd.DataFrame:
     """One row per observed group (several columns: their intersection), sorted by attribute values.
 
@@ -74,7 +84,9 @@ def group_metrics(
     return _table(*_encode(frame), y, p, cutoff, min_group_size, np.argsort(p, kind="stable"))
 
 
-def _table(codes, keys: pd.DataFrame, y, p, cutoff: float, min_group_size: int, order) -> pd.DataFrame:
+def _table(
+    codes: Ints, keys: pd.DataFrame, y: Ints, p: Floats, cutoff: float, min_group_size: int, order: npt.NDArray[np.intp]
+) -> pd.DataFrame:
     cols = list(keys.columns)
     weight = _cell_counts(codes, y, declined(p, cutoff), len(keys)).ravel().astype(np.float64)
     cells = keys.loc[keys.index.repeat(4)].assign(
@@ -98,7 +110,7 @@ def _table(codes, keys: pd.DataFrame, y, p, cutoff: float, min_group_size: int, 
     return table.assign(too_small=table["n"] < min_group_size, too_few_outcomes=few)[[*cols, *_TABLE]]
 
 
-def _rate(hit, among, weight) -> float:
+def _rate(hit: Floats, among: Floats | float, weight: Floats) -> float:
     total = float(np.sum(weight * among))
     return float(np.sum(weight * among * hit)) / total if total > 0 else math.nan
 
@@ -114,12 +126,12 @@ _WEIGHTED = {  # metric(y_true = default, y_pred = declined, sample_weight = cel
 }
 
 
-def _cell_counts(codes, y, is_declined, n_groups: int) -> np.ndarray:
+def _cell_counts(codes: Ints, y: Ints, is_declined: npt.NDArray[np.bool_], n_groups: int) -> Ints:
     """(n_groups, 4) counts in CELLS order."""
     return np.bincount(codes * 4 + 2 * (~is_declined) + (1 - y), minlength=4 * n_groups).reshape(n_groups, 4)
 
 
-def _auc_by_code(codes, y, p, n_groups: int, order) -> np.ndarray:
+def _auc_by_code(codes: Ints, y: Ints, p: Floats, n_groups: int, order: npt.NDArray[np.intp]) -> Floats:
     """AUC of p for y within each group (Mann-Whitney, ties one half); NaN for a group with one class.
 
     `order` is a stable argsort of p; a stable sort of the codes in that order lines up each group's scores.
@@ -161,7 +173,7 @@ def disparity(table: pd.DataFrame) -> dict[str, float | str]:
     return out
 
 
-def _gaps(approval, tpr, fpr) -> tuple[np.ndarray, ...]:
+def _gaps(approval: Floats, tpr: Floats, fpr: Floats) -> tuple[Floats, ...]:
     """air, dp, eo, tpr gap, fpr gap over the last axis (groups): for one table or for all replicates at once."""
     if approval.shape[-1] < 2:
         return (np.full(approval.shape[:-1], np.nan),) * 5
@@ -171,7 +183,7 @@ def _gaps(approval, tpr, fpr) -> tuple[np.ndarray, ...]:
     return air, high - low, np.fmax(tpr_gap, fpr_gap), tpr_gap, fpr_gap  # fmax ignores one NaN
 
 
-def _nanrange(values) -> np.ndarray:
+def _nanrange(values: Floats) -> Floats:
     """max - min over the last axis ignoring NaN; NaN when fewer than two values are defined."""
     missing = np.isnan(values)
     spread = np.where(missing, -np.inf, values).max(axis=-1) - np.where(missing, np.inf, values).min(axis=-1)
@@ -179,7 +191,13 @@ def _nanrange(values) -> np.ndarray:
 
 
 def bootstrap_intervals(
-    y_true, p_default, sensitive: pd.DataFrame | pd.Series, cutoff: float, policy: FairnessPolicy, seed: int = 0
+    y_true: npt.ArrayLike,
+    p_default: npt.ArrayLike,
+    *,
+    sensitive: pd.DataFrame | pd.Series,
+    cutoff: float,
+    policy: FairnessPolicy,
+    seed: int = 0,
 ) -> dict[str, tuple[float, float]]:
     """`policy.confidence` intervals of air, dp_difference, eo_difference by INTERVAL_METHOD (seeded)."""
     y, p, frame = _inputs(y_true, p_default, sensitive, cutoff)
@@ -187,7 +205,7 @@ def bootstrap_intervals(
     return _intervals(_cell_counts(codes, y, declined(p, cutoff), len(keys)), policy, seed)
 
 
-def _intervals(counts: np.ndarray, policy: FairnessPolicy, seed: int) -> dict[str, tuple[float, float]]:
+def _intervals(counts: Ints, policy: FairnessPolicy, seed: int) -> dict[str, tuple[float, float]]:
     """Percentile intervals over `policy.n_boot` redraws of the judged groups' cell counts: no per-row work.
 
     The max - min of noisy rates is biased upward, so for a true gap near 0 the interval can sit
@@ -212,7 +230,9 @@ def _intervals(counts: np.ndarray, policy: FairnessPolicy, seed: int) -> dict[st
     return out
 
 
-def _inputs(y_true, p_default, sensitive, cutoff: float) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+def _inputs(
+    y_true: npt.ArrayLike, p_default: npt.ArrayLike, sensitive: pd.DataFrame | pd.Series, cutoff: float
+) -> tuple[Ints, Floats, pd.DataFrame]:
     """y as int64 0/1, p as finite float64, sensitive as a frame of named columns; equal lengths."""
     y, p = np.asarray(y_true).ravel(), np.asarray(p_default, dtype=np.float64).ravel()
     if not (len(y) == len(p) == len(sensitive)) or len(y) == 0:
@@ -238,7 +258,7 @@ def _frame(sensitive: pd.DataFrame | pd.Series) -> pd.DataFrame:
     return frame
 
 
-def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _factorize(values: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
     """Code per row and sorted text level per code; values equal as text are one level, missing is "missing"."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     levels, remap = np.unique(np.array([str(u) for u in uniques] + [MISSING], dtype=object), return_inverse=True)
@@ -246,8 +266,8 @@ def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _encode(
-    frame: pd.DataFrame, factors: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
-) -> tuple[np.ndarray, pd.DataFrame]:
+    frame: pd.DataFrame, factors: dict[str, tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]] | None = None
+) -> tuple[Ints, pd.DataFrame]:
     """Group code per row for the intersection of the frame's columns, and the observed groups' keys, sorted.
 
     `factors` may hold `_factorize` results already computed per column (the gate reuses them).
@@ -261,7 +281,14 @@ def _encode(
     return codes.astype(np.int64), keys
 
 
-def json_safe(value):
+@overload
+def json_safe(value: dict[Any, Any]) -> dict[str, Any]: ...
+@overload
+def json_safe(value: list[Any] | tuple[Any, ...]) -> list[Any]: ...
+@overload
+def json_safe(value: object) -> Any: ...
+def json_safe(value: object) -> Any:
+    """`value` as JSON holds it: keys as text, tuples as lists, NumPy scalars as Python's, NaN as None."""
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

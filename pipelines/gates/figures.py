@@ -133,7 +133,7 @@ def gains_figure(tables: dict[str, pd.DataFrame]) -> Figure:
     return fig
 
 
-def importance_figure(importance: pd.DataFrame, top: int = 20) -> Figure:
+def importance_figure(importance: pd.DataFrame, *, top: int = 20) -> Figure:
     """Global importance: mean absolute contribution (log-odds) per feature, largest on top."""
     _require_columns("importance", importance, {"feature", "mean_abs_contribution"})
     shown = importance.nlargest(top, "mean_abs_contribution").iloc[::-1]

@@ -98,7 +98,8 @@ class GateContext:
         return self.split.samples()[sample]
 
     def labels(self, sample: str) -> np.ndarray:
-        return self.checked.target[self.rows(sample)]
+        labels: np.ndarray = self.checked.target[self.rows(sample)]
+        return labels
 
     def features(self, sample: str) -> pd.DataFrame:
         return self.checked.features.iloc[self.rows(sample)]

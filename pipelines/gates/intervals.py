@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 from scipy.stats import norm, rankdata
 
 CONFIDENCE = 0.95
@@ -23,7 +24,9 @@ METHOD = (
 )
 
 
-def delong_auc_interval(y_true, p_default, confidence: float = CONFIDENCE) -> tuple[float, float]:
+def delong_auc_interval(
+    y_true: npt.ArrayLike, p_default: npt.ArrayLike, *, confidence: float = CONFIDENCE
+) -> tuple[float, float]:
     """AUC interval from DeLong's structural components (Sun and Xu's midrank algorithm); NaN with one class."""
     y, p = np.asarray(y_true).ravel(), np.asarray(p_default, dtype=float).ravel()
     pos, neg = p[y == 1], p[y == 0]
@@ -39,12 +42,14 @@ def delong_auc_interval(y_true, p_default, confidence: float = CONFIDENCE) -> tu
     return max(0.0, auc - half), min(1.0, auc + half)
 
 
-def holdout_intervals(y_true, p_default, seed: int = 0) -> dict[str, tuple[float, float]]:
+def holdout_intervals(
+    y_true: npt.ArrayLike, p_default: npt.ArrayLike, *, seed: int = 0
+) -> dict[str, tuple[float, float]]:
     """Intervals of auc, gini, ks, brier, ece and citl (mean PD - observed default rate)."""
     y, p = np.asarray(y_true).ravel().astype(np.int64), np.asarray(p_default, dtype=float).ravel()
     low, high = delong_auc_interval(y, p)
     out = {"auc": (low, high), "gini": (2 * low - 1, 2 * high - 1)}
-    rows = resample_rows(len(y), seed)
+    rows = resample_rows(len(y), seed=seed)
     replicates = bootstrap_replicates(y, p, rows)
     tails = [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2]
     for name, values in replicates.items():
@@ -54,12 +59,14 @@ def holdout_intervals(y_true, p_default, seed: int = 0) -> dict[str, tuple[float
     return out
 
 
-def resample_rows(n: int, seed: int, n_boot: int = N_BOOT, max_rows: int = MAX_ROWS) -> np.ndarray:
+def resample_rows(n: int, *, seed: int, n_boot: int = N_BOOT, max_rows: int = MAX_ROWS) -> npt.NDArray[np.int64]:
     """(n_boot, min(n, max_rows)) row indices drawn with replacement."""
     return np.random.default_rng(seed).integers(0, n, (n_boot, min(n, max_rows)))
 
 
-def bootstrap_replicates(y: np.ndarray, p: np.ndarray, rows: np.ndarray) -> dict[str, np.ndarray]:
+def bootstrap_replicates(
+    y: npt.NDArray[np.int64], p: npt.NDArray[np.float64], rows: npt.NDArray[np.int64]
+) -> dict[str, npt.NDArray[np.float64]]:
     """KS, Brier, ECE and citl of every resample in `rows` at once; NaN for a resample with a single class.
 
     ECE uses the full sample's equal-count score bands (pipelines/gates/performance.py `calibration_table`)."""
@@ -75,7 +82,7 @@ def bootstrap_replicates(y: np.ndarray, p: np.ndarray, rows: np.ndarray) -> dict
     }
 
 
-def rank_bands(p: np.ndarray, bins: int = BINS) -> np.ndarray:
+def rank_bands(p: npt.NDArray[np.float64], *, bins: int = BINS) -> npt.NDArray[np.int64]:
     """Equal-count band 0..bins-1 per row by rank (lowest PD first); ties ordered by position."""
     order = np.argsort(p, kind="stable")
     bands = np.empty(len(p), dtype=np.int64)
@@ -83,7 +90,9 @@ def rank_bands(p: np.ndarray, bins: int = BINS) -> np.ndarray:
     return bands
 
 
-def _ks(y: np.ndarray, p: np.ndarray, rows: np.ndarray, bads: np.ndarray) -> np.ndarray:
+def _ks(
+    y: npt.NDArray[np.int64], p: npt.NDArray[np.float64], rows: npt.NDArray[np.int64], bads: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
     """Max gap between cumulative bad and good shares, moving down from the riskiest score, at tie ends only.
 
     Each resample is put in score order by sorting its rows' ranks in the whole sample (32-bit integers, after one
@@ -102,12 +111,16 @@ def _ks(y: np.ndarray, p: np.ndarray, rows: np.ndarray, bads: np.ndarray) -> np.
         gap = np.abs(cum_bad * (1.0 / bads)[:, None] - cum_good * (1.0 / goods)[:, None])
     groups = value[ranked]
     gap[:, :-1][groups[:, 1:] == groups[:, :-1]] = 0.0  # inside a run of tied scores: not a cut point
-    return gap.max(axis=1)
+    widest: npt.NDArray[np.float64] = gap.max(axis=1)
+    return widest
 
 
-def _ece(yb: np.ndarray, pb: np.ndarray, bands: np.ndarray) -> np.ndarray:
+def _ece(
+    yb: npt.NDArray[np.int64], pb: npt.NDArray[np.float64], bands: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
     """Row-weighted |mean PD - default rate| over the bands: sum over bands of |sum p - sum y|, over rows."""
     n_boot, size = yb.shape
     flat = (np.arange(n_boot)[:, None] * BINS + bands).ravel()
     gap = np.bincount(flat, weights=(pb - yb).ravel(), minlength=n_boot * BINS).reshape(n_boot, BINS)
-    return np.abs(gap).sum(axis=1) / size
+    ece: npt.NDArray[np.float64] = np.abs(gap).sum(axis=1) / size
+    return ece

@@ -89,6 +89,7 @@ def screen_data(
     y_train: np.ndarray,
     valid: pd.DataFrame,
     y_valid: np.ndarray,
+    *,
     policy: LeakagePolicy,
     reviewed: dict[str, str],
     seed: int = 0,
@@ -112,6 +113,7 @@ def screen_data(
 def screen_model(
     data: LeakageResult,
     importance: pd.DataFrame,
+    *,
     uplift: float,
     max_uplift: float,
     policy: LeakagePolicy,

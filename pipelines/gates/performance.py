@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score, roc_curve
 
@@ -125,7 +126,7 @@ def _rank_bins(p: np.ndarray, bins: int, riskiest_first: bool) -> np.ndarray:
     return labels
 
 
-def calibration_table(y_true: Any, p_default: Any, bins: int = 10) -> pd.DataFrame:
+def calibration_table(y_true: Any, p_default: Any, *, bins: int = 10) -> pd.DataFrame:
     """Mean predicted PD vs observed bad rate per quantile bin of the score.
 
     Bin 1 holds the lowest scores. Columns: bin, n, mean_pd, observed_bad_rate.
@@ -148,7 +149,7 @@ def expected_calibration_error(table: pd.DataFrame) -> float:
     return float(np.sum(weights * gaps) / weights.sum())
 
 
-def decile_table(y_true: Any, p_default: Any, bins: int = 10) -> pd.DataFrame:
+def decile_table(y_true: Any, p_default: Any, *, bins: int = 10) -> pd.DataFrame:
     """Gains table: bad rate by score band, decile 1 = riskiest (highest PD) band.
 
     cum_bad_capture is the share of all bads found from the riskiest band down
@@ -202,7 +203,7 @@ def _check_names(limits: dict[str, float], kind: str, metrics: dict[str, float])
 
 
 def performance_verdict(
-    metrics: dict[str, float], minima: dict[str, float], maxima: dict[str, float]
+    metrics: dict[str, float], *, minima: dict[str, float], maxima: dict[str, float]
 ) -> tuple[bool, list[str]]:
     """Check metrics against release thresholds; returns (passed, failure reasons).
 
@@ -223,7 +224,7 @@ def performance_verdict(
     return not reasons, reasons
 
 
-def leak_check(xgb_auc: float, baseline_auc: float, max_uplift: float = 0.05) -> str | None:
+def leak_check(xgb_auc: float, baseline_auc: float, *, max_uplift: float = 0.05) -> str | None:
     """Warn when the boosted model beats the logistic baseline suspiciously well.
 
     A large AUC gap over a plain logistic regression on the same split is a
@@ -235,7 +236,7 @@ def leak_check(xgb_auc: float, baseline_auc: float, max_uplift: float = 0.05) ->
     return None
 
 
-def judgeable(y_true) -> str | None:
+def judgeable(y_true: npt.ArrayLike) -> str | None:
     """Why a holdout is too small to judge (fewer than MIN_CLASS_ROWS defaulters or good payers), or None."""
     y = np.asarray(y_true)
     bads, goods = int(y.sum()), int(len(y) - y.sum())
@@ -244,7 +245,9 @@ def judgeable(y_true) -> str | None:
     return f"too small to judge: {bads} defaulters and {goods} good payers (need {MIN_CLASS_ROWS} of each)"
 
 
-def decline_verdict(p_default, cutoff: float, min_rate: float, max_rate: float) -> tuple[float, list[str]]:
+def decline_verdict(
+    p_default: npt.ArrayLike, *, cutoff: float, min_rate: float, max_rate: float
+) -> tuple[float, list[str]]:
     """The share declined at the policy cutoff, and why it is no credit decision (declines too few or too many)."""
     rate = float(np.mean(declined(p_default, cutoff)))
     reasons = []

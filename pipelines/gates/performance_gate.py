@@ -39,10 +39,10 @@ class PerformanceGate:
         leakage = screen_model(
             context.screen,
             context.importance,
-            result.metrics[f"{main}_auc"] - result.metrics[f"baseline_{main}_auc"],
-            context.spec.policy.performance.max_baseline_uplift,
-            context.spec.policy.leakage,
-            context.spec.features.reviewed,
+            uplift=result.metrics[f"{main}_auc"] - result.metrics[f"baseline_{main}_auc"],
+            max_uplift=context.spec.policy.performance.max_baseline_uplift,
+            policy=context.spec.policy.leakage,
+            reviewed=context.spec.features.reviewed,
         )
         result.findings += leakage.reasons()
         result.notes += leakage.acknowledged()
@@ -83,14 +83,16 @@ def _measure_sample(context: GateContext, sample: str, result: GateResult) -> No
     metrics[f"baseline_{sample}_auc"] = measure.classification_metrics(y, context.baseline[sample])["auc"]
     for key, (low, high) in holdout_intervals(y, p, seed=spec.tuning.seed).items():
         metrics[f"{sample}_{key}_low"], metrics[f"{sample}_{key}_high"] = low, high
-    check = calibration_check(y, p, spec.policy.calibration.min_p_value)
+    check = calibration_check(y, p, min_p_value=spec.policy.calibration.min_p_value)
     metrics.update({f"{sample}_{k}": v for k, v in check.metrics().items()})
     result.tables[f"evaluation/deciles_{sample}.csv"] = measure.decile_table(y, p)
     result.tables[f"evaluation/calibration_{sample}.csv"] = measure.calibration_table(y, p).assign(
         p_value=check.bands["p_value"].to_numpy(), rejected=check.bands["rejected"].to_numpy()
     )
     limits = spec.policy.performance
-    rate, declines = measure.decline_verdict(p, spec.policy.cutoff, limits.min_decline_rate, limits.max_decline_rate)
+    rate, declines = measure.decline_verdict(
+        p, cutoff=spec.policy.cutoff, min_rate=limits.min_decline_rate, max_rate=limits.max_decline_rate
+    )
     metrics[f"{sample}_decline_rate"] = rate
     if sample in HOLDOUTS:
         why, notes = _holdout_verdict(spec, y, values, check, declines)
@@ -110,8 +112,8 @@ def _holdout_verdict(
     if too_small:
         return [too_small], []
     limits = spec.policy.performance
-    _, reasons = measure.performance_verdict(values, limits.minimum, limits.maximum)
-    miscalibrated, notes = calibration_verdict(check, spec.policy.calibration)
+    _, reasons = measure.performance_verdict(values, minima=limits.minimum, maxima=limits.maximum)
+    miscalibrated, notes = calibration_verdict(check, policy=spec.policy.calibration)
     return reasons + declines + miscalibrated, notes
 
 

@@ -13,6 +13,7 @@ from pipelines.gates.fairness_groups import _auc_by_code, _factorize, _frame
 
 def proxy_candidates(
     features: pd.DataFrame,
+    *,
     sensitive: pd.DataFrame,
     numeric: list[str],
     categorical: list[str],

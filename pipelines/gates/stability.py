@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from features.spec import StabilityPolicy
@@ -48,12 +50,12 @@ class Bins:
         if len(self.expected) != len(levels) + 2:
             raise ValueError(f"{self.kind} bins need {len(levels) + 2} expected shares, got {len(self.expected)}")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Plain JSON-safe dict (floats round-trip exactly through JSON)."""
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> Bins:
+    def from_dict(cls, d: dict[str, Any]) -> Bins:
         """Inverse of `to_dict`."""
         edges, categories = d.get("edges"), d.get("categories")
         return cls(
@@ -64,7 +66,7 @@ class Bins:
         )
 
 
-def fit_bins(reference: pd.Series, kind: str, n_bins: int = 10) -> Bins:
+def fit_bins(reference: pd.Series, kind: str, *, n_bins: int = 10) -> Bins:
     """Fix bins on the reference: `n_bins` quantile bins (deciles) for numbers, one per level for categories."""
     _check_kind(kind)
     _check_nonempty(reference, "reference")
@@ -79,10 +81,10 @@ def fit_bins(reference: pd.Series, kind: str, n_bins: int = 10) -> Bins:
     return Bins(kind, edges, None, _shares(_numeric_counts(values, edges)).tolist())
 
 
-def psi(bins: Bins, current: pd.Series, epsilon: float = EPSILON) -> float:
+def psi(bins: Bins, current: pd.Series, *, epsilon: float = EPSILON) -> float:
     """PSI of `current` against the reference the bins were fitted on."""
     _check_nonempty(current, "current")
-    return psi_from_counts(bins, bin_counts(bins, current), epsilon)
+    return psi_from_counts(bins, bin_counts(bins, current), epsilon=epsilon)
 
 
 def bin_counts(bins: Bins, current: pd.Series) -> np.ndarray:
@@ -93,13 +95,13 @@ def bin_counts(bins: Bins, current: pd.Series) -> np.ndarray:
     return _categorical_counts(*_level_counts(current), _categories(bins))
 
 
-def psi_from_counts(bins: Bins, counts: np.ndarray, epsilon: float = EPSILON) -> float:
+def psi_from_counts(bins: Bins, counts: npt.ArrayLike, *, epsilon: float = EPSILON) -> float:
     """PSI of a sample given as its counts per bin (`bin_counts` order)."""
     _, terms = _terms(bins, np.asarray(counts, dtype=np.int64), epsilon)
     return float(terms.sum())
 
 
-def bin_table(bins: Bins, current: pd.Series, epsilon: float = EPSILON) -> pd.DataFrame:
+def bin_table(bins: Bins, current: pd.Series, *, epsilon: float = EPSILON) -> pd.DataFrame:
     """Per-bin view: label, expected and actual shares (raw, before epsilon) and PSI contribution."""
     actual, terms = _contributions(bins, current, epsilon)
     return pd.DataFrame({"bin": _labels(bins), "expected": bins.expected, "actual": actual, "contribution": terms})
@@ -108,6 +110,7 @@ def bin_table(bins: Bins, current: pd.Series, epsilon: float = EPSILON) -> pd.Da
 def population_stability(
     reference: pd.DataFrame,
     current: pd.DataFrame,
+    *,
     numeric: list[str],
     categorical: list[str],
     n_bins: int = 10,
@@ -120,13 +123,13 @@ def population_stability(
             for frame, role in ((reference, "reference"), (current, "current")):
                 if column not in frame.columns:
                     raise ValueError(f"column '{column}' is not in the {role} frame")
-            bins = fit_bins(reference[column], kind, n_bins)
-            rows.append({"column": column, "kind": kind, "psi": psi(bins, current[column], epsilon)})
+            bins = fit_bins(reference[column], kind, n_bins=n_bins)
+            rows.append({"column": column, "kind": kind, "psi": psi(bins, current[column], epsilon=epsilon)})
     table = pd.DataFrame(rows, columns=["column", "kind", "psi"])
     return table.sort_values("psi", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def stability_status(value: float, warn: float = 0.10, alert: float = 0.25) -> str:
+def stability_status(value: float, *, warn: float = 0.10, alert: float = 0.25) -> str:
     """Traffic light for a PSI: "ok" below `warn`, "warn" from `warn`, "alert" from `alert` (boundaries go up)."""
     if math.isnan(value):
         raise ValueError("stability value is NaN")
@@ -194,15 +197,17 @@ def _categorical_counts(levels: pd.Series, missing: int, categories: list[str]) 
     return np.concatenate([seen, [int(levels.sum()) - int(seen.sum()), missing]])
 
 
-def _numeric_values(values: pd.Series) -> np.ndarray:
+def _numeric_values(values: pd.Series) -> npt.NDArray[np.float64]:
     try:
-        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+        numbers: npt.NDArray[np.float64] = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        return numbers
     except (TypeError, ValueError):
         raise ValueError(f"column '{values.name}' must be numeric for numeric bins") from None
 
 
-def _shares(counts: np.ndarray) -> np.ndarray:
-    return counts / counts.sum()
+def _shares(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    shares: npt.NDArray[np.float64] = counts / counts.sum()
+    return shares
 
 
 def _labels(bins: Bins) -> list[str]:
@@ -257,22 +262,23 @@ def stability_gate(
     reference: pd.DataFrame,
     reference_scores: np.ndarray,
     holdouts: dict[str, tuple[pd.DataFrame, np.ndarray]],
+    *,
     numeric: list[str],
     categorical: list[str],
     policy: StabilityPolicy,
 ) -> StabilityResult:
     """Compare each holdout (features, scores) with the reference (training) sample."""
     result = StabilityResult(passed=True)
-    score_bins = fit_bins(pd.Series(reference_scores, name="score"), "numeric", policy.bins)
+    score_bins = fit_bins(pd.Series(reference_scores, name="score"), "numeric", n_bins=policy.bins)
     for sample, (features, scores) in holdouts.items():
-        table = population_stability(reference, features, numeric, categorical, policy.bins)
+        table = population_stability(reference, features, numeric=numeric, categorical=categorical, n_bins=policy.bins)
         table.insert(0, "characteristic", table.pop("column"))
         score_psi = psi(score_bins, pd.Series(scores, name="score"))
         table = pd.concat(
             [pd.DataFrame({"characteristic": ["(score)"], "kind": ["score"], "psi": [score_psi]}), table],
             ignore_index=True,
         )
-        table["status"] = [stability_status(v, policy.warn, policy.alert) for v in table["psi"]]
+        table["status"] = [stability_status(v, warn=policy.warn, alert=policy.alert) for v in table["psi"]]
         result.tables[f"stability_{sample}"] = table
         result.metrics[f"{sample}_score_psi"] = score_psi
         result.metrics[f"{sample}_max_csi"] = float(table["psi"].iloc[1:].max()) if len(table) > 1 else 0.0

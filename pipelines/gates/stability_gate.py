@@ -27,9 +27,9 @@ class StabilityGate:
             context.features("train"),
             context.train_scores,
             holdouts,
-            spec.features.numeric,
-            spec.features.categorical,
-            spec.policy.stability,
+            numeric=spec.features.numeric,
+            categorical=spec.features.categorical,
+            policy=spec.policy.stability,
         )
         return GateResult(
             self.name,

@@ -26,4 +26,6 @@ def refresh_card(tracker: Tracker, version: VersionInfo, trail: list[AuditRecord
         if card is None:
             log.info("no %s on run %s: decisions recorded in tags and the audit trail only", path, version.run_id)
             continue
-        tracker.write_text(version.run_id, with_governance(card, reviews, exceptions, path.endswith(".html")), path)
+        tracker.write_text(
+            version.run_id, with_governance(card, reviews, exceptions, as_html=path.endswith(".html")), path
+        )

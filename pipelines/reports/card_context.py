@@ -95,7 +95,7 @@ def hyperparameter_table(identity: CardIdentity, spec: Spec, evaluation: Evaluat
 def limitations(prepared: Prepared, evaluation: Evaluation) -> list[Item]:
     """Derived from the evidence: small holdouts, groups not judged, features without reason text, warnings."""
     m, spec = evaluation.metrics, prepared.spec
-    found = [f"Trained on {prepared.data.source}; performance outside that population is unknown."]
+    found: list[Item] = [f"Trained on {prepared.data.source}; performance outside that population is unknown."]
     for sample in (s for s in HOLDOUTS if f"{s}_n" in m):
         n, bads = int(m[f"{sample}_n"]), round(m[f"{sample}_n"] * m[f"{sample}_bad_rate"])
         if n < SMALL_SAMPLE or bads < FEW_DEFAULTS:

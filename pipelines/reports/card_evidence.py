@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 import pandas as pd
 
@@ -40,8 +40,8 @@ class Chart:
     source: str = ""
 
 
-Item = str | pd.DataFrame | Chart
-Section = tuple[str, list[Item]]
+Item: TypeAlias = str | pd.DataFrame | Chart  # what a section holds: a paragraph, a table or a chart
+Section: TypeAlias = tuple[str, list[Item]]  # (heading, items)
 FAIRNESS_LIMITS = (
     ("air", "min_air", "adverse impact ratio"),
     ("dp_difference", "max_dp_difference", "approval-rate gap"),
@@ -64,7 +64,7 @@ def limit_rows(spec: Spec, evaluation: Evaluation) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["gate", "measure", "sample", "measured", "95% interval", "limit", "result"])
 
 
-def _performance_limits(spec: Spec, evaluation: Evaluation) -> list[list]:
+def _performance_limits(spec: Spec, evaluation: Evaluation) -> list[list[object]]:
     m, rows = evaluation.metrics, []
     holdouts = [s for s in HOLDOUTS if f"{s}_auc" in m]
     policy = spec.policy.performance
@@ -72,11 +72,13 @@ def _performance_limits(spec: Spec, evaluation: Evaluation) -> list[list]:
         for metric, bound in policy.minimum.items():
             value = m.get(f"{sample}_{metric}", math.nan)
             ok = not math.isnan(value) and value >= bound - _TOL
-            rows.append(["performance", metric, sample, value, interval(m, f"{sample}_{metric}"), f">= {bound:g}", ok])
+            span = interval(m, f"{sample}_{metric}")
+            rows.append(["performance", metric, sample, value, span, f">= {bound:g}", _result(ok)])
         for metric, bound in policy.maximum.items():
             value = m.get(f"{sample}_{metric}", math.nan)
             ok = not math.isnan(value) and value <= bound + _TOL
-            rows.append(["performance", metric, sample, value, interval(m, f"{sample}_{metric}"), f"<= {bound:g}", ok])
+            span = interval(m, f"{sample}_{metric}")
+            rows.append(["performance", metric, sample, value, span, f"<= {bound:g}", _result(ok)])
         uplift = m[f"{sample}_auc"] - m[f"baseline_{sample}_auc"]
         ok = uplift <= policy.max_baseline_uplift + _TOL
         rows.append(
@@ -90,10 +92,10 @@ def _performance_limits(spec: Spec, evaluation: Evaluation) -> list[list]:
                 "met" if ok else "warning",
             ]
         )
-    return [r[:-1] + [_result(r[-1])] for r in rows]
+    return rows
 
 
-def _stability_limits(spec: Spec, evaluation: Evaluation) -> list[list]:
+def _stability_limits(spec: Spec, evaluation: Evaluation) -> list[list[object]]:
     m, levels, rows = evaluation.metrics, spec.policy.stability, []
     for sample in (s for s in HOLDOUTS if f"{s}_score_psi" in m):
         for key, what in (("score_psi", "score PSI"), ("max_csi", "largest characteristic PSI")):
@@ -108,7 +110,7 @@ def fairness_result(evaluation: Evaluation) -> FairnessResult | None:
     return fairness_evidence(evaluation.result("fairness")).result
 
 
-def _fairness_limits(evaluation: Evaluation) -> list[list]:
+def _fairness_limits(evaluation: Evaluation) -> list[list[object]]:
     result = fairness_result(evaluation)
     if result is None:
         return [["fairness", "every limit", "", None, "", "a declared sensitive attribute", "not assessed"]]
@@ -185,7 +187,7 @@ def stability_chart(spec: Spec, evaluation: Evaluation) -> Chart:
 def evaluation_fairness_charts(evaluation: Evaluation) -> list[Chart]:
     result, figure = fairness_result(evaluation), evaluation.figures.get("fairness/approval_rates.png")
     assert result is not None
-    return _kept(evaluation, "fairness", lambda: fairness_charts(result, figure))
+    return _kept(evaluation, "fairness", lambda: fairness_charts(result, approval_figure=figure))
 
 
 def _performance_chart(spec: Spec, evaluation: Evaluation) -> Chart:
@@ -214,11 +216,13 @@ def _stability_chart(spec: Spec, evaluation: Evaluation) -> Chart:
     levels = spec.policy.stability
     title = f"PSI on the {evaluation.main} sample"
     return Chart(
-        title, psi_figure(table, levels.warn, levels.alert, title), f"stability/stability_{evaluation.main}.csv"
+        title,
+        psi_figure(table, warn=levels.warn, alert=levels.alert, title=title),
+        f"stability/stability_{evaluation.main}.csv",
     )
 
 
-def fairness_charts(result: FairnessResult, approval_figure: Figure | None = None) -> list[Chart]:
+def fairness_charts(result: FairnessResult, *, approval_figure: Figure | None = None) -> list[Chart]:
     """The approval rates per group (`approval_figure` when already drawn for the run) and the gaps chart."""
     rows = []
     for grouping in result.groupings.values():

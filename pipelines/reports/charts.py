@@ -50,7 +50,7 @@ def interval_figure(rows: pd.DataFrame, title: str) -> Figure:
     return fig
 
 
-def psi_figure(table: pd.DataFrame, warn: float, alert: float, title: str) -> Figure:
+def psi_figure(table: pd.DataFrame, *, warn: float, alert: float, title: str) -> Figure:
     """PSI of the score and of each characteristic (largest first), with the warn and alert levels."""
     shown = table.sort_values("psi", ascending=True, kind="stable")
     fig = new_figure(figsize=(7.5, 1.4 + 0.28 * len(shown)), layout="constrained")

@@ -13,7 +13,7 @@ from pipelines.training.mitigation import ChallengerReport
 
 
 def fairness_html(
-    result: FairnessResult, proxies: pd.DataFrame, sample: str, challenger: ChallengerReport | None = None
+    result: FairnessResult, proxies: pd.DataFrame, sample: str, *, challenger: ChallengerReport | None = None
 ) -> str:
     """One HTML page: verdict, policy and rationale, per-group tables, gaps with intervals, proxies."""
     verdict = result.verdict
@@ -82,7 +82,7 @@ def _list(items: list[str]) -> str:
     return "<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>" if items else "<p>none</p>"
 
 
-def _interval(bounds) -> str:
+def _interval(bounds: tuple[float, float] | None) -> str:
     return "" if bounds is None or any(pd.isna(b) for b in bounds) else f"{number(bounds[0])} – {number(bounds[1])}"
 
 

@@ -65,7 +65,7 @@ def governance_markdown(reviews: list, exceptions: list[dict[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def with_governance(card: str, reviews: list, exceptions: list[dict[str, str]], as_html: bool) -> str:
+def with_governance(card: str, reviews: list, exceptions: list[dict[str, str]], *, as_html: bool) -> str:
     """The card with its governance block replaced (a card logged before the block existed gets it appended)."""
     if as_html:
         block = governance_html(reviews, exceptions)

@@ -170,7 +170,7 @@ def _alternative(spec: Spec, evaluation: Evaluation) -> list[Item]:
     summary = ev.fairness_summary("failed", verdict.reasons)
     return [
         f"fairlearn ExponentiatedGradient over XGBoost under {about['constraint']} (bound "
-        f"{about['difference_bound']}) for {', '.join(about['attributes'])}, a mixture of "
+        f"{about['difference_bound']}) for {', '.join(report.challenger.attributes)}, a mixture of "
         f"{about['predictors_in_mixture']} predictors; {about['decision']}. It needs no sensitive attribute at "
         "scoring time. Judged on the same sample by the same policy; evidence for the reviewer, not the registered "
         f"model. Its fairness verdict: {'passed' if verdict.passed else 'failed: ' + summary}.",

@@ -16,6 +16,7 @@ from pipelines.gates.fairness import FairnessResult, fairness_gate
 from pipelines.training.challenger_process import ChallengerWorker
 from pipelines.training.mitigation import (
     CHALLENGER_CUTOFF,
+    ChallengerJob,
     ChallengerReport,
     challenger_label,
     challenger_rows,
@@ -37,22 +38,22 @@ def challenger_skipped(spec: Spec, fairness: FairnessResult | None) -> str | Non
     return None
 
 
-def challenger_job(prepared: Prepared, model_input: pd.DataFrame, params: XGBoostParams, trees: int) -> tuple:
+def challenger_job(prepared: Prepared, model_input: pd.DataFrame, params: XGBoostParams, trees: int) -> ChallengerJob:
     """`train_challenger`'s arguments for a candidate fitted on `model_input` with `params` and `trees` trees. The rows
     it is fitted on are chosen here, so that a worker process is sent only those."""
     spec, checked, split = prepared.spec, prepared.checked, prepared.split
     settings = spec.policy.fairness.mitigation
-    train = split.train[challenger_rows(len(split.train), settings, spec.tuning.seed)]
-    return (
-        model_input.iloc[train],
-        checked.target[train],
-        checked.sensitive.iloc[train],
-        params,
-        trees,
-        spec.features.monotone_vector(),
-        spec.policy.cutoff,
-        settings,
-        spec.tuning.seed,
+    train = split.train[challenger_rows(len(split.train), settings=settings, seed=spec.tuning.seed)]
+    return ChallengerJob(
+        model_input=model_input.iloc[train],
+        target=checked.target[train],
+        sensitive=checked.sensitive.iloc[train],
+        params=params,
+        trees=trees,
+        monotone=spec.features.monotone_vector(),
+        cutoff=spec.policy.cutoff,
+        settings=settings,
+        seed=spec.tuning.seed,
     )
 
 
@@ -71,7 +72,7 @@ def judged_challenger(
     fitted = (candidate.model_input, candidate.params, candidate.booster.num_boosted_rounds())
     try:
         if worker is None:
-            challenger = train_challenger(*challenger_job(prepared, *fitted))
+            challenger = train_challenger(**challenger_job(prepared, *fitted))
         else:
             if not worker.submitted:
                 worker.submit(challenger_job(prepared, *fitted))
@@ -82,10 +83,17 @@ def judged_challenger(
     judged = fairness_gate(
         checked.target[holdout],
         share,
-        checked.sensitive.iloc[holdout],
-        CHALLENGER_CUTOFF,
-        spec.policy.fairness,
+        sensitive=checked.sensitive.iloc[holdout],
+        cutoff=CHALLENGER_CUTOFF,
+        policy=spec.policy.fairness,
         seed=spec.tuning.seed,
     )
-    table = compare(checked.target[holdout], scores[split.main], spec.policy.cutoff, fairness, share, judged)
+    table = compare(
+        checked.target[holdout],
+        scores[split.main],
+        cutoff=spec.policy.cutoff,
+        original=fairness,
+        challenger_share=share,
+        challenger=judged,
+    )
     return ChallengerReport(challenger, judged, table, split.main)

@@ -20,13 +20,12 @@ import sys
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
 from features.errors import CreditflowError
 from features.spec import Spec
 from pipelines.progress import Progress
 from pipelines.runtime import cores
-from pipelines.training.mitigation import Challenger, train_challenger
+from pipelines.training.mitigation import Challenger, ChallengerJob, train_challenger
 
 # rows x iterations below which the fits take about what the process's start-up costs (~1.5 s of imports)
 PROCESS_MIN_WORK = 10_000
@@ -66,7 +65,7 @@ class ChallengerWorker:
         self._results = Connection(result_read, writable=False)
         self.submitted = False
 
-    def submit(self, job: tuple) -> None:
+    def submit(self, job: ChallengerJob) -> None:
         """Send `train_challenger`'s arguments: the child starts at once. The run sends the job as soon as the
         candidate is trained, before the fairness verdict; `close` discards it when the verdict does not ask."""
         try:
@@ -95,8 +94,8 @@ class ChallengerWorker:
             code = self._process.poll()
             raise CreditflowError(f"the challenger's process ended without a result (exit code {code})") from None
 
-    def train(self, label: str, *job: Any) -> Challenger:
-        """`train_challenger(*job)` in the child (submit, then wait for the result)."""
+    def train(self, label: str, job: ChallengerJob) -> Challenger:
+        """`train_challenger(**job)` in the child (submit, then wait for the result)."""
         self.submit(job)
         return self.result(label)
 
@@ -127,9 +126,9 @@ def serve(job_fd: int, result_fd: int) -> None:
 
     jobs, results = Connection(job_fd, writable=False), Connection(result_fd, readable=False)
     with contextlib.suppress(EOFError, KeyboardInterrupt, BrokenPipeError):  # the parent stopped or was interrupted
-        job = jobs.recv()
+        job: ChallengerJob = jobs.recv()
         try:
-            challenger = train_challenger(*job, report=lambda n: results.send(("fit", n)))
+            challenger = train_challenger(**job, report=lambda n: results.send(("fit", n)))
         except Exception as exc:  # re-raised in the parent, where the command turns it into a message
             results.send(("error", _picklable(exc)))
         else:

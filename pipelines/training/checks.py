@@ -65,8 +65,8 @@ def baseline_scores(prepared: Prepared, samples: dict[str, np.ndarray]) -> dict[
     model = fit_logistic_baseline(
         checked.features.iloc[train],
         checked.target[train],
-        spec.features.numeric,
-        spec.features.categorical,
+        numeric=spec.features.numeric,
+        categorical=spec.features.categorical,
         seed=spec.tuning.seed,
     )
     return {name: predict_baseline(model, checked.features.iloc[rows]) for name, rows in samples.items()}

@@ -18,7 +18,7 @@ import pandas as pd
 
 from pipelines.core.tags import PASSED
 from pipelines.gates.fairness_gate import fairness_evidence
-from pipelines.gates.gate import GateContext, GateResult
+from pipelines.gates.gate import Gate, GateContext, GateResult
 from pipelines.gates.registry import gates
 from pipelines.progress import Progress
 from pipelines.training.challenger import challenger_skipped, judged_challenger
@@ -84,16 +84,18 @@ class Evaluation:
         return self.notes + [note for r in self.results for note in r.notes]
 
 
-def evaluate_candidate(prepared: Prepared, candidate: Candidate, worker: ChallengerWorker | None = None) -> Evaluation:
+def evaluate_candidate(
+    prepared: Prepared, candidate: Candidate, *, worker: ChallengerWorker | None = None
+) -> Evaluation:
     """Every gate's verdict, then the challenger (see `evaluating`)."""
-    with evaluating(prepared, candidate, worker) as evaluation:
+    with evaluating(prepared, candidate, worker=worker) as evaluation:
         pass
     return evaluation
 
 
 @contextlib.contextmanager
 def evaluating(
-    prepared: Prepared, candidate: Candidate, worker: ChallengerWorker | None = None
+    prepared: Prepared, candidate: Candidate, *, worker: ChallengerWorker | None = None
 ) -> Iterator[Evaluation]:
     """The evaluation, yielded while the mitigated challenger may still be training; complete when the block ends.
 
@@ -127,14 +129,15 @@ def _evaluating(prepared: Prepared, candidate: Candidate, worker: ChallengerWork
     results = {g.name: g.evaluate(context) for g in registered if g.name == FAIRNESS}
     fairness = fairness_evidence(results[FAIRNESS]).result if FAIRNESS in results else None
     skipped = challenger_skipped(prepared.spec, fairness)
-    wanted = fairness is not None and not skipped
-    if worker is not None and not wanted:
+    # the original's verdict, when a challenger is wanted (`skipped` says why not)
+    beside = fairness if fairness is not None and not skipped else None
+    if worker is not None and beside is None:
         worker.close()  # a job sent ahead of the verdict is not wanted: free the core now
         _use_threads(candidate, candidate.threads)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="challenger") as pool:
         pending: Future[ChallengerReport] | None = None
-        if wanted:
-            pending = pool.submit(judged_challenger, prepared, candidate, context.scores, fairness, worker)
+        if beside is not None:
+            pending = pool.submit(judged_challenger, prepared, candidate, context.scores, beside, worker)
         try:
             results.update(_judge(context, [g for g in registered if g.name not in results]))
             evaluation = Evaluation(
@@ -155,9 +158,9 @@ def _evaluating(prepared: Prepared, candidate: Candidate, worker: ChallengerWork
             raise
 
 
-def _judge(context: GateContext, pending: list) -> dict[str, GateResult]:
+def _judge(context: GateContext, pending: list[Gate]) -> dict[str, GateResult]:
     """The remaining gates in the registry's order, each on a progress line (on a large book each takes seconds)."""
-    results = {}
+    results: dict[str, GateResult] = {}
     with Progress("evaluating", len(pending), "gates") as progress:
         for gate in pending:
             results[gate.name] = gate.evaluate(context)

@@ -28,7 +28,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 MAX_ROWS = 50_000
 
 
-def fitted_rows(n_rows: int, max_rows: int = MAX_ROWS) -> int:
+def fitted_rows(n_rows: int, *, max_rows: int = MAX_ROWS) -> int:
     """How many training rows the baseline is fitted on."""
     return min(n_rows, max_rows)
 
@@ -100,6 +100,7 @@ def _stratified_sample(n_rows: int, y: np.ndarray, max_rows: int, seed: int) -> 
 def fit_logistic_baseline(
     X: pd.DataFrame,
     y: Any,
+    *,
     numeric: list[str],
     categorical: list[str],
     seed: int,

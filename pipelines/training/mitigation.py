@@ -21,7 +21,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -92,9 +92,24 @@ def numeric_matrix(model_input: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns, index=model_input.index)
 
 
+class ChallengerJob(TypedDict):
+    """`train_challenger`'s arguments: made by `challenger_job`, sent as they are to the challenger's process."""
+
+    model_input: pd.DataFrame
+    target: np.ndarray
+    sensitive: pd.DataFrame
+    params: XGBoostParams
+    trees: int
+    monotone: list[int]
+    cutoff: float
+    settings: MitigationSpec
+    seed: int
+
+
 def train_challenger(
     model_input: pd.DataFrame,
     target: np.ndarray,
+    *,
     sensitive: pd.DataFrame,
     params: XGBoostParams,
     trees: int,
@@ -107,7 +122,7 @@ def train_challenger(
     """Fit the reduction on (a seeded sample of at most `settings.max_rows`) training rows; each fit is counted on
     a progress line, or passed to `report` (the challenger's own process counts for its parent's line)."""
     attributes = settings.attributes or list(sensitive.columns)
-    rows = challenger_rows(len(target), settings, seed)
+    rows = challenger_rows(len(target), settings=settings, seed=seed)
     y = np.asarray(target)[rows]
     if len(np.unique(y)) < 2:
         raise ValueError("the challenger's training rows hold a single class")
@@ -147,7 +162,7 @@ def challenger_label(settings: MitigationSpec, rows: int) -> str:
     return f"challenger ({settings.constraint}, {rows:,} rows)"
 
 
-def challenger_rows(training_rows: int, settings: MitigationSpec, seed: int) -> np.ndarray:
+def challenger_rows(training_rows: int, *, settings: MitigationSpec, seed: int) -> np.ndarray:
     """The training rows the reduction is fitted on: all of them, or a seeded sample of `settings.max_rows`."""
     rows = np.arange(training_rows)
     if len(rows) > settings.max_rows:
@@ -167,7 +182,7 @@ def _cutoff_weighted_booster(
     """The reduction's base learner: the original's params, trees and monotone constraints, with defaults
     weighted by `(1 - cutoff) / cutoff` so that fairlearn's 0.5 threshold IS the policy cutoff."""
     threads = xgboost_threads(rows, params.nthread)  # dozens of small fits: one thread each below 50,000 rows
-    native = booster_params(params.model_copy(update={"nthread": threads}), monotone, seed)
+    native = booster_params(params.model_copy(update={"nthread": threads}), monotone=monotone, seed=seed)
     native["scale_pos_weight"] = (1 - cutoff) / cutoff  # no evaluation set: the metric is never computed
     return ReductionLearner(native, max(trees, 1), SharedMatrix(threads, report))
 
@@ -202,8 +217,9 @@ _PERFORMANCE = ("auc", "ks", "approval_rate", "bad_rate_approved")
 
 
 def compare(
-    y_true,
+    y_true: np.ndarray,
     original_pd: np.ndarray,
+    *,
     cutoff: float,
     original: FairnessResult,
     challenger_share: np.ndarray,

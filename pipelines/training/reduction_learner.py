@@ -25,7 +25,7 @@ class SharedMatrix:
         self._rows: Any = None
         self._matrix: xgb.QuantileDMatrix | None = None
 
-    def __deepcopy__(self, memo) -> SharedMatrix:
+    def __deepcopy__(self, memo: dict[int, object]) -> SharedMatrix:
         return self  # fairlearn clones the learner (deep-copying its parameters) for each fit
 
     def matrix(self, X: Any, labels: np.ndarray, weights: np.ndarray | None) -> xgb.DMatrix:

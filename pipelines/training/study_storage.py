@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import optuna
 from sqlalchemy import event
@@ -65,7 +66,7 @@ def open_storage(ref: StudyRef) -> optuna.storages.RDBStorage:
     return storage
 
 
-def _write_ahead_log(engine) -> None:
+def _write_ahead_log(engine: Any) -> None:
     """SQLite in write-ahead-log mode, synced at checkpoints rather than at each commit.
 
     Optuna commits every suggested parameter, pruning report and heartbeat: ~800 commits for 20 trials, each an
@@ -74,7 +75,7 @@ def _write_ahead_log(engine) -> None:
     power cut can lose the last commits. Concurrent workers also read while one writes.
     """
 
-    def on_connect(connection, _record) -> None:
+    def on_connect(connection: Any, _record: Any) -> None:
         cursor = connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")

@@ -16,7 +16,7 @@ import xgboost as xgb
 from features.tuning_spec import XGBoostParams
 
 
-def booster_params(params: XGBoostParams, monotone: list[int], seed: int, metric: str = "auc") -> dict[str, Any]:
+def booster_params(params: XGBoostParams, *, monotone: list[int], seed: int, metric: str = "auc") -> dict[str, Any]:
     """Native XGBoost parameters for a binary default model; `metric` drives early stopping."""
     native = {
         "objective": "binary:logistic",
@@ -38,7 +38,7 @@ def booster_params(params: XGBoostParams, monotone: list[int], seed: int, metric
     return native
 
 
-def to_dmatrix(features: pd.DataFrame, target: np.ndarray | None = None, nthread: int = 0) -> xgb.DMatrix:
+def to_dmatrix(features: pd.DataFrame, target: np.ndarray | None = None, *, nthread: int = 0) -> xgb.DMatrix:
     return xgb.DMatrix(features, label=target, enable_categorical=True, nthread=nthread or -1)
 
 
@@ -46,15 +46,16 @@ def fit_booster(
     train: xgb.DMatrix,
     valid: xgb.DMatrix,
     params: XGBoostParams,
+    *,
     monotone: list[int],
     seed: int,
     metric: str = "auc",
-    callbacks: list | None = None,
+    callbacks: list[xgb.callback.TrainingCallback] | None = None,
 ) -> xgb.Booster:
     """Train with early stopping on `valid` (evaluation name "valid"); return the booster cut at its
     best iteration, with the best validation score in its `best_score` attribute."""
     booster = xgb.train(
-        booster_params(params, monotone, seed, metric),
+        booster_params(params, monotone=monotone, seed=seed, metric=metric),
         train,
         num_boost_round=params.max_rounds,
         evals=[(valid, "valid")],
@@ -73,20 +74,25 @@ class RoundProgress(xgb.callback.TrainingCallback):
     """Reports every boosting round, with the latest validation metric, to a `pipelines.progress.Progress`:
     as a step of its own (`step=1`, the training line) or as a note on another line (`step=0`, a tuning trial)."""
 
-    def __init__(self, progress: Any, step: int = 1, prefix: str = ""):
+    def __init__(self, progress: Any, *, step: int = 1, prefix: str = ""):
         self.progress, self.step, self.prefix = progress, step, prefix
 
-    def after_iteration(self, model, epoch: int, evals_log) -> bool:
+    def after_iteration(
+        self, model: xgb.Booster, epoch: int, evals_log: xgb.callback.TrainingCallback.EvalsLog
+    ) -> bool:
         latest = ", ".join(f"valid {k} {v[-1]:.4f}" for k, v in evals_log.get("valid", {}).items())
         self.progress.update(self.step, f"{self.prefix}round {epoch + 1}, {latest}")
         return False
 
-    def __deepcopy__(self, memo) -> RoundProgress:
+    def __deepcopy__(self, memo: dict[int, object]) -> RoundProgress:
         return self  # sklearn's clone deep-copies estimator params: every copy reports to the same line
 
 
 def best_score(booster: xgb.Booster) -> float:
-    return float(booster.attr("best_score"))
+    score = booster.attr("best_score")
+    if score is None:  # the TypeError float(None) raised, saying why
+        raise TypeError("the booster holds no best_score: `fit_booster` sets it")
+    return float(score)
 
 
 def predict_pd(booster: xgb.Booster, features: pd.DataFrame) -> np.ndarray:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import optuna
 import xgboost as xgb
@@ -63,7 +63,14 @@ def fingerprint(identity: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def differences(stored: optuna.study.StudySummary | optuna.Study, identity: dict[str, str]) -> str:
+class _Attributed(Protocol):
+    """A study as storage or Optuna hands it out (`Study`, `StudySummary`, the storage's `FrozenStudy`)."""
+
+    @property
+    def user_attrs(self) -> dict[str, Any]: ...
+
+
+def differences(stored: _Attributed, identity: dict[str, str]) -> str:
     """Which parts of the identity differ from a stored study's, for humans ("data, features")."""
     known = stored.user_attrs.get(IDENTITY_ATTR)
     if not isinstance(known, dict):
@@ -89,6 +96,7 @@ def choose_study(prepared: Prepared, ref: StudyRef, storage: optuna.storages.RDB
 def load_or_create_study(
     prepared: Prepared,
     ref: StudyRef,
+    *,
     sampler_seed_base: int = 0,
     storage: optuna.storages.RDBStorage | None = None,
 ) -> optuna.Study:
@@ -110,7 +118,7 @@ def load_or_create_study(
         study_name=ref.name,
         direction=spec.tuning.direction,
         load_if_exists=True,
-        sampler=make_sampler(spec, spec.tuning.seed + sampler_seed_base + done),
+        sampler=make_sampler(spec, seed=spec.tuning.seed + sampler_seed_base + done),
         pruner=make_pruner(spec),
     )
     if ref.name not in existing:
@@ -133,7 +141,7 @@ def link_parent_run(study: optuna.Study, run_id: str, tracking_uri: str) -> None
     study.set_user_attr(TRACKING_ATTR, shown)
 
 
-def make_sampler(spec: Spec, seed: int) -> optuna.samplers.TPESampler:
+def make_sampler(spec: Spec, *, seed: int) -> optuna.samplers.TPESampler:
     """TPE with every option explicit; the seed is offset by the trials already run, so a resumed
     process does not replay the start-up points of the first one."""
     options = spec.tuning.sampler
@@ -153,7 +161,7 @@ def make_pruner(spec: Spec) -> optuna.pruners.BasePruner:
 
 
 def suggest_params(trial: optuna.Trial, spec: Spec) -> XGBoostParams:
-    values = {}
+    values: dict[str, int | float] = {}
     for name, bounds in spec.tuning.space.items():
         if name in INTEGER_PARAMS:
             values[name] = trial.suggest_int(name, int(bounds.low), int(bounds.high), log=bounds.log)
@@ -173,13 +181,16 @@ class PruningCallback(xgb.callback.TrainingCallback):
     made a SQLite-backed trial several times slower than the training itself.
     """
 
-    def __init__(self, trial: optuna.Trial, metric: str, interval: int = 1):
+    def __init__(self, trial: optuna.Trial, metric: str, *, interval: int = 1):
         self.trial, self.metric, self.interval = trial, metric, interval
 
-    def after_iteration(self, model, epoch: int, evals_log) -> bool:
+    def after_iteration(
+        self, model: xgb.Booster, epoch: int, evals_log: xgb.callback.TrainingCallback.EvalsLog
+    ) -> bool:
         if (epoch + 1) % self.interval:
             return False
-        self.trial.report(float(evals_log["valid"][self.metric][-1]), step=epoch)
+        latest = evals_log["valid"][self.metric][-1]  # a (mean, std) pair only under xgboost.cv, which is not used
+        self.trial.report(float(latest[0] if isinstance(latest, tuple) else latest), step=epoch)
         if self.trial.should_prune():
             self.trial.set_user_attr("n_trees", epoch + 1)
             raise optuna.TrialPruned(f"pruned at round {epoch}")
@@ -194,7 +205,7 @@ def pruning_active(spec: Spec, train_rows: int) -> bool:
 
 
 def make_objective(
-    spec: Spec, train: xgb.DMatrix, valid: xgb.DMatrix, nthread: int, progress: Any = None
+    spec: Spec, train: xgb.DMatrix, valid: xgb.DMatrix, *, nthread: int, progress: Any = None
 ) -> Callable[[optuna.Trial], float]:
     """The objective: the spec's metric on the validation sample, with early stopping and (on data large enough
     for it to pay) pruning; on large data each round is noted on the `progress` line."""
@@ -205,10 +216,14 @@ def make_objective(
     def objective(trial: optuna.Trial) -> float:
         trial.set_user_attr(OWNER, owner_token())  # so a re-run can fail this trial at once if we are killed
         params = suggest_params(trial, spec).model_copy(update={"nthread": nthread})
-        callbacks = [PruningCallback(trial, metric, spec.tuning.pruning.interval)] if prune else []
+        callbacks: list[xgb.callback.TrainingCallback] = (
+            [PruningCallback(trial, metric, interval=spec.tuning.pruning.interval)] if prune else []
+        )
         if rounds_shown:
             callbacks.append(RoundProgress(progress, step=0, prefix=f"trial {trial.number} "))
-        booster = fit_booster(train, valid, params, monotone, spec.tuning.seed, metric, callbacks)
+        booster = fit_booster(
+            train, valid, params, monotone=monotone, seed=spec.tuning.seed, metric=metric, callbacks=callbacks
+        )
         trial.set_user_attr("n_trees", booster.num_boosted_rounds())
         return best_score(booster)
 

@@ -125,10 +125,10 @@ def _worker(spec_path: str, ref: StudyRef, share: Share, sink: TrialSink, nthrea
 def _optimize(prepared: Prepared, study: optuna.Study, share: Share, sink: TrialSink, nthread: int) -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per trial comes from the recorder
     _, model_input = fit_transform(prepared)
-    train, valid = train_valid_matrices(prepared, model_input, nthread)
+    train, valid = train_valid_matrices(prepared, model_input, nthread=nthread)
     recorder = sink.recorder(prepared.spec.tuning.metric)
     progress = Progress("trials", share.total, "trials", initial=min(finished_trials(study), share.total))
-    objective = make_objective(prepared.spec, train, valid, nthread, progress)
+    objective = make_objective(prepared.spec, train, valid, nthread=nthread, progress=progress)
     try:
         while (
             recorder.finished < share.quota

@@ -59,7 +59,7 @@ class Candidate:
         return Scorer(self.booster, self.transform, spec.policy.cutoff, self.baseline, dict(spec.reasons))
 
 
-def prepare(spec_path: str | Path, policies: PolicySource | None = None) -> Prepared:
+def prepare(spec_path: str | Path, *, policies: PolicySource | None = None) -> Prepared:
     """Load the spec (its governed policy from `policies`, else the files beside it) and its data, drop rows
     without an outcome, enforce the data contract, split, and screen the features for leakage; raises on bad
     input."""
@@ -75,8 +75,8 @@ def prepare(spec_path: str | Path, policies: PolicySource | None = None) -> Prep
         checked.target[split.train],
         checked.features.iloc[split.valid],
         checked.target[split.valid],
-        spec.policy.leakage,
-        spec.features.reviewed,
+        policy=spec.policy.leakage,
+        reviewed=spec.features.reviewed,
         seed=spec.split.seed,
     )
     return Prepared(spec, spec_path, spec_digest(spec_path), loaded, checked, split, leakage, dropped)
@@ -91,17 +91,18 @@ def fit_transform(prepared: Prepared) -> tuple[FeatureTransform, pd.DataFrame]:
 
 
 def train_valid_matrices(
-    prepared: Prepared, model_input: pd.DataFrame, nthread: int
+    prepared: Prepared, model_input: pd.DataFrame, *, nthread: int
 ) -> tuple[xgb.DMatrix, xgb.DMatrix]:
     split, target = prepared.split, prepared.checked.target
     return (
-        to_dmatrix(model_input.iloc[split.train], target[split.train], nthread),
-        to_dmatrix(model_input.iloc[split.valid], target[split.valid], nthread),
+        to_dmatrix(model_input.iloc[split.train], target[split.train], nthread=nthread),
+        to_dmatrix(model_input.iloc[split.valid], target[split.valid], nthread=nthread),
     )
 
 
 def train_candidate(
     prepared: Prepared,
+    *,
     params: XGBoostParams | None = None,
     fitted: Callable[[pd.DataFrame, XGBoostParams, xgb.Booster], None] | None = None,
 ) -> Candidate:
@@ -112,7 +113,7 @@ def train_candidate(
     params = params or spec.tuning.params
     threads = xgboost_threads(len(prepared.split.train), params.nthread)
     transform, model_input = fit_transform(prepared)
-    train, valid = train_valid_matrices(prepared, model_input, threads)
+    train, valid = train_valid_matrices(prepared, model_input, nthread=threads)
     # rounds on large data take seconds each: show them; on small data the whole fit takes a moment
     large = len(prepared.split.train) >= SMALL_DATA_ROWS
     with Progress("training", params.max_rounds, "rounds") if large else nullcontext() as progress:
@@ -120,10 +121,10 @@ def train_candidate(
             train,
             valid,
             params.model_copy(update={"nthread": threads}),
-            spec.features.monotone_vector(),
-            spec.tuning.seed,
-            spec.tuning.metric,
-            [RoundProgress(progress)] if progress else None,
+            monotone=spec.features.monotone_vector(),
+            seed=spec.tuning.seed,
+            metric=spec.tuning.metric,
+            callbacks=[RoundProgress(progress)] if progress else None,
         )
         if progress:
             progress.close(f"{booster.num_boosted_rounds()} trees kept")

@@ -37,7 +37,7 @@ def test_jeffreys_interval_covers_the_rate_and_narrows_with_more_applicants():
 def test_a_same_distribution_window_raises_no_band_flag():
     ref_y, ref_p = labelled(4000, 1.0, 1)
     hold_y, hold_p = labelled(2000, 1.0, 2)
-    stored = expected_bands(ref_p, hold_p, hold_y, 10)
+    stored = expected_bands(ref_p, hold_p, hold_y, bins=10)
     for seed in range(3, 8):
         y, p = labelled(3000, 1.0, seed)
         table, judged = band_table(stored, ref_p, ref_y, p, y, 10)
@@ -49,7 +49,7 @@ def test_a_same_distribution_window_raises_no_band_flag():
 def test_a_band_whose_bad_rate_doubled_is_flagged_with_both_intervals():
     ref_y, ref_p = labelled(4000, 1.0, 1)
     hold_y, hold_p = labelled(2000, 1.0, 2)
-    stored = expected_bands(ref_p, hold_p, hold_y, 10)
+    stored = expected_bands(ref_p, hold_p, hold_y, bins=10)
     y, p = labelled(3000, 1.0, 3)
     rng = np.random.default_rng(0)
     top = p >= stored["edges"][-1]

@@ -37,7 +37,7 @@ def test_expected_bands_count_the_holdout_on_the_reference_score_deciles():
     rng = np.random.default_rng(0)
     reference, holdout = rng.beta(2, 8, 5000), rng.beta(2, 8, 2000)
     y = (rng.random(2000) < holdout).astype(np.int64)
-    bands = expected_bands(reference, holdout, y, 10)
+    bands = expected_bands(reference, holdout, y, bins=10)
     assert len(bands["edges"]) == 9 and len(bands["n"]) == len(bands["bads"]) == len(bands["mean_pd"]) == 10
     assert sum(bands["n"]) == 2000 and sum(bands["bads"]) == y.sum()
     assert np.allclose(np.bincount(band_codes(bands["edges"], reference)), 500)  # deciles of the reference
@@ -46,4 +46,4 @@ def test_expected_bands_count_the_holdout_on_the_reference_score_deciles():
 
 def test_expected_performance_keeps_the_bands_when_given():
     bands = {"edges": [0.1], "n": [3, 1], "bads": [0.0, 1.0], "mean_pd": [0.05, 0.4]}
-    assert expected_performance({"oot_auc": 0.8}, "oot", bands) == {"holdout": "oot", "auc": 0.8, "bands": bands}
+    assert expected_performance({"oot_auc": 0.8}, "oot", bands=bands) == {"holdout": "oot", "auc": 0.8, "bands": bands}

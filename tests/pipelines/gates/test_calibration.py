@@ -22,7 +22,7 @@ def test_jeffreys_test_accepts_the_observed_rate_and_rejects_a_far_one():
 def test_calibrated_pds_pass_on_a_large_holdout():
     y, p = calibrated(20_000)
     check = calibration_check(y, p, min_p_value=0.01)
-    reasons, notes = calibration_verdict(check, CalibrationPolicy())
+    reasons, notes = calibration_verdict(check, policy=CalibrationPolicy())
     assert reasons == [] and notes == []
     assert check.ece < 0.02 and check.ece_floor < 0.01
     assert list(check.bands.columns) == ["band", "n", "defaults", "mean_pd", "default_rate", "p_value", "rejected"]
@@ -32,22 +32,22 @@ def test_squeezed_pds_fail_although_their_ranking_is_unchanged():
     # what early stopping after a few trees does: PDs pulled toward the average, AUC untouched
     y, p = calibrated(20_000)
     squeezed = 0.2 * p + 0.8 * p.mean()
-    reasons, _ = calibration_verdict(calibration_check(y, squeezed, 0.01), CalibrationPolicy())
+    reasons, _ = calibration_verdict(calibration_check(y, squeezed, min_p_value=0.01), policy=CalibrationPolicy())
     assert any("score bands miscalibrated" in r for r in reasons)
     assert any(r.startswith("ECE") for r in reasons)
 
 
 def test_pds_off_overall_fail_calibration_in_the_large():
     y, p = calibrated(20_000)
-    reasons, _ = calibration_verdict(calibration_check(y, p * 0.6, 0.01), CalibrationPolicy())
+    reasons, _ = calibration_verdict(calibration_check(y, p * 0.6, min_p_value=0.01), policy=CalibrationPolicy())
     assert reasons[0].startswith("calibration-in-the-large: mean PD")
     assert "% off, limit 20%" in reasons[0]
 
 
 def test_a_small_holdout_reports_ece_without_judging_it():
     y, p = calibrated(200, seed=3)
-    check = calibration_check(y, p, 0.01)
-    reasons, notes = calibration_verdict(check, CalibrationPolicy())
+    check = calibration_check(y, p, min_p_value=0.01)
+    reasons, notes = calibration_verdict(check, policy=CalibrationPolicy())
     assert check.ece_floor > 0.025
     assert reasons == []
     assert notes[0].startswith(f"ECE {check.ece:.3f} not judged: too few rows")
@@ -57,4 +57,6 @@ def test_ece_equals_the_calibration_table_definition():
     from pipelines.gates.performance import calibration_table, expected_calibration_error
 
     y, p = calibrated(1000, seed=5)
-    assert calibration_check(y, p, 0.01).ece == pytest.approx(expected_calibration_error(calibration_table(y, p)))
+    assert calibration_check(y, p, min_p_value=0.01).ece == pytest.approx(
+        expected_calibration_error(calibration_table(y, p))
+    )

@@ -30,7 +30,7 @@ MLFLOW_NAME = re.compile(r"^[A-Za-z0-9_\-\. /]+$")
 
 
 def hand_table() -> pd.DataFrame:
-    return group_metrics(Y, P, GROUP, CUTOFF, min_group_size=3).set_index("grp")
+    return group_metrics(Y, P, sensitive=GROUP, cutoff=CUTOFF, min_group_size=3).set_index("grp")
 
 
 def test_group_metrics_by_hand():
@@ -87,7 +87,7 @@ def test_group_metrics_agree_with_fairlearn_and_sklearn_on_rows():
     y = (rng.random(n) < 0.2).astype(int)
     p = np.round(rng.random(n) * 0.5 + 0.3 * y, 2)  # rounding makes ties
     sf = pd.DataFrame({"sex": rng.choice(["f", "m"], n), "age": rng.choice(["x", "y", "z"], n)})
-    table = group_metrics(y, p, sf, 0.4).set_index(["sex", "age"])
+    table = group_metrics(y, p, sensitive=sf, cutoff=0.4).set_index(["sex", "age"])
     declined = (p >= 0.4).astype(int)
     frame = MetricFrame(
         metrics={"sel": selection_rate, "tpr": true_positive_rate, "fpr": false_positive_rate},
@@ -106,7 +106,7 @@ def test_group_metrics_agree_with_fairlearn_and_sklearn_on_rows():
 
 def test_intersections_have_only_observed_group_keys():
     sf = pd.DataFrame({"sex": ["f", "f", "m", "m", "f"], "age": ["old", "young", "old", "old", None]})
-    t = group_metrics([0, 1, 0, 1, 0], [0.1, 0.9, 0.2, 0.6, 0.3], sf, CUTOFF, min_group_size=1)
+    t = group_metrics([0, 1, 0, 1, 0], [0.1, 0.9, 0.2, 0.6, 0.3], sensitive=sf, cutoff=CUTOFF, min_group_size=1)
     assert t["group"].tolist() == ["f × missing", "f × old", "f × young", "m × old"]  # no "m × young"
     assert t[["sex", "age"]].values.tolist() == [["f", "missing"], ["f", "old"], ["f", "young"], ["m", "old"]]
     assert t["approval_rate"].tolist() == [1.0, 1.0, 0.0, 0.5]
@@ -116,15 +116,17 @@ def test_intersections_have_only_observed_group_keys():
 def test_bootstrap_contains_estimate_shrinks_with_size_and_is_seeded():
     policy = FairnessPolicy(min_group_size=3, n_boot=400)
     y, p, g = np.array(Y[:9] * 100), np.array(P[:9] * 100), pd.Series(list("aaaaabbbb") * 100)
-    point = disparity(group_metrics(y, p, g, CUTOFF, min_group_size=3))
-    small = bootstrap_intervals(y, p, g, CUTOFF, policy, seed=1)
-    large = bootstrap_intervals(np.tile(y, 10), np.tile(p, 10), pd.concat([g] * 10), CUTOFF, policy, seed=1)
+    point = disparity(group_metrics(y, p, sensitive=g, cutoff=CUTOFF, min_group_size=3))
+    small = bootstrap_intervals(y, p, sensitive=g, cutoff=CUTOFF, policy=policy, seed=1)
+    large = bootstrap_intervals(
+        np.tile(y, 10), np.tile(p, 10), sensitive=pd.concat([g] * 10), cutoff=CUTOFF, policy=policy, seed=1
+    )
     for name in ("air", "dp_difference", "eo_difference"):
         assert small[name][0] <= point[name] <= small[name][1]
         assert large[name][0] <= point[name] <= large[name][1]
         assert large[name][1] - large[name][0] < 0.45 * (small[name][1] - small[name][0])  # ~1/sqrt(10)
-    assert bootstrap_intervals(y, p, g, CUTOFF, policy, seed=1) == small
-    assert bootstrap_intervals(y, p, g, CUTOFF, policy, seed=2) != small
+    assert bootstrap_intervals(y, p, sensitive=g, cutoff=CUTOFF, policy=policy, seed=1) == small
+    assert bootstrap_intervals(y, p, sensitive=g, cutoff=CUTOFF, policy=policy, seed=2) != small
     assert "multinomial" in INTERVAL_METHOD
 
 
@@ -138,7 +140,9 @@ def test_bootstrap_width_matches_binomial_standard_error():
     y = np.zeros(p.size, int)
     y[::7] = 1
     g = pd.Series(["a"] * n_a + ["b"] * n_b)
-    low, high = bootstrap_intervals(y, p, g, CUTOFF, FairnessPolicy(n_boot=4000), seed=0)["dp_difference"]
+    low, high = bootstrap_intervals(y, p, sensitive=g, cutoff=CUTOFF, policy=FairnessPolicy(n_boot=4000), seed=0)[
+        "dp_difference"
+    ]
     sd = math.sqrt(rate_a * (1 - rate_a) / n_a + rate_b * (1 - rate_b) / n_b)
     assert (high - low) == pytest.approx(2 * 1.96 * sd, rel=0.1)
     assert (low + high) / 2 == pytest.approx(rate_a - rate_b, abs=0.01)
@@ -162,7 +166,11 @@ def test_proxy_candidates_flags_noisy_copies_only():
     )
     sensitive = pd.DataFrame({"sex": sex, "age_band": band})
     table = proxy_candidates(
-        features, sensitive, ["sex_noisy", "income", "band_noisy"], ["title", "applicant_id", "region"], max_rows=3000
+        features,
+        sensitive=sensitive,
+        numeric=["sex_noisy", "income", "band_noisy"],
+        categorical=["title", "applicant_id", "region"],
+        max_rows=3000,
     )
     auc = table.set_index(["feature", "attribute"])["auc"]
     assert auc["title", "sex"] == pytest.approx(0.9, abs=0.03)
@@ -173,7 +181,11 @@ def test_proxy_candidates_flags_noisy_copies_only():
     assert auc["applicant_id", "sex"] < 0.56 and auc["income", "age_band"] < 0.56
     assert table["auc"].is_monotonic_decreasing and list(table.columns) == ["feature", "attribute", "auc", "proxy"]
     again = proxy_candidates(
-        features, sensitive, ["sex_noisy", "income", "band_noisy"], ["title", "applicant_id", "region"], max_rows=3000
+        features,
+        sensitive=sensitive,
+        numeric=["sex_noisy", "income", "band_noisy"],
+        categorical=["title", "applicant_id", "region"],
+        max_rows=3000,
     )
     pd.testing.assert_frame_equal(table, again)
 
@@ -189,7 +201,7 @@ def gate_data(n_f: int = 100, n_m: int = 100):
 
 def test_gate_reasons_metrics_and_json():
     y, p, sf = gate_data()
-    result = fairness_gate(y, p, sf, CUTOFF, FairnessPolicy(n_boot=50))
+    result = fairness_gate(y, p, sensitive=sf, cutoff=CUTOFF, policy=FairnessPolicy(n_boot=50))
     assert not result.verdict.passed
     assert list(result.groupings) == ["sex", "age band", "sex × age band"]
     air_reason = [r for r in result.verdict.reasons if r.startswith("sex: adverse impact ratio")]
@@ -213,18 +225,24 @@ def test_gate_passes_within_limits_and_limits_are_inclusive():
     policy = FairnessPolicy(
         min_air=0.6 / 0.9, max_dp_difference=0.3, max_eo_difference=0.3, n_boot=20, intersections=False
     )
-    result = fairness_gate(y, p, sf, CUTOFF, policy)
+    result = fairness_gate(y, p, sensitive=sf, cutoff=CUTOFF, policy=policy)
     assert result.verdict.passed, result.verdict.reasons
     assert list(result.groupings) == ["sex", "age band"]
     tighter = FairnessPolicy(min_air=0.67, max_dp_difference=0.3, max_eo_difference=0.3, n_boot=20)
-    assert fairness_gate(y, p, sf, CUTOFF, tighter).verdict.reasons[0].startswith("sex: adverse impact ratio")
+    assert (
+        fairness_gate(y, p, sensitive=sf, cutoff=CUTOFF, policy=tighter)
+        .verdict.reasons[0]
+        .startswith("sex: adverse impact ratio")
+    )
 
 
 def test_gate_edge_conditions_are_notes_not_crashes():
     y, p, sf = gate_data()
     y = np.where(sf["sex"] == "male", 0, y)  # no defaulters among men -> TPR undefined
     y[:100] = 1  # no good payers among women -> FPR undefined
-    result = fairness_gate(y, p, sf, CUTOFF, FairnessPolicy(n_boot=20, max_dp_difference=1, min_air=0.1))
+    result = fairness_gate(
+        y, p, sensitive=sf, cutoff=CUTOFF, policy=FairnessPolicy(n_boot=20, max_dp_difference=1, min_air=0.1)
+    )
     notes = " | ".join(result.verdict.notes)
     assert "sex: TPR/FPR not judged for 2 group(s) under 30 defaulters or good payers: female (100 defaulters" in notes
     assert "male (0 defaulters, 100 good payers)" in notes
@@ -234,11 +252,11 @@ def test_gate_edge_conditions_are_notes_not_crashes():
 
 def test_a_cutoff_that_declines_nobody_is_not_assessable_instead_of_passing():
     y, _, sf = gate_data()
-    all_approved = fairness_gate(y, np.full(y.size, 0.2), sf, CUTOFF, FairnessPolicy(n_boot=20))
+    all_approved = fairness_gate(y, np.full(y.size, 0.2), sensitive=sf, cutoff=CUTOFF, policy=FairnessPolicy(n_boot=20))
     assert all_approved.groupings["sex"].disparity["air"] == 1.0  # equal approval rates of 1 ...
     assert not all_approved.verdict.passed  # ... are no evidence of fair decisions
     assert all_approved.verdict.reasons == ["not assessable: the cutoff 0.5 declines nobody"]
-    all_declined = fairness_gate(y, np.full(y.size, 0.9), sf, CUTOFF, FairnessPolicy(n_boot=20))
+    all_declined = fairness_gate(y, np.full(y.size, 0.9), sensitive=sf, cutoff=CUTOFF, policy=FairnessPolicy(n_boot=20))
     assert "not assessable: the cutoff 0.5 declines everybody" in all_declined.verdict.reasons
 
 
@@ -251,7 +269,9 @@ def test_equalized_odds_is_not_judged_on_a_group_with_two_defaulters():
     declined_b = np.r_[[True, False], np.arange(198) < 14]  # TPR 0.5, FPR 0.07
     p = np.where(np.r_[declined_a, declined_b], 0.9, 0.1) + rng.uniform(0, 0.01, 400)
     sf = pd.DataFrame({"region": ["a"] * 200 + ["b"] * 200})
-    result = fairness_gate(y, p, sf, CUTOFF, FairnessPolicy(n_boot=20, max_dp_difference=1, min_air=0.1))
+    result = fairness_gate(
+        y, p, sensitive=sf, cutoff=CUTOFF, policy=FairnessPolicy(n_boot=20, max_dp_difference=1, min_air=0.1)
+    )
     assert result.verdict.passed, result.verdict.reasons
     assert math.isnan(result.groupings["region"].disparity["eo_difference"])
     table = result.groupings["region"].table.set_index("group")
@@ -262,7 +282,7 @@ def test_equalized_odds_is_not_judged_on_a_group_with_two_defaulters():
 
 def test_gate_fails_closed_when_an_attribute_has_no_two_judgeable_groups():
     y, p, sf = gate_data(n_f=20, n_m=20)
-    result = fairness_gate(y, p, sf, CUTOFF, FairnessPolicy(n_boot=20, min_group_size=30))
+    result = fairness_gate(y, p, sensitive=sf, cutoff=CUTOFF, policy=FairnessPolicy(n_boot=20, min_group_size=30))
     assert not result.verdict.passed
     assert "sex: no two groups of at least 30 applicants (0 large enough): cannot judge" in result.verdict.reasons
     assert any(
@@ -279,7 +299,7 @@ def test_gate_only_notes_an_intersection_too_small_to_judge():
     y, p, sf = gate_data(n_f=40, n_m=40)
     sf = sf.assign(region=np.tile(["north", "south"], 40))  # 40 per level, 20 per sex x region
     policy = FairnessPolicy(n_boot=20, min_group_size=25, min_air=0.1, max_dp_difference=1, max_eo_difference=1)
-    result = fairness_gate(y, p, sf[["sex", "region"]], CUTOFF, policy)
+    result = fairness_gate(y, p, sensitive=sf[["sex", "region"]], cutoff=CUTOFF, policy=policy)
     assert result.verdict.passed, result.verdict.reasons
     assert (
         "sex × region: no two groups of at least 25 applicants (0 large enough): cannot judge" in result.verdict.notes
@@ -291,10 +311,10 @@ def test_metric_names_and_input_checks():
     assert metric_name("sex × age_band") == "sex_x_age_band"
     assert metric_name("âge:band") == "_ge_band"
     with pytest.raises(ValueError, match="0/1"):
-        group_metrics([0, 2], [0.1, 0.2], pd.Series(["a", "b"]), CUTOFF)
+        group_metrics([0, 2], [0.1, 0.2], sensitive=pd.Series(["a", "b"]), cutoff=CUTOFF)
     with pytest.raises(ValueError, match="lengths"):
-        group_metrics([0, 1], [0.1], pd.Series(["a", "b"]), CUTOFF)
+        group_metrics([0, 1], [0.1], sensitive=pd.Series(["a", "b"]), cutoff=CUTOFF)
     with pytest.raises(ValueError, match="missing or infinite"):
-        group_metrics([0, 1], [0.1, np.nan], pd.Series(["a", "b"]), CUTOFF)
+        group_metrics([0, 1], [0.1, np.nan], sensitive=pd.Series(["a", "b"]), cutoff=CUTOFF)
     with pytest.raises(ValueError, match="confidence"):
         FairnessPolicy(confidence=1.0)

@@ -27,7 +27,9 @@ def book(n=4000, seed=0):
 
 def screen(reviewed=None, **policy):
     frame, y = book()
-    return screen_data(frame[:3000], y[:3000], frame[3000:], y[3000:], LeakagePolicy(**policy), reviewed or {})
+    return screen_data(
+        frame[:3000], y[:3000], frame[3000:], y[3000:], policy=LeakagePolicy(**policy), reviewed=reviewed or {}
+    )
 
 
 def test_post_decision_fields_are_found_and_ordinary_ones_are_not():
@@ -74,7 +76,14 @@ def test_the_model_checks_name_the_feature_the_model_leans_on():
     ]
     assert "carries 75% of the model's total contribution (limit 50%)" in result.reasons()[0]
     assert result.metrics()["leakage.unreviewed"] == 2.0
-    calm = screen_model(data, importance.assign(mean_abs_contribution=[1.0, 1.0]), 0.01, 0.05, LeakagePolicy(), {})
+    calm = screen_model(
+        data,
+        importance.assign(mean_abs_contribution=[1.0, 1.0]),
+        uplift=0.01,
+        max_uplift=0.05,
+        policy=LeakagePolicy(),
+        reviewed={},
+    )
     assert calm.passed
 
 

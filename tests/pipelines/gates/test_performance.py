@@ -205,14 +205,14 @@ def test_curves_roc_and_ks_are_consistent_with_metrics():
 
 def test_verdict_passes_and_lists_every_failure():
     metrics = {"auc": 0.681, "ks": 0.30, "brier": 0.26}
-    ok, reasons = performance_verdict(metrics, {"auc": 0.70, "ks": 0.25}, {"brier": 0.25})
+    ok, reasons = performance_verdict(metrics, minima={"auc": 0.70, "ks": 0.25}, maxima={"brier": 0.25})
     assert not ok
     assert reasons == ["auc 0.681 below minimum 0.700", "brier 0.260 above maximum 0.250"]
-    assert performance_verdict(metrics, {"auc": 0.681}, {"brier": 0.26}) == (True, [])
+    assert performance_verdict(metrics, minima={"auc": 0.681}, maxima={"brier": 0.26}) == (True, [])
 
 
 def test_verdict_fails_on_nan_metric():
-    ok, reasons = performance_verdict({"auc": float("nan")}, {"auc": 0.7}, {})
+    ok, reasons = performance_verdict({"auc": float("nan")}, minima={"auc": 0.7}, maxima={})
     assert not ok and reasons == ["auc nan below minimum 0.700"]
 
 

@@ -130,14 +130,14 @@ def test_population_stability_orders_columns_by_psi():
         {"stable": normal(n=n, seed=10), "shifted": normal(n=n, seed=11), "grade": ["a", "b"] * (n // 2)}
     )
     current = pd.DataFrame({"stable": normal(n=n, seed=12), "shifted": normal(1.0, n=n, seed=13), "grade": ["a"] * n})
-    table = population_stability(reference, current, ["stable", "shifted"], ["grade"])
+    table = population_stability(reference, current, numeric=["stable", "shifted"], categorical=["grade"])
     assert table.columns.tolist() == ["column", "kind", "psi"]
     assert table["column"].tolist() == ["grade", "shifted", "stable"]
     assert table["kind"].tolist() == ["categorical", "numeric", "numeric"]
     assert table["psi"].is_monotonic_decreasing
     assert table["psi"].iloc[1] == psi(fit_bins(reference["shifted"], "numeric"), current["shifted"])
     with pytest.raises(ValueError, match="column 'nope' is not in the reference frame"):
-        population_stability(reference, current, ["nope"], [])
+        population_stability(reference, current, numeric=["nope"], categorical=[])
 
 
 @pytest.mark.parametrize(

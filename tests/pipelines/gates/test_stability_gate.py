@@ -17,7 +17,14 @@ def frame(rows, shift=0.0, seed=0):
 def test_shifted_characteristic_fails_and_is_named():
     reference, current = frame(5000), frame(5000, shift=1.0, seed=1)
     scores = np.random.default_rng(2).uniform(size=5000)
-    result = stability_gate(reference, scores, {"oot": (current, scores)}, ["income"], ["region"], StabilityPolicy())
+    result = stability_gate(
+        reference,
+        scores,
+        {"oot": (current, scores)},
+        numeric=["income"],
+        categorical=["region"],
+        policy=StabilityPolicy(),
+    )
     assert not result.passed
     assert result.reasons == [
         f"oot: CSI of income {result.tables['stability_oot'].set_index('characteristic').psi['income']:.3f} "
@@ -32,7 +39,14 @@ def test_shifted_characteristic_fails_and_is_named():
 def test_half_sd_shift_warns_but_passes():
     reference, current = frame(20000), frame(20000, shift=0.5, seed=1)
     scores = np.random.default_rng(2).uniform(size=20000)
-    result = stability_gate(reference, scores, {"test": (current, scores)}, ["income"], ["region"], StabilityPolicy())
+    result = stability_gate(
+        reference,
+        scores,
+        {"test": (current, scores)},
+        numeric=["income"],
+        categorical=["region"],
+        policy=StabilityPolicy(),
+    )
     assert result.passed and len(result.warnings) == 1 and "CSI of income" in result.warnings[0]
 
 

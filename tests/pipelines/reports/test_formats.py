@@ -53,7 +53,7 @@ def test_the_fairness_report_has_no_raw_floats_for_counts_nor_nan_or_booleans():
     groups = pd.DataFrame(
         {"sex": rng.choice(["f", "m"], 400), "band": rng.choice(["a", "b", "tiny"], 400, p=[0.5, 0.49, 0.01])}
     )
-    result = fairness_gate(y, p, groups, 0.5, FairnessPolicy(n_boot=20))
+    result = fairness_gate(y, p, sensitive=groups, cutoff=0.5, policy=FairnessPolicy(n_boot=20))
     proxies = pd.DataFrame({"feature": ["x"], "attribute": ["sex"], "auc": [math.nan], "proxy": [False]})
     page = re.sub(r"<[^>]+>", " ", fairness_html(result, proxies, "test"))
     assert not re.search(r"\b(NaN|nan|True|False)\b", page)

@@ -59,10 +59,10 @@ def dti_model() -> tuple[xgb.Booster, FeatureTransform, pd.DataFrame]:
     features = transform.transform(raw)
     train, valid = slice(0, 2000), slice(2000, None)
     booster = fit_booster(
-        to_dmatrix(features[train], target[train], 1),
-        to_dmatrix(features[valid], target[valid], 1),
+        to_dmatrix(features[train], target[train], nthread=1),
+        to_dmatrix(features[valid], target[valid], nthread=1),
         PARAMS,
-        MONOTONE,
+        monotone=MONOTONE,
         seed=1,
     )
     return booster, transform, features[train]
@@ -209,10 +209,10 @@ def loan_model() -> tuple[xgb.Booster, pd.DataFrame, pd.DataFrame]:
     params = XGBoostParams(max_depth=3, learning_rate=0.05, max_rounds=600, early_stopping_rounds=30, nthread=1)
     train, valid, test = slice(0, 3600), slice(3600, 4800), slice(4800, None)
     booster = fit_booster(
-        to_dmatrix(features[train], target[train], 1),
-        to_dmatrix(features[valid], target[valid], 1),
+        to_dmatrix(features[train], target[train], nthread=1),
+        to_dmatrix(features[valid], target[valid], nthread=1),
         params,
-        monotone,
+        monotone=monotone,
         seed=3,
     )
     return booster, features[train], features[test]

@@ -16,7 +16,7 @@ from features.tuning_spec import XGBoostParams
 from pipelines.training import challenger_process
 from pipelines.training.challenger_process import ChallengerWorker, wants_process
 from pipelines.training.challenger_process import challenger_process as started
-from pipelines.training.mitigation import train_challenger
+from pipelines.training.mitigation import ChallengerJob, train_challenger
 from tests.conftest import GERMAN_SPEC, REPO
 
 
@@ -27,29 +27,39 @@ def _job(rows=1500, max_iter=4):
     settings = MitigationSpec(enabled=True, difference_bound=0.02, max_iter=max_iter)
     params = XGBoostParams(max_depth=3, learning_rate=0.1, nthread=1)
     target = book["default_12m"].to_numpy()
-    return model_input, target, book[["gender"]], params, 20, [0] * 4, 0.25, settings, 0
+    return ChallengerJob(
+        model_input=model_input,
+        target=target,
+        sensitive=book[["gender"]],
+        params=params,
+        trees=20,
+        monotone=[0] * 4,
+        cutoff=0.25,
+        settings=settings,
+        seed=0,
+    )
 
 
 def test_the_process_trains_the_challenger_the_thread_would():
     job = _job()
     worker = ChallengerWorker()
     try:
-        in_process = worker.train("challenger", *job)
+        in_process = worker.train("challenger", job)
     finally:
         worker.close()
-    on_thread = train_challenger(*job)
+    on_thread = train_challenger(**job)
     assert in_process.oracle_calls == on_thread.oracle_calls
     np.testing.assert_allclose(in_process.weights, on_thread.weights)
-    model_input = job[0]
+    model_input = job["model_input"]
     np.testing.assert_allclose(in_process.decline_share(model_input), on_thread.decline_share(model_input))
 
 
 def test_a_bad_job_is_one_line_error_from_the_process():
-    model_input, target, *rest = _job()
+    job = _job()
     worker = ChallengerWorker()
     try:
         with pytest.raises(ValueError, match="single class"):
-            worker.train("challenger", model_input, np.zeros_like(target), *rest)
+            worker.train("challenger", {**job, "target": np.zeros_like(job["target"])})
     finally:
         worker.close()
 
@@ -60,7 +70,7 @@ def test_a_process_that_dies_is_a_clear_error_not_a_hang():
     worker._process.wait()
     try:
         with pytest.raises(CreditflowError, match="challenger's process ended without a result"):
-            worker.train("challenger", *_job())
+            worker.train("challenger", _job())
     finally:
         worker.close()
 
@@ -78,7 +88,7 @@ def test_a_script_without_a_main_guard_is_not_run_again(tmp_path):
             from pipelines.training.challenger_process import ChallengerWorker
             print("script body ran", flush=True)
             worker = ChallengerWorker()
-            challenger = worker.train("challenger", *_job(rows=600, max_iter=2))
+            challenger = worker.train("challenger", _job(rows=600, max_iter=2))
             worker.close()
             print("oracle calls", challenger.oracle_calls)
             """

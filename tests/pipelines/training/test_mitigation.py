@@ -36,10 +36,10 @@ def test_compare_counts_approvals_and_bads_of_the_approved():
     table = compare(
         y,
         original,
-        0.5,
-        fairness_gate(y, original, groups, 0.5, policy),
-        share,
-        fairness_gate(y, share, groups, 0.5, policy),
+        cutoff=0.5,
+        original=fairness_gate(y, original, sensitive=groups, cutoff=0.5, policy=policy),
+        challenger_share=share,
+        challenger=fairness_gate(y, share, sensitive=groups, cutoff=0.5, policy=policy),
     ).set_index("model")
     assert table.loc["original", "approval_rate"] == pytest.approx(4 / 6)
     assert table.loc["original", "bad_rate_approved"] == pytest.approx(2 / 4)
@@ -61,9 +61,14 @@ def test_challenger_narrows_the_gap_it_is_constrained_on():
     train = np.arange(0, 4000)
     settings = MitigationSpec(enabled=True, difference_bound=0.01, max_iter=15)
     params = XGBoostParams(max_depth=3, learning_rate=0.1, nthread=1)
-    challenger = train_challenger(
-        model_input.iloc[train], y[train], sensitive.iloc[train], params, 60, [0] * 6, 0.25, settings, seed=0
-    )
+
+    def fit(settings: MitigationSpec):
+        return train_challenger(
+            model_input.iloc[train], y[train], sensitive=sensitive.iloc[train], params=params, trees=60,
+            monotone=[0] * 6, cutoff=0.25, settings=settings, seed=0,
+        )  # fmt: skip
+
+    challenger = fit(settings)
     assert challenger.attributes == ["gender"] and challenger.weights.sum() == pytest.approx(1.0)
     # fitted on a plain array: XGBoost would re-check a frame's feature names in Python on every round
     assert all(predictor.get_booster().feature_names is None for predictor in challenger.predictors)
@@ -71,12 +76,12 @@ def test_challenger_narrows_the_gap_it_is_constrained_on():
     share = challenger.decline_share(model_input.iloc[train])
     assert ((share >= 0) & (share <= 1)).all()
     unconstrained = MitigationSpec(enabled=True, difference_bound=0.99, max_iter=1)
-    plain = train_challenger(
-        model_input.iloc[train], y[train], sensitive.iloc[train], params, 60, [0] * 6, 0.25, unconstrained, seed=0
-    ).decline_share(model_input.iloc[train])
+    plain = fit(unconstrained).decline_share(model_input.iloc[train])
     policy = FairnessPolicy(n_boot=5)
     gap = {
-        name: fairness_gate(y[train], score, sensitive.iloc[train], 0.5, policy).groupings["gender"].disparity
+        name: fairness_gate(y[train], score, sensitive=sensitive.iloc[train], cutoff=0.5, policy=policy)
+        .groupings["gender"]
+        .disparity
         for name, score in (("mitigated", share), ("plain", plain))
     }
     assert gap["mitigated"]["eo_difference"] < gap["plain"]["eo_difference"]
@@ -88,12 +93,12 @@ def test_challenger_refuses_a_single_class_sample():
         train_challenger(
             model_input,
             np.zeros_like(y),
-            sensitive,
-            XGBoostParams(nthread=1),
-            5,
-            [0] * 6,
-            0.25,
-            MitigationSpec(enabled=True),
+            sensitive=sensitive,
+            params=XGBoostParams(nthread=1),
+            trees=5,
+            monotone=[0] * 6,
+            cutoff=0.25,
+            settings=MitigationSpec(enabled=True),
             seed=0,
         )
 

@@ -27,11 +27,11 @@ def book(rows=3000, seed=0):
 def fit(features, target, monotone=(1, 0, 0), seed=1):
     train, valid = slice(0, 2000), slice(2000, None)
     return fit_booster(
-        to_dmatrix(features[train], target[train], 1),
-        to_dmatrix(features[valid], target[valid], 1),
+        to_dmatrix(features[train], target[train], nthread=1),
+        to_dmatrix(features[valid], target[valid], nthread=1),
         PARAMS,
-        list(monotone),
-        seed,
+        monotone=list(monotone),
+        seed=seed,
     )
 
 
@@ -48,10 +48,10 @@ def test_early_stopping_keeps_only_the_best_trees():
     # The same training without the cut: it stops `early_stopping_rounds` after its best round ...
     train, valid = slice(0, 2000), slice(2000, None)
     full = xgb.train(
-        booster_params(PARAMS, [1, 0, 0], 1),
-        to_dmatrix(features[train], target[train], 1),
+        booster_params(PARAMS, monotone=[1, 0, 0], seed=1),
+        to_dmatrix(features[train], target[train], nthread=1),
         num_boost_round=PARAMS.max_rounds,
-        evals=[(to_dmatrix(features[valid], target[valid], 1), "valid")],
+        evals=[(to_dmatrix(features[valid], target[valid], nthread=1), "valid")],
         early_stopping_rounds=PARAMS.early_stopping_rounds,
         verbose_eval=False,
     )

@@ -145,7 +145,7 @@ def test_evaluating_yields_before_the_challenger_and_completes_when_the_block_en
     candidate = train_candidate(prepared)
     done = {}
     for way, worker in (("thread", None), ("process", ChallengerWorker())):
-        with evaluating(prepared, candidate, worker) as evaluation:
+        with evaluating(prepared, candidate, worker=worker) as evaluation:
             assert evaluation.challenger is None and "test_auc" in evaluation.metrics
             assert evaluation.challenger_pending  # the run renders the figures meanwhile
             assert not any(name.startswith("challenger.") for name in evaluation.metrics)
@@ -174,11 +174,11 @@ def test_the_candidate_leaves_a_core_to_the_challengers_process_while_it_trains(
     (tmp_path / "off").mkdir()
     for spec, inside in ((asked, 1), (write_spec(tmp_path / "off"), 2)):
         prepared = prepare(spec)
-        candidate = train_candidate(prepared, prepared.spec.tuning.params.model_copy(update={"nthread": 2}))
+        candidate = train_candidate(prepared, params=prepared.spec.tuning.params.model_copy(update={"nthread": 2}))
         assert candidate.threads == 2
         worker = ChallengerWorker()
         try:
-            with evaluating(prepared, candidate, worker) as evaluation:
+            with evaluating(prepared, candidate, worker=worker) as evaluation:
                 assert threads(candidate.booster) == inside
         finally:
             worker.close()

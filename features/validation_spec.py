@@ -37,6 +37,15 @@ class CalibrationPolicy(Strict):
     max_failed_bands: int = Field(default=1, ge=0, description="score bands whose Jeffreys test may reject")
 
 
+# Words (and word pairs) that describe what happens to a loan after it is granted: repayments, arrears, collections,
+# recoveries, write-offs. Lending-Club-style abbreviations included (`total_pymnt`, `total_rec_prncp`).
+POST_DECISION_TERMS = (
+    "paid", "repaid", "pymnt", "payoff", "prncp", "recoveries", "recovery", "recovered", "collection", "collections",
+    "arrears", "late fee", "late fees", "charge off", "charged off", "chargeoff", "write off", "written off",
+    "settlement", "hardship",
+)  # fmt: skip
+
+
 class LeakagePolicy(Strict):
     """Limits of the leakage screen; every limit lies in (0.5, 1] (the contribution share in [0.5, 1]: "most")."""
 
@@ -55,6 +64,12 @@ class LeakagePolicy(Strict):
         le=1,
         description="a feature whose commonest value covers more than this share of one outcome class (and under "
         "half of the other) is suspect: e.g. a field filled in only after a default",
+    )
+    post_decision_terms: list[str] = Field(
+        default=list(POST_DECISION_TERMS),
+        description="words of a feature's name or reason text that describe an event after the decision "
+        "(repayment, arrears, collections, recoveries); such a feature is a finding unless features.reviewed "
+        "explains it",
     )
 
 

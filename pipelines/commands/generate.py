@@ -67,6 +67,12 @@ from features.errors import CreditflowError
     is_flag=True,
     help="Add file_number, unique and numbered by outcome, to see the data-design gate refuse an identifier.",
 )
+@click.option(
+    "--post-decision",
+    is_flag=True,
+    help="Add principal_paid and late_fees_paid, repayment facts recorded after the decision (each only a moderate "
+    "signal), to see the leakage screen name them.",
+)
 def generate_command(out: str, **options: Any) -> None:
     """Write a synthetic consumer-loan book to OUT (.parquet or .csv)."""
     generate(out, options)

@@ -116,7 +116,8 @@ def _duplicates(
 def _member(values: np.ndarray, sorted_pool: np.ndarray) -> np.ndarray:
     """Whether each value is in `sorted_pool` (a binary search: cheaper than a hash set at a million rows)."""
     at = np.minimum(np.searchsorted(sorted_pool, values), len(sorted_pool) - 1)
-    return sorted_pool[at] == values
+    found: np.ndarray = sorted_pool[at] == values
+    return found
 
 
 def _first_copies(hashes: np.ndarray) -> np.ndarray | None:
@@ -183,7 +184,8 @@ def identifier_reason(row: object, policy: DataDesignPolicy) -> str:
 
 def _ranks(values: np.ndarray) -> np.ndarray:
     """Average ranks, missing values left out (NaN)."""
-    return pd.Series(values).rank(method="average").to_numpy(dtype=float)
+    ranks: np.ndarray = pd.Series(values).rank(method="average").to_numpy(dtype=float)
+    return ranks
 
 
 def _correlation(a: np.ndarray, b: np.ndarray) -> float:

@@ -20,6 +20,7 @@ from pipelines.gates.figures import fairness_figure
 from pipelines.gates.gate import GateResult
 from pipelines.gates.performance_gate import HOLDOUTS
 from pipelines.reports.charts import interval_figure, psi_figure
+from pipelines.reports.first_screen import decision_rows
 from pipelines.reports.formats import number
 from pipelines.reports.render import png_bytes
 from pipelines.training.evaluation import Evaluation
@@ -92,6 +93,7 @@ def _performance_limits(spec: Spec, evaluation: Evaluation) -> list[list[object]
                 "met" if ok else "warning",
             ]
         )
+        rows += decision_rows(spec, m, sample, main=evaluation.main)
     return rows
 
 

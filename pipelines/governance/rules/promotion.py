@@ -1,7 +1,7 @@
 """Promotion rules as pure functions: a model version and the audit trail in, unmet conditions out.
 
 A version may become `champion` only when
-- every `validation.*` gate tag says `passed` (and the three gates creditflow writes are all there), or a
+- every `validation.*` gate tag says `passed` (and every gate of the registry is there), or a
   failed or not-assessed gate has a valid, unexpired exception recorded in the trail and an approval given
   after it (`pipelines/governance/rules/exceptions.py`); `validation.policy*` name the policy, they are no verdicts;
 - `approval.status` is `approved`, by a named reviewer who is not the version's author
@@ -105,17 +105,23 @@ def unmet_conditions(
     files: FilesCheck | None = None,
     today: dt.date | None = None,
     terms: ExceptionTerms | None = None,
+    every_gate: bool = True,
 ) -> list[str]:
     """Every reason `version` may not be champion; empty when it may. `files` is the model's files as the
     caller found them (None: not looked at, so not judged); `terms` the exception terms of the version's governed
     policy, against which every exception is judged again (None: only the policy-free rules).
 
     `today` judges exception expiry (a new move); None leaves it to `status` (verifying a past move: an expired
-    exception is reported, it does not stop scoring)."""
+    exception is reported, it does not stop scoring). `every_gate` requires a tag of every registered gate (a new
+    move); a champion put there by a recorded promotion before a gate existed is judged on the gates it carried,
+    whose tags the promotion's evidence digest binds."""
     values, unmet = version.tags, []
-    for gate in gate_tags():
+    for gate in gate_tags() if every_gate else ():
         if gate not in values:
-            unmet.append(f"{gate} is missing")
+            unmet.append(
+                f"{gate} is missing: version {version.version} was judged before the {tags.gate_name(gate)} gate "
+                f"existed or without it; judge it again (creditflow run on its spec registers a new version)"
+            )
     digest = evidence_digest(version)
     for key in sorted(k for k in values if k.startswith(tags.VALIDATION_PREFIX) and k not in tags.NOT_VERDICTS):
         if values[key] in (tags.FAILED, tags.NOT_ASSESSED):
@@ -212,7 +218,7 @@ def champion_problems(champion: VersionInfo, trail: list[AuditRecord], *, files:
         # a review recorded by creditflow after the move is legitimate; one made in the UI stays flagged
         if not any(same_approval(approval, champion) for approval in recorded):
             problems.append(f"approval tags of version {champion.version} changed since its {move.action}")
-    return problems + unmet_conditions(champion, trail, files=files)
+    return problems + unmet_conditions(champion, trail, files=files, every_gate=False)
 
 
 def review_problems(

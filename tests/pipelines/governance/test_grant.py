@@ -115,7 +115,7 @@ def test_a_version_without_a_sensitive_attribute_needs_an_exception_for_not_asse
         (("--exception", "fairness", "--expires", "2020-01-01"), "--expires 2020-01-01 is in the past"),
         (("--exception", "fairness", "--expires", "2999-01-01"), "is beyond the policy's maximum of 90 days"),
         (("--exception", "fairness", "--expires", "soon"), "expected a date YYYY-MM-DD"),
-        (("--exception", "speed"), "--exception speed: version 1 has no gate of that name"),
+        (("--exception", "speed"), "--exception speed: no registered gate of that name"),
         (("--exception", "fairness", "--approve"), "--exception is recorded on its own"),
         (("--exception", "fairness", "--expires", None), "--exception needs --expires YYYY-MM-DD"),
         (("--justification", "x"), "give exactly one of --approve or --reject (a decision), or --exception GATE"),

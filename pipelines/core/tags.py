@@ -17,6 +17,20 @@ PASSED, FAILED, NOT_ASSESSED, WARN = "passed", "failed", "not_assessed", "warn" 
 POLICY = "validation.policy"
 POLICY_DIGEST = "validation.policy_digest"
 POLICY_TAGS = (POLICY, POLICY_DIGEST)
+# Who computed the evidence and when (`creditflow validate`): evidence, not verdicts.
+VALIDATOR = "validation.validator"
+VALIDATION_TIME = "validation.time"
+NOT_VERDICTS = (*POLICY_TAGS, VALIDATOR, VALIDATION_TIME)  # validation.* tags that are no gate's verdict
+
+# What the author's own run reported, kept beside the validator's numbers once a version is validated: author.<gate>
+# (a verdict) and author.policy_digest. Reported, never trusted (not part of the evidence digest).
+AUTHOR_PREFIX = "author."
+
+
+def author_tag(name: str) -> str:
+    """`fairness` -> `author.fairness`."""
+    return f"{AUTHOR_PREFIX}{name}"
+
 
 # An accepted, time-limited exception for one failed or not-assessed gate: exception.<gate>.<field>, where
 # <gate> is the gate's short name (`fairness` for validation.fairness).
@@ -106,6 +120,14 @@ VOCABULARY: tuple[tuple[str, Scope, str], ...] = (
     ),
     (POLICY, "version", "the governed policy the gates judged under, as name and version"),
     (POLICY_DIGEST, "version", "sha256 of that policy as written (canonical JSON): evidence, not a verdict"),
+    (VALIDATOR, "version", "who computed the validation.* evidence (creditflow validate): the acting validator"),
+    (VALIDATION_TIME, "version", "when the validator computed it (UTC, ISO 8601)"),
+    (
+        f"{AUTHOR_PREFIX}<gate>",
+        "version",
+        "what the author's own run reported for a gate (and author.policy, author.policy_digest), kept when the "
+        "version is validated: shown beside the validator's verdicts, never trusted",
+    ),
     (
         f"{EXCEPTION_PREFIX}<gate>.<field>",
         "version",

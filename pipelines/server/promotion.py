@@ -14,6 +14,7 @@ from pipelines.core import tags
 from pipelines.core.clock import today
 from pipelines.core.records import AuditRecord, VersionInfo
 from pipelines.governance.rules.permissions import champion_move_problems
+from pipelines.governance.rules.policy_currency import policy_name, policy_problems
 from pipelines.governance.rules.promotion import approval_fingerprint, champion_problems, evidence_digest
 from pipelines.server.services import Pending, Services
 
@@ -39,7 +40,7 @@ def promote(services: Services, pending: Pending, version: str) -> Outcome:
     if old == target.version and not champion_problems(target, trail):
         services.audit(pending, "noop", f"version {version} is already champion")
         return Outcome(200, f"{model} version {version} is already champion: nothing to do")
-    problems = _move_problems(services, pending, target, trail)
+    problems = _move_problems(services, pending, target, trail) + _policy_problems(services, target)
     if problems:
         return _refuse(services, pending, "promote", problems, old)
     if old and old != target.version:
@@ -73,6 +74,15 @@ def _move_problems(services: Services, pending: Pending, target: VersionInfo, tr
     """The promotion rules, every exception judged again under the governed policy as stored on this server."""
     terms = services.exception_terms(target)
     return champion_move_problems(pending.actor, target, trail, terms=terms, today=today())
+
+
+def _policy_problems(services: Services, target: VersionInfo) -> list[str]:
+    """The version must have been judged under the current governed version of its policy, as this server stores
+    it (an author's own policy file, or a superseded version, is not the lender's policy)."""
+    name = policy_name(target)
+    stored = services.store.policy(name) if name else None
+    current = (str(stored["document"].get("version", "")), str(stored["digest"])) if stored else None
+    return policy_problems(target, current, "the team server's policy store")
 
 
 def _move_detail(target: VersionInfo, old: str | None) -> dict[str, str]:

@@ -34,9 +34,9 @@ def relaxed_german_spec(folder: Path, **changes) -> Path:
     frame = pd.read_csv(GERMAN_SPEC.parent / "data" / "german_credit.csv")
     frame.insert(0, "applicant_id", [f"A{i:04d}" for i in range(len(frame))])
     frame.to_csv(folder / "german_ids.csv", index=False)
-    policy = write_policy(folder, "relaxed", **RELAXED)
+    write_policy(folder, "relaxed", **RELAXED)
     values = {
-        "policy.file": str(policy),
+        "policy.name": "relaxed",
         "policy.performance.minimum": {"auc": 0.5},
         "policy.fairness.n_boot": 20,
         "data.source": str(folder / "german_ids.csv"),
@@ -84,6 +84,7 @@ def honest_store(tmp_path_factory, store_template) -> Path:
 def honest(tmp_path, honest_store, monkeypatch) -> str:
     """A private copy of the honest store and its artifacts (its review pages are re-rendered); returns its URI."""
     monkeypatch.setenv("CREDITFLOW_USER", "carol")
+    monkeypatch.setenv("CREDITFLOW_POLICY_DIR", str(honest_store / "policies"))  # the project's policy folder
     yield use_store(honest_store / "mlflow.db", tmp_path, monkeypatch, artifacts=True)
     mlflow.set_tracking_uri(None)
 
@@ -101,6 +102,7 @@ def use_governed_store(registered_store: Path, folder: Path, monkeypatch) -> str
     default for what the test runs, as user carol; its URI."""
     shutil.copy(registered_store / "german_ids.csv", folder / "german_ids.csv")
     monkeypatch.setenv("CREDITFLOW_USER", "carol")
+    monkeypatch.setenv("CREDITFLOW_POLICY_DIR", str(registered_store / "policies"))  # the project's policy folder
     return use_store(registered_store / "mlflow.db", folder, monkeypatch)
 
 

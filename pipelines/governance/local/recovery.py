@@ -19,7 +19,6 @@ Runs left RUNNING by a dead process are closed KILLED by `Tracker.close_dead_run
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import replace
 
@@ -28,7 +27,7 @@ import click
 from pipelines.core import tags
 from pipelines.core.actor import current_user
 from pipelines.core.clock import now_iso
-from pipelines.core.records import AuditRecord, VersionInfo
+from pipelines.core.records import AuditRecord, VersionInfo, approval_values
 from pipelines.core.tags import APPROVAL_TAGS
 from pipelines.core.trail import Trail
 from pipelines.governance.local.audit_trail import load_trail, record
@@ -100,8 +99,12 @@ def _put_alias(tracker: Tracker, model: str, alias: str, version: str) -> None:
         tracker.delete_alias(model, alias)
 
 
-def _intended(review: AuditRecord) -> dict[str, str]:
-    values = json.loads(review.approval or "{}")
+def _intended(review: AuditRecord) -> dict[str, str] | None:
+    """The tags a review recorded it would write (None: its approval field cannot be read, a record set aside
+    by `audit rebuild`: nothing is rolled forward from it)."""
+    values = approval_values(review.approval)
+    if values is None:
+        return None
     return {**{k: values.get(k, "") for k in APPROVAL_TAGS}, EVIDENCE_TAG: review.evidence}
 
 
@@ -111,11 +114,13 @@ def _unfinished_review(version: VersionInfo, trail: Trail) -> dict[str, str] | N
     if not reviews or reviews[-1].source == "ui":  # a UI decision recorded when found: its tags came first
         return None
     intended = _intended(reviews[-1])
+    if intended is None:
+        return None
     current = {k: version.tags.get(k, "") for k in intended}
     if current == intended:
         return None
     before = _intended(reviews[-2]) if len(reviews) > 1 else {k: PENDING.get(k, "") for k in intended}
-    if all(current[k] in (before[k], intended[k]) for k in intended):
+    if before is not None and all(current[k] in (before[k], intended[k]) for k in intended):
         return intended
     return None  # changed to something else since: the promotion rules judge it
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from features.policy import ExceptionTerms
 from pipelines.core import tags
+from pipelines.core.free_text import text_problem
 from pipelines.gates.registry import gate_names
 from pipelines.governance.rules.identity import same_person
 
@@ -50,7 +51,7 @@ def request_problems(
         return [f"--exception {request.gate}: no registered gate of that name (one of: {', '.join(gate_names())})"]
     gate_tag = f"{tags.VALIDATION_PREFIX}{request.gate}"
     verdict = version.tags.get(gate_tag)
-    if verdict is None or gate_tag in tags.POLICY_TAGS:
+    if verdict is None or gate_tag in tags.NOT_VERDICTS:
         known = sorted(tags.gate_name(k) for k in version.tags if _is_gate(k))
         return [f"--exception {request.gate}: version {version.version} has no gate of that name ({', '.join(known)})"]
     problems = []
@@ -59,6 +60,7 @@ def request_problems(
     problems += granter_problems(version, request.granted_by, terms)
     if not request.justification.strip():
         problems.append("--justification must say why the exception is accepted")
+    problems += [p for p in [text_problem("--justification", request.justification)] if p]
     problems += expiry_problems(request.expires, today, terms)
     if request.gate == FAIRNESS and verdict == tags.FAILED and not request.alternative:
         problems.append(
@@ -221,7 +223,7 @@ def _approved_after(version: VersionInfo, trail: list[AuditRecord], exception: A
 
 
 def _is_gate(key: str) -> bool:
-    return key.startswith(tags.VALIDATION_PREFIX) and key not in tags.POLICY_TAGS
+    return key.startswith(tags.VALIDATION_PREFIX) and key not in tags.NOT_VERDICTS
 
 
 def _date(text: str) -> dt.date | None:

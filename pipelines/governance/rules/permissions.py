@@ -5,7 +5,8 @@ alias. These rules add what four-eyes needs, keyed on the *authenticated* user a
 
 - data scientists register versions; the server writes `lineage.author` itself, and refuses client-set
   `approval.*` (other than `approval.status=pending`) and `exception.*` tags at registration;
-- `lineage.*` and `validation.*` are evidence: written at registration, never changed afterwards;
+- `lineage.*` and `validation.*` are evidence: written at registration, never changed afterwards, except that the
+  validator (role `validator`) rewrites `validation.*` when it recomputes the evidence (`creditflow validate`);
 - reviewers approve or reject versions they did not register; the server records who and when;
 - risk grants exceptions, never on a version they registered; the server records who and when;
 - `champion` moves only for a reviewer who is not the version's author, and only when the promotion rules
@@ -29,8 +30,8 @@ from pipelines.governance.rules.exceptions import expiry_problems, granter_probl
 from pipelines.governance.rules.identity import same_person
 from pipelines.governance.rules.promotion import unmet_conditions
 
-DATA_SCIENTIST, REVIEWER, RISK, ADMIN = "data-scientist", "reviewer", "risk", "admin"
-ROLES = (DATA_SCIENTIST, REVIEWER, RISK, ADMIN)
+DATA_SCIENTIST, REVIEWER, RISK, VALIDATOR, ADMIN = "data-scientist", "reviewer", "risk", "validator", "admin"
+ROLES = (DATA_SCIENTIST, REVIEWER, RISK, VALIDATOR, ADMIN)
 ROLE_PREFIX = "creditflow-"  # basic-auth role names: creditflow-data-scientist, creditflow-reviewer, creditflow-risk
 
 # Tags the server writes itself when an approval or an exception is recorded: a client never sets them.
@@ -90,8 +91,10 @@ def version_tag_problems(
         return []
     if value is None:
         return [f"tag {key} is governed and cannot be deleted"]
+    if key.startswith(tags.VALIDATION_PREFIX) and actor.role == VALIDATOR:
+        return []  # the validator's recomputed evidence; the server records it (a `validate` row)
     if key.startswith((tags.LINEAGE_PREFIX, tags.VALIDATION_PREFIX)):
-        return [f"tag {key} is evidence written at registration and cannot be changed"]
+        return [f"tag {key} is evidence written at registration and cannot be changed (but by the validator)"]
     if key.startswith(tags.APPROVAL_PREFIX):
         return _approval_problems(actor, version, key, value)
     return _exception_problems(actor, version, key, value, terms or ExceptionTerms(), today)

@@ -61,17 +61,14 @@ def test_challenger_narrows_the_gap_it_is_constrained_on():
     train = np.arange(0, 4000)
     settings = MitigationSpec(enabled=True, difference_bound=0.01, max_iter=15)
     params = XGBoostParams(max_depth=3, learning_rate=0.1, nthread=1)
-    challenger = train_challenger(
-        model_input.iloc[train],
-        y[train],
-        sensitive=sensitive.iloc[train],
-        params=params,
-        trees=60,
-        monotone=[0] * 6,
-        cutoff=0.25,
-        settings=settings,
-        seed=0,
-    )
+
+    def fit(settings: MitigationSpec):
+        return train_challenger(
+            model_input.iloc[train], y[train], sensitive=sensitive.iloc[train], params=params, trees=60,
+            monotone=[0] * 6, cutoff=0.25, settings=settings, seed=0,
+        )  # fmt: skip
+
+    challenger = fit(settings)
     assert challenger.attributes == ["gender"] and challenger.weights.sum() == pytest.approx(1.0)
     # fitted on a plain array: XGBoost would re-check a frame's feature names in Python on every round
     assert all(predictor.get_booster().feature_names is None for predictor in challenger.predictors)
@@ -79,17 +76,7 @@ def test_challenger_narrows_the_gap_it_is_constrained_on():
     share = challenger.decline_share(model_input.iloc[train])
     assert ((share >= 0) & (share <= 1)).all()
     unconstrained = MitigationSpec(enabled=True, difference_bound=0.99, max_iter=1)
-    plain = train_challenger(
-        model_input.iloc[train],
-        y[train],
-        sensitive=sensitive.iloc[train],
-        params=params,
-        trees=60,
-        monotone=[0] * 6,
-        cutoff=0.25,
-        settings=unconstrained,
-        seed=0,
-    ).decline_share(model_input.iloc[train])
+    plain = fit(unconstrained).decline_share(model_input.iloc[train])
     policy = FairnessPolicy(n_boot=5)
     gap = {
         name: fairness_gate(y[train], score, sensitive=sensitive.iloc[train], cutoff=0.5, policy=policy)

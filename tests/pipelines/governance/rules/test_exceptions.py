@@ -60,7 +60,11 @@ def granted(v, trail, req=None, when="2026-03-01T10:00:00"):
         ({"expires": "2026-02-28"}, {}, "--expires 2026-02-28 is in the past"),
         ({"expires": "2026-06-01"}, {}, "beyond the policy's maximum of 90 days (at most 2026-05-30)"),
         ({"expires": "next week"}, {}, "expected a date YYYY-MM-DD"),
-        ({"gate": "speed"}, {}, "--exception speed: no registered gate of that name (one of: performance, "),
+        (
+            {"gate": "speed"},
+            {},
+            "--exception speed: no registered gate of that name (one of: data_design, performance, ",
+        ),
         ({"gate": "policy"}, {}, "no registered gate of that name"),
         ({"gate": "stability"}, {"validation.stability": None}, "--exception stability: version 1 has no gate of that"),
         ({"alternative": ""}, {}, "a fairness exception needs the less-discriminatory alternative"),

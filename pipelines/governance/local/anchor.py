@@ -19,7 +19,7 @@ from pipelines.core.records import AuditRecord
 from pipelines.core.trail import Trail
 from pipelines.tracking import Tracker, UnknownModelError
 
-__all__ = ["anchor_problems", "first_digest", "write_anchor"]
+__all__ = ["anchor_problems", "anchored_seq", "first_digest", "write_anchor"]
 
 
 def first_digest(records: list[AuditRecord]) -> str:
@@ -59,6 +59,14 @@ def anchor_problems(tracker: Tracker, model: str, trail: Trail) -> list[str]:
             f"({digest[:12]}), which the trail no longer holds ({removed})"
         )
     return list(problems.values())
+
+
+def anchored_seq(tracker: Tracker, model: str, trail: Trail) -> int | None:
+    """The highest record number anchored for this trail (None: nothing anchored)."""
+    first = first_digest(trail.records)
+    found = [value.split(" ") for _, value in _anchors(tracker, model)]
+    seqs = [int(parts[0]) for parts in found if len(parts) == 3 and parts[2] == first and parts[0].isdigit()]
+    return max(seqs) if seqs and first else None
 
 
 def _anchors(tracker: Tracker, model: str) -> list[tuple[str, str]]:

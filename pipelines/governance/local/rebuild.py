@@ -12,8 +12,14 @@ rebuild does, in order:
 4. records whose fields cannot be read back (an approval field cut short by a version that truncated long text)
    are set aside: the rebuild record names their digests, and the trail reads them as the text they hold, never
    rolling a review forward from them (review such a version again);
-5. a version without a registration record, whose run finished and still matches its tags and whose files
-   hash to its `lineage.model_sha256`, gets one (outcome `rebuilt`). Abandoned registrations stay abandoned.
+5. a version without a registration record, whose run finished and still matches its tags, whose files
+   hash to its `lineage.model_sha256` and whose evidence digest, derived again, is the one any registration
+   record of the trail (live or deleted, read before a new trail starts) and its `approval.evidence` hold,
+   gets one (outcome `rebuilt`); a different digest is refused, naming the record. Abandoned registrations
+   stay abandoned. A rebuild never re-registers what it cannot derive again.
+Restoring a deleted experiment restores every run MLflow kept, also those deleted before it: the records after
+the anchored head (pipelines/governance/local/anchor.py) were not written by creditflow and are deleted again,
+named.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from pipelines.core.clock import now_iso
 from pipelines.core.records import AuditRecord, VersionInfo
 from pipelines.core.trail import Trail
 from pipelines.governance.evidence_check import run_problems, version_files
+from pipelines.governance.local.anchor import anchored_seq
 from pipelines.governance.local.audit_trail import governance_experiment, load_trail, record
 from pipelines.governance.rules.identity import name_problem
 from pipelines.governance.rules.promotion import abandoned, evidence_digest, registered_evidence
@@ -41,6 +48,7 @@ def rebuild(tracker: Tracker, model: str, *, new_trail: bool, actor: str) -> Non
         raise CreditflowError(f"acting user {actor!r} {name_problem(actor)}: set CREDITFLOW_USER")
     tracker.model_versions(model)  # unknown model: exit 2
     with tracker.registry_lock(model):
+        recorded = _recorded_evidence(load_trail(tracker, model))  # before a new trail: the old one's records
         done = _prepare_experiment(tracker, model, new_trail)
         trail = load_trail(tracker, model)
         if trail.broken:
@@ -63,7 +71,7 @@ def rebuild(tracker: Tracker, model: str, *, new_trail: bool, actor: str) -> Non
         repairs = ",".join(trail.malformed)
         record(tracker, AuditRecord("rebuild", model, "-", actor, now_iso(), "done", reason=reason, repairs=repairs))
         _anchor_legacy(tracker, model, trail, hashed)
-        failed = _re_establish(tracker, lost, actor)
+        failed = _re_establish(tracker, lost, actor, recorded, hashed)
     for line in done:
         click.echo(f"rebuilt: {line}")
     if failed:
@@ -81,8 +89,51 @@ def _prepare_experiment(tracker: Tracker, model: str, new_trail: bool) -> list[s
         return [f"started a new trail; the old one is kept as experiment {kept}"]
     if state == "deleted":
         tracker.restore_experiment(experiment)
-        return [f"restored the deleted experiment {experiment}"]
+        return [f"restored the deleted experiment {experiment}", *_unanchored_deleted(tracker, model)]
     return []
+
+
+def _unanchored_deleted(tracker: Tracker, model: str) -> list[str]:
+    """Delete again the records after the anchored head: MLflow restores every run of a restored experiment, also
+    those deleted before (a forged record an operator removed); creditflow anchors every record it writes."""
+    trail = load_trail(tracker, model)
+    top = anchored_seq(tracker, model, trail)
+    if top is None:
+        return []
+    extra = [r for r in trail.records if r.seq.isdigit() and int(r.seq) > top]
+    for entry in extra:
+        tracker.delete_run(entry.run_id)
+    return [
+        f"left run {r.run_id} deleted ({r.action} of version {r.version}, record {r.seq}): it comes after the "
+        f"anchored head (record {top}), so creditflow did not write it; mlflow runs restore --run-id {r.run_id} "
+        "if it is genuine"
+        for r in extra
+    ]
+
+
+def _recorded_evidence(trail: Trail) -> dict[str, list[tuple[str, str]]]:
+    """Version -> the evidence digests its registration records hold (live or deleted) and where they are."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for entry in [*trail.records, *trail.legacy, *trail.deleted]:
+        if entry.action == "register" and entry.evidence:
+            where = f"run {entry.run_id}" + (", deleted" if entry.deleted else "")
+            found.setdefault(entry.version, []).append((entry.evidence, where))
+    return found
+
+
+def _evidence_problems(version: VersionInfo, recorded: list[tuple[str, str]], hashed: dict[str, str]) -> list[str]:
+    """Where the evidence re-derived now is not the evidence recorded at registration or approved."""
+    now, before = evidence_digest(version), hashed.get(version.version)
+    problems = [
+        f"version {version.version}: its evidence ({now[:12]}) is not the evidence recorded at its registration "
+        f"({digest[:12]}, {where}): validation.*/lineage.* tags or its run's evidence changed since"
+        for digest, where in recorded
+        if digest not in (now, before)
+    ]
+    approved = version.tags.get(tags.APPROVAL_EVIDENCE)
+    if approved and approved not in (now, before):
+        problems.append(f"version {version.version}: its evidence is not what {tags.APPROVAL_EVIDENCE} vouched for")
+    return problems
 
 
 def _record_model_hashes(tracker: Tracker, versions: list[VersionInfo], trail: Trail) -> dict[str, str]:
@@ -121,10 +172,18 @@ def _lost(version: VersionInfo, trail: Trail) -> bool:
     return registered_evidence(trail.records, version.version) is None
 
 
-def _re_establish(tracker: Tracker, lost: list[VersionInfo], actor: str) -> list[str]:
+def _re_establish(
+    tracker: Tracker,
+    lost: list[VersionInfo],
+    actor: str,
+    recorded: dict[str, list[tuple[str, str]]],
+    hashed: dict[str, str],
+) -> list[str]:
     failed = []
     for version in lost:
-        problems = run_problems(tracker, version)
+        problems = run_problems(tracker, version) + _evidence_problems(
+            version, recorded.get(version.version, []), hashed
+        )
         state = tracker.run_state(version.run_id) if version.run_id else None
         if state is not None and state[0] != "FINISHED":
             problems.append(f"version {version.version}: its run ended {state[0]}, not FINISHED")

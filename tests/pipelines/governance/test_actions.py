@@ -173,9 +173,12 @@ def test_status_verifies_the_champion_against_the_audit_trail(story):
         ("review", "done", "1"),
         ("refuse", "refused", "1"),
         ("review", "done", "1"),
+        ("promote", "intent", "1"),  # every rule checked, recorded before any alias moves
         ("promote", "done", "1"),
         ("review", "done", "2"),
+        ("promote", "intent", "2"),
         ("promote", "done", "2"),
+        ("rollback", "intent", "1"),
         ("rollback", "done", "1"),
     ]
     assert state["audit"][-1]["why"] == "approval rates drifted in week 3" and state["audit"][-1]["actor"] == "carol"
@@ -330,7 +333,7 @@ def test_two_promotions_at_once_are_serialised(governed):
     ]
     outputs = [w.communicate(timeout=120)[0] for w in workers]
     assert [w.returncode for w in workers] == [0, 0], outputs
-    moves = [e for e in status("--audit")["audit"] if e["action"] == "promote"]
+    moves = [e for e in status("--audit")["audit"] if e["action"] == "promote" and e["outcome"] == "done"]
     first, second = moves
     assert first["champion"] == f"- -> {first['version']}"
     assert second["champion"] == f"{first['version']} -> {second['version']}"  # the second saw the first's move

@@ -99,6 +99,8 @@ def test_tags_not_written_after_the_record_are_rolled_forward_by_the_next_comman
     original = Registry.set_version_tags
 
     def crash_after_first_tag(self, name, version, values):
+        if "approval.status" not in values:  # the trail's anchor (audit.head), written with the record
+            return original(self, name, version, values)
         first = dict(list(values.items())[:1])
         original(self, name, version, first)
         raise TrackingError("tracking store: connection lost")

@@ -259,3 +259,43 @@ def test_deleting_the_newest_record_is_a_shortened_trail(governed, applicants):
     assert invoke("status", MODEL).exit_code == 1
     client.restore_run(newest.run_id)
     assert invoke("audit", "verify", MODEL).exit_code == 0
+
+
+def test_audit_rebuild_refuses_evidence_changed_since_its_registration(governed, artifact_store):
+    """Issue 29, item 2: a gate tag and the run's evaluation/summary.json changed together, the registration
+    record's run deleted, then `audit rebuild --new-trail`: the tampered evidence used to be re-registered."""
+    client = mlflow.MlflowClient(governed)
+    version = Tracker(governed).model_version(MODEL, "2")
+    gate, verdict = "validation.performance", version.tags["validation.performance"]
+    flipped = "failed" if verdict == "passed" else "passed"
+    client.set_model_version_tag(MODEL, "2", gate, flipped)
+    summary = Path(client.get_run(version.run_id).info.artifact_uri.removeprefix("file://")) / "evaluation/summary.json"
+    content = json.loads(summary.read_text())
+    artifact_store(summary, json.dumps({**content, "performance": flipped}).encode())
+    register = next(
+        r for r in load_trail(Tracker(governed), MODEL).records if r.action == "register" and r.version == "2"
+    )
+    client.delete_run(register.run_id)
+    rebuilt = invoke("audit", "rebuild", MODEL, "--new-trail")
+    assert rebuilt.exit_code == 1, rebuilt.output
+    assert "version 2" in rebuilt.output and "recorded at its registration" in rebuilt.output
+    assert register.run_id in rebuilt.output
+    trail = load_trail(Tracker(governed), MODEL)
+    assert not [r for r in trail.records if r.action == "register" and r.version == "2"]
+
+
+def test_forged_records_deleted_before_the_experiment_was_deleted_stay_deleted(governed):
+    """Issue 29, item 2: MLflow restores every run of a restored experiment, so `audit rebuild` brought back forged
+    records an operator had deleted. Records after the anchored head were not written by creditflow: they stay
+    deleted, named."""
+    promote(1)
+    client = mlflow.MlflowClient(governed)
+    head = load_trail(Tracker(governed), MODEL).head
+    now = datetime.now(timezone.utc)
+    forged = governance_run(governed, seal(register_fields(tamper_version_2(governed), now), head), now)
+    client.delete_run(forged)  # the operator removes it
+    client.delete_experiment(client.get_experiment_by_name(f"{MODEL}-governance").experiment_id)
+    rebuilt = invoke("audit", "rebuild", MODEL)
+    assert forged in rebuilt.output and "after the anchored head" in rebuilt.output, rebuilt.output
+    assert client.get_run(forged).info.lifecycle_stage == "deleted"
+    assert forged not in {r.run_id for r in load_trail(Tracker(governed), MODEL).records}

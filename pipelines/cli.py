@@ -86,6 +86,18 @@ VERBS = {
         "reason codes for declined applicants.",
     ),
     "audit": ("pipelines.commands.audit", "audit_group", "Check or rebuild a model's governance audit trail."),
+    "validate": (
+        "pipelines.commands.validate",
+        "validate_command",
+        "Recompute every gate of MODEL VERSION from its registered model files, its data (by digest) and the "
+        "governed policy, as the acting validator: validation.* tags, the audit trail, the review page beside the "
+        "author's.",
+    ),
+    "policy": (
+        "pipelines.commands.policy",
+        "policy_group",
+        "The lender's governed policies: store a version, show one, list them.",
+    ),
     "server": (
         "pipelines.commands.server",
         "server_group",

@@ -56,6 +56,24 @@ from features.errors import CreditflowError
     is_flag=True,
     help="Add months_in_arrears_12m, a column known only after the outcome, to see the leakage screen fire.",
 )
+@click.option(
+    "--duplicate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of the book appended again as exact copies (1: the file concatenated with itself).",
+)
+@click.option(
+    "--id-column",
+    is_flag=True,
+    help="Add file_number, unique and numbered by outcome, to see the data-design gate refuse an identifier.",
+)
+@click.option(
+    "--post-decision",
+    is_flag=True,
+    help="Add principal_paid and late_fees_paid, repayment facts recorded after the decision (each only a moderate "
+    "signal), to see the leakage screen name them.",
+)
 def generate_command(out: str, **options: Any) -> None:
     """Write a synthetic consumer-loan book to OUT (.parquet or .csv)."""
     generate(out, options)

@@ -17,6 +17,7 @@ from pipelines.core.clock import parse_time
 from pipelines.core.free_text import text_problem
 from pipelines.core.records import AuditRecord, field_problems
 from pipelines.core.trail import Trail
+from pipelines.governance.local.anchor import anchor_problems, first_digest, write_anchor
 from pipelines.governance.rules.chain import Link, seal, verify_chain
 from pipelines.tracking import Tracker
 from pipelines.tracking.common import StoredRun
@@ -59,6 +60,7 @@ def load_trail(tracker: Tracker, model: str, *, now: datetime | None = None) -> 
         broken=verdict.broken,
         malformed=malformed,
     )
+    trail.problems += anchor_problems(tracker, model, trail)
     if state == "deleted":
         trail.problems.insert(
             0,
@@ -83,7 +85,9 @@ def record(tracker: Tracker, entry: AuditRecord) -> AuditRecord:
         run_id = tracker.log_record(
             governance_experiment(entry.model), f"{entry.action}-{entry.version}-{entry.outcome}", sealed
         )
-    return AuditRecord.from_params({**sealed, "_run_id": run_id})
+        stored = AuditRecord.from_params({**sealed, "_run_id": run_id})
+        write_anchor(tracker, stored, first_digest(trail.records))
+    return stored
 
 
 def unread_records(order: list[Link]) -> dict[str, str]:

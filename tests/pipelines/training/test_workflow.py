@@ -25,7 +25,12 @@ def test_german_credit_reaches_the_published_range(german_spec):
     assert evaluation.tables["evaluation/importance.csv"]["mean_abs_contribution"].is_monotonic_decreasing
     assert 0.5 <= evaluation.metrics["reasons_fast_agreement_reason_1"] <= 1.0
     assert {"evaluation/deciles_test.csv", "evaluation/calibration_valid.csv"} <= set(evaluation.tables)
-    assert [r.name for r in evaluation.results] == ["performance", "stability", "fairness"]  # the registry's order
+    assert [r.name for r in evaluation.results] == [
+        "data_design",
+        "performance",
+        "stability",
+        "fairness",
+    ]  # the registry's order
     # sensitive attributes and the columns they come from never reach the model
     used = set(candidate.booster.feature_names)
     assert used == set(prepared.spec.features.all())
@@ -119,8 +124,8 @@ def test_unbiased_book_passes_the_fairness_gate(tmp_path):
 def test_without_a_sensitive_attribute_fairness_is_not_assessed_and_the_name_screen_still_runs(tmp_path):
     from tests.conftest import write_policy, write_spec
 
-    policy = write_policy(tmp_path, proxy_watchlist=["*purpose*", "*zip*"])
-    prepared = prepare(write_spec(tmp_path, **{"data.sensitive": [], "policy.file": str(policy)}))
+    write_policy(tmp_path, proxy_watchlist=["*purpose*", "*zip*"])
+    prepared = prepare(write_spec(tmp_path, **{"data.sensitive": [], "policy.name": "test-policy"}))
     evaluation = evaluate_candidate(prepared, train_candidate(prepared))
     fairness = evaluation.result("fairness")
     assert fairness_evidence(fairness).result is None and fairness.status == "not_assessed"

@@ -169,6 +169,8 @@ def score(
     guard = load_guard(
         tracker, model_uri, numeric=numeric, categorical=categorical, stored=(REFERENCE_PATH, EXPECTED_PATH)
     )
+    if guard is not None:
+        check_output(guard.sidecar(Path(output_path)), inputs=[source_path], overwrite=overwrite)
     writer = ChunkWriter(Path(output_path), inputs=[source_path], overwrite=overwrite)
     try:
         total = count_rows(source_path) if source_path.is_file() else None

@@ -49,14 +49,21 @@ class InputGuard:
             )
         return found
 
+    @staticmethod
+    def sidecar(output: Path) -> Path:
+        """Where a batch's warnings are kept: beside its scores (checked with them before anything is scored)."""
+        return output.with_name(f"{output.name}.input-check.json")
+
     def report(self, found: list[Finding], output: Path, *, overwrite: bool) -> None:
-        """Say every warning, and keep them beside the scores (OUTPUT.input-check.json)."""
+        """Say every warning, and keep them beside the scores (OUTPUT.input-check.json; a clean batch leaves none,
+        so an earlier batch's warnings are never read as this one's)."""
+        sidecar = self.sidecar(output)
         if not found:
+            sidecar.unlink(missing_ok=True)  # only there with --overwrite: the pre-check refused it otherwise
             click.echo(f"input check: every feature within the limits of {self.label}'s policy")
             return
         for finding in found:
             click.echo(finding.line())
-        sidecar = output.with_name(f"{output.name}.input-check.json")
         document = {"model": self.label, "rows": self.profile.rows, "findings": [f.as_dict() for f in found]}
         with written(sidecar, overwrite=overwrite) as temporary:
             temporary.write_text(json.dumps(document, indent=2))

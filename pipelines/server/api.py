@@ -24,6 +24,7 @@ from mlflow.server.auth import authenticate_request
 
 from features.errors import SpecError
 from features.policy import PolicyVersion, governing, refuse_same_version
+from pipelines.core.free_text import text_problem
 from pipelines.governance.rules import permissions as rules
 from pipelines.server import promotion
 from pipelines.server.audit_chain import chain_problems, payload_digest
@@ -74,6 +75,9 @@ def rollback(services: Services, actor: rules.Actor) -> Response:
     reason = str(body.get("reason", "")).strip()
     if not reason:
         return _json(400, json.loads(error_body("INVALID_PARAMETER_VALUE", "a rollback needs a reason")))
+    too_long = text_problem("the reason", reason)  # it reaches the audit table: the stated limit, whole
+    if too_long:
+        return _json(400, json.loads(error_body("INVALID_PARAMETER_VALUE", f"creditflow: {too_long}")))
     with services.store.model_lock(pending.model):
         outcome = promotion.rollback(services, pending, reason)
     return _outcome(outcome)

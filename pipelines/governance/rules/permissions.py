@@ -24,6 +24,7 @@ from datetime import date
 from features.policy import ExceptionTerms
 from pipelines.core import tags
 from pipelines.core.decisions import DECISIONS
+from pipelines.core.free_text import shown, text_problem
 from pipelines.core.records import AuditRecord, VersionInfo
 from pipelines.gates.registry import gate_names
 from pipelines.governance.rules.exceptions import expiry_problems, granter_problems
@@ -95,9 +96,10 @@ def version_tag_problems(
         return []  # the validator's recomputed evidence; the server records it (a `validate` row)
     if key.startswith((tags.LINEAGE_PREFIX, tags.VALIDATION_PREFIX)):
         return [f"tag {key} is evidence written at registration and cannot be changed (but by the validator)"]
+    bounded = [p for p in [text_problem(key, value)] if p]  # the text reaches the audit table: stated limit, whole
     if key.startswith(tags.APPROVAL_PREFIX):
-        return _approval_problems(actor, version, key, value)
-    return _exception_problems(actor, version, key, value, terms or ExceptionTerms(), today)
+        return bounded + _approval_problems(actor, version, key, value)
+    return bounded + _exception_problems(actor, version, key, value, terms or ExceptionTerms(), today)
 
 
 def _approval_problems(actor: Actor, version: VersionInfo, key: str, value: str) -> list[str]:
@@ -109,11 +111,13 @@ def _approval_problems(actor: Actor, version: VersionInfo, key: str, value: str)
     if actor.is_(version.tags.get(tags.AUTHOR)):
         problems.append(f"four-eyes: {actor.name} registered version {version.version} and may not review it")
     if key == tags.APPROVAL_STATUS and value not in DECISIONS:
-        problems.append(f"{tags.APPROVAL_STATUS} must be one of {', '.join(DECISIONS)}, not {value!r}")
+        problems.append(f"{tags.APPROVAL_STATUS} must be one of {', '.join(DECISIONS)}, not {shown(value)}")
     if key == tags.APPROVAL_STATUS and value == "rejected" and tags.CHAMPION in version.aliases:
         problems.append(f"version {version.version} is champion: roll it back before rejecting it")
     if key == tags.APPROVAL_REVIEWER and not actor.is_(value):
-        problems.append(f"{tags.APPROVAL_REVIEWER} must be the authenticated reviewer {actor.name!r}, not {value!r}")
+        problems.append(
+            f"{tags.APPROVAL_REVIEWER} must be the authenticated reviewer {actor.name!r}, not {shown(value)}"
+        )
     return problems
 
 
@@ -138,7 +142,7 @@ def _exception_problems(
         problems += granter_problems(version, actor.name, terms)
     if field == "expires":
         if not _is_date(value):
-            problems.append(f"{key} must be a date (YYYY-MM-DD), not {value!r}")
+            problems.append(f"{key} must be a date (YYYY-MM-DD), not {shown(value)}")
         elif today is not None:
             problems += [p.replace("--expires", key) for p in expiry_problems(value, today, terms)]
     return problems

@@ -17,7 +17,7 @@ def invoke(*args, user=None):
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False, env=env)
 
 
-def test_a_feature_empty_in_every_row_is_refused_or_warned_as_the_policy_says(governed, tmp_path):
+def test_a_feature_empty_in_every_row_is_refused_or_warned_as_the_policy_says(governed, tmp_path, monkeypatch):
     frame = pd.read_csv("german_ids.csv").drop(columns=["creditability"]).head(300)
     frame.to_csv("healthy.csv", index=False)
     frame.assign(credit_amount=None).to_csv("broken.csv", index=False)
@@ -33,9 +33,11 @@ def test_a_feature_empty_in_every_row_is_refused_or_warned_as_the_policy_says(go
     assert healthy.exit_code == 0 and "every feature within the limits" in healthy.output, healthy.output
 
     limits = {f"input_check.{k}_refuse": None for k in ("missing", "unseen", "out_of_range")}
-    warn_only = write_policy(tmp_path, "warn-only", **RELAXED, **limits)
-    spec = relaxed_german_spec(tmp_path, **{"policy.file": str(warn_only)})
-    assert invoke("run", spec, user="alice").exit_code == 0
+    write_policy(tmp_path, "warn-only", **RELAXED, **limits)
+    monkeypatch.setenv("CREDITFLOW_POLICY_DIR", str(tmp_path / "policies"))  # this test's project policy folder
+    spec = relaxed_german_spec(tmp_path, **{"policy.name": "warn-only"})
+    ran = invoke("run", spec, user="alice")
+    assert ran.exit_code == 0, ran.output
     warned = invoke("score", "models:/german_credit/3", "broken.csv", "out.csv")
     assert warned.exit_code == 0, warned.output
     assert "warn: credit_amount: 100.0% missing" in warned.output

@@ -56,7 +56,7 @@ def shared_store(tmp_path_factory, store_template):
     return Tracker(f"sqlite:///{folder / 'mlflow.db'}")
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=ANY_TEXT)
 def test_any_text_in_any_free_text_field_is_refused_whole_or_read_back_intact(shared_store, text):
     model = f"m{next(MODELS)}"  # a short trail per example: each read verifies the whole chain
@@ -79,7 +79,7 @@ def test_any_text_in_any_free_text_field_is_refused_whole_or_read_back_intact(sh
             assert json.loads(back.approval) == json.loads(entry.approval)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=TEXT_LIMIT))
 def test_every_text_within_the_stated_limit_is_recorded(shared_store, text):
     """The stated limit is the real one: a printable text of up to 2,000 characters in any script always fits."""

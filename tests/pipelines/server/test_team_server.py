@@ -138,6 +138,9 @@ def test_rollback_and_the_rules_on_it(team_server):
         assert server.cli("rev2", "promote", "rollback", version).exit_code == 0
     refused = server.cli("ds1", "rollback", "rollback", "--reason", "drift")
     assert refused.exit_code == 1 and "may not move champion" in refused.output
+    long = {"name": "rollback", "reason": "r" * 10_000}  # issue 28: the reason reaches the audit table whole or not
+    too_long = server.rest("rev1", "POST", "/api/2.0/creditflow/rollback", json=long)
+    assert too_long.status_code == 400 and "the reason is 10,000 characters long" in too_long.text
     done = server.cli("rev1", "rollback", "rollback", "--reason", "approval rates drifted")
     assert done.exit_code == 0, done.output
     assert server.client("rev1").get_registered_model("rollback").aliases == {"champion": v1}

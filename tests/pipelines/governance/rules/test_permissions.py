@@ -57,6 +57,8 @@ def test_only_data_scientists_register_from_a_logged_model():
         (RISK, "exception.colour.status", "accepted", "not an exception tag"),
         (REV, "exception.fairness.status", "accepted", "risk grants them"),
         (REV, "approval.status", None, "cannot be deleted"),
+        (REV, "approval.comment", "c" * 10_000, "approval.comment is 10,000 characters long; the limit is 2,000"),
+        (RISK, "exception.fairness.justification", "bad\x00", "holds a NUL character"),
     ],
 )
 def test_version_tags(actor, key, value, found):

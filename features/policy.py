@@ -38,6 +38,13 @@ class ExceptionTerms(_Strict):
     granted_by: list[str] = []  # logins allowed to grant; empty: anyone except the version's author
 
 
+class ValidationTerms(_Strict):
+    """Whether a version's evidence must be recomputed by a validator (`creditflow validate`, someone other than
+    its author) before a team server promotes it."""
+
+    required: bool = False
+
+
 class Policy(_Strict):
     """A policy file, validated. `limits` has the shape of a spec's `policy` section (every key optional)."""
 
@@ -49,6 +56,7 @@ class Policy(_Strict):
     prohibited_features: list[str] = []  # names or shell patterns (`*marital*`), case-insensitive
     proxy_watchlist: list[str] = []  # names known to stand in for a protected characteristic (`*postcode*`)
     exceptions: ExceptionTerms = ExceptionTerms()
+    validation: ValidationTerms = ValidationTerms()
 
 
 @dataclass(frozen=True)

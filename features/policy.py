@@ -45,6 +45,21 @@ class ValidationTerms(_Strict):
     required: bool = False
 
 
+class InputLimits(_Strict):
+    """Limits on a batch or request being scored, measured against the version's reference sample: per feature,
+    the share of rows missing beyond the reference's own share, the share of categories the model never saw and
+    the share of numbers outside the reference's range; and the batch's decline rate over the holdout's. Past a
+    `warn` limit the scores carry a warning; past a `refuse` limit (None: never) nothing is scored."""
+
+    missing_warn: float = Field(default=0.10, ge=0, le=1)
+    missing_refuse: float | None = Field(default=None, ge=0, le=1)
+    unseen_warn: float = Field(default=0.05, ge=0, le=1)
+    unseen_refuse: float | None = Field(default=None, ge=0, le=1)
+    out_of_range_warn: float = Field(default=0.05, ge=0, le=1)
+    out_of_range_refuse: float | None = Field(default=None, ge=0, le=1)
+    decline_rate_jump: float = Field(default=0.10, ge=0, le=1)  # absolute rise over the holdout's decline rate
+
+
 class Policy(_Strict):
     """A policy file, validated. `limits` has the shape of a spec's `policy` section (every key optional)."""
 
@@ -57,6 +72,7 @@ class Policy(_Strict):
     proxy_watchlist: list[str] = []  # names known to stand in for a protected characteristic (`*postcode*`)
     exceptions: ExceptionTerms = ExceptionTerms()
     validation: ValidationTerms = ValidationTerms()
+    input_check: InputLimits = InputLimits()  # what `score` and the served model accept (pipelines/scoring)
 
 
 @dataclass(frozen=True)

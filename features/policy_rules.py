@@ -37,6 +37,7 @@ EXPLICIT: dict[str, str] = {
     "fairness.n_boot": FREE,  # resamples of the displayed intervals: a compute budget, not a limit
     "fairness.rationale": FIXED,  # the risk function's reasons for its limits
     "fairness.mitigation": FREE,  # how the less-discriminatory alternative is searched for
+    "data_design.require_out_of_time": HIGHER,  # true judges on later months
 }
 
 

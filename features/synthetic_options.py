@@ -33,6 +33,9 @@ class BookOptions:
     drift_utilisation: float = 0.0
     drift_mix: float = 0.0
     leak: bool = False  # add `months_in_arrears_12m`, a post-outcome column, so the leakage screen can be seen firing
+    duplicate: float = 0.0  # share of the book appended again as exact copies (1.0: the file concatenated with itself)
+    id_column: bool = False  # add `file_number`, unique and numbered by outcome (a file number left among features)
+    post_decision: bool = False  # add `principal_paid`, `late_fees_paid`: repayment facts, moderate signal each
 
     def __post_init__(self) -> None:
         validate_options(self)
@@ -83,3 +86,9 @@ def validate_options(o: BookOptions) -> None:
         raise ValueError(f"drift_mix must be in [0, 1], got {o.drift_mix!r}")
     if not isinstance(o.leak, bool):
         raise ValueError(f"leak must be true or false, got {o.leak!r}")
+    if not is_real(o.duplicate) or not 0 <= o.duplicate <= 1:
+        raise ValueError(f"duplicate must be in [0, 1], got {o.duplicate!r}")
+    if not isinstance(o.post_decision, bool):
+        raise ValueError(f"post_decision must be true or false, got {o.post_decision!r}")
+    if not isinstance(o.id_column, bool):
+        raise ValueError(f"id_column must be true or false, got {o.id_column!r}")

@@ -50,10 +50,29 @@ from features.errors import CreditflowError
     default=None,
     help="A named drift scenario (sets the drift knobs it names; see features/synthetic_options.py SCENARIOS).",
 )
+@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists (default: refuse).")
 @click.option(
     "--leak",
     is_flag=True,
     help="Add months_in_arrears_12m, a column known only after the outcome, to see the leakage screen fire.",
+)
+@click.option(
+    "--duplicate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of the book appended again as exact copies (1: the file concatenated with itself).",
+)
+@click.option(
+    "--id-column",
+    is_flag=True,
+    help="Add file_number, unique and numbered by outcome, to see the data-design gate refuse an identifier.",
+)
+@click.option(
+    "--post-decision",
+    is_flag=True,
+    help="Add principal_paid and late_fees_paid, repayment facts recorded after the decision (each only a moderate "
+    "signal), to see the leakage screen name them.",
 )
 def generate_command(out: str, **options: Any) -> None:
     """Write a synthetic consumer-loan book to OUT (.parquet or .csv)."""
@@ -65,6 +84,7 @@ def generate(out: str, options: dict) -> None:
     from features.synthetic import BookOptions, generate_book, scenario_options
 
     options = dict(options)
+    overwrite = bool(options.pop("overwrite", False))
     scenario = options.pop("scenario", None)
     try:
         if scenario:
@@ -76,5 +96,5 @@ def generate(out: str, options: dict) -> None:
         book = generate_book(BookOptions(**options))
     except ValueError as exc:
         raise CreditflowError(str(exc)) from None
-    write_table(book, out)
+    write_table(book, out, overwrite=overwrite)
     click.echo(f"wrote {len(book)} applicants to {out} (default rate {book['default_12m'].mean():.1%})")

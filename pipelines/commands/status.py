@@ -51,6 +51,8 @@ def show_status(model: str, *, tracking_uri: str | None, as_json: bool, audit: b
     champion = next((v for v in versions if CHAMPION in v.aliases), None)
     files = model_files_check(tracker, champion.source) if champion else None
     state = champion_state(versions, trail.records, today(), files=files)
+    if not trail.trusted and state["verified"]:  # verified against records that cannot be trusted: not verified
+        state = {**state, "verified": False, "problems": [f"the audit trail is untrusted: {trail.problems[0]}"]}
     exceptions = exception_list(versions, trail.records, today())
     trail_state = {"trusted": trail.trusted, "records": len(trail.records), "problems": trail.problems}
     log = store.audit_log(model) if audit else None

@@ -63,6 +63,10 @@ RUN_ID = "lineage.run_id"
 AUTHOR = "lineage.author"
 MODEL_SHA256 = "lineage.model_sha256"  # tree hash of the logged model's files (pipelines/tracking/model_files.py)
 
+# The audit trail's newest record when the last governance action was recorded: "<seq> <digest> <first digest>",
+# on the registered model and on the version acted on, so that removing the newest records is noticed.
+AUDIT_HEAD = "audit.head"
+
 REGISTRATION_STATUS = "registration.status"  # `abandoned` when the registering process died before recording it
 ABANDONED = "abandoned"
 
@@ -142,6 +146,12 @@ VOCABULARY: tuple[tuple[str, Scope, str], ...] = (
     (RUN_ID, "version", "the run the version was registered from"),
     (AUTHOR, "version", "who ran the pipeline ($CREDITFLOW_USER, else the OS user; the login on a team server)"),
     (MODEL_SHA256, "version", "tree hash of the logged model's files, checked before promotion and serving"),
+    (
+        AUDIT_HEAD,
+        "version",
+        "the audit trail's newest record (sequence number, digest, and the digest of the trail's first record) "
+        "when an action on this version was recorded: a trail without it was shortened",
+    ),
     (REGISTRATION_STATUS, "version", f"{ABANDONED} when the registering process died before recording it"),
     (MONITORING_STATUS, "version", "the verdict of the latest monitored window: ok, warn or alert"),
     (MONITORING_LAST_WINDOW, "version", "the label of the latest monitored window"),
@@ -151,6 +161,11 @@ VOCABULARY: tuple[tuple[str, Scope, str], ...] = (
     (MODEL_SPEC, "registered model", "the file name of the spec it is built from"),
     (MODEL_POLICY, "registered model", "the policy its gates judge under"),
     (MODEL_BUILT_BY, "registered model", "creditflow"),
+    (
+        AUDIT_HEAD,
+        "registered model",
+        "the audit trail's newest record when the last governance action was recorded (as on a version)",
+    ),
     (
         OWNER,
         "run",

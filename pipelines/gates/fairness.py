@@ -150,6 +150,7 @@ def _judge(g: GroupingResult, policy: FairnessPolicy, verdict: FairnessVerdict, 
     An attribute that cannot be judged is a reason (fail closed); an intersection in that state only a note.
     """
     judged = g.table[~g.table["too_small"]]
+    verdict.notes.append(criteria_judged(g, policy.min_group_size))
     verdict.notes.extend(_coverage_notes(g, policy.min_group_size, judged))
     if len(judged) < 2:
         (verdict.reasons if attribute else verdict.notes).append(
@@ -164,6 +165,23 @@ def _judge(g: GroupingResult, policy: FairnessPolicy, verdict: FairnessVerdict, 
             f"and {policy.min_group_size} good payers"
         )
     verdict.reasons.extend(_breaches(g, numbers, groups, policy))
+
+
+JUDGED = "criteria judged"  # the note that says which criteria a grouping's verdict rests on (read by the page)
+
+
+def criteria_judged(g: GroupingResult, min_group_size: int) -> str:
+    """Which criteria the grouping's verdict rests on: approval-rate criteria (AIR, approval-rate gap) on the groups
+    of at least `min_group_size` applicants, equalized odds on those that also hold that many defaulters and good
+    payers (at least two groups each, else not judged). "passed" then says what it passed on."""
+    total, judged = len(g.table), g.table[~g.table["too_small"]]
+    outcomes = judged[~judged["too_few_outcomes"]]
+    rates = f"approval rates on {len(judged)} of {total} groups" if len(judged) >= 2 else "approval rates not judged"
+    if len(outcomes) >= 2:
+        odds = f"equalized odds on {len(outcomes)} of {total}"
+    else:
+        odds = f"equalized odds not judged: {total - len(outcomes)} of {total} groups under {min_group_size} defaulters"
+    return f"{g.name}: {JUDGED}: {rates}; {odds}"
 
 
 def _coverage_notes(g: GroupingResult, min_group_size: int, judged: pd.DataFrame) -> list[str]:

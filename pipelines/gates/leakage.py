@@ -1,7 +1,10 @@
 """The leakage screen: features that know the outcome, found before training and confirmed after it.
 
 Post-decision fields (spend after approval, amounts repaid after origination, a field filled in only once a
-loan defaults) make a model look excellent and decide on information no applicant has. Four checks:
+loan defaults) make a model look excellent and decide on information no applicant has. Five checks:
+
+* on the spec: a feature whose name or reason text uses a word of the policy's `post_decision_terms` ("Principal
+  paid", `total_rec_late_fee`, `recoveries`): it describes the loan after the decision, whatever its numbers say;
 
 * before training, on the data: a feature that alone ranks defaults above `max_single_feature_auc`
   (out of sample: categories' default rates are learnt on training rows and scored on validation rows),
@@ -17,6 +20,7 @@ with a reason, which the model card shows. Pure: frames in, findings out.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -32,6 +36,7 @@ CHECKS = {
     "within_class_share": "{detail} (limit {limit:.2f})",
     "contribution_share": "carries {value:.0%} of the model's total contribution (limit {limit:.0%})",
     "baseline_uplift": "{detail}",
+    "post_decision_name": "{detail}",
 }
 
 
@@ -93,11 +98,14 @@ def screen_data(
     policy: LeakagePolicy,
     reviewed: dict[str, str],
     seed: int = 0,
+    reasons: dict[str, str] | None = None,
 ) -> LeakageResult:
-    """The checks that need no model: single-feature AUC and within-class constancy, per feature."""
+    """The checks that need no model: names and reason texts (`reasons`: feature -> text), single-feature AUC and
+    within-class constancy, per feature."""
+    findings = post_decision_names(list(train.columns), reasons or {}, policy.post_decision_terms)
     train, y_train = _sample(train, np.asarray(y_train), seed)
     valid, y_valid = _sample(valid, np.asarray(y_valid), seed)
-    rows, findings = [], []
+    rows = []
     for name in train.columns:
         auc = single_feature_auc(train[name], y_train, valid[name], y_valid)
         share, detail = within_class_share(train[name], y_train)
@@ -135,6 +143,33 @@ def screen_model(
             )
             findings.append(Finding(top, "baseline_uplift", uplift, max_uplift, detail))
     return LeakageResult(data.findings + _acknowledge(findings, reviewed), data.table)
+
+
+def post_decision_names(features: list[str], reasons: dict[str, str], terms: list[str]) -> list[Finding]:
+    """A finding for each feature whose name or reason text contains a post-decision term as whole words
+    (`late_fees_paid` and "Late fees paid" both contain `paid`; "unpaid" does not)."""
+    wanted = [tuple(_words(term)) for term in terms if _words(term)]
+    found = []
+    for name in features:
+        for label, text in (("name", name), ("reason text", reasons.get(name, ""))):
+            words = _words(text)
+            hit = next((" ".join(t) for t in wanted if _contains(words, t)), None)
+            if hit:
+                detail = (
+                    f"has a {label} describing the loan after the decision ('{hit}' in '{text}'): not known at "
+                    "application"
+                )
+                found.append(Finding(name, "post_decision_name", 1.0, 0.0, detail))
+                break
+    return found
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", text).lower())
+
+
+def _contains(words: list[str], term: tuple[str, ...]) -> bool:
+    return any(tuple(words[i : i + len(term)]) == term for i in range(len(words) - len(term) + 1))
 
 
 def single_feature_auc(train: pd.Series, y_train: np.ndarray, valid: pd.Series, y_valid: np.ndarray) -> float:

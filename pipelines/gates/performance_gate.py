@@ -46,6 +46,7 @@ class PerformanceGate:
         )
         result.findings += leakage.reasons()
         result.notes += leakage.acknowledged()
+        _soundness(context, result)
         result.metrics.update(leakage.metrics())
         result.tables["evaluation/leakage_screen.csv"] = leakage.table
         result.tables["evaluation/leakage_findings.csv"] = leakage.findings_table()
@@ -67,6 +68,24 @@ class PerformanceGate:
             }
         )
         return result
+
+
+def _soundness(context: GateContext, result: GateResult) -> None:
+    """Conceptual soundness: does the boosted model beat its logistic baseline by the policy's minimum uplift on the
+    main holdout? Below it, a finding when the policy sets a minimum, else a note; either names the baseline as the
+    simpler alternative and gives the model's interval."""
+    main, metrics = context.main, result.metrics
+    minimum = context.spec.policy.performance.min_baseline_uplift
+    auc, base = metrics[f"{main}_auc"], metrics[f"baseline_{main}_auc"]
+    metrics[f"{main}_baseline_uplift"] = auc - base
+    if auc - base > minimum or (minimum > 0 and auc - base >= minimum):  # at a minimum above 0 the limit passes
+        return
+    text = (
+        f"{main}: conceptual soundness: the model's AUC {auc:.3f} ({metrics[f'{main}_auc_low']:.3f}-"
+        f"{metrics[f'{main}_auc_high']:.3f}) does not beat its logistic baseline's {base:.3f} by the policy's minimum "
+        f"uplift {minimum:g}; the logistic baseline is the simpler alternative"
+    )
+    (result.findings if minimum > 0 else result.notes).append(text)
 
 
 def _measure_sample(context: GateContext, sample: str, result: GateResult) -> None:

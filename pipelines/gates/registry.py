@@ -9,6 +9,7 @@ import their measuring code when they evaluate, so reading the registry costs no
 from __future__ import annotations
 
 from pipelines.core.tags import VALIDATION_PREFIX
+from pipelines.gates.data_design_gate import DataDesignGate
 from pipelines.gates.fairness_gate import FairnessGate
 from pipelines.gates.gate import Gate
 from pipelines.gates.performance_gate import PerformanceGate
@@ -17,6 +18,7 @@ from pipelines.gates.stability_gate import StabilityGate
 __all__ = ["REGISTERED", "find", "gate_names", "gate_tags", "gates"]
 
 REGISTERED: list[Gate] = [
+    DataDesignGate(),
     PerformanceGate(),
     StabilityGate(),
     FairnessGate(),

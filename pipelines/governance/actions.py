@@ -7,6 +7,7 @@ from __future__ import annotations
 import click
 
 from features.errors import CreditflowError
+from pipelines.core.free_text import shown, text_problem
 from pipelines.governance.policy_check import version_policy_problems
 from pipelines.governance.rules.identity import same_person
 from pipelines.governance.store import GovernanceStore, open_store
@@ -30,7 +31,7 @@ def review(
     actor = store.acting_user()
     if reviewer is not None and not same_person(reviewer, actor):
         raise CreditflowError(
-            f"--reviewer {reviewer!r} is not the acting user {actor!r} ({store.identity_rule()}): "
+            f"--reviewer {shown(reviewer)} is not the acting user {actor!r} ({store.identity_rule()}): "
             "a review is recorded for whoever runs it"
         )
     _warn_policy(store, model, version)
@@ -55,4 +56,7 @@ def rollback(model: str, reason: str, *, tracking_uri: str | None) -> None:
     """Put `champion` back on `previous` (which must still meet every rule) and drop `previous`."""
     if not reason.strip():
         raise CreditflowError("--reason must say why")
+    problem = text_problem("--reason", reason)
+    if problem:
+        raise CreditflowError(problem)
     open_store(tracking_uri).rollback(model, reason)

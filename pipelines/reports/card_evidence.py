@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, TypeAlias, TypeVar
 import pandas as pd
 
 from features.spec import Spec
-from pipelines.gates.fairness import INTERVAL_METHOD, FairnessResult, GroupingResult
+from pipelines.gates.fairness import INTERVAL_METHOD, JUDGED, FairnessResult, GroupingResult
 from pipelines.gates.fairness_gate import fairness_evidence
 from pipelines.gates.figures import fairness_figure
 from pipelines.gates.gate import GateResult
 from pipelines.gates.performance_gate import HOLDOUTS
 from pipelines.reports.charts import interval_figure, psi_figure
+from pipelines.reports.first_screen import decision_rows
 from pipelines.reports.formats import number
 from pipelines.reports.render import png_bytes
 from pipelines.training.evaluation import Evaluation
@@ -92,6 +93,7 @@ def _performance_limits(spec: Spec, evaluation: Evaluation) -> list[list[object]
                 "met" if ok else "warning",
             ]
         )
+        rows += decision_rows(spec, m, sample, main=evaluation.main)
     return rows
 
 
@@ -271,7 +273,8 @@ def summary_line(result: GateResult) -> str:
     """Why a gate did not pass, in one line: the fairness gate condenses its reasons (the numbers are in its
     tables); any other gate lists its findings."""
     if result.name == "fairness":
-        return fairness_summary(result.status, result.findings)
+        judged = [note.replace(f": {JUDGED}: ", " ") for note in result.notes if f": {JUDGED}: " in note]
+        return "; ".join([fairness_summary(result.status, result.findings), *judged])
     return "; ".join(result.findings) or "every limit met"
 
 

@@ -78,6 +78,7 @@ def prepare(spec_path: str | Path, *, policies: PolicySource | None = None) -> P
         policy=spec.policy.leakage,
         reviewed=spec.features.reviewed,
         seed=spec.split.seed,
+        reasons=dict(spec.reasons),
     )
     return Prepared(spec, spec_path, spec_digest(spec_path), loaded, checked, split, leakage, dropped)
 

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import cli
+from pipelines.core.tags import AUDIT_HEAD
 from tests.conftest import GERMAN_SPEC, use_store, write_policy, write_spec
 
 # A loose policy (as a risk function could write one) so that every gate passes on German Credit: the rules
@@ -113,7 +114,8 @@ def governed(tmp_path, registered_store, monkeypatch) -> str:
 
 
 def registry_snapshot(uri: str) -> list:
-    """Every registered model's versions with tags, and its aliases: what a failed command must not change."""
+    """Every registered model's versions with tags, and its aliases: what a failed command must not change. The
+    trail's anchor (`audit.head`) is left out: a refusal is recorded, and every record moves the anchor."""
     client = mlflow.MlflowClient(uri)
     state = []
     for model in client.search_registered_models():
@@ -123,7 +125,11 @@ def registry_snapshot(uri: str) -> list:
             (
                 model.name,
                 sorted((k, str(v)) for k, v in detail.aliases.items()),
-                sorted((v.version, sorted(v.tags.items()), v.source) for v in versions),
+                sorted((v.version, sorted(_governed(v.tags)), v.source) for v in versions),
             )
         )
     return sorted(state)
+
+
+def _governed(values: dict[str, str]) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in values.items() if k != AUDIT_HEAD]

@@ -27,6 +27,7 @@ from pipelines.core.decisions import DECISIONS
 from pipelines.core.records import AuditRecord, VersionInfo
 from pipelines.gates.registry import gate_names
 from pipelines.governance.rules.exceptions import expiry_problems, granter_problems
+from pipelines.governance.rules.identity import same_person
 from pipelines.governance.rules.promotion import unmet_conditions
 
 DATA_SCIENTIST, REVIEWER, RISK, VALIDATOR, ADMIN = "data-scientist", "reviewer", "risk", "validator", "admin"
@@ -49,7 +50,8 @@ class Actor:
     role: str
 
     def is_(self, person: str | None) -> bool:
-        return bool(person) and self.name.strip().casefold() == (person or "").strip().casefold()
+        """The identity rule of pipelines/governance/rules/identity.py: a look-alike login is the same person."""
+        return same_person(self.name, person)
 
 
 def reserved(key: str) -> bool:
@@ -142,15 +144,23 @@ def _exception_problems(
     return problems
 
 
-def champion_move_problems(actor: Actor, target: VersionInfo, trail: list[AuditRecord]) -> list[str]:
-    """Putting `champion` on `target` (a promotion or a rollback): the CLI's promotion rules, and four eyes
-    on the person who moves it."""
+def champion_move_problems(
+    actor: Actor,
+    target: VersionInfo,
+    trail: list[AuditRecord],
+    *,
+    terms: ExceptionTerms | None = None,
+    today: date | None = None,
+) -> list[str]:
+    """Putting `champion` on `target` (a promotion or a rollback): the CLI's promotion rules (every exception
+    judged again under the governed policy's `terms`, its expiry on `today`), and four eyes on the person who
+    moves it."""
     problems = []
     if actor.role != REVIEWER:
         problems.append(f"{_who(actor)} may not move champion (reviewers promote)")
     if actor.is_(target.tags.get(tags.AUTHOR)):
         problems.append(f"four-eyes: {actor.name} registered version {target.version} and may not promote it")
-    return problems + unmet_conditions(target, trail)
+    return problems + unmet_conditions(target, trail, terms=terms, today=today)
 
 
 def alias_problems(actor: Actor, alias: str, deleting: bool) -> list[str]:

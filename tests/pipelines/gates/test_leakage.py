@@ -66,7 +66,7 @@ def test_within_class_share_needs_the_other_class_to_differ():
 
 
 def test_the_model_checks_name_the_feature_the_model_leans_on():
-    data = screen(max_single_feature_auc=1.0, max_within_class_share=1.0)
+    data = screen(max_single_feature_auc=1.0, max_within_class_share=1.0, post_decision_terms=[])
     assert data.findings == []
     importance = pd.DataFrame({"feature": ["spend_after_approval", "dti"], "mean_abs_contribution": [3.0, 1.0]})
     result = screen_model(data, importance, uplift=0.08, max_uplift=0.05, policy=LeakagePolicy(), reviewed={})
@@ -101,3 +101,41 @@ def test_within_class_share_counts_values_as_their_text_would():
     categories = pd.Series(pd.Categorical(["b", "b", "b", None, "a", "a", "a", "a", "b", None]))
     share, detail = within_class_share(categories, y)
     assert share == 0.75 and detail.startswith("is 'b' for 75.0% of defaulters")
+
+
+def test_repayment_facts_that_rank_defaults_only_moderately_are_found_by_their_names():
+    """The issue's Lending-Club book: principal and late fees paid after the loan was granted rank defaults under the
+    single-feature limit, so only their names say when they were recorded."""
+    from features.synthetic import BookOptions, generate_book
+
+    frame = generate_book(BookOptions(rows=4000, seed=2, post_decision=True))
+    columns, y = ["income", "principal_paid", "late_fees_paid"], frame["default_12m"].to_numpy()
+    features = frame[columns]
+    result = screen_data(
+        features[:3000], y[:3000], features[3000:], y[3000:], policy=LeakagePolicy(), reviewed={},
+        reasons={"income": "Income level", "principal_paid": "Principal paid", "late_fees_paid": "Late fees paid"},
+    )  # fmt: skip
+    assert {(f.feature, f.check) for f in result.findings} == {
+        ("principal_paid", "post_decision_name"),
+        ("late_fees_paid", "post_decision_name"),
+    }
+    assert result.table["single_feature_auc"].max() < LeakagePolicy().max_single_feature_auc
+    assert any("'paid' in 'principal_paid'" in reason for reason in result.reasons())
+
+
+def test_a_reason_text_describing_the_loan_after_the_decision_is_found_and_words_are_whole():
+    frame, y = book()
+    features = frame[["dti", "region"]].rename(columns={"dti": "unpaid_bills_ratio"})
+    reasons = {"unpaid_bills_ratio": "Unpaid bills relative to income", "region": "Sent to collections"}
+    result = screen_data(
+        features[:3000], y[:3000], features[3000:], y[3000:], policy=LeakagePolicy(), reviewed={}, reasons=reasons
+    )
+    assert [(f.feature, f.check) for f in result.findings] == [("region", "post_decision_name")]
+    assert "reason text describing the loan after the decision ('collections' in 'Sent to collections')" in (
+        result.findings[0].sentence()
+    )
+    reviewed = screen_data(
+        features[:3000], y[:3000], features[3000:], y[3000:], policy=LeakagePolicy(), reasons=reasons,
+        reviewed={"region": "the branch's region, recorded at application"},
+    )  # fmt: skip
+    assert reviewed.passed

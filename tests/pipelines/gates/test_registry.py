@@ -45,9 +45,14 @@ def invoke(*args, user=AUTHOR):
     return CliRunner(env={"CREDITFLOW_USER": user}).invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
-def test_the_registry_lists_the_three_gates_in_reading_order():
-    assert registry.gate_names() == ("performance", "stability", "fairness")
-    assert registry.gate_tags() == ("validation.performance", "validation.stability", "validation.fairness")
+def test_the_registry_lists_the_gates_in_reading_order():
+    assert registry.gate_names() == ("data_design", "performance", "stability", "fairness")
+    assert registry.gate_tags() == (
+        "validation.data_design",
+        "validation.performance",
+        "validation.stability",
+        "validation.fairness",
+    )
     assert registry.find("fairness").policy_section == "fairness" and registry.find("toy") is None
 
 

@@ -1,6 +1,8 @@
 """A store written before governance had one store port and every check was a Gate (commit e12c780: two German Credit
-versions by alice, both approved by bob, version 1 promoted by carol) is read, verified, scored and promoted by this
-code: the audit records keep their format and the registered evidence its meaning."""
+versions by alice, both approved by bob, version 1 promoted by carol) is read, verified and scored by this code: the
+audit records keep their format and the registered evidence its meaning. Its versions predate the data-design gate:
+the champion promoted then stays verified (its promotion bound the gates it carried), but a new promotion is refused,
+naming the missing gate and how to get it."""
 
 from __future__ import annotations
 
@@ -55,12 +57,15 @@ def test_the_old_champion_scores_verified(old_store, tmp_path):
     assert pd.read_csv(tmp_path / "scored.csv")["probability_of_default"].between(0, 1).all()
 
 
-@pytest.mark.slow  # hashes the model files twice
-def test_the_old_approved_version_is_promoted_and_rolled_back(old_store):
+@pytest.mark.slow  # hashes the model files
+def test_the_old_approved_version_is_refused_for_the_gate_it_never_had(old_store):
     promoted = invoke("carol", "promote", "german_credit", "2")
-    assert promoted.exit_code == 0, promoted.output
-    assert "champion -> version 2 (previous: version 1)" in promoted.output
-    rolled = invoke("carol", "rollback", "german_credit", "--reason", "back to the first")
-    assert rolled.exit_code == 0, rolled.output
+    assert promoted.exit_code == 1, promoted.output
+    assert "validation.data_design is missing: version 2 was judged before the data_design gate existed" in (
+        promoted.output
+    )
+    assert "judge it again" in promoted.output
+    status = json.loads(invoke("dave", "status", "german_credit", "--json", "--check").output)
+    assert status["champion"] == "1" and status["verified"]  # the refusal moved nothing
     verify = invoke("dave", "audit", "verify", "german_credit")
     assert verify.exit_code == 0, verify.output

@@ -25,7 +25,12 @@ def test_german_credit_reaches_the_published_range(german_spec):
     assert evaluation.tables["evaluation/importance.csv"]["mean_abs_contribution"].is_monotonic_decreasing
     assert 0.5 <= evaluation.metrics["reasons_fast_agreement_reason_1"] <= 1.0
     assert {"evaluation/deciles_test.csv", "evaluation/calibration_valid.csv"} <= set(evaluation.tables)
-    assert [r.name for r in evaluation.results] == ["performance", "stability", "fairness"]  # the registry's order
+    assert [r.name for r in evaluation.results] == [
+        "data_design",
+        "performance",
+        "stability",
+        "fairness",
+    ]  # the registry's order
     # sensitive attributes and the columns they come from never reach the model
     used = set(candidate.booster.feature_names)
     assert used == set(prepared.spec.features.all())

@@ -17,7 +17,7 @@ from pipelines.governance.rules.permissions import (
 from pipelines.governance.rules.promotion import evidence_digest
 
 DS, REV, RISK = Actor("ds1", "data-scientist"), Actor("rev1", "reviewer"), Actor("risk1", "risk")
-GATES = {f"validation.{g}": "passed" for g in ("performance", "stability", "fairness")}
+GATES = {f"validation.{g}": "passed" for g in ("data_design", "performance", "stability", "fairness")}
 
 
 def version(aliases=(), **tags) -> VersionInfo:

@@ -17,7 +17,7 @@ def invoke(*args, user=None):
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False, env=env)
 
 
-def test_a_feature_empty_in_every_row_is_refused_or_warned_as_the_policy_says(governed, tmp_path):
+def test_a_feature_empty_in_every_row_is_refused_or_warned_as_the_policy_says(governed, tmp_path, monkeypatch):
     frame = pd.read_csv("german_ids.csv").drop(columns=["creditability"]).head(300)
     frame.to_csv("healthy.csv", index=False)
     frame.assign(credit_amount=None).to_csv("broken.csv", index=False)
@@ -33,8 +33,9 @@ def test_a_feature_empty_in_every_row_is_refused_or_warned_as_the_policy_says(go
     assert healthy.exit_code == 0 and "every feature within the limits" in healthy.output, healthy.output
 
     limits = {f"input_check.{k}_refuse": None for k in ("missing", "unseen", "out_of_range")}
-    warn_only = write_policy(tmp_path, "warn-only", **RELAXED, **limits)
-    spec = relaxed_german_spec(tmp_path, **{"policy.file": str(warn_only)})
+    write_policy(tmp_path, "warn-only", **RELAXED, **limits)
+    spec = relaxed_german_spec(tmp_path, **{"policy.name": "warn-only"})
+    monkeypatch.setenv("CREDITFLOW_POLICY_DIR", str(tmp_path / "policies"))  # where the spec's policies are
     assert invoke("run", spec, user="alice").exit_code == 0
     warned = invoke("score", "models:/german_credit/3", "broken.csv", "out.csv")
     assert warned.exit_code == 0, warned.output

@@ -60,11 +60,11 @@ def write_book(path: Path, rows: int, seed: int = 7) -> Path:
 
 
 def shipped_spec(name: str = "consumer_loans") -> dict:
-    """experiments/NAME.yaml as a dict to edit and write elsewhere: its policy file named by absolute path (the
-    relative one would not resolve beside the copy)."""
-    spec = yaml.safe_load((REPO / "experiments" / f"{name}.yaml").read_text())
-    spec["policy"]["file"] = str(REPO / "experiments" / spec["policy"]["file"])
-    return spec
+    """experiments/NAME.yaml as a dict to edit and write elsewhere; the policy it names resolves from the
+    project's policy folder (CREDITFLOW_POLICY_DIR, set here for this process and the commands it starts: a copy
+    written elsewhere has no policies/ beside it)."""
+    os.environ.setdefault("CREDITFLOW_POLICY_DIR", str(REPO / "experiments" / "policies"))
+    return yaml.safe_load((REPO / "experiments" / f"{name}.yaml").read_text())
 
 
 def consumer_spec(folder: Path, book: Path, **tuning_params) -> Path:

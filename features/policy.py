@@ -38,6 +38,13 @@ class ExceptionTerms(_Strict):
     granted_by: list[str] = []  # logins allowed to grant; empty: anyone except the version's author
 
 
+class ValidationTerms(_Strict):
+    """Whether a version's evidence must be recomputed by a validator (`creditflow validate`, someone other than
+    its author) before a team server promotes it."""
+
+    required: bool = False
+
+
 class InputLimits(_Strict):
     """Limits on a batch or request being scored, measured against the version's reference sample: per feature,
     the share of rows missing beyond the reference's own share, the share of categories the model never saw and
@@ -64,6 +71,7 @@ class Policy(_Strict):
     prohibited_features: list[str] = []  # names or shell patterns (`*marital*`), case-insensitive
     proxy_watchlist: list[str] = []  # names known to stand in for a protected characteristic (`*postcode*`)
     exceptions: ExceptionTerms = ExceptionTerms()
+    validation: ValidationTerms = ValidationTerms()
     input_check: InputLimits = InputLimits()  # what `score` and the served model accept (pipelines/scoring)
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from features.policy import StoredPolicySource
 from pipelines.core import tags
 from pipelines.core.clock import today
 from pipelines.core.records import AuditRecord, VersionInfo
 from pipelines.governance.rules.permissions import champion_move_problems
-from pipelines.governance.rules.policy_currency import policy_name, policy_problems
+from pipelines.governance.rules.policy_currency import policy_name, policy_problems, validation_problems
 from pipelines.governance.rules.promotion import approval_fingerprint, champion_problems, evidence_digest
 from pipelines.server.services import Pending, Services
 
@@ -78,11 +79,15 @@ def _move_problems(services: Services, pending: Pending, target: VersionInfo, tr
 
 def _policy_problems(services: Services, target: VersionInfo) -> list[str]:
     """The version must have been judged under the current governed version of its policy, as this server stores
-    it (an author's own policy file, or a superseded version, is not the lender's policy)."""
+    it (an author's own policy file, or a superseded version, is not the lender's policy); when that policy
+    requires validation, its current evidence must be a validator's (the server's own `validate` row)."""
     name = policy_name(target)
     stored = services.store.policy(name) if name else None
     current = (str(stored["document"].get("version", "")), str(stored["digest"])) if stored else None
-    return policy_problems(target, current, "the team server's policy store")
+    problems = policy_problems(target, current, "the team server's policy store")
+    if stored is not None and StoredPolicySource(stored["document"]).load(None).policy.validation.required:
+        problems += validation_problems(target, services.store.trail(target.name), evidence_digest(target))
+    return problems
 
 
 def _move_detail(target: VersionInfo, old: str | None) -> dict[str, str]:

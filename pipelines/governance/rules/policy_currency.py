@@ -9,9 +9,10 @@ its promotion, local mode says so on review, promotion and status.
 from __future__ import annotations
 
 from pipelines.core import tags
-from pipelines.core.records import VersionInfo
+from pipelines.core.records import AuditRecord, VersionInfo
+from pipelines.governance.rules.identity import same_person
 
-__all__ = ["policy_name", "policy_problems"]
+__all__ = ["policy_name", "policy_problems", "validation_problems"]
 
 
 def policy_name(version: VersionInfo) -> str | None:
@@ -35,4 +36,19 @@ def policy_problems(version: VersionInfo, current: tuple[str, str] | None, where
             f"version {version.version} was judged under policy {label} (digest {digest[:12]}), not the governed "
             f"{name} v{governed_version} (digest {governed_digest[:12]}) in {where}: validate it again"
         ]
+    return []
+
+
+def validation_problems(version: VersionInfo, trail: list[AuditRecord], evidence: str) -> list[str]:
+    """Under a policy that requires validation: the version's current evidence (digest `evidence`) must be the one a
+    `validate` record vouches for, recorded by someone other than its author."""
+    found = [r for r in trail if r.action == "validate" and r.version == version.version and r.outcome == "done"]
+    found = [r for r in found if not r.deleted]
+    if not found:
+        return [f"version {version.version} has not been validated (its policy requires creditflow validate)"]
+    last = found[-1]
+    if same_person(last.actor, version.tags.get(tags.AUTHOR, "")):
+        return [f"version {version.version} was validated by its author {last.actor}: a validator must recompute it"]
+    if last.evidence != evidence:
+        return [f"the evidence of version {version.version} is not what its validation recorded: validate it again"]
     return []

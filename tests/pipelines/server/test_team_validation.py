@@ -4,6 +4,7 @@ registered, the author's are kept beside them, and the server's `validate` row i
 from __future__ import annotations
 
 import pytest
+import yaml
 
 pytestmark = pytest.mark.slow
 
@@ -32,3 +33,39 @@ def test_only_the_validator_recomputes_the_evidence_and_promotion_follows_it(tea
     assert promoted.exit_code == 0, promoted.output
     described = server.client("rev2").get_model_version("validated", version).description
     assert "**Validated** by val1" in described
+
+
+def test_the_forged_registration_is_never_promotable_under_a_policy_requiring_validation(team_server):
+    """Issue 22, critical: a data scientist registers over REST with a forged `validation.fairness=passed` (the
+    model's real fairness gate fails under the lender's policy). It is approved; it is never promoted."""
+    server = team_server
+    document = yaml.safe_load((server.folder / "policies" / "relaxed.yaml").read_text())
+    document.update(name="validated", validation={"required": True})
+    document["limits"]["fairness"]["min_air"] = 0.99  # the lender's fairness limit the model cannot meet
+    stored = server.rest("risk1", "PUT", "/api/2.0/creditflow/policy", json={"name": "validated", "document": document})
+    assert stored.status_code == 200, stored.text
+    forged = {
+        **server.base_tags,
+        "validation.fairness": "passed",
+        "validation.policy": "validated v1",
+        "validation.policy_digest": stored.json()["digest"],
+    }
+    base = server.base_tags
+    try:
+        server.base_tags = forged
+        (version,) = server.register("forged_fairness")
+    finally:
+        server.base_tags = base
+    approve = {"name": "forged_fairness", "version": version, "key": "approval.status", "value": "approved"}
+    assert server.rest("rev1", "POST", "/api/2.0/mlflow/model-versions/set-tag", json=approve).status_code == 200
+    refused = server.cli("rev2", "promote", "forged_fairness", version)
+    assert refused.exit_code == 1 and "has not been validated (its policy requires creditflow validate)" in (
+        refused.output
+    )
+    assert server.cli("val1", "validate", "forged_fairness", version).exit_code == 0
+    tags = server.client("rev1").get_model_version("forged_fairness", version).tags
+    assert tags["validation.fairness"] != "passed" and tags["author.fairness"] == "passed"
+    assert server.rest("rev1", "POST", "/api/2.0/mlflow/model-versions/set-tag", json=approve).status_code == 200
+    again = server.cli("rev2", "promote", "forged_fairness", version)
+    assert again.exit_code == 1 and "validation.fairness is" in again.output
+    assert "champion" not in server.client("rev1").get_registered_model("forged_fairness").aliases

@@ -1,8 +1,8 @@
 """A version judged under a policy that is not the current governed version of its name is flagged."""
 
 from pipelines.core import tags
-from pipelines.core.records import VersionInfo
-from pipelines.governance.rules.policy_currency import policy_name, policy_problems
+from pipelines.core.records import AuditRecord, VersionInfo
+from pipelines.governance.rules.policy_currency import policy_name, policy_problems, validation_problems
 
 WHERE = "the team server's policy store"
 
@@ -31,3 +31,16 @@ def test_a_superseded_policy_and_an_ungoverned_name_are_flagged():
     assert "not the governed consumer-credit v2" in policy_problems(JUDGED, ("2", "c" * 64), WHERE)[0]
     assert f"which {WHERE} does not govern" in policy_problems(JUDGED, None, WHERE)[0]
     assert "records no governed policy" in policy_problems(version(), ("1", "a" * 64), WHERE)[0]
+
+
+def record(actor: str, evidence: str, **changes) -> AuditRecord:
+    return AuditRecord("validate", "m", "3", actor, "2026-12-07T00:00:00+00:00", "done", evidence=evidence, **changes)
+
+
+def test_a_policy_requiring_validation_needs_a_validators_record_of_the_current_evidence():
+    authored = version(**{tags.AUTHOR: "dana"})
+    assert "has not been validated" in validation_problems(authored, [], "e1")[0]
+    assert validation_problems(authored, [record("vera", "e1")], "e1") == []
+    assert "was validated by its author" in validation_problems(authored, [record("Dana ", "e1")], "e1")[0]
+    assert "validate it again" in validation_problems(authored, [record("vera", "e0")], "e1")[0]
+    assert "has not been validated" in validation_problems(authored, [record("vera", "e1", deleted=True)], "e1")[0]

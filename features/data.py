@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from features.errors import DataError
+from features.outputs import written
 from features.spec import Spec
 
 # The one list of file formats creditflow reads and writes (training, scoring, monitoring): suffix -> format.
@@ -143,13 +144,19 @@ def _header(path: Path) -> list[str]:
     return [str(n) for n in pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0].tolist()]
 
 
-def write_table(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write CSV or Parquet by the file's suffix."""
+def write_table(frame: pd.DataFrame, path: str | Path, *, overwrite: bool = False) -> None:
+    """Write CSV or Parquet by the file's suffix: never over an existing file unless `overwrite`, never through a
+    planted name (features/outputs.py)."""
     path = Path(path)
-    if table_format(path, role="output") == "csv":
-        frame.to_csv(path, index=False)
-    else:
-        frame.to_parquet(path, index=False)
+    kind = table_format(path, role="output")
+    try:
+        with written(path, overwrite=overwrite) as temporary:
+            if kind == "csv":
+                frame.to_csv(temporary, index=False)
+            else:
+                frame.to_parquet(temporary, index=False)
+    except OSError as exc:
+        raise DataError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def file_digest(path: str | Path) -> str:

@@ -1,16 +1,19 @@
 """The governed policy: the lender's limits for every gate, the prohibited features and the exception terms.
 
-The risk function writes a policy file (`experiments/policies/*.yaml`); a spec names it (`policy.file`) and
-may make a limit stricter, never looser (`features/policy_rules.py`). A spec that names no file is judged
-under the built-in `creditflow-default` policy, by the same rule. Where a policy comes from is a
-`PolicySource`: a file beside the spec here, the version's own run when a version is read back, the
-tracking server in team mode. Its name, version and digest become registry tags and evidence.
+The risk function owns a policy; a spec names it (`policy.name`, never a file the author could write) and may
+make a limit stricter, never looser (`features/policy_rules.py`). A spec that names no policy is judged under the
+built-in `creditflow-default` policy, by the same rule (locally; a team server refuses it). Where a policy comes
+from is a `PolicySource`: the project's policy folder here (`<name>.yaml`), the version's own run when a version is
+read back, the team server's policy store in team mode. Its name, version and digest become registry tags and
+evidence.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -24,6 +27,9 @@ from features.fairness_spec import Strict as _Strict
 from features.policy_rules import deep_merge, leaves, looser
 from features.policy_spec import PolicySpec
 
+POLICY_DIR_ENV = "CREDITFLOW_POLICY_DIR"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"  # a file name in the policy folder: no path, no leading dot
+
 
 class ExceptionTerms(_Strict):
     """How long an accepted exception to a failed gate may last, and who may grant one."""
@@ -32,10 +38,25 @@ class ExceptionTerms(_Strict):
     granted_by: list[str] = []  # logins allowed to grant; empty: anyone except the version's author
 
 
+class InputLimits(_Strict):
+    """Limits on a batch or request being scored, measured against the version's reference sample: per feature,
+    the share of rows missing beyond the reference's own share, the share of categories the model never saw and
+    the share of numbers outside the reference's range; and the batch's decline rate over the holdout's. Past a
+    `warn` limit the scores carry a warning; past a `refuse` limit (None: never) nothing is scored."""
+
+    missing_warn: float = Field(default=0.10, ge=0, le=1)
+    missing_refuse: float | None = Field(default=None, ge=0, le=1)
+    unseen_warn: float = Field(default=0.05, ge=0, le=1)
+    unseen_refuse: float | None = Field(default=None, ge=0, le=1)
+    out_of_range_warn: float = Field(default=0.05, ge=0, le=1)
+    out_of_range_refuse: float | None = Field(default=None, ge=0, le=1)
+    decline_rate_jump: float = Field(default=0.10, ge=0, le=1)  # absolute rise over the holdout's decline rate
+
+
 class Policy(_Strict):
     """A policy file, validated. `limits` has the shape of a spec's `policy` section (every key optional)."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(pattern=NAME_PATTERN)
     version: str
     owner: str = ""
     description: str = ""
@@ -43,6 +64,7 @@ class Policy(_Strict):
     prohibited_features: list[str] = []  # names or shell patterns (`*marital*`), case-insensitive
     proxy_watchlist: list[str] = []  # names known to stand in for a protected characteristic (`*postcode*`)
     exceptions: ExceptionTerms = ExceptionTerms()
+    input_check: InputLimits = InputLimits()  # what `score` and the served model accept (pipelines/scoring)
 
 
 @dataclass(frozen=True)
@@ -64,9 +86,45 @@ class GoverningPolicy:
 
 
 class PolicySource(Protocol):
-    """Where governing policies come from; `ref` is the spec's `policy.file` (None: the source's default)."""
+    """Where governing policies come from; `ref` is the spec's `policy.name` (None: the source's default)."""
 
     def load(self, ref: str | None) -> GoverningPolicy: ...
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    """One stored version of a governed policy: what `policy show` and `policy list` print."""
+
+    name: str
+    version: str
+    digest: str
+    stored_by: str
+    time: str
+    document: dict[str, Any]
+
+
+class PolicyStore(PolicySource, Protocol):
+    """The governed policies of a project: resolved by name, listed, and stored (`creditflow policy`)."""
+
+    where: str  # for messages: the folder, or the team server
+
+    def versions(self, name: str) -> list[PolicyVersion]:
+        """Every kept version of `name`, oldest first (empty: no such policy)."""
+        ...
+
+    def names(self) -> list[str]: ...
+
+    def push(self, found: GoverningPolicy) -> str:
+        """Store a new version; a one-line CreditflowError when it may not be stored; what was done."""
+        ...
+
+
+def policy_folder(spec_dir: Path | None = None) -> Path:
+    """The project's policy folder: $CREDITFLOW_POLICY_DIR, else `policies/` beside the spec (without a spec,
+    `experiments/policies` under the working folder)."""
+    if os.environ.get(POLICY_DIR_ENV):
+        return Path(os.environ[POLICY_DIR_ENV])
+    return spec_dir / "policies" if spec_dir is not None else Path("experiments") / "policies"
 
 
 BUILTIN: dict[str, Any] = {
@@ -79,28 +137,80 @@ BUILTIN: dict[str, Any] = {
 }
 
 
-class FilePolicySource:
-    """Policy files on disk, relative paths resolved from the folder of the spec that names them."""
+class FolderPolicySource:
+    """The project's policy folder (`policy_folder`): policy NAME is `<folder>/NAME.yaml`, whose `name` is NAME.
+    It keeps the current version only (the folder's history is its version control's)."""
 
-    def __init__(self, base: Path):
-        self.base = base
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.where = f"the policy folder {folder}"
 
     def load(self, ref: str | None) -> GoverningPolicy:
         if ref is None:
             return governing(BUILTIN, "built-in")
-        path = Path(ref) if Path(ref).is_absolute() else self.base / ref
+        path = self._path(ref)
         if not path.is_file():
-            raise SpecError(f"policy file not found: {path} (named by policy.file)")
-        try:
-            raw = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise SpecError(f"{path}: invalid YAML{f' at line {mark.line + 1}' if mark else ''}") from None
-        return governing(raw, str(path))
+            raise SpecError(f"no governed policy {ref!r} in {self.where} (expected {path})")
+        found = read_policy_file(path)
+        if found.policy.name != ref:
+            raise SpecError(f"{path}: names policy {found.policy.name!r}, not {ref!r}")
+        return found
+
+    def versions(self, name: str) -> list[PolicyVersion]:
+        if not self._path(name).is_file():
+            builtin = governing(BUILTIN, "built-in") if name == BUILTIN["name"] else None
+            return [_version_of(builtin)] if builtin is not None else []
+        return [_version_of(self.load(name))]
+
+    def names(self) -> list[str]:
+        return sorted(p.stem for p in self.folder.glob("*.yaml")) if self.folder.is_dir() else []
+
+    def push(self, found: GoverningPolicy) -> str:
+        name = found.policy.name
+        current = self.versions(name)
+        if current and current[-1].digest == found.digest:
+            return f"policy {found.label} is already the current version in {self.where}"
+        refuse_same_version(current, found)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._path(name).write_text(yaml.safe_dump(found.document, sort_keys=False))
+        return f"policy {found.label} stored in {self.where} (digest {found.digest[:12]})"
+
+    def _path(self, name: str) -> Path:
+        if not re.match(NAME_PATTERN, name):
+            raise SpecError(f"policy name {name!r}: letters, digits, '_', '.', '-' only, not starting with '.'")
+        return self.folder / f"{name}.yaml"
+
+
+def _version_of(found: GoverningPolicy) -> PolicyVersion:
+    return PolicyVersion(found.policy.name, found.policy.version, found.digest, found.policy.owner, "", found.document)
+
+
+def read_policy_file(path: Path) -> GoverningPolicy:
+    """A policy file, validated; one line naming the file otherwise."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        raise SpecError(f"{path}: cannot read a policy file there") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise SpecError(f"{path}: invalid YAML{f' at line {mark.line + 1}' if mark else ''}") from None
+    return governing(raw, str(path))
+
+
+def refuse_same_version(kept: list[PolicyVersion], found: GoverningPolicy) -> None:
+    """A changed document keeps no old version number: every version a model was judged under stays readable."""
+    clash = next((v for v in kept if v.version == found.policy.version and v.digest != found.digest), None)
+    if clash is not None:
+        raise SpecError(
+            f"policy {found.label}: version {clash.version} is already stored with other limits; "
+            "a changed policy needs a new `version`"
+        )
 
 
 class StoredPolicySource:
     """The policy a version was judged under, as logged on its run: whatever the spec's file says today."""
+
+    legacy_files = True  # a version registered before policies were named may carry `policy.file`
 
     def __init__(self, document: dict[str, Any]):
         self.document = document
@@ -135,9 +245,15 @@ def govern(
     """
     section = raw.get("policy")
     section = dict(section) if isinstance(section, dict) else {}
-    ref = section.pop("file", None)
-    if ref is not None and not isinstance(ref, str):
-        raise SpecError(f"{where}: policy.file: expected the path of a policy file")
+    if "file" in section and not getattr(source, "legacy_files", False):
+        raise SpecError(
+            f"{where}: policy.file: a spec names its governed policy, never a file: write `policy: {{name: NAME}}` "
+            "(the risk function's policy; `creditflow policy list` shows them)"
+        )
+    section.pop("file", None)
+    ref = section.pop("name", None)
+    if ref is not None and (not isinstance(ref, str) or not re.match(NAME_PATTERN, ref)):
+        raise SpecError(f"{where}: policy.name: expected the name of a governed policy (`creditflow policy list`)")
     found = source.load(ref)
     return {**raw, "policy": deep_merge(found.policy.limits.model_dump(), section)}, found, section
 

@@ -17,7 +17,7 @@ from pydantic import Field, PrivateAttr, ValidationError, model_validator
 from features.errors import SpecError, describe_errors
 from features.fairness_spec import Strict as _Strict
 from features.monitoring_spec import MonitoringSpec
-from features.policy import FilePolicySource, GoverningPolicy, PolicySource, check_governed, govern
+from features.policy import FolderPolicySource, GoverningPolicy, PolicySource, check_governed, govern, policy_folder
 from features.policy_spec import PolicySpec
 from features.policy_spec import StabilityPolicy as StabilityPolicy  # re-exported: pipelines/gates/stability.py
 from features.synthetic_options import BookOptions
@@ -168,7 +168,7 @@ def _check_features(spec: Spec) -> None:
 def load_spec(path: str | Path, policies: PolicySource | None = None) -> Spec:
     """Read and validate a spec under its governing policy; every failure is a SpecError naming the file and key.
 
-    `policies` says where the policy named by `policy.file` comes from (default: files beside the spec).
+    `policies` says where the policy named by `policy.name` comes from (default: the project's policy folder).
     """
     path = Path(path)
     if not path.is_file():
@@ -187,7 +187,7 @@ def load_spec(path: str | Path, policies: PolicySource | None = None) -> Spec:
         raise SpecError(f"{path}: invalid YAML{where}") from None
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: expected a mapping of spec keys at the top level")
-    raw, found, overrides = govern(raw, str(path), policies or FilePolicySource(path.parent))
+    raw, found, overrides = govern(raw, str(path), policies or FolderPolicySource(policy_folder(path.parent)))
     try:
         spec = Spec.model_validate(raw)
     except ValidationError as exc:

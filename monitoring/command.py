@@ -32,6 +32,7 @@ from monitoring.record import log_window, run_description, tag_version
 from monitoring.windows import is_month, month_index, months_of, previous_month, select_month, split_months
 from pipelines.core import tags
 from pipelines.core.clock import today
+from pipelines.core.free_text import shown
 from pipelines.core.records import VersionInfo
 from pipelines.core.tags import MONITORING_STATUS
 from pipelines.evidence.reference import EXPECTED_PATH, REFERENCE_PATH
@@ -47,6 +48,7 @@ from pipelines.training.train import predict_pd
 log = logging.getLogger("creditflow")
 EXIT = {"ok": 0, "warn": 0, "alert": 1}
 LABEL = re.compile(r"^[A-Za-z0-9_.-]+$")  # window labels go into tag filters and run names
+DATED = re.compile(r"^\d{4}-\d+$")  # a label written as a month must be one
 
 
 class MissingReferenceError(DataError):
@@ -164,7 +166,9 @@ def window_label(window: str | None) -> str:
     """`--window`, else the previous calendar month; a label goes into tag filters and run names."""
     label = window or previous_month(dt.date.today())
     if not LABEL.match(label):
-        raise DataError(f"--window {label!r}: use YYYY-MM, or letters, digits, '.', '_' and '-'")
+        raise DataError(f"--window {shown(label)}: use YYYY-MM, or letters, digits, '.', '_' and '-'")
+    if DATED.match(label) and not is_month(label):  # 2026-13, 2026-1: meant as a month, and not one
+        raise DataError(f"--window {shown(label)} is not a month: use YYYY-MM with a month 01 to 12")
     return label
 
 

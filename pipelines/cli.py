@@ -6,10 +6,12 @@ Exit codes (DESIGN.md): 0 success; 1 a verdict said no; 2 bad input or usage, wi
 
 from __future__ import annotations
 
+import errno
 import gc
 import importlib
 import logging
 import os
+import re
 import signal
 import sys
 import warnings
@@ -19,6 +21,7 @@ from typing import Any
 import click
 
 from features.errors import CreditflowError, Interrupted
+from pipelines.core.free_text import SHOWN_LIMIT
 from pipelines.runtime import configure_process
 
 log = logging.getLogger("creditflow")
@@ -83,6 +86,18 @@ VERBS = {
         "reason codes for declined applicants.",
     ),
     "audit": ("pipelines.commands.audit", "audit_group", "Check or rebuild a model's governance audit trail."),
+    "validate": (
+        "pipelines.commands.validate",
+        "validate_command",
+        "Recompute every gate of MODEL VERSION from its registered model files, its data (by digest) and the "
+        "governed policy, as the acting validator: validation.* tags, the audit trail, the review page beside the "
+        "author's.",
+    ),
+    "policy": (
+        "pipelines.commands.policy",
+        "policy_group",
+        "The lender's governed policies: store a version, show one, list them.",
+    ),
     "server": (
         "pipelines.commands.server",
         "server_group",
@@ -113,11 +128,32 @@ class _Commands(click.Group):
         try:
             return super().invoke(ctx)
         except CreditflowError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {capped(str(exc))}", err=True)
             ctx.exit(exc.exit_code)
         except Interrupted as exc:  # SIGTERM/SIGINT: what the command had open was closed on the way out
             click.echo(f"error: interrupted by signal {signal.Signals(exc.signum).name}", err=True)
             ctx.exit(128 + exc.signum)
+        except OSError as exc:  # a full disk, a read-only or vanished folder: runs were closed FAILED on the way out
+            if exc.errno not in MACHINE_ERRORS:
+                raise
+            where = f": {exc.filename}" if exc.filename else ""
+            click.echo(f"error: {capped(f'{exc.strerror or exc}{where}')}; the command stopped", err=True)
+            ctx.exit(2)
+
+
+LONG_VALUE = re.compile(r"\S{%d,}" % (SHOWN_LIMIT + 1))
+
+
+def capped(message: str) -> str:
+    """A message with every echoed value (a run of text without spaces) cut at 200 characters: a 2 MB string in a
+    spec or an argument is named, not printed."""
+    return LONG_VALUE.sub(
+        lambda m: f"{m.group()[:SHOWN_LIMIT]}... ({len(m.group()) - SHOWN_LIMIT:,} more characters)", message
+    )
+
+
+# Errors of the machine, not of creditflow: a one-line message (what is open was closed by the command on the way out).
+MACHINE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO, errno.ENAMETOOLONG)
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

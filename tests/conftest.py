@@ -94,9 +94,11 @@ def write_spec(folder: Path, base: Path | dict = GERMAN_SPEC, **changes) -> Path
     source = spec["data"].get("source")
     if isinstance(base, Path) and source and not Path(source).is_absolute():
         spec["data"]["source"] = str((base.parent / source).resolve())
-    policy_file = spec.get("policy", {}).get("file")
-    if isinstance(base, Path) and policy_file and not Path(policy_file).is_absolute():
-        spec["policy"]["file"] = str((base.parent / policy_file).resolve())
+    policy_name = spec.get("policy", {}).get("name")
+    shipped = base.parent / "policies" / f"{policy_name}.yaml" if isinstance(base, Path) and policy_name else None
+    if shipped is not None and shipped.is_file() and not (folder / "policies" / shipped.name).exists():
+        (folder / "policies").mkdir(exist_ok=True)  # the project's policy folder beside the spec
+        shutil.copy(shipped, folder / "policies" / shipped.name)
     spec.setdefault("tuning", {}).setdefault("params", {})["nthread"] = 1
     spec["tuning"]["trials"] = 0  # tests tune only where they say so (tuning.trials=N in changes)
     # The mitigated challenger costs dozens of XGBoost fits: only where a test says so.
@@ -116,7 +118,8 @@ def write_spec(folder: Path, base: Path | dict = GERMAN_SPEC, **changes) -> Path
 
 
 def write_policy(folder: Path, name: str = "test-policy", **changes) -> Path:
-    """A copy of the shipped policy file with `changes` merged in (dotted keys, e.g. `limits.fairness.min_air`)."""
+    """A copy of the shipped policy file with `changes` merged in (dotted keys, e.g. `limits.fairness.min_air`), in
+    the policy folder of specs written to `folder` (`folder/policies/NAME.yaml`)."""
     policy = yaml.safe_load(POLICY.read_text())
     policy["name"] = name
     for dotted, value in changes.items():
@@ -125,7 +128,8 @@ def write_policy(folder: Path, name: str = "test-policy", **changes) -> Path:
         for key in parents:
             node = node.setdefault(key, {})
         node[leaf] = value
-    path = folder / f"{name}.yaml"
+    (folder / "policies").mkdir(exist_ok=True)
+    path = folder / "policies" / f"{name}.yaml"
     path.write_text(yaml.safe_dump(policy, sort_keys=False))
     return path
 

@@ -50,6 +50,7 @@ from features.errors import CreditflowError
     default=None,
     help="A named drift scenario (sets the drift knobs it names; see features/synthetic_options.py SCENARIOS).",
 )
+@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists (default: refuse).")
 @click.option(
     "--leak",
     is_flag=True,
@@ -90,6 +91,7 @@ def generate(out: str, options: dict) -> None:
 
     options = dict(options)
     options["proxy_of"] = options.get("proxy_of") or ""
+    overwrite = bool(options.pop("overwrite", False))
     scenario = options.pop("scenario", None)
     try:
         if scenario:
@@ -101,5 +103,5 @@ def generate(out: str, options: dict) -> None:
         book = generate_book(BookOptions(**options))
     except ValueError as exc:
         raise CreditflowError(str(exc)) from None
-    write_table(book, out)
+    write_table(book, out, overwrite=overwrite)
     click.echo(f"wrote {len(book)} applicants to {out} (default rate {book['default_12m'].mean():.1%})")

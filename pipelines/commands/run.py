@@ -119,9 +119,9 @@ def run_pipeline(spec_path: str, *, tracking_uri: str | None, register: bool, tu
     log.info("data %s: %d rows (%s)", prepared.data.source, len(prepared.checked.target), sizes)
     _log_screening(prepared)
     with challenger_process(prepared.spec, len(prepared.split.train)) as worker:  # its imports overlap the tuning
-        return _train_and_record(
-            prepared, store.tracker if store else Tracker(tracking_uri), register, tune, worker, started
-        )
+        tracker = store.tracker if store else Tracker(tracking_uri)
+        author = store.acting_user() if store else None  # a team server's login: the author it records
+        return _train_and_record(prepared, tracker, register, tune, worker, started, author=author)
 
 
 def _train_and_record(
@@ -131,6 +131,8 @@ def _train_and_record(
     tune: TuneOptions | None,
     worker: ChallengerWorker | None,
     started: float,
+    *,
+    author: str | None = None,
 ) -> bool:
     plan = _tuning_plan(prepared, tracker.uri, tune)
     study = load_or_create_study(prepared, plan[0], storage=plan[2]) if plan else None
@@ -153,7 +155,7 @@ def _train_and_record(
                 record_study_plots(run, study)
             log.info("logging the model and the run's evidence to MLflow")
             model_uri = record_model(run, prepared, candidate)
-            record_training(run, prepared, candidate, evaluation)
+            record_training(run, prepared, candidate, evaluation, author=author)
             if register:
                 draw_review_charts(prepared.spec, evaluation)
         record_verdicts(run, evaluation)

@@ -18,9 +18,12 @@ from typing import Callable
 import click
 
 from features.errors import DataError, Refused
+from features.outputs import check_output
 from pipelines.commands.options import tracking_option
 from pipelines.core.records import FilesCheck, VersionInfo
 from pipelines.core.tags import CHAMPION, MODEL_SHA256
+from pipelines.evidence.reference import EXPECTED_PATH, REFERENCE_PATH
+from pipelines.governance.input_guard import load_guard
 from pipelines.governance.rules.promotion import champion_problems, files_problems
 from pipelines.governance.store import store_of
 from pipelines.progress import Progress
@@ -70,6 +73,7 @@ from pipelines.tracking.pyfunc_model import load_model_scorer
     help="local: this process, in chunks; spark: the same model through MLflow's spark_udf on Spark "
     "(Parquet file or folder in, a folder of Parquet part files out; pip install -e '.[spark]').",
 )
+@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists (never the input itself).")
 @tracking_option
 def score_command(
     model_uri: str,
@@ -80,6 +84,7 @@ def score_command(
     chunk_rows: int,
     allow_unverified: bool,
     engine: str,
+    overwrite: bool,
     tracking_uri: str | None,
 ) -> None:
     """Score INPUT (CSV/Parquet) with MODEL_URI (e.g. models:/NAME@champion) into OUTPUT: id, PD,
@@ -104,6 +109,7 @@ def score_command(
             allow_unverified=allow_unverified,
             tracking_uri=tracking_uri,
             all_reasons=all_reasons,
+            overwrite=overwrite,
         )
 
 
@@ -149,14 +155,21 @@ def score(
     allow_unverified: bool,
     tracking_uri: str | None,
     all_reasons: bool = False,
+    overwrite: bool = False,
 ) -> None:
     started = time.perf_counter()
+    source_path = Path(input_path)
+    check_output(Path(output_path), inputs=[source_path], overwrite=overwrite)  # before any model is loaded
     tracker = connect(tracking_uri)
     source, check = _resolve(tracker, model_uri, allow_unverified)
     scorer, settings = load_model_scorer(tracker, source, check=check)
     summary = ScoreSummary()
-    writer = ChunkWriter(Path(output_path))
-    source_path = Path(input_path)
+    categorical = list(scorer.transform.categorical)
+    numeric = [c for c in scorer.transform.columns if c not in categorical]
+    guard = load_guard(
+        tracker, model_uri, numeric=numeric, categorical=categorical, stored=(REFERENCE_PATH, EXPECTED_PATH)
+    )
+    writer = ChunkWriter(Path(output_path), inputs=[source_path], overwrite=overwrite)
     try:
         total = count_rows(source_path) if source_path.is_file() else None
         with Progress("scoring", total, "rows") as progress:
@@ -171,6 +184,8 @@ def score(
                 scored, unseen = score_chunk(
                     scorer, raw, id_column=id_column, reason_method=reason_method, all_reasons=all_reasons
                 )
+                if guard is not None:
+                    guard.add(raw)
                 if reason_method == "approx" and not summary.agreement_rows:
                     summary.agreement, summary.agreement_rows = approx_agreement(scorer, raw)
                 summary.add(scored, unseen)
@@ -178,6 +193,7 @@ def score(
                 progress.update(len(raw))
         if summary.rows == 0:
             raise DataError(f"input has no rows: {input_path}")
+        found = guard.verdict(declined=summary.declined) if guard is not None else []
         writer.commit()
     except BaseException:
         writer.discard()
@@ -185,6 +201,8 @@ def score(
     click.echo(f"model {check.provenance}")
     for line in summary.lines():
         click.echo(line)
+    if guard is not None:
+        guard.report(found, Path(output_path), overwrite=overwrite)
     scope = "every applicant" if all_reasons else "declined applicants"
     click.echo(f"wrote {output_path} ({time.perf_counter() - started:.1f} s, reasons: {reason_method}, for {scope})")
 

@@ -41,6 +41,7 @@ def init_command(postgres_url: str, folder: Path, prefix: str, host: str, port: 
     (password from $MLFLOW_AUTH_ADMIN_PASSWORD, else asked)."""
     from sqlalchemy.engine import make_url
 
+    _need_team_extra()
     from pipelines.server.setup import init_server
 
     if make_url(postgres_url).password:
@@ -65,6 +66,7 @@ def init_command(postgres_url: str, folder: Path, prefix: str, host: str, port: 
 def start_command(folder: Path, workers: int, print_command: bool, mlflow_options: tuple[str, ...]) -> None:
     """Run the team server in the foreground: `mlflow server --app-name creditflow` on the configured stores,
     with job execution off. MLFLOW_OPTIONS after `--` go to `mlflow server` (e.g. --allowed-hosts)."""
+    _need_team_extra()
     from pipelines.server.setup import ServerConfig, check_databases, server_command, server_environment
 
     config = ServerConfig.load(folder)
@@ -103,3 +105,17 @@ def user_add_command(name: str, role: str, tracking_uri: str | None) -> None:
         raise CreditflowError("a password must have at least 12 characters (MLflow's rule)")
     add_user(uri, name, None if role == ADMIN else f"{ROLE_PREFIX}{role}", password)
     click.echo(f"user {name} added to {uri} with role {role}")
+
+
+TEAM_EXTRA = "pip install -c constraints.txt -e '.[team]'"
+
+
+def _need_team_extra() -> None:
+    """The team server needs the `team` extra (MLflow's basic-auth, psycopg2): name the install, not the import."""
+    import importlib.util
+
+    missing = [m for m in ("psycopg2", "flask_wtf") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise CreditflowError(
+            f"the team server needs the team extra ({', '.join(missing)} not installed): {TEAM_EXTRA}"
+        )

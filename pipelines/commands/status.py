@@ -20,6 +20,7 @@ from pipelines.core.clock import today
 from pipelines.core.records import VersionInfo
 from pipelines.core.tags import CHAMPION
 from pipelines.core.trail import Trail
+from pipelines.governance.policy_check import version_policy_problems
 from pipelines.governance.status import AuditLog, champion_state, exception_list, registration_state, version_rows
 from pipelines.governance.store import open_store
 from pipelines.tracking.model_files import model_files_check
@@ -50,12 +51,16 @@ def show_status(model: str, *, tracking_uri: str | None, as_json: bool, audit: b
     champion = next((v for v in versions if CHAMPION in v.aliases), None)
     files = model_files_check(tracker, champion.source) if champion else None
     state = champion_state(versions, trail.records, today(), files=files)
+    if not trail.trusted and state["verified"]:  # verified against records that cannot be trusted: not verified
+        state = {**state, "verified": False, "problems": [f"the audit trail is untrusted: {trail.problems[0]}"]}
     exceptions = exception_list(versions, trail.records, today())
     trail_state = {"trusted": trail.trusted, "records": len(trail.records), "problems": trail.problems}
     log = store.audit_log(model) if audit else None
+    policies = store.policies()
+    policy = [problem for v in versions for problem in version_policy_problems(policies, v)]
     if as_json:
         payload = {"model": model, **state, "trail": trail_state, "versions": version_rows(versions, trail.records)}
-        payload.update(exceptions=exceptions, recorded=recorded)
+        payload.update(exceptions=exceptions, recorded=recorded, policy_problems=policy)
         if log is not None:
             payload["audit"] = log.rows
             if log.chain_problems is not None:
@@ -63,6 +68,8 @@ def show_status(model: str, *, tracking_uri: str | None, as_json: bool, audit: b
         click.echo(json.dumps(payload, indent=2))
     else:
         _print_text(model, versions, trail, state, exceptions, recorded)
+        for problem in policy:
+            click.echo(f"POLICY NOT CURRENT: {problem}")
         if log is not None:
             _print_log(log)
     if not trail.trusted:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pipelines.core.records import AuditRecord
 
-TRAIL_ACTIONS = ("register", "review", "exception", "promote", "rollback")  # the team rows the rules read
+TRAIL_ACTIONS = ("register", "validate", "review", "exception", "promote", "rollback")  # the rows the rules read
 
 
 def as_record(row: dict[str, Any]) -> AuditRecord | None:

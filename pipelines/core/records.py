@@ -4,9 +4,11 @@ the model files as a caller found them. Plain data at the bottom of the package 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Mapping
 
-__all__ = ["MOVES", "AuditRecord", "FilesCheck", "VersionInfo"]
+__all__ = ["MOVES", "AuditRecord", "FilesCheck", "VersionInfo", "approval_values", "field_problems"]
 
 MOVES = ("promote", "rollback")  # actions that put `champion` on a version
 
@@ -50,6 +52,7 @@ class AuditRecord:
     restored_time: str = ""  # ... and the time it stated
     gate: str = ""  # exception: the gate it excuses
     expires: str = ""  # exception: valid through this day (YYYY-MM-DD)
+    repairs: str = ""  # rebuild: the digests of malformed records it set aside, comma-separated
     source: str = ""  # review: `ui` when the decision was made in the MLflow UI and recorded when found
     deleted: bool = False  # the run was deleted in the UI: shown, never trusted
     run_id: str = ""  # where it is stored
@@ -72,6 +75,28 @@ class AuditRecord:
 
 
 _STORE_FIELDS = ("deleted", "run_id", "stored_ms")
+
+
+def approval_values(approval: str) -> dict[str, str] | None:
+    """The approval tags a record holds (its `approval` field is their JSON), {} when it holds none, None when the
+    field cannot be read (cut short by a version that truncated long fields, or written around creditflow)."""
+    if not approval:
+        return {}
+    try:
+        values = json.loads(approval)
+    except ValueError:
+        return None
+    if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
+        return None
+    return values
+
+
+def field_problems(fields: Mapping[str, str]) -> list[str]:
+    """Why a stored record's fields cannot be read back as a record (empty when they can)."""
+    approval = fields.get("approval", "")
+    if approval_values(approval) is None:
+        return [f"its approval field ({len(approval):,} characters) is not readable JSON (cut short when written?)"]
+    return []
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,20 @@ PASSED, FAILED, NOT_ASSESSED, WARN = "passed", "failed", "not_assessed", "warn" 
 POLICY = "validation.policy"
 POLICY_DIGEST = "validation.policy_digest"
 POLICY_TAGS = (POLICY, POLICY_DIGEST)
+# Who computed the evidence and when (`creditflow validate`): evidence, not verdicts.
+VALIDATOR = "validation.validator"
+VALIDATION_TIME = "validation.time"
+NOT_VERDICTS = (*POLICY_TAGS, VALIDATOR, VALIDATION_TIME)  # validation.* tags that are no gate's verdict
+
+# What the author's own run reported, kept beside the validator's numbers once a version is validated: author.<gate>
+# (a verdict) and author.policy_digest. Reported, never trusted (not part of the evidence digest).
+AUTHOR_PREFIX = "author."
+
+
+def author_tag(name: str) -> str:
+    """`fairness` -> `author.fairness`."""
+    return f"{AUTHOR_PREFIX}{name}"
+
 
 # An accepted, time-limited exception for one failed or not-assessed gate: exception.<gate>.<field>, where
 # <gate> is the gate's short name (`fairness` for validation.fairness).
@@ -48,6 +62,10 @@ GIT_COMMIT = "lineage.git_commit"
 RUN_ID = "lineage.run_id"
 AUTHOR = "lineage.author"
 MODEL_SHA256 = "lineage.model_sha256"  # tree hash of the logged model's files (pipelines/tracking/model_files.py)
+
+# The audit trail's newest record when the last governance action was recorded: "<seq> <digest> <first digest>",
+# on the registered model and on the version acted on, so that removing the newest records is noticed.
+AUDIT_HEAD = "audit.head"
 
 REGISTRATION_STATUS = "registration.status"  # `abandoned` when the registering process died before recording it
 ABANDONED = "abandoned"
@@ -102,6 +120,14 @@ VOCABULARY: tuple[tuple[str, Scope, str], ...] = (
     ),
     (POLICY, "version", "the governed policy the gates judged under, as name and version"),
     (POLICY_DIGEST, "version", "sha256 of that policy as written (canonical JSON): evidence, not a verdict"),
+    (VALIDATOR, "version", "who computed the validation.* evidence (creditflow validate): the acting validator"),
+    (VALIDATION_TIME, "version", "when the validator computed it (UTC, ISO 8601)"),
+    (
+        f"{AUTHOR_PREFIX}<gate>",
+        "version",
+        "what the author's own run reported for a gate (and author.policy, author.policy_digest), kept when the "
+        "version is validated: shown beside the validator's verdicts, never trusted",
+    ),
     (
         f"{EXCEPTION_PREFIX}<gate>.<field>",
         "version",
@@ -120,6 +146,12 @@ VOCABULARY: tuple[tuple[str, Scope, str], ...] = (
     (RUN_ID, "version", "the run the version was registered from"),
     (AUTHOR, "version", "who ran the pipeline ($CREDITFLOW_USER, else the OS user; the login on a team server)"),
     (MODEL_SHA256, "version", "tree hash of the logged model's files, checked before promotion and serving"),
+    (
+        AUDIT_HEAD,
+        "version",
+        "the audit trail's newest record (sequence number, digest, and the digest of the trail's first record) "
+        "when an action on this version was recorded: a trail without it was shortened",
+    ),
     (REGISTRATION_STATUS, "version", f"{ABANDONED} when the registering process died before recording it"),
     (MONITORING_STATUS, "version", "the verdict of the latest monitored window: ok, warn or alert"),
     (MONITORING_LAST_WINDOW, "version", "the label of the latest monitored window"),
@@ -129,6 +161,11 @@ VOCABULARY: tuple[tuple[str, Scope, str], ...] = (
     (MODEL_SPEC, "registered model", "the file name of the spec it is built from"),
     (MODEL_POLICY, "registered model", "the policy its gates judge under"),
     (MODEL_BUILT_BY, "registered model", "creditflow"),
+    (
+        AUDIT_HEAD,
+        "registered model",
+        "the audit trail's newest record when the last governance action was recorded (as on a version)",
+    ),
     (
         OWNER,
         "run",

@@ -23,6 +23,7 @@ class Trail:
     experiment: str | None = "active"  # 'active', 'deleted' or None (no trail yet)
     legacy: list[AuditRecord] = field(default_factory=list)  # live records without chain fields
     broken: list[str] = field(default_factory=list)  # problems of the chained records alone
+    malformed: dict[str, str] = field(default_factory=dict)  # digest -> what cannot be read, not yet set aside
 
     @property
     def trusted(self) -> bool:

@@ -44,12 +44,15 @@ log = logging.getLogger("creditflow")
 INPUT_EXAMPLE_ROWS = 5
 
 
-def record_training(run: RunLogger, prepared: Prepared, candidate: Candidate, evaluation: Evaluation) -> None:
+def record_training(
+    run: RunLogger, prepared: Prepared, candidate: Candidate, evaluation: Evaluation, *, author: str | None = None
+) -> None:
     """Log params, metrics, lineage, spec, tables, plots and the monitoring reference beside the model: all the
-    evidence but the challenger's, so the run logs it while the challenger trains (`record_verdicts` follows)."""
+    evidence but the challenger's, so the run logs it while the challenger trains (`record_verdicts` follows).
+    `author`: the store's acting user (a team server's authenticated login), else $CREDITFLOW_USER or the OS user."""
     run.params(_params(prepared, candidate))
     run.metrics(evaluation.metrics)
-    run.tags(lineage(prepared, run.run_id))
+    run.tags(lineage(prepared, run.run_id, author=author))
     run.text(prepared.spec_path.read_text(), f"spec/{prepared.spec_path.name}")
     record_policy(run, prepared.spec)
     for path, table in evaluation.tables.items():  # each gate's, by the artifact that holds it
@@ -154,13 +157,13 @@ def record_model_card(
     return tracker.artifact_location(run.run_id, PAGE_PATH)
 
 
-def lineage(prepared: Prepared, run_id: str) -> dict[str, str]:
+def lineage(prepared: Prepared, run_id: str, *, author: str | None = None) -> dict[str, str]:
     return {
         tags.DATA_DIGEST: prepared.data.digest,
         tags.SPEC_DIGEST: prepared.spec_digest,
         tags.GIT_COMMIT: git_commit(),
         tags.RUN_ID: run_id,
-        tags.AUTHOR: current_user(),  # who ran the pipeline: $CREDITFLOW_USER, else the OS user
+        tags.AUTHOR: author or current_user(),  # who ran the pipeline: the store's acting user
     }
 
 

@@ -19,7 +19,8 @@ SUMMARY = "evaluation/summary.json"
 
 
 def run_problems(tracker: Tracker, version: VersionInfo) -> list[str]:
-    """Where the version's tags disagree with the run that made it (lineage tags, gate verdicts)."""
+    """Where the version's tags disagree with the run that made it (lineage tags, gate verdicts: the author's
+    `author.*` once a validator recomputed `validation.*`, whose digest the trail's `validate` record holds)."""
     where = f"version {version.version}"
     if not version.run_id:
         return [f"{where} names no training run"]
@@ -34,8 +35,9 @@ def run_problems(tracker: Tracker, version: VersionInfo) -> list[str]:
             problems.append(f"{where}: {key} differs from its run's ({run_tags[key]!r})")
     summary = tracker.read_text(version.run_id, SUMMARY)
     verdicts = json.loads(summary) if summary else {}
+    validated = tags.VALIDATOR in version.tags  # then the run's verdicts are the author's, kept as author.*
     for field in gate_names():  # the run's summary holds each gate's verdict under its name
-        gate = f"{tags.VALIDATION_PREFIX}{field}"
+        gate = tags.author_tag(field) if validated else f"{tags.VALIDATION_PREFIX}{field}"
         if field in verdicts and verdicts[field] != version.tags.get(gate):
             problems.append(f"{where}: {gate} is {version.tags.get(gate)!r}, its run judged {verdicts[field]!r}")
     if not verdicts:

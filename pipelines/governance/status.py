@@ -41,6 +41,7 @@ def version_rows(versions: list[VersionInfo], trail: list[AuditRecord]) -> list[
             "approval": v.tags.get(tags.APPROVAL_STATUS, "-"),
             "reviewer": v.tags.get(tags.APPROVAL_REVIEWER, "-"),
             "author": v.tags.get(tags.AUTHOR, "-"),
+            "validator": v.tags.get(tags.VALIDATOR, "-"),  # who computed the gates (`-`: the author's own run)
             "aliases": ",".join(v.aliases) or "-",
             "monitoring": v.tags.get(tags.MONITORING_STATUS, "-"),
             "model_sha256": v.tags.get(tags.MODEL_SHA256, "-")[:12],

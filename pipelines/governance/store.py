@@ -25,7 +25,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
-from features.policy import PolicySource
+from features.policy import PolicyStore
 from pipelines.core.records import AuditRecord, VersionInfo
 from pipelines.core.trail import Trail
 from pipelines.governance.local.store import LocalStore
@@ -73,8 +73,9 @@ class GovernanceStore(Protocol):
 
     def audit_log(self, model: str) -> AuditLog: ...
 
-    def policies(self, spec_dir: Path) -> PolicySource | None:
-        """Where governed policies come from (None: the project's policy files)."""
+    def policies(self, spec_dir: Path | None = None) -> PolicyStore:
+        """The governed policies: the project's policy folder (beside the spec, or $CREDITFLOW_POLICY_DIR) on a
+        workbench, the server's policy store on a team server."""
         ...
 
     def rebuild(self, model: str, *, new_trail: bool) -> None: ...

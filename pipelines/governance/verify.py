@@ -1,6 +1,7 @@
 """`creditflow audit verify`: check a model's trail (its hash chain, in whichever store keeps it) and every version's
 evidence: its registration record, its tags against its training run, its model files against
-`lineage.model_sha256`, and the champion against the last recorded move."""
+`lineage.model_sha256`, its policy digest against the kept versions of its policy, and the champion against the last
+recorded move."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import click
 from features.errors import Refused
 from pipelines.core.tags import CHAMPION
 from pipelines.governance.evidence_check import version_files, version_problems
+from pipelines.governance.policy_check import unknown_policy_problems
 from pipelines.governance.rules.promotion import champion_problems
 from pipelines.governance.store import open_store
 
@@ -20,8 +22,10 @@ def verify(model: str, *, tracking_uri: str | None) -> None:
     versions = tracker.model_versions(model)
     trail = store.trail(model)
     problems = list(trail.problems)
+    policies = store.policies()
     for version in versions:
         problems += version_problems(tracker, version, trail.records)
+        problems += unknown_policy_problems(policies, version)
         if CHAMPION in version.aliases:
             problems += [
                 f"champion: {p}"

@@ -7,12 +7,11 @@ chunk scored, so a bad row never leaves a half-written output behind.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import Callable, Iterator, Sequence, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -21,7 +20,9 @@ import pyarrow.parquet as pq
 
 from features.data import file_columns, table_format
 from features.errors import DataError
+from features.outputs import check_output, exclusive_temp, publish
 from features.transform import InputError
+from pipelines.core.free_text import shown
 from pipelines.scoring.decision import APPROVE, DECLINE, declined
 from pipelines.scoring.reasons import measured_agreement
 from pipelines.scoring.scorer import Scorer
@@ -90,9 +91,38 @@ def score_chunk(
 
 
 def needed_columns(path: Path, wanted: list[str]) -> list[str]:
-    """The wanted columns the input has (a missing one is reported by the transform, by name)."""
-    present = set(file_columns(path))
+    """The wanted columns the input has (a missing one is reported by the transform, by name), or a DataError
+    naming the real problem when the header explains why they are missing."""
+    header = file_columns(path)
+    problem = header_problem(header, wanted)
+    if problem:
+        raise DataError(f"input {path}: {problem}")
+    present = set(header)
     return [c for c in wanted if c in present]
+
+
+SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "pipes"}
+
+
+def header_problem(header: list[str], wanted: list[str]) -> str | None:
+    """Why a header lacks wanted columns, when it shows: one column holding another separator (a `;`- or
+    tab-separated file read as CSV), or names that match the model's only up to case or spaces."""
+    missing = [c for c in wanted if c not in set(header)]
+    if not missing:
+        return None
+    if len(header) == 1:
+        for separator, name in SEPARATORS.items():
+            if separator in header[0]:
+                return (
+                    f"its header is one column holding {name}: the file is separated by {name}, not commas "
+                    "(save it as comma-separated CSV)"
+                )
+    by_key = {h.strip().casefold(): h for h in header}
+    near = [(by_key[c.strip().casefold()], c) for c in missing if c.strip().casefold() in by_key]
+    if near:
+        pairs = ", ".join(f"{shown(found)} for {shown(name)}" for found, name in near[:5])
+        return f"column name(s) match the model's only up to case or spaces: {pairs} (rename them)"
+    return None
 
 
 def count_rows(path: Path) -> int:
@@ -161,14 +191,13 @@ class ChunkWriter:
     Each chunk is encoded and written on a thread of its own while the caller scores the next one (Arrow
     releases the GIL); chunks are written one at a time, in order."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, inputs: Sequence[Path] = (), overwrite: bool = False):
         _check_format(path)
-        if not path.parent.is_dir():
-            raise DataError(f"output folder does not exist: {path.parent}")
-        self.path, self.partial = path, path.with_name(f".{path.name}.partial")
+        check_output(path, inputs=inputs, overwrite=overwrite)  # never over an input, nor an existing file unasked
+        self.path, self.overwrite = path, overwrite
+        self.partial = exclusive_temp(path)  # a new file under a random name: never through a planted name or link
         self._parquet: pq.ParquetWriter | None = None
         self._started = False
-        self._writing(lambda: self.partial.open("wb").close())
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunk-writer")
         self._pending: Future | None = None
 
@@ -207,7 +236,7 @@ class ChunkWriter:
         finally:
             self._pool.shutdown()
         self._writing(self._close)
-        self._writing(lambda: os.replace(self.partial, self.path))
+        publish(self.partial, self.path, overwrite=self.overwrite)
 
     def discard(self) -> None:
         try:

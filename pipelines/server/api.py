@@ -7,7 +7,8 @@
 | `promote` | POST `{name, version}` | reviewers | move `champion` under the promotion rules (`creditflow promote`) |
 | `rollback` | POST `{name, reason}` | reviewers | put `champion` back on `previous` (`creditflow rollback`) |
 | `policy?name=NAME` | GET | any user | the governed policy as stored, with its digest, who stored it and when |
-| `policy` | PUT `{name, document}` | risk | store a new version of a governed policy |
+| `policy` | PUT `{name, document}` | risk | store a new version of a policy (a changed one needs a new `version`) |
+| `policies[?name=NAME]` | GET | any user | the stored policies' names, or every stored version of one |
 
 They are answered before basic-auth's route checks (which refuse routes they do not know), after the same
 authentication.
@@ -22,7 +23,7 @@ from flask import Response, g, request
 from mlflow.server.auth import authenticate_request
 
 from features.errors import SpecError
-from features.policy import governing
+from features.policy import PolicyVersion, governing, refuse_same_version
 from pipelines.governance.rules import permissions as rules
 from pipelines.server import promotion
 from pipelines.server.audit_chain import chain_problems, payload_digest
@@ -105,9 +106,31 @@ def put_policy(services: Services, actor: rules.Actor) -> Response:
     if problems or found is None:
         services.audit(pending, "refused", "; ".join(problems))
         return _json(403, json.loads(error_body("PERMISSION_DENIED", "creditflow: " + "; ".join(problems))))
+    kept = [_kept(row) for row in services.store.policy_versions(name)]
+    if kept and kept[-1].digest == found.digest:
+        return _json(200, {"name": name, "digest": found.digest, "unchanged": True})
+    try:
+        refuse_same_version(kept, found)
+    except SpecError as exc:
+        services.audit(pending, "refused", str(exc))
+        return _json(400, json.loads(error_body("INVALID_PARAMETER_VALUE", str(exc))))
     services.store.put_policy(name, found.document, found.digest, actor.name)
     services.audit(pending, "allowed", f"policy {found.label} stored", detail={"digest": found.digest})
     return _json(200, {"name": name, "digest": found.digest})
+
+
+def list_policies(services: Services, actor: rules.Actor) -> Response:
+    name = request.args.get("name")
+    if name is None:
+        return _json(200, {"names": services.store.policy_names()})
+    return _json(200, {"versions": services.store.policy_versions(name)})
+
+
+def _kept(row: dict[str, Any]) -> PolicyVersion:
+    document = row["document"]
+    return PolicyVersion(
+        row["name"], str(document.get("version", "")), row["digest"], row["username"], row["time"], document
+    )
 
 
 ENDPOINTS = {
@@ -117,6 +140,7 @@ ENDPOINTS = {
     ("POST", "rollback"): rollback,
     ("GET", "policy"): get_policy,
     ("PUT", "policy"): put_policy,
+    ("GET", "policies"): list_policies,
 }
 
 

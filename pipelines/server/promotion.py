@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipelines.core import tags
-from pipelines.core.records import VersionInfo
+from pipelines.core.clock import today
+from pipelines.core.records import AuditRecord, VersionInfo
 from pipelines.governance.rules.permissions import champion_move_problems
+from pipelines.governance.rules.policy_currency import policy_name, policy_problems
 from pipelines.governance.rules.promotion import approval_fingerprint, champion_problems, evidence_digest
 from pipelines.server.services import Pending, Services
 
@@ -38,7 +40,7 @@ def promote(services: Services, pending: Pending, version: str) -> Outcome:
     if old == target.version and not champion_problems(target, trail):
         services.audit(pending, "noop", f"version {version} is already champion")
         return Outcome(200, f"{model} version {version} is already champion: nothing to do")
-    problems = champion_move_problems(pending.actor, target, trail)
+    problems = _move_problems(services, pending, target, trail) + _policy_problems(services, target)
     if problems:
         return _refuse(services, pending, "promote", problems, old)
     if old and old != target.version:
@@ -58,13 +60,29 @@ def rollback(services: Services, pending: Pending, reason: str) -> Outcome:
     target = registry.version(model, aliases[tags.PREVIOUS])
     assert target is not None  # an alias always points at an existing version
     pending.version, old = target.version, aliases.get(tags.CHAMPION)
-    problems = champion_move_problems(pending.actor, target, services.store.trail(model))
+    trail = services.store.trail(model)
+    problems = _move_problems(services, pending, target, trail)
     if problems:
         return _refuse(services, pending, "rollback", problems, old)
     registry.set_alias(model, tags.CHAMPION, target.version)
     registry.delete_alias(model, tags.PREVIOUS)  # a second rollback must not flip back to the withdrawn version
     services.audit(pending, "allowed", reason, detail=_move_detail(target, old))
     return Outcome(200, f"{model}: champion -> version {target.version} (rolled back from version {old})", changed=True)
+
+
+def _move_problems(services: Services, pending: Pending, target: VersionInfo, trail: list[AuditRecord]) -> list[str]:
+    """The promotion rules, every exception judged again under the governed policy as stored on this server."""
+    terms = services.exception_terms(target)
+    return champion_move_problems(pending.actor, target, trail, terms=terms, today=today())
+
+
+def _policy_problems(services: Services, target: VersionInfo) -> list[str]:
+    """The version must have been judged under the current governed version of its policy, as this server stores
+    it (an author's own policy file, or a superseded version, is not the lender's policy)."""
+    name = policy_name(target)
+    stored = services.store.policy(name) if name else None
+    current = (str(stored["document"].get("version", "")), str(stored["digest"])) if stored else None
+    return policy_problems(target, current, "the team server's policy store")
 
 
 def _move_detail(target: VersionInfo, old: str | None) -> dict[str, str]:

@@ -5,6 +5,7 @@
 | `data-scientist` | EDIT on every experiment and registered model | register, tune, set free tags and aliases |
 | `reviewer` | EDIT on every registered model | approve or reject others' versions; promote, roll back |
 | `risk` | EDIT on every registered model | grant exceptions on others' versions; store the policy |
+| `validator` | EDIT on every experiment and registered model | rewrite `validation.*`, write its review page |
 | `admin` | basic-auth admin | manage users, roles and grants; nothing in the registry |
 
 Nobody but admins gets MANAGE from a role (MANAGE lets a user grant to others); MLflow gives the creator of an
@@ -18,12 +19,13 @@ from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore
 from mlflow.utils.workspace_utils import DEFAULT_WORKSPACE_NAME
 
 from features.errors import CreditflowError
-from pipelines.governance.rules.permissions import DATA_SCIENTIST, REVIEWER, RISK, ROLE_PREFIX
+from pipelines.governance.rules.permissions import DATA_SCIENTIST, REVIEWER, RISK, ROLE_PREFIX, VALIDATOR
 
 GRANTS = {
     DATA_SCIENTIST: (("experiment", "EDIT"), ("registered_model", "EDIT")),
     REVIEWER: (("registered_model", "EDIT"),),
     RISK: (("registered_model", "EDIT"),),
+    VALIDATOR: (("experiment", "EDIT"), ("registered_model", "EDIT")),  # the review page lives on the run
 }
 
 

@@ -195,6 +195,18 @@ class GovernanceStore:
             found = cur.fetchone()
         return None if found is None else {**dict(found), "document": json.loads(found["document"])}
 
+    def policy_versions(self, name: str) -> list[dict[str, Any]]:
+        """Every stored version of policy `name`, oldest first."""
+        with self.connection() as conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+            cur.execute("SELECT * FROM policies WHERE name = %s ORDER BY seq", (name,))
+            rows = cur.fetchall()
+        return [{**dict(row), "document": json.loads(row["document"])} for row in rows]
+
+    def policy_names(self) -> list[str]:
+        with self.connection() as conn, conn.cursor() as cur:
+            cur.execute("SELECT DISTINCT name FROM policies ORDER BY name")
+            return [row[0] for row in cur.fetchall()]
+
     def put_policy(self, name: str, document: dict[str, Any], digest: str, username: str) -> None:
         with self.connection() as conn, conn.cursor() as cur:
             cur.execute(

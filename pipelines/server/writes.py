@@ -3,6 +3,8 @@
 - a new version: `lineage.author` is the authenticated user, whatever the client sent; the row records the
   evidence digest it was registered with (the promotion rules compare against it);
 - `approval.status`: the server records the reviewer, the time and the evidence the approval vouches for;
+- `validation.time`, the validator's last write (`creditflow validate`): the row is a `validate` row carrying the
+  recomputed evidence digest, which the promotion rules compare against from then on;
 - `exception.<gate>.status`: the server records who granted it, when, and for which evidence; each exception
   row carries the gate, expiry and justification as the tags then stand (the exception rules read them).
 """
@@ -25,7 +27,22 @@ def after_allowed(services: Services, pending: Pending, response: dict[str, Any]
         return _reviewed(services, pending)
     if pending.action == "set_version_tag" and pending.target.startswith(tags.EXCEPTION_PREFIX):
         return _excepted(services, pending)
+    if pending.action == "set_version_tag" and pending.target == tags.VALIDATION_TIME:
+        return _validated(services, pending)
     return "", {}
+
+
+def _validated(services: Services, pending: Pending) -> tuple[str, dict[str, str]]:
+    pending.action = "validate"
+    version = services.registry.version(pending.model, pending.version)
+    if version is None:
+        return "", {}
+    verdicts = ", ".join(
+        f"{tags.gate_name(k)} {v}"
+        for k, v in sorted(version.tags.items())
+        if k.startswith(tags.VALIDATION_PREFIX) and k not in tags.NOT_VERDICTS
+    )
+    return f"validated under {version.tags.get(tags.POLICY, '?')}: {verdicts}", {"evidence": evidence_digest(version)}
 
 
 def _registered(services: Services, pending: Pending, created: dict[str, Any]) -> tuple[str, dict[str, str]]:

@@ -39,7 +39,8 @@ class Tracker(Runs, Registry):
 
 
 def connect(tracking_uri: str | None) -> Tracker:
-    """A tracker whose HTTP server (if any) answered: commands fail in seconds when it is down."""
-    tracker = Tracker(tracking_uri)
+    """A tracker on an existing store whose HTTP server (if any) answered: commands fail in seconds when it is down,
+    and a mistyped SQLite path is named, never created."""
+    tracker = Tracker(tracking_uri, existing=True)
     tracker.probe()
     return tracker

@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, TypeVar
 
 import mlflow
@@ -83,11 +84,32 @@ class RunSummary:
     metrics: dict[str, float]
 
 
+def _check_sqlite_path(uri: str, *, existing: bool) -> None:
+    """A SQLite store whose folder does not exist is named as such (MLflow would create the folder and an empty
+    database, and the command would then say the model is unknown); with `existing`, so is a missing database."""
+    if not uri.startswith("sqlite:"):
+        return
+    from sqlalchemy.engine import make_url
+
+    database = make_url(uri).database
+    if not database or database == ":memory:":
+        return
+    path = Path(database.removeprefix("file:"))  # sqlite:///file:PATH?mode=ro&uri=true names PATH
+    if not path.parent.is_dir():
+        raise TrackingError(f"tracking store {_masked(uri)}: folder {path.parent} does not exist (a mistyped path?)")
+    if existing and not path.exists():
+        raise TrackingError(
+            f"tracking store {_masked(uri)}: no database at {path} (a mistyped path?); nothing was created"
+        )
+
+
 class Connection:
     """A connection to one tracking store and model registry; MLflow errors become one-line TrackingErrors."""
 
-    def __init__(self, tracking_uri: str | None = None):
+    def __init__(self, tracking_uri: str | None = None, *, existing: bool = False):
+        """`existing`: the store must already exist (a command that reads one never creates a SQLite database)."""
         self.uri = resolve_tracking_uri(tracking_uri)
+        _check_sqlite_path(self.uri, existing=existing)
         _quiet_store_tracebacks()
         mlflow.set_tracking_uri(self.uri)
         self.client = self._open()

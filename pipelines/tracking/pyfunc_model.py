@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
 import tempfile
 from importlib.metadata import entry_points
@@ -65,7 +66,9 @@ class CreditModel(PythonModel):
             )
         except ValueError as exc:  # InputError is a ValueError; so is XGBoostError, whose text holds a native trace
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise MlflowException(message, error_code=INVALID_PARAMETER_VALUE) from None
+            refusal = MlflowException(message, error_code=INVALID_PARAMETER_VALUE)
+            refusal.creditflow_answer = _without_values(message, frame)  # type: ignore[attr-defined]
+            raise refusal from None
 
 
 def run_serve_checks(model_dir: Path) -> None:
@@ -88,22 +91,28 @@ def _check_request(frame: pd.DataFrame, refused: dict[str, str]) -> None:
         if frame[name].dtype == object:
             nested = frame[name].map(lambda value: isinstance(value, (list, dict)))
             if nested.any():
-                raise ValueError(f"column '{name}' must hold single values, got {frame[name][nested].iloc[0]!r}")
+                raise ValueError(f"column '{name}' must hold single values, not lists or mappings")
 
 
 def _guard_request_parsing() -> None:
-    """Make MLflow's scoring server answer a JSON body nested deeper than Python's recursion limit with a 400.
+    """Make MLflow's scoring server answer bad requests with a 400 that names columns and reasons, never values.
 
-    The server decodes the body before the model sees it; its decoder turns JSONDecodeError into a 400 but lets
-    RecursionError through, which becomes a 500. The fix belongs in MLflow (`_decode_json_input` of
-    mlflow.pyfunc.scoring_server); until then, the loaded model wraps that function in the serving process
-    (where the module is already imported), once. If MLflow renames it, nothing is wrapped (a test says so).
+    Two wraps of the already imported module, in the serving process, once each (if MLflow renames a function,
+    nothing is wrapped: a test says so):
+    - `_decode_json_input`: its decoder turns JSONDecodeError into a 400 but lets RecursionError through (a 500);
+    - `invocations`: MLflow prefixes every refusal with the request itself ("Failed to predict data '...'"), and
+      its own parsing and schema messages quote values, so every MlflowException leaving it is answered again:
+      this model's own message (value-free, `_without_values`), or a reason naming the columns it mentions.
     """
     server = sys.modules.get("mlflow.pyfunc.scoring_server")
-    decode = getattr(server, "_decode_json_input", None)
-    if decode is None or getattr(decode, "creditflow_guard", False):
-        return
+    decode, invocations = getattr(server, "_decode_json_input", None), getattr(server, "invocations", None)
+    if decode is not None and not getattr(decode, "creditflow_guard", False):
+        server._decode_json_input = _guarded_decode(decode)  # type: ignore[union-attr]
+    if invocations is not None and not getattr(invocations, "creditflow_guard", False):
+        server.invocations = _guarded_invocations(invocations)  # type: ignore[union-attr]
 
+
+def _guarded_decode(decode: Callable[[Any], Any]) -> Callable[[Any], Any]:
     @functools.wraps(decode)
     def guarded(json_input: Any) -> Any:
         try:
@@ -114,7 +123,53 @@ def _guard_request_parsing() -> None:
             ) from None
 
     guarded.creditflow_guard = True  # type: ignore[attr-defined]
-    server._decode_json_input = guarded  # type: ignore[union-attr]
+    return guarded
+
+
+def _guarded_invocations(invocations: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(invocations)
+    def guarded(data: Any, content_type: str, model: Any, input_schema: Any) -> Any:
+        try:
+            return invocations(data, content_type, model, input_schema)
+        except MlflowException as exc:
+            answer = getattr(exc, "creditflow_answer", None) or refusal_reason(exc.message, _names(input_schema))
+            refusal = MlflowException(answer)
+            refusal.error_code = exc.error_code  # the name of the code, kept as MLflow stores it: same status
+            raise refusal from None
+
+    guarded.creditflow_guard = True  # type: ignore[attr-defined]
+    return guarded
+
+
+def _names(input_schema: Any) -> list[str]:
+    return list(input_schema.input_names()) if input_schema is not None and input_schema.has_input_names() else []
+
+
+_REASONS = (  # (words of MLflow's message, the reason given instead), first match wins
+    (("missing inputs", "missing input", "missing column"), "the request lacks required column(s)"),
+    (("nested too deeply",), "the request body is nested too deeply to parse"),
+    (("parse", "json", "decode", "utf-8", "dataframe"), "the request body could not be parsed"),
+    (("schema", "convert", "type", "incompatible"), "the request does not match the model's input types"),
+)
+
+
+def refusal_reason(message: str, columns: list[str]) -> str:
+    """A value-free answer for an MLflow refusal: the reason its message gives, and the model's columns it names
+    (never the message itself, which quotes the request)."""
+    lowered = message.casefold()
+    reason = next((text for words, text in _REASONS if any(w in lowered for w in words)), "the request was refused")
+    named = [c for c in columns if re.search(rf"(?<![\w]){re.escape(c)}(?![\w])", message)]
+    return f"{reason} (column(s): {', '.join(named)})" if named else reason
+
+
+def _without_values(message: str, frame: pd.DataFrame) -> str:
+    """This model's refusal as a client may see it. Its messages name a column and a reason, and some say what
+    they got (", got ..."): that part is dropped; should a value of the request still appear (quoted, or 8
+    characters or more: a short one like `none` is also a word), only the reason and the columns it names are given."""
+    head, columns = message.split(", got ", 1)[0], [str(c) for c in frame.columns]
+    values = {str(v) for v in frame.to_numpy().ravel() if v is not None and len(str(v).strip()) >= 3} - set(columns)
+    quoted = any(f"'{v}'" in head or f'"{v}"' in head or (len(v) >= 8 and v in head) for v in values)
+    return refusal_reason(head, columns) if quoted else head
 
 
 def load_model_scorer(

@@ -43,6 +43,12 @@ class Registry(Connection):
         for key, value in tags.items():
             self._guard(lambda: self.client.set_registered_model_tag(name, key, str(value)))
 
+    def set_model_tags(self, name: str, tags: dict[str, str]) -> None:
+        """Tags on the registered model itself (unknown model: UnknownModelError)."""
+        self._registry(lambda: self.client.get_registered_model(name), name, f"unknown model {name!r}")
+        for key, value in tags.items():
+            self._guard(lambda: self.client.set_registered_model_tag(name, key, value))
+
     def model_details(self, name: str) -> tuple[str, dict[str, str]]:
         """The registered model's description and tags."""
         model = self._registry(lambda: self.client.get_registered_model(name), name, f"unknown model {name!r}")

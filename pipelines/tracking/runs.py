@@ -16,7 +16,7 @@ from mlflow.exceptions import MlflowException
 
 from pipelines.core.tags import OWNER
 from pipelines.owner import describe, interruptible, owner_is_dead, owner_token
-from pipelines.tracking.common import Connection, RunSummary, StoredRun, _now_ms
+from pipelines.tracking.common import Connection, RunSummary, StoredRun, TrackingError, _now_ms
 from pipelines.tracking.logger import RunLogger
 
 log = logging.getLogger("creditflow")
@@ -84,6 +84,13 @@ class Runs(Connection):
         except MlflowException:
             return None
         return None if found.info.lifecycle_stage == "deleted" else dict(found.data.tags)
+
+    def run_metrics(self, run_id: str) -> dict[str, float]:
+        """A run's latest metric values (empty when the run is gone)."""
+        try:
+            return dict(self.client.get_run(run_id).data.metrics)
+        except MlflowException:
+            return {}
 
     def run_state(self, run_id: str) -> tuple[str, str] | None:
         """(status, owner token) of a run, or None if it does not exist."""
@@ -178,13 +185,36 @@ class Runs(Connection):
 
     def log_record(self, experiment: str, run_name: str, values: dict[str, Any]) -> str:
         """One finished run holding `values` as params: MLflow never lets a param change once logged.
-        Values must fit a param (the caller truncates): a hash-chained record must be stored as sealed."""
+        Values must fit a param (the caller checks): a hash-chained record must be stored as sealed. The record is
+        read back and compared; a record the store did not keep as written (or could not write) is rolled back:
+        its run closed FAILED and deleted, and the error says so, so no unreadable record is left behind."""
         experiment_id = self._guard(lambda: self._experiment_id(experiment))
         run = self._guard(lambda: self.client.create_run(experiment_id, run_name=run_name, tags={OWNER: owner_token()}))
-        params = [Param(k, str(v)) for k, v in values.items()]
-        self._guard(lambda: self.client.log_batch(run.info.run_id, params=params))
-        self._guard(lambda: self.client.set_terminated(run.info.run_id, status="FINISHED"))
-        return run.info.run_id
+        run_id = run.info.run_id
+        written = {k: str(v) for k, v in values.items()}
+        try:
+            self._guard(lambda: self.client.log_batch(run_id, params=[Param(k, v) for k, v in written.items()]))
+            stored = dict(self._guard(lambda: self.client.get_run(run_id)).data.params)
+            if stored != written:
+                differ = sorted(k for k in written.keys() | stored.keys() if stored.get(k) != written.get(k))
+                raise TrackingError(
+                    f"the tracking store did not keep audit record {run_name} as written (field(s) "
+                    f"{', '.join(differ)} read back different): it was rolled back, nothing was recorded"
+                )
+            self._guard(lambda: self.client.set_terminated(run_id, status="FINISHED"))
+        except BaseException:
+            self._roll_back(run_id)
+            raise
+        return run_id
+
+    def _roll_back(self, run_id: str) -> None:
+        """Close and delete a record's run that could not be written whole (best effort: the error that led here
+        is the one reported)."""
+        try:
+            self.client.set_terminated(run_id, status="FAILED")
+            self.client.delete_run(run_id)
+        except Exception as exc:  # the store failing again: the first error is the one to report
+            log.warning("could not roll back the record run %s: %s", run_id, exc)
 
     def records(self, experiment: str) -> list[StoredRun]:
         """Every run of `experiment` that holds params, deleted runs included, oldest first. Runs without

@@ -91,18 +91,39 @@ def test_a_spec_cannot_drop_a_policy_minimum(tmp_path):
 
 
 def test_a_cutoff_the_policy_states_is_fixed(tmp_path):
-    policy = write_policy(tmp_path, **{"limits.cutoff": 0.4})
-    assert load_spec(write_spec(tmp_path, **{"policy.file": str(policy), "policy.cutoff": None})).policy.cutoff == 0.4
-    message = refused(write_spec(tmp_path, **{"policy.file": str(policy), "policy.cutoff": 0.5}))
+    write_policy(tmp_path, **{"limits.cutoff": 0.4})
+    assert load_spec(write_spec(tmp_path, **{"policy.name": "test-policy", "policy.cutoff": None})).policy.cutoff == 0.4
+    message = refused(write_spec(tmp_path, **{"policy.name": "test-policy", "policy.cutoff": 0.5}))
     assert "policy.cutoff: 0.5 differs from the policy's 0.4 (set by the policy; a spec may not change it)" in message
 
 
-def test_a_spec_without_a_policy_file_is_judged_under_the_builtin_policy(tmp_path):
-    spec = load_spec(write_spec(tmp_path, **{"policy.file": None}))
+def test_a_spec_without_a_policy_name_is_judged_under_the_builtin_policy(tmp_path):
+    spec = load_spec(write_spec(tmp_path, **{"policy.name": None}))
     assert spec.governing.label == "creditflow-default v1" and spec.governing.origin == "built-in"
     assert "policy creditflow-default v1" in refused(
-        write_spec(tmp_path, **{"policy.file": None, "policy.fairness.min_air": 0.5})
+        write_spec(tmp_path, **{"policy.name": None, "policy.fairness.min_air": 0.5})
     )
+
+
+def test_a_spec_naming_a_policy_file_is_refused_saying_what_to_write(tmp_path):
+    """The issue's trick: the author's own file, named like the lender's policy, with min_air 0.5."""
+    forged = tmp_path / "forged.yaml"
+    forged.write_text(yaml.safe_dump({**yaml.safe_load(POLICY.read_text()), "limits": {"fairness": {"min_air": 0.5}}}))
+    message = refused(write_spec(tmp_path, **{"policy.file": str(forged), "policy.name": None}))
+    assert "policy.file: a spec names its governed policy, never a file: write `policy: {name: NAME}`" in message
+
+
+@pytest.mark.parametrize("name", ["../consumer-credit", "/etc/passwd", ".hidden", 7])
+def test_a_policy_name_is_a_name_not_a_path(tmp_path, name):
+    assert "policy.name: expected the name of a governed policy" in refused(
+        write_spec(tmp_path, **{"policy.name": name})
+    )
+
+
+def test_a_policy_file_naming_another_policy_is_refused(tmp_path):
+    path = write_policy(tmp_path, "consumer-credit")
+    path.write_text(path.read_text().replace("name: consumer-credit", "name: other"))
+    assert "names policy 'other', not 'consumer-credit'" in refused(write_spec(tmp_path))
 
 
 @pytest.mark.parametrize(
@@ -129,7 +150,7 @@ def test_direction_rules(path, expected):
 @pytest.mark.parametrize(
     "content, message",
     [
-        (None, "policy file not found"),
+        (None, "no governed policy 'x' in the policy folder"),
         ("name: x\nlimits: [unclosed\n", "invalid YAML at line"),
         ("- a\n- b\n", "expected a mapping of policy keys"),
         ("name: x\nversion: '1'\nlimits: {fairness: {min_ari: 0.8}}\n", "unknown key 'limits.fairness.min_ari'"),
@@ -139,10 +160,11 @@ def test_direction_rules(path, expected):
     ],
 )
 def test_a_bad_policy_file_is_one_line_naming_it(tmp_path, content, message):
-    policy = tmp_path / "policy.yaml"
+    (tmp_path / "policies").mkdir()
+    policy = tmp_path / "policies" / "x.yaml"
     if content is not None:
         policy.write_text(content)
-    error = refused(write_spec(tmp_path, **{"policy.file": str(policy)}))
+    error = refused(write_spec(tmp_path, **{"policy.name": "x"}))
     assert message in error and str(policy) in error
 
 
@@ -163,7 +185,7 @@ def test_a_prohibited_feature_is_refused(tmp_path):
 def test_a_version_is_read_back_under_its_stored_policy(tmp_path):
     """Monitoring reads a version's spec with the policy logged beside it, whatever the file says today."""
     policy = write_policy(tmp_path, **{"limits.fairness.min_air": 0.7})
-    path = write_spec(tmp_path, **{"policy.file": str(policy)})
+    path = write_spec(tmp_path, **{"policy.name": "test-policy"})
     spec = load_spec(path)
     policy.unlink()
     again = load_spec(path, StoredPolicySource(spec.governing.document))
@@ -178,7 +200,8 @@ def test_the_builtin_policy_is_valid():
     "changes, policy, message",
     [
         ({"policy.fairness.min_air": 0.5}, None, "is looser than the policy's 0.8"),
-        ({"policy.file": "no/such/policy.yaml"}, None, "policy file not found"),
+        ({"policy.name": "no-such-policy"}, None, "no governed policy 'no-such-policy' in the policy folder"),
+        ({"policy.file": "my-policy.yaml"}, None, "policy.file: a spec names its governed policy, never a file"),
         ({}, "name: x\nlimits: [unclosed\n", "invalid YAML"),
         ({}, "name: x\nversion: '1'\nlimits: {fairness: {min_ari: 0.8}}\n", "unknown key 'limits.fairness.min_ari'"),
         (
@@ -190,8 +213,9 @@ def test_the_builtin_policy_is_valid():
 )
 def test_run_refuses_before_writing_anything(tmp_path, tracking_uri, changes, policy, message):
     if policy is not None:
-        (tmp_path / "policy.yaml").write_text(policy)
-        changes = {"policy.file": str(tmp_path / "policy.yaml")}
+        (tmp_path / "policies").mkdir(exist_ok=True)
+        (tmp_path / "policies" / "x.yaml").write_text(policy)
+        changes = {"policy.name": "x"}
     spec = write_spec(tmp_path, **changes)
     result = CliRunner().invoke(cli, ["run", str(spec)])
     assert result.exit_code == 2 and result.output.startswith("error: ") and result.output.count("\n") == 1

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import cli
+from pipelines.core.tags import AUDIT_HEAD
 from tests.conftest import GERMAN_SPEC, use_store, write_policy, write_spec
 
 # A loose policy (as a risk function could write one) so that every gate passes on German Credit: the rules
@@ -33,9 +34,9 @@ def relaxed_german_spec(folder: Path, **changes) -> Path:
     frame = pd.read_csv(GERMAN_SPEC.parent / "data" / "german_credit.csv")
     frame.insert(0, "applicant_id", [f"A{i:04d}" for i in range(len(frame))])
     frame.to_csv(folder / "german_ids.csv", index=False)
-    policy = write_policy(folder, "relaxed", **RELAXED)
+    write_policy(folder, "relaxed", **RELAXED)
     values = {
-        "policy.file": str(policy),
+        "policy.name": "relaxed",
         "policy.performance.minimum": {"auc": 0.5},
         "policy.fairness.n_boot": 20,
         "data.source": str(folder / "german_ids.csv"),
@@ -83,6 +84,7 @@ def honest_store(tmp_path_factory, store_template) -> Path:
 def honest(tmp_path, honest_store, monkeypatch) -> str:
     """A private copy of the honest store and its artifacts (its review pages are re-rendered); returns its URI."""
     monkeypatch.setenv("CREDITFLOW_USER", "carol")
+    monkeypatch.setenv("CREDITFLOW_POLICY_DIR", str(honest_store / "policies"))  # the project's policy folder
     yield use_store(honest_store / "mlflow.db", tmp_path, monkeypatch, artifacts=True)
     mlflow.set_tracking_uri(None)
 
@@ -100,6 +102,7 @@ def use_governed_store(registered_store: Path, folder: Path, monkeypatch) -> str
     default for what the test runs, as user carol; its URI."""
     shutil.copy(registered_store / "german_ids.csv", folder / "german_ids.csv")
     monkeypatch.setenv("CREDITFLOW_USER", "carol")
+    monkeypatch.setenv("CREDITFLOW_POLICY_DIR", str(registered_store / "policies"))  # the project's policy folder
     return use_store(registered_store / "mlflow.db", folder, monkeypatch)
 
 
@@ -111,7 +114,8 @@ def governed(tmp_path, registered_store, monkeypatch) -> str:
 
 
 def registry_snapshot(uri: str) -> list:
-    """Every registered model's versions with tags, and its aliases: what a failed command must not change."""
+    """Every registered model's versions with tags, and its aliases: what a failed command must not change. The
+    trail's anchor (`audit.head`) is left out: a refusal is recorded, and every record moves the anchor."""
     client = mlflow.MlflowClient(uri)
     state = []
     for model in client.search_registered_models():
@@ -121,7 +125,11 @@ def registry_snapshot(uri: str) -> list:
             (
                 model.name,
                 sorted((k, str(v)) for k, v in detail.aliases.items()),
-                sorted((v.version, sorted(v.tags.items()), v.source) for v in versions),
+                sorted((v.version, sorted(_governed(v.tags)), v.source) for v in versions),
             )
         )
     return sorted(state)
+
+
+def _governed(values: dict[str, str]) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in values.items() if k != AUDIT_HEAD]

@@ -15,7 +15,12 @@ Why `champion` never points at a version that fails the rules, even with two pro
    `score` and `status` verify the champion against the trail (`governance.champion_problems`) and
    refuse or flag it. On a creditflow team server they are prevented: its gate applies the same rules to
    the authenticated user before any change, and these commands ask the server (governance/remote/).
-A move's audit entry is written after the move, so the trail never claims a move that did not happen.
+A move is recorded twice: its intent (every rule checked, nothing moved yet: outcome `intent`, naming the aliases
+before it), then the move itself once the aliases moved. A process killed between the two leaves an intent that the
+next command finishes (pipelines/governance/local/recovery.py): forward when `champion` already moved to a target
+that still holds the evidence and approval of the intent, back to the aliases before it otherwise. Until then the
+intent counts as the champion's recorded move only when `champion` is on its target, so whatever write the kill
+interrupted, `champion` is the old verified version or the new verified one.
 A review's entry is written before its tags: a crash in between is rolled forward by the next command
 (pipelines/governance/local/recovery.py), so the tags never claim a review the trail does not hold.
 """
@@ -27,6 +32,7 @@ import logging
 import click
 
 from features.errors import CreditflowError, Refused
+from features.policy import ExceptionTerms
 from pipelines.core import tags
 from pipelines.core.clock import now_iso, today
 from pipelines.core.decisions import APPROVED, REJECTED
@@ -35,11 +41,12 @@ from pipelines.core.tags import CHAMPION, PREVIOUS
 from pipelines.core.trail import Trail
 from pipelines.governance.card import refresh_card
 from pipelines.governance.local.audit_trail import read_trail, record
-from pipelines.governance.local.recovery import settled_trail
+from pipelines.governance.local.recovery import intent_note, settled_trail
 from pipelines.governance.local.ui_approvals import record_ui_decisions
 from pipelines.governance.rules.exceptions import EXCEPTION, ExceptionRequest, exception_values
 from pipelines.governance.rules.promotion import (
     EVIDENCE_TAG,
+    INTENT,
     approval_fingerprint,
     approval_fingerprint_of,
     champion_problems,
@@ -47,6 +54,7 @@ from pipelines.governance.rules.promotion import (
     review_problems,
     unmet_conditions,
 )
+from pipelines.governance.stored_policy import stored_policy
 from pipelines.tracking import Tracker, UnknownModelError
 from pipelines.tracking.model_files import model_files_check
 
@@ -111,6 +119,7 @@ def promote(tracker: Tracker, model: str, version: str, *, actor: str) -> None:
             click.echo(f"{model} version {target.version} is already champion: nothing to do")
             return
         _refuse_if_unmet(tracker, target, trail, actor, old, files)
+        record(tracker, _move_record("promote", target, actor, old, intent_note(before), outcome=INTENT))
         _move(tracker, model, target.version, old)
         after = tracker.model_version(model, version)
         if evidence_digest(after) != evidence_digest(target) or approval_fingerprint(after) != approval_fingerprint(
@@ -133,20 +142,23 @@ def rollback(tracker: Tracker, model: str, reason: str, *, actor: str) -> None:
         old = aliases.get(CHAMPION)
         files = model_files_check(tracker, target.source)
         _refuse_if_unmet(tracker, target, trail, actor, old, files, action="rollback")
+        record(tracker, _move_record("rollback", target, actor, old, intent_note(aliases), outcome=INTENT))
         tracker.set_alias(model, CHAMPION, target.version)
         tracker.delete_alias(model, PREVIOUS)  # a second rollback must not flip back to the withdrawn version
         record(tracker, _move_record("rollback", target, actor, old, reason))
     click.echo(f"{model}: champion -> version {target.version} (rolled back from version {old}): {reason}")
 
 
-def _move_record(action: str, target: VersionInfo, actor: str, old: str | None, reason: str = "") -> AuditRecord:
+def _move_record(
+    action: str, target: VersionInfo, actor: str, old: str | None, reason: str = "", *, outcome: str = "done"
+) -> AuditRecord:
     return AuditRecord(
         action,
         target.name,
         target.version,
         actor,
         now_iso(),
-        "done",
+        outcome,
         reason=reason,
         evidence=evidence_digest(target),
         approval=approval_fingerprint(target),
@@ -164,9 +176,16 @@ def _refuse_if_unmet(
     files: FilesCheck,
     action: str = "promote",
 ) -> None:
-    unmet = unmet_conditions(target, trail, files=files, today=today())
+    unmet = unmet_conditions(target, trail, files=files, today=today(), terms=_terms(tracker, target))
     if unmet:
         _refuse(tracker, target, actor, old, unmet, action)
+
+
+def _terms(tracker: Tracker, target: VersionInfo) -> ExceptionTerms:
+    """The exception terms of the policy the version was judged under (the defaults for a version stored without
+    one), against which promotion judges every recorded exception again."""
+    governing = stored_policy(tracker, target)
+    return governing.policy.exceptions if governing else ExceptionTerms()
 
 
 def _refuse(

@@ -9,7 +9,10 @@ rebuild does, in order:
    matches their tags (their approvals vouched for evidence without it: review and promote them again);
 3. records written before the hash chain are appended again as chained records (`restored_from` names the
    original run, `restored_time` its time) and the originals are deleted (restorable in MLflow);
-4. a version without a registration record, whose run finished and still matches its tags and whose files
+4. records whose fields cannot be read back (an approval field cut short by a version that truncated long text)
+   are set aside: the rebuild record names their digests, and the trail reads them as the text they hold, never
+   rolling a review forward from them (review such a version again);
+5. a version without a registration record, whose run finished and still matches its tags and whose files
    hash to its `lineage.model_sha256`, gets one (outcome `rebuilt`). Abandoned registrations stay abandoned.
 """
 
@@ -50,13 +53,15 @@ def rebuild(tracker: Tracker, model: str, *, new_trail: bool, actor: str) -> Non
         hashed = _record_model_hashes(tracker, versions, trail)
         done += [f"recorded lineage.model_sha256 of version {v}" for v in hashed]
         done += [f"anchored {len(trail.legacy)} record(s) written before the hash chain"] if trail.legacy else []
+        done += [f"set aside {what}" for what in trail.malformed.values()]
         lost = [v for v in tracker.model_versions(model) if _lost(v, trail)]
         if not done and not lost:
             click.echo(f"audit trail of {model}: nothing to rebuild")
             return
         missing = [f"re-establishing the registration of version(s) {', '.join(v.version for v in lost)}"]
         reason = "; ".join(done + (missing if lost else []))
-        record(tracker, AuditRecord("rebuild", model, "-", actor, now_iso(), "done", reason=reason))
+        repairs = ",".join(trail.malformed)
+        record(tracker, AuditRecord("rebuild", model, "-", actor, now_iso(), "done", reason=reason, repairs=repairs))
         _anchor_legacy(tracker, model, trail, hashed)
         failed = _re_establish(tracker, lost, actor)
     for line in done:

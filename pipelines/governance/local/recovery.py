@@ -10,24 +10,35 @@
   model card and no recorded evidence, so it is never reviewed or promoted; run the pipeline again.
   A version without a registration record whose run FINISHED lost its record some other way (a
   deleted trail): that is for `creditflow audit rebuild`, not abandoned here.
+- a promotion or rollback whose intent was recorded but not its outcome is finished: forward (the outcome
+  recorded, `previous` as the move sets it) when `champion` is on the intent's target and that version still
+  holds the evidence and approval the intent recorded; otherwise back (`champion` and `previous` where the
+  intent says they were, and a `noop` outcome recorded).
 Runs left RUNNING by a dead process are closed KILLED by `Tracker.close_dead_runs`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+from dataclasses import replace
 
 import click
 
 from pipelines.core import tags
 from pipelines.core.actor import current_user
 from pipelines.core.clock import now_iso
-from pipelines.core.records import AuditRecord, VersionInfo
+from pipelines.core.records import AuditRecord, VersionInfo, approval_values
 from pipelines.core.tags import APPROVAL_TAGS
 from pipelines.core.trail import Trail
 from pipelines.governance.local.audit_trail import load_trail, record
-from pipelines.governance.rules.promotion import EVIDENCE_TAG, abandoned, registered_evidence
+from pipelines.governance.rules.promotion import (
+    EVIDENCE_TAG,
+    abandoned,
+    approval_fingerprint,
+    evidence_digest,
+    pending_move,
+    registered_evidence,
+)
 from pipelines.owner import describe, owner_is_dead
 from pipelines.tracking import Tracker
 
@@ -41,18 +52,59 @@ def settled_trail(tracker: Tracker, model: str) -> Trail:
     if not trail.trusted:
         return trail
     versions = tracker.model_versions(model) if tracker.model_exists(model) else []
-    if not any(_unfinished_review(v, trail) or _dead_registration(tracker, v, trail) for v in versions):
+    unfinished = any(_unfinished_review(v, trail) or _dead_registration(tracker, v, trail) for v in versions)
+    if not unfinished and pending_move(trail.records) is None:
         return trail
     with tracker.registry_lock(model):
         trail = load_trail(tracker, model)
         for version in tracker.model_versions(model):
             _roll_forward(tracker, version, trail)
             _abandon(tracker, version, trail)
+        finish_move(tracker, model, load_trail(tracker, model))
         return load_trail(tracker, model)
 
 
-def _intended(review: AuditRecord) -> dict[str, str]:
-    values = json.loads(review.approval or "{}")
+_PREVIOUS_NOTE = "aliases before: previous="
+
+
+def intent_note(aliases: dict[str, str]) -> str:
+    """What an intent records about the aliases before its move (champion is its `from_version`)."""
+    return f"{_PREVIOUS_NOTE}{aliases.get(tags.PREVIOUS, '')}"
+
+
+def finish_move(tracker: Tracker, model: str, trail: Trail) -> None:
+    """Finish a move whose intent is the trail's last move record (see the module's docstring)."""
+    pending = pending_move(trail.records)
+    if pending is None:
+        return
+    aliases, target = tracker.aliases(model), tracker.model_version(model, pending.to_version)
+    arrived = aliases.get(tags.CHAMPION) == pending.to_version
+    if arrived and (evidence_digest(target), approval_fingerprint(target)) == (pending.evidence, pending.approval):
+        previous = pending.from_version if pending.action == "promote" else ""
+        _put_alias(tracker, model, tags.PREVIOUS, previous if previous != pending.to_version else "")
+        record(tracker, replace(pending, time=now_iso(), outcome="done", reason="finished by the next command"))
+        how = f"finished: champion -> version {pending.to_version}"
+    else:
+        _put_alias(tracker, model, tags.CHAMPION, pending.from_version)
+        _put_alias(tracker, model, tags.PREVIOUS, pending.reason.removeprefix(_PREVIOUS_NOTE))
+        record(tracker, replace(pending, time=now_iso(), outcome="noop", reason="interrupted: aliases put back"))
+        how = f"put back: champion stays on version {pending.from_version or '(none)'}"
+    click.echo(f"the {pending.action} of {model} by {pending.actor} was interrupted after its intent; {how}", err=True)
+
+
+def _put_alias(tracker: Tracker, model: str, alias: str, version: str) -> None:
+    if version:
+        tracker.set_alias(model, alias, version)
+    elif alias in tracker.aliases(model):
+        tracker.delete_alias(model, alias)
+
+
+def _intended(review: AuditRecord) -> dict[str, str] | None:
+    """The tags a review recorded it would write (None: its approval field cannot be read, a record set aside
+    by `audit rebuild`: nothing is rolled forward from it)."""
+    values = approval_values(review.approval)
+    if values is None:
+        return None
     return {**{k: values.get(k, "") for k in APPROVAL_TAGS}, EVIDENCE_TAG: review.evidence}
 
 
@@ -62,11 +114,13 @@ def _unfinished_review(version: VersionInfo, trail: Trail) -> dict[str, str] | N
     if not reviews or reviews[-1].source == "ui":  # a UI decision recorded when found: its tags came first
         return None
     intended = _intended(reviews[-1])
+    if intended is None:
+        return None
     current = {k: version.tags.get(k, "") for k in intended}
     if current == intended:
         return None
     before = _intended(reviews[-2]) if len(reviews) > 1 else {k: PENDING.get(k, "") for k in intended}
-    if all(current[k] in (before[k], intended[k]) for k in intended):
+    if before is not None and all(current[k] in (before[k], intended[k]) for k in intended):
         return intended
     return None  # changed to something else since: the promotion rules judge it
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from features.policy import PolicySource
+from features.policy import FolderPolicySource, PolicyStore, policy_folder
 from pipelines.core.actor import current_user
 from pipelines.core.records import AuditRecord, VersionInfo
 from pipelines.core.trail import Trail
@@ -67,8 +67,8 @@ class LocalStore:
             f"audit trail (experiment {model}-governance, in chain order)", trail_rows(found.records + found.deleted)
         )
 
-    def policies(self, spec_dir: Path) -> PolicySource | None:
-        return None  # the project's policy files (features.policy's loader)
+    def policies(self, spec_dir: Path | None = None) -> PolicyStore:
+        return FolderPolicySource(policy_folder(spec_dir))
 
     def rebuild(self, model: str, *, new_trail: bool) -> None:
         rebuild.rebuild(self.tracker, model, new_trail=new_trail, actor=current_user())

@@ -8,20 +8,22 @@ from __future__ import annotations
 from pipelines.core import tags
 from pipelines.core.clock import now_iso
 from pipelines.core.decisions import DECISIONS
+from pipelines.core.free_text import TEXT_LIMIT
 from pipelines.core.records import AuditRecord, VersionInfo
 from pipelines.governance.card import refresh_card
 from pipelines.governance.local import audit_trail as audit
-from pipelines.governance.rules.promotion import approval_fingerprint, evidence_digest
+from pipelines.governance.rules.promotion import approval_fingerprint, evidence_digest, same_approval
 from pipelines.tracking import Tracker
 
 
 def unrecorded(versions: list[VersionInfo], trail: list[AuditRecord]) -> list[VersionInfo]:
     """Versions whose approval tags hold a decision that no recorded review made."""
-    made = {(r.version, r.approval) for r in trail if r.action == "review" and not r.deleted}
+    made = [(r.version, r.approval) for r in trail if r.action == "review" and not r.deleted]
     return [
         v
         for v in versions
-        if v.tags.get(tags.APPROVAL_STATUS) in DECISIONS and (v.version, approval_fingerprint(v)) not in made
+        if v.tags.get(tags.APPROVAL_STATUS) in DECISIONS
+        and not any(version == v.version and same_approval(approval, v) for version, approval in made)
     ]
 
 
@@ -30,7 +32,8 @@ def record_ui_decisions(tracker: Tracker, model: str, versions: list[VersionInfo
 
     Holds the model's lock and re-reads inside it, so two commands never record the same decision twice.
     """
-    if not unrecorded(versions, audit.read_trail(tracker, model)):
+    trail = audit.load_trail(tracker, model)
+    if not trail.trusted or not unrecorded(versions, trail.records):  # nothing is recorded on an untrusted trail
         return []
     lines = []
     with tracker.registry_lock(model):
@@ -57,9 +60,9 @@ def _record(tracker: Tracker, version: VersionInfo) -> str:
             reviewer,
             when,
             "done",
-            reason=f"{decision}: {comment}",
+            reason=_clipped(f"{decision}: {comment}"),
             evidence=evidence_digest(version),
-            approval=approval_fingerprint(version),
+            approval=approval_fingerprint(version),  # whole: a UI comment too long for it is refused in one line
             source="ui",
         ),
     )
@@ -68,3 +71,10 @@ def _record(tracker: Tracker, version: VersionInfo) -> str:
         f"recorded the {decision} decision by {reviewer} on version {version.version}, made in the MLflow UI "
         "(audit trail, review page)"
     )
+
+
+def _clipped(reason: str) -> str:
+    """A UI decision's reason within the stated limit (the comment stays whole in the record's approval field)."""
+    if len(reason) <= TEXT_LIMIT:
+        return reason
+    return f"{reason[: TEXT_LIMIT - 60]}... ({len(reason) - TEXT_LIMIT + 60:,} more characters in approval.comment)"

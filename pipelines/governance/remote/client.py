@@ -52,6 +52,16 @@ class TeamSession:
                 return None
             raise
 
+    def policy_versions(self, name: str) -> list[dict[str, Any]]:
+        """Every stored version of policy `name`, oldest first."""
+        return self._call("GET", "policies", params={"name": name})["versions"]
+
+    def policy_names(self) -> list[str]:
+        return self._call("GET", "policies")["names"]
+
+    def push_policy(self, name: str, document: dict[str, Any]) -> dict[str, Any]:
+        return self._call("PUT", "policy", json={"name": name, "document": document})
+
 
 def team_session(uri: str) -> TeamSession | None:
     """The creditflow session on an HTTP tracking server, or None when it is a plain MLflow server."""

@@ -17,14 +17,14 @@ from typing import TypeVar
 import click
 
 from features.errors import CreditflowError, Refused
-from features.policy import FilePolicySource, PolicySource
+from features.policy import PolicyStore
 from pipelines.core import tags
 from pipelines.core.clock import now_iso
 from pipelines.core.decisions import APPROVED, REJECTED
 from pipelines.core.records import AuditRecord, VersionInfo
 from pipelines.core.trail import Trail
 from pipelines.governance.remote.client import TeamSession
-from pipelines.governance.remote.team_policy import TeamPolicySource
+from pipelines.governance.remote.team_policy import TeamPolicies
 from pipelines.governance.rules.exceptions import ExceptionRequest, exception_values
 from pipelines.governance.rules.permissions import EXCEPTION_FIELDS_BY_RISK
 from pipelines.governance.rules.promotion import evidence_digest, files_problems, review_problems
@@ -118,8 +118,8 @@ class RemoteStore:
             f"audit log of the team server {self.tracker.uri} (hash chain {state})", server_rows(rows), broken
         )
 
-    def policies(self, spec_dir: Path) -> PolicySource | None:
-        return TeamPolicySource(self.session, FilePolicySource(spec_dir))
+    def policies(self, spec_dir: Path | None = None) -> PolicyStore:
+        return TeamPolicies(self.session)
 
     def rebuild(self, model: str, *, new_trail: bool) -> None:
         raise CreditflowError(

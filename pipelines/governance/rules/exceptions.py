@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING
 
 from features.policy import ExceptionTerms
 from pipelines.core import tags
+from pipelines.core.free_text import text_problem
 from pipelines.gates.registry import gate_names
+from pipelines.governance.rules.identity import same_person
 
 if TYPE_CHECKING:  # promotion.py applies these rules: only the types are needed here
     from pipelines.core.records import AuditRecord, VersionInfo
@@ -49,7 +51,7 @@ def request_problems(
         return [f"--exception {request.gate}: no registered gate of that name (one of: {', '.join(gate_names())})"]
     gate_tag = f"{tags.VALIDATION_PREFIX}{request.gate}"
     verdict = version.tags.get(gate_tag)
-    if verdict is None or gate_tag in tags.POLICY_TAGS:
+    if verdict is None or gate_tag in tags.NOT_VERDICTS:
         known = sorted(tags.gate_name(k) for k in version.tags if _is_gate(k))
         return [f"--exception {request.gate}: version {version.version} has no gate of that name ({', '.join(known)})"]
     problems = []
@@ -58,6 +60,7 @@ def request_problems(
     problems += granter_problems(version, request.granted_by, terms)
     if not request.justification.strip():
         problems.append("--justification must say why the exception is accepted")
+    problems += [p for p in [text_problem("--justification", request.justification)] if p]
     problems += expiry_problems(request.expires, today, terms)
     if request.gate == FAIRNESS and verdict == tags.FAILED and not request.alternative:
         problems.append(
@@ -71,9 +74,9 @@ def granter_problems(version: VersionInfo, granter: str, terms: ExceptionTerms) 
     """Someone named, not the version's author, and one of the policy's granters when it names them."""
     if not granter.strip():
         return ["an exception must name who grants it"]
-    if _same(granter, version.tags.get(tags.AUTHOR)):
+    if same_person(granter, version.tags.get(tags.AUTHOR)):
         return [f"{granter} is the version's author: an exception is granted by someone else"]
-    if terms.granted_by and not any(_same(granter, allowed) for allowed in terms.granted_by):
+    if terms.granted_by and not any(same_person(granter, allowed) for allowed in terms.granted_by):
         return [f"{granter} may not grant exceptions under this policy (allowed: {', '.join(terms.granted_by)})"]
     return []
 
@@ -115,11 +118,19 @@ def recorded_exception(version: VersionInfo, trail: list[AuditRecord], gate: str
 
 
 def exception_problems(
-    version: VersionInfo, trail: list[AuditRecord], gate: str, digest: str, today: dt.date | None
+    version: VersionInfo,
+    trail: list[AuditRecord],
+    gate: str,
+    digest: str,
+    today: dt.date | None,
+    *,
+    terms: ExceptionTerms | None = None,
 ) -> list[str]:
     """Why no valid exception covers `gate` (empty when one does); `digest` is the version's evidence digest now.
 
-    `today` None: expiry not judged (verifying a past move); a date: judged (a new move)."""
+    `today` None: expiry not judged (verifying a past move); a date: judged (a new move). The record is judged
+    again as if it were granted now (`granted_problems`): a record written into the store around creditflow
+    carries whatever granter and expiry its writer chose."""
     record = recorded_exception(version, trail, gate)
     value = version.tags.get
     if record is None or value(tags.exception_tag(gate, "status")) != ACCEPTED:
@@ -129,13 +140,37 @@ def exception_problems(
         record.expires,
     ):
         return ["its exception tags differ from the recorded exception"]
-    problems = []
+    problems = granted_problems(version, record, terms)
     if record.evidence != digest:
         problems.append("its exception was granted for other evidence")
     if today is not None and dt.date.fromisoformat(record.expires) < today:
         problems.append(f"its exception expired on {record.expires}")
     if not _approved_after(version, trail, record):
         problems.append("the approval predates its exception: approve again after reading it")
+    return problems
+
+
+def granted_problems(version: VersionInfo, record: AuditRecord, terms: ExceptionTerms | None) -> list[str]:
+    """The grant rules applied to a recorded exception: a granter other than the author (the identity rule) and,
+    under the governed policy's `terms` (None: not known to the caller, so not judged), one of its granters and
+    an expiry within its maximum counted from the day the record says it was granted."""
+    author = version.tags.get(tags.AUTHOR)
+    if same_person(record.actor, author):
+        return [f"its exception was granted by the version's author {record.actor!r}: the grant is void"]
+    if terms is None:
+        return []
+    problems = []
+    if terms.granted_by and not any(same_person(record.actor, allowed) for allowed in terms.granted_by):
+        allowed = ", ".join(terms.granted_by)
+        problems.append(f"{record.actor} may not grant exceptions under this policy (allowed: {allowed})")
+    granted, until = _date(record.time[:10]), _date(record.expires)
+    if granted is None or until is None:
+        problems.append(f"its exception record has no valid grant day or expiry ({record.time!r}, {record.expires!r})")
+    elif (until - granted).days > terms.max_days:
+        problems.append(
+            f"its exception lasts beyond the policy's maximum of {terms.max_days} days "
+            f"(granted {granted}, expires {until})"
+        )
     return problems
 
 
@@ -188,11 +223,7 @@ def _approved_after(version: VersionInfo, trail: list[AuditRecord], exception: A
 
 
 def _is_gate(key: str) -> bool:
-    return key.startswith(tags.VALIDATION_PREFIX) and key not in tags.POLICY_TAGS
-
-
-def _same(a: str | None, b: str | None) -> bool:
-    return bool(a and b) and (a or "").strip().casefold() == (b or "").strip().casefold()
+    return key.startswith(tags.VALIDATION_PREFIX) and key not in tags.NOT_VERDICTS
 
 
 def _date(text: str) -> dt.date | None:

@@ -1,39 +1,38 @@
-"""When two names are the same person: the comparison behind four-eyes and "review as yourself".
+"""When two names are the same person: the one comparison behind four-eyes, exception granters, "review as
+yourself" and team logins.
 
-A login typed with a zero-width space, in full-width letters, with a Cyrillic `і`, a soft hyphen or as
-`RİSK-LEAD` is still `risk-lead`. Names are compared by a key: Unicode NFKC (full-width and other
-compatibility forms), format characters removed (zero-width spaces and joiners, soft hyphen, bidi
-marks), case folded, accents and other combining marks dropped, and Cyrillic and Greek letters that
-look like Latin ones mapped to them. A name whose letters come from more than one script is refused
-outright: no honest login mixes Latin with Cyrillic. Dropping marks errs on the side of "same person"
-(`josé` and `jose` match), which is the safe side for four-eyes.
+A login typed with a zero-width space, a combining grapheme joiner, a variation selector or a Braille blank, in
+full-width letters or small capitals, with a Cyrillic `і`, a Lisu `ꓮ`, a Latin `ɑ`, as `aIice` or as `RİSK-LEAD`
+is still the person it looks like. Names are compared by a key close to the skeleton of Unicode TS #39: NFKC
+(full-width and other compatibility forms), invisible code points removed (format characters, marks, the
+default-ignorable and blank characters of pipelines/governance/rules/confusables.py), case folded, then every
+character mapped to the Latin letter it reads as (the TS #39 confusables subset shipped in confusables.py). A name
+whose letters come from more than one script is refused outright: no honest login mixes Latin with Cyrillic.
+Dropping marks errs on the side of "same person" (`josé` and `jose` match), which is the safe side for four-eyes.
 """
 
 from __future__ import annotations
 
 import unicodedata
 
-# Cyrillic and Greek lower-case letters (after case folding) that read as a Latin letter.
-CONFUSABLES = {
-    # Cyrillic
-    "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c", "т": "t", "у": "y",
-    "х": "x", "ь": "b", "ѕ": "s", "і": "i", "ј": "j", "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l", "ү": "y",
-    # Greek
-    "α": "a", "β": "b", "γ": "y", "ε": "e", "η": "n", "ι": "i", "κ": "k", "μ": "u", "ν": "v", "ο": "o", "ρ": "p",
-    "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ϲ": "c", "ς": "c", "ϳ": "j",
-    # Latin letters that read as another Latin letter
-    "ɡ": "g", "ı": "i",
-}  # fmt: skip
+from pipelines.governance.rules.confusables import INVISIBLE, LOOK_ALIKES
+
+__all__ = ["CONFUSABLES", "name_problem", "person_key", "same_person", "scripts"]
+
+CONFUSABLES = LOOK_ALIKES
 # Scripts that one name may legitimately combine (Japanese writes with all three).
 _SCRIPT_FAMILIES = {"HIRAGANA": "CJK", "KATAKANA": "CJK", "CJK": "CJK"}
 
 
+def _visible(text: str) -> str:
+    return "".join(c for c in text if c not in INVISIBLE and unicodedata.category(c)[0] not in "MCZ")
+
+
 def _letters_only_form(name: str) -> str:
-    """NFKC, format characters removed, case folded, combining marks dropped."""
-    text = unicodedata.normalize("NFKC", name)
-    text = "".join(c for c in text if unicodedata.category(c) != "Cf").strip().casefold()
-    decomposed = unicodedata.normalize("NFKD", text)
-    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+    """NFKC, invisible code points, marks and spaces removed, case folded (and normalised again: folding and
+    decomposing can expose more marks)."""
+    text = _visible(unicodedata.normalize("NFKC", name)).casefold()
+    return unicodedata.normalize("NFC", _visible(unicodedata.normalize("NFKD", text)))
 
 
 def scripts(name: str) -> list[str]:

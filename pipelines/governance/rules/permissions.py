@@ -5,7 +5,8 @@ alias. These rules add what four-eyes needs, keyed on the *authenticated* user a
 
 - data scientists register versions; the server writes `lineage.author` itself, and refuses client-set
   `approval.*` (other than `approval.status=pending`) and `exception.*` tags at registration;
-- `lineage.*` and `validation.*` are evidence: written at registration, never changed afterwards;
+- `lineage.*` and `validation.*` are evidence: written at registration, never changed afterwards, except that the
+  validator (role `validator`) rewrites `validation.*` when it recomputes the evidence (`creditflow validate`);
 - reviewers approve or reject versions they did not register; the server records who and when;
 - risk grants exceptions, never on a version they registered; the server records who and when;
 - `champion` moves only for a reviewer who is not the version's author, and only when the promotion rules
@@ -26,10 +27,11 @@ from pipelines.core.decisions import DECISIONS
 from pipelines.core.records import AuditRecord, VersionInfo
 from pipelines.gates.registry import gate_names
 from pipelines.governance.rules.exceptions import expiry_problems, granter_problems
+from pipelines.governance.rules.identity import same_person
 from pipelines.governance.rules.promotion import unmet_conditions
 
-DATA_SCIENTIST, REVIEWER, RISK, ADMIN = "data-scientist", "reviewer", "risk", "admin"
-ROLES = (DATA_SCIENTIST, REVIEWER, RISK, ADMIN)
+DATA_SCIENTIST, REVIEWER, RISK, VALIDATOR, ADMIN = "data-scientist", "reviewer", "risk", "validator", "admin"
+ROLES = (DATA_SCIENTIST, REVIEWER, RISK, VALIDATOR, ADMIN)
 ROLE_PREFIX = "creditflow-"  # basic-auth role names: creditflow-data-scientist, creditflow-reviewer, creditflow-risk
 
 # Tags the server writes itself when an approval or an exception is recorded: a client never sets them.
@@ -48,7 +50,8 @@ class Actor:
     role: str
 
     def is_(self, person: str | None) -> bool:
-        return bool(person) and self.name.strip().casefold() == (person or "").strip().casefold()
+        """The identity rule of pipelines/governance/rules/identity.py: a look-alike login is the same person."""
+        return same_person(self.name, person)
 
 
 def reserved(key: str) -> bool:
@@ -88,8 +91,10 @@ def version_tag_problems(
         return []
     if value is None:
         return [f"tag {key} is governed and cannot be deleted"]
+    if key.startswith(tags.VALIDATION_PREFIX) and actor.role == VALIDATOR:
+        return []  # the validator's recomputed evidence; the server records it (a `validate` row)
     if key.startswith((tags.LINEAGE_PREFIX, tags.VALIDATION_PREFIX)):
-        return [f"tag {key} is evidence written at registration and cannot be changed"]
+        return [f"tag {key} is evidence written at registration and cannot be changed (but by the validator)"]
     if key.startswith(tags.APPROVAL_PREFIX):
         return _approval_problems(actor, version, key, value)
     return _exception_problems(actor, version, key, value, terms or ExceptionTerms(), today)
@@ -139,15 +144,23 @@ def _exception_problems(
     return problems
 
 
-def champion_move_problems(actor: Actor, target: VersionInfo, trail: list[AuditRecord]) -> list[str]:
-    """Putting `champion` on `target` (a promotion or a rollback): the CLI's promotion rules, and four eyes
-    on the person who moves it."""
+def champion_move_problems(
+    actor: Actor,
+    target: VersionInfo,
+    trail: list[AuditRecord],
+    *,
+    terms: ExceptionTerms | None = None,
+    today: date | None = None,
+) -> list[str]:
+    """Putting `champion` on `target` (a promotion or a rollback): the CLI's promotion rules (every exception
+    judged again under the governed policy's `terms`, its expiry on `today`), and four eyes on the person who
+    moves it."""
     problems = []
     if actor.role != REVIEWER:
         problems.append(f"{_who(actor)} may not move champion (reviewers promote)")
     if actor.is_(target.tags.get(tags.AUTHOR)):
         problems.append(f"four-eyes: {actor.name} registered version {target.version} and may not promote it")
-    return problems + unmet_conditions(target, trail)
+    return problems + unmet_conditions(target, trail, terms=terms, today=today)
 
 
 def alias_problems(actor: Actor, alias: str, deleting: bool) -> list[str]:

@@ -6,7 +6,7 @@ A version may become `champion` only when
   after it (`pipelines/governance/rules/exceptions.py`); `validation.policy*` name the policy, they are no verdicts;
 - `approval.status` is `approved`, by a named reviewer who is not the version's author
   (`lineage.author`, recorded at registration): four eyes;
-- its evidence is the evidence it was registered and approved with. The evidence digest covers
+- its evidence is the evidence it was registered (or last validated) and approved with. The evidence digest covers
   the `validation.*` and `lineage.*` tags (among them `lineage.model_sha256`, the tree hash of the
   model's files), the model source and the training run. It is written to the audit trail at
   registration and, by `creditflow review`, into `approval.evidence`. An approval in the MLflow UI
@@ -27,8 +27,10 @@ import datetime as dt
 import hashlib
 import json
 
+from features.policy import ExceptionTerms
 from pipelines.core import tags
-from pipelines.core.records import MOVES, AuditRecord, FilesCheck, VersionInfo
+from pipelines.core.free_text import NAME_LIMIT, shown, text_problem
+from pipelines.core.records import MOVES, AuditRecord, FilesCheck, VersionInfo, approval_values
 from pipelines.core.tags import APPROVAL_TAGS, CHAMPION
 from pipelines.gates.registry import gate_tags
 from pipelines.governance.rules.exceptions import exception_problems
@@ -50,20 +52,36 @@ def approval_fingerprint(version: VersionInfo) -> str:
 
 
 def approval_fingerprint_of(values: dict[str, str]) -> str:
-    """`approval_fingerprint` of a set of tags (a review records the tags it is about to write)."""
-    return json.dumps({k: values.get(k, "") for k in APPROVAL_TAGS}, sort_keys=True)
+    """`approval_fingerprint` of a set of tags (a review records the tags it is about to write). Letters stay
+    letters (not `\\u` escapes, six to twelve characters each), so a comment in any script fits a record alike."""
+    return json.dumps({k: values.get(k, "") for k in APPROVAL_TAGS}, sort_keys=True, ensure_ascii=False)
+
+
+def same_approval(recorded: str, version: VersionInfo) -> bool:
+    """Whether a record's approval field holds the version's approval tags as they stand: compared as values, so
+    records written with escaped letters (before issue 28) still match."""
+    return approval_values(recorded) == {k: version.tags.get(k, "") for k in APPROVAL_TAGS}
 
 
 def registered_evidence(trail: list[AuditRecord], version: str) -> str | None:
-    """The evidence digest recorded when `version` was registered: its first registration record in chain
-    order (None if there is none). Later registration records of the same version never replace it."""
+    """The evidence digest recorded for `version`: its first registration record in chain order, replaced by each
+    later validation (`creditflow validate` recomputed the evidence and recorded its digest); None if there is no
+    registration. Later registration records of the same version never replace it."""
     found = [r for r in trail if r.action == "register" and r.version == version and not r.deleted]
-    return found[0].evidence if found else None
+    if not found:
+        return None
+    validated = [
+        r for r in trail if r.action == "validate" and r.version == version and r.outcome == "done" and not r.deleted
+    ]
+    return validated[-1].evidence if validated else found[0].evidence
 
 
 def abandoned(trail: list[AuditRecord], version: str) -> AuditRecord | None:
     """The record that marked `version`'s registration abandoned (its process died before recording it)."""
     return next((r for r in trail if r.action == "abandon" and r.version == version and not r.deleted), None)
+
+
+INTENT = "intent"  # the outcome of a move's first record, written before any alias moves
 
 
 def last_move(trail: list[AuditRecord]) -> AuditRecord | None:
@@ -72,16 +90,26 @@ def last_move(trail: list[AuditRecord]) -> AuditRecord | None:
     return moves[-1] if moves else None
 
 
+def pending_move(trail: list[AuditRecord]) -> AuditRecord | None:
+    """A move whose intent was recorded but whose outcome was not: its process died between the two. The next
+    writing command finishes it (pipelines/governance/local/recovery.py); until then it counts as recorded when
+    `champion` is already on its target, since every rule was checked before its intent was written."""
+    moves = [r for r in trail if (r.action in MOVES or r.action == "refuse") and not r.deleted]
+    return moves[-1] if moves and moves[-1].outcome == INTENT else None
+
+
 def unmet_conditions(
     version: VersionInfo,
     trail: list[AuditRecord],
     *,
     files: FilesCheck | None = None,
     today: dt.date | None = None,
+    terms: ExceptionTerms | None = None,
     every_gate: bool = True,
 ) -> list[str]:
     """Every reason `version` may not be champion; empty when it may. `files` is the model's files as the
-    caller found them (None: not looked at, so not judged).
+    caller found them (None: not looked at, so not judged); `terms` the exception terms of the version's governed
+    policy, against which every exception is judged again (None: only the policy-free rules).
 
     `today` judges exception expiry (a new move); None leaves it to `status` (verifying a past move: an expired
     exception is reported, it does not stop scoring). `every_gate` requires a tag of every registered gate (a new
@@ -95,9 +123,9 @@ def unmet_conditions(
                 f"existed or without it; judge it again (creditflow run on its spec registers a new version)"
             )
     digest = evidence_digest(version)
-    for key in sorted(k for k in values if k.startswith(tags.VALIDATION_PREFIX) and k not in tags.POLICY_TAGS):
+    for key in sorted(k for k in values if k.startswith(tags.VALIDATION_PREFIX) and k not in tags.NOT_VERDICTS):
         if values[key] in (tags.FAILED, tags.NOT_ASSESSED):
-            excused = exception_problems(version, trail, tags.gate_name(key), digest, today)
+            excused = exception_problems(version, trail, tags.gate_name(key), digest, today, terms=terms)
             if excused:
                 unmet.append(f"{key} is {values[key]!r}, not 'passed', and " + "; ".join(excused))
         elif values[key] != tags.PASSED:
@@ -168,7 +196,8 @@ def _evidence_problems(version: VersionInfo, trail: list[AuditRecord]) -> list[s
 def champion_problems(champion: VersionInfo, trail: list[AuditRecord], *, files: FilesCheck | None = None) -> list[str]:
     """Why the current champion cannot be trusted (empty when a recorded move put it there and it
     still meets every rule). `trail` is in chain order."""
-    move = last_move(trail)
+    pending = pending_move(trail)
+    move = pending if pending is not None and pending.to_version == champion.version else last_move(trail)
     if move is None:
         problems = [f"alias champion on version {champion.version} was not set by a recorded promotion"]
     elif move.to_version != champion.version:
@@ -187,7 +216,7 @@ def champion_problems(champion: VersionInfo, trail: list[AuditRecord], *, files:
             if r.action == "review" and not r.deleted and r.version == champion.version and r.source != "ui"
         }
         # a review recorded by creditflow after the move is legitimate; one made in the UI stays flagged
-        if approval_fingerprint(champion) not in recorded:
+        if not any(same_approval(approval, champion) for approval in recorded):
             problems.append(f"approval tags of version {champion.version} changed since its {move.action}")
     return problems + unmet_conditions(champion, trail, files=files, every_gate=False)
 
@@ -206,9 +235,12 @@ def review_problems(
     if not person_key(reviewer):
         problems.append("the reviewer must be named (set CREDITFLOW_USER)")
     elif name_problem(reviewer):
-        problems.append(f"reviewer name {reviewer!r} {name_problem(reviewer)}")
+        problems.append(f"reviewer name {shown(reviewer)} {name_problem(reviewer)}")
     if not comment.strip():
         problems.append("--comment must say why")
+    problems += [
+        p for p in (text_problem("--comment", comment), text_problem("the reviewer", reviewer, limit=NAME_LIMIT)) if p
+    ]
     dropped = abandoned(trail, version.version)
     if dropped is not None:
         problems.append(f"the registration of version {version.version} was abandoned: {dropped.reason}")

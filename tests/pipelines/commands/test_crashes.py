@@ -101,3 +101,23 @@ def test_sigterm_ends_the_run_killed_and_exits_143(governed, tmp_path):
     experiment = client.get_experiment_by_name(MODEL).experiment_id
     latest = client.search_runs([experiment], order_by=["attributes.start_time DESC"], max_results=1)[0]
     assert latest.info.status == "KILLED"
+
+
+@pytest.mark.slow
+def test_a_full_disk_during_run_is_one_line_and_the_run_is_closed_failed(tracking_uri, tmp_path, monkeypatch):
+    """Issue 28: a full disk used to end in two tracebacks and a run left RUNNING."""
+    import errno
+
+    import pipelines.commands.run as run
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "evidence.json"))
+
+    monkeypatch.setattr(run, "record_training", full_disk)
+    result = CliRunner().invoke(cli, ["run", str(relaxed_german_spec(tmp_path))], catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    assert "error: No space left on device" in result.output and "the command stopped" in result.output
+    assert "Traceback" not in result.output and not running(tracking_uri)
+    client = mlflow.MlflowClient(tracking_uri)
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    assert [r.info.status for r in runs if r.info.run_name.endswith("-run")] == ["FAILED"]

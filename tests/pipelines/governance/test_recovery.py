@@ -1,15 +1,19 @@
 """What a dead process or a lost trail leaves behind, and how the next command or `creditflow audit` recovers
 (issue 12, items 5 and 6). The kill -9 versions of these faults are in test_crashes.py."""
 
+import itertools
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import mlflow
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from mlflow.entities import Param
@@ -229,3 +233,57 @@ def test_a_killed_promotes_lock_is_taken_over_at_once(governed, tmp_path):
     assert result.exit_code == 0, result.output
     assert time.perf_counter() - started < 10  # not 60 s of waiting, not 5 minutes of failing
     assert json.loads(invoke("status", MODEL, "--json").output)["verified"] is True
+
+
+class Killed(BaseException):
+    """The process dies here: not an Exception, so nothing in creditflow catches it."""
+
+
+PROMOTE_WRITES = ("log_record", "set_model_tags", "set_version_tags", "set_alias", "delete_alias")
+
+
+def test_a_kill_at_any_write_of_promote_leaves_a_verified_champion(governed, tmp_path, monkeypatch):
+    """Issue 29, item 6: `promote` is killed at each of its writes in turn (injected: the k-th write raises); the
+    champion is then the old verified version or the new verified one, for `score` (which writes nothing) and after
+    the next command finished the move."""
+
+    def run(*args, user=None):
+        env = {"CREDITFLOW_USER": user} if user else None
+        return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False, env=env)
+
+    assert run("review", MODEL, 1, "--approve", "--comment", "ok", user="bob").exit_code == 0
+    assert run("promote", MODEL, 1).exit_code == 0
+    assert run("review", MODEL, 2, "--approve", "--comment", "ok", user="bob").exit_code == 0
+    pd.read_csv("german_ids.csv").drop(columns=["creditability"]).head(50).to_csv("applicants.csv", index=False)
+    database = Path(governed.removeprefix("sqlite:///"))
+    saved = tmp_path / "before-promote.db"
+    shutil.copy(database, saved)
+    champions, kill = [], 0
+    while True:
+        kill += 1
+        shutil.copy(saved, database)
+        count = itertools.count(1)
+
+        def dying(name, original):
+            def write(self, *args, **kwargs):
+                if next(count) == kill:
+                    raise Killed(name)
+                return original(self, *args, **kwargs)
+
+            return write
+
+        with monkeypatch.context() as patch:
+            for name in PROMOTE_WRITES:
+                patch.setattr(Tracker, name, dying(name, getattr(Tracker, name)))
+            try:
+                run("promote", MODEL, 2)
+            except Killed as where:
+                killed_at = str(where)
+            else:
+                break  # no write left to kill at
+        scored = run("score", f"models:/{MODEL}@champion", "applicants.csv", f"out-{kill}.csv")
+        assert scored.exit_code == 0, (kill, killed_at, scored.output)
+        state = json.loads(run("status", MODEL, "--json").stdout)
+        assert state["verified"] is True and state["trail"]["trusted"], (kill, killed_at, state)
+        champions.append(state["champion"])
+    assert kill > 5 and set(champions) == {"1", "2"}, champions

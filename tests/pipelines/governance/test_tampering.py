@@ -2,6 +2,7 @@
 forged by adding runs to `<MODEL>-governance`. Each is refused or makes the trail untrusted, naming what is wrong."""
 
 import json
+import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from pipelines.governance.local.audit_trail import load_trail
 from pipelines.governance.rules.chain import seal
 from pipelines.governance.rules.promotion import evidence_digest
 from pipelines.tracking import Tracker
+from tests.pipelines.tracking.test_model_files import plant_matching_timestamp_pyc
 
 MODEL = "german_credit"
 
@@ -101,6 +103,38 @@ def test_model_files_changed_after_approval_are_refused_by_score_promote_status_
     local = mlflow.artifacts.download_artifacts(f"models:/{MODEL}@champion", dst_path=str(tmp_path / "served"))
     with pytest.raises(Exception, match="differ from lineage.model_sha256"):
         mlflow.pyfunc.load_model(local)  # what `mlflow models serve` calls: CreditModel.load_context refuses
+
+
+@pytest.fixture
+def planted_bytecode(governed):
+    """Plants, in version 1's logged code, a compiled scorer.py that Python would run in place of the source (a
+    timestamp .pyc naming the source's mtime and size) and whose scores are 0 for everyone; removed afterwards."""
+    source = model_dir(governed, "1") / "code" / "pipelines" / "scoring" / "scorer.py"
+    text = source.read_text()
+    evil = text + "\n_score = Scorer.score\nScorer.score = lambda self, frame, **kw: _score(self, frame, **kw) * 0\n"
+    planted = plant_matching_timestamp_pyc(source, evil)
+    yield planted
+    shutil.rmtree(planted.parent)
+
+
+def test_a_planted_bytecode_file_is_refused_by_promote_score_status_and_serving(
+    governed, planted_bytecode, applicants, tmp_path, monkeypatch
+):
+    """Issue 29, item 1: the tree hash leaves `__pycache__` out, so a planted .pyc kept the hash; it is refused
+    everywhere because it is not the compiled form of its hashed source."""
+    message = "is not the compiled form of its source"
+    assert invoke("review", MODEL, 1, "--approve", "--comment", "read it", user="bob").exit_code == 0
+    refused = invoke("promote", MODEL, 1)
+    assert refused.exit_code == 1 and message in refused.output and "scorer.cpython" in refused.output
+    mlflow.MlflowClient(governed).set_registered_model_alias(MODEL, "champion", "1")  # around creditflow
+    scored = invoke("score", f"models:/{MODEL}@champion", applicants, "out.csv")
+    assert scored.exit_code == 1 and message in scored.output and not Path("out.csv").exists()
+    state = json.loads(invoke("status", MODEL, "--json").output)
+    assert state["verified"] is False and any(message in p for p in state["problems"])
+    monkeypatch.setenv("CREDITFLOW_SERVE_VERIFY", MODEL)
+    local = mlflow.artifacts.download_artifacts(f"models:/{MODEL}@champion", dst_path=str(tmp_path / "served"))
+    with pytest.raises(Exception, match=message):
+        mlflow.pyfunc.load_model(local)
 
 
 def test_the_serving_check_loads_an_untouched_verified_champion(governed, tmp_path, monkeypatch):
@@ -206,3 +240,22 @@ def test_audit_verify_passes_on_an_honest_trail(governed):
     result = invoke("audit", "verify", MODEL)
     assert result.exit_code == 0, result.output
     assert "hash chain intact; evidence of 2 version(s) matches" in result.output
+
+
+def test_deleting_the_newest_record_is_a_shortened_trail(governed, applicants):
+    """Issue 29, item 4: the newest record (a rejection) deleted and the approval tags reset used to pass `audit
+    verify`: nothing after it names it. The head is anchored on the registered model and the version."""
+    promote(1)
+    assert invoke("review", MODEL, 2, "--reject", "--comment", "no", user="bob").exit_code == 0
+    client = mlflow.MlflowClient(governed)
+    newest = load_trail(Tracker(governed), MODEL).records[-1]
+    assert newest.action == "review" and newest.version == "2"
+    client.delete_run(newest.run_id)
+    for key in ("approval.status", "approval.reviewer", "approval.comment", "approval.time"):
+        client.delete_model_version_tag(MODEL, "2", key)
+    verified = invoke("audit", "verify", MODEL)
+    assert verified.exit_code == 1, verified.output
+    assert "the trail is shorter than its anchor" in verified.output and newest.run_id in verified.output
+    assert invoke("status", MODEL).exit_code == 1
+    client.restore_run(newest.run_id)
+    assert invoke("audit", "verify", MODEL).exit_code == 0

@@ -95,3 +95,20 @@ def test_summary_counts_declines_and_unseen_categories():
         "unseen categories scored as missing: purpose 3",
         "unseen categories scored as missing: region 1",
     ]
+
+
+def test_a_semicolon_or_tab_separated_file_names_its_separator(tmp_path):
+    """Issue 28: a 200-row `;`-separated file used to get "input has no rows"."""
+    frame = pd.DataFrame({"a": range(200), "b": range(200)})
+    for separator, name in ((";", "semicolons"), ("\t", "tabs")):
+        path = tmp_path / "in.csv"
+        frame.to_csv(path, sep=separator, index=False)
+        with pytest.raises(DataError, match=f"header is one column holding {name}: the file is separated by {name}"):
+            list(read_chunks(path, rows=50, wanted=["a", "b"]))
+
+
+def test_column_names_matching_only_up_to_case_or_spaces_are_named(tmp_path):
+    path = tmp_path / "in.csv"
+    pd.DataFrame({"A": [1], " b ": [2], "c": [3]}).to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"only up to case or spaces: 'A' for 'a', ' b ' for 'b' \(rename them\)"):
+        list(read_chunks(path, rows=50, wanted=["a", "b", "c"]))

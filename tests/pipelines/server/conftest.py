@@ -29,7 +29,14 @@ from tests.conftest import POSTGRES, REPO, unavailable
 from tests.pipelines.conftest import relaxed_german_spec
 
 PG_ADMIN = POSTGRES
-USERS = {"ds1": "data-scientist", "ds2": "data-scientist", "rev1": "reviewer", "rev2": "reviewer", "risk1": "risk"}
+USERS = {
+    "ds1": "data-scientist",
+    "ds2": "data-scientist",
+    "rev1": "reviewer",
+    "rev2": "reviewer",
+    "risk1": "risk",
+    "val1": "validator",
+}
 DATABASES = ("mlflow", "auth", "governance", "optuna")
 ROLES = ("server", "optuna", "owner")
 
@@ -200,6 +207,8 @@ def team_server(tmp_path_factory):
 
 def _register_first_version(server: TeamServer, folder: Path) -> None:
     spec = relaxed_german_spec(folder)
+    pushed = server.cli("risk1", "policy", "push", folder / "policies" / "relaxed.yaml")  # the lender's, by risk
+    assert pushed.exit_code == 0, pushed.output
     result = server.cli("ds1", "run", spec, CREDITFLOW_USER="someone-else")
     assert result.exit_code == 0, result.output
     version = server.client("ds1").get_model_version("german_credit", "1")

@@ -248,19 +248,25 @@ def test_a_policy_the_policy_loader_refuses_is_not_stored(team_server):
 
 
 def test_a_run_is_judged_under_the_policy_the_server_stores(team_server, tmp_path):
-    """One policy-resolution path: the spec names policy `relaxed`; the version stored on the server governs, not
-    the file beside the spec (features/policy.py's loader, through the team store's policy source)."""
+    """One policy-resolution path: the spec names policy `relaxed-30d`; the version stored on the server governs,
+    not the author's file of that name in the policy folder beside the spec (the team store's policy source)."""
     server = team_server
-    document = yaml.safe_load((server.folder / "relaxed.yaml").read_text())
-    document.update(version="7", exceptions={"max_days": 30})
-    stored = server.rest("risk1", "PUT", "/api/2.0/creditflow/policy", json={"name": "relaxed", "document": document})
+    document = yaml.safe_load((server.folder / "policies" / "relaxed.yaml").read_text())
+    document.update(name="relaxed-30d", version="7", exceptions={"max_days": 30})
+    body = {"name": "relaxed-30d", "document": document}
+    stored = server.rest("risk1", "PUT", "/api/2.0/creditflow/policy", json=body)
     assert stored.status_code == 200, stored.text
+    (tmp_path / "policies").mkdir()
+    loose = {**document, "limits": {**document["limits"], "fairness": {"min_air": 0.01}}, "exceptions": {}}
+    (tmp_path / "policies" / "relaxed-30d.yaml").write_text(yaml.safe_dump(loose))  # the author's own
     spec = tmp_path / "judged.yaml"
-    spec.write_text((server.folder / "german_credit.yaml").read_text().replace("name: german_credit", "name: judged"))
+    text = (server.folder / "german_credit.yaml").read_text().replace("name: german_credit", "name: judged")
+    spec.write_text(text.replace("  name: relaxed\n", "  name: relaxed-30d\n"))
     result = server.cli("ds1", "run", spec)
     assert result.exit_code == 0, result.output
     tags = server.client("ds1").get_model_version("judged", "1").tags
-    assert tags["validation.policy"] == "relaxed v7" and tags["validation.policy_digest"] == stored.json()["digest"]
+    assert tags["validation.policy"] == "relaxed-30d v7"
+    assert tags["validation.policy_digest"] == stored.json()["digest"]
     # ... and the server judges exceptions under the stored policy's terms (30 days at most)
     late = (dt.date.today() + dt.timedelta(days=60)).isoformat()
     body = {"name": "judged", "version": "1", "key": "exception.stability.expires", "value": late}

@@ -157,7 +157,7 @@ MALFORMED = {
     "nested": (lambda rows: NESTED, "the request body is nested too deeply to parse"),
     "true": (
         lambda rows: with_value(rows, "credit_amount", True),
-        "column 'credit_amount' must be numeric, got 'True'",
+        "column 'credit_amount' must be numeric",
     ),
     "Infinity": (lambda rows: with_value(rows, "credit_amount", float("inf")), "must be a finite number within"),
     "1e300": (lambda rows: with_value(rows, "duration_in_month", 1e300), "must be a finite number within"),
@@ -192,6 +192,43 @@ def test_a_malformed_request_is_a_400_with_a_clean_message(governed, case):
     assert status == 400 and message in answer, answer
     assert "Stack trace" not in answer and "[bt]" not in answer
     assert invoke_in_process(model, records(applicant_rows()))[0] == 200
+
+
+def values_of(rows: pd.DataFrame) -> set[str]:
+    """What the request holds that an answer must not repeat: every text value, and numbers of 3 digits or more."""
+    found = set()
+    for value in rows.to_numpy().ravel():
+        text = str(value)
+        if (isinstance(value, str) and len(text) >= 4) or (not isinstance(value, str) and len(text) >= 3):
+            found.add(text)
+    return found
+
+
+PII = {"applicant_name": "Jane Quinlan-Doe", "phone": "+44 7700 900461", "email": "jane.q@example.org"}
+# refused requests made of real applicant rows, PII and sensitive values included: the answer names columns only
+ECHOING = {
+    "target and sensitive": lambda rows: rows.assign(creditability="good", personal_status_and_sex="female : x y"),
+    "PII columns": lambda rows: rows.assign(**PII, foreign_worker="yes"),
+    "missing column": lambda rows: rows.drop(columns=["credit_amount"]).assign(**PII),
+    "text for a number": lambda rows: rows.assign(duration_in_month="forty-eight months", **PII),
+    "nested value": lambda rows: rows.assign(purpose=[{"secret": "Jane Quinlan-Doe"}] * len(rows), **PII),
+}
+
+
+@pytest.mark.parametrize("case", list(ECHOING))
+def test_a_refused_request_never_echoes_a_value(governed, case):
+    """Issue 29, item 7: MLflow prefixes every 400 with the request ("Failed to predict data '...'"); the served
+    model's answer names the columns and the reason, never a value."""
+    from mlflow.pyfunc import scoring_server  # noqa: F401  imported first, as in the server
+
+    model = mlflow.pyfunc.load_model(f"models:/{MODEL}/1")
+    rows = ECHOING[case](applicant_rows())
+    body = json.dumps({"dataframe_records": rows.to_dict(orient="records")})
+    status, answer = invoke_in_process(model, body)
+    assert status == 400, answer
+    echoed = sorted(v for v in values_of(rows) | set(PII.values()) | {"Jane Quinlan-Doe"} if v in answer)
+    assert echoed == [], answer
+    assert "column" in answer
 
 
 def test_the_logged_model_names_the_columns_it_refuses(governed):
@@ -253,8 +290,8 @@ def test_the_served_champion_answers_raw_rows_and_refuses_malformed_requests(ser
 
     for body, message in [
         (records(rows.drop(columns=["credit_amount"])), "credit_amount"),
-        (records(rows.assign(credit_amount="a lot")), "column 'credit_amount' must be numeric, got 'a lot'"),
-        ("{not json", "Invalid input"),
+        (records(rows.assign(credit_amount="a lot")), "column 'credit_amount' must be numeric"),
+        ("{not json", "the request body could not be parsed"),
         (
             json.dumps({"dataframe_records": rows.to_dict(orient="records"), "params": {"reason_method": "bogus"}}),
             "reason_method must be one of exact, approx, none",

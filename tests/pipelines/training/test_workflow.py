@@ -124,8 +124,8 @@ def test_unbiased_book_passes_the_fairness_gate(tmp_path):
 def test_without_a_sensitive_attribute_fairness_is_not_assessed_and_the_name_screen_still_runs(tmp_path):
     from tests.conftest import write_policy, write_spec
 
-    policy = write_policy(tmp_path, proxy_watchlist=["*purpose*", "*zip*"])
-    prepared = prepare(write_spec(tmp_path, **{"data.sensitive": [], "policy.file": str(policy)}))
+    write_policy(tmp_path, proxy_watchlist=["*purpose*", "*zip*"])
+    prepared = prepare(write_spec(tmp_path, **{"data.sensitive": [], "policy.name": "test-policy"}))
     evaluation = evaluate_candidate(prepared, train_candidate(prepared))
     fairness = evaluation.result("fairness")
     assert fairness_evidence(fairness).result is None and fairness.status == "not_assessed"

@@ -123,3 +123,29 @@ def test_an_expired_exception_is_reported_not_enforced_on_the_champion():
     typed = replace(excused, tags={**excused.tags, "exception.fairness.expires": "2027-01-01"})
     assert recorded_exceptions(typed, trail)[0]["tags"] == "changed around creditflow"
     assert recorded_exceptions(typed, []) == [] and expired_exceptions(typed, [], late) == []
+
+
+@pytest.mark.parametrize(
+    "forged, terms, message",
+    [
+        (request(granted_by="alice", expires="2099-12-31"), None, "granted by the version's author 'alice'"),
+        (request(granted_by="alice\u200b"), None, "granted by the version's author"),
+        (request(granted_by="\u0251lice"), None, "granted by the version's author"),
+        (request(expires="2099-12-31"), TERMS, "lasts beyond the policy's maximum of 90 days"),
+        (request(), ExceptionTerms(granted_by=["erin"]), "dora may not grant exceptions under this policy"),
+    ],
+)
+def test_a_forged_exception_record_is_not_honoured_at_promotion(forged, terms, message):
+    """Issue 29, item 3: a record written into the store (author as granter, expiry 2099) passes the tag and
+    digest checks; promotion re-checks it against the governed policy."""
+    v = version(**FAILED)
+    excused, full = granted(v, [registered(v)], forged)
+    problems = unmet_conditions(excused, full, today=TODAY, terms=terms)
+    assert problems and message in problems[0], problems
+    assert unmet_conditions(*granted(v, [registered(v)]), today=TODAY, terms=TERMS) == []
+
+
+def test_an_exception_to_a_passed_gate_excuses_nothing_and_is_not_needed():
+    v = version(**{**FAILED, "validation.fairness": "passed"})
+    excused, full = granted(v, [registered(v)])
+    assert unmet_conditions(excused, full, today=TODAY, terms=TERMS) == []

@@ -22,7 +22,7 @@ AUTHOR = "risk-lead"
 )
 def test_every_variant_of_a_login_is_the_same_person(variant):
     assert variant != AUTHOR
-    assert same_person(variant, AUTHOR) and person_key(variant) == person_key(AUTHOR) == "risk-lead"
+    assert same_person(variant, AUTHOR) and person_key(variant) == person_key(AUTHOR)
 
 
 @pytest.mark.parametrize("mixed", ["r\u0456sk-lead", "risk-l\u0435ad", "\u03b1lice"])

@@ -51,6 +51,13 @@ class FairnessPolicy(Strict):
     proxy_auc: float = Field(
         default=0.65, gt=0.5, le=1, description="a feature predicting an attribute this well is listed"
     )
+    proxy_refuse: float = Field(
+        default=0.95,
+        gt=0.5,
+        le=1,
+        description="a feature predicting an attribute this well stands in for it: it fails the gate unless "
+        "features.reviewed justifies it",
+    )
     rationale: str = (
         "Four-fifths rule for the adverse impact ratio (US EEOC practice, used by lenders for ECOA/Reg B "
         "disparate-impact review); 0.10 limits on approval-rate and equalized-odds gaps."
@@ -59,4 +66,4 @@ class FairnessPolicy(Strict):
 
     def limits(self) -> dict[str, object]:
         """The gate's settings as reported with its verdict (not the proxy screen or the challenger)."""
-        return self.model_dump(exclude={"proxy_auc", "mitigation"})
+        return self.model_dump(exclude={"proxy_auc", "proxy_refuse", "mitigation"})

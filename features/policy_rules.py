@@ -34,6 +34,7 @@ EXPLICIT: dict[str, str] = {
     "fairness.min_group_size": LOWER,
     "fairness.intersections": HIGHER,  # true judges the intersections too
     "fairness.proxy_auc": LOWER,  # a lower threshold flags more features
+    "fairness.proxy_refuse": LOWER,  # a lower threshold refuses more features
     "fairness.n_boot": FREE,  # resamples of the displayed intervals: a compute budget, not a limit
     "fairness.rationale": FIXED,  # the risk function's reasons for its limits
     "fairness.mitigation": FREE,  # how the less-discriminatory alternative is searched for

@@ -121,7 +121,18 @@ def generate_book(options: BookOptions) -> pd.DataFrame:
     if o.post_decision:
         for name, values in _repayments(r["post"], frame["loan_amount"].to_numpy(), v["default"]).items():
             frame.insert(frame.columns.get_loc("default_12m"), name, values)
+    if o.proxy_of:
+        name, values = _stand_in(frame, o.proxy_of, int(o.start_month[:4]))
+        frame.insert(frame.columns.get_loc("default_12m"), name, values)
     return _design_flaws(frame, r["design"], o)
+
+
+def _stand_in(frame: pd.DataFrame, attribute: str, year: int) -> tuple[str, np.ndarray]:
+    """A column that is a sensitive attribute under another name: the salutation for gender, the birth year for age.
+    Neither name matches a prohibited pattern; only the data shows what it is."""
+    if attribute == "gender":
+        return "salutation", np.where(frame["gender"].to_numpy() == "F", "Ms", "Mr").astype(object)
+    return "birth_year", (year - frame["age"].to_numpy()).astype(np.int64)
 
 
 def _repayments(rng: np.random.Generator, amount: np.ndarray, default: np.ndarray) -> dict[str, np.ndarray]:

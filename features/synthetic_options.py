@@ -36,6 +36,7 @@ class BookOptions:
     duplicate: float = 0.0  # share of the book appended again as exact copies (1.0: the file concatenated with itself)
     id_column: bool = False  # add `file_number`, unique and numbered by outcome (a file number left among features)
     post_decision: bool = False  # add `principal_paid`, `late_fees_paid`: repayment facts, moderate signal each
+    proxy_of: str = ""  # `gender`: add `salutation` (Ms/Mr), `age`: add `birth_year`, each an exact stand-in
 
     def __post_init__(self) -> None:
         validate_options(self)
@@ -56,6 +57,7 @@ def scenario_options(name: str) -> dict[str, float]:
     return dict(SCENARIOS[name])
 
 
+PROXIES = ("", "gender", "age")  # attributes `proxy_of` can add a stand-in for
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -88,6 +90,8 @@ def validate_options(o: BookOptions) -> None:
         raise ValueError(f"leak must be true or false, got {o.leak!r}")
     if not is_real(o.duplicate) or not 0 <= o.duplicate <= 1:
         raise ValueError(f"duplicate must be in [0, 1], got {o.duplicate!r}")
+    if o.proxy_of not in PROXIES:
+        raise ValueError(f"proxy_of must be one of {', '.join(p for p in PROXIES if p)}, got {o.proxy_of!r}")
     if not isinstance(o.post_decision, bool):
         raise ValueError(f"post_decision must be true or false, got {o.post_decision!r}")
     if not isinstance(o.id_column, bool):

@@ -74,6 +74,12 @@ from features.errors import CreditflowError
     help="Add principal_paid and late_fees_paid, repayment facts recorded after the decision (each only a moderate "
     "signal), to see the leakage screen name them.",
 )
+@click.option(
+    "--proxy-of",
+    type=click.Choice(["gender", "age"]),
+    default=None,
+    help="Add a stand-in for a sensitive attribute under an innocent name (gender: salutation; age: birth_year).",
+)
 def generate_command(out: str, **options: Any) -> None:
     """Write a synthetic consumer-loan book to OUT (.parquet or .csv)."""
     generate(out, options)
@@ -84,6 +90,7 @@ def generate(out: str, options: dict) -> None:
     from features.synthetic import BookOptions, generate_book, scenario_options
 
     options = dict(options)
+    options["proxy_of"] = options.get("proxy_of") or ""
     overwrite = bool(options.pop("overwrite", False))
     scenario = options.pop("scenario", None)
     try:

@@ -68,16 +68,30 @@ class FairnessGate:
             seed=spec.tuning.seed,
         )
         tables = {f"fairness/groups_{metric_name(g.name)}.csv": g.table for g in found.groupings.values()}
+        refused, reviewed = proxies_refused(proxies, settings.proxy_refuse, spec.features.reviewed)
         return GateResult(
             self.name,
-            status_of(found.verdict.passed),
-            findings=list(found.verdict.reasons),
-            notes=list(found.verdict.notes),
+            status_of(found.verdict.passed and not refused),
+            findings=list(found.verdict.reasons) + refused,
+            notes=list(found.verdict.notes) + reviewed,
             metrics=found.metrics(),
             tables={**tables, "fairness/proxy_candidates.csv": proxies},
             figures={"fairness/approval_rates.png": fairness_figure(found)},
             detail=FairnessEvidence(found, proxies, watchlist),
         )
+
+
+def proxies_refused(proxies: pd.DataFrame, refuse: float, reviewed: dict[str, str]) -> tuple[list[str], list[str]]:
+    """Features that predict a sensitive attribute at or above `refuse` (an exact copy of race scores 1.0): findings,
+    unless `features.reviewed` justifies the feature (then a note with the justification)."""
+    findings, notes = [], []
+    for row in proxies[proxies["auc"] >= refuse].itertuples(index=False):
+        text = f"proxy: '{row.feature}' predicts {row.attribute} with AUC {row.auc:.3f} (refused at {refuse:g})"
+        if row.feature in reviewed:
+            notes.append(f"{text}; reviewed: {reviewed[str(row.feature)]}")
+        else:
+            findings.append(f"{text}: it stands in for the attribute; justify it in features.reviewed or drop it")
+    return findings, notes
 
 
 def fairness_evidence(result: GateResult) -> FairnessEvidence:

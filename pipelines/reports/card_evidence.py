@@ -287,8 +287,11 @@ def fairness_summary(verdict: str, reasons: list[str]) -> str:
     unassessable = [r for r in reasons if r.startswith("not assessable")]
     if unassessable:  # the decision itself is degenerate: say so as the gate said it
         return unassessable[0]
+    proxies = [r.split(" (refused", 1)[0] for r in reasons if r.startswith("proxy: ")]
+    reasons = [r for r in reasons if not r.startswith("proxy: ")]
     unjudged = [r.split(": ", 1)[0] for r in reasons if "cannot judge" in r]
     broken = list(dict.fromkeys(r.split(": ", 1)[0] for r in reasons if "cannot judge" not in r))
     parts = [f"{len(reasons) - len(unjudged)} limit(s) broken ({', '.join(broken)})"] if broken else []
+    parts += [f"{p} (refused)" for p in proxies]
     parts += [f"cannot judge {', '.join(unjudged)} (groups too small)"] if unjudged else []
     return "; ".join(parts)

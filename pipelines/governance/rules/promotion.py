@@ -120,7 +120,8 @@ def unmet_conditions(
         if gate not in values:
             unmet.append(
                 f"{gate} is missing: version {version.version} was judged before the {tags.gate_name(gate)} gate "
-                f"existed or without it; judge it again (creditflow run on its spec registers a new version)"
+                f"existed or without it; judge it again: creditflow validate {version.name} {version.version} "
+                "recomputes every gate (then review it again), or creditflow run on its spec registers a new version"
             )
     digest = evidence_digest(version)
     for key in sorted(k for k in values if k.startswith(tags.VALIDATION_PREFIX) and k not in tags.NOT_VERDICTS):

@@ -99,7 +99,7 @@ def test_a_toy_gate_added_in_the_registry_is_everywhere(tmp_path, store_template
 
     unknown = invoke("review", "german_credit", "1", "--exception", "speed", "--justification", "x",
                      "--expires", "2099-01-01", "--tracking-uri", uri, user="risk-lead")  # fmt: skip
-    assert unknown.exit_code == 2 and "one of: performance, stability, fairness, toy" in unknown.output
+    assert unknown.exit_code == 2 and "one of: data_design, performance, stability, fairness, toy" in unknown.output
     expires = (pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=30)).strftime("%Y-%m-%d")
     granted = invoke("review", "german_credit", "1", "--exception", "toy", "--justification", "a toy",
                      "--expires", expires, "--tracking-uri", uri, user="risk-lead")  # fmt: skip

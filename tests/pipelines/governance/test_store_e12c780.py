@@ -64,7 +64,7 @@ def test_the_old_approved_version_is_refused_for_the_gate_it_never_had(old_store
     assert "validation.data_design is missing: version 2 was judged before the data_design gate existed" in (
         promoted.output
     )
-    assert "judge it again" in promoted.output
+    assert "judge it again: creditflow validate german_credit 2 recomputes every gate" in promoted.output
     status = json.loads(invoke("dave", "status", "german_credit", "--json", "--check").output)
     assert status["champion"] == "1" and status["verified"]  # the refusal moved nothing
     verify = invoke("dave", "audit", "verify", "german_credit")

@@ -21,7 +21,7 @@ import pandas as pd
 
 from features.data import duplicate_warnings, read_table
 from features.errors import DataError
-from features.policy import StoredPolicySource
+from features.policy import FolderPolicySource, StoredPolicySource, policy_folder
 from features.spec import Spec, load_spec
 from monitoring.assess import LEVELS, Assessment, assess
 from monitoring.evidently_report import drift_report
@@ -137,7 +137,9 @@ def load_target(tracker: Tracker, model: str, reference: str | None) -> Target:
         if not specs:
             raise MissingReferenceError(f"model {name!r} version {version.version}: its run has no logged spec")
         governing = stored_policy(tracker, version)  # the policy it was judged under, not today's file
-        policies = StoredPolicySource(governing.document) if governing else None
+        # a version registered before policies were stored: its policy by name from the project's policy folder (a
+        # downloaded spec has no folder beside it)
+        policies = StoredPolicySource(governing.document) if governing else FolderPolicySource(policy_folder())
         spec = load_spec(tracker.download_artifacts(version.run_id, specs[0], folder), policies)
         if reference is None and REFERENCE_PATH not in stored:
             raise MissingReferenceError(

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from features.synthetic import BookOptions, generate_book
 from pipelines.cli import cli
+from tests.conftest import REPO
 from tests.monitoring.conftest import LAST, MODEL, book, invoke, window_runs
 
 # The session's consumer-loan store comes from `creditflow run`.
@@ -187,7 +188,9 @@ def test_window_outside_the_data_exits_2(store, tmp_path):
     assert _no_window_runs(store)
 
 
-def test_a_version_without_stored_reference_needs_reference_option(store, tmp_path):
+def test_a_version_without_stored_reference_needs_reference_option(store, tmp_path, monkeypatch):
+    # its run stores no policy: the spec's policy comes by name from the project's policy folder
+    monkeypatch.setenv("CREDITFLOW_POLICY_DIR", str(REPO / "experiments" / "policies"))
     client = mlflow.MlflowClient(store)
     first = client.get_model_version(MODEL, "1")
     bare_run = client.create_run(client.get_run(first.run_id).info.experiment_id)  # a run without artifacts

@@ -19,7 +19,7 @@ from features.spec import load_spec
 from features.synthetic import BookOptions, generate_book
 from monitoring.assess import assess
 from monitoring.page import PageContext, window_page
-from tests.conftest import CONSUMER_SPEC
+from tests.conftest import CONSUMER_SPEC, REPO
 from tests.monitoring.conftest import LAST, MODEL, book, invoke, window_runs
 
 PAGE = "monitoring/window_report.html"
@@ -147,7 +147,9 @@ def test_a_band_far_worse_than_the_holdout_is_flagged_on_the_cli_and_the_page(st
 
 
 @pytest.mark.slow
-def test_a_version_registered_without_holdout_bands_shows_them_not_judged(store, tmp_path):
+def test_a_version_registered_without_holdout_bands_shows_them_not_judged(store, tmp_path, monkeypatch):
+    # its run stores no policy: the spec's policy comes by name from the project's policy folder
+    monkeypatch.setenv("CREDITFLOW_POLICY_DIR", str(REPO / "experiments" / "policies"))
     client = mlflow.MlflowClient(store)
     first = client.get_model_version(MODEL, "1")
     expected = json.loads(

@@ -33,6 +33,7 @@ CARD_SECTIONS = [
     "Fairness",
     "Less-discriminatory alternative",
     "Leakage screen",
+    "Data design (duplicates, row identifiers, time order)",  # a registered gate's own section (card's generic one)
     "Explanations and reason codes",
     "Hyperparameters",
     "Known limitations",

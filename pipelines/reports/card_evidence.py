@@ -269,12 +269,13 @@ INTERVALS_NOTE = (
 )
 
 
-def summary_line(result: GateResult) -> str:
+def summary_line(result: GateResult, *, criteria: bool = False) -> str:
     """Why a gate did not pass, in one line: the fairness gate condenses its reasons (the numbers are in its
-    tables); any other gate lists its findings."""
+    tables), followed with `criteria` by which criteria it judged per grouping (the page's verdict row; the run's
+    output prints them as notes); any other gate lists its findings."""
     if result.name == "fairness":
         judged = [note.replace(f": {JUDGED}: ", " ") for note in result.notes if f": {JUDGED}: " in note]
-        return "; ".join([fairness_summary(result.status, result.findings), *judged])
+        return "; ".join([fairness_summary(result.status, result.findings), *(judged if criteria else [])])
     return "; ".join(result.findings) or "every limit met"
 
 

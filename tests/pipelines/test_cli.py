@@ -400,7 +400,9 @@ def test_an_all_missing_feature_and_a_column_named_twice_train_with_warnings(tra
     assert set(warnings) <= set(summary["notes"])  # and so in the model card's limitations
     _german().drop(columns=NOT_INPUTS).head(50).to_csv(tmp_path / "applicants.csv", index=False)
     scored = invoke("score", "german_credit/1", tmp_path / "applicants.csv", tmp_path / "scored.csv")
-    assert scored.exit_code == 0 and "unseen categories scored as missing: purpose 50" in scored.output, scored.output
+    # the model never saw a purpose: every value is an unseen category, which the policy's input check refuses
+    assert scored.exit_code == 1 and "purpose: 100.0% categories never seen in training" in scored.output, scored.output
+    assert not (tmp_path / "scored.csv").exists()
 
 
 def test_generate_writes_a_book(tmp_path):

@@ -75,14 +75,18 @@ def governed_policy(store: GovernanceStore, version: VersionInfo) -> GoverningPo
 
 
 def logged_spec(store: GovernanceStore, version: VersionInfo, folder: Path, data: str | None) -> Path:
-    """The spec logged on the version's run, with its data source made absolute (`data`, else the source as the
-    spec states it, relative to the working folder)."""
+    """The spec logged on the version's run, with its data source made absolute: `data`, else the file the author's
+    run read (its `data.source` param: a spec's relative source is relative to where that spec lay), else the source
+    as the spec states it, relative to the working folder. Its digest is checked either way."""
     specs = [p for p in store.tracker.list_artifacts(version.run_id or "", "spec") if p.endswith((".yaml", ".yml"))]
     if not specs:
         raise CreditflowError(f"{version.name} version {version.version}: its run has no logged spec")
     path = Path(store.tracker.download_artifacts(version.run_id or "", specs[0], str(folder)))
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    source = data or raw.get("data", {}).get("source")
+    stated = raw.get("data", {}).get("source")
+    read = store.tracker.run_params(version.run_id or "").get("data.source")
+    relative = isinstance(stated, str) and not Path(stated).is_absolute()
+    source = data or (read if relative and read and Path(read).is_file() else stated)
     if isinstance(source, str) and not source.startswith("synthetic"):
         raw["data"]["source"] = str(Path(source).resolve())
     path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")

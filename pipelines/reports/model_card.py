@@ -59,10 +59,7 @@ def _verdicts(spec: Spec, evaluation: Evaluation) -> list[Item]:
     governing = spec.governing
     policy = f"`{governing.label}` (digest `{governing.digest}`)" if governing else "the spec's own limits"
     gates = pd.DataFrame(
-        [
-            [r.tag, r.status, "every limit met" if r.passed else ev.summary_line(r, criteria=True)]
-            for r in evaluation.results
-        ],
+        [[r.tag, r.status, ev.summary_line(r, criteria=True)] for r in evaluation.results],
         columns=["gate", "verdict", "why"],
     )
     return [

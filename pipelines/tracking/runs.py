@@ -92,6 +92,13 @@ class Runs(Connection):
         except MlflowException:
             return {}
 
+    def run_params(self, run_id: str) -> dict[str, str]:
+        """A run's params (empty when the run is gone)."""
+        try:
+            return dict(self.client.get_run(run_id).data.params)
+        except MlflowException:
+            return {}
+
     def run_state(self, run_id: str) -> tuple[str, str] | None:
         """(status, owner token) of a run, or None if it does not exist."""
         try:

@@ -20,7 +20,9 @@ def judged(defaults: float) -> tuple[list[str], str]:
     p = np.clip(0.2 + 0.3 * y + rng.normal(0, 0.1, n), 0.01, 0.99)
     found = fairness_gate(y, p, sensitive=pd.DataFrame({"region": group}), cutoff=0.4, policy=FairnessPolicy(n_boot=20))
     status = "passed" if found.verdict.passed else "failed"
-    line = summary_line(GateResult("fairness", status, findings=found.verdict.reasons, notes=found.verdict.notes))
+    line = summary_line(
+        GateResult("fairness", status, findings=found.verdict.reasons, notes=found.verdict.notes), criteria=True
+    )
     return found.verdict.notes, line
 
 

@@ -26,7 +26,7 @@ def refused(path) -> str:
 def test_the_shipped_specs_are_judged_under_the_shipped_policy():
     for name in ("german_credit.yaml", "consumer_loans.yaml"):
         spec = load_spec(GERMAN_SPEC.parent / name)
-        assert spec.governing.label == "consumer-credit v1"
+        assert spec.governing.label == "consumer-credit v2"
         assert spec.governing.digest == governing(yaml.safe_load(POLICY.read_text()), "x").digest
         assert spec.policy.fairness.min_air == 0.8 and spec.policy.performance.minimum == {"auc": 0.7, "ks": 0.3}
     assert load_spec(GERMAN_SPEC.parent / "consumer_loans.yaml").policy.performance.maximum == {"brier": 0.15}
@@ -38,7 +38,7 @@ def test_the_relaxed_spec_trick_is_refused(tmp_path):
     message = refused(spec)
     assert str(spec) in message
     assert "policy.fairness.min_air: 0.5 is looser than the policy's 0.8 (a spec may only raise it)" in message
-    assert "policy consumer-credit v1" in message
+    assert "policy consumer-credit v2" in message
     rationale = write_spec(tmp_path, **{"policy.fairness.rationale": "business necessity"})
     assert "policy.fairness.rationale: 'business necessity' differs from the policy's" in refused(rationale)
 
@@ -179,7 +179,7 @@ def test_a_prohibited_feature_is_refused(tmp_path):
         },
     )
     message = refused(spec)
-    assert "feature(s) prohibited by policy consumer-credit v1: 'personal_status_and_sex' (pattern" in message
+    assert "feature(s) prohibited by policy consumer-credit v2: 'personal_status_and_sex' (pattern" in message
 
 
 def test_a_version_is_read_back_under_its_stored_policy(tmp_path):
@@ -207,7 +207,7 @@ def test_the_builtin_policy_is_valid():
         (
             {"features.numeric": NUMERIC + ["marital_status"], "reasons.marital_status": "Marital status"},
             None,
-            "feature(s) prohibited by policy consumer-credit v1: 'marital_status' (pattern '*marital*')",
+            "feature(s) prohibited by policy consumer-credit v2: 'marital_status' (pattern '*marital*')",
         ),
     ],
 )

@@ -112,7 +112,7 @@ def test_the_version_carries_the_gate_verdicts_and_awaits_approval(registered):
     assert tags["validation.stability"] == "passed"
     assert tags["validation.fairness"] == "failed"  # foreign_worker cannot be judged on 200 applicants
     assert tags["approval.status"] == "pending"
-    assert tags["validation.policy"] == "consumer-credit v1" and len(tags["validation.policy_digest"]) == 64
+    assert tags["validation.policy"] == "consumer-credit v2" and len(tags["validation.policy_digest"]) == 64
 
 
 @pytest.mark.slow

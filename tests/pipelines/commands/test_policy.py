@@ -33,14 +33,14 @@ def test_push_show_list_in_the_policy_folder(tmp_path, tracking_uri, monkeypatch
     monkeypatch.setenv("CREDITFLOW_POLICY_DIR", str(folder))
     assert invoke("policy", "list").output.strip() == f"no governed policy in the policy folder {folder}"
     pushed = invoke("policy", "push", draft(tmp_path))
-    assert pushed.exit_code == 0 and "policy consumer-credit v1 stored in the policy folder" in pushed.output
+    assert pushed.exit_code == 0 and "policy consumer-credit v2 stored in the policy folder" in pushed.output
     assert (folder / "consumer-credit.yaml").is_file()
     again = invoke("policy", "push", draft(tmp_path))
     assert again.exit_code == 0 and "already the current version" in again.output
     listed = invoke("policy", "list")
-    assert listed.exit_code == 0 and listed.output.startswith("consumer-credit  v1  ")
+    assert listed.exit_code == 0 and listed.output.startswith("consumer-credit  v2  ")
     shown = invoke("policy", "show", "consumer-credit")
-    assert shown.exit_code == 0 and shown.output.startswith("# policy consumer-credit v1, digest ")
+    assert shown.exit_code == 0 and shown.output.startswith("# policy consumer-credit v2, digest ")
     assert yaml.safe_load(shown.output)["limits"] == yaml.safe_load(POLICY.read_text())["limits"]
 
 
@@ -51,10 +51,10 @@ def test_a_changed_policy_needs_a_new_version(tmp_path, tracking_uri, monkeypatc
     before = (folder / "consumer-credit.yaml").read_text()
     loosened = invoke("policy", "push", draft(tmp_path, fairness__min_air=0.5))
     assert loosened.exit_code == 2 and loosened.output.count("\n") == 1
-    assert "version 1 is already stored with other limits; a changed policy needs a new `version`" in loosened.output
+    assert "version 2 is already stored with other limits; a changed policy needs a new `version`" in loosened.output
     assert (folder / "consumer-credit.yaml").read_text() == before
-    newer = invoke("policy", "push", draft(tmp_path, fairness__min_air=0.85, version="2"))
-    assert newer.exit_code == 0 and "policy consumer-credit v2 stored" in newer.output
+    newer = invoke("policy", "push", draft(tmp_path, fairness__min_air=0.85, version="3"))
+    assert newer.exit_code == 0 and "policy consumer-credit v3 stored" in newer.output
 
 
 def test_bad_input_is_one_line_exit_2(tmp_path, tracking_uri, monkeypatch):
@@ -73,4 +73,4 @@ def test_bad_input_is_one_line_exit_2(tmp_path, tracking_uri, monkeypatch):
     assert not folder.exists()
     invoke("policy", "push", draft(tmp_path))
     result = invoke("policy", "show", "consumer-credit", "--version", "7")
-    assert result.exit_code == 2 and "has no version '7'" in result.output and "(kept: 1)" in result.output
+    assert result.exit_code == 2 and "has no version '7'" in result.output and "(kept: 2)" in result.output

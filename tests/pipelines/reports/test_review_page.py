@@ -71,7 +71,7 @@ def test_the_review_page_opens_offline_with_every_section_and_chart(honest, brow
 
     body = page.inner_text("body")
     assert not re.search(r"\b(NaN|nan|True|False|None)\b", body) and "`" not in body
-    assert "validation.fairness\tfailed" in body and "consumer-credit v1" in body
+    assert "validation.fairness\tfailed" in body and "consumer-credit v2" in body
     assert version.tags["lineage.data_digest"] in body and version.tags["validation.policy_digest"] in body
     assert "Small test sample: 200 applicants, 60 defaults" in body  # a limitation derived from the evidence
     assert "cron 0 6 2 * *" in body  # every feature has a reason text now (a missing one is a spec error)

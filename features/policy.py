@@ -26,6 +26,7 @@ from features.errors import SpecError, describe_errors
 from features.fairness_spec import Strict as _Strict
 from features.policy_rules import deep_merge, leaves, looser
 from features.policy_spec import PolicySpec
+from features.spec_rules import Problem
 
 POLICY_DIR_ENV = "CREDITFLOW_POLICY_DIR"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"  # a file name in the policy folder: no path, no leading dot
@@ -266,20 +267,23 @@ def govern(
     return {**raw, "policy": deep_merge(found.policy.limits.model_dump(), section)}, found, section
 
 
-def check_governed(
-    limits: PolicySpec, features: list[str], found: GoverningPolicy, overrides: dict[str, Any], where: str
-) -> None:
-    """One line, exit 2, when a spec's limits loosen the policy's or its features include a prohibited one.
+def governed_problems(
+    limits: PolicySpec, features: list[str], found: GoverningPolicy, overrides: dict[str, Any]
+) -> list[Problem]:
+    """Every limit of a spec that loosens the policy's, and every feature the policy prohibits.
 
     Takes the spec's parts, not the spec: the spec module builds on this one (`load_spec` governs).
     """
-    problems = looser(overrides, limits.model_dump(), found.policy.limits.model_dump(), found.stated)
-    if problems:
-        raise SpecError(f"{where}: {problems[0]} (policy {found.label}; a spec may only make a limit stricter)")
+    terms = f"policy {found.label}; a spec may only make a limit stricter"
+    problems = [
+        Problem("", f"{text} ({terms})")
+        for text in looser(overrides, limits.model_dump(), found.policy.limits.model_dump(), found.stated)
+    ]
     banned = matches(features, found.policy.prohibited_features)
     if banned:
         listed = ", ".join(f"'{feature}' (pattern '{pattern}')" for feature, pattern in banned)
-        raise SpecError(f"{where}: feature(s) prohibited by policy {found.label}: {listed}")
+        problems.append(Problem("features", f"feature(s) prohibited by policy {found.label}: {listed}"))
+    return problems
 
 
 def matches(names: list[str], patterns: list[str]) -> list[tuple[str, str]]:

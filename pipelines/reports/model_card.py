@@ -51,7 +51,7 @@ def card_sections(identity: CardIdentity, prepared: Prepared, evaluation: Evalua
         ("Explanations and reason codes", _explanations(prepared, evaluation)),
         ("Hyperparameters", [hyperparameter_table(identity, spec, evaluation)]),
         ("Known limitations", limitations(prepared, evaluation)),
-        ("Monitoring plan", monitoring_plan(spec)),
+        ("Monitoring plan", monitoring_plan(spec, len(prepared.split.train))),
     ]
 
 
@@ -67,7 +67,8 @@ def _verdicts(spec: Spec, evaluation: Evaluation) -> list[Item]:
         f"{spec.policy.cutoff:g}: applicants with a probability of default at or above it are declined, and every "
         "gate is judged at that decision.",
         gates,
-        "Every limit beside the measured value (95% bootstrap intervals; verdicts use the point estimate):",
+        "Every limit beside the measured value (95% intervals: DeLong for AUC and Gini, percentile bootstrap for the "
+        "others; verdicts use the point estimate):",
         ev.limit_rows(spec, evaluation),
     ]
 
@@ -76,7 +77,8 @@ def _performance(spec: Spec, evaluation: Evaluation) -> list[Item]:
     figures = evaluation.figures
     return [
         "XGBoost against an untuned logistic-regression benchmark on the same split. Each value is followed by its "
-        "95% percentile bootstrap interval (200 resamples of at most 20,000 rows). The performance gate is judged "
+        "95% interval: DeLong's for AUC and Gini, a percentile bootstrap (200 resamples of at most 20,000 rows) for "
+        "the others. The performance gate is judged "
         "on the holdouts (test, out-of-time); validation steered early stopping.",
         ev.metric_table(evaluation),
         ev.performance_chart(spec, evaluation),

@@ -30,14 +30,18 @@ from features.tuning_spec import TuningSpec
 
 
 class Spec(_Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    data: DataSpec
-    features: FeatureSpec
-    split: SplitSpec = SplitSpec()
-    tuning: TuningSpec = TuningSpec()
-    policy: PolicySpec = PolicySpec()
-    monitoring: MonitoringSpec = MonitoringSpec()
-    reasons: dict[str, str] = {}  # feature -> reason text shown to applicants
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="the MLflow experiment and registered model")
+    data: DataSpec = Field(description="where the rows come from and what each column is")
+    features: FeatureSpec = Field(description="the model's inputs")
+    split: SplitSpec = Field(default=SplitSpec(), description="how rows are split into train, valid, test (, oot)")
+    tuning: TuningSpec = Field(default=TuningSpec(), description="the Optuna study and the XGBoost parameters")
+    policy: PolicySpec = Field(
+        default=PolicySpec(), description="`name`: the governed policy; other keys may only tighten its limits"
+    )
+    monitoring: MonitoringSpec = Field(default=MonitoringSpec(), description="what `creditflow monitor` watches")
+    reasons: dict[str, str] = Field(
+        default={}, description="feature -> the reason text a declined applicant reads; every feature needs one"
+    )
     _governing: GoverningPolicy | None = PrivateAttr(default=None)  # set by load_spec
 
     @property

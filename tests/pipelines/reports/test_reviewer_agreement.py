@@ -46,3 +46,24 @@ def test_an_experiment_creditflow_creates_is_a_model_development_experiment(trac
         pass
     found = mlflow.MlflowClient(tracking_uri).get_experiment_by_name("credit_kind")
     assert found is not None and found.tags.get(tags.EXPERIMENT_KIND) == tags.MODEL_DEVELOPMENT
+
+
+def test_an_accepted_exception_shows_on_the_first_screen_beside_the_verdicts():
+    from pipelines.reports.governance_section import with_governance
+    from pipelines.reports.review_page import review_page
+
+    page = review_page("german_credit version 1", [("Verdicts and limits", ["validation.fairness failed"])])
+    exception = {
+        "gate": "fairness",
+        "granted_by": "dora",
+        "time": "2026-12-07 05:00",
+        "justification": "age is an empirically derived factor",
+        "expires": "2027-02-05",
+        "alternative": "challenger AUC 0.74",
+    }
+    refreshed = with_governance(page, [], [exception], as_html=True)
+    banner = refreshed.index("validation.fairness</strong> did not pass and goes forward on an accepted exception")
+    assert banner < refreshed.index("<section id='s0'>")  # above the verdicts, not only at the bottom
+    assert "granted by dora, valid through 2027-02-05" in refreshed
+    again = with_governance(refreshed, [], [], as_html=True)  # re-rendered: one note, replaced, never doubled
+    assert "did not pass and goes forward" not in again and again.count("creditflow:exceptions -->") == 2

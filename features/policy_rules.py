@@ -36,6 +36,7 @@ EXPLICIT: dict[str, str] = {
     # Lower judges more (smaller) groups; raising it would let a spec drop a disadvantaged small group out
     # of the verdict, so a `min_` name is not enough here.
     "fairness.min_group_size": LOWER,
+    "fairness.min_eo_outcomes": LOWER,  # lower judges equalized odds on smaller groups
     "fairness.intersections": HIGHER,  # true judges the intersections too
     "fairness.proxy_auc": LOWER,  # a lower threshold flags more features
     "fairness.proxy_refuse": LOWER,  # a lower threshold refuses more features

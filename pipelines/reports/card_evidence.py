@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeAlias, TypeVar
 import pandas as pd
 
 from features.spec import Spec
-from pipelines.gates.fairness import INTERVAL_METHOD, JUDGED, FairnessResult, GroupingResult
+from pipelines.gates.fairness import EO_METHOD, INTERVAL_METHOD, JUDGED, FairnessResult, GroupingResult
 from pipelines.gates.fairness_gate import fairness_evidence
 from pipelines.gates.figures import fairness_figure
 from pipelines.gates.gate import GateResult
@@ -274,7 +274,7 @@ def gaps_table(result: FairnessResult) -> pd.DataFrame:
 
 INTERVALS_NOTE = (
     f"Intervals: {INTERVAL_METHOD} A gap is judged on its point estimate; its interval shows how much the "
-    "sample could move it."
+    f"sample could move it. Where the policy sets min_eo_outcomes: {EO_METHOD}."
 )
 
 

@@ -137,6 +137,9 @@ class Spec(_Strict):
         unknown = sorted(set(self.policy.fairness.mitigation.attributes) - set(self.data.sensitive_names()))
         if unknown:
             raise ValueError(f"policy.fairness.mitigation.attributes: not in data.sensitive: {', '.join(unknown)}")
+        thin = self.policy.refer.thin_file
+        if thin is not None and thin.feature not in self.features.numeric:
+            raise ValueError(f"policy.refer.thin_file.feature: '{thin.feature}' is not a numeric feature")
         if self.split.valid_size + self.split.test_size >= 1:
             raise ValueError("split.valid_size + split.test_size must be below 1")
         return self

@@ -246,7 +246,7 @@ def record_model(run: RunLogger, prepared: Prepared, candidate: Candidate) -> st
     # the signature then accepts the data as users have it (MLflow refuses int64 -> double).
     rows = prepared.split.train[:INPUT_EXAMPLE_ROWS]
     example = prepared.data.frame.iloc[rows][prepared.spec.features.all()].reset_index(drop=True)
-    scorer = candidate.scorer(prepared.spec)
+    scorer = candidate.scorer(prepared.spec, prepared.data.frame.iloc[prepared.split.train])
     settings = {
         **scorer.settings(),
         "model_name": prepared.spec.name,

@@ -117,6 +117,9 @@ class Spec(_Strict):
     policy: PolicySpec = PolicySpec()
     monitoring: MonitoringSpec = MonitoringSpec()
     reasons: dict[str, str] = {}  # feature -> reason text shown to applicants
+    # features whose reason text compliance review found generic (not the model's specific factor, CFPB Circular
+    # 2023-03): a notice that would give one is refused until the text is rewritten
+    reasons_generic: list[str] = []
     _governing: GoverningPolicy | None = PrivateAttr(default=None)  # set by load_spec
 
     @property
@@ -129,6 +132,9 @@ class Spec(_Strict):
         _check_features(self)
         check_reasons(self.reasons, self.features.all())
         check_reviewed(self.features.reviewed, self.features.all())
+        unknown = sorted(set(self.reasons_generic) - set(self.features.all()))
+        if unknown:
+            raise ValueError(f"reasons_generic: unknown feature(s): {', '.join(unknown)}")
         unknown = sorted(set(self.monitoring.drift.columns) - set(self.features.all()))
         if unknown:
             raise ValueError(f"monitoring.drift.columns: unknown feature(s): {', '.join(unknown)}")

@@ -43,25 +43,41 @@ class Scorer:
     texts: dict[str, str]
     refer: ReferRule | None = None  # the policy's refer band and uncertainty rules (None: approve/decline only)
 
-    def codes(self, features: pd.DataFrame, pd_values: np.ndarray) -> np.ndarray:
-        """0 approve / 1 decline / 2 refer per transformed row (pipelines/scoring/decision.py)."""
+    def codes(self, features: pd.DataFrame, pd_values: np.ndarray, refer_rows: np.ndarray | None = None) -> np.ndarray:
+        """0 approve / 1 decline / 2 refer per transformed row (pipelines/scoring/decision.py); `refer_rows`: rows
+        the caller's own input check sends to a person (only where the policy refers at all)."""
         uncertain = self.refer.uncertain(features) if self.refer is not None else None
+        if uncertain is not None and refer_rows is not None:
+            uncertain = uncertain | refer_rows
         return decision_codes(pd_values, self.cutoff, self.refer, uncertain)
 
-    def score(self, raw: pd.DataFrame, *, reason_method: str = "exact", all_reasons: bool = False) -> pd.DataFrame:
+    def score(
+        self,
+        raw: pd.DataFrame,
+        *,
+        reason_method: str = "exact",
+        all_reasons: bool = False,
+        refer_rows: np.ndarray | None = None,
+    ) -> pd.DataFrame:
         """PD, decision ("decline" when PD >= cutoff, "refer" where the policy's refer rule says so) and up to four
         reason codes per declined or referred application (every
         application with `all_reasons`); reason_method "none": no reason columns, for throughput."""
         if reason_method not in REASON_METHODS:
             raise ValueError(f"reason_method must be one of {', '.join(REASON_METHODS)}, got '{reason_method}'")
-        return self.score_input(self.transform.transform(raw), reason_method=reason_method, all_reasons=all_reasons)
+        features = self.transform.transform(raw)
+        return self.score_input(features, reason_method=reason_method, all_reasons=all_reasons, refer_rows=refer_rows)
 
     def score_input(
-        self, features: pd.DataFrame, *, reason_method: str = "exact", all_reasons: bool = False
+        self,
+        features: pd.DataFrame,
+        *,
+        reason_method: str = "exact",
+        all_reasons: bool = False,
+        refer_rows: np.ndarray | None = None,
     ) -> pd.DataFrame:
         """`score` on rows already transformed (`self.transform.transform`), with their index."""
         pd_values = self.booster.inplace_predict(features, validate_features=True).astype(np.float64)
-        codes = self.codes(features, pd_values)
+        codes = self.codes(features, pd_values, refer_rows)
         labels = _LABELS[codes]
         out = pd.DataFrame({"probability_of_default": pd_values, "decision": labels}, index=features.index)
         if reason_method == "none":

@@ -24,6 +24,7 @@ from pydantic import Field, ValidationError
 
 from features.errors import SpecError, describe_errors
 from features.fairness_spec import Strict as _Strict
+from features.hitl_policy import NoticeTerms, OverrideLimits
 from features.lexicon import DEFAULT_WORDS, lexicon_matches
 from features.policy_rules import deep_merge, leaves, looser
 from features.policy_spec import PolicySpec
@@ -76,6 +77,8 @@ class Policy(_Strict):
     exceptions: ExceptionTerms = ExceptionTerms()
     validation: ValidationTerms = ValidationTerms()
     input_check: InputLimits = InputLimits()  # what `score` and the served model accept (pipelines/scoring)
+    notices: NoticeTerms = NoticeTerms()  # applicant notices (`creditflow notices`)
+    overrides: OverrideLimits = OverrideLimits()  # final decisions against the model's (`monitor --decisions`)
 
 
 @dataclass(frozen=True)

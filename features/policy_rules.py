@@ -45,6 +45,12 @@ EXPLICIT: dict[str, str] = {
     "fairness.mitigation": FREE,  # how the less-discriminatory alternative is searched for
     "data_design.require_out_of_time": HIGHER,  # true judges on later months
     "performance.judge_on": ORDERED,  # lower_bound judges on the interval, not the point
+    # The refer band: a spec may widen it (send more applicants to a person), never narrow it.
+    "refer.below": HIGHER,
+    "refer.above": HIGHER,
+    "refer.out_of_range": HIGHER,
+    "refer.thin_file.below": HIGHER,
+    "refer.thin_file.feature": FIXED,
 }
 
 

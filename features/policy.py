@@ -24,6 +24,7 @@ from pydantic import Field, ValidationError
 
 from features.errors import SpecError, describe_errors
 from features.fairness_spec import Strict as _Strict
+from features.monitoring_spec import BacktestLimits
 from features.policy_rules import deep_merge, leaves, looser
 from features.policy_spec import PolicySpec
 
@@ -73,6 +74,7 @@ class Policy(_Strict):
     exceptions: ExceptionTerms = ExceptionTerms()
     validation: ValidationTerms = ValidationTerms()
     input_check: InputLimits = InputLimits()  # what `score` and the served model accept (pipelines/scoring)
+    backtest: BacktestLimits = BacktestLimits()  # the vintage back-test and label-free estimate (monitoring)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from features.errors import SpecError, describe_errors
 from features.fairness_spec import Strict as _Strict
 from features.hitl_policy import NoticeTerms, OverrideLimits
 from features.lexicon import DEFAULT_WORDS, lexicon_matches
+from features.monitoring_spec import BacktestLimits
 from features.policy_rules import deep_merge, leaves, looser
 from features.policy_spec import PolicySpec
 from features.spec_rules import Problem
@@ -79,6 +80,7 @@ class Policy(_Strict):
     input_check: InputLimits = InputLimits()  # what `score` and the served model accept (pipelines/scoring)
     notices: NoticeTerms = NoticeTerms()  # applicant notices (`creditflow notices`)
     overrides: OverrideLimits = OverrideLimits()  # final decisions against the model's (`monitor --decisions`)
+    backtest: BacktestLimits = BacktestLimits()  # the vintage back-test and label-free estimate (monitoring)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,9 @@ from pydantic import Field, ValidationError
 
 from features.errors import SpecError, describe_errors
 from features.fairness_spec import Strict as _Strict
+from features.hitl_policy import NoticeTerms, OverrideLimits
+from features.lexicon import DEFAULT_WORDS, lexicon_matches
+from features.monitoring_spec import BacktestLimits
 from features.policy_rules import deep_merge, leaves, looser
 from features.policy_spec import PolicySpec
 from features.spec_rules import Problem
@@ -71,9 +74,13 @@ class Policy(_Strict):
     limits: PolicySpec = PolicySpec()
     prohibited_features: list[str] = []  # names or shell patterns (`*marital*`), case-insensitive
     proxy_watchlist: list[str] = []  # names known to stand in for a protected characteristic (`*postcode*`)
+    prohibited_words: dict[str, list[str]] = {}  # characteristic -> words and word forms (features/lexicon.py)
     exceptions: ExceptionTerms = ExceptionTerms()
     validation: ValidationTerms = ValidationTerms()
     input_check: InputLimits = InputLimits()  # what `score` and the served model accept (pipelines/scoring)
+    notices: NoticeTerms = NoticeTerms()  # applicant notices (`creditflow notices`)
+    overrides: OverrideLimits = OverrideLimits()  # final decisions against the model's (`monitor --decisions`)
+    backtest: BacktestLimits = BacktestLimits()  # the vintage back-test and label-free estimate (monitoring)
 
 
 @dataclass(frozen=True)
@@ -143,6 +150,7 @@ BUILTIN: dict[str, Any] = {
     "description": "Built-in defaults, applied when a spec names no policy file.",
     "prohibited_features": ["*marital*", "*religio*", "*race*", "*ethnic*", "sex", "gender", "*national_origin*"],
     "proxy_watchlist": ["*zip*", "*postcode*", "*post_code*", "*first_name*", "*surname*", "*nationality*"],
+    "prohibited_words": DEFAULT_WORDS,
 }
 
 
@@ -279,10 +287,17 @@ def governed_problems(
         Problem("", f"{text} ({terms})")
         for text in looser(overrides, limits.model_dump(), found.policy.limits.model_dump(), found.stated)
     ]
-    banned = matches(features, found.policy.prohibited_features)
+    banned = [
+        f"'{feature}' (pattern '{pattern}')" for feature, pattern in matches(features, found.policy.prohibited_features)
+    ]
+    named = {b.split("'")[1] for b in banned}
+    banned += [
+        f"'{feature}' (the word '{word}' means {what})"
+        for feature, word, what in lexicon_matches(features, found.policy.prohibited_words)
+        if feature not in named
+    ]
     if banned:
-        listed = ", ".join(f"'{feature}' (pattern '{pattern}')" for feature, pattern in banned)
-        problems.append(Problem("features", f"feature(s) prohibited by policy {found.label}: {listed}"))
+        problems.append(Problem("features", f"feature(s) prohibited by policy {found.label}: {', '.join(banned)}"))
     return problems
 
 

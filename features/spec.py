@@ -42,6 +42,11 @@ class Spec(_Strict):
     reasons: dict[str, str] = Field(
         default={}, description="feature -> the reason text a declined applicant reads; every feature needs one"
     )
+    reasons_generic: list[str] = Field(
+        default=[],
+        description="features whose reason text compliance review found generic (CFPB Circular 2023-03): a notice "
+        "that would give one is refused until the text is rewritten",
+    )
     _governing: GoverningPolicy | None = PrivateAttr(default=None)  # set by load_spec
 
     @property
@@ -54,6 +59,12 @@ class Spec(_Strict):
         problems = cross_problems(
             Sections(self.data, self.features, self.split, self.policy, self.monitoring, self.reasons)
         )
+        unknown = sorted(set(self.reasons_generic) - set(self.features.all()))
+        if unknown:
+            problems.append(Problem("reasons_generic", f"unknown feature(s): {', '.join(unknown)}"))
+        thin = self.policy.refer.thin_file
+        if thin is not None and thin.feature not in self.features.numeric:
+            problems.append(Problem("policy.refer.thin_file.feature", f"'{thin.feature}' is not a numeric feature"))
         if problems:
             raise ValueError("; ".join(str(p) for p in problems))
         return self

@@ -67,6 +67,12 @@ VERBS = {
         "Drift, score drift, data quality and (with labels) outcomes of MODEL (NAME = its champion, NAME@ALIAS or "
         "NAME/VERSION) on recent data; exits 1 on alert.",
     ),
+    "notices": (
+        "pipelines.commands.notices",
+        "notices_command",
+        "Write the notice of every declined or referred applicant of SCORED (from `creditflow score`) into OUT_DIR "
+        "(a new folder): a text and a JSON file per applicant and notices.jsonl in id order.",
+    ),
     "review": (
         "pipelines.commands.review",
         "review_command",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from typing import TYPE_CHECKING, Callable
 
 import optuna
 from sqlalchemy.engine import make_url
@@ -13,6 +14,9 @@ from sqlalchemy.engine import make_url
 from features.spec import Spec
 from pipelines.reports.render import png_bytes
 from pipelines.tracking import RunLogger
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 from pipelines.training.study_storage import StudyRef
 from pipelines.training.tuning_session import Budget
 
@@ -57,10 +61,13 @@ def record_study_plots(run: RunLogger, study: optuna.Study) -> None:
     from matplotlib.figure import Figure
     from optuna.visualization.matplotlib import plot_optimization_history, plot_param_importances
 
-    for name, plot in (
-        ("optimization_history.png", plot_optimization_history),
-        ("param_importances.png", plot_param_importances),
-    ):
+    plots: list[tuple[str, Callable[[optuna.Study], Axes]]] = [("optimization_history.png", plot_optimization_history)]
+    completed = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    if len(completed) >= 2:  # with one, Optuna warns and draws every parameter as equally important
+        plots.append(("param_importances.png", plot_param_importances))
+    else:
+        log.info("skipped param_importances.png: importances need at least two completed trials")
+    for name, plot in plots:
         # Optuna's plots switch pyplot's global style; keep that change inside this block.
         with plt.style.context("default"):
             try:

@@ -28,7 +28,7 @@ def init_spec(data: str | Path, target: str, positive: str | None, out: str | Pa
     prohibited = policies.load(policy).policy.prohibited_features if policy else list(BUILTIN["prohibited_features"])
     drafted = draft(frame, target, positive, prohibited)
     source = os.path.relpath(data.resolve(), out.parent.resolve())
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", data.stem) or "credit_model"
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", out.stem) or "credit_model"  # the spec's name: experiment and model
     text = render(drafted, name, source, policy, [n for n in names if n != policy])
     partial = out.with_name(f".{out.name}.partial")
     partial.write_text(text, encoding="utf-8")

@@ -35,6 +35,7 @@ def test_german_credit_is_drafted_with_its_sensitive_columns_out_of_the_features
     assert code == 0, output
     spec = yaml.safe_load((folder / "german.yaml").read_text())
     assert spec["data"]["positive"] == "bad" and spec["policy"]["name"] == "consumer-credit"
+    assert spec["name"] == "german"  # named after the spec file: its experiment and registered model
     sensitive = [s if isinstance(s, str) else s["column"] for s in spec["data"]["sensitive"]]
     assert sensitive == ["personal_status_and_sex", "age_in_years", "foreign_worker"]
     features = spec["features"]["numeric"] + spec["features"]["categorical"]

@@ -23,7 +23,7 @@ from features.policy_spec import StabilityPolicy as StabilityPolicy  # re-export
 from features.synthetic_options import BookOptions
 from features.target import Label, normalise_target
 from features.tuning_spec import TuningSpec
-from features.validation_spec import check_reasons, check_reviewed
+from features.validation_spec import check_available_at, check_reason_times, check_reasons, check_reviewed
 
 
 class SensitiveAttribute(_Strict):
@@ -90,6 +90,8 @@ class FeatureSpec(_Strict):
     categorical: list[str] = []
     monotone: dict[str, Literal["increasing", "decreasing"]] = {}
     reviewed: dict[str, str] = {}  # feature -> why a leakage-screen finding on it is acceptable (shown on the card)
+    # The data dictionary: when each feature is known. Only `application` may be a feature; a policy can require it.
+    available_at: dict[str, Literal["application"]] = {}
 
     def all(self) -> list[str]:
         return [*self.numeric, *self.categorical]
@@ -129,6 +131,8 @@ class Spec(_Strict):
         _check_features(self)
         check_reasons(self.reasons, self.features.all())
         check_reviewed(self.features.reviewed, self.features.all())
+        check_reason_times(self.reasons, self.policy.leakage.post_decision_terms)
+        check_available_at(self.features.available_at, self.features.all(), self.policy.leakage.require_available_at)
         unknown = sorted(set(self.monitoring.drift.columns) - set(self.features.all()))
         if unknown:
             raise ValueError(f"monitoring.drift.columns: unknown feature(s): {', '.join(unknown)}")

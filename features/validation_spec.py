@@ -7,6 +7,8 @@ the key alone: `min_*` is stricter when higher, `max_*` stricter when lower. A v
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pydantic import Field
 
 from features.fairness_spec import Strict
@@ -65,6 +67,19 @@ class LeakagePolicy(Strict):
         description="a feature whose commonest value covers more than this share of one outcome class (and under "
         "half of the other) is suspect: e.g. a field filled in only after a default",
     )
+    max_incremental_auc: float = Field(
+        default=0.05,
+        gt=0,
+        le=0.5,
+        description="a feature that adds this much cross-validated AUC to all the other features together knows "
+        "more than an application can (a repayment or servicing field): judged for the strongest features, "
+        "whatever the logistic baseline uses",
+    )
+    require_available_at: bool = Field(
+        default=False,
+        description="every feature must be declared `available_at: application` in the spec's data dictionary "
+        "(features.available_at)",
+    )
     post_decision_terms: list[str] = Field(
         default=list(POST_DECISION_TERMS),
         description="words of a feature's name or reason text that describe an event after the decision "
@@ -103,6 +118,39 @@ class DataDesignPolicy(Strict):
         description="a spec that declares data.time must split out of time (the lender judges models on later "
         "months); a random split of dated rows then fails the gate",
     )
+
+
+def check_reason_times(reasons: dict[str, str], terms: list[str]) -> None:
+    """A reason text tells an applicant why they were declined, so it must describe a fact of the application: one
+    that describes an event after the decision (a repayment, arrears, collections) is a spec error."""
+    from features.lexicon import words
+
+    wanted = [tuple(words(term)) for term in terms if words(term)]
+    for name, text in reasons.items():
+        have = words(str(text or ""))
+        hit = next(
+            (" ".join(t) for t in wanted for i in range(len(have) - len(t) + 1) if tuple(have[i : i + len(t)]) == t),
+            None,
+        )
+        if hit:
+            raise ValueError(
+                f"reasons.{name}: the reason text {str(text)[:80]!r} describes an event after the decision ('{hit}'); "
+                "a decline reason must be a fact known at application (and so must the feature)"
+            )
+
+
+def check_available_at(available: Mapping[str, str], features: list[str], required: bool) -> None:
+    """`features.available_at` (the spec's data dictionary) names declared features; a policy that requires it
+    needs every feature declared `application`."""
+    unknown = sorted(set(available) - set(features))
+    if unknown:
+        raise ValueError(f"features.available_at: unknown feature(s): {', '.join(unknown)}")
+    missing = [name for name in features if name not in available]
+    if required and missing:
+        raise ValueError(
+            f"features.available_at: the policy requires every feature declared `application` (known when the "
+            f"application is decided); not declared: {', '.join(missing)}"
+        )
 
 
 def check_reviewed(reviewed: dict[str, str], features: list[str]) -> None:

@@ -100,6 +100,13 @@ class DataDesignPolicy(Strict):
         description="share of training rows that repeat an earlier training row's features, and of holdout rows "
         "whose features appear among the training rows",
     )
+    max_near_duplicate_share: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="share of training rows that nearly repeat another training row (numbers rounded to two "
+        "significant digits, or equal in all features but one), and of holdout rows that nearly repeat a training row",
+    )
     max_distinct_share: float = Field(
         default=0.99,
         gt=0.5,

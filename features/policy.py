@@ -24,9 +24,12 @@ from pydantic import Field, ValidationError
 
 from features.errors import SpecError, describe_errors
 from features.fairness_spec import Strict as _Strict
+from features.hitl_policy import NoticeTerms, OverrideLimits
 from features.lexicon import DEFAULT_WORDS, lexicon_matches
+from features.monitoring_spec import BacktestLimits
 from features.policy_rules import deep_merge, leaves, looser
 from features.policy_spec import PolicySpec
+from features.spec_rules import Problem
 
 POLICY_DIR_ENV = "CREDITFLOW_POLICY_DIR"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"  # a file name in the policy folder: no path, no leading dot
@@ -75,6 +78,9 @@ class Policy(_Strict):
     exceptions: ExceptionTerms = ExceptionTerms()
     validation: ValidationTerms = ValidationTerms()
     input_check: InputLimits = InputLimits()  # what `score` and the served model accept (pipelines/scoring)
+    notices: NoticeTerms = NoticeTerms()  # applicant notices (`creditflow notices`)
+    overrides: OverrideLimits = OverrideLimits()  # final decisions against the model's (`monitor --decisions`)
+    backtest: BacktestLimits = BacktestLimits()  # the vintage back-test and label-free estimate (monitoring)
 
 
 @dataclass(frozen=True)
@@ -269,16 +275,18 @@ def govern(
     return {**raw, "policy": deep_merge(found.policy.limits.model_dump(), section)}, found, section
 
 
-def check_governed(
-    limits: PolicySpec, features: list[str], found: GoverningPolicy, overrides: dict[str, Any], where: str
-) -> None:
-    """One line, exit 2, when a spec's limits loosen the policy's or its features include a prohibited one.
+def governed_problems(
+    limits: PolicySpec, features: list[str], found: GoverningPolicy, overrides: dict[str, Any]
+) -> list[Problem]:
+    """Every limit of a spec that loosens the policy's, and every feature the policy prohibits.
 
     Takes the spec's parts, not the spec: the spec module builds on this one (`load_spec` governs).
     """
-    problems = looser(overrides, limits.model_dump(), found.policy.limits.model_dump(), found.stated)
-    if problems:
-        raise SpecError(f"{where}: {problems[0]} (policy {found.label}; a spec may only make a limit stricter)")
+    terms = f"policy {found.label}; a spec may only make a limit stricter"
+    problems = [
+        Problem("", f"{text} ({terms})")
+        for text in looser(overrides, limits.model_dump(), found.policy.limits.model_dump(), found.stated)
+    ]
     banned = [
         f"'{feature}' (pattern '{pattern}')" for feature, pattern in matches(features, found.policy.prohibited_features)
     ]
@@ -289,7 +297,8 @@ def check_governed(
         if feature not in named
     ]
     if banned:
-        raise SpecError(f"{where}: feature(s) prohibited by policy {found.label}: {', '.join(banned)}")
+        problems.append(Problem("features", f"feature(s) prohibited by policy {found.label}: {', '.join(banned)}"))
+    return problems
 
 
 def matches(names: list[str], patterns: list[str]) -> list[tuple[str, str]]:

@@ -46,6 +46,12 @@ EXPLICIT: dict[str, str] = {
     "data_design.require_out_of_time": HIGHER,  # true judges on later months
     "leakage.require_available_at": HIGHER,  # true requires every feature's data-dictionary entry
     "performance.judge_on": ORDERED,  # lower_bound judges on the interval, not the point
+    # The refer band: a spec may widen it (send more applicants to a person), never narrow it.
+    "refer.below": HIGHER,
+    "refer.above": HIGHER,
+    "refer.out_of_range": HIGHER,
+    "refer.thin_file.below": HIGHER,
+    "refer.thin_file.feature": FIXED,
 }
 
 

@@ -46,6 +46,25 @@ class PerformancePolicy(_Strict):
         return self
 
 
+class ThinFile(_Strict):
+    """A thin file: the applicant's `feature` (a numeric feature, e.g. months of credit history) missing or below
+    `below`: the model saw too little of such applicants to decide alone."""
+
+    feature: str
+    below: float
+
+
+class ReferPolicy(_Strict):
+    """When an applicant goes to a person instead of an automated decision: PD within `below` under the cutoff to
+    `above` over it, and optionally on the model's own uncertainty. A spec may widen it (larger margins, more
+    rules), never narrow it. All zero and off (the default): approve/decline only, as before refer bands existed."""
+
+    below: float = 0.0  # the band is [cutoff - below, cutoff + above)
+    above: float = 0.0
+    thin_file: ThinFile | None = None
+    out_of_range: bool = False  # a numeric feature outside the range of the training rows
+
+
 class PolicySpec(_Strict):
     cutoff: float = Field(default=0.5, gt=0, lt=1, description="decline when PD >= cutoff")
     reason_baseline: Literal["average", "cutoff"] = "average"
@@ -55,3 +74,21 @@ class PolicySpec(_Strict):
     data_design: DataDesignPolicy = DataDesignPolicy()
     stability: StabilityPolicy = StabilityPolicy()
     fairness: FairnessPolicy = FairnessPolicy()
+    refer: ReferPolicy = ReferPolicy()
+
+    @model_validator(mode="after")
+    def _band(self) -> "PolicySpec":
+        low, high = self.cutoff - self.refer.below, self.cutoff + self.refer.above
+        if self.refer.below < 0 or self.refer.above < 0:
+            raise ValueError(f"refer: the band [{low:g}, {high:g}) does not contain the cutoff {self.cutoff:g}")
+        if low < 0 or high > 1:
+            raise ValueError(
+                f"refer: the band [{low:g}, {high:g}) around the cutoff {self.cutoff:g} lies outside [0, 1]"
+            )
+        return self
+
+    @property
+    def refers(self) -> bool:
+        """Whether this policy refers anyone (three decisions) or only approves and declines."""
+        r = self.refer
+        return r.below > 0 or r.above > 0 or r.thin_file is not None or r.out_of_range

@@ -1,13 +1,12 @@
 """Limits of the calibration check, the leakage screen and the data-design gate (`policy.calibration`,
-`policy.leakage`, `policy.data_design`), and the checks of the features' reason texts and reviewed-feature reasons.
+`policy.leakage`, `policy.data_design`); the checks of reason texts and reviewed-feature reasons are in
+`features/spec_rules.py`.
 
 Names follow one convention so that a governed policy can tell a tighter value from a looser one by
 the key alone: `min_*` is stricter when higher, `max_*` stricter when lower. A value exactly at a limit passes.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 from pydantic import Field
 
@@ -125,59 +124,3 @@ class DataDesignPolicy(Strict):
         description="a spec that declares data.time must split out of time (the lender judges models on later "
         "months); a random split of dated rows then fails the gate",
     )
-
-
-def check_reason_times(reasons: dict[str, str], terms: list[str]) -> None:
-    """A reason text tells an applicant why they were declined, so it must describe a fact of the application: one
-    that describes an event after the decision (a repayment, arrears, collections) is a spec error."""
-    from features.lexicon import words
-
-    wanted = [tuple(words(term)) for term in terms if words(term)]
-    for name, text in reasons.items():
-        have = words(str(text or ""))
-        hit = next(
-            (" ".join(t) for t in wanted for i in range(len(have) - len(t) + 1) if tuple(have[i : i + len(t)]) == t),
-            None,
-        )
-        if hit:
-            raise ValueError(
-                f"reasons.{name}: the reason text {str(text)[:80]!r} describes an event after the decision ('{hit}'); "
-                "a decline reason must be a fact known at application (and so must the feature)"
-            )
-
-
-def check_available_at(available: Mapping[str, str], features: list[str], required: bool) -> None:
-    """`features.available_at` (the spec's data dictionary) names declared features; a policy that requires it
-    needs every feature declared `application`."""
-    unknown = sorted(set(available) - set(features))
-    if unknown:
-        raise ValueError(f"features.available_at: unknown feature(s): {', '.join(unknown)}")
-    missing = [name for name in features if name not in available]
-    if required and missing:
-        raise ValueError(
-            f"features.available_at: the policy requires every feature declared `application` (known when the "
-            f"application is decided); not declared: {', '.join(missing)}"
-        )
-
-
-def check_reviewed(reviewed: dict[str, str], features: list[str]) -> None:
-    """`features.reviewed` names declared features, each with a reason (shown on the model card)."""
-    unknown = sorted(set(reviewed) - set(features))
-    if unknown:
-        raise ValueError(f"features.reviewed: unknown feature(s): {', '.join(unknown)}")
-    blank = sorted(name for name, why in reviewed.items() if not str(why or "").strip())
-    if blank:
-        raise ValueError(f"features.reviewed: say why each was reviewed: {', '.join(blank)}")
-
-
-def check_reasons(reasons: dict[str, str], features: list[str]) -> None:
-    """Every feature can be a decline reason, so each needs a text an applicant can read; all missing are listed."""
-    unknown = sorted(set(reasons) - set(features))
-    if unknown:
-        raise ValueError(f"reasons: text given for unknown feature(s): {', '.join(unknown)}")
-    missing = [name for name in features if not str(reasons.get(name) or "").strip()]
-    if missing:
-        raise ValueError(
-            f"reasons: no applicant-facing text for {len(missing)} feature(s), each of which can be a decline "
-            f"reason: {', '.join(missing)}"
-        )

@@ -39,6 +39,12 @@ from pipelines.commands.options import tracking_option
     show_default=True,
     help="spark: count the window with Spark (Parquet of any size; pip install -e '.[spark]'); same verdict code.",
 )
+@click.option(
+    "--decisions",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Underwriters' final decisions (id, final_decision, underwriter, reason): override rates and fairness.",
+)
 @tracking_option
 def monitor_command(
     model: str,
@@ -49,6 +55,7 @@ def monitor_command(
     by: str,
     force: bool,
     engine: str,
+    decisions: str | None,
     tracking_uri: str | None,
 ) -> None:
     """Drift, score drift, data quality and (with labels) outcomes of MODEL (NAME = its champion, NAME@ALIAS or
@@ -65,5 +72,6 @@ def monitor_command(
             force=force,
             tracking_uri=tracking_uri,
             engine=engine,
+            decisions=decisions,
         )
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
 
 from features.data import write_table
 from features.errors import CreditflowError
+from features.outputs import check_output
 
 
 @click.command("generate")
@@ -80,6 +82,19 @@ from features.errors import CreditflowError
     default=None,
     help="Add a stand-in for a sensitive attribute under an innocent name (gender: salutation; age: birth_year).",
 )
+@click.option(
+    "--overrides",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write underwriters' final decisions for the book to this file (for `monitor --decisions`).",
+)
+@click.option(
+    "--override-bias",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of gender-F applicants the underwriters would approve whom they decline all the same.",
+)
 def generate_command(out: str, **options: Any) -> None:
     """Write a synthetic consumer-loan book to OUT (.parquet or .csv)."""
     generate(out, options)
@@ -92,6 +107,7 @@ def generate(out: str, options: dict) -> None:
     options = dict(options)
     options["proxy_of"] = options.get("proxy_of") or ""
     overwrite = bool(options.pop("overwrite", False))
+    overrides, override_bias = options.pop("overrides", None), float(options.pop("override_bias", 0.0) or 0.0)
     scenario = options.pop("scenario", None)
     try:
         if scenario:
@@ -103,5 +119,16 @@ def generate(out: str, options: dict) -> None:
         book = generate_book(BookOptions(**options))
     except ValueError as exc:
         raise CreditflowError(str(exc)) from None
+    if overrides is not None and Path(overrides).resolve() == Path(out).resolve():
+        raise CreditflowError(f"--overrides {overrides} is OUT itself: give another file")
+    if overrides is not None:
+        check_output(Path(overrides), overwrite=overwrite)  # before the book is written: both or neither
     write_table(book, out, overwrite=overwrite)
     click.echo(f"wrote {len(book)} applicants to {out} (default rate {book['default_12m'].mean():.1%})")
+    if overrides is not None:
+        from features.overrides import underwriter_decisions
+
+        decisions = underwriter_decisions(book, bias=override_bias, seed=int(options["seed"]))
+        write_table(decisions, overrides, overwrite=overwrite)
+        share = (decisions["final_decision"] == "decline").mean()
+        click.echo(f"wrote {len(decisions)} final decisions to {overrides} ({share:.1%} declined by underwriters)")

@@ -29,6 +29,13 @@ class PerformancePolicy(_Strict):
     # makes no credit decision. 2% and 70%: a prime book declines some, a subprime book rarely over two thirds.
     min_decline_rate: float = Field(default=0.02, ge=0, le=1)
     max_decline_rate: float = Field(default=0.70, ge=0, le=1)
+    # Intervals decide: at `lower_bound` a minimum is met when the metric's 95% interval's lower bound meets it (a
+    # maximum when its upper bound does); metrics without an interval are judged on the point. `point` judges the
+    # point estimate alone. A spec may move from point to lower_bound, never back.
+    judge_on: Literal["point", "lower_bound"] = "point"
+    # A holdout whose AUC interval is wider than this cannot tell a model at the minimum from a useless one: the
+    # gate is `not_assessed` on it (None: no limit).
+    max_interval_width: float | None = Field(default=None, gt=0, le=1)
 
     @model_validator(mode="after")
     def _ordered(self) -> "PerformancePolicy":

@@ -28,6 +28,8 @@ from monitoring.evidently_report import drift_report
 from monitoring.history import COMPLETE, experiment_name, model_uri, rebuild_history, window_tags
 from monitoring.hitl import FinalDecisions, judge_overrides, load_decisions
 from monitoring.inputs import columns_of, read_columns, validate
+from monitoring.life import Life, Shadow, Watched, auc_anchor, limits_of, persist, prepare
+from monitoring.life import apply as apply_life
 from monitoring.page import PageContext, window_page
 from monitoring.record import log_window, run_description, tag_version
 from monitoring.windows import is_month, month_index, months_of, previous_month, select_month, split_months
@@ -79,12 +81,16 @@ def monitor(
     force: bool,
     tracking_uri: str | None,
     engine: str = "local",
+    outcomes: str | None = None,
+    challenger: str | None = None,
     decisions: str | None = None,
 ) -> int:
     """Monitor one window (`current`) or every month of `backfill`; returns the exit code (1 on any alert).
     `decisions`: underwriters' final decisions, judged against the model's (monitoring/hitl.py)."""
     if (current is None) == (backfill is None):
         raise DataError("give exactly one of --current PATH or --backfill PATH")
+    if (outcomes or challenger) and (backfill is not None or engine == "spark"):
+        raise DataError("--outcomes and --challenger judge one window in process: use --current (engine local)")
     if engine == "spark" and backfill is not None:
         raise DataError("--backfill runs in process; with --engine spark monitor one window at a time (--window)")
     if decisions is not None and (current is None or engine == "spark"):
@@ -103,6 +109,7 @@ def monitor(
         rebuild_history(tracker, target.version)
         return EXIT[status]
     columns = read_columns(target.spec) | ({final.id_column} if final else set())
+    life: Life | None = None
     if backfill is not None:
         if os.environ.get("MLFLOW_RUN_ID"):
             raise DataError("--backfill logs one MLflow run per month: run it with creditflow, not under `mlflow run`")
@@ -110,6 +117,8 @@ def monitor(
     else:
         assert current is not None  # exactly one of current and backfill
         windows = [current_window(read_table(current, columns=columns), target.spec, window)]
+        if outcomes or challenger:  # checked, like everything else, before a run is opened
+            life = prepare(_watched(target), current, windows[0][0], outcomes, _shadow(tracker, target, challenger))
     for warning in duplicate_warnings(str(backfill or current), columns):  # read above: the file exists
         click.echo(f"warning: {warning}")
     # every window validated before the first run is opened; the raw frames are dropped as they are replaced
@@ -120,7 +129,7 @@ def monitor(
     with Progress("monitoring windows", len(windows), "windows") as progress:
         for label, frame in windows:
             progress.update(0, f"window {label}: {len(frame):,} rows")
-            statuses.append(run_window(tracker, target, label, frame, force=force, final=final))
+            statuses.append(run_window(tracker, target, label, frame, force=force, life=life, final=final))
             progress.update(1, f"window {label}: {statuses[-1]}")
     rebuild_history(tracker, target.version)
     return max(EXIT[s] for s in statuses)
@@ -211,6 +220,7 @@ def run_window(
     frame: pd.DataFrame,
     *,
     force: bool,
+    life: Life | None = None,
     final: FinalDecisions | None = None,
 ) -> str:
     """Judge and log one window; an already monitored window is skipped unless `force` (then replaced)."""
@@ -222,7 +232,35 @@ def run_window(
     result = assess(spec, target.reference, frame, target.reference_scores, scores, target.expected, label)
     if final is not None:
         judge_overrides(result, final, spec, target.scorer, frame, scores)
-    return record_window(tracker, target, label, result, frame, scores)
+    if life is None:  # the label-free estimate on every window
+        life = Life(label, limits_of(spec), [], spec.policy.cutoff)
+        life.auc_offset = auc_anchor(target.expected, target.reference_scores)
+    apply_life(life, tracker, target.version, result, scores, frame)
+    status = record_window(tracker, target, label, result, frame, scores)
+    persist(life, tracker, target.version)
+    return status
+
+
+def _watched(target: Target) -> Watched:
+    return Watched(target.spec, target.expected, target.reference_scores, target.scorer)
+
+
+def _shadow(tracker: Tracker, target: Target, challenger: str | None) -> Shadow | None:
+    """The challenger version of the same model, trained on the same features; DataError otherwise."""
+    if challenger is None:
+        return None
+    name = target.version.name
+    if not challenger.isdigit():
+        raise DataError(f"--challenger {shown(challenger)}: give a version number of {name}")
+    if challenger == target.version.version:
+        raise DataError(f"--challenger {challenger} is the version being monitored: name another version")
+    other = load_target(tracker, f"{name}/{challenger}", None)
+    ours, theirs = target.spec.features, other.spec.features
+    if (ours.numeric, ours.categorical) != (theirs.numeric, theirs.categorical):
+        raise DataError(
+            f"--challenger {challenger} was trained on other features than version {target.version.version}"
+        )
+    return Shadow(other.version, other.scorer)
 
 
 def already_monitored(tracker: Tracker, target: Target, label: str, *, force: bool) -> str | None:

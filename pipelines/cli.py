@@ -46,6 +46,16 @@ VERBS = {
         "Validate, train (with the spec's params, no tuning) and evaluate SPEC's model and log it, without "
         "registering it.",
     ),
+    "check": (
+        "pipelines.commands.check",
+        "check_command",
+        "Check SPEC whole and its data against the contract: every problem listed at once (exit 2); trains nothing.",
+    ),
+    "spec": (
+        "pipelines.commands.spec",
+        "spec_group",
+        "Draft a spec from a data file (spec init DATA --target COLUMN OUT.yaml).",
+    ),
     "generate": (
         "pipelines.commands.generate",
         "generate_command",

@@ -29,6 +29,7 @@ from pipelines.evidence.registry_text import model_description, model_tags
 from pipelines.gates.fairness_gate import FairnessEvidence, fairness_evidence
 from pipelines.governance.rules.promotion import evidence_digest
 from pipelines.governance.store import store_of
+from pipelines.reports.card_context import earlier_candidates
 from pipelines.reports.fairness_report import fairness_html
 from pipelines.reports.model_card import CardIdentity, card_sections, to_markdown
 from pipelines.reports.render import png_bytes
@@ -141,6 +142,7 @@ def record_model_card(
         made_by[tags.GIT_COMMIT],
         made_by[tags.DATA_DIGEST],
         candidate.params.model_dump(),
+        earlier_candidates(tracker.model_versions(prepared.spec.name), version, made_by[tags.DATA_DIGEST]),
     )
     sections = card_sections(identity, prepared, evaluation)
     title = f"Review page: {prepared.spec.name} version {version}"

@@ -49,6 +49,7 @@ class Sections:
     policy: PolicySpec | None
     monitoring: MonitoringSpec | None
     reasons: dict[str, str] | None
+    reasons_generic: list[str] | None = None
 
 
 def cross_problems(s: Sections) -> list[Problem]:
@@ -69,12 +70,26 @@ def cross_problems(s: Sections) -> list[Problem]:
             found.append(Problem("split.method", "'out_of_time' needs data.time", "`time: application_date`"))
         if s.split.valid_size + s.split.test_size >= 1:
             found.append(Problem("split", "valid_size + test_size must be below 1", "`valid_size: 0.2`"))
+    if names is not None:
+        found += _hitl_problems(s, names)
     if s.policy is not None and s.data is not None:
         unknown = sorted(set(s.policy.fairness.mitigation.attributes) - set(s.data.sensitive_names()))
         if unknown:
             found.append(
                 Problem("policy.fairness.mitigation.attributes", f"not in data.sensitive: {', '.join(unknown)}")
             )
+    return found
+
+
+def _hitl_problems(s: Sections, names: list[str]) -> list[Problem]:
+    """The refer rule's thin-file feature is a numeric feature; reasons marked generic are features."""
+    found = []
+    thin = s.policy.refer.thin_file if s.policy is not None else None
+    if thin is not None and s.features is not None and thin.feature not in s.features.numeric:
+        found.append(Problem("policy.refer.thin_file.feature", f"'{thin.feature}' is not a numeric feature"))
+    unknown = sorted(set(s.reasons_generic or []) - set(names))
+    if unknown:
+        found.append(Problem("reasons_generic", f"unknown feature(s): {', '.join(unknown)}"))
     return found
 
 

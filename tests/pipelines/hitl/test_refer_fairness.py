@@ -3,11 +3,14 @@ sends one group to people far more often is a finding."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mlflow
 import numpy as np
 import pandas as pd
 
 from pipelines.gates.refer_fairness import judge
+from pipelines.reports.review_page import CARD_PATH
 
 
 def test_a_band_that_refers_one_group_far_more_often_is_a_finding():
@@ -36,3 +39,5 @@ def test_the_registered_version_keeps_refer_rates_by_group(governed):
     assert set(table["attribute"]) == {"sex", "age_band", "foreign_worker"}
     rates = table[["approve_rate", "refer_rate", "decline_rate"]].sum(axis=1)
     assert np.allclose(rates, 1.0) and (table["refer_rate"] > 0).any()
+    card = Path(client.download_artifacts(run_id, CARD_PATH)).read_text()
+    assert "Three decisions: approve, refer, decline. Applicants with a probability of default in [0.45, 0.55)" in card

@@ -1,5 +1,6 @@
 """Limits of the calibration check, the leakage screen and the data-design gate (`policy.calibration`,
-`policy.leakage`, `policy.data_design`), and the checks of the features' reason texts and reviewed-feature reasons.
+`policy.leakage`, `policy.data_design`); the checks of reason texts and reviewed-feature reasons are in
+`features/spec_rules.py`.
 
 Names follow one convention so that a governed policy can tell a tighter value from a looser one by
 the key alone: `min_*` is stricter when higher, `max_*` stricter when lower. A value exactly at a limit passes.
@@ -103,26 +104,3 @@ class DataDesignPolicy(Strict):
         description="a spec that declares data.time must split out of time (the lender judges models on later "
         "months); a random split of dated rows then fails the gate",
     )
-
-
-def check_reviewed(reviewed: dict[str, str], features: list[str]) -> None:
-    """`features.reviewed` names declared features, each with a reason (shown on the model card)."""
-    unknown = sorted(set(reviewed) - set(features))
-    if unknown:
-        raise ValueError(f"features.reviewed: unknown feature(s): {', '.join(unknown)}")
-    blank = sorted(name for name, why in reviewed.items() if not str(why or "").strip())
-    if blank:
-        raise ValueError(f"features.reviewed: say why each was reviewed: {', '.join(blank)}")
-
-
-def check_reasons(reasons: dict[str, str], features: list[str]) -> None:
-    """Every feature can be a decline reason, so each needs a text an applicant can read; all missing are listed."""
-    unknown = sorted(set(reasons) - set(features))
-    if unknown:
-        raise ValueError(f"reasons: text given for unknown feature(s): {', '.join(unknown)}")
-    missing = [name for name in features if not str(reasons.get(name) or "").strip()]
-    if missing:
-        raise ValueError(
-            f"reasons: no applicant-facing text for {len(missing)} feature(s), each of which can be a decline "
-            f"reason: {', '.join(missing)}"
-        )

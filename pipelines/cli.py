@@ -46,6 +46,16 @@ VERBS = {
         "Validate, train (with the spec's params, no tuning) and evaluate SPEC's model and log it, without "
         "registering it.",
     ),
+    "check": (
+        "pipelines.commands.check",
+        "check_command",
+        "Check SPEC whole and its data against the contract: every problem listed at once (exit 2); trains nothing.",
+    ),
+    "spec": (
+        "pipelines.commands.spec",
+        "spec_group",
+        "Draft a spec from a data file (spec init DATA --target COLUMN OUT.yaml).",
+    ),
     "generate": (
         "pipelines.commands.generate",
         "generate_command",
@@ -62,6 +72,12 @@ VERBS = {
         "report_command",
         "The life page of a model version (OUT.html): every window's verdict, drift, outcomes, estimates, vintage "
         "back-test and challenger, as time series with the policy's limits; self-contained.",
+    ),
+    "notices": (
+        "pipelines.commands.notices",
+        "notices_command",
+        "Write the notice of every declined or referred applicant of SCORED (from `creditflow score`) into OUT_DIR "
+        "(a new folder): a text and a JSON file per applicant and notices.jsonl in id order.",
     ),
     "review": (
         "pipelines.commands.review",

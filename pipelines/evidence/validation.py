@@ -28,7 +28,7 @@ from pipelines.core.records import AuditRecord, FilesCheck, VersionInfo
 from pipelines.governance.rules.policy_currency import policy_name
 from pipelines.governance.rules.promotion import evidence_digest
 from pipelines.governance.store import GovernanceStore, open_store
-from pipelines.reports.card_context import CardIdentity
+from pipelines.reports.card_context import CardIdentity, earlier_candidates
 from pipelines.reports.card_evidence import draw_review_charts
 from pipelines.reports.model_card import card_sections, to_markdown
 from pipelines.reports.review_page import CARD_PATH, PAGE_PATH, review_page
@@ -164,6 +164,9 @@ def write_review_page(
         version.tags.get(tags.GIT_COMMIT, "unknown"),
         version.tags.get(tags.DATA_DIGEST, ""),
         prepared.spec.tuning.params.model_dump(),
+        earlier_candidates(
+            store.tracker.model_versions(version.name), version.version, version.tags.get(tags.DATA_DIGEST, "")
+        ),
     )
     draw_review_charts(prepared.spec, evaluation)
     metrics = metric_rows(evaluation.metrics, store.tracker.run_metrics(version.run_id or ""))

@@ -71,7 +71,7 @@ class FairnessGate:
         refused, reviewed = proxies_refused(proxies, settings.proxy_refuse, spec.features.reviewed)
         return GateResult(
             self.name,
-            status_of(found.verdict.passed and not refused),
+            _status(found.verdict.reasons, refused),
             findings=list(found.verdict.reasons) + refused,
             notes=list(found.verdict.notes) + reviewed,
             metrics=found.metrics(),
@@ -79,6 +79,16 @@ class FairnessGate:
             figures={"fairness/approval_rates.png": fairness_figure(found)},
             detail=FairnessEvidence(found, proxies, watchlist),
         )
+
+
+def _status(reasons: list[str], refused: list[str]) -> str:
+    """Failed on a broken limit or a refused proxy; not assessed when every reason is that the verdict could not be
+    reached (the cutoff declines nobody, a group declined too rarely): nothing judged is not a pass either."""
+    if not reasons and not refused:
+        return status_of(True)
+    if not refused and all(r.startswith("not assessable") or ": not assessable: " in r for r in reasons):
+        return NOT_ASSESSED
+    return status_of(False)
 
 
 def proxies_refused(proxies: pd.DataFrame, refuse: float, reviewed: dict[str, str]) -> tuple[list[str], list[str]]:

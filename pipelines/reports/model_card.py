@@ -16,6 +16,7 @@ from pipelines.gates.registry import find
 from pipelines.reports import card_evidence as ev
 from pipelines.reports.card_context import (
     CardIdentity,
+    candidates_line,
     hyperparameter_table,
     identity_items,
     limitations,
@@ -38,7 +39,7 @@ def card_sections(identity: CardIdentity, prepared: Prepared, evaluation: Evalua
     """The sections in reading order: verdicts and limits first, sign-off last (rendered by the renderers)."""
     spec = prepared.spec
     return [
-        ("Verdicts and limits", _verdicts(spec, evaluation)),
+        ("Verdicts and limits", _verdicts(spec, evaluation, identity)),
         ("Identity and intended use", identity_items(identity, spec)),
         ("Data and lineage", [lineage_table(identity, prepared)]),
         ("Performance", _performance(spec, evaluation)),
@@ -55,7 +56,7 @@ def card_sections(identity: CardIdentity, prepared: Prepared, evaluation: Evalua
     ]
 
 
-def _verdicts(spec: Spec, evaluation: Evaluation) -> list[Item]:
+def _verdicts(spec: Spec, evaluation: Evaluation, identity: CardIdentity) -> list[Item]:
     governing = spec.governing
     policy = f"`{governing.label}` (digest `{governing.digest}`)" if governing else "the spec's own limits"
     gates = pd.DataFrame(
@@ -67,7 +68,14 @@ def _verdicts(spec: Spec, evaluation: Evaluation) -> list[Item]:
         f"{spec.policy.cutoff:g}: applicants with a probability of default at or above it are declined, and every "
         "gate is judged at that decision.",
         gates,
-        "Every limit beside the measured value (95% bootstrap intervals; verdicts use the point estimate):",
+        *[line for line in [candidates_line(identity)] if line],
+        "Every limit beside the measured value (95% intervals; performance minima are judged on "
+        + (
+            "the interval's lower bound, maxima on its upper bound"
+            if spec.policy.performance.judge_on == "lower_bound"
+            else "the point estimate"
+        )
+        + "; fairness on the point estimate):",
         ev.limit_rows(spec, evaluation),
     ]
 

@@ -54,7 +54,6 @@ def test_the_life_page_reads_offline_and_matches_status(lived, store, browser): 
 
     page.route("**/*", offline)
     page.goto(out.as_uri())
-    page.screenshot(path=str(Path("/tmp/life_page.png")), full_page=True)
     assert requested == [out.as_uri()]  # nothing fetched: charts are inline SVG
     charts = page.evaluate(
         "Array.from(document.querySelectorAll('svg.chart')).map(s => [s.getAttribute('aria-label'), "

@@ -1,0 +1,97 @@
+"""The sections of an experiment spec that other sections refer to: the data, the features and the split.
+
+Their own module so that the checks spanning sections (`features/spec_rules.py`) and the spec itself
+(`features/spec.py`, which re-exports them) build on them without a cycle.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from features.fairness_spec import Strict as _Strict
+from features.synthetic_options import BookOptions
+from features.target import Label, normalise_target
+
+
+class SensitiveAttribute(_Strict):
+    """A sensitive attribute: a raw column as it is, or derived from one by a value map or bins.
+
+    Written in YAML as a plain column name, or as {name, column, map | bins}.
+    """
+
+    name: str
+    column: str | None = None
+    map: dict[str, str] | None = None
+    bins: list[float] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, value: object) -> object:
+        return {"name": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> "SensitiveAttribute":
+        if self.map is not None and self.bins is not None:
+            raise ValueError(f"sensitive attribute '{self.name}' takes 'map' or 'bins', not both")
+        if self.bins is not None and (len(self.bins) < 2 or sorted(self.bins) != self.bins):
+            raise ValueError(f"sensitive attribute '{self.name}': 'bins' must be at least two increasing edges")
+        return self
+
+    @property
+    def source(self) -> str:
+        return self.column or self.name
+
+
+class DataSpec(_Strict):
+    source: str | None = None
+    synthetic: BookOptions | None = None  # generate the consumer-loan book in memory instead of reading a file
+    target: str  # the outcome column; `target: {column, positive, negative}` is flattened into these three keys
+    positive: Label | list[Label]
+    negative: list[Label] | None = None  # given: rows whose value is in neither list are dropped and counted
+    time: str | None = None
+    id: str | None = None
+    pii: list[str] = []
+    sensitive: list[SensitiveAttribute] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _outcome_mapping(cls, value: object) -> object:
+        return normalise_target(value)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "DataSpec":
+        if (self.source is None) == (self.synthetic is None):
+            raise ValueError("data needs exactly one of 'source' (a CSV/Parquet path) or 'synthetic'")
+        return self
+
+    def sensitive_names(self) -> list[str]:
+        return [s.name for s in self.sensitive]
+
+    def sensitive_sources(self) -> list[str]:
+        """Raw columns that sensitive attributes are read or derived from."""
+        return [s.source for s in self.sensitive]
+
+
+class FeatureSpec(_Strict):
+    numeric: list[str] = []
+    categorical: list[str] = []
+    monotone: dict[str, Literal["increasing", "decreasing"]] = {}
+    reviewed: dict[str, str] = {}  # feature -> why a leakage-screen finding on it is acceptable (shown on the card)
+
+    def all(self) -> list[str]:
+        return [*self.numeric, *self.categorical]
+
+    def monotone_vector(self) -> list[int]:
+        """XGBoost's monotone_constraints, in model-input order (numeric then categorical)."""
+        sign = {"increasing": 1, "decreasing": -1}
+        return [sign.get(self.monotone.get(name, ""), 0) for name in self.all()]
+
+
+class SplitSpec(_Strict):
+    method: Literal["random", "out_of_time"] = "random"
+    valid_size: float = Field(default=0.2, gt=0, lt=1)
+    test_size: float = Field(default=0.2, gt=0, lt=1)
+    oot_months: int = Field(default=6, gt=0)
+    seed: int = 42

@@ -28,7 +28,7 @@ from monitoring.evidently_report import drift_report
 from monitoring.history import COMPLETE, experiment_name, model_uri, rebuild_history, window_tags
 from monitoring.hitl import FinalDecisions, judge_overrides, load_decisions
 from monitoring.inputs import columns_of, read_columns, validate
-from monitoring.life import Life, Shadow, Watched, auc_anchor, limits_of, persist, prepare
+from monitoring.life import Life, Shadow, Watched, auc_anchor, limits_of, load_shadow, persist, prepare
 from monitoring.life import apply as apply_life
 from monitoring.page import PageContext, window_page
 from monitoring.record import log_window, run_description, tag_version
@@ -246,21 +246,9 @@ def _watched(target: Target) -> Watched:
 
 
 def _shadow(tracker: Tracker, target: Target, challenger: str | None) -> Shadow | None:
-    """The challenger version of the same model, trained on the same features; DataError otherwise."""
     if challenger is None:
         return None
-    name = target.version.name
-    if not challenger.isdigit():
-        raise DataError(f"--challenger {shown(challenger)}: give a version number of {name}")
-    if challenger == target.version.version:
-        raise DataError(f"--challenger {challenger} is the version being monitored: name another version")
-    other = load_target(tracker, f"{name}/{challenger}", None)
-    ours, theirs = target.spec.features, other.spec.features
-    if (ours.numeric, ours.categorical) != (theirs.numeric, theirs.categorical):
-        raise DataError(
-            f"--challenger {challenger} was trained on other features than version {target.version.version}"
-        )
-    return Shadow(other.version, other.scorer)
+    return load_shadow(target.version, target.spec, challenger, lambda ref: load_target(tracker, ref, None))
 
 
 def already_monitored(tracker: Tracker, target: Target, label: str, *, force: bool) -> str | None:

@@ -67,6 +67,12 @@ VERBS = {
         "Drift, score drift, data quality and (with labels) outcomes of MODEL (NAME = its champion, NAME@ALIAS or "
         "NAME/VERSION) on recent data; exits 1 on alert.",
     ),
+    "report": (
+        "monitoring.report",
+        "report_command",
+        "The life page of a model version (OUT.html): every window's verdict, drift, outcomes, estimates, vintage "
+        "back-test and challenger, as time series with the policy's limits; self-contained.",
+    ),
     "notices": (
         "pipelines.commands.notices",
         "notices_command",

@@ -57,14 +57,10 @@ class Spec(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> "Spec":
         problems = cross_problems(
-            Sections(self.data, self.features, self.split, self.policy, self.monitoring, self.reasons)
+            Sections(
+                self.data, self.features, self.split, self.policy, self.monitoring, self.reasons, self.reasons_generic
+            )
         )
-        unknown = sorted(set(self.reasons_generic) - set(self.features.all()))
-        if unknown:
-            problems.append(Problem("reasons_generic", f"unknown feature(s): {', '.join(unknown)}"))
-        thin = self.policy.refer.thin_file
-        if thin is not None and thin.feature not in self.features.numeric:
-            problems.append(Problem("policy.refer.thin_file.feature", f"'{thin.feature}' is not a numeric feature"))
         if problems:
             raise ValueError("; ".join(str(p) for p in problems))
         return self
@@ -125,7 +121,7 @@ def spec_problems(raw: dict[str, Any], where: str, policies: PolicySource) -> tu
 def _sections(raw: dict[str, Any]) -> Sections:
     """Each section the cross-section checks read, validated on its own (None: invalid or missing)."""
     parts: dict[str, Any] = {}
-    for name in ("data", "features", "split", "policy", "monitoring", "reasons"):
+    for name in ("data", "features", "split", "policy", "monitoring", "reasons", "reasons_generic"):
         field = Spec.model_fields[name]
         value = raw.get(name) if name in raw else field.get_default(call_default_factory=True)
         try:

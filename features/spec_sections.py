@@ -91,6 +91,10 @@ class FeatureSpec(_Strict):
     reviewed: dict[str, str] = Field(
         default={}, description="feature -> why a leakage-screen finding on it is acceptable (shown on the card)"
     )
+    # The data dictionary: when each feature is known. Only `application` may be a feature; a policy can require it.
+    available_at: dict[str, Literal["application"]] = Field(
+        default={}, description="feature -> when it is known (only `application`); the policy can require it"
+    )
 
     def all(self) -> list[str]:
         return [*self.numeric, *self.categorical]

@@ -56,6 +56,25 @@ def card_sections(identity: CardIdentity, prepared: Prepared, evaluation: Evalua
     ]
 
 
+def refer_line(spec: Spec) -> str:
+    """The refer band and rules the decisions are made under ('' for approve/decline only)."""
+    policy = spec.policy
+    if not policy.refers:
+        return ""
+    refer = policy.refer
+    rules = [f"a probability of default in [{policy.cutoff - refer.below:g}, {policy.cutoff + refer.above:g})"]
+    if refer.thin_file is not None:
+        rules.append(f"a thin file ({refer.thin_file.feature} missing or below {refer.thin_file.below:g})")
+    if refer.out_of_range:
+        rules.append("a numeric feature outside its training range")
+    return (
+        "Three decisions: approve, refer, decline. Applicants with "
+        + ", or ".join(rules)
+        + " are referred to an underwriter (given reasons and a notice like declined ones); the fairness gate reports "
+        f"refer rates by group (limit on their difference {refer.max_rate_difference:g})."
+    )
+
+
 def _verdicts(spec: Spec, evaluation: Evaluation, identity: CardIdentity) -> list[Item]:
     governing = spec.governing
     policy = f"`{governing.label}` (digest `{governing.digest}`)" if governing else "the spec's own limits"
@@ -67,6 +86,7 @@ def _verdicts(spec: Spec, evaluation: Evaluation, identity: CardIdentity) -> lis
         f"Judged under policy {policy}; a spec may only make its limits stricter. Decision cutoff "
         f"{spec.policy.cutoff:g}: applicants with a probability of default at or above it are declined, and every "
         "gate is judged at that decision.",
+        *[line for line in [refer_line(spec)] if line],
         gates,
         *[line for line in [candidates_line(identity)] if line],
         "Every limit beside the measured value (95% intervals: DeLong for AUC and Gini, percentile bootstrap for the "

@@ -49,6 +49,7 @@ class Sections:
     policy: PolicySpec | None
     monitoring: MonitoringSpec | None
     reasons: dict[str, str] | None
+    reasons_generic: list[str] | None = None
 
 
 def cross_problems(s: Sections) -> list[Problem]:
@@ -74,12 +75,26 @@ def cross_problems(s: Sections) -> list[Problem]:
         if s.reasons is not None:
             unreviewed = {k: v for k, v in s.reasons.items() if k not in s.features.reviewed}
             found += reason_time_problems(unreviewed, s.policy.leakage.post_decision_terms)
+    if names is not None:
+        found += _hitl_problems(s, names)
     if s.policy is not None and s.data is not None:
         unknown = sorted(set(s.policy.fairness.mitigation.attributes) - set(s.data.sensitive_names()))
         if unknown:
             found.append(
                 Problem("policy.fairness.mitigation.attributes", f"not in data.sensitive: {', '.join(unknown)}")
             )
+    return found
+
+
+def _hitl_problems(s: Sections, names: list[str]) -> list[Problem]:
+    """The refer rule's thin-file feature is a numeric feature; reasons marked generic are features."""
+    found = []
+    thin = s.policy.refer.thin_file if s.policy is not None else None
+    if thin is not None and s.features is not None and thin.feature not in s.features.numeric:
+        found.append(Problem("policy.refer.thin_file.feature", f"'{thin.feature}' is not a numeric feature"))
+    unknown = sorted(set(s.reasons_generic or []) - set(names))
+    if unknown:
+        found.append(Problem("reasons_generic", f"unknown feature(s): {', '.join(unknown)}"))
     return found
 
 

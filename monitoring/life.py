@@ -9,6 +9,7 @@ assessment; `persist` writes the outcome history once the window is logged.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from monitoring.assess import LEVELS, Assessment
 from monitoring.challenger import swap_metrics, swap_table
 from monitoring.estimate import contradicted, estimate, realised_auc
 from monitoring.inputs import read_columns, validate
-from monitoring.life_store import COUNTS_PATH, ESTIMATES_PATH, load_history, save_history
+from monitoring.life_store import BACKTEST_PATH, COUNTS_PATH, ESTIMATES_PATH, load_history, save_history
 from monitoring.outcome_feed import Joined, check_outcomes, join_outcomes, label_number, month_number
 from monitoring.vintage import backtest, backtest_findings, merge_counts, vintage_counts
 from monitoring.windows import is_month
@@ -57,6 +58,21 @@ class Life:
     shadow: Shadow | None = None
     auc_offset: float = 0.0  # the registered holdout AUC minus the estimate on the reference (see auc_anchor)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # the history to persist
+
+
+def load_shadow(version: VersionInfo, spec: Spec, challenger: str, load: Callable[[str], Any]) -> Shadow:
+    """The challenger version of the same model (`load`: NAME/VERSION -> the monitor's Target), trained on the same
+    features; DataError otherwise (an unknown version is the registry's own one-line refusal)."""
+    name = version.name
+    if not challenger.isdigit():
+        raise DataError(f"--challenger {challenger[:40]!r}: give a version number of {name}")
+    if challenger == version.version:
+        raise DataError(f"--challenger {challenger} is the version being monitored: name another version")
+    other = load(f"{name}/{challenger}")
+    ours, theirs = spec.features, other.spec.features
+    if (ours.numeric, ours.categorical) != (theirs.numeric, theirs.categorical):
+        raise DataError(f"--challenger {challenger} was trained on other features than version {version.version}")
+    return Shadow(other.version, other.scorer)
 
 
 def limits_of(spec: Spec) -> BacktestLimits:
@@ -162,14 +178,20 @@ def _backtest(life: Life, tracker: Tracker, version: VersionInfo, result: Assess
     assert joined is not None
     band = band_codes(life.edges, joined.pd_12m)
     latest = vintage_counts(
-        joined.cohort, band, joined.pd_12m, joined.defaulted, joined.months_observed, life.limits.horizons
+        joined.cohort,
+        band,
+        joined.pd_12m,
+        joined.defaulted,
+        joined.months_observed,
+        joined.months_on_book,
+        life.limits.horizons,
     )
     history = load_history(tracker, version)
     counts = merge_counts(history[COUNTS_PATH], latest)
     table = backtest(counts, life.limits)
     estimates = _estimates(history[ESTIMATES_PATH], life, result, found)
-    life.tables = {COUNTS_PATH: counts, ESTIMATES_PATH: estimates}
-    result.tables["monitoring/vintage_backtest.csv"] = table
+    life.tables = {COUNTS_PATH: counts, ESTIMATES_PATH: estimates, BACKTEST_PATH: table}
+    result.tables[BACKTEST_PATH] = table
     result.metrics["backtest.cells_out"] = float((table["side"] != "").sum())
     result.metrics["backtest.warnings"] = float(table["warn"].sum())
     findings = backtest_findings(table, band_labels(life.edges), life.limits)

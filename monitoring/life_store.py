@@ -16,6 +16,7 @@ from pipelines.tracking import Tracker
 
 COUNTS_PATH = "monitoring/vintage_counts.csv"
 ESTIMATES_PATH = "monitoring/estimates.csv"
+BACKTEST_PATH = "monitoring/vintage_backtest.csv"  # the back-test of the counts, as the latest window judged it
 ROLE = "outcomes"
 
 
@@ -26,7 +27,7 @@ def _where(version: VersionInfo) -> dict[str, str]:
 def load_history(tracker: Tracker, version: VersionInfo) -> dict[str, pd.DataFrame]:
     """The stored tables by artifact path (empty frames for a version without outcomes yet)."""
     runs = tracker.find_runs(experiment_name(version), _where(version))
-    out = {COUNTS_PATH: pd.DataFrame(), ESTIMATES_PATH: pd.DataFrame()}
+    out = {COUNTS_PATH: pd.DataFrame(), ESTIMATES_PATH: pd.DataFrame(), BACKTEST_PATH: pd.DataFrame()}
     if not runs:
         return out
     run_id = runs[-1].run_id

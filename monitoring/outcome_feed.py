@@ -28,6 +28,7 @@ class Joined:
     pd_12m: np.ndarray
     defaulted: np.ndarray
     months_observed: np.ndarray
+    months_on_book: np.ndarray  # at the window: a cohort is judged at h months only once all of it reached h
 
 
 def month_number(dates: pd.Series) -> np.ndarray:
@@ -86,4 +87,10 @@ def join_outcomes(
             "(more months on book than the window allows)"
         )
     cohort = pd.Series(decided.iloc[at].to_numpy()).dt.strftime("%Y-%m").to_numpy()
-    return Joined(cohort, np.asarray(pd_12m)[at], outcomes["defaulted"].to_numpy(), observed - decision)
+    return Joined(
+        cohort,
+        np.asarray(pd_12m)[at],
+        outcomes["defaulted"].to_numpy(),
+        observed - decision,
+        label_number(window) - decision,
+    )

@@ -31,17 +31,23 @@ def vintage_counts(
     pd_12m: np.ndarray,
     defaulted: np.ndarray,
     months_observed: np.ndarray,
+    months_on_book: np.ndarray,
     horizons: list[int],
 ) -> pd.DataFrame:
     """Loans, defaults and summed expected PD per (cohort, band, horizon); `months_observed` is the months on book
-    at the outcome's `observed_at` (the default's month for a default, the last month seen performing otherwise)."""
+    at the outcome's `observed_at` (the default's month for a default, the last month seen performing otherwise),
+    `months_on_book` the loan's months on book at the window: a cohort younger than h is not counted at h (its
+    early defaults alone would read as a default rate)."""
     cohort = np.asarray(cohort).astype(str)
     defaulted = np.asarray(defaulted).astype(bool)
     months = np.asarray(months_observed, dtype=np.int64)
+    old_enough = np.asarray(months_on_book, dtype=np.int64)
     tables = []
     for h in horizons:
         bad = defaulted & (months <= h)
-        seen = bad | (months >= h)  # matured to h: defaulted by then, or observed performing through h
+        seen = (old_enough >= h) & (
+            bad | (months >= h)
+        )  # matured to h: defaulted by then, or seen performing through h
         if not seen.any():
             continue
         frame = pd.DataFrame(

@@ -49,7 +49,8 @@ VERBS = {
     "check": (
         "pipelines.commands.check",
         "check_command",
-        "Check SPEC whole and its data against the contract: every problem listed at once (exit 2); trains nothing.",
+        "Check SPEC whole (keys, types, reason texts, the governed policy's limits) and its data against the data "
+        "contract; list every problem and exit 2, or say what the spec and data come to.",
     ),
     "spec": (
         "pipelines.commands.spec",
@@ -66,6 +67,12 @@ VERBS = {
         "monitor_command",
         "Drift, score drift, data quality and (with labels) outcomes of MODEL (NAME = its champion, NAME@ALIAS or "
         "NAME/VERSION) on recent data; exits 1 on alert.",
+    ),
+    "report": (
+        "monitoring.report",
+        "report_command",
+        "The life page of a model version (OUT.html): every window's verdict, drift, outcomes, estimates, vintage "
+        "back-test and challenger, as time series with the policy's limits; self-contained.",
     ),
     "notices": (
         "pipelines.commands.notices",

@@ -58,7 +58,7 @@ def test_calibration_drift_warns_on_the_late_cohorts(store, tmp_path):
     table = artifact(window_runs(store, window=WINDOW)[0], "monitoring/vintage_backtest.csv")
     warned = table[table["warn"]]
     assert (warned["side"] == "higher").all() and warned["cohort"].min() >= "2024-05"  # drift ramps from 2024-01
-    assert warned["cohort"].max() >= "2025-03"
+    assert warned["cohort"].max() >= "2024-12"
 
 
 @pytest.mark.parametrize(
@@ -86,4 +86,50 @@ def test_a_challenger_that_does_not_exist_is_refused(store, tmp_path):
     for version, message in (("7", "7"), ("1", "is the version being monitored"), ("x", "give a version number")):
         result = invoke("monitor", f"{MODEL}/1", "--current", current, "--window", WINDOW, "--challenger", version)
         assert result.exit_code == 2 and message in result.output, result.output
+    assert window_runs(store) == []
+
+
+def register_version(folder: Path, uri: str, seed: int, **changes) -> None:
+    """Another version of the consumer-loan model in the test's store, trained on a book of `seed`."""
+    from features.synthetic import BookOptions, generate_book
+    from tests.conftest import CONSUMER_SPEC, write_spec
+
+    generate_book(BookOptions(rows=6000, seed=seed)).to_parquet(folder / f"train{seed}.parquet")
+    changes = {"data.synthetic": None, "data.source": str(folder / f"train{seed}.parquet"), **changes}
+    spec = write_spec(folder, CONSUMER_SPEC, **{"policy.fairness.n_boot": 20, **changes})
+    result = invoke("run", spec, "--tracking-uri", uri)
+    assert result.exit_code == 0, result.output
+
+
+def test_challenger_scores_the_same_rows_and_the_swap_set_is_tabled(store, tmp_path):
+    register_version(tmp_path, store, seed=5)  # version 2: same features, another sample
+    current, outcomes = vintage_book(tmp_path, rows=6_000)
+    result = invoke(
+        "monitor", f"{MODEL}/1", "--current", current, "--window", WINDOW, "--outcomes", outcomes, "--challenger", "2"
+    )
+    assert result.exit_code == 0, result.output
+    assert "challenger v2:" in result.output
+    run = window_runs(store, window=WINDOW)[0]
+    table = artifact(run, "monitoring/challenger.csv")
+    window, later = table[table["rows"] == f"window {WINDOW}"], table[table["rows"] == "loans with outcomes"]
+    assert window["n"].sum() == run.data.metrics["rows"] and len(later) == 4
+    assert later["with_outcome"].sum() == len(pd.read_csv(outcomes))
+    swap = later.iloc[1:3]
+    assert swap["n"].sum() > 0 and run.data.metrics["challenger.swap_share"] > 0
+    both_decline, both_approve = later.iloc[3], later.iloc[0]
+    assert both_decline["default_rate"] > both_approve["default_rate"]  # the decisions mean something
+
+
+def test_challenger_trained_on_other_features_is_refused(store, tmp_path):
+    import yaml
+
+    from tests.conftest import CONSUMER_SPEC
+
+    spec = yaml.safe_load(CONSUMER_SPEC.read_text())
+    numeric = [c for c in spec["features"]["numeric"] if c != "open_accounts"]
+    reasons = {k: v for k, v in spec["reasons"].items() if k != "open_accounts"}
+    register_version(tmp_path, store, seed=6, **{"features.numeric": numeric, "reasons": reasons})
+    current, _ = vintage_book(tmp_path, rows=3_000)
+    result = invoke("monitor", f"{MODEL}/1", "--current", current, "--window", WINDOW, "--challenger", "2")
+    assert result.exit_code == 2 and "trained on other features" in result.output, result.output
     assert window_runs(store) == []

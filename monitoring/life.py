@@ -23,7 +23,7 @@ from monitoring.challenger import swap_metrics, swap_table
 from monitoring.estimate import contradicted, estimate, realised_auc
 from monitoring.inputs import read_columns, validate
 from monitoring.life_store import BACKTEST_PATH, COUNTS_PATH, ESTIMATES_PATH, load_history, save_history
-from monitoring.outcome_feed import Joined, check_outcomes, join_outcomes, label_number, month_number
+from monitoring.outcome_feed import Joined, check_outcomes, join_outcomes, label_number, month_label, month_number
 from monitoring.vintage import backtest, backtest_findings, merge_counts, vintage_counts
 from monitoring.windows import is_month
 from pipelines.core.records import VersionInfo
@@ -229,17 +229,20 @@ def _estimates(stored: pd.DataFrame, life: Life, result: Assessment, found: obje
     rows.setdefault(life.window, {"cohort": life.window})
     rows[life.window].update({f"window_{k}": v for k, v in vars(found).items()})
     horizon = max(life.limits.horizons)
-    for cohort in np.unique(joined.cohort):
-        if label_number(life.window) - label_number(str(cohort)) < horizon:
+    order = np.argsort(joined.cohort, kind="stable")
+    cohorts, starts = np.unique(joined.cohort[order], return_index=True)
+    for number, members in zip(cohorts, np.split(order, starts[1:])):
+        cohort = month_label(int(number))
+        if label_number(life.window) - int(number) < horizon:
             continue  # not matured: its estimate stands
-        mask = (joined.cohort == cohort) & ((joined.months_observed >= horizon) | (joined.defaulted == 1))
-        if mask.sum() < life.limits.min_loans:
+        mask = members[(joined.months_observed[members] >= horizon) | (joined.defaulted[members] == 1)]
+        if len(mask) < life.limits.min_loans:
             continue
         y = (joined.defaulted[mask] == 1) & (joined.months_observed[mask] <= horizon)
         matured = estimate(joined.pd_12m[mask], confidence=life.limits.estimate_confidence, auc_offset=life.auc_offset)
         row = {
             "cohort": str(cohort),
-            "n": int(mask.sum()),
+            "n": len(mask),
             "rate_low": matured.rate_low,
             "rate_high": matured.rate_high,
             "expected_rate": matured.default_rate,

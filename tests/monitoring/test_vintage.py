@@ -73,3 +73,10 @@ def test_the_estimate_holds_on_calibrated_labels():
 def test_swap_set_counts_each_decision_pair():
     table = swap_table(np.array([0.1, 0.3, 0.1, 0.3]), np.array([0.1, 0.1, 0.3, 0.3]), 0.25, np.array([0, 1, 1, 1]))
     assert table["n"].tolist() == [1, 1, 1, 1] and table["default_rate"].tolist() == [0, 1, 1, 1]
+
+
+def test_a_large_window_estimates_on_a_sample_with_the_spread_of_its_size():
+    p = np.random.default_rng(3).beta(1.2, 10, 200_000)
+    whole, half = estimate(p, confidence=0.95), estimate(p[:50_000], confidence=0.95)
+    assert abs(whole.auc - half.auc) < 0.01
+    assert (whole.auc_high - whole.auc_low) < 0.7 * (half.auc_high - half.auc_low)  # about half as wide

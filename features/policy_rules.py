@@ -44,6 +44,7 @@ EXPLICIT: dict[str, str] = {
     "fairness.rationale": FIXED,  # the risk function's reasons for its limits
     "fairness.mitigation": FREE,  # how the less-discriminatory alternative is searched for
     "data_design.require_out_of_time": HIGHER,  # true judges on later months
+    "leakage.require_available_at": HIGHER,  # true requires every feature's data-dictionary entry
     "performance.judge_on": ORDERED,  # lower_bound judges on the interval, not the point
     # The refer band: a spec may widen it (send more applicants to a person), never narrow it.
     "refer.below": HIGHER,

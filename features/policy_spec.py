@@ -63,6 +63,9 @@ class ReferPolicy(_Strict):
     above: float = 0.0
     thin_file: ThinFile | None = None
     out_of_range: bool = False  # a numeric feature outside the range of the training rows
+    # The fairness gate's limit on the band itself: the refer rates of two groups (of the fairness policy's
+    # min_group_size) may differ by at most this much, else one group is sent to people far more often.
+    max_rate_difference: float = Field(default=0.10, ge=0, le=1)
 
 
 class PolicySpec(_Strict):

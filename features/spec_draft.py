@@ -104,10 +104,10 @@ def _place(d: Draft, name: str, column: pd.Series, prohibited: list[str]) -> Non
     banned = next((p for p in prohibited if fnmatchcase(name.casefold(), p.casefold())), None)
     if found & PII_WORDS:
         d.pii[name] = f"personal data ({', '.join(sorted(found & PII_WORDS))} in its name): never read"
+    elif pd.api.types.is_datetime64_any_dtype(column) or (text and _dates(column, bool(found & DATE_WORDS))):
+        d.dates[name] = "holds dates"
     elif found & ID_WORDS and share > 0.9 or (text and share > 0.99):
         d.ids[name] = f"identifies a row ({share:.0%} distinct values)"
-    elif pd.api.types.is_datetime64_any_dtype(column) or (found & DATE_WORDS and _dates(column)):
-        d.dates[name] = "holds dates"
     elif found & SENSITIVE_WORDS or banned:
         why = f"prohibited by the policy (pattern {banned!r})" if banned else "a protected characteristic"
         d.sensitive[name] = f"{why}: measured for fairness, never a feature"
@@ -123,9 +123,16 @@ def _place(d: Draft, name: str, column: pd.Series, prohibited: list[str]) -> Non
         d.categorical.append(name)
 
 
-def _dates(column: pd.Series) -> bool:
-    sample = column.dropna().head(1000)
-    return len(sample) > 0 and parse_dates(sample.astype(str)).notna().mean() > 0.95
+DATE_LIKE = re.compile(r"^\d{4}[-/.]\d{1,2}|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
+
+
+def _dates(column: pd.Series, named: bool) -> bool:
+    """Text whose values parse as dates: any such column named like a date, else one whose values look like dates
+    (2024-01-31, 31/01/2024), so codes and numbers are never taken for dates."""
+    sample = column.dropna().head(1000).astype(str)
+    if len(sample) == 0 or not (named or sample.str.match(DATE_LIKE).mean() > 0.95):
+        return False
+    return bool(parse_dates(sample).notna().mean() > 0.95)
 
 
 def _bins(column: pd.Series) -> list[int]:

@@ -7,7 +7,7 @@ itself invalid (None here) is skipped: that section's own problems are already l
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from difflib import get_close_matches
 from enum import Enum
@@ -49,6 +49,7 @@ class Sections:
     policy: PolicySpec | None
     monitoring: MonitoringSpec | None
     reasons: dict[str, str] | None
+    reasons_generic: list[str] | None = None
 
 
 def cross_problems(s: Sections) -> list[Problem]:
@@ -69,12 +70,30 @@ def cross_problems(s: Sections) -> list[Problem]:
             found.append(Problem("split.method", "'out_of_time' needs data.time", "`time: application_date`"))
         if s.split.valid_size + s.split.test_size >= 1:
             found.append(Problem("split", "valid_size + test_size must be below 1", "`valid_size: 0.2`"))
+    if s.policy is not None and s.features is not None and names is not None:
+        found += available_at_problems(s.features.available_at, names, s.policy.leakage.require_available_at)
+        if s.reasons is not None:
+            found += reason_time_problems(s.reasons, s.policy.leakage.post_decision_terms)
+    if names is not None:
+        found += _hitl_problems(s, names)
     if s.policy is not None and s.data is not None:
         unknown = sorted(set(s.policy.fairness.mitigation.attributes) - set(s.data.sensitive_names()))
         if unknown:
             found.append(
                 Problem("policy.fairness.mitigation.attributes", f"not in data.sensitive: {', '.join(unknown)}")
             )
+    return found
+
+
+def _hitl_problems(s: Sections, names: list[str]) -> list[Problem]:
+    """The refer rule's thin-file feature is a numeric feature; reasons marked generic are features."""
+    found = []
+    thin = s.policy.refer.thin_file if s.policy is not None else None
+    if thin is not None and s.features is not None and thin.feature not in s.features.numeric:
+        found.append(Problem("policy.refer.thin_file.feature", f"'{thin.feature}' is not a numeric feature"))
+    unknown = sorted(set(s.reasons_generic or []) - set(names))
+    if unknown:
+        found.append(Problem("reasons_generic", f"unknown feature(s): {', '.join(unknown)}"))
     return found
 
 
@@ -205,3 +224,48 @@ def _model_of(annotation: Any) -> Any:
     if _is_model(annotation):
         return annotation
     return next((a for a in get_args(annotation) if _is_model(a)), None)
+
+
+def reason_time_problems(reasons: dict[str, str], terms: list[str]) -> list[Problem]:
+    """A reason text tells an applicant why they were declined, so it must describe a fact of the application: one
+    that describes an event after the decision (a repayment, arrears, collections) is a spec error (whole words of
+    the policy's `leakage.post_decision_terms`: "Principal paid", "Sent to collections"; "Unpaid bills" is not)."""
+    from features.lexicon import words
+
+    wanted = [tuple(words(term)) for term in terms if words(term)]
+    found = []
+    for name, text in reasons.items():
+        have = words(str(text or ""))
+        hit = next(
+            (" ".join(t) for t in wanted for i in range(len(have) - len(t) + 1) if tuple(have[i : i + len(t)]) == t),
+            None,
+        )
+        if hit:
+            found.append(
+                Problem(
+                    f"reasons.{name}",
+                    f"the reason text {str(text)[:80]!r} describes an event after the decision ('{hit}'); a decline "
+                    "reason must be a fact known at application (and so must the feature)",
+                )
+            )
+    return found
+
+
+def available_at_problems(available: Mapping[str, str], features: list[str], required: bool) -> list[Problem]:
+    """`features.available_at` (the spec's data dictionary) names declared features; a policy that requires it
+    (`leakage.require_available_at`) needs every feature declared `application`."""
+    found = []
+    unknown = sorted(set(available) - set(features))
+    if unknown:
+        found.append(Problem("features.available_at", f"unknown feature(s): {', '.join(unknown)}"))
+    missing = [name for name in features if name not in available]
+    if required and missing:
+        found.append(
+            Problem(
+                "features.available_at",
+                "the policy requires every feature declared `application` (known when the application is decided); "
+                f"not declared: {', '.join(missing)}",
+                f"`{missing[0]}: application`",
+            )
+        )
+    return found

@@ -21,10 +21,10 @@ class SensitiveAttribute(_Strict):
     Written in YAML as a plain column name, or as {name, column, map | bins}.
     """
 
-    name: str
-    column: str | None = None
-    map: dict[str, str] | None = None
-    bins: list[float] | None = None
+    name: str = Field(description="the attribute's name in fairness reports (a column name when used as it is)")
+    column: str | None = Field(default=None, description="the raw column it is derived from (default: name)")
+    map: dict[str, str] | None = Field(default=None, description="raw value -> group, e.g. personal status -> sex")
+    bins: list[float] | None = Field(default=None, description="increasing edges banding a number, e.g. age")
 
     @model_validator(mode="before")
     @classmethod
@@ -45,15 +45,23 @@ class SensitiveAttribute(_Strict):
 
 
 class DataSpec(_Strict):
-    source: str | None = None
-    synthetic: BookOptions | None = None  # generate the consumer-loan book in memory instead of reading a file
-    target: str  # the outcome column; `target: {column, positive, negative}` is flattened into these three keys
-    positive: Label | list[Label]
-    negative: list[Label] | None = None  # given: rows whose value is in neither list are dropped and counted
-    time: str | None = None
-    id: str | None = None
-    pii: list[str] = []
-    sensitive: list[SensitiveAttribute] = []
+    source: str | None = Field(default=None, description="a CSV or Parquet file, relative to the spec")
+    synthetic: BookOptions | None = Field(
+        default=None, description="generate the consumer-loan book in memory instead of reading a file"
+    )
+    target: str = Field(
+        description="the outcome column; `target: {column, positive, negative}` maps an outcome with more values"
+    )
+    positive: Label | list[Label] = Field(description="the value (or values) that is a default")
+    negative: list[Label] | None = Field(
+        default=None, description="good payers; given, rows whose value is in neither list are dropped and counted"
+    )
+    time: str | None = Field(default=None, description="the application date column (needed for out-of-time)")
+    id: str | None = Field(default=None, description="a unique row identifier, written beside scores")
+    pii: list[str] = Field(default=[], description="personal data: never read, never in an artifact")
+    sensitive: list[SensitiveAttribute] = Field(
+        default=[], description="attributes fairness is judged on; never features, nor the columns they come from"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -75,10 +83,18 @@ class DataSpec(_Strict):
 
 
 class FeatureSpec(_Strict):
-    numeric: list[str] = []
-    categorical: list[str] = []
-    monotone: dict[str, Literal["increasing", "decreasing"]] = {}
-    reviewed: dict[str, str] = {}  # feature -> why a leakage-screen finding on it is acceptable (shown on the card)
+    numeric: list[str] = Field(default=[], description="numeric model inputs")
+    categorical: list[str] = Field(default=[], description="categorical model inputs (unseen categories: missing)")
+    monotone: dict[str, Literal["increasing", "decreasing"]] = Field(
+        default={}, description="numeric feature -> the direction risk may only move with it"
+    )
+    reviewed: dict[str, str] = Field(
+        default={}, description="feature -> why a leakage-screen finding on it is acceptable (shown on the card)"
+    )
+    # The data dictionary: when each feature is known. Only `application` may be a feature; a policy can require it.
+    available_at: dict[str, Literal["application"]] = Field(
+        default={}, description="feature -> when it is known (only `application`); the policy can require it"
+    )
 
     def all(self) -> list[str]:
         return [*self.numeric, *self.categorical]
@@ -90,8 +106,10 @@ class FeatureSpec(_Strict):
 
 
 class SplitSpec(_Strict):
-    method: Literal["random", "out_of_time"] = "random"
-    valid_size: float = Field(default=0.2, gt=0, lt=1)
-    test_size: float = Field(default=0.2, gt=0, lt=1)
-    oot_months: int = Field(default=6, gt=0)
-    seed: int = 42
+    method: Literal["random", "out_of_time"] = Field(
+        default="random", description="out_of_time holds out the latest months (needs data.time)"
+    )
+    valid_size: float = Field(default=0.2, gt=0, lt=1, description="share for early stopping and tuning")
+    test_size: float = Field(default=0.2, gt=0, lt=1, description="share of the holdout the gates judge")
+    oot_months: int = Field(default=6, gt=0, description="the latest months held out as the out-of-time sample")
+    seed: int = Field(default=42, description="the random split's seed")

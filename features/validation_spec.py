@@ -66,6 +66,19 @@ class LeakagePolicy(Strict):
         description="a feature whose commonest value covers more than this share of one outcome class (and under "
         "half of the other) is suspect: e.g. a field filled in only after a default",
     )
+    max_incremental_auc: float = Field(
+        default=0.05,
+        gt=0,
+        le=0.5,
+        description="a feature that adds this much cross-validated AUC to all the other features together knows "
+        "more than an application can (a repayment or servicing field): judged for the strongest features, "
+        "whatever the logistic baseline uses",
+    )
+    require_available_at: bool = Field(
+        default=False,
+        description="every feature must be declared `available_at: application` in the spec's data dictionary "
+        "(features.available_at)",
+    )
     post_decision_terms: list[str] = Field(
         default=list(POST_DECISION_TERMS),
         description="words of a feature's name or reason text that describe an event after the decision "
@@ -85,6 +98,13 @@ class DataDesignPolicy(Strict):
         le=1,
         description="share of training rows that repeat an earlier training row's features, and of holdout rows "
         "whose features appear among the training rows",
+    )
+    max_near_duplicate_share: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="share of training rows that nearly repeat another training row (numbers rounded to two "
+        "significant digits, or equal in all features but one), and of holdout rows that nearly repeat a training row",
     )
     max_distinct_share: float = Field(
         default=0.99,

@@ -40,6 +40,12 @@ from pipelines.commands.options import tracking_option
     help="spark: count the window with Spark (Parquet of any size; pip install -e '.[spark]'); same verdict code.",
 )
 @click.option(
+    "--decisions",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Underwriters' final decisions (id, final_decision, underwriter, reason): override rates and fairness.",
+)
+@click.option(
     "--outcomes",
     type=click.Path(dir_okay=False),
     default=None,
@@ -63,6 +69,7 @@ def monitor_command(
     by: str,
     force: bool,
     engine: str,
+    decisions: str | None,
     outcomes: str | None,
     challenger: str | None,
     tracking_uri: str | None,
@@ -81,6 +88,7 @@ def monitor_command(
             force=force,
             tracking_uri=tracking_uri,
             engine=engine,
+            decisions=decisions,
             outcomes=outcomes,
             challenger=challenger,
         )

@@ -26,6 +26,7 @@ from features.spec import Spec, load_spec
 from monitoring.assess import LEVELS, Assessment, assess
 from monitoring.evidently_report import drift_report
 from monitoring.history import COMPLETE, experiment_name, model_uri, rebuild_history, window_tags
+from monitoring.hitl import FinalDecisions, judge_overrides, load_decisions
 from monitoring.inputs import columns_of, read_columns, validate
 from monitoring.life import Life, Shadow, Watched, auc_anchor, limits_of, load_shadow, persist, prepare
 from monitoring.life import apply as apply_life
@@ -82,16 +83,21 @@ def monitor(
     engine: str = "local",
     outcomes: str | None = None,
     challenger: str | None = None,
+    decisions: str | None = None,
 ) -> int:
-    """Monitor one window (`current`) or every month of `backfill`; returns the exit code (1 on any alert)."""
+    """Monitor one window (`current`) or every month of `backfill`; returns the exit code (1 on any alert).
+    `decisions`: underwriters' final decisions, judged against the model's (monitoring/hitl.py)."""
     if (current is None) == (backfill is None):
         raise DataError("give exactly one of --current PATH or --backfill PATH")
     if (outcomes or challenger) and (backfill is not None or engine == "spark"):
         raise DataError("--outcomes and --challenger judge one window in process: use --current (engine local)")
     if engine == "spark" and backfill is not None:
         raise DataError("--backfill runs in process; with --engine spark monitor one window at a time (--window)")
+    if decisions is not None and (current is None or engine == "spark"):
+        raise DataError("--decisions is judged with --current on the local engine")
     tracker = Tracker(tracking_uri)
     target = load_target(tracker, model, reference)
+    final = load_decisions(decisions, current, target.spec) if decisions and current else None
     if engine == "spark":
         assert current is not None  # exactly one of current and backfill, and spark refused backfill
         label = window_label(window)
@@ -102,7 +108,8 @@ def monitor(
         )
         rebuild_history(tracker, target.version)
         return EXIT[status]
-    columns, categorical = read_columns(target.spec), target.spec.features.categorical
+    columns = read_columns(target.spec) | ({final.id_column} if final else set())
+    categorical = target.spec.features.categorical
     life: Life | None = None
     if backfill is not None:
         if os.environ.get("MLFLOW_RUN_ID"):
@@ -117,12 +124,13 @@ def monitor(
         click.echo(f"warning: {warning}")
     # every window validated before the first run is opened; the raw frames are dropped as they are replaced
     for i, (label, frame) in enumerate(windows):
-        windows[i] = (label, validate(frame, target.spec, f"window {label}"))
+        checked = validate(frame, target.spec, f"window {label}")
+        windows[i] = (label, checked.assign(**{final.id_column: frame[final.id_column]}) if final else checked)
     statuses = []
     with Progress("monitoring windows", len(windows), "windows") as progress:
         for label, frame in windows:
             progress.update(0, f"window {label}: {len(frame):,} rows")
-            statuses.append(run_window(tracker, target, label, frame, force=force, life=life))
+            statuses.append(run_window(tracker, target, label, frame, force=force, life=life, final=final))
             progress.update(1, f"window {label}: {statuses[-1]}")
     rebuild_history(tracker, target.version)
     return max(EXIT[s] for s in statuses)
@@ -217,7 +225,14 @@ def score(scorer: Scorer, frame: pd.DataFrame) -> np.ndarray:
 
 
 def run_window(
-    tracker: Tracker, target: Target, label: str, frame: pd.DataFrame, *, force: bool, life: Life | None = None
+    tracker: Tracker,
+    target: Target,
+    label: str,
+    frame: pd.DataFrame,
+    *,
+    force: bool,
+    life: Life | None = None,
+    final: FinalDecisions | None = None,
 ) -> str:
     """Judge and log one window; an already monitored window is skipped unless `force` (then replaced)."""
     done = already_monitored(tracker, target, label, force=force)
@@ -226,6 +241,8 @@ def run_window(
     spec = target.spec
     scores = score(target.scorer, frame)
     result = assess(spec, target.reference, frame, target.reference_scores, scores, target.expected, label)
+    if final is not None:
+        judge_overrides(result, final, spec, target.scorer, frame, scores)
     if life is None:  # the label-free estimate on every window
         life = Life(label, limits_of(spec), [], spec.policy.cutoff)
         life.auc_offset = auc_anchor(target.expected, target.reference_scores)

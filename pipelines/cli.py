@@ -49,7 +49,8 @@ VERBS = {
     "check": (
         "pipelines.commands.check",
         "check_command",
-        "Check SPEC whole and its data against the contract: every problem listed at once (exit 2); trains nothing.",
+        "Check SPEC whole (keys, types, reason texts, the governed policy's limits) and its data against the data "
+        "contract; list every problem and exit 2, or say what the spec and data come to.",
     ),
     "spec": (
         "pipelines.commands.spec",

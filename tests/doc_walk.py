@@ -91,7 +91,8 @@ def environment(folder: Path, shims: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_") and k != "PYTHONPATH"}
     return {
         **env,
-        "PATH": f"{shims}{os.pathsep}{env.get('PATH', '')}",
+        # the shims first (the copy's code), then the environment's own tools (`mlflow models serve` runs uvicorn)
+        "PATH": os.pathsep.join([str(shims), str(Path(sys.executable).parent), env.get("PATH", "")]),
         "PYTHONPATH": str(folder),  # the copy's code, not the checkout's
         "CREDITFLOW_USER": "alice",
         "OMP_NUM_THREADS": "1",  # tests never run XGBoost on more than one thread

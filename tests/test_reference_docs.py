@@ -58,7 +58,8 @@ def _command(command: click.Command, path: str) -> list[str]:
         for option in options:
             names = ", ".join(f"`{n}`" for n in [*option.opts, *option.secondary_opts])
             takes = "flag" if option.is_flag else _cell(option.metavar or option.type.name.upper())
-            default = "" if option.default in (None, False, ()) or option.is_flag else f"`{option.default}`"
+            unset = option.default in (None, False, ()) or type(option.default).__name__ == "Sentinel"
+            default = "required" if option.required else "" if unset or option.is_flag else f"`{option.default}`"
             lines.append(f"| {names} | {takes} | {default} | {_cell(option.help or '')} |")
     if isinstance(command, click.Group):
         for sub in command.list_commands(ctx):
@@ -161,6 +162,7 @@ def test_every_verb_and_a_nested_key_is_documented():
     for verb in VERBS:
         assert f"## `creditflow {verb}" in pages["cli"], verb
     assert "## `creditflow spec init`" in pages["cli"] and "`--backfill`" in pages["cli"]
+    assert "Sentinel" not in pages["cli"]
     assert "| `policy.fairness.min_air` |" in pages["spec"] and "| `data.sensitive[].bins` |" in pages["spec"]
     assert "| `limits.calibration.max_ece` | float | `0.05` |" in pages["policy"]
 

@@ -87,6 +87,19 @@ MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
     help="Add a stand-in for a sensitive attribute under an innocent name (gender: salutation; age: birth_year).",
 )
 @click.option(
+    "--overrides",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write underwriters' final decisions for the book to this file (for `monitor --decisions`).",
+)
+@click.option(
+    "--override-bias",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of gender-F applicants the underwriters would approve whom they decline all the same.",
+)
+@click.option(
     "--vintages",
     type=click.IntRange(min=2),
     default=None,
@@ -119,6 +132,7 @@ def generate(out: str, options: dict) -> None:
     options = dict(options)
     options["proxy_of"] = options.get("proxy_of") or ""
     overwrite = bool(options.pop("overwrite", False))
+    overrides, override_bias = options.pop("overrides", None), float(options.pop("override_bias", 0.0) or 0.0)
     scenario = options.pop("scenario", None)
     vintages, as_of = options.pop("vintages", None), tuple(options.pop("as_of", ()) or ())
     options["calibration_drift"] = CALIBRATION_DRIFT if options.pop("calibration_drift", False) else 0.0
@@ -136,6 +150,10 @@ def generate(out: str, options: dict) -> None:
         book = generate_book(BookOptions(**options))
     except ValueError as exc:
         raise CreditflowError(str(exc)) from None
+    if overrides is not None and Path(overrides).resolve() == Path(out).resolve():
+        raise CreditflowError(f"--overrides {overrides} is OUT itself: give another file")
+    if overrides is not None:
+        check_output(Path(overrides), overwrite=overwrite)  # before the book is written: both or neither
     rate = book["default_12m"].mean()
     if vintages:
         outputs = _snapshots(book, out, as_of, int(options.get("seed") or 0), overwrite)
@@ -146,6 +164,17 @@ def generate(out: str, options: dict) -> None:
     else:
         write_table(book, out, overwrite=overwrite)
     click.echo(f"wrote {len(book)} applicants to {out} (default rate {rate:.1%})")
+    if overrides is not None:
+        _write_overrides(book, overrides, override_bias, int(options.get("seed") or 0), overwrite)
+
+
+def _write_overrides(book: Any, path: str, bias: float, seed: int, overwrite: bool) -> None:
+    from features.overrides import underwriter_decisions
+
+    decisions = underwriter_decisions(book, bias=bias, seed=seed)
+    write_table(decisions, path, overwrite=overwrite)
+    share = (decisions["final_decision"] == "decline").mean()
+    click.echo(f"wrote {len(decisions)} final decisions to {path} ({share:.1%} declined by underwriters)")
 
 
 def _snapshots(book: Any, out: str, months: tuple[str, ...], seed: int, overwrite: bool) -> dict[Path, Any]:

@@ -38,7 +38,9 @@ def notices_command(scored: str, out_dir: str, spec_path: str, locale: str) -> N
         raise SpecError(f"{spec_path}: data.id: notices need the applicant id column")
     wanted = [id_column, "decision", "probability_of_default", *REASON_COLUMNS]
     frame = read_table(scored, columns=wanted)  # nothing else of the applicant is read
-    check_scored(frame, id_column, texts=dict(spec.reasons), generic=spec.reasons_generic)
+    refer, cutoff = spec.policy.refer, spec.policy.cutoff
+    band = (cutoff - refer.below, cutoff + refer.above)
+    check_scored(frame, id_column, texts=dict(spec.reasons), generic=spec.reasons_generic, band=band)
     notices = compose(frame, id_column, template, lender, date=today())
     write_notices(out, notices)
     referred = sum(n["decision"] == "refer" for n in notices)

@@ -48,6 +48,7 @@ class FairnessGate:
             return GateResult(self.name, NOT_ASSESSED, findings=[NO_ATTRIBUTE], detail=evidence)
         from pipelines.gates.fairness import fairness_gate, metric_name, proxy_candidates
         from pipelines.gates.figures import fairness_figure
+        from pipelines.gates.refer_fairness import refer_rates
 
         main, settings = context.main, spec.policy.fairness
         found = fairness_gate(
@@ -69,12 +70,16 @@ class FairnessGate:
         )
         tables = {f"fairness/groups_{metric_name(g.name)}.csv": g.table for g in found.groupings.values()}
         refused, reviewed = proxies_refused(proxies, settings.proxy_refuse, spec.features.reviewed)
+        referral = refer_rates(context)  # None when the policy refers nobody (pipelines/gates/refer_fairness.py)
+        if referral is not None:
+            refused, reviewed = refused + referral.findings, reviewed + referral.notes
+            tables["fairness/refer_rates.csv"] = referral.table
         return GateResult(
             self.name,
             _status(found.verdict.reasons, refused),
             findings=list(found.verdict.reasons) + refused,
             notes=list(found.verdict.notes) + reviewed,
-            metrics=found.metrics(),
+            metrics={**found.metrics(), **(referral.metrics if referral else {})},
             tables={**tables, "fairness/proxy_candidates.csv": proxies},
             figures={"fairness/approval_rates.png": fairness_figure(found)},
             detail=FairnessEvidence(found, proxies, watchlist),

@@ -59,9 +59,16 @@ class Lender:
     max_reasons: int
 
 
-def check_scored(frame: pd.DataFrame, id_column: str, *, texts: dict[str, str], generic: list[str]) -> None:
-    """One DataError naming the first problem of a scored file: columns, ids, decisions, reasons not the spec's
-    words, a reason the spec marks generic."""
+def check_scored(
+    frame: pd.DataFrame,
+    id_column: str,
+    *,
+    texts: dict[str, str],
+    generic: list[str],
+    band: tuple[float, float] | None = None,
+) -> None:
+    """One DataError naming the first problem of a scored file: columns, ids, decisions (against the spec's decision
+    rule: an approval at or above the band, a decline below it), reasons not the spec's words, a generic reason."""
     needed = [id_column, "decision", *REASON_COLUMNS]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
@@ -78,6 +85,8 @@ def check_scored(frame: pd.DataFrame, id_column: str, *, texts: dict[str, str], 
     unknown = sorted(set(frame["decision"].astype(str)) - set(LABELS))
     if unknown:
         raise DataError(f"the scored file has unknown decision(s): {', '.join(u[:40] for u in unknown[:3])}")
+    if band is not None and "probability_of_default" in frame.columns:
+        _check_rule(frame, band)
     given = adverse(frame["decision"].astype(str).to_numpy())
     words = {text: feature for feature, text in texts.items()}
     for column in REASON_COLUMNS:
@@ -91,6 +100,19 @@ def check_scored(frame: pd.DataFrame, id_column: str, *, texts: dict[str, str], 
                 f"the reason text of {flagged[0]} is marked generic in the spec (reasons_generic): a notice must give "
                 "the specific reason; rewrite the text and re-score"
             )
+
+
+def _check_rule(frame: pd.DataFrame, band: tuple[float, float]) -> None:
+    """The scored file's decisions follow the spec's rule (uncertainty rules only ever refer): else it was scored by
+    another model or policy, or edited, and its notices would tell applicants something untrue."""
+    p = pd.to_numeric(frame["probability_of_default"], errors="coerce").to_numpy(dtype=np.float64)
+    decision = frame["decision"].astype(str).to_numpy()
+    wrong = ((decision == "approve") & (p >= band[1])) | ((decision == "decline") & (p < band[0]))
+    if wrong.any():
+        raise DataError(
+            f"{int(wrong.sum())} decision(s) of the scored file do not follow the spec's rule (approve below "
+            f"{band[0]:g}, decline from {band[1]:g}): scored by another model or policy, or edited"
+        )
 
 
 def compose(

@@ -149,7 +149,7 @@ def limitations(prepared: Prepared, evaluation: Evaluation) -> list[Item]:
     return found + evaluation.notes + gate_notes
 
 
-def monitoring_plan(spec: Spec) -> list[Item]:
+def monitoring_plan(spec: Spec, training_rows: int) -> list[Item]:
     mon = spec.monitoring
     quality, outcomes = mon.quality, mon.outcomes
     rows = [
@@ -177,10 +177,14 @@ def monitoring_plan(spec: Spec) -> list[Item]:
             "outcome fairness",
             f"the policy's fairness limits on each labelled window ({outcomes.fairness} when broken)",
         ),
-        ("reference", f"{mon.reference_rows:,} training rows stored with the version (no PII, no ids)"),
+        (
+            "reference",
+            f"{min(mon.reference_rows, training_rows):,} training rows stored with the version (a seeded sample of "
+            f"at most monitoring.reference_rows = {mon.reference_rows:,}; no PII, no ids)",
+        ),
         ("exceptions", "a window warns while an accepted exception of the version has expired"),
     ]
     return [
-        "From the spec's `monitoring` section (`creditflow monitor`, see README Monitoring):",
+        "From the spec's `monitoring` section (`creditflow monitor`; see the documentation's monitoring guide):",
         pd.DataFrame(rows, columns=["what", "plan"]),
     ]

@@ -52,8 +52,27 @@ def card_sections(identity: CardIdentity, prepared: Prepared, evaluation: Evalua
         ("Explanations and reason codes", _explanations(prepared, evaluation)),
         ("Hyperparameters", [hyperparameter_table(identity, spec, evaluation)]),
         ("Known limitations", limitations(prepared, evaluation)),
-        ("Monitoring plan", monitoring_plan(spec)),
+        ("Monitoring plan", monitoring_plan(spec, len(prepared.split.train))),
     ]
+
+
+def refer_line(spec: Spec) -> str:
+    """The refer band and rules the decisions are made under ('' for approve/decline only)."""
+    policy = spec.policy
+    if not policy.refers:
+        return ""
+    refer = policy.refer
+    rules = [f"a probability of default in [{policy.cutoff - refer.below:g}, {policy.cutoff + refer.above:g})"]
+    if refer.thin_file is not None:
+        rules.append(f"a thin file ({refer.thin_file.feature} missing or below {refer.thin_file.below:g})")
+    if refer.out_of_range:
+        rules.append("a numeric feature outside its training range")
+    return (
+        "Three decisions: approve, refer, decline. Applicants with "
+        + ", or ".join(rules)
+        + " are referred to an underwriter (given reasons and a notice like declined ones); the fairness gate reports "
+        f"refer rates by group (limit on their difference {refer.max_rate_difference:g})."
+    )
 
 
 def _verdicts(spec: Spec, evaluation: Evaluation, identity: CardIdentity) -> list[Item]:
@@ -67,9 +86,11 @@ def _verdicts(spec: Spec, evaluation: Evaluation, identity: CardIdentity) -> lis
         f"Judged under policy {policy}; a spec may only make its limits stricter. Decision cutoff "
         f"{spec.policy.cutoff:g}: applicants with a probability of default at or above it are declined, and every "
         "gate is judged at that decision.",
+        *[line for line in [refer_line(spec)] if line],
         gates,
         *[line for line in [candidates_line(identity)] if line],
-        "Every limit beside the measured value (95% intervals; performance minima are judged on "
+        "Every limit beside the measured value (95% intervals: DeLong for AUC and Gini, percentile bootstrap for the "
+        "others; performance minima are judged on "
         + (
             "the interval's lower bound, maxima on its upper bound"
             if spec.policy.performance.judge_on == "lower_bound"
@@ -84,7 +105,8 @@ def _performance(spec: Spec, evaluation: Evaluation) -> list[Item]:
     figures = evaluation.figures
     return [
         "XGBoost against an untuned logistic-regression benchmark on the same split. Each value is followed by its "
-        "95% percentile bootstrap interval (200 resamples of at most 20,000 rows). The performance gate is judged "
+        "95% interval: DeLong's for AUC and Gini, a percentile bootstrap (200 resamples of at most 20,000 rows) for "
+        "the others. The performance gate is judged "
         "on the holdouts (test, out-of-time); validation steered early stopping.",
         ev.metric_table(evaluation),
         ev.performance_chart(spec, evaluation),

@@ -24,6 +24,7 @@ from features.transform import InputError
 from pipelines.core.free_text import shown
 from pipelines.scoring.decision import DECLINE, LABELS, REFER, declined
 from pipelines.scoring.reasons import measured_agreement
+from pipelines.scoring.request_check import missing_required
 from pipelines.scoring.scorer import Scorer
 
 AGREEMENT_ROWS = 1_000  # declined applicants of the first chunk on which approximate reasons are checked
@@ -84,9 +85,11 @@ def score_chunk(
         for name in scorer.transform.categorical
         if (n := (features[name].isna().to_numpy() & raw[name].notna().to_numpy()).sum())
     }
-    scored = scorer.score_input(features, reason_method=reason_method, all_reasons=all_reasons)
+    # a row missing a value training almost always had is referred, as the served model does (request_check.py)
+    lacking = missing_required(raw, list(scorer.required))[0] if scorer.refer is not None else None
+    scored = scorer.score_input(features, reason_method=reason_method, all_reasons=all_reasons, refer_rows=lacking)
     # the file gets the same text; as a categorical, Arrow writes it from two labels instead of a million strings
-    codes = scorer.codes(features, scored["probability_of_default"].to_numpy())
+    codes = scorer.codes(features, scored["probability_of_default"].to_numpy(), lacking)
     labels = LABELS if scorer.refer is not None else LABELS[:2]
     scored["decision"] = pd.Categorical.from_codes(codes, list(labels))
     if id_column and id_column in raw.columns:

@@ -42,6 +42,7 @@ class Scorer:
     baseline: ReasonBaseline
     texts: dict[str, str]
     refer: ReferRule | None = None  # the policy's refer band and uncertainty rules (None: approve/decline only)
+    required: tuple[str, ...] = ()  # features training almost always had: a row without one is not decided alone
 
     def codes(self, features: pd.DataFrame, pd_values: np.ndarray, refer_rows: np.ndarray | None = None) -> np.ndarray:
         """0 approve / 1 decline / 2 refer per transformed row (pipelines/scoring/decision.py); `refer_rows`: rows
@@ -109,5 +110,6 @@ def load_scorer(booster_path: str, transform_path: str, settings_path: str) -> t
         ReasonBaseline.from_dict(settings["reason_baseline"]),
         settings["reason_texts"],
         ReferRule.from_dict(settings["refer"]) if settings.get("refer") else None,
+        tuple(settings.get("required_features", ())),
     )
     return scorer, settings

@@ -51,7 +51,6 @@ class CreditModel(PythonModel):
             context.artifacts[BOOSTER], context.artifacts[TRANSFORM], context.artifacts[SETTINGS]
         )
         self.refused: dict[str, str] = settings.get("refused_columns", {})  # absent in models logged before
-        self.required: list[str] = settings.get("required_features", [])  # the per-request input check
 
     # MLflow reads these hints at run time (get_type_hints): every name in them is imported at run time
     def predict(
@@ -79,7 +78,7 @@ class CreditModel(PythonModel):
     def _lacking(self, frame: pd.DataFrame) -> np.ndarray | None:
         """Rows missing a value the model needs: referred where the policy refers, else the request is refused
         naming the features (never a confident decline built on missing data)."""
-        rows, named = missing_required(frame, self.required)
+        rows, named = missing_required(frame, list(self.scorer.required))
         if not named:
             return None
         if self.scorer.refer is None:

@@ -126,3 +126,26 @@ def test_drafts_from_german_credit_and_a_generated_book_run_once_their_stubs_are
         result = runner.invoke(cli, ["run", str(out), "--tracking-uri", f"sqlite:///{tmp_path}/mlflow.db"])
         assert result.exit_code == 0, result.output
         assert f"registered {name} version 1" in result.output or "version 1" in result.output, result.output
+
+
+def test_awkward_column_names_are_quoted_and_dates_read_from_their_values(tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "Loan ID": [1, 2, 3, 4],
+            "yes": ["a", "b", "a", "b"],
+            "null": ["x", "y", "x", "x"],
+            "Monthly Income": [100, 200, 150, 120],
+            "Default?": ["Y", "N", "N", "Y"],
+            "applied on": ["2024-01-03", "2024-02-03", "2024-03-03", "2024-04-03"],
+            "branch code": ["0101", "0202", "0303", "0404"],
+        }
+    )
+    frame.to_csv(tmp_path / "odd.csv", index=False)
+    code, output = init(str(tmp_path / "odd.csv"), "--target", "Default?", str(tmp_path / "odd.yaml"))
+    assert code == 0, output
+    spec = yaml.safe_load((tmp_path / "odd.yaml").read_text())
+    assert spec["data"]["time"] == "applied on" and spec["data"]["id"] == "Loan ID"
+    assert spec["data"]["positive"] == "Y" and "yes" in spec["features"]["categorical"]
+    assert "null" in spec["features"]["categorical"] and set(spec["reasons"]) >= {"yes", "null"}

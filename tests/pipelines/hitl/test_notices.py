@@ -16,6 +16,7 @@ from tests.conftest import POLICY, write_spec
 from tests.pipelines.conftest import relaxed_german_spec
 
 TEMPLATES = POLICY.parent / "notices"
+BASE = {"approve": 0.1, "refer": 0.46, "decline": 0.6}  # German Credit's rule: refer in [0.45, 0.55)
 
 
 def invoke(*args):
@@ -37,7 +38,7 @@ def scored_book(spec_texts: dict[str, str], rows: int = 40) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "applicant_id": [f"A{i:04d}" for i in reversed(range(rows))],  # not in id order
-            "probability_of_default": [0.1 + 0.02 * i for i in range(rows)],
+            "probability_of_default": [BASE[d] + 0.001 * i for i, d in enumerate(decisions)],
             "decision": decisions,
         }
     )
@@ -119,6 +120,8 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path):
     assert "duplicate applicant_id" in _bad(tmp_path, book.assign(applicant_id="A1"), spec)
     assert "unknown decision(s): maybe" in _bad(tmp_path, book.assign(decision="maybe"), spec)
     assert "lacks column(s) reason_4" in _bad(tmp_path, book.drop(columns=["reason_4"]), spec)
+    swapped = book.assign(decision=book["decision"].replace({"approve": "decline", "decline": "approve"}))
+    assert "do not follow the spec's rule (approve below 0.45, decline from 0.55)" in _bad(tmp_path, swapped, spec)
     assert "not a reason text of the spec" in _bad(tmp_path, book.assign(reason_1="You are risky"), spec)
     assert "cannot name a notice file" in _bad(tmp_path, book.assign(applicant_id=[f"../x{i}" for i in range(8)]), spec)
     assert "no notice template for locale 'fr'" in _bad(tmp_path, book, spec, "--locale", "fr")

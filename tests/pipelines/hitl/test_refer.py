@@ -87,13 +87,16 @@ def test_the_shipped_specs_carry_a_refer_band():
 
 def test_score_writes_three_decisions_and_reasons_for_referrals(governed):
     frame = pd.read_csv("german_ids.csv").drop(columns=["creditability"])
+    frame.loc[:9, "credit_amount"] = None  # 1%: within the batch check's limits, each row referred as served
     frame.to_csv("batch.csv", index=False)
     result = CliRunner().invoke(cli, ["score", "models:/german_credit/1", "batch.csv", "out.csv"])
     assert result.exit_code == 0, result.output
     assert "referred to an underwriter" in result.output
     scored = pd.read_csv("out.csv")
     assert set(scored["decision"]) == {"approve", "refer", "decline"}
-    p, decision = scored["probability_of_default"], scored["decision"]
+    assert (scored["decision"].head(10) == "refer").all()
+    scored, p = scored.iloc[10:], scored["probability_of_default"].iloc[10:]
+    decision = scored["decision"]
     in_band = (p >= 0.45) & (p < 0.55)
     assert (decision[in_band] == "refer").all()
     assert (decision[p >= 0.55].isin(["decline", "refer"])).all() and (decision[p < 0.45] != "decline").all()

@@ -199,25 +199,26 @@ def _backtest(life: Life, tracker: Tracker, version: VersionInfo, result: Assess
 
 
 def _contradictions(estimates: pd.DataFrame, consecutive: int) -> list[tuple[str, str]]:
-    """A warning when the realised figure of `consecutive` matured cohorts in a row left the estimate's interval
+    """A warning while the realised figure of the latest `consecutive` matured cohorts left the estimate's interval
     on the same measure (one cohort alone is within what a 95% interval allows: 1 in 20)."""
     if "contradicted" not in estimates.columns:
         return []
-    findings, runs = [], {"default rate": 0, "AUC": 0}
-    for row in estimates.dropna(subset=["realised_rate"]).to_dict(orient="records"):
+    matured = estimates.dropna(subset=["realised_rate"]).to_dict(orient="records")
+    runs = {"default rate": 0, "AUC": 0}
+    for row in matured:
         text = row["contradicted"] if isinstance(row["contradicted"], str) else ""
         for measure in runs:
             runs[measure] = runs[measure] + 1 if text.startswith(measure) or f"; {measure}" in text else 0
-            if runs[measure] == consecutive:
-                findings.append(
-                    (
-                        "warn",
-                        f"estimate contradicted: the realised {measure} of {consecutive} matured cohorts in a row, up "
-                        f"to {row['cohort']}, left the label-free estimate's interval ({text}): the calibration "
-                        "assumption does not hold, read the vintage back-test",
-                    )
-                )
-    return findings
+    return [
+        (
+            "warn",
+            f"estimate contradicted: the realised {measure} of the latest {run} matured cohorts, up to "
+            f"{matured[-1]['cohort']}, left the label-free estimate's interval ({matured[-1]['contradicted']}): the "
+            "calibration assumption does not hold, read the vintage back-test",
+        )
+        for measure, run in runs.items()
+        if run >= consecutive
+    ]
 
 
 def _estimates(stored: pd.DataFrame, life: Life, result: Assessment, found: object) -> pd.DataFrame:

@@ -123,10 +123,13 @@ def _next_month(label: str) -> str:
 
 
 def backtest_findings(table: pd.DataFrame, band_names: list[str], limits: BacktestLimits) -> list[tuple[str, str]]:
-    """One warning per (horizon, band) whose latest run of out-of-interval cohorts reached `consecutive`."""
+    """One warning per (horizon, band) still out: its latest judged cohort ends a run of `consecutive` out-of-interval
+    cohorts (an older run that ended is history: the page shows it, the window does not warn again)."""
     findings = []
-    for (horizon, band), group in table[table["warn"]].groupby(["horizon", "band"], sort=True):
+    for (horizon, band), group in table.groupby(["horizon", "band"], sort=True):
         last = group.iloc[-1]
+        if not last["warn"]:
+            continue
         name = band_names[int(band)] if 0 <= int(band) < len(band_names) else str(band)
         findings.append(
             (

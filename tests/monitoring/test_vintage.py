@@ -44,10 +44,12 @@ def cells(rates: list[float], n: int = 400, pd_value: float = 0.1) -> pd.DataFra
 def test_two_cohorts_in_a_row_out_of_interval_warn_and_one_alone_does_not():
     alone = backtest(cells([0.1, 0.2, 0.1, 0.1]), LIMITS)
     assert (alone["side"] == "higher").sum() == 1 and not alone["warn"].any()
-    twice = backtest(cells([0.1, 0.2, 0.21, 0.1]), LIMITS)
-    assert twice["warn"].tolist() == [False, False, True, False]
-    [(level, text)] = backtest_findings(twice, ["(0, 1]"], LIMITS)
-    assert level == "warn" and "higher than its PDs" in text and "2024-03" in text
+    ended = backtest(cells([0.1, 0.2, 0.21, 0.1]), LIMITS)
+    assert ended["warn"].tolist() == [False, False, True, False]
+    assert backtest_findings(ended, ["(0, 1]"], LIMITS) == []  # back inside by the latest cohort: history only
+    still = backtest(cells([0.1, 0.1, 0.2, 0.21]), LIMITS)
+    [(level, text)] = backtest_findings(still, ["(0, 1]"], LIMITS)
+    assert level == "warn" and "higher than its PDs" in text and "2024-04" in text
     apart = cells([0.2, 0.1, 0.2]).assign(cohort=["2024-01", "2024-03", "2024-05"])
     assert not backtest(apart.iloc[[0, 2]], LIMITS)["warn"].any()  # not consecutive months
 

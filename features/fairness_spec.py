@@ -45,6 +45,18 @@ class FairnessPolicy(Strict):
     max_dp_difference: float = Field(default=0.1, ge=0)
     max_eo_difference: float = Field(default=0.1, ge=0)
     min_group_size: int = Field(default=30, ge=1)
+    min_declines: int = Field(
+        default=0,
+        ge=0,
+        description="an attribute with a judged group declined fewer times than this is not assessable: approval "
+        "rates near 1 everywhere say nothing about fair treatment",
+    )
+    min_eo_outcomes: int | None = Field(
+        default=None,
+        ge=1,
+        description="when fewer than two groups hold min_group_size defaulters and good payers, equalized odds is "
+        "judged with its interval over the groups holding this many (None: not judged)",
+    )
     confidence: float = Field(default=0.95, gt=0, lt=1)
     n_boot: int = Field(default=200, ge=1)
     intersections: bool = True

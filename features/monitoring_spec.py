@@ -114,3 +114,18 @@ class MonitoringSpec(_Strict):
     reference_rows: int = Field(default=50_000, ge=100, description="training rows stored with the version")
     report_rows: int = Field(default=50_000, ge=100, description="rows per sample drawn in the Evidently HTML report")
     seed: int = 0
+
+
+class BacktestLimits(_Strict):
+    """The vintage back-test and the label-free estimate (governed: the policy's `backtest` section).
+
+    A loan's 12-month PD is spread evenly over its first year (`timing: linear`: PD x h / 12 by h months on book).
+    A score band of a cohort is out when the model's expected rate lies outside the Jeffreys interval of the
+    observed rate; out for `consecutive` cohorts in a row (same side) it warns."""
+
+    horizons: list[int] = Field(default=[3, 6, 12], min_length=1)  # months on book judged
+    confidence: float = Field(default=0.99, gt=0.5, lt=1)  # of each band's Jeffreys interval
+    consecutive: int = Field(default=2, ge=1)  # cohorts in a row out of their interval before a warning
+    min_loans: int = Field(default=30, ge=1)  # fewer loans in a band-cohort cell: shown, not judged
+    estimate_confidence: float = Field(default=0.95, gt=0.5, lt=1)  # of the label-free estimate's interval
+    timing: Literal["linear"] = "linear"

@@ -24,8 +24,12 @@ from pydantic import Field, ValidationError
 
 from features.errors import SpecError, describe_errors
 from features.fairness_spec import Strict as _Strict
+from features.hitl_policy import NoticeTerms, OverrideLimits
+from features.lexicon import DEFAULT_WORDS, lexicon_matches
+from features.monitoring_spec import BacktestLimits
 from features.policy_rules import deep_merge, leaves, looser
 from features.policy_spec import PolicySpec
+from features.spec_rules import Problem
 
 POLICY_DIR_ENV = "CREDITFLOW_POLICY_DIR"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"  # a file name in the policy folder: no path, no leading dot
@@ -70,9 +74,13 @@ class Policy(_Strict):
     limits: PolicySpec = PolicySpec()
     prohibited_features: list[str] = []  # names or shell patterns (`*marital*`), case-insensitive
     proxy_watchlist: list[str] = []  # names known to stand in for a protected characteristic (`*postcode*`)
+    prohibited_words: dict[str, list[str]] = {}  # characteristic -> words and word forms (features/lexicon.py)
     exceptions: ExceptionTerms = ExceptionTerms()
     validation: ValidationTerms = ValidationTerms()
     input_check: InputLimits = InputLimits()  # what `score` and the served model accept (pipelines/scoring)
+    notices: NoticeTerms = NoticeTerms()  # applicant notices (`creditflow notices`)
+    overrides: OverrideLimits = OverrideLimits()  # final decisions against the model's (`monitor --decisions`)
+    backtest: BacktestLimits = BacktestLimits()  # the vintage back-test and label-free estimate (monitoring)
 
 
 @dataclass(frozen=True)
@@ -142,6 +150,7 @@ BUILTIN: dict[str, Any] = {
     "description": "Built-in defaults, applied when a spec names no policy file.",
     "prohibited_features": ["*marital*", "*religio*", "*race*", "*ethnic*", "sex", "gender", "*national_origin*"],
     "proxy_watchlist": ["*zip*", "*postcode*", "*post_code*", "*first_name*", "*surname*", "*nationality*"],
+    "prohibited_words": DEFAULT_WORDS,
 }
 
 
@@ -266,20 +275,30 @@ def govern(
     return {**raw, "policy": deep_merge(found.policy.limits.model_dump(), section)}, found, section
 
 
-def check_governed(
-    limits: PolicySpec, features: list[str], found: GoverningPolicy, overrides: dict[str, Any], where: str
-) -> None:
-    """One line, exit 2, when a spec's limits loosen the policy's or its features include a prohibited one.
+def governed_problems(
+    limits: PolicySpec, features: list[str], found: GoverningPolicy, overrides: dict[str, Any]
+) -> list[Problem]:
+    """Every limit of a spec that loosens the policy's, and every feature the policy prohibits.
 
     Takes the spec's parts, not the spec: the spec module builds on this one (`load_spec` governs).
     """
-    problems = looser(overrides, limits.model_dump(), found.policy.limits.model_dump(), found.stated)
-    if problems:
-        raise SpecError(f"{where}: {problems[0]} (policy {found.label}; a spec may only make a limit stricter)")
-    banned = matches(features, found.policy.prohibited_features)
+    terms = f"policy {found.label}; a spec may only make a limit stricter"
+    problems = [
+        Problem("", f"{text} ({terms})")
+        for text in looser(overrides, limits.model_dump(), found.policy.limits.model_dump(), found.stated)
+    ]
+    banned = [
+        f"'{feature}' (pattern '{pattern}')" for feature, pattern in matches(features, found.policy.prohibited_features)
+    ]
+    named = {b.split("'")[1] for b in banned}
+    banned += [
+        f"'{feature}' (the word '{word}' means {what})"
+        for feature, word, what in lexicon_matches(features, found.policy.prohibited_words)
+        if feature not in named
+    ]
     if banned:
-        listed = ", ".join(f"'{feature}' (pattern '{pattern}')" for feature, pattern in banned)
-        raise SpecError(f"{where}: feature(s) prohibited by policy {found.label}: {listed}")
+        problems.append(Problem("features", f"feature(s) prohibited by policy {found.label}: {', '.join(banned)}"))
+    return problems
 
 
 def matches(names: list[str], patterns: list[str]) -> list[tuple[str, str]]:

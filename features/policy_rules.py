@@ -17,6 +17,10 @@ LOWER = "lower"  # a lower value is stricter
 FIXED = "fixed"  # the policy's value only
 FREE = "free"  # the spec's choice: a setting, not a limit
 SETTING = "setting"  # the spec's choice, unless the policy file states it (then fixed)
+ORDERED = "ordered"  # a choice among words listed from loosest to strictest (`ORDERED_CHOICES`)
+
+# Words of a limit that is a choice, loosest first: a spec may pick a later word than the policy's, never an earlier.
+ORDERED_CHOICES: dict[str, tuple[str, ...]] = {"performance.judge_on": ("point", "lower_bound")}
 
 # Longest matching dotted prefix wins; a prefix covers every key under it.
 EXPLICIT: dict[str, str] = {
@@ -32,6 +36,7 @@ EXPLICIT: dict[str, str] = {
     # Lower judges more (smaller) groups; raising it would let a spec drop a disadvantaged small group out
     # of the verdict, so a `min_` name is not enough here.
     "fairness.min_group_size": LOWER,
+    "fairness.min_eo_outcomes": LOWER,  # lower judges equalized odds on smaller groups
     "fairness.intersections": HIGHER,  # true judges the intersections too
     "fairness.proxy_auc": LOWER,  # a lower threshold flags more features
     "fairness.proxy_refuse": LOWER,  # a lower threshold refuses more features
@@ -39,6 +44,14 @@ EXPLICIT: dict[str, str] = {
     "fairness.rationale": FIXED,  # the risk function's reasons for its limits
     "fairness.mitigation": FREE,  # how the less-discriminatory alternative is searched for
     "data_design.require_out_of_time": HIGHER,  # true judges on later months
+    "leakage.require_available_at": HIGHER,  # true requires every feature's data-dictionary entry
+    "performance.judge_on": ORDERED,  # lower_bound judges on the interval, not the point
+    # The refer band: a spec may widen it (send more applicants to a person), never narrow it.
+    "refer.below": HIGHER,
+    "refer.above": HIGHER,
+    "refer.out_of_range": HIGHER,
+    "refer.thin_file.below": HIGHER,
+    "refer.thin_file.feature": FIXED,
 }
 
 
@@ -94,14 +107,28 @@ def looser(
         rule = rule_for(path)
         if rule == SETTING:
             rule = FIXED if any(path == s or path.startswith(f"{s}.") for s in stated) else FREE
+        if rule == ORDERED:
+            if _ordered_ok(path, ours, theirs):
+                continue
+            problems.append(f"policy.{path}: {_show(ours)} is looser than the policy's {_show(theirs)}{_hint(rule)}")
+            continue
         if not _allowed(rule, ours, theirs):
             problems.append(f"policy.{path}: {_show(ours)} {_verb(rule)} the policy's {_show(theirs)}{_hint(rule)}")
     return problems
 
 
+def _ordered_ok(path: str, ours: Any, theirs: Any) -> bool:
+    words = ORDERED_CHOICES.get(path, ())
+    if ours == theirs:
+        return True
+    return ours in words and theirs in words and words.index(ours) > words.index(theirs)
+
+
 def _allowed(rule: str, ours: Any, theirs: Any) -> bool:
     if rule == FREE or ours == theirs:
         return True
+    if rule in (HIGHER, LOWER) and theirs is None and ours is not None:
+        return True  # the policy sets no such limit (None): the spec adds one, which only tightens
     if rule in (HIGHER, LOWER) and _number(ours) and _number(theirs):
         if math.isnan(ours):
             return False
@@ -118,6 +145,8 @@ def _verb(rule: str) -> str:
 
 
 def _hint(rule: str) -> str:
+    if rule == ORDERED:
+        return " (a spec may only make it stricter)"
     return {HIGHER: " (a spec may only raise it)", LOWER: " (a spec may only lower it)"}.get(
         rule, " (set by the policy; a spec may not change it)"
     )

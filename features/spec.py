@@ -1,122 +1,52 @@
 """The experiment spec: the YAML a data scientist edits, validated into typed models.
 
-Unknown keys, missing required keys and wrong types are rejected with one line that names
-the file and the key, before any data is read or anything is written to MLflow.
+A spec is checked whole before any data is read or anything is written to MLflow: unknown keys, missing required
+keys, wrong types, problems between sections and limits the governed policy forbids are all listed in one
+SpecError, each with its key and, where it helps, the right form (one line when there is one problem).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
 import yaml
-from pydantic import Field, PrivateAttr, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, TypeAdapter, ValidationError, model_validator
 
-from features.errors import SpecError, describe_errors
+from features.errors import SpecError
 from features.fairness_spec import Strict as _Strict
 from features.monitoring_spec import MonitoringSpec
-from features.policy import FolderPolicySource, GoverningPolicy, PolicySource, check_governed, govern, policy_folder
+from features.policy import FolderPolicySource, GoverningPolicy, PolicySource, govern, governed_problems, policy_folder
+from features.policy_rules import deep_merge
 from features.policy_spec import PolicySpec
 from features.policy_spec import StabilityPolicy as StabilityPolicy  # re-exported: pipelines/gates/stability.py
-from features.synthetic_options import BookOptions
-from features.target import Label, normalise_target
+from features.spec_rules import Problem, Sections, cross_problems, validation_problems
+from features.spec_sections import DataSpec as DataSpec
+from features.spec_sections import FeatureSpec as FeatureSpec
+from features.spec_sections import SensitiveAttribute as SensitiveAttribute
+from features.spec_sections import SplitSpec as SplitSpec
 from features.tuning_spec import TuningSpec
-from features.validation_spec import check_reasons, check_reviewed
-
-
-class SensitiveAttribute(_Strict):
-    """A sensitive attribute: a raw column as it is, or derived from one by a value map or bins.
-
-    Written in YAML as a plain column name, or as {name, column, map | bins}.
-    """
-
-    name: str
-    column: str | None = None
-    map: dict[str, str] | None = None
-    bins: list[float] | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_name(cls, value: object) -> object:
-        return {"name": value} if isinstance(value, str) else value
-
-    @model_validator(mode="after")
-    def _one_rule(self) -> "SensitiveAttribute":
-        if self.map is not None and self.bins is not None:
-            raise ValueError(f"sensitive attribute '{self.name}' takes 'map' or 'bins', not both")
-        if self.bins is not None and (len(self.bins) < 2 or sorted(self.bins) != self.bins):
-            raise ValueError(f"sensitive attribute '{self.name}': 'bins' must be at least two increasing edges")
-        return self
-
-    @property
-    def source(self) -> str:
-        return self.column or self.name
-
-
-class DataSpec(_Strict):
-    source: str | None = None
-    synthetic: BookOptions | None = None  # generate the consumer-loan book in memory instead of reading a file
-    target: str  # the outcome column; `target: {column, positive, negative}` is flattened into these three keys
-    positive: Label | list[Label]
-    negative: list[Label] | None = None  # given: rows whose value is in neither list are dropped and counted
-    time: str | None = None
-    id: str | None = None
-    pii: list[str] = []
-    sensitive: list[SensitiveAttribute] = []
-
-    @model_validator(mode="before")
-    @classmethod
-    def _outcome_mapping(cls, value: object) -> object:
-        return normalise_target(value)
-
-    @model_validator(mode="after")
-    def _one_source(self) -> "DataSpec":
-        if (self.source is None) == (self.synthetic is None):
-            raise ValueError("data needs exactly one of 'source' (a CSV/Parquet path) or 'synthetic'")
-        return self
-
-    def sensitive_names(self) -> list[str]:
-        return [s.name for s in self.sensitive]
-
-    def sensitive_sources(self) -> list[str]:
-        """Raw columns that sensitive attributes are read or derived from."""
-        return [s.source for s in self.sensitive]
-
-
-class FeatureSpec(_Strict):
-    numeric: list[str] = []
-    categorical: list[str] = []
-    monotone: dict[str, Literal["increasing", "decreasing"]] = {}
-    reviewed: dict[str, str] = {}  # feature -> why a leakage-screen finding on it is acceptable (shown on the card)
-
-    def all(self) -> list[str]:
-        return [*self.numeric, *self.categorical]
-
-    def monotone_vector(self) -> list[int]:
-        """XGBoost's monotone_constraints, in model-input order (numeric then categorical)."""
-        sign = {"increasing": 1, "decreasing": -1}
-        return [sign.get(self.monotone.get(name, ""), 0) for name in self.all()]
-
-
-class SplitSpec(_Strict):
-    method: Literal["random", "out_of_time"] = "random"
-    valid_size: float = Field(default=0.2, gt=0, lt=1)
-    test_size: float = Field(default=0.2, gt=0, lt=1)
-    oot_months: int = Field(default=6, gt=0)
-    seed: int = 42
 
 
 class Spec(_Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    data: DataSpec
-    features: FeatureSpec
-    split: SplitSpec = SplitSpec()
-    tuning: TuningSpec = TuningSpec()
-    policy: PolicySpec = PolicySpec()
-    monitoring: MonitoringSpec = MonitoringSpec()
-    reasons: dict[str, str] = {}  # feature -> reason text shown to applicants
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="the MLflow experiment and registered model")
+    data: DataSpec = Field(description="where the rows come from and what each column is")
+    features: FeatureSpec = Field(description="the model's inputs")
+    split: SplitSpec = Field(default=SplitSpec(), description="how rows are split into train, valid, test (, oot)")
+    tuning: TuningSpec = Field(default=TuningSpec(), description="the Optuna study and the XGBoost parameters")
+    policy: PolicySpec = Field(
+        default=PolicySpec(), description="`name`: the governed policy; other keys may only tighten its limits"
+    )
+    monitoring: MonitoringSpec = Field(default=MonitoringSpec(), description="what `creditflow monitor` watches")
+    reasons: dict[str, str] = Field(
+        default={}, description="feature -> the reason text a declined applicant reads; every feature needs one"
+    )
+    reasons_generic: list[str] = Field(
+        default=[],
+        description="features whose reason text compliance review found generic (CFPB Circular 2023-03): a notice "
+        "that would give one is refused until the text is rewritten",
+    )
     _governing: GoverningPolicy | None = PrivateAttr(default=None)  # set by load_spec
 
     @property
@@ -126,43 +56,14 @@ class Spec(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> "Spec":
-        _check_features(self)
-        check_reasons(self.reasons, self.features.all())
-        check_reviewed(self.features.reviewed, self.features.all())
-        unknown = sorted(set(self.monitoring.drift.columns) - set(self.features.all()))
-        if unknown:
-            raise ValueError(f"monitoring.drift.columns: unknown feature(s): {', '.join(unknown)}")
-        if self.split.method == "out_of_time" and self.data.time is None:
-            raise ValueError("split.method 'out_of_time' needs data.time")
-        unknown = sorted(set(self.policy.fairness.mitigation.attributes) - set(self.data.sensitive_names()))
-        if unknown:
-            raise ValueError(f"policy.fairness.mitigation.attributes: not in data.sensitive: {', '.join(unknown)}")
-        if self.split.valid_size + self.split.test_size >= 1:
-            raise ValueError("split.valid_size + split.test_size must be below 1")
+        problems = cross_problems(
+            Sections(
+                self.data, self.features, self.split, self.policy, self.monitoring, self.reasons, self.reasons_generic
+            )
+        )
+        if problems:
+            raise ValueError("; ".join(str(p) for p in problems))
         return self
-
-
-def _check_features(spec: Spec) -> None:
-    names = spec.features.all()
-    if not names:
-        raise ValueError("features: declare at least one numeric or categorical feature")
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise ValueError(f"features declared twice: {', '.join(twice)}")
-    forbidden: dict[str, Sequence[str | None]] = {  # id and time may be unset (None)
-        "target": [spec.data.target],
-        "id": [spec.data.id],
-        "time": [spec.data.time],
-        "pii": spec.data.pii,
-        "sensitive": spec.data.sensitive_names() + spec.data.sensitive_sources(),
-    }
-    for role, columns in forbidden.items():
-        clash = sorted(set(names) & {c for c in columns if c})
-        if clash:
-            raise ValueError(f"{role} column(s) cannot be model features: {', '.join(clash)}")
-    not_numeric = sorted(set(spec.features.monotone) - set(spec.features.numeric))
-    if not_numeric:
-        raise ValueError(f"features.monotone applies to numeric features only: {', '.join(not_numeric)}")
 
 
 def load_spec(path: str | Path, policies: PolicySource | None = None) -> Spec:
@@ -187,14 +88,55 @@ def load_spec(path: str | Path, policies: PolicySource | None = None) -> Spec:
         raise SpecError(f"{path}: invalid YAML{where}") from None
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: expected a mapping of spec keys at the top level")
-    raw, found, overrides = govern(raw, str(path), policies or FolderPolicySource(policy_folder(path.parent)))
-    try:
-        spec = Spec.model_validate(raw)
-    except ValidationError as exc:
-        raise SpecError(f"{path}: {describe_errors(exc)}") from None
-    check_governed(spec.policy, spec.features.all(), found, overrides, str(path))
-    spec._governing = found
+    problems, spec = spec_problems(raw, str(path), policies or FolderPolicySource(policy_folder(path.parent)))
+    if problems or spec is None:
+        raise SpecError(describe_problems(str(path), problems))
     return spec
+
+
+def spec_problems(raw: dict[str, Any], where: str, policies: PolicySource) -> tuple[list[Problem], Spec | None]:
+    """Every problem of a spec's mapping at once, and the spec when there is none."""
+    problems: list[Problem] = []
+    try:
+        merged, found, overrides = govern(raw, where, policies)
+    except SpecError as exc:  # the policy cannot be read: the rest is checked against the defaults
+        problems.append(Problem("", str(exc).removeprefix(f"{where}: ")))
+        section = raw.get("policy")
+        own = {k: v for k, v in section.items() if k not in ("name", "file")} if isinstance(section, dict) else {}
+        merged, found, overrides = {**raw, "policy": deep_merge(PolicySpec().model_dump(), own)}, None, own
+    try:
+        spec: Spec | None = Spec.model_validate(merged)
+    except ValidationError as exc:
+        spec = None
+        # the error of the whole spec (Spec._consistent) joins the cross-section problems: listed one by one here
+        problems += validation_problems(exc, Spec, whole=False) + cross_problems(_sections(merged))
+    parts = _sections(merged)
+    if found is not None and parts.policy is not None and parts.features is not None:
+        problems += governed_problems(parts.policy, parts.features.all(), found, overrides)
+    if spec is not None and found is not None:
+        spec._governing = found
+    return problems, (spec if not problems else None)
+
+
+def _sections(raw: dict[str, Any]) -> Sections:
+    """Each section the cross-section checks read, validated on its own (None: invalid or missing)."""
+    parts: dict[str, Any] = {}
+    for name in ("data", "features", "split", "policy", "monitoring", "reasons", "reasons_generic"):
+        field = Spec.model_fields[name]
+        value = raw.get(name) if name in raw else field.get_default(call_default_factory=True)
+        try:
+            annotation: Any = field.annotation
+            parts[name] = TypeAdapter(annotation).validate_python(value)
+        except (ValidationError, TypeError, ValueError):
+            parts[name] = None
+    return Sections(**parts)
+
+
+def describe_problems(where: str, problems: list[Problem]) -> str:
+    """One line for one problem; a count and one indented line per problem for several."""
+    if len(problems) == 1:
+        return f"{where}: {problems[0]}"
+    return f"{where}: {len(problems)} problems:\n" + "\n".join(f"  - {p}" for p in problems)
 
 
 def spec_digest(path: str | Path) -> str:

@@ -114,7 +114,7 @@ def generate_book(options: BookOptions) -> pd.DataFrame:
     v = _applicants(r, n, o, t)
     v.update(_loans(r, v))
     v.update(_credit_history(r, v, o.drift_utilisation * t))
-    v["default"] = _outcome(r, v, o.bias)
+    v["default"] = _outcome(r, v, o.bias, o.calibration_drift * t)
     frame = _frame(r, v, month, o.start_month)
     if o.leak:
         frame.insert(frame.columns.get_loc("default_12m"), LEAK_COLUMN, _arrears(r["leak"], v["default"]))
@@ -253,8 +253,11 @@ def _credit_history(
     }
 
 
-def _outcome(r: dict[str, np.random.Generator], v: dict[str, np.ndarray], bias: float) -> np.ndarray:
-    """Default within 12 months (0/1), drawn from the known logistic model of ``_default_logit``."""
+def _outcome(
+    r: dict[str, np.random.Generator], v: dict[str, np.ndarray], bias: float, shift: np.ndarray | float = 0.0
+) -> np.ndarray:
+    """Default within 12 months (0/1), drawn from the known logistic model of ``_default_logit`` (plus ``shift``,
+    the calibration drift of the loan's month: the same applicants default more than they did)."""
     feats = {
         "debt_to_income": v["dti"],
         "revolving_utilisation": v["util"],
@@ -269,7 +272,7 @@ def _outcome(r: dict[str, np.random.Generator], v: dict[str, np.ndarray], bias: 
     }
     n = len(v["age"])
     u = r["u"].normal(0.0, 1.0, n)  # unobserved risk factor, independent of all features
-    logit = _default_logit(feats, u, v["female"], bias)
+    logit = _default_logit(feats, u, v["female"], bias) + shift
     return (r["default"].random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(np.int64)
 
 

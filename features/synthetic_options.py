@@ -37,6 +37,7 @@ class BookOptions:
     id_column: bool = False  # add `file_number`, unique and numbered by outcome (a file number left among features)
     post_decision: bool = False  # add `principal_paid`, `late_fees_paid`: repayment facts, moderate signal each
     proxy_of: str = ""  # `gender`: add `salutation` (Ms/Mr), `age`: add `birth_year`, each an exact stand-in
+    calibration_drift: float = 0.0  # default log-odds added by the last month (0 at the first): PDs fall behind
 
     def __post_init__(self) -> None:
         validate_options(self)
@@ -86,6 +87,8 @@ def validate_options(o: BookOptions) -> None:
         raise ValueError(f"drift_utilisation must be a finite number, got {o.drift_utilisation!r}")
     if not is_real(o.drift_mix) or not 0 <= o.drift_mix <= 1:
         raise ValueError(f"drift_mix must be in [0, 1], got {o.drift_mix!r}")
+    if not is_real(o.calibration_drift) or o.calibration_drift < 0:
+        raise ValueError(f"calibration_drift must be a finite number >= 0, got {o.calibration_drift!r}")
     if not isinstance(o.leak, bool):
         raise ValueError(f"leak must be true or false, got {o.leak!r}")
     if not is_real(o.duplicate) or not 0 <= o.duplicate <= 1:

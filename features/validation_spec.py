@@ -1,5 +1,6 @@
 """Limits of the calibration check, the leakage screen and the data-design gate (`policy.calibration`,
-`policy.leakage`, `policy.data_design`), and the checks of the features' reason texts and reviewed-feature reasons.
+`policy.leakage`, `policy.data_design`); the checks of reason texts and reviewed-feature reasons are in
+`features/spec_rules.py`.
 
 Names follow one convention so that a governed policy can tell a tighter value from a looser one by
 the key alone: `min_*` is stricter when higher, `max_*` stricter when lower. A value exactly at a limit passes.
@@ -65,6 +66,19 @@ class LeakagePolicy(Strict):
         description="a feature whose commonest value covers more than this share of one outcome class (and under "
         "half of the other) is suspect: e.g. a field filled in only after a default",
     )
+    max_incremental_auc: float = Field(
+        default=0.05,
+        gt=0,
+        le=0.5,
+        description="a feature that adds this much cross-validated AUC to all the other features together knows "
+        "more than an application can (a repayment or servicing field): judged for the strongest features, "
+        "whatever the logistic baseline uses",
+    )
+    require_available_at: bool = Field(
+        default=False,
+        description="every feature must be declared `available_at: application` in the spec's data dictionary "
+        "(features.available_at)",
+    )
     post_decision_terms: list[str] = Field(
         default=list(POST_DECISION_TERMS),
         description="words of a feature's name or reason text that describe an event after the decision "
@@ -85,6 +99,13 @@ class DataDesignPolicy(Strict):
         description="share of training rows that repeat an earlier training row's features, and of holdout rows "
         "whose features appear among the training rows",
     )
+    max_near_duplicate_share: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="share of training rows that nearly repeat another training row (numbers rounded to two "
+        "significant digits, or equal in all features but one), and of holdout rows that nearly repeat a training row",
+    )
     max_distinct_share: float = Field(
         default=0.99,
         gt=0.5,
@@ -103,26 +124,3 @@ class DataDesignPolicy(Strict):
         description="a spec that declares data.time must split out of time (the lender judges models on later "
         "months); a random split of dated rows then fails the gate",
     )
-
-
-def check_reviewed(reviewed: dict[str, str], features: list[str]) -> None:
-    """`features.reviewed` names declared features, each with a reason (shown on the model card)."""
-    unknown = sorted(set(reviewed) - set(features))
-    if unknown:
-        raise ValueError(f"features.reviewed: unknown feature(s): {', '.join(unknown)}")
-    blank = sorted(name for name, why in reviewed.items() if not str(why or "").strip())
-    if blank:
-        raise ValueError(f"features.reviewed: say why each was reviewed: {', '.join(blank)}")
-
-
-def check_reasons(reasons: dict[str, str], features: list[str]) -> None:
-    """Every feature can be a decline reason, so each needs a text an applicant can read; all missing are listed."""
-    unknown = sorted(set(reasons) - set(features))
-    if unknown:
-        raise ValueError(f"reasons: text given for unknown feature(s): {', '.join(unknown)}")
-    missing = [name for name in features if not str(reasons.get(name) or "").strip()]
-    if missing:
-        raise ValueError(
-            f"reasons: no applicant-facing text for {len(missing)} feature(s), each of which can be a decline "
-            f"reason: {', '.join(missing)}"
-        )

@@ -44,6 +44,7 @@ class Assessment:
     quality: pd.DataFrame
     outcome: OutcomeResult | None = None
     notes: list[str] = field(default_factory=list)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # further count tables to log, by artifact path
 
     def summary(self) -> dict:
         return {

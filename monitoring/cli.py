@@ -39,6 +39,26 @@ from pipelines.commands.options import tracking_option
     show_default=True,
     help="spark: count the window with Spark (Parquet of any size; pip install -e '.[spark]'); same verdict code.",
 )
+@click.option(
+    "--decisions",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Underwriters' final decisions (id, final_decision, underwriter, reason): override rates and fairness.",
+)
+@click.option(
+    "--outcomes",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Outcomes so far (id, defaulted, observed_at), joined by id to --current's loans up to the window: "
+    "vintage back-test by score band and cohort, and the estimates' back-test.",
+)
+@click.option(
+    "--challenger",
+    default=None,
+    metavar="VERSION",
+    help="Score the same rows with this version of the model too: the swap set (decided differently) and its "
+    "later default rates.",
+)
 @tracking_option
 def monitor_command(
     model: str,
@@ -49,6 +69,9 @@ def monitor_command(
     by: str,
     force: bool,
     engine: str,
+    decisions: str | None,
+    outcomes: str | None,
+    challenger: str | None,
     tracking_uri: str | None,
 ) -> None:
     """Drift, score drift, data quality and (with labels) outcomes of MODEL (NAME = its champion, NAME@ALIAS or
@@ -65,5 +88,8 @@ def monitor_command(
             force=force,
             tracking_uri=tracking_uri,
             engine=engine,
+            decisions=decisions,
+            outcomes=outcomes,
+            challenger=challenger,
         )
     )

@@ -26,7 +26,10 @@ from features.spec import Spec, load_spec
 from monitoring.assess import LEVELS, Assessment, assess
 from monitoring.evidently_report import drift_report
 from monitoring.history import COMPLETE, experiment_name, model_uri, rebuild_history, window_tags
+from monitoring.hitl import FinalDecisions, judge_overrides, load_decisions
 from monitoring.inputs import columns_of, read_columns, validate
+from monitoring.life import Life, Shadow, Watched, auc_anchor, limits_of, load_shadow, persist, prepare
+from monitoring.life import apply as apply_life
 from monitoring.page import PageContext, window_page
 from monitoring.record import log_window, run_description, tag_version
 from monitoring.windows import is_month, month_index, months_of, previous_month, select_month, split_months
@@ -78,14 +81,23 @@ def monitor(
     force: bool,
     tracking_uri: str | None,
     engine: str = "local",
+    outcomes: str | None = None,
+    challenger: str | None = None,
+    decisions: str | None = None,
 ) -> int:
-    """Monitor one window (`current`) or every month of `backfill`; returns the exit code (1 on any alert)."""
+    """Monitor one window (`current`) or every month of `backfill`; returns the exit code (1 on any alert).
+    `decisions`: underwriters' final decisions, judged against the model's (monitoring/hitl.py)."""
     if (current is None) == (backfill is None):
         raise DataError("give exactly one of --current PATH or --backfill PATH")
+    if (outcomes or challenger) and (backfill is not None or engine == "spark"):
+        raise DataError("--outcomes and --challenger judge one window in process: use --current (engine local)")
     if engine == "spark" and backfill is not None:
         raise DataError("--backfill runs in process; with --engine spark monitor one window at a time (--window)")
+    if decisions is not None and (current is None or engine == "spark"):
+        raise DataError("--decisions is judged with --current on the local engine")
     tracker = Tracker(tracking_uri)
     target = load_target(tracker, model, reference)
+    final = load_decisions(decisions, current, target.spec) if decisions and current else None
     if engine == "spark":
         assert current is not None  # exactly one of current and backfill, and spark refused backfill
         label = window_label(window)
@@ -96,7 +108,8 @@ def monitor(
         )
         rebuild_history(tracker, target.version)
         return EXIT[status]
-    columns = read_columns(target.spec)
+    columns = read_columns(target.spec) | ({final.id_column} if final else set())
+    life: Life | None = None
     if backfill is not None:
         if os.environ.get("MLFLOW_RUN_ID"):
             raise DataError("--backfill logs one MLflow run per month: run it with creditflow, not under `mlflow run`")
@@ -104,16 +117,19 @@ def monitor(
     else:
         assert current is not None  # exactly one of current and backfill
         windows = [current_window(read_table(current, columns=columns), target.spec, window)]
+        if outcomes or challenger:  # checked, like everything else, before a run is opened
+            life = prepare(_watched(target), current, windows[0][0], outcomes, _shadow(tracker, target, challenger))
     for warning in duplicate_warnings(str(backfill or current), columns):  # read above: the file exists
         click.echo(f"warning: {warning}")
     # every window validated before the first run is opened; the raw frames are dropped as they are replaced
     for i, (label, frame) in enumerate(windows):
-        windows[i] = (label, validate(frame, target.spec, f"window {label}"))
+        checked = validate(frame, target.spec, f"window {label}")
+        windows[i] = (label, checked.assign(**{final.id_column: frame[final.id_column]}) if final else checked)
     statuses = []
     with Progress("monitoring windows", len(windows), "windows") as progress:
         for label, frame in windows:
             progress.update(0, f"window {label}: {len(frame):,} rows")
-            statuses.append(run_window(tracker, target, label, frame, force=force))
+            statuses.append(run_window(tracker, target, label, frame, force=force, life=life, final=final))
             progress.update(1, f"window {label}: {statuses[-1]}")
     rebuild_history(tracker, target.version)
     return max(EXIT[s] for s in statuses)
@@ -197,7 +213,16 @@ def score(scorer: Scorer, frame: pd.DataFrame) -> np.ndarray:
     return predict_pd(scorer.booster, scorer.transform.transform(frame))
 
 
-def run_window(tracker: Tracker, target: Target, label: str, frame: pd.DataFrame, *, force: bool) -> str:
+def run_window(
+    tracker: Tracker,
+    target: Target,
+    label: str,
+    frame: pd.DataFrame,
+    *,
+    force: bool,
+    life: Life | None = None,
+    final: FinalDecisions | None = None,
+) -> str:
     """Judge and log one window; an already monitored window is skipped unless `force` (then replaced)."""
     done = already_monitored(tracker, target, label, force=force)
     if done is not None:
@@ -205,7 +230,25 @@ def run_window(tracker: Tracker, target: Target, label: str, frame: pd.DataFrame
     spec = target.spec
     scores = score(target.scorer, frame)
     result = assess(spec, target.reference, frame, target.reference_scores, scores, target.expected, label)
-    return record_window(tracker, target, label, result, frame, scores)
+    if final is not None:
+        judge_overrides(result, final, spec, target.scorer, frame, scores)
+    if life is None:  # the label-free estimate on every window
+        life = Life(label, limits_of(spec), [], spec.policy.cutoff)
+        life.auc_offset = auc_anchor(target.expected, target.reference_scores)
+    apply_life(life, tracker, target.version, result, scores, frame)
+    status = record_window(tracker, target, label, result, frame, scores)
+    persist(life, tracker, target.version)
+    return status
+
+
+def _watched(target: Target) -> Watched:
+    return Watched(target.spec, target.expected, target.reference_scores, target.scorer)
+
+
+def _shadow(tracker: Tracker, target: Target, challenger: str | None) -> Shadow | None:
+    if challenger is None:
+        return None
+    return load_shadow(target.version, target.spec, challenger, lambda ref: load_target(tracker, ref, None))
 
 
 def already_monitored(tracker: Tracker, target: Target, label: str, *, force: bool) -> str | None:

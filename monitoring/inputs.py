@@ -31,7 +31,7 @@ def validate(frame: pd.DataFrame, spec: Spec, role: str) -> pd.DataFrame:
     if missing:
         raise DataError(f"{role}: missing model column(s): {', '.join(missing)}")
     wanted = read_columns(spec)
-    out = frame[[c for c in frame.columns if c in wanted]]  # a new frame: the caller's is never changed
+    out = frame[[c for c in frame.columns if c in wanted]].copy()  # a new frame: the caller's is never changed
     for name in spec.features.numeric:
         raw = frame[name]
         numbers = coerce_numeric(raw)

@@ -40,6 +40,8 @@ def log_window(run: RunLogger, result: Assessment, snapshot: Snapshot, step: int
     run.text(json.dumps(result.summary(), indent=2, default=str), "monitoring/summary.json")
     run.table(result.drift, "monitoring/drift.csv")
     run.table(result.quality, "monitoring/quality.csv")
+    for path, table in result.tables.items():
+        run.table(table, path)
     if result.outcome is not None:
         run.table(result.outcome.bands, "monitoring/outcome_bands.csv")
         if result.outcome.fairness is not None:

@@ -46,6 +46,17 @@ VERBS = {
         "Validate, train (with the spec's params, no tuning) and evaluate SPEC's model and log it, without "
         "registering it.",
     ),
+    "check": (
+        "pipelines.commands.check",
+        "check_command",
+        "Check SPEC whole (keys, types, reason texts, the governed policy's limits) and its data against the data "
+        "contract; list every problem and exit 2, or say what the spec and data come to.",
+    ),
+    "spec": (
+        "pipelines.commands.spec",
+        "spec_group",
+        "Draft a spec from a data file (spec init DATA --target COLUMN OUT.yaml).",
+    ),
     "generate": (
         "pipelines.commands.generate",
         "generate_command",
@@ -56,6 +67,18 @@ VERBS = {
         "monitor_command",
         "Drift, score drift, data quality and (with labels) outcomes of MODEL (NAME = its champion, NAME@ALIAS or "
         "NAME/VERSION) on recent data; exits 1 on alert.",
+    ),
+    "report": (
+        "monitoring.report",
+        "report_command",
+        "The life page of a model version (OUT.html): every window's verdict, drift, outcomes, estimates, vintage "
+        "back-test and challenger, as time series with the policy's limits; self-contained.",
+    ),
+    "notices": (
+        "pipelines.commands.notices",
+        "notices_command",
+        "Write the notice of every declined or referred applicant of SCORED (from `creditflow score`) into OUT_DIR "
+        "(a new folder): a text and a JSON file per applicant and notices.jsonl in id order.",
     ),
     "review": (
         "pipelines.commands.review",

@@ -7,7 +7,7 @@ import subprocess
 import mlflow
 import pytest
 
-from tests.test_readme import environment, fresh_copy
+from tests.doc_walk import environment, fresh_copy
 
 
 @pytest.mark.slow

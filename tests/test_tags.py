@@ -21,14 +21,23 @@ from tests.import_graph import sources
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "tags.md"
 TAGS_MODULE = "pipelines/core/tags.py"
-SCOPES = ("version", "registered model", "run", "alias")
+SCOPES = ("version", "registered model", "run", "alias", "experiment")
 PREFIXES = "validation approval lineage exception monitoring model registration optuna creditflow".split()
 DOTTED = re.compile(rf"(?:{'|'.join(PREFIXES)})\.[a-z0-9_.]*")  # a tag name, a tag prefix, or another dotted name
-VALUES = {tags.PASSED, tags.FAILED, tags.NOT_ASSESSED, tags.WARN, tags.ABANDONED}  # what tags hold, not names
+VALUES = {
+    tags.PASSED,
+    tags.FAILED,
+    tags.NOT_ASSESSED,
+    tags.WARN,
+    tags.ABANDONED,
+    tags.MODEL_DEVELOPMENT,
+}  # what tags hold, not names
 NOT_TAGS = {  # dotted names under a tag prefix that are no tag: (file, string) -> what they are
     ("pipelines/cli.py", "monitoring.cli"): "the module the `monitor` command is loaded from",
+    ("pipelines/cli.py", "monitoring.report"): "the module the `report` command is loaded from",
     ("pipelines/server/gate.py", "creditflow.server"): "the team server's logger",
     ("pipelines/tracking/pyfunc_model.py", "creditflow.serve_check"): "the serving checks' entry-point group",
+    ("features/spec_rules.py", "monitoring.drift.columns"): "a spec key a problem names",
 }
 HEADER = f"""# Registry tags and aliases
 

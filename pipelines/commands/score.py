@@ -136,11 +136,13 @@ def score_on_spark(
     session = engine.spark_session()
     frame = engine.read_input(session, input_path, features)
     udf = model_udf(tracker, session, source, reason_method=reason_method, all_reasons=all_reasons)
-    rows, declined = engine.write_output(
+    rows, declined, referred = engine.write_output(
         engine.score_frame(frame, udf, features, settings.get("id_column")), output_path
     )
     click.echo(f"model {check.provenance}")
-    click.echo(f"scored {rows:,} applications on Spark: {declined:,} declined ({declined / max(rows, 1):.1%})")
+    referrals = f", {referred:,} referred to an underwriter ({referred / max(rows, 1):.1%})" if referred else ""
+    rate = declined / max(rows, 1)
+    click.echo(f"scored {rows:,} applications on Spark: {declined:,} declined ({rate:.1%}){referrals}")
     scope = "every applicant" if all_reasons else "declined applicants"
     click.echo(f"wrote {output_path} ({time.perf_counter() - started:.1f} s, reasons: {reason_method}, for {scope})")
 

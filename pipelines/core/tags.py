@@ -88,6 +88,9 @@ CHAMPION, PREVIOUS = "champion", "previous"
 
 # On runs (not versions): which process owns a run, so the next command can close it if that process died.
 OWNER = "creditflow.owner"  # pid@host/start (pipelines/owner.py)
+# MLflow 3's experiment type: the UI opens a model-development experiment on its runs, not its GenAI view (traces)
+EXPERIMENT_KIND = "mlflow.experimentKind"
+MODEL_DEVELOPMENT = "custom_model_development"
 
 # Tags a client may not set freely on a team server: evidence, lineage, approvals and exceptions.
 RESERVED_PREFIXES = (LINEAGE_PREFIX, VALIDATION_PREFIX, APPROVAL_PREFIX, EXCEPTION_PREFIX)
@@ -110,7 +113,7 @@ OPTUNA_ROLE = "optuna.role"  # `study` on the parent run
 OPTUNA_TRIAL_NUMBER = "optuna.trial_number"
 OPTUNA_STATE = "optuna.state"
 
-Scope = Literal["version", "registered model", "run", "alias"]
+Scope = Literal["version", "registered model", "run", "alias", "experiment"]
 
 # Every name above, where it lives and what it means, as docs/tags.md shows it. `<gate>` is a gate's short name
 # (gate_name), `<field>` one of EXCEPTION_FIELDS.
@@ -171,6 +174,12 @@ VOCABULARY: tuple[tuple[str, Scope, str], ...] = (
         AUDIT_HEAD,
         "registered model",
         "the audit trail's newest record when the last governance action was recorded (as on a version)",
+    ),
+    (
+        EXPERIMENT_KIND,
+        "experiment",
+        f"{MODEL_DEVELOPMENT} on every experiment creditflow creates, so the MLflow UI opens it on its training "
+        "runs (MLflow 3 otherwise may open its GenAI view)",
     ),
     (
         OWNER,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import features
 import pipelines
+from features.policy import InputLimits
 from features.spec import Spec
 from pipelines import runtime
 from pipelines.core import tags
@@ -28,10 +29,12 @@ from pipelines.evidence.registry_text import model_description, model_tags
 from pipelines.gates.fairness_gate import FairnessEvidence, fairness_evidence
 from pipelines.governance.rules.promotion import evidence_digest
 from pipelines.governance.store import store_of
+from pipelines.reports.card_context import earlier_candidates
 from pipelines.reports.fairness_report import fairness_html
 from pipelines.reports.model_card import CardIdentity, card_sections, to_markdown
 from pipelines.reports.render import png_bytes
 from pipelines.reports.review_page import CARD_PATH, PAGE_PATH, review_page
+from pipelines.scoring.request_check import required_features
 from pipelines.tracking import RunLogger, Tracker
 from pipelines.tracking.model_files import model_files_check
 from pipelines.tracking.pyfunc_model import log_credit_model
@@ -154,6 +157,7 @@ def record_model_card(
         made_by[tags.GIT_COMMIT],
         made_by[tags.DATA_DIGEST],
         candidate.params.model_dump(),
+        earlier_candidates(tracker.model_versions(prepared.spec.name), version, made_by[tags.DATA_DIGEST]),
     )
     sections = card_sections(identity, prepared, evaluation)
     title = f"Review page: {prepared.spec.name} version {version}"
@@ -261,12 +265,16 @@ def record_model(run: RunLogger, prepared: Prepared, candidate: Candidate) -> st
     # the signature then accepts the data as users have it (MLflow refuses int64 -> double).
     rows = prepared.split.train[:INPUT_EXAMPLE_ROWS]
     example = prepared.data.frame.iloc[rows][prepared.spec.features.all()].reset_index(drop=True)
-    scorer = candidate.scorer(prepared.spec)
+    train = prepared.data.frame.iloc[prepared.split.train]
+    scorer = candidate.scorer(prepared.spec, train)
+    governing = prepared.spec.governing
+    missing_warn = governing.policy.input_check.missing_warn if governing else InputLimits().missing_warn
     settings = {
         **scorer.settings(),
         "model_name": prepared.spec.name,
         "id_column": prepared.spec.data.id,
         "refused_columns": refused_columns(prepared.spec),
+        "required_features": required_features(train, prepared.spec.features.all(), missing_warn=missing_warn),
     }
     code = [str(Path(features.__file__).parent), str(Path(pipelines.__file__).parent)]
     return log_credit_model(

@@ -16,8 +16,11 @@ PREDICTS = "probability_of_default"
 
 
 def policy_name(spec: Spec, spec_path: Path) -> str:
-    """The policy the gates judge under: the spec's own `policy` section (issue 13 adds governed policy files)."""
-    return f"the policy section of {spec_path.name}"
+    """The governed policy the gates judge under (`validation.policy` on each version says the same), as tightened
+    by the spec; the built-in default for a spec read without one."""
+    found = spec.governing
+    label = found.label if found is not None else "creditflow-default v1"
+    return f"governed policy {label} (as tightened by {spec_path.name})"
 
 
 def model_tags(spec: Spec, spec_path: Path) -> dict[str, str]:

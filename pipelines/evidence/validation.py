@@ -30,7 +30,7 @@ from pipelines.governance.rules.policy_currency import policy_name
 from pipelines.governance.rules.promotion import evidence_digest
 from pipelines.governance.store import GovernanceStore, open_store
 from pipelines.governance.stored_policy import POLICY_PATH
-from pipelines.reports.card_context import CardIdentity
+from pipelines.reports.card_context import CardIdentity, earlier_candidates
 from pipelines.reports.card_evidence import draw_review_charts
 from pipelines.reports.governance_section import ON_SERVER, PENDING
 from pipelines.reports.model_card import card_sections, to_markdown
@@ -212,6 +212,9 @@ def write_review_page(
         version.tags.get(tags.GIT_COMMIT, "unknown"),
         version.tags.get(tags.DATA_DIGEST, ""),
         prepared.spec.tuning.params.model_dump(),
+        earlier_candidates(
+            store.tracker.model_versions(version.name), version.version, version.tags.get(tags.DATA_DIGEST, "")
+        ),
     )
     draw_review_charts(prepared.spec, evaluation)
     metrics = metric_rows(evaluation.metrics, store.tracker.run_metrics(version.run_id or ""))

@@ -3,7 +3,8 @@
 Three ways a sound model looks better than the book it will meet, none of which a model-based check sees:
 
 * duplicated rows: a training row repeated, or a holdout applicant whose exact application is among the training
-  rows (a file concatenated with itself scored 0.915 AUC against 0.853 honestly), so the holdout grades memory;
+  rows (a file concatenated with itself scored 0.915 AUC against 0.853 honestly), so the holdout grades memory; and
+  near duplicates, equal once numbers are rounded or in all features but one (pipelines/gates/near_duplicates.py);
 * row identifiers among the features: a whole-number or text column that is (nearly) unique, or a number that
   rises with row order or with `data.time` (a file number assigned as outcomes came in) ranks its own rows; the
   logistic baseline uses it too, so the uplift check sees nothing. Refused unless `features.reviewed` explains it;
@@ -28,7 +29,7 @@ MIN_ROWS = 50  # fewer non-missing values than this say nothing about uniqueness
 
 @dataclass(frozen=True)
 class DesignFinding:
-    check: str  # duplicates | holdout_in_train | identifier | time_split
+    check: str  # duplicates | holdout_in_train | near_duplicates | holdout_near_train | identifier | time_split
     text: str
     column: str | None = None
     reviewed: str | None = None  # the spec's reason when `features.reviewed` acknowledges an identifier
@@ -63,6 +64,7 @@ def design_checks(
     result = DesignResult()
     hashes = pd.util.hash_pandas_object(features, index=False).to_numpy()
     _duplicates(hashes, samples, policy, result)
+    _near_duplicates(features, samples, policy, result)
     first = _first_copies(hashes)  # a copied row makes no identifier less of one
     if first is not None:
         features, time = features.iloc[first], None if time is None else time.iloc[first]
@@ -111,6 +113,32 @@ def _duplicates(
                 "grades memory, not prediction",
             )
         )
+
+
+def _near_duplicates(
+    features: pd.DataFrame, samples: dict[str, np.ndarray], policy: DataDesignPolicy, result: DesignResult
+) -> None:
+    """Rows equal after rounding numbers, or in every feature but one (pipelines/gates/near_duplicates.py)."""
+    from pipelines.gates.near_duplicates import DIGITS, near_duplicate_shares
+
+    holdout = np.concatenate([rows for name, rows in samples.items() if name != "train"])
+    within, across = near_duplicate_shares(features, samples["train"], holdout)
+    result.metrics["data_design.train_near_duplicate_share"] = within
+    result.metrics["data_design.holdout_near_train_share"] = across
+    limit, how = (
+        policy.max_near_duplicate_share,
+        f"numbers rounded to {DIGITS} significant digits, or all but one feature",
+    )
+    exact = {f.check for f in result.findings}  # an exact copy is near too: said once, by the exact check
+    if within > limit and "duplicates" not in exact:
+        text = f"{within:.1%} of training rows nearly repeat another training row ({how}; limit {limit:.1%})"
+        result.findings.append(DesignFinding("near_duplicates", text))
+    if across > limit and "holdout_in_train" not in exact:
+        text = (
+            f"{across:.1%} of holdout rows nearly repeat a training row ({how}; limit {limit:.1%}): the holdout "
+            "grades memory, not prediction"
+        )
+        result.findings.append(DesignFinding("holdout_near_train", text))
 
 
 def _member(values: np.ndarray, sorted_pool: np.ndarray) -> np.ndarray:

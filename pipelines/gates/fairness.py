@@ -16,6 +16,15 @@ import numpy.typing as npt
 import pandas as pd
 
 from features.fairness_spec import FairnessPolicy
+from pipelines.gates.fairness_coverage import (
+    EO_METHOD,
+    JUDGED,
+    SmallerEo,
+    coverage_notes,
+    criteria_judged,
+    few_declines,
+    smaller_eo,
+)
 from pipelines.gates.fairness_groups import (
     INTERVAL_METHOD,
     JOIN,
@@ -36,7 +45,9 @@ from pipelines.gates.proxies import proxy_candidates
 from pipelines.scoring.decision import declined
 
 __all__ = [
+    "EO_METHOD",
     "INTERVAL_METHOD",
+    "JUDGED",
     "JOIN",
     "TPR_FPR_WORDS",
     "FairnessPolicy",
@@ -98,6 +109,7 @@ class FairnessResult:
                 "cutoff": self.cutoff,
                 "policy": self.policy.limits(),
                 "interval_method": INTERVAL_METHOD,
+                "eo_method": EO_METHOD if self.policy.min_eo_outcomes else None,
                 "passed": self.verdict.passed,
                 "reasons": self.verdict.reasons,
                 "notes": self.verdict.notes,
@@ -137,72 +149,66 @@ def fairness_gate(
     for name, cols in names.items():
         codes, keys = _encode(frame[cols], factors)
         table = _table(codes, keys, y, p, cutoff, policy.min_group_size, order)
-        intervals = _intervals(_cell_counts(codes, y, is_declined, len(keys)), policy, seed)
-        groupings[name] = GroupingResult(name, table, disparity(table), intervals)
-        _judge(groupings[name], policy, verdict, attribute=len(cols) == 1)
+        counts = _cell_counts(codes, y, is_declined, len(keys))
+        groupings[name] = GroupingResult(name, table, disparity(table), _intervals(counts, policy, seed))
+        smaller = smaller_eo(groupings[name], counts, policy, seed)
+        _judge(groupings[name], policy, verdict, attribute=len(cols) == 1, smaller=smaller)
     verdict.passed = not verdict.reasons
     return FairnessResult(cutoff, policy, groupings, verdict)
 
 
-def _judge(g: GroupingResult, policy: FairnessPolicy, verdict: FairnessVerdict, attribute: bool) -> None:
+def _judge(
+    g: GroupingResult,
+    policy: FairnessPolicy,
+    verdict: FairnessVerdict,
+    attribute: bool,
+    smaller: SmallerEo | None = None,
+) -> None:
     """Add the grouping's notes (small groups, undefined rates) and reasons (limits broken) to the verdict.
 
-    An attribute that cannot be judged is a reason (fail closed); an intersection in that state only a note.
+    An attribute that cannot be judged is a reason (fail closed); an intersection in that state only a note. So is
+    an attribute with a judged group declined fewer than `min_declines` times (not assessable).
     """
     judged = g.table[~g.table["too_small"]]
-    verdict.notes.append(criteria_judged(g, policy.min_group_size))
-    verdict.notes.extend(_coverage_notes(g, policy.min_group_size, judged))
+    verdict.notes.append(criteria_judged(g, policy.min_group_size, smaller))
+    verdict.notes.extend(coverage_notes(g, policy.min_group_size, judged))
     if len(judged) < 2:
         (verdict.reasons if attribute else verdict.notes).append(
             f"{g.name}: no two groups of at least {policy.min_group_size} applicants ({len(judged)} large enough): "
             "cannot judge"
         )
         return
+    rare = few_declines(judged, policy.min_declines)
+    if rare:
+        (verdict.reasons if attribute else verdict.notes).append(
+            f"{g.name}: not assessable: {rare} declined (the policy needs at least {policy.min_declines} "
+            "declines in every judged group: equal approval rates near 1 say nothing about fair treatment)"
+        )
     numbers, groups = _split(g.disparity)
     if math.isnan(numbers["eo_difference"]):
-        verdict.notes.append(
-            f"{g.name}: equalized odds not judged: fewer than two groups hold {policy.min_group_size} defaulters "
-            f"and {policy.min_group_size} good payers"
-        )
+        if smaller is None:
+            verdict.notes.append(
+                f"{g.name}: equalized odds not judged: fewer than two groups hold {policy.min_group_size} defaulters "
+                f"and {policy.min_group_size} good payers"
+            )
+        else:
+            _judge_smaller(g.name, smaller, policy, verdict)
     verdict.reasons.extend(_breaches(g, numbers, groups, policy))
 
 
-JUDGED = "criteria judged"  # the note that says which criteria a grouping's verdict rests on (read by the page)
-
-
-def criteria_judged(g: GroupingResult, min_group_size: int) -> str:
-    """Which criteria the grouping's verdict rests on: approval-rate criteria (AIR, approval-rate gap) on the groups
-    of at least `min_group_size` applicants, equalized odds on those that also hold that many defaulters and good
-    payers (at least two groups each, else not judged). "passed" then says what it passed on."""
-    total, judged = len(g.table), g.table[~g.table["too_small"]]
-    outcomes = judged[~judged["too_few_outcomes"]]
-    rates = f"approval rates on {len(judged)} of {total} groups" if len(judged) >= 2 else "approval rates not judged"
-    if len(outcomes) >= 2:
-        odds = f"equalized odds on {len(outcomes)} of {total}"
-    else:
-        odds = f"equalized odds not judged: {total - len(outcomes)} of {total} groups under {min_group_size} defaulters"
-    return f"{g.name}: {JUDGED}: {rates}; {odds}"
-
-
-def _coverage_notes(g: GroupingResult, min_group_size: int, judged: pd.DataFrame) -> list[str]:
-    """Notes on what the verdict leaves out: groups too small to judge, and TPR/FPR undefined in a judged group."""
-    notes, small = [], g.table[g.table["too_small"]]
-    if len(small):
-        listed = ", ".join(f"{r.group} (n={r.n})" for r in small.head(10).itertuples())
-        notes.append(
-            f"{g.name}: {len(small)} group(s) under {min_group_size} applicants reported "
-            f"but not judged: {listed}{' ...' if len(small) > 10 else ''}"
+def _judge_smaller(name: str, eo: SmallerEo, policy: FairnessPolicy, verdict: FairnessVerdict) -> None:
+    low, high = eo.interval
+    limit = policy.max_eo_difference
+    where = f"{eo.groups} groups of {eo.outcomes}+ defaulters and good payers; {policy.confidence:.0%} interval"
+    if eo.value > limit + 1e-12:
+        verdict.reasons.append(
+            f"{name}: equalized-odds difference {_fmt(eo.value)} above {limit:.2f} ({where} {_fmt(low)}-{_fmt(high)})"
         )
-    few = judged[judged["too_few_outcomes"]]
-    if len(few):
-        listed = ", ".join(
-            f"{r.group} ({r.defaulters} defaulters, {r.good_payers} good payers)" for r in few.head(10).itertuples()
+    elif not high <= limit + 1e-12:
+        verdict.notes.append(
+            f"{name}: equalized odds not determined: {_fmt(eo.value)} within {limit:.2f} but its interval "
+            f"{_fmt(low)}-{_fmt(high)} reaches above it ({where})"
         )
-        notes.append(
-            f"{g.name}: TPR/FPR not judged for {len(few)} group(s) under {min_group_size} defaulters or good payers: "
-            f"{listed}{' ...' if len(few) > 10 else ''}"
-        )
-    return notes
 
 
 def _breaches(g: GroupingResult, d: dict[str, float], groups: dict[str, str], policy: FairnessPolicy) -> list[str]:

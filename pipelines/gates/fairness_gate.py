@@ -48,6 +48,7 @@ class FairnessGate:
             return GateResult(self.name, NOT_ASSESSED, findings=[NO_ATTRIBUTE], detail=evidence)
         from pipelines.gates.fairness import fairness_gate, metric_name, proxy_candidates
         from pipelines.gates.figures import fairness_figure
+        from pipelines.gates.refer_fairness import refer_rates
 
         main, settings = context.main, spec.policy.fairness
         found = fairness_gate(
@@ -69,16 +70,30 @@ class FairnessGate:
         )
         tables = {f"fairness/groups_{metric_name(g.name)}.csv": g.table for g in found.groupings.values()}
         refused, reviewed = proxies_refused(proxies, settings.proxy_refuse, spec.features.reviewed)
+        referral = refer_rates(context)  # None when the policy refers nobody (pipelines/gates/refer_fairness.py)
+        if referral is not None:
+            refused, reviewed = refused + referral.findings, reviewed + referral.notes
+            tables["fairness/refer_rates.csv"] = referral.table
         return GateResult(
             self.name,
-            status_of(found.verdict.passed and not refused),
+            _status(found.verdict.reasons, refused),
             findings=list(found.verdict.reasons) + refused,
             notes=list(found.verdict.notes) + reviewed,
-            metrics=found.metrics(),
+            metrics={**found.metrics(), **(referral.metrics if referral else {})},
             tables={**tables, "fairness/proxy_candidates.csv": proxies},
             figures={"fairness/approval_rates.png": fairness_figure(found)},
             detail=FairnessEvidence(found, proxies, watchlist),
         )
+
+
+def _status(reasons: list[str], refused: list[str]) -> str:
+    """Failed on a broken limit or a refused proxy; not assessed when every reason is that the verdict could not be
+    reached (the cutoff declines nobody, a group declined too rarely): nothing judged is not a pass either."""
+    if not reasons and not refused:
+        return status_of(True)
+    if not refused and all(r.startswith("not assessable") or ": not assessable: " in r for r in reasons):
+        return NOT_ASSESSED
+    return status_of(False)
 
 
 def proxies_refused(proxies: pd.DataFrame, refuse: float, reviewed: dict[str, str]) -> tuple[list[str], list[str]]:

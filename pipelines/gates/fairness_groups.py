@@ -205,8 +205,11 @@ def bootstrap_intervals(
     return _intervals(_cell_counts(codes, y, declined(p, cutoff), len(keys)), policy, seed)
 
 
-def _intervals(counts: Ints, policy: FairnessPolicy, seed: int) -> dict[str, tuple[float, float]]:
+def _intervals(
+    counts: Ints, policy: FairnessPolicy, seed: int, outcomes: int | None = None
+) -> dict[str, tuple[float, float]]:
     """Percentile intervals over `policy.n_boot` redraws of the judged groups' cell counts: no per-row work.
+    TPR/FPR gaps count the groups with at least `outcomes` defaulters and good payers (default: min_group_size).
 
     The max - min of noisy rates is biased upward, so for a true gap near 0 the interval can sit
     above the point estimate: it shows sampling noise, it does not correct the estimate.
@@ -216,7 +219,8 @@ def _intervals(counts: Ints, policy: FairnessPolicy, seed: int) -> dict[str, tup
         return {k: (math.nan, math.nan) for k in _GAPS[:3]}
     size = judged.sum(axis=1)
     bads, goods = judged[:, 0] + judged[:, 2], judged[:, 1] + judged[:, 3]
-    few = (bads < policy.min_group_size) | (goods < policy.min_group_size)  # as observed: left out of TPR/FPR gaps
+    least = policy.min_group_size if outcomes is None else outcomes
+    few = (bads < least) | (goods < least)  # as observed: left out of TPR/FPR gaps
     c = np.random.default_rng(seed).multinomial(size, judged / size[:, None], size=(policy.n_boot, len(judged)))
     with np.errstate(invalid="ignore", divide="ignore"):
         tpr, fpr = c[..., 0] / (c[..., 0] + c[..., 2]), c[..., 1] / (c[..., 1] + c[..., 3])

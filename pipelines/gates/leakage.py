@@ -9,7 +9,9 @@ loan defaults) make a model look excellent and decide on information no applican
 * before training, on the data: a feature that alone ranks defaults above `max_single_feature_auc`
   (out of sample: categories' default rates are learnt on training rows and scored on validation rows),
   and a feature whose commonest value covers at least `max_within_class_share` of one outcome class but under
-  half of the other (a field that is, say, always empty for good payers);
+  half of the other (a field that is, say, always empty for good payers), and a feature that adds more than
+  `max_incremental_auc` to all the others together, cross-validated (pipelines/gates/leakage_cv.py): a repayment
+  field of moderate signal that the logistic baseline uses too;
 * after training, on the model: one feature carrying more than `max_contribution_share` of the model's total
   |contribution|, and the boosted model beating the logistic baseline by more than `max_baseline_uplift` AUC
   (the suspect is then the feature the model leans on most).
@@ -37,6 +39,8 @@ CHECKS = {
     "contribution_share": "carries {value:.0%} of the model's total contribution (limit {limit:.0%})",
     "baseline_uplift": "{detail}",
     "post_decision_name": "{detail}",
+    "incremental_auc": "adds {detail} AUC to all the other features together, cross-validated (limit {limit:.2f}): "
+    "more than an application field can know",
 }
 
 
@@ -115,7 +119,22 @@ def screen_data(
         if detail and share > policy.max_within_class_share:
             findings.append(Finding(name, "within_class_share", share, policy.max_within_class_share, detail))
     table = pd.DataFrame(rows, columns=["feature", "single_feature_auc", "within_class_share"])
+    lost = _incremental(pd.concat([train, valid]), np.r_[y_train, y_valid], table, seed)
+    table["incremental_auc"] = table["feature"].map({k: v[0] for k, v in lost.items()}).astype(float)
+    table["incremental_auc_low"] = table["feature"].map({k: v[1] for k, v in lost.items()}).astype(float)
+    for name, (value, low) in lost.items():
+        if low > policy.max_incremental_auc:
+            detail = f"{value:.3f} (one-sided 95% lower bound {low:.3f})"
+            findings.append(Finding(name, "incremental_auc", value, policy.max_incremental_auc, detail))
     return LeakageResult(_acknowledge(findings, reviewed), table)
+
+
+def _incremental(frame: pd.DataFrame, y: np.ndarray, table: pd.DataFrame, seed: int) -> dict[str, tuple[float, float]]:
+    """Cross-validated AUC each of the strongest features adds, with its lower bound (pipelines/gates/leakage_cv.py)."""
+    from pipelines.gates.leakage_cv import CANDIDATES, incremental_auc
+
+    top = table.sort_values("single_feature_auc", ascending=False, kind="stable")["feature"].head(CANDIDATES)
+    return incremental_auc(frame, y, list(top), seed=seed)
 
 
 def screen_model(

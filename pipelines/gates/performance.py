@@ -224,6 +224,78 @@ def performance_verdict(
     return not reasons, reasons
 
 
+def judged_values(
+    metrics: dict[str, float],
+    bounds: dict[str, tuple[float, float]],
+    *,
+    minima: dict[str, float],
+    maxima: dict[str, float],
+    judge_on: str,
+) -> tuple[dict[str, float], dict[str, float], dict[str, str]]:
+    """The value each limit is judged on: the point estimate, or at `lower_bound` the interval's lower bound for a
+    minimum and its upper bound for a maximum (metrics without an interval stay on the point). Returns the values
+    for the minima, for the maxima, and a label per metric saying what was judged ("95% lower bound")."""
+    low = {k: v for k, v in metrics.items()}
+    high = {k: v for k, v in metrics.items()}
+    labels: dict[str, str] = {}
+    if judge_on == "lower_bound":
+        for name in minima:
+            if name in bounds:
+                low[name], labels[name] = bounds[name][0], "lower bound"
+        for name in maxima:
+            if name in bounds:
+                high[name], labels[name] = bounds[name][1], "upper bound"
+    return low, high, labels
+
+
+def interval_verdict(
+    metrics: dict[str, float],
+    bounds: dict[str, tuple[float, float]],
+    *,
+    minima: dict[str, float],
+    maxima: dict[str, float],
+    judge_on: str = "point",
+) -> list[str]:
+    """`performance_verdict` judged on the interval where the policy says so: at `lower_bound` an AUC of 0.74 whose
+    95% interval is 0.66-0.82 does not meet a 0.70 minimum. Each reason names the point, the interval and what was
+    judged."""
+    _check_names(minima, "minima", metrics)
+    _check_names(maxima, "maxima", metrics)
+    for_min, for_max, labels = judged_values(metrics, bounds, minima=minima, maxima=maxima, judge_on=judge_on)
+    reasons = []
+    for kind, limits, values in (("minimum", minima, for_min), ("maximum", maxima, for_max)):
+        _, broken = performance_verdict(
+            {**metrics, **{k: values[k] for k in limits}},
+            minima=limits if kind == "minimum" else {},
+            maxima=limits if kind == "maximum" else {},
+        )
+        for reason in broken:
+            name = reason.split(" ", 1)[0]
+            if name in labels:
+                lo, hi = bounds[name]
+                reason = (
+                    f"{name} {metrics[name]:.3f}: its 95% interval's {labels[name]} {values[name]:.3f} "
+                    f"({lo:.3f}-{hi:.3f}) {'below' if kind == 'minimum' else 'above'} {kind} {limits[name]:.3f} "
+                    "(the policy judges on the interval)"
+                )
+            reasons.append(reason)
+    return reasons
+
+
+def width_verdict(bounds: dict[str, tuple[float, float]], n: int, max_width: float | None) -> str | None:
+    """Why a holdout is not assessable under the policy's interval width (the AUC interval wider than it), or None."""
+    if max_width is None or "auc" not in bounds:
+        return None
+    low, high = bounds["auc"]
+    if math.isnan(low) or math.isnan(high) or high - low > max_width + _TOL:
+        return (
+            f"not assessable: the AUC interval {low:.3f}-{high:.3f} is {high - low:.3f} wide on {n:,} rows "
+            f"(policy max_interval_width {max_width:g}): the holdout is too small to tell a model at the minimum "
+            "from one below it"
+        )
+    return None
+
+
 def leak_check(xgb_auc: float, baseline_auc: float, *, max_uplift: float = 0.05) -> str | None:
     """Warn when the boosted model beats the logistic baseline suspiciously well.
 

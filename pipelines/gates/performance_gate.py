@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pipelines.core.tags import NOT_ASSESSED
 from pipelines.gates.gate import GateContext, GateResult, status_of
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["HOLDOUTS", "PerformanceGate"]
 
 HOLDOUTS = ("test", "oot")  # samples the performance policy is judged on
+NOT_ASSESSABLE = ": not assessable: "  # in a holdout's finding when its interval is wider than the policy allows
 
 
 class PerformanceGate:
@@ -52,7 +54,7 @@ class PerformanceGate:
         result.tables["evaluation/leakage_findings.csv"] = leakage.findings_table()
         result.tables["evaluation/importance.csv"] = context.importance
         result.detail = leakage
-        result.status = status_of(not result.findings)
+        result.status = _status(result.findings)
         labels = {s: context.labels(s) for s in samples}
         roc = {f"xgboost {s}": (labels[s], context.scores[s]) for s in samples}
         roc[f"logistic baseline {main}"] = (labels[main], context.baseline[main])
@@ -68,6 +70,14 @@ class PerformanceGate:
             }
         )
         return result
+
+
+def _status(findings: list[str]) -> str:
+    """Failed on any finding, except that a gate whose only findings are holdouts too small for the policy's
+    interval width is not assessed: nothing was judged, which is not a pass either."""
+    if findings and all(NOT_ASSESSABLE in f for f in findings):
+        return NOT_ASSESSED
+    return status_of(not findings)
 
 
 def _soundness(context: GateContext, result: GateResult) -> None:
@@ -114,16 +124,27 @@ def _measure_sample(context: GateContext, sample: str, result: GateResult) -> No
     )
     metrics[f"{sample}_decline_rate"] = rate
     if sample in HOLDOUTS:
-        why, notes = _holdout_verdict(spec, y, values, check, declines)
+        bounds = {
+            k: (metrics[f"{sample}_{k}_low"], metrics[f"{sample}_{k}_high"])
+            for k in values
+            if f"{sample}_{k}_low" in metrics
+        }
+        why, notes = _holdout_verdict(spec, y, values, bounds, check, declines)
         result.findings += [f"{sample}: {r}" for r in why]
         result.notes += [f"{sample}: {n}" for n in notes]
 
 
 def _holdout_verdict(
-    spec: Spec, y: np.ndarray, values: dict[str, float], check: CalibrationCheck, declines: list[str]
+    spec: Spec,
+    y: np.ndarray,
+    values: dict[str, float],
+    bounds: dict[str, tuple[float, float]],
+    check: CalibrationCheck,
+    declines: list[str],
 ) -> tuple[list[str], list[str]]:
-    """A holdout's reasons (minima and maxima, decline rate, calibration) and notes; a holdout too small to
-    judge fails closed and says so."""
+    """A holdout's reasons (minima and maxima, judged on the point or the interval as the policy says; decline rate,
+    calibration) and notes; a holdout too small to judge fails closed and says so, one whose AUC interval is wider
+    than the policy allows is not assessable."""
     from pipelines.gates import performance as measure
     from pipelines.gates.calibration import calibration_verdict
 
@@ -131,7 +152,12 @@ def _holdout_verdict(
     if too_small:
         return [too_small], []
     limits = spec.policy.performance
-    _, reasons = measure.performance_verdict(values, minima=limits.minimum, maxima=limits.maximum)
+    too_wide = measure.width_verdict(bounds, len(y), limits.max_interval_width)
+    if too_wide:
+        return [too_wide], []
+    reasons = measure.interval_verdict(
+        values, bounds, minima=limits.minimum, maxima=limits.maximum, judge_on=limits.judge_on
+    )
     miscalibrated, notes = calibration_verdict(check, policy=spec.policy.calibration)
     return reasons + declines + miscalibrated, notes
 

@@ -11,6 +11,8 @@ import pandas as pd
 
 from features.spec import Spec
 from features.target import as_list
+from pipelines.core.records import VersionInfo
+from pipelines.core.tags import DATA_DIGEST
 from pipelines.gates.performance_gate import HOLDOUTS
 from pipelines.reports import card_evidence as ev
 from pipelines.reports.card_evidence import Item
@@ -29,6 +31,34 @@ class CardIdentity:
     git_commit: str
     data_digest: str
     hyperparameters: dict[str, object] = field(default_factory=dict)
+    earlier_candidates: int | None = None  # earlier versions of this model on the same data (None: not counted)
+
+
+def earlier_candidates(versions: list[VersionInfo], version: str, data_digest: str) -> int:
+    """Versions of the same model registered before `version` from the same data (`lineage.data_digest`): how many
+    candidates the author tried on this data before this one (seed shopping shows as a count)."""
+    return sum(
+        1
+        for v in versions
+        if v.version.isdigit()
+        and version.isdigit()
+        and int(v.version) < int(version)
+        and v.tags.get(DATA_DIGEST) == data_digest
+    )
+
+
+def candidates_line(identity: CardIdentity) -> str | None:
+    """How many candidates were tried on this data before this one: the reviewer's guard against seed shopping
+    (a model that passed on its fourth split seed)."""
+    n = identity.earlier_candidates
+    if n is None:
+        return None
+    if n == 0:
+        return "No earlier candidates on this data (first version of this model registered from this data digest)."
+    return (
+        f"{n} earlier candidate{'s' if n != 1 else ''} on this data (versions of `{identity.model_name}` registered "
+        "from the same data digest): a verdict that passed after several tries may owe its pass to the split."
+    )
 
 
 def identity_items(identity: CardIdentity, spec: Spec) -> list[Item]:
@@ -119,7 +149,7 @@ def limitations(prepared: Prepared, evaluation: Evaluation) -> list[Item]:
     return found + evaluation.notes + gate_notes
 
 
-def monitoring_plan(spec: Spec) -> list[Item]:
+def monitoring_plan(spec: Spec, training_rows: int) -> list[Item]:
     mon = spec.monitoring
     quality, outcomes = mon.quality, mon.outcomes
     rows = [
@@ -147,10 +177,14 @@ def monitoring_plan(spec: Spec) -> list[Item]:
             "outcome fairness",
             f"the policy's fairness limits on each labelled window ({outcomes.fairness} when broken)",
         ),
-        ("reference", f"{mon.reference_rows:,} training rows stored with the version (no PII, no ids)"),
+        (
+            "reference",
+            f"{min(mon.reference_rows, training_rows):,} training rows stored with the version (a seeded sample of "
+            f"at most monitoring.reference_rows = {mon.reference_rows:,}; no PII, no ids)",
+        ),
         ("exceptions", "a window warns while an accepted exception of the version has expired"),
     ]
     return [
-        "From the spec's `monitoring` section (`creditflow monitor`, see README Monitoring):",
+        "From the spec's `monitoring` section (`creditflow monitor`; see the documentation's monitoring guide):",
         pd.DataFrame(rows, columns=["what", "plan"]),
     ]

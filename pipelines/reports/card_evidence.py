@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeAlias, TypeVar
 import pandas as pd
 
 from features.spec import Spec
-from pipelines.gates.fairness import INTERVAL_METHOD, JUDGED, FairnessResult, GroupingResult
+from pipelines.gates.fairness import EO_METHOD, INTERVAL_METHOD, JUDGED, FairnessResult, GroupingResult
 from pipelines.gates.fairness_gate import fairness_evidence
 from pipelines.gates.figures import fairness_figure
 from pipelines.gates.gate import GateResult
@@ -71,15 +71,15 @@ def _performance_limits(spec: Spec, evaluation: Evaluation) -> list[list[object]
     policy = spec.policy.performance
     for sample in holdouts:
         for metric, bound in policy.minimum.items():
-            value = m.get(f"{sample}_{metric}", math.nan)
-            ok = not math.isnan(value) and value >= bound - _TOL
+            value, judged, on = _judged(m, f"{sample}_{metric}", policy.judge_on, "low")
+            ok = not math.isnan(judged) and judged >= bound - _TOL
             span = interval(m, f"{sample}_{metric}")
-            rows.append(["performance", metric, sample, value, span, f">= {bound:g}", _result(ok)])
+            rows.append(["performance", metric, sample, value, span, f">= {bound:g}{on}", _result(ok)])
         for metric, bound in policy.maximum.items():
-            value = m.get(f"{sample}_{metric}", math.nan)
-            ok = not math.isnan(value) and value <= bound + _TOL
+            value, judged, on = _judged(m, f"{sample}_{metric}", policy.judge_on, "high")
+            ok = not math.isnan(judged) and judged <= bound + _TOL
             span = interval(m, f"{sample}_{metric}")
-            rows.append(["performance", metric, sample, value, span, f"<= {bound:g}", _result(ok)])
+            rows.append(["performance", metric, sample, value, span, f"<= {bound:g}{on}", _result(ok)])
         uplift = m[f"{sample}_auc"] - m[f"baseline_{sample}_auc"]
         ok = uplift <= policy.max_baseline_uplift + _TOL
         rows.append(
@@ -95,6 +95,15 @@ def _performance_limits(spec: Spec, evaluation: Evaluation) -> list[list[object]
         )
         rows += decision_rows(spec, m, sample, main=evaluation.main)
     return rows
+
+
+def _judged(m: dict[str, float], key: str, judge_on: str, side: str) -> tuple[float, float, str]:
+    """(point, value judged, what the limit was judged on) as pipelines/gates/performance.py `judged_values`."""
+    value = m.get(key, math.nan)
+    bound = m.get(f"{key}_{side}")
+    if judge_on != "lower_bound" or bound is None:
+        return value, value, ""
+    return value, bound, f" ({'lower' if side == 'low' else 'upper'} bound judged)"
 
 
 def _stability_limits(spec: Spec, evaluation: Evaluation) -> list[list[object]]:
@@ -265,7 +274,7 @@ def gaps_table(result: FairnessResult) -> pd.DataFrame:
 
 INTERVALS_NOTE = (
     f"Intervals: {INTERVAL_METHOD} A gap is judged on its point estimate; its interval shows how much the "
-    "sample could move it."
+    f"sample could move it. Where the policy sets min_eo_outcomes: {EO_METHOD}."
 )
 
 

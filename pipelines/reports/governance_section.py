@@ -7,6 +7,8 @@ commands re-render it without importing the training stack.
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 
 from pipelines.core.tags import VALIDATION_PREFIX
@@ -14,6 +16,8 @@ from pipelines.reports.formats import inline_code, table_html, table_markdown
 
 HEADING = "Approvals and exceptions"
 START, END = "<!-- creditflow:governance -->", "<!-- /creditflow:governance -->"
+# the first screen's note of accepted exceptions, beside the verdicts they cover (filled by every re-render)
+BANNER_START, BANNER_END = "<!-- creditflow:exceptions -->", "<!-- /creditflow:exceptions -->"
 _INTRO = (
     "Decisions recorded by `creditflow review` (the current one is the last, and the version's `approval.*` tags), "
     "and accepted exceptions to failed or not-assessed gates (`exception.<gate>.*` tags). Promotion needs an "
@@ -73,9 +77,33 @@ def governance_markdown(reviews: list, exceptions: list[dict[str, str]], *, pend
     return "\n".join(lines) + "\n"
 
 
+def exceptions_banner(exceptions: list[dict[str, str]]) -> str:
+    """The first screen's line per accepted exception: the gate it covers, who accepted it, until when, why."""
+    if not exceptions:
+        return BANNER_START + BANNER_END
+    rows = "".join(
+        f"<li><strong>{VALIDATION_PREFIX}{html.escape(e['gate'])}</strong> did not pass and goes forward on an "
+        f"accepted exception: granted by {html.escape(e['granted_by'])}, valid through {html.escape(e['expires'])}: "
+        f"{html.escape(e['justification'])}</li>"
+        for e in exceptions
+    )
+    note = f"<div class='exceptions'><p>Accepted exceptions (details under {HEADING}):</p><ul>{rows}</ul></div>"
+    return BANNER_START + note + BANNER_END
+
+
+def with_banner(card: str, exceptions: list[dict[str, str]]) -> str:
+    """The page with its first-screen exceptions note replaced (inserted after the contents on an older page)."""
+    banner = exceptions_banner(exceptions)
+    if BANNER_START in card and BANNER_END in card:
+        head, rest = card.split(BANNER_START, 1)
+        return head + banner + rest.split(BANNER_END, 1)[1]
+    return card.replace("</nav>", "</nav>" + banner, 1) if "</nav>" in card else card
+
+
 def with_governance(card: str, reviews: list, exceptions: list[dict[str, str]], *, as_html: bool) -> str:
     """The card with its governance block replaced (a card logged before the block existed gets it appended)."""
     if as_html:
+        card = with_banner(card, exceptions)
         block = governance_html(reviews, exceptions)
         if START in card and END in card:
             head, rest = card.split(START, 1)

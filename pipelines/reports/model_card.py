@@ -16,6 +16,7 @@ from pipelines.gates.registry import find
 from pipelines.reports import card_evidence as ev
 from pipelines.reports.card_context import (
     CardIdentity,
+    candidates_line,
     hyperparameter_table,
     identity_items,
     limitations,
@@ -38,7 +39,7 @@ def card_sections(identity: CardIdentity, prepared: Prepared, evaluation: Evalua
     """The sections in reading order: verdicts and limits first, sign-off last (rendered by the renderers)."""
     spec = prepared.spec
     return [
-        ("Verdicts and limits", _verdicts(spec, evaluation)),
+        ("Verdicts and limits", _verdicts(spec, evaluation, identity)),
         ("Identity and intended use", identity_items(identity, spec)),
         ("Data and lineage", [lineage_table(identity, prepared)]),
         ("Performance", _performance(spec, evaluation)),
@@ -51,11 +52,30 @@ def card_sections(identity: CardIdentity, prepared: Prepared, evaluation: Evalua
         ("Explanations and reason codes", _explanations(prepared, evaluation)),
         ("Hyperparameters", [hyperparameter_table(identity, spec, evaluation)]),
         ("Known limitations", limitations(prepared, evaluation)),
-        ("Monitoring plan", monitoring_plan(spec)),
+        ("Monitoring plan", monitoring_plan(spec, len(prepared.split.train))),
     ]
 
 
-def _verdicts(spec: Spec, evaluation: Evaluation) -> list[Item]:
+def refer_line(spec: Spec) -> str:
+    """The refer band and rules the decisions are made under ('' for approve/decline only)."""
+    policy = spec.policy
+    if not policy.refers:
+        return ""
+    refer = policy.refer
+    rules = [f"a probability of default in [{policy.cutoff - refer.below:g}, {policy.cutoff + refer.above:g})"]
+    if refer.thin_file is not None:
+        rules.append(f"a thin file ({refer.thin_file.feature} missing or below {refer.thin_file.below:g})")
+    if refer.out_of_range:
+        rules.append("a numeric feature outside its training range")
+    return (
+        "Three decisions: approve, refer, decline. Applicants with "
+        + ", or ".join(rules)
+        + " are referred to an underwriter (given reasons and a notice like declined ones); the fairness gate reports "
+        f"refer rates by group (limit on their difference {refer.max_rate_difference:g})."
+    )
+
+
+def _verdicts(spec: Spec, evaluation: Evaluation, identity: CardIdentity) -> list[Item]:
     governing = spec.governing
     policy = f"`{governing.label}` (digest `{governing.digest}`)" if governing else "the spec's own limits"
     gates = pd.DataFrame(
@@ -66,8 +86,17 @@ def _verdicts(spec: Spec, evaluation: Evaluation) -> list[Item]:
         f"Judged under policy {policy}; a spec may only make its limits stricter. Decision cutoff "
         f"{spec.policy.cutoff:g}: applicants with a probability of default at or above it are declined, and every "
         "gate is judged at that decision.",
+        *[line for line in [refer_line(spec)] if line],
         gates,
-        "Every limit beside the measured value (95% bootstrap intervals; verdicts use the point estimate):",
+        *[line for line in [candidates_line(identity)] if line],
+        "Every limit beside the measured value (95% intervals: DeLong for AUC and Gini, percentile bootstrap for the "
+        "others; performance minima are judged on "
+        + (
+            "the interval's lower bound, maxima on its upper bound"
+            if spec.policy.performance.judge_on == "lower_bound"
+            else "the point estimate"
+        )
+        + "; fairness on the point estimate):",
         ev.limit_rows(spec, evaluation),
     ]
 
@@ -76,7 +105,8 @@ def _performance(spec: Spec, evaluation: Evaluation) -> list[Item]:
     figures = evaluation.figures
     return [
         "XGBoost against an untuned logistic-regression benchmark on the same split. Each value is followed by its "
-        "95% percentile bootstrap interval (200 resamples of at most 20,000 rows). The performance gate is judged "
+        "95% interval: DeLong's for AUC and Gini, a percentile bootstrap (200 resamples of at most 20,000 rows) for "
+        "the others. The performance gate is judged "
         "on the holdouts (test, out-of-time); validation steered early stopping.",
         ev.metric_table(evaluation),
         ev.performance_chart(spec, evaluation),

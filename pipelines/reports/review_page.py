@@ -14,7 +14,7 @@ import pandas as pd
 from pipelines.reports.card_evidence import Chart, Section
 from pipelines.reports.charts import png_base64
 from pipelines.reports.formats import inline_code, table_html
-from pipelines.reports.governance_section import HEADING, PENDING, governance_html
+from pipelines.reports.governance_section import HEADING, PENDING, exceptions_banner, governance_html
 
 PAGE_PATH = "model_card/model_card.html"  # on the version's run; the version description links to it
 CARD_PATH = "model_card/model_card.md"
@@ -43,7 +43,7 @@ def review_page(title: str, sections: list[Section], *, pending: str = PENDING) 
     """The whole page: a table of contents, every section, and the (pending) sign-off block."""
     anchors = [(f"s{i}", heading) for i, (heading, _) in enumerate(sections)]
     nav = "".join(f"<a href='#{a}'>{html.escape(h)}</a>" for a, h in [*anchors, ("governance", HEADING)])
-    body = [f"<nav>{nav}</nav>"]
+    body = [f"<nav>{nav}</nav>", exceptions_banner([])]
     for (anchor, heading), (_, items) in zip(anchors, sections):
         body.append(f"<section id='{anchor}'><h2>{html.escape(heading)}</h2>")
         body += [_item(item) for item in items]

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence, TypeVar
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -23,8 +22,9 @@ from features.errors import DataError
 from features.outputs import check_output, exclusive_temp, publish
 from features.transform import InputError
 from pipelines.core.free_text import shown
-from pipelines.scoring.decision import APPROVE, DECLINE, declined
+from pipelines.scoring.decision import DECLINE, LABELS, REFER, declined
 from pipelines.scoring.reasons import measured_agreement
+from pipelines.scoring.request_check import missing_required
 from pipelines.scoring.scorer import Scorer
 
 AGREEMENT_ROWS = 1_000  # declined applicants of the first chunk on which approximate reasons are checked
@@ -35,6 +35,7 @@ Item = TypeVar("Item")
 class ScoreSummary:
     rows: int = 0
     declined: int = 0
+    referred: int = 0
     unseen: Counter = field(default_factory=Counter)  # column -> values scored as missing
     agreement: dict[str, float] = field(default_factory=dict)  # approx against exact reasons, on a sample
     agreement_rows: int = 0
@@ -43,11 +44,14 @@ class ScoreSummary:
         """Count a scored chunk and its unseen categories (column -> count)."""
         self.rows += len(scored)
         self.declined += int((scored["decision"] == DECLINE).sum())
+        self.referred += int((scored["decision"] == REFER).sum())
         self.unseen.update(unseen)
 
     def lines(self) -> list[str]:
         rate = self.declined / self.rows if self.rows else 0.0
         lines = [f"scored {self.rows:,} applications: {self.declined:,} declined ({rate:.1%})"]
+        if self.referred:
+            lines[0] += f", {self.referred:,} referred to an underwriter ({self.referred / self.rows:.1%})"
         lines += [f"unseen categories scored as missing: {col} {n:,}" for col, n in sorted(self.unseen.items())]
         if self.agreement:
             lines.append(
@@ -81,10 +85,13 @@ def score_chunk(
         for name in scorer.transform.categorical
         if (n := (features[name].isna().to_numpy() & raw[name].notna().to_numpy()).sum())
     }
-    scored = scorer.score_input(features, reason_method=reason_method, all_reasons=all_reasons)
+    # a row missing a value training almost always had is referred, as the served model does (request_check.py)
+    lacking = missing_required(raw, list(scorer.required))[0] if scorer.refer is not None else None
+    scored = scorer.score_input(features, reason_method=reason_method, all_reasons=all_reasons, refer_rows=lacking)
     # the file gets the same text; as a categorical, Arrow writes it from two labels instead of a million strings
-    rejected = declined(scored["probability_of_default"].to_numpy(), scorer.cutoff)
-    scored["decision"] = pd.Categorical.from_codes(rejected.view(np.int8), [APPROVE, DECLINE])
+    codes = scorer.codes(features, scored["probability_of_default"].to_numpy(), lacking)
+    labels = LABELS if scorer.refer is not None else LABELS[:2]
+    scored["decision"] = pd.Categorical.from_codes(codes, list(labels))
     if id_column and id_column in raw.columns:
         scored.insert(0, id_column, raw[id_column].to_numpy())
     return scored.set_axis(pd.RangeIndex(len(scored)), axis=0, copy=False), unseen  # no copy of the columns

@@ -85,12 +85,16 @@ def check_output(path: str) -> None:
         raise DataError(f"output already exists: {path} (the Spark engine writes a new folder)")
 
 
-def write_output(frame: Any, path: str) -> tuple[int, int]:
-    """Write Parquet part files under `path` (a new folder); return (rows, declined) read back."""
+def write_output(frame: Any, path: str) -> tuple[int, int, int]:
+    """Write Parquet part files under `path` (a new folder); return (rows, declined, referred) read back."""
     from pyspark.sql import functions as F
 
     check_output(path)
     frame.write.parquet(path)
     written = frame.sparkSession.read.parquet(path)
-    counts = written.agg(F.count(F.lit(1)), F.sum((F.col("decision") == "decline").cast("long"))).first()
-    return int(counts[0]), int(counts[1] or 0)
+    counts = written.agg(
+        F.count(F.lit(1)),
+        F.sum((F.col("decision") == "decline").cast("long")),
+        F.sum((F.col("decision") == "refer").cast("long")),
+    ).first()
+    return int(counts[0]), int(counts[1] or 0), int(counts[2] or 0)

@@ -18,6 +18,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
@@ -25,6 +26,7 @@ from mlflow.pyfunc import PythonModel, PythonModelContext
 
 from features.errors import DataError
 from pipelines.core.records import FilesCheck
+from pipelines.scoring.request_check import missing_required
 from pipelines.scoring.scorer import ARTIFACT_FILES, BOOSTER, DEFAULT_PARAMS, SETTINGS, TRANSFORM, Scorer, load_scorer
 from pipelines.tracking.logger import RunLogger
 from pipelines.tracking.model_files import files_check
@@ -62,13 +64,29 @@ class CreditModel(PythonModel):
         try:
             _check_request(frame, self.refused)
             return self.scorer.score(
-                frame, reason_method=params["reason_method"], all_reasons=bool(params["all_reasons"])
+                frame,
+                reason_method=params["reason_method"],
+                all_reasons=bool(params["all_reasons"]),
+                refer_rows=self._lacking(frame),
             )
         except ValueError as exc:  # InputError is a ValueError; so is XGBoostError, whose text holds a native trace
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             refusal = MlflowException(message, error_code=INVALID_PARAMETER_VALUE)
             refusal.creditflow_answer = _without_values(message, frame)  # type: ignore[attr-defined]
             raise refusal from None
+
+    def _lacking(self, frame: pd.DataFrame) -> np.ndarray | None:
+        """Rows missing a value the model needs: referred where the policy refers, else the request is refused
+        naming the features (never a confident decline built on missing data)."""
+        rows, named = missing_required(frame, list(self.scorer.required))
+        if not named:
+            return None
+        if self.scorer.refer is None:
+            raise ValueError(
+                f"the request lacks values the model needs to decide: {', '.join(named)} (no decision is made on "
+                "missing data; send the values, or refer the application to an underwriter)"
+            )
+        return rows
 
 
 def run_serve_checks(model_dir: Path) -> None:

@@ -14,7 +14,7 @@ import mlflow
 from mlflow.entities import Metric, Param, ViewType
 from mlflow.exceptions import MlflowException
 
-from pipelines.core.tags import OWNER
+from pipelines.core.tags import EXPERIMENT_KIND, MODEL_DEVELOPMENT, OWNER
 from pipelines.owner import describe, interruptible, owner_is_dead, owner_token
 from pipelines.tracking.common import Connection, RunSummary, StoredRun, TrackingError, _now_ms
 from pipelines.tracking.logger import RunLogger
@@ -291,7 +291,8 @@ class Runs(Connection):
         found = self.client.get_experiment_by_name(name)
         if found is not None:
             return found.experiment_id
-        return self.client.create_experiment(name, artifact_location=self._artifact_root(name))
+        kind = {EXPERIMENT_KIND: MODEL_DEVELOPMENT}  # the UI opens it on its runs, not on traces
+        return self.client.create_experiment(name, artifact_location=self._artifact_root(name), tags=kind)
 
     def _artifact_root(self, name: str) -> str | None:
         """Artifacts of a local SQLite store go to ./mlartifacts beside it.

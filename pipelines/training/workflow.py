@@ -27,6 +27,7 @@ from features.tuning_spec import XGBoostParams
 from pipelines.gates.leakage import LeakageResult, screen_data
 from pipelines.progress import Progress
 from pipelines.runtime import SMALL_DATA_ROWS, xgboost_threads
+from pipelines.scoring.decision import ReferRule, refer_rule
 from pipelines.scoring.reasons import ReasonBaseline, fit_baseline
 from pipelines.scoring.scorer import Scorer
 from pipelines.training.train import RoundProgress, fit_booster, to_dmatrix
@@ -55,8 +56,23 @@ class Candidate:
     baseline: ReasonBaseline  # the applicant reason codes are measured against
     threads: int = 1  # XGBoost threads the booster was trained with (pipelines/runtime.py)
 
-    def scorer(self, spec: Spec) -> Scorer:
-        return Scorer(self.booster, self.transform, spec.policy.cutoff, self.baseline, dict(spec.reasons))
+    def scorer(self, spec: Spec, train: pd.DataFrame | None = None) -> Scorer:
+        """The scorer under the spec's decision rule; with the training rows, the rule's training ranges too."""
+        rule = spec_refer_rule(spec, train)
+        return Scorer(self.booster, self.transform, spec.policy.cutoff, self.baseline, dict(spec.reasons), rule)
+
+
+def spec_refer_rule(spec: Spec, train: pd.DataFrame | None = None) -> ReferRule | None:
+    """The refer rule of the spec's policy; `out_of_range` takes each numeric feature's range on `train`."""
+    refer = spec.policy.refer
+    ranges = {}
+    if refer.out_of_range and train is not None:
+        for name in spec.features.numeric:
+            values = pd.to_numeric(train[name], errors="coerce").dropna()
+            if len(values):
+                ranges[name] = (float(values.min()), float(values.max()))
+    thin = (refer.thin_file.feature, refer.thin_file.below) if refer.thin_file else None
+    return refer_rule(spec.policy.cutoff, below=refer.below, above=refer.above, thin_file=thin, ranges=ranges)
 
 
 def prepare(spec_path: str | Path, *, policies: PolicySource | None = None) -> Prepared:

@@ -460,7 +460,8 @@ def test_model_loads_from_its_own_code_outside_the_repository(tracking_uri, germ
 
 
 def test_cutoff_baseline_without_enough_applicants_near_the_cutoff_exits_2(tracking_uri, tmp_path):
-    spec = write_spec(tmp_path, **{"policy.reason_baseline": "cutoff", "policy.cutoff": 0.97})
+    # the spec's wider refer band would reach past 1 at this cutoff: the policy's band only
+    spec = write_spec(tmp_path, **{"policy.reason_baseline": "cutoff", "policy.cutoff": 0.97, "policy.refer": None})
     result = CliRunner().invoke(cli, ["run", str(spec)])
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]

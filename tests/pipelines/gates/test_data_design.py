@@ -97,3 +97,40 @@ def test_a_random_split_of_dated_rows_fails_where_the_policy_judges_out_of_time(
     assert checks(result) == ({"time_split"} if required else set())
     assert any("split is random" in text for text in result.reasons() + result.notes)
     assert judge(book, method="out_of_time", policy=DataDesignPolicy(require_out_of_time=True)).reasons() == []
+
+
+def near_copy(book: pd.DataFrame, how: str) -> pd.DataFrame:
+    """The book with a disguised copy of itself appended: numbers scaled by 1.001 (equal once rounded to two
+    significant digits), or one column re-keyed (equal in every feature but one)."""
+    copy = book.copy()
+    if how == "rounded":
+        copy[NUMERIC] = copy[NUMERIC] * 1.001
+    else:
+        copy["region"] = copy["region"].map(lambda r: f"{r}-2")
+    return pd.concat([book, copy], ignore_index=True)
+
+
+@pytest.mark.parametrize("how", ["rounded", "one_column"])
+def test_a_disguised_copy_is_refused_for_its_near_duplicates(how):
+    book = generate_book(BookOptions(rows=4_000, seed=5))
+    result = judge(near_copy(book, how))
+    assert checks(result) == {"near_duplicates", "holdout_near_train"}
+    assert result.metrics["data_design.train_duplicate_share"] < 0.01  # the exact check sees nothing
+    assert result.metrics["data_design.holdout_near_train_share"] > 0.5
+    assert any("of holdout rows nearly repeat a training row (numbers rounded to 2" in r for r in result.reasons())
+
+
+def test_an_honest_book_has_no_near_duplicates_and_a_limit_decides():
+    book = generate_book(BookOptions(rows=4_000, seed=5))
+    result = judge(book)
+    assert result.metrics["data_design.train_near_duplicate_share"] < 0.01
+    half = near_copy(book.iloc[:200], "rounded")  # 200 disguised copies among 4,200 rows
+    mixed = pd.concat([book, half.iloc[200:]], ignore_index=True)
+    assert "near_duplicates" in checks(judge(mixed, policy=DataDesignPolicy(max_near_duplicate_share=0.02)))
+    assert "near_duplicates" not in checks(judge(mixed, policy=DataDesignPolicy(max_near_duplicate_share=0.2)))
+
+
+def test_rounding_keeps_two_significant_digits():
+    from pipelines.gates.near_duplicates import rounded
+
+    assert list(rounded(pd.Series([1249.0, 1200.0, 0.0123, -57.0, np.nan]))[:4]) == [1200.0, 1200.0, 0.012, -57.0]

@@ -286,7 +286,7 @@ def test_gate_fails_closed_when_an_attribute_has_no_two_judgeable_groups():
     assert not result.verdict.passed
     assert "sex: no two groups of at least 30 applicants (0 large enough): cannot judge" in result.verdict.reasons
     assert any(
-        n.startswith("sex: 2 group(s) under 30 applicants reported but not judged: female (n=20)")
+        n.startswith("sex: 2 group(s) under 30 applicants reported but not judged: female (n=20, ")
         for n in result.verdict.notes
     )
     assert result.groupings["sex"].table["n"].tolist() == [20, 20]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Collection
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.errors import DataError
@@ -61,11 +62,14 @@ def load_data(spec: Spec, spec_path: str | Path) -> LoadedData:
     return LoadedData(frame, file_digest(path), str(path), warnings, unread)
 
 
-def read_table(path: str | Path, *, columns: Collection[str] | None = None) -> pd.DataFrame:
+def read_table(
+    path: str | Path, *, columns: Collection[str] | None = None, dictionary: Collection[str] = ()
+) -> pd.DataFrame:
     """Read a CSV or Parquet file; a missing, empty or unreadable file is a DataError.
 
     With `columns`, only those of them the file has are read (the caller checks for missing ones):
-    at a million rows, unread text columns save hundreds of MB.
+    at a million rows, unread text columns save hundreds of MB. Parquet text columns named in `dictionary` are read
+    as pandas categoricals (one small code per row instead of a pointer to a string object).
     """
     path = _existing(path)
     kind = table_format(path)
@@ -74,7 +78,7 @@ def read_table(path: str | Path, *, columns: Collection[str] | None = None) -> p
             wanted = None if columns is None else set(columns)
             frame = pd.read_csv(path, low_memory=False, usecols=None if wanted is None else lambda c: c in wanted)
         else:
-            frame = _read_parquet(path, columns)
+            frame = _read_parquet(path, columns, dictionary)
     except _UNREADABLE as exc:
         raise _unreadable(path, exc) from None
     if frame.empty:
@@ -108,17 +112,22 @@ def _unreadable(path: Path, exc: Exception) -> DataError:
     return DataError(f"cannot read {path}: {first_line}")
 
 
-def _read_parquet(path: Path, columns: Collection[str] | None) -> pd.DataFrame:
+def _read_parquet(path: Path, columns: Collection[str] | None, dictionary: Collection[str] = ()) -> pd.DataFrame:
     """Only the wanted columns the file has; each Arrow column is freed once converted (self_destruct), which
     lowers the peak memory of a large read. Of a name held twice, the first column is read, as for a CSV."""
-    names = pq.read_schema(path).names
+    schema = pq.read_schema(path)
+    names = schema.names
     if len(set(names)) < len(names):  # Arrow refuses to select an ambiguous name: select by position
         table = pq.ParquetFile(path).read()
         first = {name: i for i, name in reversed(list(enumerate(names)))}
         table = table.select(sorted(i for name, i in first.items() if columns is None or name in set(columns)))
     else:
         present = None if columns is None else [c for c in names if c in set(columns)]
-        table = pq.read_table(path, columns=present)
+        kinds = {field.name: field.type for field in schema}
+        text = [
+            c for c in dictionary if c in kinds and (pa.types.is_string(kinds[c]) or pa.types.is_large_string(kinds[c]))
+        ]
+        table = pq.read_table(path, columns=present, read_dictionary=text or None)
     return table.to_pandas(self_destruct=True, split_blocks=True)
 
 

@@ -73,7 +73,8 @@ def cross_problems(s: Sections) -> list[Problem]:
     if s.policy is not None and s.features is not None and names is not None:
         found += available_at_problems(s.features.available_at, names, s.policy.leakage.require_available_at)
         if s.reasons is not None:
-            found += reason_time_problems(s.reasons, s.policy.leakage.post_decision_terms)
+            unreviewed = {k: v for k, v in s.reasons.items() if k not in s.features.reviewed}
+            found += reason_time_problems(unreviewed, s.policy.leakage.post_decision_terms)
     if names is not None:
         found += _hitl_problems(s, names)
     if s.policy is not None and s.data is not None:
@@ -229,7 +230,8 @@ def _model_of(annotation: Any) -> Any:
 def reason_time_problems(reasons: dict[str, str], terms: list[str]) -> list[Problem]:
     """A reason text tells an applicant why they were declined, so it must describe a fact of the application: one
     that describes an event after the decision (a repayment, arrears, collections) is a spec error (whole words of
-    the policy's `leakage.post_decision_terms`: "Principal paid", "Sent to collections"; "Unpaid bills" is not)."""
+    the policy's `leakage.post_decision_terms`: "Principal paid", "Sent to collections"; "Unpaid bills" is not).
+    A feature `features.reviewed` explains (arrears reported by the bureau before the application) is not one."""
     from features.lexicon import words
 
     wanted = [tuple(words(term)) for term in terms if words(term)]
@@ -245,7 +247,8 @@ def reason_time_problems(reasons: dict[str, str], terms: list[str]) -> list[Prob
                 Problem(
                     f"reasons.{name}",
                     f"the reason text {str(text)[:80]!r} describes an event after the decision ('{hit}'); a decline "
-                    "reason must be a fact known at application (and so must the feature)",
+                    "reason must be a fact known at application (and so must the feature): reword it, drop the "
+                    "feature, or explain in features.reviewed why it is known at application",
                 )
             )
     return found

@@ -109,14 +109,15 @@ def monitor(
         rebuild_history(tracker, target.version)
         return EXIT[status]
     columns = read_columns(target.spec) | ({final.id_column} if final else set())
+    categorical = target.spec.features.categorical
     life: Life | None = None
     if backfill is not None:
         if os.environ.get("MLFLOW_RUN_ID"):
             raise DataError("--backfill logs one MLflow run per month: run it with creditflow, not under `mlflow run`")
-        windows = backfill_windows(read_table(backfill, columns=columns), target.spec)
+        windows = backfill_windows(read_table(backfill, columns=columns, dictionary=categorical), target.spec)
     else:
         assert current is not None  # exactly one of current and backfill
-        windows = [current_window(read_table(current, columns=columns), target.spec, window)]
+        windows = [current_window(read_table(current, columns=columns, dictionary=categorical), target.spec, window)]
         if outcomes or challenger:  # checked, like everything else, before a run is opened
             life = prepare(_watched(target), current, windows[0][0], outcomes, _shadow(tracker, target, challenger))
     for warning in duplicate_warnings(str(backfill or current), columns):  # read above: the file exists
@@ -163,7 +164,9 @@ def load_target(tracker: Tracker, model: str, reference: str | None) -> Target:
                 "(registered before monitoring existed): pass --reference PATH"
             )
         frame = read_table(
-            reference or tracker.download_artifacts(version.run_id, REFERENCE_PATH, folder), columns=read_columns(spec)
+            reference or tracker.download_artifacts(version.run_id, REFERENCE_PATH, folder),
+            columns=read_columns(spec),
+            dictionary=spec.features.categorical,
         )
         expected = (
             json.loads(Path(tracker.download_artifacts(version.run_id, EXPECTED_PATH, folder)).read_text())
@@ -208,9 +211,17 @@ def backfill_windows(frame: pd.DataFrame, spec: Spec) -> list[tuple[str, pd.Data
     return split_months(frame, time)
 
 
+SCORE_CHUNK = 200_000  # rows transformed and predicted at a time: the transformed copy of a 1M-row window is 300 MB
+
+
 def score(scorer: Scorer, frame: pd.DataFrame) -> np.ndarray:
-    """Probability of default from the version's own booster and transform (no reason codes: not needed here)."""
-    return predict_pd(scorer.booster, scorer.transform.transform(frame))
+    """Probability of default from the version's own booster and transform (no reason codes: not needed here),
+    chunk by chunk so the transformed copy never holds the whole window."""
+    parts = [
+        predict_pd(scorer.booster, scorer.transform.transform(frame.iloc[start : start + SCORE_CHUNK]))
+        for start in range(0, len(frame), SCORE_CHUNK)
+    ]
+    return np.concatenate(parts) if parts else np.array([], dtype=np.float64)
 
 
 def run_window(

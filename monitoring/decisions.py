@@ -37,7 +37,7 @@ def read_decisions(path: str, *, id_column: str, known: pd.Series, limits: Overr
     twice = ids[ids.duplicated()]
     if len(twice):
         raise DataError(f"{path}: duplicate {id_column} {shown(twice.iloc[0], limit=60)} ({len(twice)} repeated)")
-    unknown = ids[~ids.isin(set(known.astype(str)))]
+    unknown = ids[~ids.isin(known.astype(str))]
     if len(unknown):
         raise DataError(
             f"{path}: {len(unknown)} {id_column}(s) not in the monitored data, first {shown(unknown.iloc[0], limit=60)}"
@@ -53,6 +53,8 @@ def read_decisions(path: str, *, id_column: str, known: pd.Series, limits: Overr
 
 
 def _flag(values: pd.Series, name: str, path: str) -> pd.Series:
+    if values.dtype == bool:  # read as booleans already: nothing to parse
+        return values
     text = values.astype(str).str.strip().str.lower()
     odd = sorted(set(text) - TRUE - FALSE)
     if odd:

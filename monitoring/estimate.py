@@ -18,6 +18,7 @@ import numpy as np
 from scipy.stats import norm, rankdata
 
 DRAWS = 200
+SAMPLE = 50_000  # rows the AUC draws use: beyond it a seeded sample, the spread scaled to the window's size
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def estimate(
     mean = float(p.mean())
     z = float(norm.ppf(0.5 + confidence / 2))
     spread = z * float(np.sqrt(np.sum(p * (1 - p)))) / max(n, 1)
-    aucs = simulated_aucs(p, seed=seed, draws=draws) + auc_offset
+    aucs = _window_aucs(p, seed=seed, draws=draws) + auc_offset
     tail = (1 - confidence) / 2
     low, high = (float(v) for v in np.nanquantile(aucs, [tail, 1 - tail])) if len(aucs) else (np.nan, np.nan)
     return Estimate(
@@ -63,6 +64,17 @@ def estimate(
         low,
         high,
     )
+
+
+def _window_aucs(p: np.ndarray, *, seed: int, draws: int) -> np.ndarray:
+    """The simulated AUCs of the window: on a seeded sample of SAMPLE rows for a larger window, their spread
+    around the mean narrowed by sqrt(SAMPLE / n) (the AUC's standard error falls with the square root of n)."""
+    if len(p) <= SAMPLE:
+        return simulated_aucs(p, seed=seed, draws=draws)
+    rows = np.random.default_rng(seed).choice(len(p), SAMPLE, replace=False)
+    aucs = simulated_aucs(p[rows], seed=seed, draws=draws)
+    centre = float(aucs.mean()) if len(aucs) else np.nan
+    return centre + (aucs - centre) * np.sqrt(SAMPLE / len(p))
 
 
 def simulated_aucs(p: np.ndarray, *, seed: int, draws: int) -> np.ndarray:

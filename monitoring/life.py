@@ -23,7 +23,7 @@ from monitoring.challenger import swap_metrics, swap_table
 from monitoring.estimate import contradicted, estimate, realised_auc
 from monitoring.inputs import read_columns, validate
 from monitoring.life_store import BACKTEST_PATH, COUNTS_PATH, ESTIMATES_PATH, load_history, save_history
-from monitoring.outcome_feed import Joined, check_outcomes, join_outcomes, label_number, month_number
+from monitoring.outcome_feed import Joined, check_outcomes, join_outcomes, label_number, month_label, month_number
 from monitoring.vintage import backtest, backtest_findings, merge_counts, vintage_counts
 from monitoring.windows import is_month
 from pipelines.core.records import VersionInfo
@@ -199,25 +199,26 @@ def _backtest(life: Life, tracker: Tracker, version: VersionInfo, result: Assess
 
 
 def _contradictions(estimates: pd.DataFrame, consecutive: int) -> list[tuple[str, str]]:
-    """A warning when the realised figure of `consecutive` matured cohorts in a row left the estimate's interval
+    """A warning while the realised figure of the latest `consecutive` matured cohorts left the estimate's interval
     on the same measure (one cohort alone is within what a 95% interval allows: 1 in 20)."""
     if "contradicted" not in estimates.columns:
         return []
-    findings, runs = [], {"default rate": 0, "AUC": 0}
-    for row in estimates.dropna(subset=["realised_rate"]).to_dict(orient="records"):
+    matured = estimates.dropna(subset=["realised_rate"]).to_dict(orient="records")
+    runs = {"default rate": 0, "AUC": 0}
+    for row in matured:
         text = row["contradicted"] if isinstance(row["contradicted"], str) else ""
         for measure in runs:
             runs[measure] = runs[measure] + 1 if text.startswith(measure) or f"; {measure}" in text else 0
-            if runs[measure] == consecutive:
-                findings.append(
-                    (
-                        "warn",
-                        f"estimate contradicted: the realised {measure} of {consecutive} matured cohorts in a row, up "
-                        f"to {row['cohort']}, left the label-free estimate's interval ({text}): the calibration "
-                        "assumption does not hold, read the vintage back-test",
-                    )
-                )
-    return findings
+    return [
+        (
+            "warn",
+            f"estimate contradicted: the realised {measure} of the latest {run} matured cohorts, up to "
+            f"{matured[-1]['cohort']}, left the label-free estimate's interval ({matured[-1]['contradicted']}): the "
+            "calibration assumption does not hold, read the vintage back-test",
+        )
+        for measure, run in runs.items()
+        if run >= consecutive
+    ]
 
 
 def _estimates(stored: pd.DataFrame, life: Life, result: Assessment, found: object) -> pd.DataFrame:
@@ -229,17 +230,20 @@ def _estimates(stored: pd.DataFrame, life: Life, result: Assessment, found: obje
     rows.setdefault(life.window, {"cohort": life.window})
     rows[life.window].update({f"window_{k}": v for k, v in vars(found).items()})
     horizon = max(life.limits.horizons)
-    for cohort in np.unique(joined.cohort):
-        if label_number(life.window) - label_number(str(cohort)) < horizon:
+    order = np.argsort(joined.cohort, kind="stable")
+    cohorts, starts = np.unique(joined.cohort[order], return_index=True)
+    for number, members in zip(cohorts, np.split(order, starts[1:])):
+        cohort = month_label(int(number))
+        if label_number(life.window) - int(number) < horizon:
             continue  # not matured: its estimate stands
-        mask = (joined.cohort == cohort) & ((joined.months_observed >= horizon) | (joined.defaulted == 1))
-        if mask.sum() < life.limits.min_loans:
+        mask = members[(joined.months_observed[members] >= horizon) | (joined.defaulted[members] == 1)]
+        if len(mask) < life.limits.min_loans:
             continue
         y = (joined.defaulted[mask] == 1) & (joined.months_observed[mask] <= horizon)
         matured = estimate(joined.pd_12m[mask], confidence=life.limits.estimate_confidence, auc_offset=life.auc_offset)
         row = {
             "cohort": str(cohort),
-            "n": int(mask.sum()),
+            "n": len(mask),
             "rate_low": matured.rate_low,
             "rate_high": matured.rate_high,
             "expected_rate": matured.default_rate,

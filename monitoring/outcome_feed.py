@@ -22,7 +22,8 @@ COLUMNS = ("id", "defaulted", "observed_at")
 
 @dataclass(frozen=True)
 class Joined:
-    """The book's loans that have an outcome, aligned: cohort (YYYY-MM), PD, flag, months on book observed."""
+    """The book's loans that have an outcome, aligned: cohort (its month as year * 12 + month - 1), PD, flag,
+    months on book observed."""
 
     cohort: np.ndarray
     pd_12m: np.ndarray
@@ -33,6 +34,11 @@ class Joined:
 
 def month_number(dates: pd.Series) -> np.ndarray:
     return (dates.dt.year * 12 + dates.dt.month - 1).to_numpy(np.int64)
+
+
+def month_label(number: int) -> str:
+    """YYYY-MM of a month number (`label_number`'s inverse)."""
+    return f"{number // 12:04d}-{number % 12 + 1:02d}"
 
 
 def label_number(label: str) -> int:
@@ -86,9 +92,8 @@ def join_outcomes(
             f"outcomes {name}: {int(late.sum())} observed_at date(s) after window {window} "
             "(more months on book than the window allows)"
         )
-    cohort = pd.Series(decided.iloc[at].to_numpy()).dt.strftime("%Y-%m").to_numpy()
     return Joined(
-        cohort,
+        decision,
         np.asarray(pd_12m)[at],
         outcomes["defaulted"].to_numpy(),
         observed - decision,

@@ -40,30 +40,31 @@ def assess_overrides(
 ) -> OverrideResult:
     """Judge the window's final decisions (`decisions`, indexed by id) against the model's (`model_codes`)."""
     result = OverrideResult()
-    model = pd.Series(np.asarray(LABELS, dtype=object)[model_codes], index=ids.astype(str).to_numpy())
-    have = model.index.isin(decisions.index)
+    aligned = decisions.reindex(ids.astype(str).to_numpy())  # one hash join; rows without a decision are NaN
+    have = aligned["final_decision"].notna().to_numpy()
     if not have.any():
         result.lines.append("note: overrides: no final decision for an applicant of this window")
         return result
-    model, final = model[have], decisions.loc[model.index[have], "final_decision"]
+    aligned = aligned[have]
+    model, final = np.asarray(LABELS, dtype=object)[model_codes][have], aligned["final_decision"].to_numpy()
     p, frame = pd_values[have], groups.loc[have].reset_index(drop=True)
-    overridden = (model.to_numpy() != REFER) & (model.to_numpy() != final.to_numpy())
+    overridden = (model != REFER) & (model != final)
     rate = float(overridden.mean())
     result.metrics.update({"override_rows": float(have.sum()), "override_rate": rate})
     _judge(result, "override rate", rate, limits.rate_warn, limits.rate_alert, f"{rate:.1%} of {have.sum():,}")
-    referred = model.to_numpy() == REFER
+    referred = model == REFER
     if referred.any():
-        approved = float((final.to_numpy()[referred] == APPROVE).mean())
+        approved = float((final[referred] == APPROVE).mean())
         result.lines.append(f"note: referred: {referred.sum():,}, of whom underwriters approved {approved:.1%}")
     bands = pd.qcut(p, BANDS, labels=False, duplicates="drop") if len(p) >= BANDS else np.zeros(len(p), int)
     by_band = pd.Series(overridden).groupby(np.asarray(bands)).mean()
     result.lines.append("note: override rate by PD band (low to high): " + ", ".join(f"{v:.1%}" for v in by_band))
     for name in frame.columns:
-        _group_fairness(result, name, frame[name], model.to_numpy(), final.to_numpy(), overridden, limits)
-    _requests(result, decisions.loc[model.index], final.to_numpy())
-    _reasons(result, decisions.loc[model.index[overridden]], limits)
+        _group_fairness(result, name, frame[name], model, final, overridden, limits)
+    _requests(result, aligned, final)
+    _reasons(result, aligned[overridden], limits)
     if outcome is not None:
-        _outcomes(result, outcome[have].to_numpy(dtype=np.float64), model.to_numpy(), final.to_numpy())
+        _outcomes(result, outcome[have].to_numpy(dtype=np.float64), model, final)
     return result
 
 

@@ -34,11 +34,12 @@ def vintage_counts(
     months_on_book: np.ndarray,
     horizons: list[int],
 ) -> pd.DataFrame:
-    """Loans, defaults and summed expected PD per (cohort, band, horizon); `months_observed` is the months on book
+    """Loans, defaults and summed expected PD per (cohort: YYYY-MM, or a month number year * 12 + month - 1,
+    labelled in the table; band; horizon); `months_observed` is the months on book
     at the outcome's `observed_at` (the default's month for a default, the last month seen performing otherwise),
     `months_on_book` the loan's months on book at the window: a cohort younger than h is not counted at h (its
     early defaults alone would read as a default rate)."""
-    cohort = np.asarray(cohort).astype(str)
+    cohort = np.asarray(cohort)
     defaulted = np.asarray(defaulted).astype(bool)
     months = np.asarray(months_observed, dtype=np.int64)
     old_enough = np.asarray(months_on_book, dtype=np.int64)
@@ -65,7 +66,10 @@ def vintage_counts(
         tables.append(grouped.reset_index())
     if not tables:
         return pd.DataFrame(columns=COUNT_COLUMNS)
-    return pd.concat(tables, ignore_index=True)[COUNT_COLUMNS]
+    out = pd.concat(tables, ignore_index=True)[COUNT_COLUMNS]
+    if np.issubdtype(out["cohort"].dtype, np.integer):  # month numbers (year * 12 + month - 1): labelled once grouped
+        out["cohort"] = [f"{c // 12:04d}-{c % 12 + 1:02d}" for c in out["cohort"]]
+    return out
 
 
 def merge_counts(history: pd.DataFrame, latest: pd.DataFrame) -> pd.DataFrame:
@@ -119,10 +123,13 @@ def _next_month(label: str) -> str:
 
 
 def backtest_findings(table: pd.DataFrame, band_names: list[str], limits: BacktestLimits) -> list[tuple[str, str]]:
-    """One warning per (horizon, band) whose latest run of out-of-interval cohorts reached `consecutive`."""
+    """One warning per (horizon, band) still out: its latest judged cohort ends a run of `consecutive` out-of-interval
+    cohorts (an older run that ended is history: the page shows it, the window does not warn again)."""
     findings = []
-    for (horizon, band), group in table[table["warn"]].groupby(["horizon", "band"], sort=True):
+    for (horizon, band), group in table.groupby(["horizon", "band"], sort=True):
         last = group.iloc[-1]
+        if not last["warn"]:
+            continue
         name = band_names[int(band)] if 0 <= int(band) < len(band_names) else str(band)
         findings.append(
             (

@@ -121,7 +121,8 @@ def run_pipeline(spec_path: str, *, tracking_uri: str | None, register: bool, tu
     with challenger_process(prepared.spec, len(prepared.split.train)) as worker:  # its imports overlap the tuning
         tracker = store.tracker if store else Tracker(tracking_uri)
         author = store.acting_user() if store else None  # a team server's login: the author it records
-        return _train_and_record(prepared, tracker, register, tune, worker, started, author=author)
+        team = store is not None and store.validated_by_server
+        return _train_and_record(prepared, tracker, register, tune, worker, started, author=author, team=team)
 
 
 def _train_and_record(
@@ -133,6 +134,7 @@ def _train_and_record(
     started: float,
     *,
     author: str | None = None,
+    team: bool = False,
 ) -> bool:
     plan = _tuning_plan(prepared, tracker.uri, tune)
     study = load_or_create_study(prepared, plan[0], storage=plan[2]) if plan else None
@@ -160,8 +162,11 @@ def _train_and_record(
                 draw_review_charts(prepared.spec, evaluation)
         record_verdicts(run, evaluation)
         version = register_candidate(tracker, prepared, run.run_id, model_uri, evaluation) if register else None
-        page = record_model_card(tracker, run, prepared, candidate, evaluation, version) if version else None
-    _report(prepared, tracker.uri, run.run_id, version, evaluation, time.perf_counter() - started)
+        # a team server froze the run at registration: its validator writes the review page from the frozen files
+        page = None
+        if version and not team:
+            page = record_model_card(tracker, run, prepared, candidate, evaluation, version)
+    _report(prepared, tracker.uri, run.run_id, version, evaluation, time.perf_counter() - started, team=team)
     if page:
         click.echo(f"review page: {page}")
     return evaluation.all_passed
@@ -257,7 +262,14 @@ def _no_running_trials(study: optuna.Study, ref: StudyRef) -> bool:
 
 
 def _report(
-    prepared: Prepared, uri: str, run_id: str, version: str | None, evaluation: Evaluation, seconds: float
+    prepared: Prepared,
+    uri: str,
+    run_id: str,
+    version: str | None,
+    evaluation: Evaluation,
+    seconds: float,
+    *,
+    team: bool = False,
 ) -> None:
     """A short verdict per gate; the measurements, limits and intervals are on the review page."""
     name, main, m = prepared.spec.name, evaluation.main, evaluation.metrics
@@ -284,4 +296,11 @@ def _report(
     click.echo(f"run {run_id} in experiment '{name}' ({seconds:.1f} s)")
     if version:
         click.echo(f"registered model '{name}' version {version}: approval.status=pending")
-        click.echo(f"review it: mlflow ui --backend-store-uri {uri}  then open Models > {name} > Version {version}")
+        if team:
+            click.echo(
+                "the server's validator recomputes the evidence and writes the review page; review it at "
+                f"{uri.rstrip('/')}/#/models/{name}/versions/{version} "
+                f"(creditflow status {name} shows when it is validated)"
+            )
+        else:
+            click.echo(f"review it: mlflow ui --backend-store-uri {uri}  then open Models > {name} > Version {version}")

@@ -4,6 +4,7 @@ authentication and creditflow's governance gate (pipelines/server/)."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -36,16 +37,18 @@ def server_group() -> None:
 @click.option("--port", type=int, default=5000, show_default=True)
 @click.option("--admin", default="admin", show_default=True, help="The admin user (manages users and grants).")
 def init_command(postgres_url: str, folder: Path, prefix: str, host: str, port: int, admin: str) -> None:
-    """Create the databases and roles on POSTGRES_URL (a role that may create both, without a password in the
-    URL: use PGPASSWORD or ~/.pgpass), the auth configuration and the admin user
-    (password from $MLFLOW_AUTH_ADMIN_PASSWORD, else asked)."""
+    """Create the databases and roles on POSTGRES_URL (a role that may create both; its password from PGPASSWORD,
+    ~/.pgpass or the URL), the auth configuration, the admin user (password from $MLFLOW_AUTH_ADMIN_PASSWORD, else
+    asked) and the validation worker's service user. A failed init leaves nothing behind: run it again."""
     from sqlalchemy.engine import make_url
 
     _need_team_extra()
     from pipelines.server.setup import init_server
 
     if make_url(postgres_url).password:
-        raise CreditflowError("POSTGRES_URL carries a password: put it in PGPASSWORD or ~/.pgpass, not on the command")
+        click.echo(
+            "warning: a password in the URL shows in the process list (PGPASSWORD or ~/.pgpass do not)", err=True
+        )
     password = os.environ.get(ADMIN_PASSWORD_ENV) or click.prompt(
         f"password for the admin user {admin!r}", hide_input=True, confirmation_prompt=True
     )
@@ -65,9 +68,11 @@ def init_command(postgres_url: str, folder: Path, prefix: str, host: str, port: 
 @click.argument("mlflow_options", nargs=-1, type=click.UNPROCESSED)
 def start_command(folder: Path, workers: int, print_command: bool, mlflow_options: tuple[str, ...]) -> None:
     """Run the team server in the foreground: `mlflow server --app-name creditflow` on the configured stores,
-    with job execution off. MLFLOW_OPTIONS after `--` go to `mlflow server` (e.g. --allowed-hosts)."""
+    with job execution off, and beside it the validation worker (as the service user creditflow-validator: it
+    validates every newly registered version). MLFLOW_OPTIONS after `--` go to `mlflow server`."""
     _need_team_extra()
     from pipelines.server.setup import ServerConfig, check_databases, server_command, server_environment
+    from pipelines.server.worker import start_worker
 
     config = ServerConfig.load(folder)
     command = server_command(config, workers=workers, extra=tuple(mlflow_options))
@@ -75,9 +80,11 @@ def start_command(folder: Path, workers: int, print_command: bool, mlflow_option
     if print_command:
         click.echo(f"set -a; . {Path(config.folder) / 'server.env'}; set +a")
         click.echo(" ".join(command))
+        click.echo(f"# and the validation worker beside it: {sys.executable} -m pipelines.server.worker {folder}")
         return
     check_databases(config, environment)
     click.echo(f"creditflow team server on {config.tracking_uri} (backend {config.backend_store_uri})", err=True)
+    start_worker(folder)  # in this process group: stopping the server stops it
     os.execve(command[0], command, environment)
 
 

@@ -20,6 +20,7 @@ from pipelines.core.clock import today
 from pipelines.core.records import VersionInfo
 from pipelines.core.tags import CHAMPION
 from pipelines.core.trail import Trail
+from pipelines.governance.evidence_check import half_written_approval
 from pipelines.governance.policy_check import version_policy_problems
 from pipelines.governance.status import AuditLog, champion_state, exception_list, registration_state, version_rows
 from pipelines.governance.store import open_store
@@ -58,9 +59,10 @@ def show_status(model: str, *, tracking_uri: str | None, as_json: bool, audit: b
     log = store.audit_log(model) if audit else None
     policies = store.policies()
     policy = [problem for v in versions for problem in version_policy_problems(policies, v)]
+    half = [p for v in versions for p in half_written_approval(v)] if store.validated_by_server else []
     if as_json:
         payload = {"model": model, **state, "trail": trail_state, "versions": version_rows(versions, trail.records)}
-        payload.update(exceptions=exceptions, recorded=recorded, policy_problems=policy)
+        payload.update(exceptions=exceptions, recorded=recorded, policy_problems=policy, half_written=half)
         if log is not None:
             payload["audit"] = log.rows
             if log.chain_problems is not None:
@@ -70,6 +72,8 @@ def show_status(model: str, *, tracking_uri: str | None, as_json: bool, audit: b
         _print_text(model, versions, trail, state, exceptions, recorded)
         for problem in policy:
             click.echo(f"POLICY NOT CURRENT: {problem}")
+        for problem in half:
+            click.echo(f"HALF-WRITTEN DECISION: {problem}")
         if log is not None:
             _print_log(log)
     if not trail.trusted:

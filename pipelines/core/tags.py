@@ -20,11 +20,14 @@ POLICY_TAGS = (POLICY, POLICY_DIGEST)
 # Who computed the evidence and when (`creditflow validate`): evidence, not verdicts.
 VALIDATOR = "validation.validator"
 VALIDATION_TIME = "validation.time"
-NOT_VERDICTS = (*POLICY_TAGS, VALIDATOR, VALIDATION_TIME)  # validation.* tags that are no gate's verdict
+# The run holding the validator's review page (team mode: the server freezes it when the validation is recorded).
+REVIEW_RUN = "validation.review_run"
+NOT_VERDICTS = (*POLICY_TAGS, VALIDATOR, VALIDATION_TIME, REVIEW_RUN)  # validation.* tags that are no gate's verdict
 
 # What the author's own run reported, kept beside the validator's numbers once a version is validated: author.<gate>
 # (a verdict) and author.policy_digest. Reported, never trusted (not part of the evidence digest).
 AUTHOR_PREFIX = "author."
+AUTHOR_POLICY, AUTHOR_POLICY_DIGEST = "author.policy", "author.policy_digest"  # the policy the author's run named
 
 
 def author_tag(name: str) -> str:
@@ -125,12 +128,15 @@ VOCABULARY: tuple[tuple[str, Scope, str], ...] = (
     (POLICY_DIGEST, "version", "sha256 of that policy as written (canonical JSON): evidence, not a verdict"),
     (VALIDATOR, "version", "who computed the validation.* evidence (creditflow validate): the acting validator"),
     (VALIDATION_TIME, "version", "when the validator computed it (UTC, ISO 8601)"),
+    (REVIEW_RUN, "version", "the run holding the validator's review page (frozen by a team server once recorded)"),
     (
         f"{AUTHOR_PREFIX}<gate>",
         "version",
         "what the author's own run reported for a gate (and author.policy, author.policy_digest), kept when the "
         "version is validated: shown beside the validator's verdicts, never trusted",
     ),
+    (AUTHOR_POLICY, "version", "the policy the author's run named (team mode: registered as such, never trusted)"),
+    (AUTHOR_POLICY_DIGEST, "version", "the digest of that policy as the author's run read it"),
     (
         f"{EXCEPTION_PREFIX}<gate>.<field>",
         "version",

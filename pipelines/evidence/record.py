@@ -111,6 +111,8 @@ def register_candidate(
         tags.MODEL_SHA256: model_files_check(tracker, model_uri).sha256,
     }
     name, store = prepared.spec.name, store_of(tracker)
+    if store.validated_by_server:
+        values = authors_report(values)
     with store.lock(name):
         trail = store.settled_trail(name)
         if trail.experiment == "deleted":
@@ -127,6 +129,19 @@ def register_candidate(
             ),
         )
     return version
+
+
+def authors_report(values: dict[str, str]) -> dict[str, str]:
+    """Registration tags for a team server: the run's verdicts and policy as `author.*` (reported, never trusted),
+    no `validation.*` and no `lineage.model_sha256`: the server's validator computes the evidence."""
+    kept = {}
+    for key, value in values.items():
+        if key == tags.MODEL_SHA256:
+            continue
+        if key.startswith(tags.VALIDATION_PREFIX):
+            key = tags.author_tag(tags.gate_name(key))  # validation.policy -> author.policy too
+        kept[key] = value
+    return kept
 
 
 def record_model_card(

@@ -14,6 +14,7 @@ promotion refuses until `validate` runs again; nothing half-written is ever trus
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -28,8 +29,10 @@ from pipelines.core.records import AuditRecord, FilesCheck, VersionInfo
 from pipelines.governance.rules.policy_currency import policy_name
 from pipelines.governance.rules.promotion import evidence_digest
 from pipelines.governance.store import GovernanceStore, open_store
+from pipelines.governance.stored_policy import POLICY_PATH
 from pipelines.reports.card_context import CardIdentity, earlier_candidates
 from pipelines.reports.card_evidence import draw_review_charts
+from pipelines.reports.governance_section import ON_SERVER, PENDING
 from pipelines.reports.model_card import card_sections, to_markdown
 from pipelines.reports.review_page import CARD_PATH, PAGE_PATH, review_page
 from pipelines.reports.validation_section import comparison_items, disagreements, metric_rows, verdict_rows
@@ -57,15 +60,18 @@ def validate_version(model: str, version: str, *, tracking_uri: str | None, data
             f"{prepared.data.source}: its sha256 {prepared.data.digest[:12]} is not the {tags.DATA_DIGEST} of "
             f"{model} version {found.version} ({found.tags.get(tags.DATA_DIGEST, 'missing')[:12]}): not its data"
         )
-    scorer, _ = load_model_scorer(store.tracker, found.source, check=lambda files: _same_files(found, files))
+    hashed: list[str] = []
+    scorer, _ = load_model_scorer(
+        store.tracker, found.source, check=lambda files: hashed.append(_same_files(found, files))
+    )
     evaluation = revalidate(prepared, registered_candidate(prepared, scorer))
-    record_validation(store, found, prepared, evaluation, governed)
+    record_validation(store, found, prepared, evaluation, governed, model_sha256=hashed[0])
     return evaluation
 
 
 def governed_policy(store: GovernanceStore, version: VersionInfo) -> GoverningPolicy:
     """The current governed version of the policy `version` names; exit 2 when it is no longer governed."""
-    name = policy_name(version)
+    name = policy_name(version) or _authors_policy(version)
     if name is None:
         raise CreditflowError(f"{version.name} version {version.version} names no policy ({tags.POLICY})")
     try:
@@ -93,30 +99,51 @@ def logged_spec(store: GovernanceStore, version: VersionInfo, folder: Path, data
     return path
 
 
-def _same_files(version: VersionInfo, files: FilesCheck) -> None:
-    expected = version.tags.get(tags.MODEL_SHA256, "")
+def _authors_policy(version: VersionInfo) -> str | None:
+    """A team registration names its policy only as the author reported it (author.policy = `NAME vN`)."""
+    label = version.tags.get(tags.AUTHOR_POLICY, "")
+    return label.rsplit(" v", 1)[0] if label else None
+
+
+def _same_files(version: VersionInfo, files: FilesCheck) -> str:
+    """The files' tree hash; refused when it is not the version's `lineage.model_sha256`. A team registration
+    carries none (the server froze the files at registration): the validator records the hash it found."""
+    expected = version.tags.get(tags.MODEL_SHA256) or (files.sha256 if not files.problems else "")
     if files.problems or files.sha256 != expected:
         why = "; ".join(files.problems) or f"tree hash {files.sha256[:12]}, registered {expected[:12] or 'nothing'}"
         raise Refused(f"{version.name} version {version.version}: its model files are not the registered ones ({why})")
+    return files.sha256
 
 
 def record_validation(
-    store: GovernanceStore, found: VersionInfo, prepared: Prepared, evaluation: Evaluation, governed: GoverningPolicy
+    store: GovernanceStore,
+    found: VersionInfo,
+    prepared: Prepared,
+    evaluation: Evaluation,
+    governed: GoverningPolicy,
+    *,
+    model_sha256: str,
 ) -> None:
-    """The verdicts as tags (the author's kept as author.* the first time), the `validate` record, the page."""
+    """The review page first (on a run of its own), then the verdicts as tags (the author's kept as author.* the
+    first time; `validation.time` last: a team server records the validation when it is written), the `validate`
+    record, and the description's link. A validator killed before `validation.time` leaves evidence no record
+    vouches for, which promotion refuses and the server's worker validates again."""
     validator, time = store.acting_user(), now_iso()
-    values = {f"{tags.VALIDATION_PREFIX}{gate}": verdict for gate, verdict in evaluation.gates().items()}
-    values.update({tags.POLICY: governed.label, tags.POLICY_DIGEST: governed.digest})
-    values.update({tags.VALIDATOR: validator, tags.VALIDATION_TIME: time})
     model, version = found.name, found.version
     with store.lock(model):
         trail = store.settled_trail(model)
         if not trail.trusted:
             raise trail.refusal()
         current = store.tracker.model_version(model, version)
-        store.tracker.set_version_tags(model, version, {**author_values(current), **values})
+        authors = author_values(current)
+        verdicts = verdict_rows(evaluation.gates(), {**author_verdicts(current), **_short(authors)})
+        run_id, page = write_review_page(store, current, prepared, evaluation, verdicts, validator, time, governed)
+        values = {} if current.tags.get(tags.MODEL_SHA256) else {tags.MODEL_SHA256: model_sha256}
+        values.update({f"{tags.VALIDATION_PREFIX}{gate}": verdict for gate, verdict in evaluation.gates().items()})
+        values.update({tags.POLICY: governed.label, tags.POLICY_DIGEST: governed.digest})
+        values.update({tags.REVIEW_RUN: run_id, tags.VALIDATOR: validator, tags.VALIDATION_TIME: time})
+        store.tracker.set_version_tags(model, version, {**authors, **values})
         validated = store.tracker.model_version(model, version)
-        verdicts = verdict_rows(evaluation.gates(), author_verdicts(validated))
         store.append(
             AuditRecord(
                 "validate",
@@ -129,11 +156,25 @@ def record_validation(
                 evidence=evidence_digest(validated),
             )
         )
-        page = write_review_page(store, validated, prepared, evaluation, verdicts)
+        link = f"#/experiments/{store.tracker.experiment_of(run_id)}/runs/{run_id}/artifactPath/{PAGE_PATH}"
+        store.tracker.describe_version_part(
+            model,
+            version,
+            "**Validated**",
+            f"**Validated** by {validator} at {time}: [review page]({link}) on run {run_id}, the validator's "
+            "evidence beside the author's.",
+        )
     click.echo(f"{model} version {version}: validated by {validator} under policy {governed.label}")
     for gate, verdict in evaluation.gates().items():
         click.echo(f"  {tags.VALIDATION_PREFIX}{gate}={verdict}")
     click.echo(f"review page: {page}")
+
+
+def _short(authors: dict[str, str]) -> dict[str, str]:
+    return {k.removeprefix(tags.AUTHOR_PREFIX): v for k, v in authors.items()}
+
+
+_NOT_REPORTED = (tags.VALIDATOR, tags.VALIDATION_TIME, tags.REVIEW_RUN)
 
 
 def author_values(version: VersionInfo) -> dict[str, str]:
@@ -142,7 +183,7 @@ def author_values(version: VersionInfo) -> dict[str, str]:
         return {}
     kept = {}
     for key, value in version.tags.items():
-        if key.startswith(tags.VALIDATION_PREFIX) and key not in (tags.VALIDATOR, tags.VALIDATION_TIME):
+        if key.startswith(tags.VALIDATION_PREFIX) and key not in _NOT_REPORTED:
             kept[tags.author_tag(tags.gate_name(key))] = value
     return kept
 
@@ -152,11 +193,18 @@ def author_verdicts(version: VersionInfo) -> dict[str, str]:
 
 
 def write_review_page(
-    store: GovernanceStore, version: VersionInfo, prepared: Prepared, evaluation: Evaluation, verdicts: list[list[str]]
-) -> str:
+    store: GovernanceStore,
+    version: VersionInfo,
+    prepared: Prepared,
+    evaluation: Evaluation,
+    verdicts: list[list[str]],
+    validator: str,
+    time: str,
+    governed: GoverningPolicy,
+) -> tuple[str, str]:
     """The validator's review page and card, with the comparison first, on a run of its own in experiment
-    `<MODEL>-validation` (the author's run keeps the author's page; once approved a team server freezes it); the
-    version's description links to it. Returns where the page is."""
+    `<MODEL>-validation` (the author's run keeps the author's page; a team server freezes both). Returns the run
+    and where the page is."""
     identity = CardIdentity(
         version.name,
         version.version,
@@ -170,23 +218,16 @@ def write_review_page(
     )
     draw_review_charts(prepared.spec, evaluation)
     metrics = metric_rows(evaluation.metrics, store.tracker.run_metrics(version.run_id or ""))
-    validator, time = version.tags[tags.VALIDATOR], version.tags[tags.VALIDATION_TIME]
     comparison = ("Validator and author", comparison_items(validator, time, verdicts, metrics))
     sections = [comparison, *card_sections(identity, prepared, evaluation)]
     title = f"Review page: {version.name} version {version.version} (validated by {validator})"
     tracker = store.tracker
+    pending = ON_SERVER if store.validated_by_server else PENDING
     with tracker.run(f"{version.name}-validation", run_name=f"validate-{version.version}") as run:
-        run.text(to_markdown(title, sections), CARD_PATH)
-        run.text(review_page(title, sections), PAGE_PATH)
-    link = f"#/experiments/{tracker.experiment_of(run.run_id)}/runs/{run.run_id}/artifactPath/{PAGE_PATH}"
-    tracker.describe_version_part(
-        version.name,
-        version.version,
-        "**Validated**",
-        f"**Validated** by {validator} at {time}: [review page]({link}) on run {run.run_id}, the validator's evidence "
-        "beside the author's.",
-    )
-    return tracker.artifact_location(run.run_id, PAGE_PATH)
+        run.text(to_markdown(title, sections, pending=pending), CARD_PATH)
+        run.text(review_page(title, sections, pending=pending), PAGE_PATH)
+        run.text(json.dumps(governed.document, indent=2, sort_keys=True, default=str), POLICY_PATH)
+    return run.run_id, tracker.artifact_location(run.run_id, PAGE_PATH)
 
 
 def _summary(evaluation: Evaluation, governed: GoverningPolicy, flagged: list[str]) -> str:

@@ -35,14 +35,32 @@ def run_problems(tracker: Tracker, version: VersionInfo) -> list[str]:
             problems.append(f"{where}: {key} differs from its run's ({run_tags[key]!r})")
     summary = tracker.read_text(version.run_id, SUMMARY)
     verdicts = json.loads(summary) if summary else {}
-    validated = tags.VALIDATOR in version.tags  # then the run's verdicts are the author's, kept as author.*
+    # the run's verdicts are the author's: kept as author.* once validated (a team server registers them so)
+    authors = tags.VALIDATOR in version.tags or any(k.startswith(tags.AUTHOR_PREFIX) for k in version.tags)
     for field in gate_names():  # the run's summary holds each gate's verdict under its name
-        gate = tags.author_tag(field) if validated else f"{tags.VALIDATION_PREFIX}{field}"
+        gate = tags.author_tag(field) if authors else f"{tags.VALIDATION_PREFIX}{field}"
         if field in verdicts and verdicts[field] != version.tags.get(gate):
             problems.append(f"{where}: {gate} is {version.tags.get(gate)!r}, its run judged {verdicts[field]!r}")
     if not verdicts:
         problems.append(f"{where}: its run holds no {SUMMARY} to check the gates against")
     return problems
+
+
+def half_written_approval(version: VersionInfo) -> list[str]:
+    """A decision whose server-written half is missing (a team server stopped between MLflow's tag and its own
+    record of the reviewer, the time and the evidence): not a decision anyone can rely on."""
+    status = version.tags.get(tags.APPROVAL_STATUS, "")
+    if status not in ("approved", "rejected"):
+        return []
+    missing = [
+        k for k in (tags.APPROVAL_REVIEWER, tags.APPROVAL_TIME, tags.APPROVAL_EVIDENCE) if not version.tags.get(k)
+    ]
+    if not missing:
+        return []
+    return [
+        f"version {version.version}: {tags.APPROVAL_STATUS}={status} is half-written (no {', '.join(missing)}): "
+        "the reviewer must decide again"
+    ]
 
 
 def version_files(tracker: Tracker, version: VersionInfo) -> FilesCheck:

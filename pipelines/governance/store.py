@@ -40,6 +40,9 @@ __all__ = ["GovernanceStore", "open_store", "store_of"]
 
 class GovernanceStore(Protocol):
     tracker: Tracker  # the registry the versions and aliases live in
+    # a team server: its validator writes the evidence (validation.*, lineage.model_sha256, the review page); the
+    # author's run registers its own verdicts as author.* only
+    validated_by_server: bool
 
     def acting_user(self) -> str: ...
 

@@ -1,5 +1,6 @@
 """A version read back under the governed policy it was judged under: the document its run stored
-(pipelines/evidence/policy.py writes it), checked against the version's `validation.policy_digest` tag."""
+(pipelines/evidence/policy.py writes it; once validated, the validator's review run, `validation.review_run`),
+checked against the version's `validation.policy_digest` tag."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ POLICY_PATH = "policy/policy.json"  # the policy document the version was judged
 def stored_policy(tracker: Tracker, version: VersionInfo) -> GoverningPolicy | None:
     """The policy stored with a version, checked against its digest tag; None for versions registered before
     policies were stored."""
-    text = tracker.read_text(version.run_id, POLICY_PATH) if version.run_id else None
+    run = version.tags.get(tags.REVIEW_RUN) or version.run_id  # a validated version: the validator's policy
+    text = tracker.read_text(run, POLICY_PATH) if run else None
     if text is None:
         return None
     found = governing(json.loads(text), f"{version.name} version {version.version}: {POLICY_PATH}")

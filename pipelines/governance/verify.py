@@ -9,7 +9,7 @@ import click
 
 from features.errors import Refused
 from pipelines.core.tags import CHAMPION
-from pipelines.governance.evidence_check import version_files, version_problems
+from pipelines.governance.evidence_check import half_written_approval, version_files, version_problems
 from pipelines.governance.policy_check import unknown_policy_problems
 from pipelines.governance.rules.promotion import champion_problems
 from pipelines.governance.store import open_store
@@ -26,6 +26,8 @@ def verify(model: str, *, tracking_uri: str | None) -> None:
     for version in versions:
         problems += version_problems(tracker, version, trail.records)
         problems += unknown_policy_problems(policies, version)
+        if store.validated_by_server:  # the server records who decided; a decision without that is half-written
+            problems += half_written_approval(version)
         if CHAMPION in version.aliases:
             problems += [
                 f"champion: {p}"

@@ -53,17 +53,25 @@ def exception_table(exceptions: list[dict[str, str]]) -> pd.DataFrame:
     )
 
 
-def governance_html(reviews: list, exceptions: list[dict[str, str]]) -> str:
+PENDING = "Pending: no review decision yet."
+# A page frozen when written (the team server's validator): decisions come after it and live in the server's trail
+ON_SERVER = (
+    "Decisions come after this page, which the team server froze when the validation was recorded: read them in the "
+    "version's approval.* and exception.* tags and in `creditflow status MODEL --audit` (the server's audit log)."
+)
+
+
+def governance_html(reviews: list, exceptions: list[dict[str, str]], *, pending: str = PENDING) -> str:
     parts = [f"<h2 id='governance'>{HEADING}</h2>", f"<p>{inline_code(_INTRO)}</p>", "<h3>Review decisions</h3>"]
-    parts.append(table_html(review_rows(reviews)) if reviews else "<p>Pending: no review decision yet.</p>")
+    parts.append(table_html(review_rows(reviews)) if reviews else f"<p>{inline_code(pending)}</p>")
     parts.append("<h3>Exceptions</h3>")
     parts.append(table_html(exception_table(exceptions)) if exceptions else "<p>No exception granted.</p>")
     return START + "".join(parts) + END
 
 
-def governance_markdown(reviews: list, exceptions: list[dict[str, str]]) -> str:
+def governance_markdown(reviews: list, exceptions: list[dict[str, str]], *, pending: str = PENDING) -> str:
     lines = [f"## {HEADING}", "", _INTRO, "", "### Review decisions", ""]
-    lines.append(table_markdown(review_rows(reviews)) if reviews else "Pending: no review decision yet.")
+    lines.append(table_markdown(review_rows(reviews)) if reviews else pending)
     lines += ["", "### Exceptions", ""]
     lines.append(table_markdown(exception_table(exceptions)) if exceptions else "No exception granted.")
     return "\n".join(lines) + "\n"

@@ -25,7 +25,7 @@ from pipelines.reports.card_context import (
 )
 from pipelines.reports.card_evidence import Chart, Item, Section
 from pipelines.reports.formats import number, percent, table_markdown
-from pipelines.reports.governance_section import governance_markdown
+from pipelines.reports.governance_section import PENDING, governance_markdown
 from pipelines.scoring.reasons import DEFAULT_REASON_TEXT, MAX_REASONS
 from pipelines.training.evaluation import Evaluation
 from pipelines.training.workflow import Prepared
@@ -260,7 +260,7 @@ def _verdict(passed: bool, reasons: list[str]) -> str:
     return "passed" if passed else "failed (" + "; ".join(reasons) + ")"
 
 
-def to_markdown(title: str, sections: list[Section]) -> str:
+def to_markdown(title: str, sections: list[Section], *, pending: str = PENDING) -> str:
     """The card as Markdown: charts named with the run artifact that holds them; the sign-off block last."""
     lines = [f"# {title}", ""]
     for heading, items in sections:
@@ -273,4 +273,4 @@ def to_markdown(title: str, sections: list[Section]) -> str:
                 lines += [f"*Chart: {item.title}{where}; embedded in the review page.*", ""]
             else:
                 lines += [item, ""]
-    return "\n".join(lines) + "\n" + governance_markdown([], [])
+    return "\n".join(lines) + "\n" + governance_markdown([], [], pending=pending)

@@ -14,7 +14,7 @@ import pandas as pd
 from pipelines.reports.card_evidence import Chart, Section
 from pipelines.reports.charts import png_base64
 from pipelines.reports.formats import inline_code, table_html
-from pipelines.reports.governance_section import HEADING, exceptions_banner, governance_html
+from pipelines.reports.governance_section import HEADING, PENDING, exceptions_banner, governance_html
 
 PAGE_PATH = "model_card/model_card.html"  # on the version's run; the version description links to it
 CARD_PATH = "model_card/model_card.md"
@@ -39,7 +39,7 @@ _CLASSES = {
 }
 
 
-def review_page(title: str, sections: list[Section]) -> str:
+def review_page(title: str, sections: list[Section], *, pending: str = PENDING) -> str:
     """The whole page: a table of contents, every section, and the (pending) sign-off block."""
     anchors = [(f"s{i}", heading) for i, (heading, _) in enumerate(sections)]
     nav = "".join(f"<a href='#{a}'>{html.escape(h)}</a>" for a, h in [*anchors, ("governance", HEADING)])
@@ -48,7 +48,7 @@ def review_page(title: str, sections: list[Section]) -> str:
         body.append(f"<section id='{anchor}'><h2>{html.escape(heading)}</h2>")
         body += [_item(item) for item in items]
         body.append("</section>")
-    body.append(governance_html([], []))
+    body.append(governance_html([], [], pending=pending))
     return (
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>{''.join(body)}</body></html>"

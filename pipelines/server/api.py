@@ -3,7 +3,8 @@
 | endpoint | method | who | does |
 | --- | --- | --- | --- |
 | `whoami` | GET | any user | the authenticated user and their creditflow role (how the CLI knows it is in team mode) |
-| `audit?model=NAME` | GET | any user | the model's audit rows (every row without `model`), the chain's problems |
+| `audit?model=NAME` | GET | any user | the model's rows (all without `model`), chain problems, anonymous refusals |
+| `routes` | GET | any user | the app's write routes the gate does not know (refused): empty on a known MLflow |
 | `promote` | POST `{name, version}` | reviewers | move `champion` under the promotion rules (`creditflow promote`) |
 | `rollback` | POST `{name, reason}` | reviewers | put `champion` back on `previous` (`creditflow rollback`) |
 | `policy?name=NAME` | GET | any user | the governed policy as stored, with its digest, who stored it and when |
@@ -58,7 +59,8 @@ def audit(services: Services, actor: rules.Actor) -> Response:
     model = request.args.get("model")
     every = services.store.rows()
     rows = every if model is None else [r for r in every if r["model"] == model]
-    return _json(200, {"rows": rows, "chain_problems": chain_problems(every)})
+    counted = {"anonymous_refusals": services.anonymous_refusals}
+    return _json(200, {"rows": rows, "chain_problems": chain_problems(every), **counted})
 
 
 def promote(services: Services, actor: rules.Actor) -> Response:
@@ -81,6 +83,11 @@ def rollback(services: Services, actor: rules.Actor) -> Response:
     with services.store.model_lock(pending.model):
         outcome = promotion.rollback(services, pending, reason)
     return _outcome(outcome)
+
+
+def routes(services: Services, actor: rules.Actor) -> Response:
+    """The app's write routes the gate does not know (each refused): empty when every route is classified."""
+    return _json(200, {"unclassified": services.unclassified})
 
 
 def get_policy(services: Services, actor: rules.Actor) -> Response:
@@ -140,6 +147,7 @@ def _kept(row: dict[str, Any]) -> PolicyVersion:
 ENDPOINTS = {
     ("GET", "whoami"): whoami,
     ("GET", "audit"): audit,
+    ("GET", "routes"): routes,
     ("POST", "promote"): promote,
     ("POST", "rollback"): rollback,
     ("GET", "policy"): get_policy,

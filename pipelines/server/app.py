@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.server import api, gate
+from pipelines.server.gate import log
+from pipelines.server.routes import unclassified
 from pipelines.server.services import Services
 
 
@@ -31,6 +33,12 @@ def create_app(app: Any = None) -> Any:
     flask_app.before_request(gate.before)
     flask_app.after_request(gate.after)
     flask_app.teardown_request(gate.teardown)
+    native = []
     if served is not flask_app:  # uvicorn: a FastAPI app around Flask; innermost, so the user is known
-        served.user_middleware.append(Middleware(FreezeArtifacts, services=services))
+        served.user_middleware.append(Middleware(FreezeArtifacts, services=services, router=served.router))
+        native = [(m, r.path) for r in served.routes for m in getattr(r, "methods", None) or ()]
+    flask_rules = [(m, rule.rule) for rule in flask_app.url_map.iter_rules() for m in rule.methods or ()]
+    services.unclassified = unclassified([*flask_rules, *native])
+    if services.unclassified:  # a new MLflow version added writes the gate does not know: they are refused
+        log.warning("creditflow: writes refused as unknown: %s", ", ".join(services.unclassified))
     return served

@@ -34,9 +34,9 @@ def services() -> Services:
 
 def before() -> Response | None:
     parameters = _parameters()
-    route = classify(request.method, request.path, str(parameters.get("run_id", "")))
+    route = classify(request.method, request.path, _run_id(parameters))
     user = g.get("mlflow_authenticated_user")
-    if route is None or not user:
+    if route is None or route.kind == "free" or not user:
         return None
     pending = Pending(
         f"{request.method} {request.path}",
@@ -47,12 +47,23 @@ def before() -> Response | None:
         kind=route.kind,
     )
     g.creditflow = pending
+    if route.kind == "refused":
+        pending.target = route.path
+        return _answer(pending, [route.reason], status=route.status)
     if route.kind == "permissions":
         return _answer(pending, rules.admin_problems(pending.actor, f"change users, roles or grants ({route.action})"))
+    if route.kind == "password":
+        pending.target = str(parameters.get("username", ""))
+        return _answer(pending, rules.password_problems(pending.actor, pending.target))
     if route.kind == "frozen":
         pending.target = route.path or route.model_id or route.run_id
         return _answer(pending, frozen_problems(services(), route))
     return _registry(pending)
+
+
+def _run_id(parameters: dict[str, Any]) -> str:
+    """The run a request names: `run_id`, or `run_uuid` (MLflow's UI upload route sends that one)."""
+    return str(parameters.get("run_id") or parameters.get("run_uuid") or "")
 
 
 def _registry(pending: Pending) -> Response | None:
@@ -98,7 +109,9 @@ def registry_problems(services: Services, pending: Pending) -> list[str]:
         value = str(body.get("value", "")) if action == "set_version_tag" else None
         terms = services.exception_terms(version) if pending.target.startswith(tags.EXCEPTION_PREFIX) else None
         return rules.version_tag_problems(actor, version, pending.target, value, terms=terms, today=today())
-    return []  # descriptions
+    if action == "update_version":
+        return rules.description_problems(actor, pending.version)
+    return []  # the registered model's own description
 
 
 def frozen_problems(services: Services, route: Route) -> list[str]:
@@ -144,10 +157,14 @@ def _audit(pending: Pending, response: Response) -> None:
 
 
 def _audit_unauthenticated(response: Response) -> None:
-    """A judged request that basic-auth refused (401 unknown user, wrong password; 403 no grant)."""
+    """A judged request that basic-auth refused: 403 (an authenticated user without the grant) is audited; 401
+    (unknown user, wrong password) only counted: anonymous callers must not fill the audit log."""
     body = _parameters()
-    route = classify(request.method, request.path, str(body.get("run_id", "")))
-    if route is None or response.status_code not in (401, 403):
+    route = classify(request.method, request.path, _run_id(body))
+    if route is None or route.kind == "free" or response.status_code not in (401, 403):
+        return
+    if response.status_code == 401:  # nobody authenticated: counted, never a row under a name anyone can claim
+        services().count_anonymous()
         return
     claimed = request.authorization.username if request.authorization else ""
     who = claimed or "(anonymous)"
@@ -156,20 +173,16 @@ def _audit_unauthenticated(response: Response) -> None:
     )
     pending.model, pending.version = str(body.get("name", "")), str(body.get("version", ""))
     pending.target = str(body.get("key") or body.get("alias") or route.path or route.model_id or "")
-    reason = (
-        "not authenticated: unknown user, wrong password or expired login"
-        if response.status_code == 401
-        else "basic-auth: no permission on this resource"
-    )
-    services().audit(pending, "refused", reason)
+    services().audit(pending, "refused", "basic-auth: no permission on this resource")
 
 
-def _answer(pending: Pending, problems: list[str]) -> Response | None:
+def _answer(pending: Pending, problems: list[str], status: int = 403) -> Response | None:
     if not problems:
         return None
     pending.refused = problems
     services().audit(pending, "refused", "; ".join(problems))
-    return _response(403, error_body("PERMISSION_DENIED", "creditflow: " + "; ".join(problems)))
+    code = "PERMISSION_DENIED" if status == 403 else "INVALID_PARAMETER_VALUE"
+    return _response(status, error_body(code, "creditflow: " + "; ".join(problems)))
 
 
 def _response(status: int, body: str) -> Response:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from features.policy import StoredPolicySource
 from pipelines.core import tags
 from pipelines.core.clock import today
 from pipelines.core.records import AuditRecord, VersionInfo
@@ -79,15 +78,14 @@ def _move_problems(services: Services, pending: Pending, target: VersionInfo, tr
 
 def _policy_problems(services: Services, target: VersionInfo) -> list[str]:
     """The version must have been judged under the current governed version of its policy, as this server stores
-    it (an author's own policy file, or a superseded version, is not the lender's policy); when that policy
-    requires validation, its current evidence must be a validator's (the server's own `validate` row)."""
+    it (an author's own policy file, or a superseded version, is not the lender's policy), and its current evidence
+    must be a validator's (the server's own `validate` row), whatever the policy says."""
     name = policy_name(target)
     stored = services.store.policy(name) if name else None
     current = (str(stored["document"].get("version", "")), str(stored["digest"])) if stored else None
     problems = policy_problems(target, current, "the team server's policy store")
-    if stored is not None and StoredPolicySource(stored["document"]).load(None).policy.validation.required:
-        problems += validation_problems(target, services.store.trail(target.name), evidence_digest(target))
-    return problems
+    # under every policy: the current evidence must be the one a validator's `validate` row vouches for
+    return problems + validation_problems(target, services.store.trail(target.name), evidence_digest(target))
 
 
 def _move_detail(target: VersionInfo, old: str | None) -> dict[str, str]:

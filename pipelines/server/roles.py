@@ -29,16 +29,23 @@ GRANTS = {
 }
 
 
-def create_auth_database(uri: str, admin: str, admin_password: str) -> None:
-    """The auth tables, the admin user and one basic-auth role per creditflow role."""
+SERVICE_VALIDATOR = "creditflow-validator"  # the validation worker's identity (`server start` runs it)
+
+
+def create_auth_database(uri: str, admin: str, admin_password: str, validator_password: str) -> None:
+    """The auth tables, the admin user, one basic-auth role per creditflow role and the service validator."""
     store = SqlAlchemyStore()
     try:
         store.init_db(uri)
         store.create_user(admin, admin_password, is_admin=True)
+        made = {}
         for role, grants in GRANTS.items():
             created = store.create_role(f"{ROLE_PREFIX}{role}", DEFAULT_WORKSPACE_NAME, f"creditflow {role}")
+            made[role] = created.id
             for resource_type, permission in grants:
                 store.add_role_permission(created.id, resource_type, "*", permission)
+        service = store.create_user(SERVICE_VALIDATOR, validator_password)
+        store.assign_role_to_user(service.id, made[VALIDATOR])
     except MlflowException as exc:
         raise CreditflowError(f"auth database {uri}: {exc.message.splitlines()[0]}") from None
     finally:

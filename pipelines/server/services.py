@@ -43,6 +43,11 @@ class Services:
     def __init__(self, governance_dsn: str, store_uri: str):
         self.store = GovernanceStore(governance_dsn)
         self.registry = ServerRegistry(store_uri)
+        self.anonymous_refusals = 0  # unauthenticated writes refused by this process (never audit rows)
+        self.unclassified: list[str] = []  # write routes of this app the gate does not know (refused)
+
+    def count_anonymous(self) -> None:
+        self.anonymous_refusals += 1
 
     @classmethod
     def from_environment(cls) -> "Services":

@@ -23,6 +23,8 @@ import os
 import re
 import secrets
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ from features.errors import CreditflowError
 from pipelines.server.store import create_schema
 
 CONFIG, ENV, INI, PGPASS = "server.json", "server.env", "basic_auth.ini", "pgpass"
+VALIDATOR_PASSWORD_ENV = "CREDITFLOW_VALIDATOR_PASSWORD"
 _PREFIX = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 
 
@@ -77,8 +80,13 @@ def init_server(
     pg = conn.get_dsn_parameters()
     pg_host, pg_port = pg.get("host", "127.0.0.1"), int(pg.get("port", 5432))
     names = _names(prefix)
+    made_folder = not folder.exists()
     try:
         _refuse_existing(conn, names)
+    except CreditflowError:
+        conn.close()
+        raise
+    try:
         passwords = {names["server"]: secrets.token_urlsafe(24), names["optuna"]: secrets.token_urlsafe(24)}
         _create_roles_and_databases(conn, names, passwords)
         governance = _connect(admin_url, dbname=names["governance"])
@@ -86,16 +94,50 @@ def init_server(
             create_schema(governance, owner=names["owner"], writer=names["server"])
         finally:
             governance.close()
+        folder.mkdir(parents=True, exist_ok=True)
+        config = _config(folder, names, pg_host, pg_port, host, port, admin)
+        validator_password = secrets.token_urlsafe(24)
+        _write_files(folder, config, names, passwords, pg_host, pg_port, validator_password)
+        from pipelines.server.roles import create_auth_database  # imports MLflow's server: only `init` pays for it
+
+        with _as_server_roles(folder):
+            create_auth_database(config.auth_db_uri, admin, admin_password, validator_password)
+    except BaseException as exc:  # nothing half-made blocks a re-run: drop what this run created
+        _undo(conn, names, folder, made_folder)
+        if isinstance(exc, (CreditflowError, KeyboardInterrupt)):
+            raise
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise CreditflowError(f"server init failed, nothing was left behind: {first}") from None
     finally:
         conn.close()
-    folder.mkdir(parents=True, exist_ok=True)
-    config = _config(folder, names, pg_host, pg_port, host, port, admin)
-    _write_files(folder, config, names, passwords, pg_host, pg_port)
-    os.environ["PGPASSFILE"] = str(folder / PGPASS)  # this process creates the auth tables next
-    from pipelines.server.roles import create_auth_database  # imports MLflow's server: only `init` pays for it
-
-    create_auth_database(config.auth_db_uri, admin, admin_password)
     return config
+
+
+@contextmanager
+def _as_server_roles(folder: Path) -> Iterator[None]:
+    """Connect as the generated roles through the pgpass file: libpq prefers PGPASSWORD (the administrator's, when
+    `init` was given it that way) to a pgpass file, so it is hidden meanwhile."""
+    saved = {k: os.environ.get(k) for k in ("PGPASSWORD", "PGPASSFILE")}
+    os.environ.pop("PGPASSWORD", None)
+    os.environ["PGPASSFILE"] = str(folder / PGPASS)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+
+
+def _undo(conn: Any, names: dict[str, str], folder: Path, made_folder: bool) -> None:
+    """Drop the databases and roles of `names` and the configuration files (the folder, if this run made it)."""
+    with conn.cursor() as cur:
+        for key in DATABASES:
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(names[key])))
+        for key in ROLES:
+            cur.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(names[key])))
+    for name in (CONFIG, ENV, INI, PGPASS):
+        (folder / name).unlink(missing_ok=True)
+    if made_folder and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
 
 
 def _names(prefix: str) -> dict[str, str]:
@@ -174,7 +216,13 @@ def _config(
 
 
 def _write_files(
-    folder: Path, config: ServerConfig, names: dict[str, str], passwords: dict[str, str], pg_host: str, pg_port: int
+    folder: Path,
+    config: ServerConfig,
+    names: dict[str, str],
+    passwords: dict[str, str],
+    pg_host: str,
+    pg_port: int,
+    validator_password: str,
 ) -> None:
     pgpass = [f"{pg_host}:{pg_port}:*:{role}:{password}" for role, password in passwords.items()]
     _private(folder / PGPASS, "\n".join(pgpass) + "\n")
@@ -200,6 +248,7 @@ def _write_files(
         "CREDITFLOW_GOVERNANCE_DB": config.governance_db_uri,
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "DO_NOT_TRACK": "1",
+        VALIDATOR_PASSWORD_ENV: validator_password,  # the validation worker's login (service user, role validator)
     }
     _private(folder / ENV, "".join(f"{k}={v}\n" for k, v in env.items()))
     (folder / CONFIG).write_text(json.dumps(asdict(config), indent=2) + "\n")
@@ -223,7 +272,8 @@ def check_databases(config: ServerConfig, environment: dict[str, str]) -> None:
 def server_environment(folder: Path) -> dict[str, str]:
     """The server process's environment: this one, plus server.env."""
     lines = (folder / ENV).read_text().splitlines()
-    return {**os.environ, **dict(line.split("=", 1) for line in lines if "=" in line)}
+    inherited = {k: v for k, v in os.environ.items() if k != "PGPASSWORD"}  # libpq would prefer it to pgpass
+    return {**inherited, **dict(line.split("=", 1) for line in lines if "=" in line)}
 
 
 def server_command(config: ServerConfig, *, workers: int, extra: tuple[str, ...] = ()) -> list[str]:

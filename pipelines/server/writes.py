@@ -42,6 +42,10 @@ def _validated(services: Services, pending: Pending) -> tuple[str, dict[str, str
         for k, v in sorted(version.tags.items())
         if k.startswith(tags.VALIDATION_PREFIX) and k not in tags.NOT_VERDICTS
     )
+    page_run = version.tags.get(tags.REVIEW_RUN, "")
+    if page_run:  # the validator's review page: nobody changes it from now on
+        reason = f"run {page_run} is the review page of {version.name} version {version.version}"
+        services.store.freeze("run", page_run, reason)
     return f"validated under {version.tags.get(tags.POLICY, '?')}: {verdicts}", {"evidence": evidence_digest(version)}
 
 
@@ -55,6 +59,10 @@ def _registered(services: Services, pending: Pending, created: dict[str, Any]) -
         model_id = version.source.removeprefix("models:/")
         services.store.freeze(
             "model", model_id, f"logged model {model_id} is {pending.model} version {pending.version}"
+        )
+    if version and version.run_id:  # what the reviewer and the validator read is the run as registered
+        services.store.freeze(
+            "run", version.run_id, f"run {version.run_id} is the evidence of {pending.model} version {pending.version}"
         )
     claimed = sent.get(tags.AUTHOR)
     note = "" if claimed == pending.actor.name else f"{tags.AUTHOR} written by the server (the client sent {claimed!r})"

@@ -21,6 +21,12 @@ def test_a_reason_text_describing_an_event_after_the_decision_is_a_spec_error(tm
         load_spec(spec)
 
 
+def test_a_reviewed_feature_may_keep_its_reason_text(tmp_path):
+    why = "collections by other lenders before the application, reported by the bureau"
+    changes = {"reasons.credit_amount": "Sent to collections", "features.reviewed": {"credit_amount": why}}
+    assert load_spec(write_spec(tmp_path, **changes))
+
+
 def test_a_reason_text_with_a_term_inside_a_word_is_not_refused(tmp_path):
     assert load_spec(write_spec(tmp_path, **{"reasons.credit_amount": "Unpaid balances at other lenders"}))
 

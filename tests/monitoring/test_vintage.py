@@ -44,10 +44,12 @@ def cells(rates: list[float], n: int = 400, pd_value: float = 0.1) -> pd.DataFra
 def test_two_cohorts_in_a_row_out_of_interval_warn_and_one_alone_does_not():
     alone = backtest(cells([0.1, 0.2, 0.1, 0.1]), LIMITS)
     assert (alone["side"] == "higher").sum() == 1 and not alone["warn"].any()
-    twice = backtest(cells([0.1, 0.2, 0.21, 0.1]), LIMITS)
-    assert twice["warn"].tolist() == [False, False, True, False]
-    [(level, text)] = backtest_findings(twice, ["(0, 1]"], LIMITS)
-    assert level == "warn" and "higher than its PDs" in text and "2024-03" in text
+    ended = backtest(cells([0.1, 0.2, 0.21, 0.1]), LIMITS)
+    assert ended["warn"].tolist() == [False, False, True, False]
+    assert backtest_findings(ended, ["(0, 1]"], LIMITS) == []  # back inside by the latest cohort: history only
+    still = backtest(cells([0.1, 0.1, 0.2, 0.21]), LIMITS)
+    [(level, text)] = backtest_findings(still, ["(0, 1]"], LIMITS)
+    assert level == "warn" and "higher than its PDs" in text and "2024-04" in text
     apart = cells([0.2, 0.1, 0.2]).assign(cohort=["2024-01", "2024-03", "2024-05"])
     assert not backtest(apart.iloc[[0, 2]], LIMITS)["warn"].any()  # not consecutive months
 
@@ -73,3 +75,10 @@ def test_the_estimate_holds_on_calibrated_labels():
 def test_swap_set_counts_each_decision_pair():
     table = swap_table(np.array([0.1, 0.3, 0.1, 0.3]), np.array([0.1, 0.1, 0.3, 0.3]), 0.25, np.array([0, 1, 1, 1]))
     assert table["n"].tolist() == [1, 1, 1, 1] and table["default_rate"].tolist() == [0, 1, 1, 1]
+
+
+def test_a_large_window_estimates_on_a_sample_with_the_spread_of_its_size():
+    p = np.random.default_rng(3).beta(1.2, 10, 200_000)
+    whole, half = estimate(p, confidence=0.95), estimate(p[:50_000], confidence=0.95)
+    assert abs(whole.auc - half.auc) < 0.01
+    assert (whole.auc_high - whole.auc_low) < 0.7 * (half.auc_high - half.auc_low)  # about half as wide

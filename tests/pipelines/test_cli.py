@@ -195,10 +195,13 @@ def test_the_registered_model_scores_raw_rows(registered):
         "reason_4",
     ]
     assert scored["probability_of_default"].between(0, 1).all()
-    assert set(scored["decision"]) <= {"approve", "decline"}
-    assert ((scored["probability_of_default"] >= 0.5) == (scored["decision"] == "decline")).all()
-    declined = scored[scored["decision"] == "decline"]
-    assert len(declined) and declined["reason_1"].notna().all()
+    # German Credit's refer band [0.45, 0.55) and out-of-range rule: three decisions (pipelines/scoring/decision.py)
+    assert set(scored["decision"]) <= {"approve", "refer", "decline"}
+    p, decision = scored["probability_of_default"], scored["decision"]
+    assert (p[decision == "decline"] >= 0.55).all() and (p[decision == "approve"] < 0.45).all()
+    assert (decision[(p >= 0.45) & (p < 0.55)] == "refer").all()
+    adverse = scored[scored["decision"] != "approve"]
+    assert len(adverse) and adverse["reason_1"].notna().all()
 
 
 @pytest.mark.slow
@@ -214,7 +217,7 @@ def test_approximate_reasons_leave_the_probability_unchanged(registered):
 
 @pytest.mark.slow
 def test_the_served_model_gives_reasons_to_everyone_only_when_asked(registered):
-    declined = registered.scored["decision"] == "decline"
+    declined = registered.scored["decision"] != "approve"  # declined or referred: both are owed reasons
     assert registered.scored.loc[~declined, "reason_1"].isna().all()
     everyone = registered.model.predict(registered.raw, params={"all_reasons": True})
     assert everyone["reason_1"].notna().sum() > declined.sum()

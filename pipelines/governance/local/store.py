@@ -23,6 +23,8 @@ __all__ = ["LocalStore"]
 class LocalStore:
     """Governance kept in the tracking store itself, by this process (see GovernanceStore)."""
 
+    validated_by_server = False
+
     def __init__(self, tracker: Tracker):
         self.tracker = tracker
 

@@ -40,6 +40,8 @@ T = TypeVar("T")
 class RemoteStore:
     """Governance kept by a creditflow team server, as its authenticated user (see GovernanceStore)."""
 
+    validated_by_server = True
+
     def __init__(self, tracker: Tracker, session: TeamSession):
         self.tracker, self.session = tracker, session
 
@@ -75,6 +77,11 @@ class RemoteStore:
         )
         if problems:
             raise CreditflowError("; ".join(problems))
+        if approve and tags.VALIDATOR not in found.tags:
+            raise Refused(
+                f"{model} version {found.version} is not validated yet: the server's validation worker recomputes "
+                "its evidence first (creditflow status shows validation.validator); approve after it"
+            )
         decision = APPROVED if approve else REJECTED
         refusals(lambda: self.tracker.set_version_tags(model, version, {tags.APPROVAL_COMMENT: comment}))
         refusals(lambda: self.tracker.set_version_tags(model, version, {tags.APPROVAL_STATUS: decision}))

@@ -4,9 +4,11 @@ MLflow's basic-auth knows identities and per-model EDIT grants, but any EDIT hol
 alias. These rules add what four-eyes needs, keyed on the *authenticated* user and their creditflow role:
 
 - data scientists register versions; the server writes `lineage.author` itself, and refuses client-set
-  `approval.*` (other than `approval.status=pending`) and `exception.*` tags at registration;
+  `approval.*` (other than `approval.status=pending`), `exception.*`, `validation.*` and `lineage.model_sha256`
+  tags at registration (the evidence is the validator's; the author's run reports its verdicts as `author.*`);
 - `lineage.*` and `validation.*` are evidence: written at registration, never changed afterwards, except that the
-  validator (role `validator`) rewrites `validation.*` when it recomputes the evidence (`creditflow validate`);
+  validator (role `validator`) writes `validation.*` when it computes the evidence (`creditflow validate`) and
+  `lineage.model_sha256` once, the tree hash of the files the server froze at registration;
 - reviewers approve or reject versions they did not register; the server records who and when;
 - risk grants exceptions, never on a version they registered; the server records who and when;
 - `champion` moves only for a reviewer who is not the version's author, and only when the promotion rules
@@ -28,7 +30,7 @@ from pipelines.core.free_text import shown, text_problem
 from pipelines.core.records import AuditRecord, VersionInfo
 from pipelines.gates.registry import gate_names
 from pipelines.governance.rules.exceptions import expiry_problems, granter_problems
-from pipelines.governance.rules.identity import same_person
+from pipelines.governance.rules.identity import person_key, same_person
 from pipelines.governance.rules.promotion import unmet_conditions
 
 DATA_SCIENTIST, REVIEWER, RISK, VALIDATOR, ADMIN = "data-scientist", "reviewer", "risk", "validator", "admin"
@@ -59,6 +61,26 @@ def reserved(key: str) -> bool:
     return key.startswith(tags.RESERVED_PREFIXES)
 
 
+_GOVERNED_KEYS = tuple(person_key(prefix) for prefix in tags.RESERVED_PREFIXES)
+_GOVERNED_ALIASES = {person_key(alias): alias for alias in (tags.CHAMPION, tags.PREVIOUS)}
+
+
+def lookalike_problems(key: str) -> list[str]:
+    """A tag key that reads as a governed one without being it (`Approval.status`, ` approval.status`, full-width
+    or Cyrillic letters): normalised as names are (NFKC, invisible code points and spaces dropped, case folded,
+    confusables mapped: pipelines/governance/rules/identity.py) and refused, so no fake row sits beside the real one."""
+    if reserved(key) or not person_key(key).startswith(_GOVERNED_KEYS):
+        return []
+    return [f"tag {shown(key)} looks like a governed tag ({', '.join(tags.RESERVED_PREFIXES)}...): choose another"]
+
+
+def alias_lookalike_problems(alias: str) -> list[str]:
+    governed = _GOVERNED_ALIASES.get(person_key(alias))
+    if governed is None or alias.casefold() == governed:
+        return []
+    return [f"alias {shown(alias)} looks like the governed alias {governed}: choose another"]
+
+
 def registration_problems(actor: Actor, version_tags: dict[str, str], source: str) -> list[str]:
     """A new model version: registered by a data scientist, from a logged model, with no approval or exception."""
     problems = []
@@ -70,8 +92,14 @@ def registration_problems(actor: Actor, version_tags: dict[str, str], source: st
             "creditflow promotes by moving alias champion: creditflow promote"
         )
     for key, value in sorted(version_tags.items()):
+        problems += lookalike_problems(key)
         if key == tags.APPROVAL_STATUS and value == "pending":
             continue
+        if key.startswith(tags.VALIDATION_PREFIX) or key == tags.MODEL_SHA256:
+            problems.append(
+                f"tag {key} is evidence the validator writes (the server's validation worker), never sent at "
+                "registration: send the run's own verdicts as author.*"
+            )
         if key.startswith((tags.APPROVAL_PREFIX, tags.EXCEPTION_PREFIX)):
             problems.append(f"tag {key} cannot be set at registration (a new version is pending review)")
     return problems
@@ -88,12 +116,16 @@ def version_tag_problems(
 ) -> list[str]:
     """Setting (value) or deleting (None) tag `key` on a model version; `terms` are the exception terms of the
     governed policy (the defaults when none is stored), `today` the day an expiry is judged on (UTC)."""
+    if key.startswith(tags.AUTHOR_PREFIX) and actor.role != VALIDATOR:
+        return [f"tag {key} is what the author's run reported at registration: frozen (the validator keeps it)"]
     if not reserved(key):
-        return []
+        return lookalike_problems(key)
     if value is None:
         return [f"tag {key} is governed and cannot be deleted"]
     if key.startswith(tags.VALIDATION_PREFIX) and actor.role == VALIDATOR:
         return []  # the validator's recomputed evidence; the server records it (a `validate` row)
+    if key == tags.MODEL_SHA256 and actor.role == VALIDATOR and not version.tags.get(key):
+        return []  # the tree hash of the files frozen since registration, as the validator found them
     if key.startswith((tags.LINEAGE_PREFIX, tags.VALIDATION_PREFIX)):
         return [f"tag {key} is evidence written at registration and cannot be changed (but by the validator)"]
     bounded = [p for p in [text_problem(key, value)] if p]  # the text reaches the audit table: stated limit, whole
@@ -169,6 +201,9 @@ def champion_move_problems(
 
 def alias_problems(actor: Actor, alias: str, deleting: bool) -> list[str]:
     """Setting or deleting an alias other than a champion move (which `champion_move_problems` judges)."""
+    looks = alias_lookalike_problems(alias)
+    if looks:
+        return looks
     alias = alias.casefold()  # MLflow keeps aliases as typed: `Champion` must not slip past the rules
     if alias == tags.PREVIOUS:
         return ["alias previous is moved by the server with champion: use creditflow promote or rollback"]
@@ -179,9 +214,16 @@ def alias_problems(actor: Actor, alias: str, deleting: bool) -> list[str]:
     return []
 
 
+def description_problems(actor: Actor, version: str) -> list[str]:
+    """A version's description: frozen from registration, but for the validator's link to its review page."""
+    if actor.role == VALIDATOR:
+        return []
+    return [f"the description of version {version} is frozen from registration (the validator links its review page)"]
+
+
 def model_tag_problems(key: str) -> list[str]:
     """A tag on the registered model itself: the governed names belong on versions only."""
-    return [f"tag {key} is governed and belongs on model versions only"] if reserved(key) else []
+    return [f"tag {key} is governed and belongs on model versions only"] if reserved(key) else lookalike_problems(key)
 
 
 def governed_model_problems(action: str, name: str, versions: int) -> list[str]:
@@ -199,6 +241,13 @@ def creation_problems(actor: Actor, what: str) -> list[str]:
 
 def admin_problems(actor: Actor, what: str) -> list[str]:
     return [] if actor.role == ADMIN else [f"{_who(actor)} may not {what} (admins manage users and grants)"]
+
+
+def password_problems(actor: Actor, username: str) -> list[str]:
+    """A password change: one's own (basic-auth checks the rest), or an admin's."""
+    if actor.role == ADMIN or actor.is_(username):
+        return []
+    return [f"{_who(actor)} may not change the password of {shown(username)} (one's own, or an admin)"]
 
 
 def policy_problems(actor: Actor) -> list[str]:

@@ -52,7 +52,11 @@ def leak_spec(folder: Path, **changes) -> Path:
 
 @pytest.mark.slow
 def test_a_leak_book_fails_the_gate_and_passes_once_the_column_is_reviewed(tracking_uri, tmp_path):
-    result = invoke("train", leak_spec(tmp_path))
+    refused = invoke("train", leak_spec(tmp_path))  # its reason text "Months in arrears" reads as after the decision
+    assert refused.exit_code == 2 and "reasons.months_in_arrears_12m: the reason text 'Months in arrears'" in (
+        refused.output
+    )
+    result = invoke("train", leak_spec(tmp_path, **{f"reasons.{LEAK}": "Months behind on payments"}))
     assert result.exit_code == 0, result.output
     verdict = next(line for line in result.output.splitlines() if line.startswith("validation.performance"))
     assert verdict.startswith("validation.performance: failed: leakage: 'months_in_arrears_12m'")

@@ -67,8 +67,9 @@ class TeamServer:
         os.environ.update(self.env(user))  # MLflow reads the credentials at request time
         return mlflow.MlflowClient(self.uri)
 
-    def register(self, model: str, versions: int = 1, user: str = "ds1") -> list[str]:
-        """New versions of german_credit's logged model under `model`, as a data scientist registers them."""
+    def register(self, model: str, versions: int = 1, user: str = "ds1", wait: bool = True) -> list[str]:
+        """New versions of german_credit's logged model under `model`, as a data scientist registers them; with
+        `wait`, once the server's validation worker has validated each (reviews and promotions need that)."""
         client = self.client(user)
         if not client.search_registered_models(f"name = '{model}'"):
             client.create_registered_model(model)
@@ -77,7 +78,22 @@ class TeamServer:
             client.create_model_version(model, source, run_id=run_id, tags=self.base_tags, model_id=self.model_id)
             for _ in range(versions)
         ]
-        return [str(v.version) for v in made]
+        numbers = [str(v.version) for v in made]
+        for number in numbers if wait else ():
+            self.validated(model, number)
+        return numbers
+
+    def validated(self, model: str, version: str, seconds: float = 600) -> dict:
+        """Wait until the server's validation worker (or a validator) recorded a validation of the version; its tags."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            rows = self.audit(model)
+            if any(r["action"] == "validate" and r["version"] == version and r["decision"] == "allowed" for r in rows):
+                found = self.client("rev1").get_model_version(model, version)
+                if "**Validated**" in (found.description or ""):  # the validator's last write: it is done
+                    return dict(found.tags)
+            time.sleep(0.5)
+        raise AssertionError(f"{model} version {version} was not validated in {seconds} s")
 
     def audit(self, model: str | None = None) -> list[dict]:
         """The audit log as PostgreSQL holds it (read as the superuser, not through the server)."""
@@ -173,9 +189,17 @@ def team_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("team")
     prefix, port = f"cft_{secrets.token_hex(4)}", free_port()
     passwords = {name: f"{name}-{secrets.token_hex(8)}" for name in [*USERS, "admin"]}
-    saved = {k: os.environ.get(k) for k in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_TRACKING_URI")}
+    saved = {
+        k: os.environ.get(k)
+        for k in (
+            "MLFLOW_HTTP_REQUEST_MAX_RETRIES",
+            "MLFLOW_TRACKING_URI",
+            "CREDITFLOW_VALIDATION_POLL",
+            "CREDITFLOW_VALIDATION_RETRY",
+        )
+    }
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"  # a refused or failed request fails at once
-    process, log = None, (folder / "server.log").open("w")
+    process, log, server = None, (folder / "server.log").open("w"), None
     try:
         result = CliRunner().invoke(
             cli,
@@ -183,6 +207,7 @@ def team_server(tmp_path_factory):
             env={"MLFLOW_AUTH_ADMIN_PASSWORD": passwords["admin"]},
         )
         assert result.exit_code == 0, result.output
+        os.environ.update(CREDITFLOW_VALIDATION_POLL="0.5", CREDITFLOW_VALIDATION_RETRY="5")
         process = start(folder, log)
         server = TeamServer(f"http://127.0.0.1:{port}", folder, prefix, passwords, process)
         wait_until_up(server.uri, process, folder / "server.log")
@@ -194,6 +219,8 @@ def team_server(tmp_path_factory):
         _register_first_version(server, folder)
         yield server
     finally:
+        if server is not None and server.process is not process:  # a test restarted it
+            stop(server.process)
         if process is not None:
             stop(process)
         log.close()
@@ -213,5 +240,7 @@ def _register_first_version(server: TeamServer, folder: Path) -> None:
     assert result.exit_code == 0, result.output
     version = server.client("ds1").get_model_version("german_credit", "1")
     server.model_id = version.source.removeprefix("models:/")
-    server.base_tags = {k: v for k, v in version.tags.items() if k.startswith(("validation.", "lineage."))}
+    server.base_tags = {k: v for k, v in version.tags.items() if k.startswith(("author.", "lineage."))}
+    server.base_tags.pop("lineage.model_sha256", None)  # the validator's, once it has validated
     server.base_tags["approval.status"] = "pending"
+    server.validated("german_credit", "1")

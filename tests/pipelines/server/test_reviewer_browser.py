@@ -88,7 +88,7 @@ def test_the_reviewers_day(team_server, browser, tmp_path):
 
     rev1.open_version()
     rev1.shot("01-rev1-opens-the-version")
-    run = server.client("rev1").get_model_version(MODEL, VERSION).run_id
+    run = server.client("rev1").get_model_version(MODEL, VERSION).tags["validation.review_run"]  # the validator's
     experiment = server.client("rev1").get_run(run).info.experiment_id
     rev1.page.goto(f"{server.uri}/#/experiments/{experiment}/runs/{run}/artifacts")
     rev1.page.get_by_text("model_card", exact=True).first.click()

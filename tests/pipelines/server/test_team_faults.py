@@ -29,6 +29,7 @@ def test_wrong_password_or_unknown_user(team_server, user, password):
     server = team_server
     env = {"MLFLOW_TRACKING_USERNAME": user, "MLFLOW_TRACKING_PASSWORD": password}
     one_line_error(server.cli(None, "status", "german_credit", **env), 2, "refused the credentials (401")
+    before = len(server.audit())
     response = requests.post(
         f"{server.uri}/api/2.0/mlflow/model-versions/set-tag",
         auth=(user, password),
@@ -36,8 +37,10 @@ def test_wrong_password_or_unknown_user(team_server, user, password):
         timeout=30,
     )
     assert response.status_code == 401
-    row = server.audit("german_credit")[-1]
-    assert (row["username"], row["decision"]) == (user, "refused") and "not authenticated" in row["reason"]
+    # issue 24.4: anyone can claim any name; an unauthenticated refusal is counted, never an audit row
+    assert len(server.audit()) == before
+    counted = server.rest("ds2", "GET", "/api/2.0/creditflow/audit?model=none").json()["anonymous_refusals"]
+    assert counted >= 1
 
 
 def test_an_expired_login_is_refused_at_once(team_server):
@@ -84,7 +87,7 @@ def test_a_tampered_artifact_upload_is_refused(team_server):
     run_file = f"/api/2.0/mlflow-artifacts/artifacts/{path.split('/')[0]}/{run_id}/artifacts/plots/extra.txt"
     server.client("rev1").set_model_version_tag("tampered", version, "approval.status", "approved")
     put = server.rest("ds1", "PUT", run_file, data=b"after the approval")
-    assert put.status_code == 403 and "approved" in put.json()["message"]
+    assert put.status_code == 403 and "is the evidence of german_credit version 1" in put.json()["message"]
     deleted = server.rest("ds1", "POST", "/api/2.0/mlflow/runs/delete", json={"run_id": run_id})
     assert deleted.status_code == 403 and "cannot be deleted" in deleted.json()["message"]
 

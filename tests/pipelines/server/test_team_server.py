@@ -82,6 +82,7 @@ def test_a_forged_reserved_tag_over_rest_is_refused_and_recorded(team_server, us
     server = team_server
     (version,) = server.register(f"forged_{key.replace('.', '_')}_{user}")
     model = f"forged_{key.replace('.', '_')}_{user}"
+    before = server.client("ds1").get_model_version(model, version).tags.get(key)
     response = server.rest(
         user,
         "POST",
@@ -89,7 +90,7 @@ def test_a_forged_reserved_tag_over_rest_is_refused_and_recorded(team_server, us
         json={"name": model, "version": version, "key": key, "value": value},
     )
     assert response.status_code == 403 and reason in response.json()["message"]
-    assert server.client("ds1").get_model_version(model, version).tags.get(key) == server.base_tags.get(key)
+    assert server.client("ds1").get_model_version(model, version).tags.get(key) == before
     row = last_row(server, model)
     assert (row["username"], row["target"], row["decision"]) == (user, key, "refused") and reason in row["reason"]
 
@@ -230,14 +231,16 @@ def test_only_admins_change_grants(team_server):
 
 
 def test_a_registered_version_carries_its_model_hash_which_nobody_changes_later(team_server):
-    """`lineage.model_sha256` is written at registration (pipelines/evidence/record.py); the server refuses every
-    later change of lineage.*, so the hash a promotion checks the files against is the registered one."""
+    """`lineage.model_sha256` is written once, by the validator, from the files the server froze at registration;
+    the server refuses every later change of lineage.*, so the hash a promotion checks the files against holds."""
     server = team_server
     registered = server.client("ds1").get_model_version("german_credit", "1").tags
     assert len(registered["lineage.model_sha256"]) == 64
     body = {"name": "german_credit", "version": "1", "key": "lineage.model_sha256", "value": "0" * 64}
     response = server.rest("ds1", "POST", "/api/2.0/mlflow/model-versions/set-tag", json=body)
     assert response.status_code == 403 and "evidence written at registration" in response.json()["message"]
+    again = server.rest("val1", "POST", "/api/2.0/mlflow/model-versions/set-tag", json=body)
+    assert again.status_code == 403, again.text  # once: not even the validator rewrites it
 
 
 def test_a_policy_the_policy_loader_refuses_is_not_stored(team_server):
@@ -267,7 +270,8 @@ def test_a_run_is_judged_under_the_policy_the_server_stores(team_server, tmp_pat
     spec.write_text(text.replace("  name: relaxed\n", "  name: relaxed-30d\n"))
     result = server.cli("ds1", "run", spec)
     assert result.exit_code == 0, result.output
-    tags = server.client("ds1").get_model_version("judged", "1").tags
+    assert server.client("ds1").get_model_version("judged", "1").tags["author.policy"] == "relaxed-30d v7"
+    tags = server.validated("judged", "1")
     assert tags["validation.policy"] == "relaxed-30d v7"
     assert tags["validation.policy_digest"] == stored.json()["digest"]
     # ... and the server judges exceptions under the stored policy's terms (30 days at most)
@@ -279,12 +283,19 @@ def test_a_run_is_judged_under_the_policy_the_server_stores(team_server, tmp_pat
 
 def test_an_exception_granted_through_the_cli_lets_an_approved_version_be_promoted(team_server):
     server = team_server
+    document = yaml.safe_load((server.folder / "policies" / "relaxed.yaml").read_text())
+    document.update(name="unstable")
+    document["limits"]["stability"] = {"warn": 0.000001, "alert": 0.000002}  # German Credit's split fails it
+    stored = server.rest("risk1", "PUT", "/api/2.0/creditflow/policy", json={"name": "unstable", "document": document})
+    assert stored.status_code == 200, stored.text
     base = server.base_tags
     try:
-        server.base_tags = {**base, "validation.stability": "failed"}
+        label = f"unstable v{document['version']}"
+        server.base_tags = {**base, "author.policy": label, "author.policy_digest": stored.json()["digest"]}
         (version,) = server.register("excused")
     finally:
         server.base_tags = base
+    assert server.client("rev1").get_model_version("excused", version).tags["validation.stability"] == "failed"
     expires = (dt.date.today() + dt.timedelta(days=20)).isoformat()
     grant = ["review", "excused", version, "--exception", "stability", "--justification", "seasonal book"]
     own = server.cli("ds1", *grant, "--expires", expires)

@@ -30,7 +30,8 @@ def registered(v: VersionInfo) -> list[AuditRecord]:
 
 
 def test_only_data_scientists_register_from_a_logged_model():
-    assert registration_problems(DS, {**GATES, "approval.status": "pending"}, "models:/m-0a") == []
+    authors = {k.replace("validation.", "author."): v for k, v in GATES.items()}
+    assert registration_problems(DS, {**authors, "approval.status": "pending"}, "models:/m-0a") == []
     assert "data scientists register" in registration_problems(REV, {}, "models:/m-0a")[0]
     assert "Promote model" in registration_problems(DS, {}, "models:/german_credit/3")[0]
     assert "cannot be set at registration" in registration_problems(DS, {"approval.status": "approved"}, "")[0]
@@ -59,6 +60,14 @@ def test_only_data_scientists_register_from_a_logged_model():
         (REV, "approval.status", None, "cannot be deleted"),
         (REV, "approval.comment", "c" * 10_000, "approval.comment is 10,000 characters long; the limit is 2,000"),
         (RISK, "exception.fairness.justification", "bad\x00", "holds a NUL character"),
+        (Actor("val", "validator"), "validation.fairness", "passed", None),
+        (Actor("val", "validator"), "lineage.model_sha256", "0" * 64, None),  # once: the version has none
+        (Actor("val", "validator"), "lineage.data_digest", "0" * 64, "evidence written at registration"),
+        (DS, "author.fairness", "passed", "what the author's run reported at registration"),
+        (REV, "Approval.status", "approved", "looks like a governed tag"),
+        (REV, " approval.status", "approved", "looks like a governed tag"),
+        (REV, "\uff41pproval.status", "approved", "looks like a governed tag"),  # full-width a
+        (DS, "v\u0430lidation.fairness", "passed", "looks like a governed tag"),  # Cyrillic a
     ],
 )
 def test_version_tags(actor, key, value, found):
@@ -90,3 +99,17 @@ def test_aliases_and_governed_models():
     assert governed_model_problems("delete model", "m", 0) == []
     assert "is governed (2 version(s)): rename model is refused" in governed_model_problems("rename model", "m", 2)[0]
     assert model_tag_problems("approval.status") and model_tag_problems("owner") == []
+
+
+def test_evidence_is_never_sent_at_registration():
+    """Issue 22: a forged `validation.fairness=passed` or model hash at registration is refused, for every policy."""
+    for key in ("validation.fairness", "validation.policy", "lineage.model_sha256"):
+        found = registration_problems(DS, {key: "passed"}, "models:/m-0a")
+        assert len(found) == 1 and "evidence the validator writes" in found[0], found
+    looks = registration_problems(DS, {"Approval.status": "approved"}, "models:/m-0a")
+    assert looks and "looks like a governed tag" in looks[0]
+
+
+@pytest.mark.parametrize("alias", ["\uff43hampion", "ch\u0430mpion", "prev1ous", " previous"])
+def test_look_alike_aliases_are_refused(alias):
+    assert "looks like the governed alias" in alias_problems(DS, alias, deleting=False)[0]

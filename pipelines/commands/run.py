@@ -195,10 +195,10 @@ def _tuning_plan(
     if tune is None:
         return None
     trials = spec.tuning.trials if tune.trials is None else tune.trials
+    if trials == 0 and not tune.required:
+        return None  # `run` on a spec that asks for no tuning, or `run --trials 0`: the spec's params as they are
     if tune.trials is None and trials == 0:
-        if tune.required:
-            raise TuningError("no trial budget: set tuning.trials in the spec or pass --trials")
-        return None  # `run` on a spec that asks for no tuning
+        raise TuningError("no trial budget: set tuning.trials in the spec or pass --trials")
     budget = Budget(trials, tune.timeout or spec.tuning.timeout, tune.workers)
     check_budget(budget)
     ref = StudyRef(

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from features.spec import load_spec
 from pipelines.cli import cli
+from pipelines.training.study_storage import default_storage_url
 from pipelines.training.tune import fingerprint, study_identity
 from pipelines.training.workflow import prepare
 from tests.conftest import GERMAN_SPEC, REPO, postgres_database, write_spec
@@ -264,3 +265,13 @@ def test_two_workers_share_one_study(tracking_uri, tmp_path):
     assert len({tuple(sorted(t.params.items())) for t in finished}) == 20
     _, children = trial_runs(tracking_uri)
     assert len(children) == 20
+
+
+@pytest.mark.slow
+def test_run_with_trials_0_trains_the_specs_params_without_a_study(tmp_path, tracking_uri):
+    """`run --trials 0` means what `tuning.trials: 0` means (a documented page used it): no study, the spec's
+    params as they are; `tune --trials 0` stays refused above."""
+    spec = write_spec(tmp_path, **{"tuning.trials": 5})
+    result = CliRunner().invoke(cli, ["run", str(spec), "--trials", "0"])
+    assert result.exit_code == 0, result.output
+    assert optuna.get_all_study_summaries(default_storage_url(tracking_uri)) == []

@@ -217,3 +217,21 @@ def postgres_database(prefix: str) -> Iterator[str]:
         with admin.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+# Tests that share something outside their temporary folder run on one pytest-xdist worker (`--dist loadgroup`):
+# the walks that start servers on the documented fixed ports, and the team tests (PostgreSQL roles are cluster-wide).
+SHARED_GROUPS = (
+    ("tests/test_readme.py", "fixed-ports"),
+    ("tests/test_docs.py::test_every_command_of_the_page_runs_as_written[tutorials/first-model.md]", "fixed-ports"),
+    ("tests/pipelines/server/", "postgres-server"),
+    ("tests/pipelines/commands/test_server.py", "postgres-server"),
+)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for prefix, group in SHARED_GROUPS:
+            if item.nodeid.startswith(prefix):
+                item.add_marker(pytest.mark.xdist_group(group))
+                break

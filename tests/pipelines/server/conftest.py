@@ -16,6 +16,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import psycopg2
@@ -25,8 +26,8 @@ import requests
 from click.testing import CliRunner
 
 from pipelines.cli import cli
-from tests.conftest import POSTGRES, REPO, unavailable
-from tests.pipelines.conftest import relaxed_german_spec
+from tests.conftest import POSTGRES, REPO, unavailable, write_policy
+from tests.pipelines.conftest import RELAXED, relaxed_german_spec
 
 PG_ADMIN = POSTGRES
 USERS = {
@@ -49,7 +50,8 @@ class TeamServer:
     passwords: dict[str, str]
     process: subprocess.Popen
     model_id: str = ""  # the logged model of german_credit version 1
-    base_tags: dict | None = None  # that version's validation.* and lineage.* tags
+    base_tags: dict | None = None  # that version's author.* and lineage.* tags, as registered
+    restart_log: Any = None  # the log of a server a test restarted
 
     def env(self, user: str) -> dict[str, str]:
         return {"MLFLOW_TRACKING_USERNAME": user, "MLFLOW_TRACKING_PASSWORD": self.passwords[user]}
@@ -221,6 +223,7 @@ def team_server(tmp_path_factory):
     finally:
         if server is not None and server.process is not process:  # a test restarted it
             stop(server.process)
+            server.restart_log.close()
         if process is not None:
             stop(process)
         log.close()
@@ -234,6 +237,9 @@ def team_server(tmp_path_factory):
 
 def _register_first_version(server: TeamServer, folder: Path) -> None:
     spec = relaxed_german_spec(folder)
+    # the shipped policy needs 10 declines in every judged group (issue 23.5): German Credit's small groups are then
+    # not assessable, and every promotion here would need an exception; the lender of these tests judges them all
+    write_policy(folder, "relaxed", **{**RELAXED, "limits.fairness.min_declines": 0})
     pushed = server.cli("risk1", "policy", "push", folder / "policies" / "relaxed.yaml")  # the lender's, by risk
     assert pushed.exit_code == 0, pushed.output
     result = server.cli("ds1", "run", spec, CREDITFLOW_USER="someone-else")

@@ -47,6 +47,11 @@ class ValidationTerms(_Strict):
     its author) before a team server promotes it."""
 
     required: bool = False
+    reproduce: bool = Field(
+        default=False,
+        description="validate also retrains from the recorded spec, seed and data and compares holdout PDs "
+        "(max absolute difference 1e-6, else validation.reproducibility fails): set for material models",
+    )
 
 
 class InputLimits(_Strict):

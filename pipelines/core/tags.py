@@ -22,6 +22,9 @@ VALIDATOR = "validation.validator"
 VALIDATION_TIME = "validation.time"
 # The run holding the validator's review page (team mode: the server freezes it when the validation is recorded).
 REVIEW_RUN = "validation.review_run"
+# Written by the validator when the policy sets validation.reproduce: the retrained model's holdout PDs match the
+# registered model's (passed) or not (failed); promotion treats it like a gate's verdict.
+REPRODUCIBILITY = "validation.reproducibility"
 NOT_VERDICTS = (*POLICY_TAGS, VALIDATOR, VALIDATION_TIME, REVIEW_RUN)  # validation.* tags that are no gate's verdict
 
 # What the author's own run reported, kept beside the validator's numbers once a version is validated: author.<gate>
@@ -125,6 +128,12 @@ VOCABULARY: tuple[tuple[str, Scope, str], ...] = (
         "(pipelines/gates/registry.py), written with the version",
     ),
     (POLICY, "version", "the governed policy the gates judged under, as name and version"),
+    (
+        REPRODUCIBILITY,
+        "version",
+        f"{PASSED} or {FAILED}: the validator retrained from the recorded spec, seed and data (policy "
+        "validation.reproduce) and compared holdout PDs (max absolute difference at most 1e-6)",
+    ),
     (POLICY_DIGEST, "version", "sha256 of that policy as written (canonical JSON): evidence, not a verdict"),
     (VALIDATOR, "version", "who computed the validation.* evidence (creditflow validate): the acting validator"),
     (VALIDATION_TIME, "version", "when the validator computed it (UTC, ISO 8601)"),

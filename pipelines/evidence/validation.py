@@ -38,6 +38,7 @@ from pipelines.reports.review_page import CARD_PATH, PAGE_PATH, review_page
 from pipelines.reports.validation_section import comparison_items, disagreements, metric_rows, verdict_rows
 from pipelines.tracking.pyfunc_model import load_model_scorer
 from pipelines.training.evaluation import Evaluation
+from pipelines.training.reproduction import Reproduction, recorded_training, reproduce
 from pipelines.training.revalidation import registered_candidate, revalidate
 from pipelines.training.workflow import Prepared, prepare
 
@@ -64,8 +65,15 @@ def validate_version(model: str, version: str, *, tracking_uri: str | None, data
     scorer, _ = load_model_scorer(
         store.tracker, found.source, check=lambda files: hashed.append(_same_files(found, files))
     )
+    recorded = None
+    if governed.policy.validation.reproduce:  # read before any work: a run that logged nothing is refused at once
+        recorded = recorded_training(store.tracker.run_params(found.run_id), f"{model} version {found.version}")
     evaluation = revalidate(prepared, registered_candidate(prepared, scorer))
-    record_validation(store, found, prepared, evaluation, governed, model_sha256=hashed[0])
+    reproduction = None
+    if recorded is not None:
+        registered = evaluation.scores[evaluation.main]
+        reproduction = reproduce(prepared, registered, evaluation.main, *recorded)
+    record_validation(store, found, prepared, evaluation, governed, model_sha256=hashed[0], reproduction=reproduction)
     return evaluation
 
 
@@ -123,6 +131,7 @@ def record_validation(
     governed: GoverningPolicy,
     *,
     model_sha256: str,
+    reproduction: Reproduction | None = None,
 ) -> None:
     """The review page first (on a run of its own), then the verdicts as tags (the author's kept as author.* the
     first time; `validation.time` last: a team server records the validation when it is written), the `validate`
@@ -137,9 +146,14 @@ def record_validation(
         current = store.tracker.model_version(model, version)
         authors = author_values(current)
         verdicts = verdict_rows(evaluation.gates(), {**author_verdicts(current), **_short(authors)})
+        if reproduction is not None:  # the validator's own check: the author reports none
+            diff = f"max |PD difference| {reproduction.max_difference:.3g}"
+            verdicts.append([tags.REPRODUCIBILITY, reproduction.verdict, "-", diff])
         run_id, page = write_review_page(store, current, prepared, evaluation, verdicts, validator, time, governed)
         values = {} if current.tags.get(tags.MODEL_SHA256) else {tags.MODEL_SHA256: model_sha256}
         values.update({f"{tags.VALIDATION_PREFIX}{gate}": verdict for gate, verdict in evaluation.gates().items()})
+        if reproduction is not None:
+            values[tags.REPRODUCIBILITY] = reproduction.verdict
         values.update({tags.POLICY: governed.label, tags.POLICY_DIGEST: governed.digest})
         values.update({tags.REVIEW_RUN: run_id, tags.VALIDATOR: validator, tags.VALIDATION_TIME: time})
         store.tracker.set_version_tags(model, version, {**authors, **values})
@@ -152,7 +166,7 @@ def record_validation(
                 validator,
                 time,
                 "done",
-                reason=_summary(evaluation, governed, disagreements(verdicts)),
+                reason=_summary(evaluation, governed, disagreements(verdicts), reproduction),
                 evidence=evidence_digest(validated),
             )
         )
@@ -167,6 +181,8 @@ def record_validation(
     click.echo(f"{model} version {version}: validated by {validator} under policy {governed.label}")
     for gate, verdict in evaluation.gates().items():
         click.echo(f"  {tags.VALIDATION_PREFIX}{gate}={verdict}")
+    if reproduction is not None:
+        click.echo(f"  {tags.REPRODUCIBILITY}={reproduction.verdict} ({reproduction.message})")
     click.echo(f"review page: {page}")
 
 
@@ -230,7 +246,10 @@ def write_review_page(
     return run.run_id, tracker.artifact_location(run.run_id, PAGE_PATH)
 
 
-def _summary(evaluation: Evaluation, governed: GoverningPolicy, flagged: list[str]) -> str:
+def _summary(
+    evaluation: Evaluation, governed: GoverningPolicy, flagged: list[str], reproduction: Reproduction | None
+) -> str:
     verdicts = ", ".join(f"{gate} {verdict}" for gate, verdict in evaluation.gates().items())
+    reproduced = f"; {reproduction.message}" if reproduction is not None else ""
     disagreeing = f"; the author's run disagrees on {', '.join(flagged)}" if flagged else ""
-    return f"policy {governed.label}: {verdicts}{disagreeing}"
+    return f"policy {governed.label}: {verdicts}{reproduced}{disagreeing}"

@@ -74,14 +74,18 @@ def _out_of_fold(frame: pd.DataFrame, y: np.ndarray, seed: int) -> np.ndarray:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+    frame = frame.loc[:, frame.notna().any()]  # a column missing in every row carries nothing (and sklearn warns)
+    if frame.shape[1] == 0:
+        return np.full(len(y), float(np.mean(y)))  # nothing to rank by: every row gets the base rate
     numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
     other = [c for c in frame.columns if c not in numeric]
     parts = []
     if numeric:
-        parts.append(("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric))
+        impute = SimpleImputer(strategy="median", keep_empty_features=True)
+        parts.append(("numeric", make_pipeline(impute, StandardScaler()), numeric))
     if other:
         encode = make_pipeline(
-            SimpleImputer(strategy="constant", fill_value="<missing>"),
+            SimpleImputer(strategy="constant", fill_value="<missing>", keep_empty_features=True),
             OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=20),
         )
         parts.append(("categorical", encode, other))

@@ -16,7 +16,6 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import mlflow
 import psycopg2
@@ -51,7 +50,6 @@ class TeamServer:
     process: subprocess.Popen
     model_id: str = ""  # the logged model of german_credit version 1
     base_tags: dict | None = None  # that version's author.* and lineage.* tags, as registered
-    restart_log: Any = None  # the log of a server a test restarted
 
     def env(self, user: str) -> dict[str, str]:
         return {"MLFLOW_TRACKING_USERNAME": user, "MLFLOW_TRACKING_PASSWORD": self.passwords[user]}
@@ -223,7 +221,6 @@ def team_server(tmp_path_factory):
     finally:
         if server is not None and server.process is not process:  # a test restarted it
             stop(server.process)
-            server.restart_log.close()
         if process is not None:
             stop(process)
         log.close()

@@ -132,8 +132,8 @@ def test_a_worker_stopped_mid_validation_leaves_nothing_half_written_and_validat
     stop(server.process)
     rows = [r for r in server.audit("restarted") if r["action"] == "validate" and r["decision"] == "allowed"]
     tags = client.get_model_version  # the server is down: read what the registry holds after the restart
-    server.restart_log = (server.folder / "server.log").open("a")  # closed with the fixture
-    server.process = start(server.folder, server.restart_log)
+    with (server.folder / "server.log").open("a") as log:  # the server writes through its own copy of the handle
+        server.process = start(server.folder, log)
     wait_until_up(server.uri, server.process, server.folder / "server.log")
     if not rows:  # stopped before the validation was recorded: nothing of it is trusted
         refused = server.cli("rev2", "promote", "restarted", version)

@@ -11,9 +11,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.synthetic import _COEF, _HOME_LOGIT, _HOMES, _INTERCEPT, _MEDIAN_INCOME, _PURPOSE_LOGIT, _PURPOSES
+from features.synthetic import (
+    _COEF,
+    _HOME_LOGIT,
+    _HOMES,
+    _INTERCEPT,
+    _LINEAR,
+    _MEDIAN_INCOME,
+    _PURPOSE_LOGIT,
+    _PURPOSES,
+)
 
-OBSERVED = ("debt_to_income", "revolving_utilisation", "delinquencies_2y", "inquiries_6m", "credit_history_months")
 UNDERWRITERS = [f"UW-{i:03d}" for i in range(1, 9)]
 APPROVE_REASONS = ["verified income", "stable employment confirmed", "guarantor offered"]
 DECLINE_REASONS = ["affordability", "recent arrears", "insufficient documentation"]
@@ -52,16 +60,7 @@ def underwriter_decisions(book: pd.DataFrame, *, bias: float, seed: int, cutoff:
 def _observable_pd(book: pd.DataFrame) -> np.ndarray:
     """The book's default model without its unobserved factor: what an application shows an underwriter."""
     c = _COEF
-    linear = sum(
-        c[k] * book[k].to_numpy(dtype=np.float64)
-        for k in (
-            "debt_to_income",
-            "revolving_utilisation",
-            "delinquencies_2y",
-            "inquiries_6m",
-            "credit_history_months",
-        )
-    )
+    linear = sum(c[k] * book[k].to_numpy(dtype=np.float64) for k in _LINEAR)
     employment = np.nan_to_num(book["employment_years"].to_numpy(dtype=np.float64), nan=0.0)
     purpose = pd.Categorical(book["purpose"], categories=list(_PURPOSES)).codes
     home = pd.Categorical(book["home_ownership"], categories=list(_HOMES)).codes

@@ -41,6 +41,8 @@ _PURPOSE_LOGIT = np.array([0.20, -0.20, -0.15, 0.10, 0.30, 0.15])
 _HOME_LOGIT = np.array([0.20, 0.0, -0.15])
 _CHANNEL_LOGIT = np.array([0.0, 0.15, 0.35])
 # Default-logit slopes: positive raises risk, negative lowers it.
+# The features entering the default log-odds linearly (also what an underwriter sees: features/overrides.py).
+_LINEAR = ("debt_to_income", "revolving_utilisation", "delinquencies_2y", "inquiries_6m", "credit_history_months")
 _COEF = {
     "debt_to_income": 3.0,
     "revolving_utilisation": 2.2,
@@ -67,16 +69,7 @@ def _default_logit(f: dict[str, np.ndarray], u: np.ndarray, female: np.ndarray, 
     """True default log-odds (see ``_COEF``). ``u`` is an unobserved factor that
     keeps achievable AUC realistic. Gender enters only via ``bias``."""
     c = _COEF
-    linear = sum(
-        c[k] * f[k]
-        for k in (
-            "debt_to_income",
-            "revolving_utilisation",
-            "delinquencies_2y",
-            "inquiries_6m",
-            "credit_history_months",
-        )
-    )
+    linear = sum(c[k] * f[k] for k in _LINEAR)
     return (
         _INTERCEPT
         + linear

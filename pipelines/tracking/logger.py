@@ -72,20 +72,16 @@ class RunLogger:
         output_example: pd.DataFrame,
         *,
         params: dict[str, Any] | None = None,
-        optional_inputs: list[str] | None = None,
     ) -> str:
         """Log a pyfunc model (`python_model`: the path of its models-from-code file) with signature, example and
-        explicit requirements; return its URI.
-
-        `optional_inputs` are added to the signature as optional columns of any type. MLflow drops a column
-        the signature does not name before the model sees it; so named, it reaches the model, which can
-        refuse it (the target, PII and sensitive columns)."""
+        explicit requirements; return its URI. The signature names exactly the example's columns: what the
+        model takes (the model itself refuses a request carrying a column it must not receive)."""
         with warnings.catch_warnings():
             # Integer columns are typed `long` on purpose: MLflow refuses int64 -> double, and raw
             # application data arrives with int64 columns. Its generic hint about it is noise here.
             warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
             signature = mlflow.models.infer_signature(input_example, output_example, params)
-        signature = _integers_accept_missing(signature, optional_inputs or [])
+        signature = _integers_accept_missing(signature)
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=python_model,
@@ -98,11 +94,10 @@ class RunLogger:
         return info.model_uri
 
 
-def _integers_accept_missing(signature: Any, optional: list[str]) -> Any:
+def _integers_accept_missing(signature: Any) -> Any:
     """Integer input columns typed `any` instead of `long`: an integer column with a missing value
     arrives as float (a JSON null, a CSV gap), which MLflow's `long` refuses before the model runs.
-    The model's own FeatureTransform checks these columns are numeric and answers a one-line error.
-    Then the `optional` columns, typed `any`."""
+    The model's own FeatureTransform checks these columns are numeric and answers a one-line error."""
     from mlflow.models import ModelSignature
     from mlflow.types.schema import AnyType, ColSpec, DataType, Schema
 
@@ -110,7 +105,6 @@ def _integers_accept_missing(signature: Any, optional: list[str]) -> Any:
         ColSpec(AnyType(), c.name, required=c.required) if c.type in (DataType.long, DataType.integer) else c
         for c in signature.inputs.inputs
     ]
-    columns += [ColSpec(AnyType(), name, required=False) for name in optional]
     return ModelSignature(Schema(columns), signature.outputs, signature.params)
 
 

@@ -30,6 +30,7 @@ from pipelines.scoring.request_check import missing_required
 from pipelines.scoring.scorer import ARTIFACT_FILES, BOOSTER, DEFAULT_PARAMS, SETTINGS, TRANSFORM, Scorer, load_scorer
 from pipelines.tracking.logger import RunLogger
 from pipelines.tracking.model_files import files_check
+from pipelines.tracking.request_guard import refusal_message, refuse_columns
 
 if TYPE_CHECKING:  # the serving process loads only what the model needs
     from pipelines.tracking.runs import Runs
@@ -51,6 +52,8 @@ class CreditModel(PythonModel):
             context.artifacts[BOOSTER], context.artifacts[TRANSFORM], context.artifacts[SETTINGS]
         )
         self.refused: dict[str, str] = settings.get("refused_columns", {})  # absent in models logged before
+        # the signature names only the features, so MLflow would drop these silently before `predict`
+        refuse_columns(self.scorer.transform.columns, self.refused)
 
     # MLflow reads these hints at run time (get_type_hints): every name in them is imported at run time
     def predict(
@@ -100,11 +103,12 @@ def run_serve_checks(model_dir: Path) -> None:
 
 
 def _check_request(frame: pd.DataFrame, refused: dict[str, str]) -> None:
-    """What only a JSON request can carry: a column the model must not receive (the signature names them as
-    optional, so MLflow passes them on instead of dropping them), or a list or mapping as a value."""
-    carried = [f"{name} ({refused[name]})" for name in frame.columns if name in refused]
-    if carried:
-        raise ValueError(f"the request carries column(s) the model must not receive: {', '.join(carried)}")
+    """What only a JSON request can carry: a list or mapping as a value; and a column the model must not receive,
+    which reaches `predict` only when it is called directly or the model was logged with those columns in its
+    signature (before the request guard, pipelines/tracking/request_guard.py, refused them ahead of MLflow)."""
+    message = refusal_message([str(c) for c in frame.columns], refused)
+    if message is not None:
+        raise ValueError(message)
     for name in frame.columns:
         if frame[name].dtype == object:
             nested = frame[name].map(lambda value: isinstance(value, (list, dict)))
@@ -233,5 +237,4 @@ def log_credit_model(
             example,
             output.reset_index(drop=True),
             params=DEFAULT_PARAMS,
-            optional_inputs=list(settings.get("refused_columns", {})),
         )

@@ -15,6 +15,7 @@ from mlflow.entities import Run
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.pyfunc import PyFuncModel
 
+from features.spec import load_spec
 from pipelines.cli import VERBS, cli
 from pipelines.reports.formats import number
 from tests.conftest import CARD_SECTIONS, GERMAN_SPEC, REPO, use_store, write_spec
@@ -436,13 +437,20 @@ def test_consumer_book_with_out_of_time_split(tracking_uri, tmp_path):
     assert {"valid_auc", "test_auc", "oot_auc", "baseline_oot_auc"} <= set(metrics)
     model = mlflow.pyfunc.load_model("models:/consumer_loans/1")
     schema = model.metadata.get_input_schema()
-    not_inputs = {"name", "phone", "national_id", "gender", "age", "default_12m"}
-    assert not set(schema.required_input_names()) & (not_inputs | {"applicant_id"})
-    # named as optional only so that serving sees them and refuses a request carrying them (issue 12)
-    assert set(schema.optional_input_names()) >= not_inputs
+    # the signature lists only what the model takes (issue 27 item 6); PII, sensitive and target are refused by
+    # the model itself, by name, before MLflow's schema enforcement would drop them (issue 12)
+    assert schema.input_names() == load_spec(spec).features.all() and schema.optional_input_names() == []
     local = mlflow.artifacts.download_artifacts("models:/consumer_loans/1")
     example = mlflow.models.Model.load(local).load_input_example(local)
+    not_inputs = {"name", "phone", "national_id", "gender", "age", "default_12m"}
     assert not set(example.columns) & (not_inputs | {"applicant_id"})
+    with pytest.raises(mlflow.exceptions.MlflowException, match=r"must not receive: national_id \(PII\)"):
+        model.predict(example.assign(national_id="AB123456C"))
+    body = json.dumps({"dataframe_records": example.assign(gender="f").to_dict(orient="records")}, default=str)
+    from mlflow.pyfunc import scoring_server
+
+    with pytest.raises(mlflow.exceptions.MlflowException, match=r"must not receive: gender \(sensitive attribute\)"):
+        scoring_server.invocations(body, "application/json", model, schema)
 
 
 @pytest.mark.slow

@@ -19,8 +19,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from features.spec import load_spec
 from pipelines.cli import cli
 from pipelines.scoring.scorer import ARTIFACT_FILES
+from tests.conftest import GERMAN_SPEC
 
 # Starts `mlflow models serve` on the store `creditflow run` made (tests/pipelines/conftest.py).
 pytestmark = pytest.mark.slow
@@ -167,6 +169,10 @@ MALFORMED = {
         "foreign_worker (sensitive attribute)",
     ),
     "mapping": (lambda rows: with_value(rows, "purpose", {"a": 1}), "column 'purpose' must hold single values"),
+    "sex": (
+        lambda rows: records(rows.assign(sex="female")),
+        "the request carries column(s) the model must not receive: sex (sensitive attribute)",
+    ),
 }
 
 
@@ -243,7 +249,42 @@ def test_the_logged_model_names_the_columns_it_refuses(governed):
         "age_in_years": "sensitive attribute",
     }
     schema = mlflow.models.Model.load(local).get_input_schema()
-    assert set(settings["refused_columns"]) == set(schema.optional_input_names())  # so MLflow passes them on
+    # issue 27 item 6: the signature (the MLflow UI's model page) lists only what the model takes
+    spec = load_spec(GERMAN_SPEC)
+    assert schema.input_names() == spec.features.all() and schema.optional_input_names() == []
+
+
+# a request carrying a column the model must not receive, and the refusal naming it (with its role)
+REFUSED_REQUESTS = {
+    "sex": (lambda rows: rows.assign(sex="female"), "sex (sensitive attribute)"),
+    "target": (lambda rows: rows.assign(creditability="good"), "creditability (target)"),
+    "source of a sensitive attribute": (
+        lambda rows: rows.assign(personal_status_and_sex="male : single"),
+        "personal_status_and_sex (sensitive attribute)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED_REQUESTS))
+def test_load_model_refuses_a_column_the_signature_does_not_name_but_the_model_refuses(governed, case):
+    """MLflow drops a column its signature does not name before the model sees it: with only the features in the
+    signature, `sex` must still be refused by name, never scored as if it had not been sent."""
+    from mlflow.exceptions import MlflowException
+
+    model = mlflow.pyfunc.load_model(f"models:/{MODEL}/1")
+    make, named = REFUSED_REQUESTS[case]
+    with pytest.raises(MlflowException, match="must not receive") as refused:
+        model.predict(make(applicant_rows()))
+    assert named in refused.value.message
+    assert len(model.predict(applicant_rows())) == 3  # the features alone are scored
+
+
+def test_the_request_guard_is_installed_once_a_credit_model_loads(governed):
+    """If MLflow renamed the function the guard wraps, nothing would be refused: say so here."""
+    from pipelines.tracking.request_guard import guard_installed
+
+    mlflow.pyfunc.load_model(f"models:/{MODEL}/1")
+    assert guard_installed()
 
 
 def test_a_pii_column_is_refused_and_a_model_logged_before_ignores_extra_columns(governed, tmp_path):

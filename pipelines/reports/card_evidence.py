@@ -162,12 +162,18 @@ def metric_table(evaluation: Evaluation) -> pd.DataFrame:
     samples = [s for s in ("valid", "test", "oot") if f"{s}_auc" in m]
     rows = []
     for metric in CARD_METRICS:
-        rows.append([metric, *(f"{number(m.get(f'{s}_{metric}'))} ({interval(m, f'{s}_{metric}')})" for s in samples)])
+        rows.append([metric, *(_with_interval(m, f"{s}_{metric}") for s in samples)])
     rows.append(["applicants", *(number(int(m.get(f"{s}_n", 0))) for s in samples)])
     fitted = m.get("baseline_training_rows")
     label = "logistic baseline auc" + (f" (fitted on {number(int(fitted))} training rows)" if fitted else "")
     rows.append([label, *(number(m.get(f"baseline_{s}_auc")) for s in samples)])
     return pd.DataFrame(rows, columns=["metric", *samples])
+
+
+def _with_interval(m: dict[str, float], key: str) -> str:
+    """'value (low – high)'; a metric no interval is computed for (log loss, bad rate) shows its value alone, not
+    an 'n/a' interval that reads as if one had failed."""
+    return number(m.get(key)) + (f" ({interval(m, key)})" if f"{key}_low" in m else "")
 
 
 def draw_review_charts(spec: Spec, evaluation: Evaluation) -> None:

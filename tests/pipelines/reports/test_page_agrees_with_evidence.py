@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -17,18 +16,15 @@ import mlflow
 import pandas as pd
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from features.monitoring_spec import MonitoringSpec
-from pipelines.cli import cli
 from pipelines.core import tags
 from pipelines.evidence.reference import REFERENCE_PATH
 from pipelines.reports.card_evidence import CARD_METRICS
 from pipelines.reports.formats import number
 from pipelines.reports.review_page import CARD_PATH, PAGE_PATH
-from tests.conftest import CONSUMER_SPEC, write_spec
 
-pytestmark = pytest.mark.slow  # one `creditflow run` per module
+pytestmark = pytest.mark.slow  # the session's consumer_loans store (one `creditflow run`)
 MODEL = "consumer_loans"
 
 
@@ -82,32 +78,25 @@ def paragraphs(page: _Page, heading: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def version(tmp_path_factory, store_template):
-    """consumer_loans version 1 from 3,000 generated applicants (out-of-time split, fairness by gender and age),
-    with what a reviewer reads (page, card, description, tags) and the evidence on its run."""
-    from features.synthetic import BookOptions, generate_book
-
-    folder = tmp_path_factory.mktemp("agreement")
-    shutil.copy(store_template, folder / "mlflow.db")
-    generate_book(BookOptions(rows=3000, seed=5)).to_parquet(folder / "book.parquet")
-    spec = write_spec(
-        folder,
-        CONSUMER_SPEC,
-        **{"data.synthetic": None, "data.source": str(folder / "book.parquet"), "policy.fairness.n_boot": 20},
-    )
-    uri = f"sqlite:///{folder / 'mlflow.db'}"
-    result = CliRunner().invoke(cli, ["run", str(spec), "--tracking-uri", uri], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+def version(consumer_store, tmp_path_factory):
+    """consumer_loans version 1 (`creditflow run` on 8,000 generated applicants: out-of-time split, fairness by
+    gender and age; the session's store, read only), with what a reviewer reads (page, card, description, tags) and
+    the evidence on its run."""
+    uri = f"sqlite:///{consumer_store / 'mlflow.db'}"
+    downloads = tmp_path_factory.mktemp("downloads")
     client = mlflow.MlflowClient(uri)
     found = client.get_model_version(MODEL, "1")
     run = found.run_id
 
     def artifact(path: str) -> Path:
-        return Path(mlflow.artifacts.download_artifacts(run_id=run, artifact_path=path, tracking_uri=uri))
+        local = mlflow.artifacts.download_artifacts(
+            run_id=run, artifact_path=path, tracking_uri=uri, dst_path=str(downloads)
+        )
+        return Path(local)
 
     page = _Page()
     page.feed(artifact(PAGE_PATH).read_text())
-    yield {
+    return {
         "page": page,
         "card": artifact(CARD_PATH).read_text(),
         "description": found.description,
@@ -117,10 +106,9 @@ def version(tmp_path_factory, store_template):
         "limits": json.loads(artifact("policy/applied_limits.json").read_text()),
         "reference_rows": len(pd.read_parquet(artifact(REFERENCE_PATH))),
         "monitoring": MonitoringSpec.model_validate(
-            yaml.safe_load(artifact(f"spec/{spec.name}").read_text()).get("monitoring", {})
+            yaml.safe_load(artifact(f"spec/{MODEL}.yaml").read_text()).get("monitoring", {})
         ).model_dump(),
     }
-    mlflow.set_tracking_uri(None)
 
 
 def shown(value: float, low: float | None = None, high: float | None = None) -> str:

@@ -181,7 +181,7 @@ def record_validation(
             model,
             version,
             "**Validated**",
-            f"**Validated** by {validator} at {time}: [review page]({link}) on run {run_id}, the validator's "
+            f"by {validator} at {time}: [review page]({link}) on run {run_id}, the validator's "
             "evidence beside the author's.",
         )
     click.echo(f"{model} version {version}: validated by {validator} under policy {governed.label}")

@@ -230,7 +230,7 @@ SHARED_GROUPS = (
 )
 
 
-# Files whose tests take longest (measured, see the CI-time note in docs/benchmarks.md), longest first. They start
+# Files whose tests take longest (measured: docs/benchmarks.md, "Test suite time"), longest first. They start
 # first, so that no long test begins near the end and finishes the run alone on one worker while the other idles.
 LONG_FIRST = (
     "tests/test_docs.py",

@@ -59,7 +59,7 @@ def show_status(model: str, *, tracking_uri: str | None, as_json: bool, audit: b
     log = store.audit_log(model) if audit else None
     policies = store.policies()
     policy = [problem for v in versions for problem in version_policy_problems(policies, v)]
-    half = [p for v in versions for p in half_written_approval(v)] if store.validated_by_server else []
+    half = [p for v in versions for p in half_written_approval(v, trail.records)] if store.validated_by_server else []
     if as_json:
         payload = {"model": model, **state, "trail": trail_state, "versions": version_rows(versions, trail.records)}
         payload.update(exceptions=exceptions, recorded=recorded, policy_problems=policy, half_written=half)

@@ -42,7 +42,8 @@ def show_status(model: str, *, tracking_uri: str | None, as_json: bool, audit: b
     store = open_store(tracking_uri)
     tracker = store.tracker
     tracker.model_versions(model)  # unknown model: exit 2 before anything is written
-    for run_id in tracker.close_dead_runs_of([model, f"{model}-monitoring"]):
+    # a team server closes runs whose client's heartbeat stopped itself; nobody else may close another's run there
+    for run_id in [] if store.validated_by_server else tracker.close_dead_runs_of([model, f"{model}-monitoring"]):
         click.echo(f"closed run {run_id}: left RUNNING by a process that is gone", err=True)
     trail = store.settled_trail(model)
     recorded = store.record_ui_decisions(model, tracker.model_versions(model)) if trail.trusted else []

@@ -26,7 +26,7 @@ from pipelines.governance.rules.promotion import approval_fingerprint_of, eviden
 from pipelines.governance.rules.recorded_decisions import approval_projection
 from pipelines.server.services import Pending, Services
 
-log = logging.getLogger("creditflow.server")
+log = logging.getLogger(__name__)
 # test-only: a point at which the server process group is killed (set in the server's environment by a test that
 # starts the server; a request cannot set it). Points: decision-before-row, decision-after-row.
 FAULT_ENV = "CREDITFLOW_TEST_FAULT"

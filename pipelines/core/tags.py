@@ -76,6 +76,7 @@ AUDIT_HEAD = "audit.head"
 REGISTRATION_STATUS = "registration.status"  # `abandoned` when the registering process died before recording it
 ABANDONED = "abandoned"
 
+MONITORING_PREFIX = "monitoring."  # on a version: written by `creditflow monitor` (risk or the validator in team mode)
 MONITORING_STATUS = "monitoring.status"
 MONITORING_LAST_WINDOW = "monitoring.last_window"
 
@@ -97,6 +98,7 @@ EXPERIMENT_KIND = "mlflow.experimentKind"
 MODEL_DEVELOPMENT = "custom_model_development"
 
 # Tags a client may not set freely on a team server: evidence, lineage, approvals and exceptions.
+MONITORING_DESCRIPTION = "Monitoring:"  # the version description's paragraph that monitoring owns
 RESERVED_PREFIXES = (LINEAGE_PREFIX, VALIDATION_PREFIX, APPROVAL_PREFIX, EXCEPTION_PREFIX)
 
 # On monitoring runs (experiment `<MODEL>-monitoring`): which version and window a run watched, and its place in
@@ -133,7 +135,8 @@ VOCABULARY: tuple[tuple[str, Scope, str], ...] = (
         REPRODUCIBILITY,
         "version",
         f"{PASSED} or {FAILED}: the validator retrained from the recorded spec, seed and data (policy "
-        "validation.reproduce) and compared holdout PDs (max absolute difference at most 1e-6)",
+        "validation.reproduce) and compared holdout PDs (max absolute difference at most 1e-6); "
+        f"{NOT_ASSESSED} when a later validation under a policy that does not reproduce replaced that verdict",
     ),
     (POLICY_DIGEST, "version", "sha256 of that policy as written (canonical JSON): evidence, not a verdict"),
     (VALIDATOR, "version", "who computed the validation.* evidence (creditflow validate): the acting validator"),
@@ -172,7 +175,12 @@ VOCABULARY: tuple[tuple[str, Scope, str], ...] = (
         "when an action on this version was recorded: a trail without it was shortened",
     ),
     (REGISTRATION_STATUS, "version", f"{ABANDONED} when the registering process died before recording it"),
-    (MONITORING_STATUS, "version", "the verdict of the latest monitored window: ok, warn or alert"),
+    (
+        MONITORING_STATUS,
+        "version",
+        "the verdict of the latest monitored window: ok, warn or alert (on a team server only risk or the validator "
+        "writes monitoring.* on a version)",
+    ),
     (MONITORING_LAST_WINDOW, "version", "the label of the latest monitored window"),
     (MODEL_PREDICTS, "registered model", "what the model predicts: probability_of_default"),
     (MODEL_TARGET, "registered model", "the spec's target column"),

@@ -111,3 +111,4 @@ def test_the_server_killed_mid_run_ends_the_client_in_one_line_exit_2_within_its
     assert "Traceback" not in err, err[-3000:]
     assert len(errors) == 1 and server.uri in errors[0], err[-3000:]
     assert took < CLIENT_BOUND, f"{took:.1f} s: {err[-2000:]}"
+    print(f"the client ended {took:.1f} s after the server was killed: {errors[0]}")

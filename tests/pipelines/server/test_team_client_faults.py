@@ -78,7 +78,7 @@ def test_a_killed_client_s_run_is_closed_failed_by_the_server(team_server, tmp_p
         run_id = running_run(server, "beats", client)
         time.sleep(2)  # a beat or two
         os.killpg(client.pid, signal.SIGKILL)
-        client.wait(timeout=30)
+        client.communicate(timeout=30)  # reaped, and its pipes closed
         killed = time.monotonic()
         reader = server.client("rev1")
         while reader.get_run(run_id).info.status == "RUNNING" and time.monotonic() - killed < 60:
@@ -105,6 +105,7 @@ def test_the_server_killed_mid_run_ends_the_client_in_one_line_exit_2_within_its
     finally:
         if client.poll() is None:
             os.killpg(client.pid, signal.SIGKILL)
+            client.communicate(timeout=30)
         restart(server)
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert client.returncode == 2, err[-3000:]

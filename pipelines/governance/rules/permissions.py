@@ -72,7 +72,26 @@ def lookalike_problems(key: str) -> list[str]:
     confusables mapped: pipelines/governance/rules/identity.py) and refused, so no fake row sits beside the real one."""
     if reserved(key) or not person_key(key).startswith(_GOVERNED_KEYS):
         return []
-    return [f"tag {shown(key)} looks like a governed tag ({', '.join(tags.RESERVED_PREFIXES)}...): choose another"]
+    return [f"tag {shown(key)} reads as the governed tag {governed_tag(key)}: choose another name"]
+
+
+_NAMED_TAGS: tuple[str, ...] = (
+    *tags.APPROVAL_TAGS,
+    *(tags.APPROVAL_EVIDENCE, tags.POLICY, tags.POLICY_DIGEST, tags.VALIDATOR, tags.VALIDATION_TIME),
+    *(tags.REVIEW_RUN, tags.REPRODUCIBILITY, tags.DATA_DIGEST, tags.SPEC_DIGEST, tags.GIT_COMMIT, tags.RUN_ID),
+    tags.AUTHOR,
+)
+
+
+def governed_tag(key: str) -> str:
+    """The governed tag a look-alike key reads as (`approval.status`), else its governed family (`validation.*`),
+    so the message names what the key imitates."""
+    normalised = person_key(key)
+    named = next((name for name in _NAMED_TAGS if person_key(name) == normalised), None)
+    if named is not None:
+        return named
+    family = next(p for p, k in zip(tags.RESERVED_PREFIXES, _GOVERNED_KEYS, strict=True) if normalised.startswith(k))
+    return f"{family}*"
 
 
 def alias_lookalike_problems(alias: str) -> list[str]:

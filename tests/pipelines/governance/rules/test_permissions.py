@@ -66,10 +66,10 @@ def test_only_data_scientists_register_from_a_logged_model():
         (Actor("val", "validator"), "lineage.model_sha256", "0" * 64, None),  # once: the version has none
         (Actor("val", "validator"), "lineage.data_digest", "0" * 64, "evidence written at registration"),
         (DS, "author.fairness", "passed", "what the author's run reported at registration"),
-        (REV, "Approval.status", "approved", "looks like a governed tag"),
-        (REV, " approval.status", "approved", "looks like a governed tag"),
-        (REV, "\uff41pproval.status", "approved", "looks like a governed tag"),  # full-width a
-        (DS, "v\u0430lidation.fairness", "passed", "looks like a governed tag"),  # Cyrillic a
+        (REV, "Approval.status", "approved", "reads as the governed tag approval.status"),
+        (REV, " approval.status", "approved", "reads as the governed tag approval.status"),
+        (REV, "\uff41pproval.status", "approved", "reads as the governed tag approval.status"),  # full-width a
+        (DS, "v\u0430lidation.fairness", "passed", "reads as the governed tag validation.*"),  # Cyrillic a
     ],
 )
 def test_version_tags(actor, key, value, found):
@@ -109,7 +109,7 @@ def test_evidence_is_never_sent_at_registration():
         found = registration_problems(DS, {key: "passed"}, "models:/m-0a")
         assert len(found) == 1 and "evidence the validator writes" in found[0], found
     looks = registration_problems(DS, {"Approval.status": "approved"}, "models:/m-0a")
-    assert looks and "looks like a governed tag" in looks[0]
+    assert looks and "reads as the governed tag approval.status" in looks[0]
 
 
 @pytest.mark.parametrize("alias", ["\uff43hampion", "ch\u0430mpion", "prev1ous", " previous"])

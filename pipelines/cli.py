@@ -158,10 +158,23 @@ class _Commands(click.Group):
             ctx.exit(128 + exc.signum)
         except OSError as exc:  # a full disk, a read-only or vanished folder: runs were closed FAILED on the way out
             if exc.errno not in MACHINE_ERRORS:
-                raise
+                _server_fault_or_raise(ctx, exc)
             where = f": {exc.filename}" if exc.filename else ""
             click.echo(f"error: {capped(f'{exc.strerror or exc}{where}')}; the command stopped", err=True)
             ctx.exit(2)
+        except Exception as exc:  # noqa: BLE001 - a tracking server gone mid-command is one line; anything else raises
+            _server_fault_or_raise(ctx, exc)
+
+
+def _server_fault_or_raise(ctx: click.Context, exc: Exception) -> None:
+    """Exit 2 with one line when `exc` is a tracking server that stopped answering; re-raise anything else."""
+    from pipelines.tracking.common import server_fault  # imports MLflow: only once a command failed
+
+    fault = server_fault(exc)
+    if fault is None:
+        raise exc
+    click.echo(f"error: {capped(str(fault))}", err=True)
+    ctx.exit(2)
 
 
 LONG_VALUE = re.compile(r"\S{%d,}" % (SHOWN_LIMIT + 1))
@@ -206,6 +219,8 @@ def main() -> None:
     # A tracking server that stops answering fails a command in seconds, not after minutes of retries.
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")  # waits of 1 s and 2 s between the tries
+    # so a server gone mid-command costs a request at most 3 x 30 s when it hangs, ~3 s when it refuses
     # Heartbeat checks and Optuna's matplotlib plots are flagged experimental; we use them on purpose.
     warnings.filterwarnings("ignore", message=r".*(is experimental \(supported from|is an experimental feature)")
     # `mlflow.server` (the server verbs' admin client) imports Starlette's WSGI bridge, deprecated in Starlette 1.x:

@@ -35,7 +35,9 @@ def verify_command(model: str, tracking_uri: str | None) -> None:
 @tracking_option
 def rebuild_command(model: str, new_trail: bool, tracking_uri: str | None) -> None:
     """Re-establish MODEL's trail: restore a deleted governance experiment, anchor records written before the hash
-    chain, and re-establish registration records of versions whose run and files still match their tags."""
+    chain, and re-establish registration records of versions whose run and files still match their tags. On a team
+    server (a reviewer or an admin): make approval tags say what the server's audit log records (a half-written
+    decision)."""
     from pipelines.governance.store import open_store
 
     open_store(tracking_uri).rebuild(model, new_trail=new_trail)

@@ -42,7 +42,8 @@ def show_status(model: str, *, tracking_uri: str | None, as_json: bool, audit: b
     store = open_store(tracking_uri)
     tracker = store.tracker
     tracker.model_versions(model)  # unknown model: exit 2 before anything is written
-    for run_id in tracker.close_dead_runs_of([model, f"{model}-monitoring"]):
+    # a team server closes runs whose client's heartbeat stopped itself; nobody else may close another's run there
+    for run_id in [] if store.validated_by_server else tracker.close_dead_runs_of([model, f"{model}-monitoring"]):
         click.echo(f"closed run {run_id}: left RUNNING by a process that is gone", err=True)
     trail = store.settled_trail(model)
     recorded = store.record_ui_decisions(model, tracker.model_versions(model)) if trail.trusted else []
@@ -59,7 +60,7 @@ def show_status(model: str, *, tracking_uri: str | None, as_json: bool, audit: b
     log = store.audit_log(model) if audit else None
     policies = store.policies()
     policy = [problem for v in versions for problem in version_policy_problems(policies, v)]
-    half = [p for v in versions for p in half_written_approval(v)] if store.validated_by_server else []
+    half = [p for v in versions for p in half_written_approval(v, trail.records)] if store.validated_by_server else []
     if as_json:
         payload = {"model": model, **state, "trail": trail_state, "versions": version_rows(versions, trail.records)}
         payload.update(exceptions=exceptions, recorded=recorded, policy_problems=policy, half_written=half)

@@ -92,6 +92,7 @@ CHAMPION, PREVIOUS = "champion", "previous"
 
 # On runs (not versions): which process owns a run, so the next command can close it if that process died.
 OWNER = "creditflow.owner"  # pid@host/start (pipelines/owner.py)
+HEARTBEAT = "creditflow.heartbeat"  # seconds since the epoch of a run's last sign of life (runs on a tracking server)
 # MLflow 3's experiment type: the UI opens a model-development experiment on its runs, not its GenAI view (traces)
 EXPERIMENT_KIND = "mlflow.experimentKind"
 MODEL_DEVELOPMENT = "custom_model_development"
@@ -203,6 +204,12 @@ VOCABULARY: tuple[tuple[str, Scope, str], ...] = (
         "run",
         "pid@host/start of the process that owns the run, so the next command can close it if that "
         "process died (also on Optuna trials, as a user attribute)",
+    ),
+    (
+        HEARTBEAT,
+        "run",
+        "on a run logged to a tracking server: when its process last showed it is alive (seconds since the epoch, "
+        "every CREDITFLOW_HEARTBEAT_INTERVAL s); a team server closes a run FAILED whose heartbeat stopped",
     ),
     (MONITORING_MODEL, "run", "on a monitoring run: the registered model watched"),
     (MONITORING_VERSION, "run", "on a monitoring run: the version watched"),

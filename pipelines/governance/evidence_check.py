@@ -10,6 +10,7 @@ from pipelines.core import tags
 from pipelines.core.records import AuditRecord, FilesCheck, VersionInfo
 from pipelines.gates.registry import gate_names
 from pipelines.governance.rules.promotion import abandoned, evidence_digest, files_problems, registered_evidence
+from pipelines.governance.rules.recorded_decisions import approval_mismatch
 from pipelines.tracking import Tracker
 from pipelines.tracking.model_files import model_files_check
 
@@ -46,21 +47,10 @@ def run_problems(tracker: Tracker, version: VersionInfo) -> list[str]:
     return problems
 
 
-def half_written_approval(version: VersionInfo) -> list[str]:
-    """A decision whose server-written half is missing (a team server stopped between MLflow's tag and its own
-    record of the reviewer, the time and the evidence): not a decision anyone can rely on."""
-    status = version.tags.get(tags.APPROVAL_STATUS, "")
-    if status not in ("approved", "rejected"):
-        return []
-    missing = [
-        k for k in (tags.APPROVAL_REVIEWER, tags.APPROVAL_TIME, tags.APPROVAL_EVIDENCE) if not version.tags.get(k)
-    ]
-    if not missing:
-        return []
-    return [
-        f"version {version.version}: {tags.APPROVAL_STATUS}={status} is half-written (no {', '.join(missing)}): "
-        "the reviewer must decide again"
-    ]
+def half_written_approval(version: VersionInfo, trail: list[AuditRecord]) -> list[str]:
+    """A decision whose tags and audit row disagree (a team server stopped between its row and the tags, or an older
+    server stopped between MLflow's status tag and its own half): not a decision anyone can rely on."""
+    return approval_mismatch(version, trail)
 
 
 def version_files(tracker: Tracker, version: VersionInfo) -> FilesCheck:

@@ -27,7 +27,7 @@ def verify(model: str, *, tracking_uri: str | None) -> None:
         problems += version_problems(tracker, version, trail.records)
         problems += unknown_policy_problems(policies, version)
         if store.validated_by_server:  # the server records who decided; a decision without that is half-written
-            problems += half_written_approval(version)
+            problems += half_written_approval(version, trail.records)
         if CHAMPION in version.aliases:
             problems += [
                 f"champion: {p}"

@@ -8,6 +8,7 @@
 | `routes` | GET | any user | the app's write routes the gate does not know (refused): empty on a known MLflow |
 | `promote` | POST `{name, version}` | reviewers | move `champion` under the promotion rules (`creditflow promote`) |
 | `rollback` | POST `{name, reason}` | reviewers | put `champion` back on `previous` (`creditflow rollback`) |
+| `rebuild` | POST `{name}` | reviewers, admins | approval tags as the trail records them (`audit rebuild`) |
 | `policy?name=NAME` | GET | any user | the governed policy as stored, with its digest, who stored it and when |
 | `policy` | PUT `{name, document}` | risk | store a new version of a policy (a changed one needs a new `version`) |
 | `policies[?name=NAME]` | GET | any user | the stored policies' names, or every stored version of one |
@@ -28,7 +29,7 @@ from features.errors import SpecError
 from features.policy import PolicyVersion, governing, refuse_same_version
 from pipelines.core.free_text import text_problem
 from pipelines.governance.rules import permissions as rules
-from pipelines.server import promotion
+from pipelines.server import decisions, promotion
 from pipelines.server.audit_chain import chain_problems, payload_digest
 from pipelines.server.routes import CREDITFLOW_API
 from pipelines.server.services import Pending, Services, error_body
@@ -84,6 +85,19 @@ def rollback(services: Services, actor: rules.Actor) -> Response:
     with services.store.model_lock(pending.model):
         outcome = promotion.rollback(services, pending, reason)
     return _outcome(outcome)
+
+
+def rebuild(services: Services, actor: rules.Actor) -> Response:
+    """Make the model's approval tags say what its audit trail records (half-written decisions), as the acting
+    user; a refusal is audited."""
+    pending = _pending(actor, "rebuild", _body())
+    problems = decisions.rebuild_problems(actor)
+    if problems:
+        services.audit(pending, "refused", "; ".join(problems))
+        return _json(403, json.loads(error_body("PERMISSION_DENIED", "creditflow: " + "; ".join(problems))))
+    with services.store.model_lock(pending.model):
+        repaired = decisions.rebuild(services, pending)
+    return _json(200, {"repaired": repaired})
 
 
 def routes(services: Services, actor: rules.Actor) -> Response:
@@ -149,6 +163,7 @@ ENDPOINTS = {
     ("GET", "whoami"): whoami,
     ("GET", "audit"): audit,
     ("GET", "routes"): routes,
+    ("POST", "rebuild"): rebuild,
     ("POST", "promote"): promote,
     ("POST", "rollback"): rollback,
     ("GET", "policy"): get_policy,

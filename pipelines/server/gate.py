@@ -2,7 +2,8 @@
 
 `before` judges a registry, permission or frozen-file request with the pure rules of
 `pipelines.governance.rules.permissions` (holding the model's lock for registry changes) and answers 403 with the
-reasons when they say no; a `champion` alias edit is carried out here, by the same code as `creditflow promote`.
+reasons when they say no; a `champion` alias edit is carried out here, by the same code as `creditflow promote`, and
+so is a review decision (`approval.*`: its audit row first, then the tags, pipelines/server/decisions.py).
 `after` does what the server writes itself (the author at registration, the recorded reviewer) and appends the
 audit row, for allowed, refused and failed requests alike, including those basic-auth refused before the gate.
 """
@@ -19,7 +20,7 @@ from psycopg2.pool import PoolError
 from pipelines.core import tags
 from pipelines.core.clock import today
 from pipelines.governance.rules import permissions as rules
-from pipelines.server import promotion
+from pipelines.server import decisions, promotion
 from pipelines.server.audit_chain import payload_digest
 from pipelines.server.routes import Route, classify
 from pipelines.server.services import Pending, Services, error_body
@@ -83,7 +84,15 @@ def _registry(pending: Pending) -> Response | None:
         if outcome.code:
             return _response(outcome.status, error_body(outcome.code, f"creditflow: {outcome.message}"))
         return _response(200, "{}")
-    return _answer(pending, registry_problems(services(), pending))
+    refused = _answer(pending, registry_problems(services(), pending))
+    if refused is not None or not _is_decision(pending):
+        return refused
+    decisions.decide(services(), pending)  # the audit row first, then the tags: one commit point
+    return _response(200, "{}")
+
+
+def _is_decision(pending: Pending) -> bool:
+    return pending.action == "set_version_tag" and pending.target.startswith(tags.APPROVAL_PREFIX)
 
 
 def registry_problems(services: Services, pending: Pending) -> list[str]:

@@ -45,6 +45,18 @@ class ServerRegistry:
         for key, value in values.items():
             self.client.set_model_version_tag(name, version, key, value)
 
+    def delete_tags(self, name: str, version: str, keys: tuple[str, ...] | list[str]) -> None:
+        for key in keys:
+            self.client.delete_model_version_tag(name, version, key)
+
+    def versions(self, name: str) -> list[VersionInfo]:
+        """Every version of a registered model, with its aliases."""
+        try:
+            found = self.client.search_model_versions(f"name = '{_quoted(name)}'")
+        except MlflowException:
+            return []
+        return [v for v in (self.version(name, str(m.version)) for m in found) if v is not None]
+
     def set_alias(self, name: str, alias: str, version: str) -> None:
         self.client.set_registered_model_alias(name, alias, version)
 

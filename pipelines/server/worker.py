@@ -7,7 +7,8 @@ is `creditflow validate MODEL VERSION` run in the worker (a failure is recorded 
 records the validation only when its last tag (`validation.time`) is written, so a worker killed mid-way
 leaves no `validate` row and the version is picked up again after a restart: never half-written, never skipped.
 A validation that fails (unreachable data, changed files) is recorded as a failed `validate` row and tried again
-after `CREDITFLOW_VALIDATION_RETRY` seconds (default 60); the worker outlives a PostgreSQL restart.
+after `CREDITFLOW_VALIDATION_RETRY` seconds (default 60); the worker outlives a PostgreSQL restart. Beside the
+validations it closes runs whose client's heartbeat stopped (pipelines/server/heartbeats.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import psycopg2
 import requests
 
 from features.errors import CreditflowError
+from pipelines.server.heartbeats import start_sweeping
 from pipelines.server.roles import SERVICE_VALIDATOR
 from pipelines.server.setup import VALIDATOR_PASSWORD_ENV, ServerConfig, server_environment
 from pipelines.server.store import GovernanceStore
@@ -81,6 +83,8 @@ def run_worker(folder: Path, *, once: bool = False) -> None:
     poll, retry = float(os.environ.get(POLL_ENV, "2")), float(os.environ.get(RETRY_ENV, "60"))
     failed: dict[tuple[str, str], float] = {}
     _wait_for(config.tracking_uri)
+    if not once:
+        start_sweeping(config.backend_store_uri, store)  # runs whose client died are closed by the server
     while True:
         try:
             waiting = to_validate(store.rows())

@@ -2,7 +2,7 @@
 
 - a new version: `lineage.author` is the authenticated user, whatever the client sent; the row records the
   evidence digest it was registered with (the promotion rules compare against it);
-- `approval.status`: the server records the reviewer, the time and the evidence the approval vouches for;
+- `approval.*` is not here: the gate carries a decision out itself, row first (pipelines/server/decisions.py);
 - `validation.time`, the validator's last write (`creditflow validate`): the row is a `validate` row carrying the
   recomputed evidence digest, which the promotion rules compare against from then on;
 - `exception.<gate>.status`: the server records who granted it, when, and for which evidence; each exception
@@ -15,7 +15,7 @@ from typing import Any
 
 from pipelines.core import tags
 from pipelines.core.clock import now_iso
-from pipelines.governance.rules.promotion import approval_fingerprint, evidence_digest
+from pipelines.governance.rules.promotion import evidence_digest
 from pipelines.server.services import Pending, Services
 
 
@@ -23,8 +23,6 @@ def after_allowed(services: Services, pending: Pending, response: dict[str, Any]
     """(reason, detail) of the audit row of an allowed change, after the server's own writes."""
     if pending.action == "create_version":
         return _registered(services, pending, response.get("model_version") or {})
-    if pending.action == "set_version_tag" and pending.target.startswith(tags.APPROVAL_PREFIX):
-        return _reviewed(services, pending)
     if pending.action == "set_version_tag" and pending.target.startswith(tags.EXCEPTION_PREFIX):
         return _excepted(services, pending)
     if pending.action == "set_version_tag" and pending.target == tags.VALIDATION_TIME:
@@ -67,30 +65,6 @@ def _registered(services: Services, pending: Pending, created: dict[str, Any]) -
     claimed = sent.get(tags.AUTHOR)
     note = "" if claimed == pending.actor.name else f"{tags.AUTHOR} written by the server (the client sent {claimed!r})"
     return note, {"evidence": evidence}
-
-
-def _reviewed(services: Services, pending: Pending) -> tuple[str, dict[str, str]]:
-    pending.action = "review"
-    version = services.registry.version(pending.model, pending.version)
-    if version is None:
-        return "", {}
-    if pending.target == tags.APPROVAL_STATUS:
-        services.registry.set_tags(
-            pending.model,
-            pending.version,
-            {
-                tags.APPROVAL_REVIEWER: pending.actor.name,
-                tags.APPROVAL_TIME: now_iso(),
-                tags.APPROVAL_EVIDENCE: evidence_digest(version),
-            },
-        )
-        version = services.registry.version(pending.model, pending.version)
-        assert version is not None
-        if version.tags.get(tags.APPROVAL_STATUS) == "approved" and version.run_id:
-            reason = f"run {version.run_id} is the evidence of {version.name} version {version.version}, approved"
-            services.store.freeze("run", version.run_id, reason)
-    detail = {"evidence": evidence_digest(version), "approval": approval_fingerprint(version)}
-    return f"{pending.target}={pending.body.get('value', '')}", detail
 
 
 def _excepted(services: Services, pending: Pending) -> tuple[str, dict[str, str]]:

@@ -213,3 +213,27 @@ class _NoTracebacks(logging.Filter):
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+# what MLflow's HTTP client says when a tracking server stops answering mid-command (its retries spent)
+_SERVER_GONE = re.compile(
+    r"Max retries exceeded|Connection refused|Connection aborted|RemoteDisconnected|Read timed out|"
+    r"too many (?:5\d\d )?error responses|error code 50[234] "
+)
+
+
+def server_fault(exc: BaseException) -> TrackingError | None:
+    """A tracking server that stopped answering in the middle of a command (killed, its database down), as one
+    line; None for any other error (a bug stays a traceback). MLflow raises these from calls outside the adapter's
+    guard too (inside `log_model`, artifact uploads), so the CLI asks this of whatever escaped a command."""
+    uri = mlflow.get_tracking_uri()
+    if not uri.startswith(("http://", "https://")) or not isinstance(exc, (MlflowException, OSError)):
+        return None
+    first = (str(getattr(exc, "message", exc)).strip().splitlines() or [""])[0]
+    found = _SERVER_GONE.search(first)
+    if found is None:
+        return None
+    return TrackingError(
+        f"tracking server {_masked(uri)} stopped answering ({found.group().strip()}): the command stopped; a run it "
+        "left open is closed FAILED by a team server once its heartbeat stops"
+    )

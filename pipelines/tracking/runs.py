@@ -17,6 +17,7 @@ from mlflow.exceptions import MlflowException
 from pipelines.core.tags import EXPERIMENT_KIND, MODEL_DEVELOPMENT, OWNER
 from pipelines.owner import describe, interruptible, owner_is_dead, owner_token
 from pipelines.tracking.common import Connection, RunSummary, StoredRun, TrackingError, _now_ms
+from pipelines.tracking.heartbeat import first_beat, heartbeat
 from pipelines.tracking.logger import RunLogger
 
 log = logging.getLogger("creditflow")
@@ -28,7 +29,8 @@ class Runs(Connection):
     @contextmanager
     def run(self, experiment: str, *, run_name: str, tags: dict[str, str] | None = None) -> Iterator[RunLogger]:
         """An MLflow run that ends FAILED if the body raises and KILLED on SIGTERM or Ctrl-C; it carries its
-        owner (pid, host) so that the next command closes it if this process is killed outright.
+        owner (pid, host) so that the next command closes it if this process is killed outright, and on a tracking
+        server a heartbeat, so that the server closes it FAILED when the heartbeat stops.
 
         Under `mlflow run`, MLFLOW_RUN_ID names the project's run and is reused, in whatever
         experiment `mlflow run --experiment-name` chose.
@@ -37,9 +39,10 @@ class Runs(Connection):
             experiment_id = self._guard(lambda: self._experiment_id(experiment))
             self.close_dead_runs(experiment_id)
             mlflow.set_experiment(experiment_id=experiment_id)
-        active = self._guard(lambda: mlflow.start_run(run_name=run_name, tags={**(tags or {}), OWNER: owner_token()}))
+        marks = {**(tags or {}), OWNER: owner_token(), **first_beat(self.uri)}
+        active = self._guard(lambda: mlflow.start_run(run_name=run_name, tags=marks))
         logger = RunLogger(self.client, active.info.run_id)
-        with interruptible():
+        with interruptible(), heartbeat(self.client, self.uri, active.info.run_id):
             try:
                 yield logger
             except BaseException as exc:

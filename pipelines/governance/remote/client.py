@@ -43,6 +43,10 @@ class TeamSession:
     def rollback(self, model: str, reason: str) -> str:
         return self._call("POST", "rollback", json={"name": model, "reason": reason})["message"]
 
+    def rebuild(self, model: str) -> list[str]:
+        """Have the server re-write approval tags its audit log does not back; one line per repaired version."""
+        return self._call("POST", "rebuild", json={"name": model})["repaired"]
+
     def policy(self, name: str) -> dict[str, Any] | None:
         """The governed policy `name` as the server stores it (document, digest, who, when), or None."""
         try:

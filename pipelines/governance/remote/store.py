@@ -132,10 +132,18 @@ class RemoteStore:
         return TeamPolicies(self.session)
 
     def rebuild(self, model: str, *, new_trail: bool) -> None:
-        raise CreditflowError(
-            f"{self.tracker.uri} is a team server: its audit log is append-only and kept by the server; there is no "
-            "client-side trail to rebuild (creditflow audit verify checks it)"
-        )
+        """Ask the server to make the model's approval tags say what its append-only audit log records (a decision
+        half-written by a crashed server); the log itself is the server's and is never rebuilt."""
+        if new_trail:
+            raise CreditflowError(
+                f"{self.tracker.uri} is a team server: its audit log is append-only and kept by the server; there is "
+                "no trail to start again (creditflow audit verify checks it)"
+            )
+        self.tracker.model_versions(model)  # unknown model: exit 2
+        repaired = refusals(lambda: self.session.rebuild(model))
+        for line in repaired:
+            click.echo(f"rebuilt {line}")
+        click.echo(f"{model}: {len(repaired)} half-written decision(s) rebuilt from the team server's audit log")
 
 
 def refusals(call: Callable[[], T]) -> T:

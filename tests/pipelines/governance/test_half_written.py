@@ -1,21 +1,23 @@
-"""Issue 24.5: a decision whose server-written half is missing is named by `audit verify` (team mode)."""
+"""Issue 24.5: a decision the audit trail does not record is named by `audit verify` and `status` (team mode)."""
 
 from __future__ import annotations
 
-from pipelines.core.records import VersionInfo
+from pipelines.core.records import AuditRecord, VersionInfo
 from pipelines.governance.evidence_check import half_written_approval
+from pipelines.governance.rules.promotion import approval_fingerprint_of
 
 
 def version(**tags) -> VersionInfo:
     return VersionInfo("m", "3", tags, (), "run", "models:/m-0a", 0)
 
 
-def test_an_approval_without_reviewer_time_or_evidence_is_half_written():
-    found = half_written_approval(version(**{"approval.status": "approved"}))
-    assert found == [
-        "version 3: approval.status=approved is half-written (no approval.reviewer, approval.time, "
-        "approval.evidence): the reviewer must decide again"
-    ]
-    whole = {"approval.reviewer": "rev1", "approval.time": "t", "approval.evidence": "e"}
-    assert half_written_approval(version(**{"approval.status": "approved", **whole})) == []
-    assert half_written_approval(version(**{"approval.status": "pending"})) == []
+def test_an_approval_no_row_records_is_half_written_whatever_tags_stand_beside_it():
+    whole = {"approval.status": "approved", "approval.reviewer": "rev1", "approval.time": "t", "approval.evidence": "e"}
+    for tags in ({"approval.status": "approved"}, whole):
+        (found,) = half_written_approval(version(**tags), [])
+        assert found.startswith("version 3: half-written decision: the tags say approval.status=approved")
+    recorded = AuditRecord(
+        "review", "m", "3", "rev1", "t", "done", "approval.status=approved", "e", approval_fingerprint_of(whole)
+    )
+    assert half_written_approval(version(**whole), [recorded]) == []
+    assert half_written_approval(version(**{"approval.status": "pending"}), []) == []

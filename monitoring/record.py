@@ -16,6 +16,7 @@ from monitoring.windows import is_month
 from pipelines.core import tags
 from pipelines.core.records import VersionInfo
 from pipelines.core.tags import MONITORING_LAST_WINDOW, MONITORING_STATUS
+from pipelines.governance.rules.permissions import MONITORING_PARAGRAPH
 from pipelines.tracking import RunLogger, Tracker
 
 if TYPE_CHECKING:  # Evidently loads with the first report, not at import
@@ -23,7 +24,7 @@ if TYPE_CHECKING:  # Evidently loads with the first report, not at import
 
 MODEL_URI_TAG = tags.MONITORING_MODEL_URI  # on the window run: the version it watched, as a loadable URI
 RUN_NOTE_TAG = "mlflow.note.content"  # MLflow shows this tag as the run's description (Markdown)
-DESCRIPTION_LABEL = tags.MONITORING_DESCRIPTION
+DESCRIPTION_LABEL = MONITORING_PARAGRAPH  # the version description's paragraph monitoring owns
 
 
 def log_window(run: RunLogger, result: Assessment, snapshot: Snapshot, step: int, spec: Spec, page: str) -> None:

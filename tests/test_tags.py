@@ -36,6 +36,7 @@ NOT_TAGS = {  # dotted names under a tag prefix that are no tag: (file, string) 
     ("pipelines/cli.py", "monitoring.cli"): "the module the `monitor` command is loaded from",
     ("pipelines/cli.py", "monitoring.report"): "the module the `report` command is loaded from",
     ("pipelines/server/gate.py", "creditflow.server"): "the team server's logger",
+    ("pipelines/server/login_guard.py", "creditflow.server"): "the team server's logger",
     ("pipelines/tracking/pyfunc_model.py", "creditflow.serve_check"): "the serving checks' entry-point group",
     ("features/spec_rules.py", "monitoring.drift.columns"): "a spec key a problem names",
 }

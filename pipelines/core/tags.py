@@ -98,7 +98,6 @@ EXPERIMENT_KIND = "mlflow.experimentKind"
 MODEL_DEVELOPMENT = "custom_model_development"
 
 # Tags a client may not set freely on a team server: evidence, lineage, approvals and exceptions.
-MONITORING_DESCRIPTION = "Monitoring:"  # the version description's paragraph that monitoring owns
 RESERVED_PREFIXES = (LINEAGE_PREFIX, VALIDATION_PREFIX, APPROVAL_PREFIX, EXCEPTION_PREFIX)
 
 # On monitoring runs (experiment `<MODEL>-monitoring`): which version and window a run watched, and its place in

@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from mlflow import MlflowClient
 
 from pipelines.core.tags import HEARTBEAT
+from pipelines.server.roles import SERVER
 from pipelines.server.store import GovernanceStore
 
 log = logging.getLogger(__name__)
 TIMEOUT_ENV = "CREDITFLOW_HEARTBEAT_TIMEOUT"
-SERVER_IDENTITY = "creditflow-server"
 PARENT = "mlflow.parentRunId"
 
 
@@ -57,7 +57,7 @@ def close_stale_runs(client: MlflowClient, store: GovernanceStore, timeout: floa
     closed = []
     for run_id, why in stale_runs(running, time.time(), timeout).items():
         client.set_terminated(run_id, status="FAILED")
-        entry = {"username": SERVER_IDENTITY, "route": "worker", "action": "close_run", "target": run_id}
+        entry = {"username": SERVER, "route": "worker", "action": "close_run", "target": run_id}
         store.append({**entry, "payload_digest": "", "decision": "allowed", "reason": f"closed FAILED: {why}"})
         log.info("creditflow worker: closed run %s FAILED: %s", run_id, why)
         closed.append(run_id)

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipelines.governance.rules.permissions import Actor
 from pipelines.server.login_counts import LoginCounts
+from pipelines.server.roles import SERVER
 from pipelines.server.services import Pending, Services, error_body
 from pipelines.server.throttle import USER, Count, LoginLimits, Refusal, after_failure, keys, newly_locked, refusal
 
@@ -76,9 +77,6 @@ class LoginGuard:
         user = keys(login.username, login.address)[0]
         if user in login.counts:  # a count to clear: the one write a successful login may cost
             self.counts.forget(*user)
-
-
-SERVER = "creditflow-server"  # the name on audit rows the server writes of its own accord
 
 
 def record_lockout(services: Services, limits: LoginLimits, kind: str, key: str, count: Count) -> None:

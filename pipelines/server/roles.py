@@ -30,6 +30,7 @@ GRANTS = {
 
 
 SERVICE_VALIDATOR = "creditflow-validator"  # the validation worker's identity (`server start` runs it)
+SERVER = "creditflow-server"  # the name on audit rows the server writes of its own accord (lockouts, closed runs)
 
 
 def create_auth_database(uri: str, admin: str, admin_password: str, validator_password: str) -> None:

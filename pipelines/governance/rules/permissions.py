@@ -35,6 +35,7 @@ from pipelines.governance.rules.promotion import unmet_conditions
 
 DATA_SCIENTIST, REVIEWER, RISK, VALIDATOR, ADMIN = "data-scientist", "reviewer", "risk", "validator", "admin"
 MONITORS = (RISK, VALIDATOR)  # who records a version's monitoring on a team server
+MONITORING_PARAGRAPH = "Monitoring:"  # the label of the version description's paragraph monitoring owns
 ROLES = (DATA_SCIENTIST, REVIEWER, RISK, VALIDATOR, ADMIN)
 ROLE_PREFIX = "creditflow-"  # basic-auth role names: creditflow-data-scientist, creditflow-reviewer, creditflow-risk
 
@@ -241,9 +242,7 @@ def description_problems(actor: Actor, version: str, old: str = "", new: str = "
     monitoring paragraph, which those who monitor (MONITORS) rewrite and nothing else."""
     if actor.role == VALIDATOR:
         return []
-    if actor.role in MONITORS and _without(old, tags.MONITORING_DESCRIPTION) == _without(
-        new, tags.MONITORING_DESCRIPTION
-    ):
+    if actor.role in MONITORS and _without(old, MONITORING_PARAGRAPH) == _without(new, MONITORING_PARAGRAPH):
         return []
     return [f"the description of version {version} is frozen from registration (the validator links its review page)"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.server import api, gate
+from pipelines.server import api, auth_cache, gate
 from pipelines.server.gate import log
 from pipelines.server.routes import unclassified
 from pipelines.server.services import Services
@@ -20,6 +20,7 @@ from pipelines.server.services import Services
 
 def create_app(app: Any = None) -> Any:
     from mlflow.server import app as mlflow_app
+    from mlflow.server import auth as basic_auth
     from mlflow.server.auth import create_app as basic_auth_app
     from starlette.middleware import Middleware
 
@@ -30,6 +31,7 @@ def create_app(app: Any = None) -> Any:
     flask_app.extensions["creditflow"] = services
     flask_app.before_request(lambda: api.dispatch(services))
     served = basic_auth_app(flask_app)
+    auth_cache.install(basic_auth, auth_cache.cache_seconds())  # its store is ready once basic-auth's app is built
     flask_app.before_request(gate.before)
     flask_app.after_request(gate.after)
     flask_app.teardown_request(gate.teardown)

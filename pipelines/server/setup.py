@@ -11,7 +11,7 @@
 
 Passwords are generated and written only to a pgpass file (mode 0600) that libpq reads: no password is in a URL,
 a configuration file or a command line. The folder gets `basic_auth.ini` (auth database, default permission
-READ, `auth_cache_ttl_seconds = 60`), `server.env` (secrets and settings for the server process, 0600) and
+READ, `auth_cache_ttl_seconds = 10`), `server.env` (secrets and settings for the server process, 0600) and
 `server.json` (what `start` runs). The admin user is created in the auth database at `init`, with the password
 given once (MLflow refuses to start an auth server without an admin password): `start` never needs it.
 """
@@ -232,8 +232,9 @@ def _write_files(
         f"database_uri = {config.auth_db_uri}\n"
         f"admin_username = {config.admin}\n"
         "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
-        "# without the cache every request pays a password hash (~300 ms): a run-logging loop 35x slower\n"
-        "auth_cache_ttl_seconds = 60\n"
+        "# without the cache every request pays a password hash (~300 ms): a run-logging loop 35x slower; a password\n"
+        "# changed through another server process takes effect there within this many seconds (issue 24.8)\n"
+        "auth_cache_ttl_seconds = 10\n"
     )
     (folder / INI).write_text(ini)
     env = {

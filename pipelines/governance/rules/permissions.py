@@ -36,6 +36,9 @@ from pipelines.governance.rules.promotion import unmet_conditions
 DATA_SCIENTIST, REVIEWER, RISK, VALIDATOR, ADMIN = "data-scientist", "reviewer", "risk", "validator", "admin"
 ROLES = (DATA_SCIENTIST, REVIEWER, RISK, VALIDATOR, ADMIN)
 ROLE_PREFIX = "creditflow-"  # basic-auth role names: creditflow-data-scientist, creditflow-reviewer, creditflow-risk
+# the validation worker's identity (`server start` runs it); named here, not in pipelines/server/roles.py, which
+# imports MLflow's server: the worker and `server start` paid seconds of imports for a name (issue 24.6)
+SERVICE_VALIDATOR = "creditflow-validator"
 
 # Tags the server writes itself when an approval or an exception is recorded: a client never sets them.
 SERVER_APPROVAL_TAGS = (tags.APPROVAL_TIME, tags.APPROVAL_EVIDENCE)

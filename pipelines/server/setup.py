@@ -33,6 +33,7 @@ import psycopg2
 from psycopg2 import sql
 
 from features.errors import CreditflowError
+from pipelines.server.auth_cache import AUTH_CACHE_SECONDS_ENV, DEFAULT_SECONDS
 from pipelines.server.store import create_schema
 
 CONFIG, ENV, INI, PGPASS = "server.json", "server.env", "basic_auth.ini", "pgpass"
@@ -247,6 +248,8 @@ def _write_files(
         "MLFLOW_SQLALCHEMYSTORE_POOL_SIZE": "2",
         "MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW": "8",
         "CREDITFLOW_GOVERNANCE_DB": config.governance_db_uri,
+        # how long another worker may still use a user's old roles and grants (auth_cache.py; issue 24.8)
+        AUTH_CACHE_SECONDS_ENV: str(int(DEFAULT_SECONDS)),
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "DO_NOT_TRACK": "1",
         VALIDATOR_PASSWORD_ENV: validator_password,  # the validation worker's login (service user, role validator)

@@ -88,8 +88,19 @@ def setup(folder: Path, rows: int, train_rows: int) -> tuple[str, Path, Path, di
     return uri, reference, current, spec["features"]
 
 
+def setup_in_child(folder: Path, rows: int, train_rows: int) -> tuple[str, Path, Path, dict]:
+    """`setup` in a process of its own. Linux carries a parent's high-water RSS into a child it spawns (fork/vfork,
+    then exec: the child's ru_maxrss starts at the parent's peak), so a parent that generated 2M rows would lend
+    its ~1.5 GB to every measured command: the measuring process stays small."""
+    subprocess.run(
+        [sys.executable, __file__, "--setup-child", str(folder), str(rows), str(train_rows)], cwd=REPO, check=True
+    )
+    uri, reference, current, features = json.loads((folder / "setup.json").read_text())
+    return uri, Path(reference), Path(current), features
+
+
 def measure(command: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MB and exit code of a command in a fresh process."""
+    """Wall seconds, peak RSS in MB and exit code of a command in a fresh process (spawned by a small one)."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=errors)
@@ -157,12 +168,18 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-preset", action="store_true", help="measure creditflow only (while developing)")
     parser.add_argument("--preset-child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--setup-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.preset_child:
         return preset_child(*args.preset_child)
+    if args.setup_child:
+        folder, rows, train_rows = Path(args.setup_child[0]), int(args.setup_child[1]), int(args.setup_child[2])
+        uri, reference, current, features = setup(folder, rows, train_rows)
+        (folder / "setup.json").write_text(json.dumps([uri, str(reference), str(current), features]))
+        return None
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        uri, reference, current, features = setup(folder, args.rows, args.train_rows)
+        uri, reference, current, features = setup_in_child(folder, args.rows, args.train_rows)
         print(
             f"{args.rows:,} reference and {args.rows:,} current rows, "
             f"{len(features['numeric']) + len(features['categorical'])} columns, {args.repeats} repeats"

@@ -103,7 +103,7 @@ def pd_of(scorer: Scorer, frame: pd.DataFrame) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Watched:
-    """What of the watched version `prepare` needs (monitoring/command.py's Target)."""
+    """What of the watched version `prepare` needs (monitoring/target.py's Target)."""
 
     spec: Spec
     expected: dict

@@ -123,7 +123,7 @@ def sample_rows(frame: Any, rows: int, *, limit: int, seed: int) -> pd.DataFrame
 
 
 def judge_window(tracker: Any, target: Any, path: str, label: str) -> tuple[Assessment, pd.DataFrame, np.ndarray]:
-    """One window (`target` is monitoring.command's Target) judged here: counts by Spark, the verdict by the
+    """One window (`target` is monitoring.target's Target) judged here: counts by Spark, the verdict by the
     in-process code. Returns (verdict, the driver's sample, its scores): monitoring.command logs and tags it
     as it does every window, so this engine never needs the command module."""
     from monitoring.assess import assess_counts

@@ -208,6 +208,9 @@ def main() -> None:
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
     # Heartbeat checks and Optuna's matplotlib plots are flagged experimental; we use them on purpose.
     warnings.filterwarnings("ignore", message=r".*(is experimental \(supported from|is an experimental feature)")
+    # `mlflow.server` (the server verbs' admin client) imports Starlette's WSGI bridge, deprecated in Starlette 1.x:
+    # MLflow's to change, nothing a user can act on, and it read as a warning on every `server user add`.
+    warnings.filterwarnings("ignore", message=r"starlette\.middleware\.wsgi is deprecated")
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     from pipelines.owner import interruptible
 

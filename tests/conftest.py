@@ -224,6 +224,7 @@ def postgres_database(prefix: str) -> Iterator[str]:
 SHARED_GROUPS = (
     ("tests/test_readme.py", "fixed-ports"),
     ("tests/test_docs.py::test_every_command_of_the_page_runs_as_written[tutorials/first-model.md]", "fixed-ports"),
+    ("tests/test_docs.py::test_the_team_tutorial_runs_as_written", "fixed-ports"),
     ("tests/pipelines/server/", "postgres-server"),
     ("tests/pipelines/commands/test_server.py", "postgres-server"),
 )

@@ -4,7 +4,8 @@ repository, as a reader would type it (tests/test_readme.py, tests/test_docs.py)
 The copy holds the files git would commit (tracked, and new ones not ignored), so nothing left in the working
 folder (a store, a study, generated data) helps an example pass. Commands run through bash with `creditflow` and
 `mlflow` on the PATH (as in an activated environment), on the default local store `./mlflow.db`, one OpenMP thread.
-A `# exit N` comment on a line states its expected exit code (default 0). A line that starts a server (`mlflow ui`,
+A `# exit N` comment on a line states its expected exit code (default 0); an `export` line sets its variables
+for the lines after it, as in the reader's shell. A line that starts a server (`mlflow ui`,
 `mlflow models serve`) runs where it stands: it must answer its health check, then it is stopped (as a reader
 stops it with Ctrl-C). Lines that install packages or run this suite are skipped with their reason; a page may
 skip more (team mode needs a team server, Spark a cluster).
@@ -56,7 +57,7 @@ def examples(text: str, skips: list[tuple[str, str]] = SKIPS) -> list[Example]:
         first = text[: block.start()].count("\n") + 2
         for offset, raw in enumerate(block.group(1).splitlines()):
             command, _, comment = raw.partition("  #")
-            if not command.strip():
+            if not command.strip() or command.lstrip().startswith("#"):
                 continue
             expected = re.search(r"exit (\d)", comment)
             segments = [s.strip().removeprefix(".venv/bin/") for s in command.split("&&")]
@@ -110,7 +111,7 @@ class Walk:
 
 def walk(page: str, text: str, folder: Path, env: dict[str, str], skips: list[tuple[str, str]] = SKIPS) -> Walk:
     """Run every example of `text` (the page `page`) in `folder`, in order; what failed, was skipped, took how long."""
-    result = Walk([], [], [])
+    result, env = Walk([], [], []), dict(env)
     for example in examples(text, skips):
         where = f"{page}:{example.line} {example.command}"
         if example.skip:
@@ -119,6 +120,8 @@ def walk(page: str, text: str, folder: Path, env: dict[str, str], skips: list[tu
         started = time.perf_counter()
         if SERVER.match(example.command):
             problem = serve(example.command, folder, env)
+        elif example.command.startswith("export "):
+            problem = export(example.command, folder, env)
         else:
             done = subprocess.run(
                 ["bash", "-c", example.command], cwd=folder, env=env, capture_output=True, text=True, timeout=1200
@@ -134,6 +137,18 @@ def walk(page: str, text: str, folder: Path, env: dict[str, str], skips: list[tu
         if problem:
             result.failures.append(f"{where}\n  {problem}")
     return result
+
+
+def export(command: str, folder: Path, env: dict[str, str]) -> str | None:
+    """Carry out an `export` line: its variables, as bash expands them, join `env`; a problem, or None."""
+    done = subprocess.run(["bash", "-c", f"{command} && env -0"], cwd=folder, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        return f"exit {done.returncode}: {done.stderr[-1500:]}"
+    for line in done.stdout.split("\0"):
+        name, equals, value = line.partition("=")
+        if equals:
+            env[name] = value
+    return None
 
 
 def serve(command: str, folder: Path, env: dict[str, str], timeout: float = 300) -> str | None:

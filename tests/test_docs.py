@@ -75,7 +75,8 @@ def test_the_site_builds_strictly_offline(tmp_path):
     assert "fonts.googleapis.com" not in html  # no page needs the network to render
 
 
-WALKED = [p for p in pages() if any(e.skip is None for e in examples(p.read_text(), PAGE_SKIPS))]
+TEAM_TUTORIAL = DOCS / "tutorials" / "team-mode.md"  # walked against PostgreSQL below, every line
+WALKED = [p for p in pages() if p != TEAM_TUTORIAL and any(e.skip is None for e in examples(p.read_text(), PAGE_SKIPS))]
 
 
 @pytest.mark.slow
@@ -90,3 +91,82 @@ def test_every_command_of_the_page_runs_as_written(tmp_path, page, consumer_stor
     assert not result.failures, "\n\n".join(result.failures)
     assert not (folder / "mlruns").exists()
     assert not re.search(r"\bmlruns\b", "".join(result.timings))
+
+
+@pytest.mark.slow
+def test_the_team_tutorial_runs_as_written_to_a_governed_promotion(tmp_path):
+    """The team walk-through, every line but the install, against this machine's PostgreSQL: `server init` with
+    PGPASSWORD, the server in the background, five people, a version validated by the server's worker, refused
+    promotion, an exception, a second approval and a promotion the server records."""
+    import psycopg2
+
+    from tests.conftest import unavailable
+    from tests.pipelines.server.conftest import connect, drop
+
+    try:
+        existing = _databases(connect(), "creditflow\\_%")
+    except psycopg2.Error as exc:
+        unavailable(f"the team tutorial needs PostgreSQL: {exc}")
+    assert not existing, f"the tutorial's databases already exist here ({existing}): the walk will not touch them"
+    folder = fresh_copy(tmp_path / "clone")
+    name = str(TEAM_TUTORIAL.relative_to(REPO))
+    try:
+        result = walk(name, (folder / name).read_text(), folder, environment(folder, tmp_path / "bin"))
+        promotions = (
+            _promotions(connect("creditflow_governance")) if _databases(connect(), "creditflow_governance") else []
+        )
+    finally:
+        _stop_processes_in(folder)  # the server the tutorial started in the background, its worker
+        drop("creditflow")
+    print("\n".join(result.skipped + result.timings))  # shown with -s
+    assert not result.failures, "\n\n".join(result.failures)
+    assert all(line.endswith(tuple(why for _, why in SKIPS)) for line in result.skipped)  # installing only
+    assert promotions == [("rob", "german_credit", "1")]
+
+
+def _databases(conn, pattern: str) -> list[str]:
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (pattern,))
+            return [row[0] for row in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+def _promotions(conn) -> list[tuple[str, str, str]]:
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT username, model, version FROM audit_log WHERE action = 'promote' AND decision = 'allowed'"
+            )
+            return [tuple(row) for row in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+def _stop_processes_in(folder: Path) -> None:
+    """SIGTERM, then SIGKILL, every process whose working folder is `folder` (a background line's process group is
+    the test's own, so it is found by folder, not by group)."""
+    import os
+    import signal
+    import time
+
+    def running() -> list[int]:
+        found = []
+        for proc in Path("/proc").iterdir():
+            try:
+                if proc.name.isdigit() and Path(os.readlink(proc / "cwd")) == folder.resolve():
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+        return found
+
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in running():
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 20
+        while running() and time.monotonic() < deadline:
+            time.sleep(0.5)

@@ -132,7 +132,8 @@ VOCABULARY: tuple[tuple[str, Scope, str], ...] = (
         REPRODUCIBILITY,
         "version",
         f"{PASSED} or {FAILED}: the validator retrained from the recorded spec, seed and data (policy "
-        "validation.reproduce) and compared holdout PDs (max absolute difference at most 1e-6)",
+        "validation.reproduce) and compared holdout PDs (max absolute difference at most 1e-6); "
+        f"{NOT_ASSESSED} when a later validation under a policy that does not reproduce replaced that verdict",
     ),
     (POLICY_DIGEST, "version", "sha256 of that policy as written (canonical JSON): evidence, not a verdict"),
     (VALIDATOR, "version", "who computed the validation.* evidence (creditflow validate): the acting validator"),

@@ -123,6 +123,9 @@ def _same_files(version: VersionInfo, files: FilesCheck) -> str:
     return files.sha256
 
 
+NOT_REPRODUCED = "the policy does not ask for reproduction"
+
+
 def record_validation(
     store: GovernanceStore,
     found: VersionInfo,
@@ -149,11 +152,14 @@ def record_validation(
         if reproduction is not None:  # the validator's own check: the author reports none
             diff = f"max |PD difference| {reproduction.max_difference:.3g}"
             verdicts.append([tags.REPRODUCIBILITY, reproduction.verdict, "-", diff])
+        stale = reproduction is None and tags.REPRODUCIBILITY in current.tags
+        if stale:  # an earlier validation's verdict must not stand beside evidence that did not check it
+            verdicts.append([tags.REPRODUCIBILITY, tags.NOT_ASSESSED, "-", NOT_REPRODUCED])
         run_id, page = write_review_page(store, current, prepared, evaluation, verdicts, validator, time, governed)
         values = {} if current.tags.get(tags.MODEL_SHA256) else {tags.MODEL_SHA256: model_sha256}
         values.update({f"{tags.VALIDATION_PREFIX}{gate}": verdict for gate, verdict in evaluation.gates().items()})
-        if reproduction is not None:
-            values[tags.REPRODUCIBILITY] = reproduction.verdict
+        if reproduction is not None or stale:
+            values[tags.REPRODUCIBILITY] = reproduction.verdict if reproduction else tags.NOT_ASSESSED
         values.update({tags.POLICY: governed.label, tags.POLICY_DIGEST: governed.digest})
         values.update({tags.REVIEW_RUN: run_id, tags.VALIDATOR: validator, tags.VALIDATION_TIME: time})
         store.tracker.set_version_tags(model, version, {**authors, **values})
@@ -175,7 +181,7 @@ def record_validation(
             model,
             version,
             "**Validated**",
-            f"**Validated** by {validator} at {time}: [review page]({link}) on run {run_id}, the validator's "
+            f"by {validator} at {time}: [review page]({link}) on run {run_id}, the validator's "
             "evidence beside the author's.",
         )
     click.echo(f"{model} version {version}: validated by {validator} under policy {governed.label}")
@@ -183,6 +189,8 @@ def record_validation(
         click.echo(f"  {tags.VALIDATION_PREFIX}{gate}={verdict}")
     if reproduction is not None:
         click.echo(f"  {tags.REPRODUCIBILITY}={reproduction.verdict} ({reproduction.message})")
+    elif stale:
+        click.echo(f"  {tags.REPRODUCIBILITY}={tags.NOT_ASSESSED} ({NOT_REPRODUCED})")
     click.echo(f"review page: {page}")
 
 

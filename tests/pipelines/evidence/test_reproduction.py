@@ -69,3 +69,16 @@ def test_a_run_without_recorded_hyper_parameters_is_one_line_exit_2_and_writes_n
     assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
     assert "its run logged no hyper-parameters or seed: it cannot be reproduced" in result.output
     assert registry_snapshot(reproducing) == before
+
+
+def test_a_later_validation_without_reproduction_does_not_keep_the_earlier_verdict(reproducing, tmp_path):
+    """A `failed` reproducibility from an earlier validation must not stand beside evidence that no longer checked
+    it: validated again under a policy version that does not reproduce, the tag says not_assessed."""
+    _run_params(reproducing, "1", "UPDATE params SET value = ? WHERE key = 'seed' AND run_uuid = ?", "4242")
+    assert invoke("validate", MODEL, 1).exit_code == 0
+    write_policy(tmp_path, "relaxed", **{**RELAXED, "version": "1.1"})  # validation.reproduce off again
+    result = invoke("validate", MODEL, 1)
+    assert result.exit_code == 0, result.output
+    tags = mlflow.MlflowClient(reproducing).get_model_version(MODEL, "1").tags
+    assert tags["validation.reproducibility"] == "not_assessed"
+    assert "validation.reproducibility=not_assessed (the policy does not ask for reproduction)" in result.output

@@ -42,7 +42,8 @@ def test_a_forged_verdict_is_recomputed_and_the_author_kept_beside_it(governed):
     page = result.output.split("review page: ")[1].strip()
     assert "german_credit-validation" in page and Path(page).is_file()  # a run of its own
     text = Path(page).read_text()
-    assert "**Validated** by carol" in client.get_model_version(MODEL, "1").description
+    described = client.get_model_version(MODEL, "1").description
+    assert "**Validated** by carol" in described and described.count("**Validated**") == 1  # the label once
     assert "Validator and author" in text and "validated by carol" in text
     assert "DISAGREE" in text and "validation.performance" in text
     again = invoke("validate", MODEL, 1, user="dave")

@@ -16,12 +16,20 @@ experiment. Two caches, installed into MLflow's basic-auth module by `install` w
 
 The verified-credentials cache is MLflow's own (`auth_cache_ttl_seconds` in basic_auth.ini, keyed by an HMAC of
 the password under a per-process key, dropped for a user whose password changes or who is deleted); `server init`
-sets it to the same bound. Failed logins are never cached: a password guess always pays the full hash.
+sets it to the same bound. When it expires, `CachedAuthStore.authenticate_user` re-checks a credential it verified
+before by reading the user's stored password hash (one indexed read): unchanged, the credential still holds; changed
+or gone, the full hash check runs and decides. So the bound costs a read every 10 s, not a deliberately slow hash
+(~0.3 s, seconds on a loaded machine). Only an HMAC of username and password under a per-process key is kept, beside
+the stored hash it was verified against (which the database holds anyway). Failed logins are never cached: a
+password guess always pays the full hash.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import secrets
 import threading
 import time
 from types import SimpleNamespace
@@ -78,6 +86,30 @@ class CachedAuthStore:
     def __init__(self, store: Any, seconds: float, clock: Callable[[], float] = time.monotonic):
         self._store = store
         self._memo = TTLMemo(seconds, clock)
+        self._key = secrets.token_bytes(32)
+        self._verified: dict[bytes, str] = {}  # HMAC(username, password) -> the stored hash it was checked against
+        self._verified_lock = threading.Lock()
+
+    def authenticate_user(self, username: str, password: str, **options: Any) -> bool:
+        """The full password check, unless this credential was verified against the hash the store still holds."""
+        try:
+            stored = str(self._store.get_user(username).password_hash)  # fresh, never from the memo
+        except Exception:  # noqa: BLE001 - an unknown user: the store's own check answers (False)
+            return bool(self._store.authenticate_user(username, password, **options))
+        key = hmac.new(self._key, f"{username}\0{password}".encode(), hashlib.sha256).digest()
+        with self._verified_lock:
+            known = self._verified.get(key)
+        if known is not None and hmac.compare_digest(known, stored):
+            return True
+        verified = bool(self._store.authenticate_user(username, password, **options))
+        with self._verified_lock:
+            if len(self._verified) >= _MAX_ENTRIES:
+                self._verified.clear()
+            if verified:
+                self._verified[key] = stored
+            else:
+                self._verified.pop(key, None)
+        return verified
 
     @property
     def wrapped(self) -> Any:

@@ -14,10 +14,13 @@ class FakeAuthStore:
     def __init__(self):
         self.calls: list[str] = []
         self.admin = False
+        self.hashes = {"ds1": "hash-of-right"}
 
     def get_user(self, username):
         self.calls.append(f"get_user {username}")
-        return SimpleNamespace(username=username, id=7, is_admin=self.admin)
+        if username not in self.hashes:
+            raise LookupError(f"no user {username}")
+        return SimpleNamespace(username=username, id=7, is_admin=self.admin, password_hash=self.hashes[username])
 
     def list_grants(self, user_id, workspace, types):
         self.calls.append(f"list_grants {user_id} {sorted(types)}")
@@ -25,7 +28,11 @@ class FakeAuthStore:
 
     def authenticate_user(self, username, password):
         self.calls.append("authenticate_user")
-        return password == "right"
+        return self.hashes.get(username) == f"hash-of-{password}"
+
+    def update_user_password(self, username, password):
+        self.calls.append("update_user_password")
+        self.hashes[username] = f"hash-of-{password}"
 
     def update_user(self, username, is_admin=None):
         self.calls.append("update_user")
@@ -61,11 +68,25 @@ def test_a_write_through_the_store_clears_every_kept_answer_at_once():
     assert store.calls == ["get_user ds1", "update_user", "get_user ds1"]
 
 
-def test_password_checks_are_never_cached_so_a_guess_always_pays_the_hash():
+def test_a_wrong_password_always_pays_the_hash_and_a_verified_one_is_rechecked_by_a_read():
     store = FakeAuthStore()
     cached = CachedAuthStore(store, 60, Clock())
     assert [cached.authenticate_user("ds1", p) for p in ("wrong", "wrong", "right")] == [False, False, True]
     assert store.calls.count("authenticate_user") == 3
+    assert [cached.authenticate_user("ds1", "right") for _ in range(3)] == [True, True, True]
+    assert store.calls.count("authenticate_user") == 3  # the stored hash is unchanged: no hash check again
+    assert cached.authenticate_user("ds1", "wrong") is False and store.calls.count("authenticate_user") == 4
+
+
+def test_a_changed_password_or_a_deleted_user_ends_a_verified_credential_even_in_another_process():
+    store = FakeAuthStore()
+    other_worker = CachedAuthStore(store, 60, Clock())
+    assert other_worker.authenticate_user("ds1", "right")
+    store.update_user_password("ds1", "new")  # through another process: this one's memo is not cleared
+    assert other_worker.authenticate_user("ds1", "right") is False
+    assert other_worker.authenticate_user("ds1", "new") is True
+    del store.hashes["ds1"]
+    assert other_worker.authenticate_user("ds1", "new") is False
 
 
 def test_each_caller_gets_its_own_list_and_a_failed_read_is_not_kept():

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from features.data import duplicate_warnings, read_table
-from features.errors import DataError
+from features.errors import CreditflowError, DataError
 from features.spec import Spec
 from monitoring.assess import LEVELS, Assessment, assess
 from monitoring.evidently_report import drift_report
@@ -70,6 +70,9 @@ def monitor(
     if decisions is not None and (current is None or engine == "spark"):
         raise DataError("--decisions is judged with --current on the local engine")
     tracker = Tracker(tracking_uri)
+    refused = store_of(tracker).monitoring_problems()
+    if refused:  # asked before anything is read or logged: the server would refuse the verdict's tags at the end
+        raise CreditflowError("; ".join(refused))
     target = load_target(tracker, model, reference)
     final = load_decisions(decisions, current, target.spec) if decisions and current else None
     if engine == "spark":

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # Evidently loads with the first report, not at import
 
 MODEL_URI_TAG = tags.MONITORING_MODEL_URI  # on the window run: the version it watched, as a loadable URI
 RUN_NOTE_TAG = "mlflow.note.content"  # MLflow shows this tag as the run's description (Markdown)
-DESCRIPTION_LABEL = "Monitoring:"  # the version description's paragraph that monitoring owns
+DESCRIPTION_LABEL = tags.MONITORING_DESCRIPTION
 
 
 def log_window(run: RunLogger, result: Assessment, snapshot: Snapshot, step: int, spec: Spec, page: str) -> None:

@@ -76,6 +76,7 @@ AUDIT_HEAD = "audit.head"
 REGISTRATION_STATUS = "registration.status"  # `abandoned` when the registering process died before recording it
 ABANDONED = "abandoned"
 
+MONITORING_PREFIX = "monitoring."  # on a version: written by `creditflow monitor` (risk or the validator in team mode)
 MONITORING_STATUS = "monitoring.status"
 MONITORING_LAST_WINDOW = "monitoring.last_window"
 
@@ -96,6 +97,7 @@ EXPERIMENT_KIND = "mlflow.experimentKind"
 MODEL_DEVELOPMENT = "custom_model_development"
 
 # Tags a client may not set freely on a team server: evidence, lineage, approvals and exceptions.
+MONITORING_DESCRIPTION = "Monitoring:"  # the version description's paragraph that monitoring owns
 RESERVED_PREFIXES = (LINEAGE_PREFIX, VALIDATION_PREFIX, APPROVAL_PREFIX, EXCEPTION_PREFIX)
 
 # On monitoring runs (experiment `<MODEL>-monitoring`): which version and window a run watched, and its place in
@@ -172,7 +174,12 @@ VOCABULARY: tuple[tuple[str, Scope, str], ...] = (
         "when an action on this version was recorded: a trail without it was shortened",
     ),
     (REGISTRATION_STATUS, "version", f"{ABANDONED} when the registering process died before recording it"),
-    (MONITORING_STATUS, "version", "the verdict of the latest monitored window: ok, warn or alert"),
+    (
+        MONITORING_STATUS,
+        "version",
+        "the verdict of the latest monitored window: ok, warn or alert (on a team server only risk or the validator "
+        "writes monitoring.* on a version)",
+    ),
     (MONITORING_LAST_WINDOW, "version", "the label of the latest monitored window"),
     (MODEL_PREDICTS, "registered model", "what the model predicts: probability_of_default"),
     (MODEL_TARGET, "registered model", "the spec's target column"),

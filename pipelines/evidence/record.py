@@ -164,7 +164,7 @@ def record_model_card(
     run.text(to_markdown(title, sections), CARD_PATH)
     run.text(review_page(title, sections), PAGE_PATH)
     gates = ", ".join(f"{k} {v}" for k, v in evaluation.gates().items())
-    link = f"#/experiments/{tracker.experiment_of(run.run_id)}/runs/{run.run_id}/artifactPath/{PAGE_PATH}"
+    link = tracker.ui_link(run.run_id, PAGE_PATH)
     policy = prepared.spec.governing.label if prepared.spec.governing else "none"
     tracker.describe_version(
         prepared.spec.name,

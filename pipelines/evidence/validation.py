@@ -176,13 +176,14 @@ def record_validation(
                 evidence=evidence_digest(validated),
             )
         )
-        link = f"#/experiments/{store.tracker.experiment_of(run_id)}/runs/{run_id}/artifactPath/{PAGE_PATH}"
-        store.tracker.describe_version_part(
+        link = store.tracker.ui_link(run_id, PAGE_PATH)
+        store.tracker.describe_version_part(  # first: the page the reviewer reads, as a link the browser opens
             model,
             version,
             "**Validated**",
             f"by {validator} at {time}: [review page]({link}) on run {run_id}, the validator's "
             "evidence beside the author's.",
+            first=True,
         )
     click.echo(f"{model} version {version}: validated by {validator} under policy {governed.label}")
     for gate, verdict in evaluation.gates().items():

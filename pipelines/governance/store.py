@@ -50,6 +50,10 @@ class GovernanceStore(Protocol):
         """How the acting user is established, for messages."""
         ...
 
+    def monitoring_problems(self) -> list[str]:
+        """Why the acting user may not record a version's monitoring (nothing on a workbench)."""
+        ...
+
     def trail(self, model: str) -> Trail: ...
 
     def settled_trail(self, model: str) -> Trail:

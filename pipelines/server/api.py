@@ -3,7 +3,8 @@
 | endpoint | method | who | does |
 | --- | --- | --- | --- |
 | `whoami` | GET | any user | the authenticated user and their creditflow role (how the CLI knows it is in team mode) |
-| `audit?model=NAME` | GET | any user | the model's rows (all without `model`), chain problems, anonymous refusals |
+| `audit?model=NAME` | GET | any user | the model's rows (all without `model`), chain problems, and this process's |
+| | | | counts of anonymous refusals and throttled logins |
 | `routes` | GET | any user | the app's write routes the gate does not know (refused): empty on a known MLflow |
 | `promote` | POST `{name, version}` | reviewers | move `champion` under the promotion rules (`creditflow promote`) |
 | `rollback` | POST `{name, reason}` | reviewers | put `champion` back on `previous` (`creditflow rollback`) |
@@ -59,7 +60,7 @@ def audit(services: Services, actor: rules.Actor) -> Response:
     model = request.args.get("model")
     every = services.store.rows()
     rows = every if model is None else [r for r in every if r["model"] == model]
-    counted = {"anonymous_refusals": services.anonymous_refusals}
+    counted = {"anonymous_refusals": services.anonymous_refusals, "throttled_logins": services.throttled_logins()}
     return _json(200, {"rows": rows, "chain_problems": chain_problems(every), **counted})
 
 

@@ -110,7 +110,8 @@ def registry_problems(services: Services, pending: Pending) -> list[str]:
         terms = services.exception_terms(version) if pending.target.startswith(tags.EXCEPTION_PREFIX) else None
         return rules.version_tag_problems(actor, version, pending.target, value, terms=terms, today=today())
     if action == "update_version":
-        return rules.description_problems(actor, pending.version)
+        old = services.registry.description(name, pending.version)
+        return rules.description_problems(actor, pending.version, old, str(body.get("description") or ""))
     return []  # the registered model's own description
 
 

@@ -22,6 +22,12 @@ class ServerRegistry:
             return None
         return Registry._version_info(found, tuple(self._aliases_of(name, str(found.version))))
 
+    def description(self, name: str, version: str) -> str:
+        try:
+            return self.client.get_model_version(name, str(version)).description or ""
+        except MlflowException:
+            return ""
+
     def aliases(self, name: str) -> dict[str, str]:
         try:
             model = self.client.get_registered_model(name)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
+from mlflow.exceptions import MlflowException
 from mlflow.server import auth as basic_auth
 from mlflow.server.constants import BACKEND_STORE_URI_ENV_VAR, REGISTRY_STORE_URI_ENV_VAR
 
@@ -45,6 +46,7 @@ class Services:
         self.registry = ServerRegistry(store_uri)
         self.anonymous_refusals = 0  # unauthenticated writes refused by this process (never audit rows)
         self.unclassified: list[str] = []  # write routes of this app the gate does not know (refused)
+        self.throttled_logins: Callable[[], int] = lambda: 0  # logins refused before their password was checked
 
     def count_anonymous(self) -> None:
         self.anonymous_refusals += 1
@@ -70,6 +72,13 @@ class Services:
         names = {role.name for role in auth_store.list_user_roles(user.id)}
         role = next((r for r in ROLES if f"{ROLE_PREFIX}{r}" in names), "")
         return Actor(username, role)
+
+    def is_user(self, username: str) -> bool:
+        try:
+            basic_auth.store.get_user(username)
+        except MlflowException:
+            return False
+        return True
 
     def exception_terms(self, version: VersionInfo) -> ExceptionTerms:
         """The exception terms of the governed policy a version was judged under, as the server stores it (read

@@ -11,7 +11,8 @@
 
 Passwords are generated and written only to a pgpass file (mode 0600) that libpq reads: no password is in a URL,
 a configuration file or a command line. The folder gets `basic_auth.ini` (auth database, default permission
-READ, `auth_cache_ttl_seconds = 10`), `server.env` (secrets and settings for the server process, 0600) and
+READ, `auth_cache_ttl_seconds = 10`), `server.env` (secrets and settings for the server process, 0600; the failed-login
+limits `CREDITFLOW_LOGIN_*` with their defaults, see pipelines/server/throttle.py) and
 `server.json` (what `start` runs). The admin user is created in the auth database at `init`, with the password
 given once (MLflow refuses to start an auth server without an admin password): `start` never needs it.
 """
@@ -35,6 +36,7 @@ from psycopg2 import sql
 from features.errors import CreditflowError
 from pipelines.server.auth_cache import AUTH_CACHE_SECONDS_ENV, DEFAULT_SECONDS
 from pipelines.server.store import create_schema
+from pipelines.server.throttle import LoginLimits
 
 CONFIG, ENV, INI, PGPASS = "server.json", "server.env", "basic_auth.ini", "pgpass"
 VALIDATOR_PASSWORD_ENV = "CREDITFLOW_VALIDATOR_PASSWORD"
@@ -253,6 +255,8 @@ def _write_files(
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "DO_NOT_TRACK": "1",
         VALIDATOR_PASSWORD_ENV: validator_password,  # the validation worker's login (service user, role validator)
+        # failed logins: N per user / per address within the window lock them out (429, Retry-After) for the lockout
+        **LoginLimits().environment(),
     }
     _private(folder / ENV, "".join(f"{k}={v}\n" for k, v in env.items()))
     (folder / CONFIG).write_text(json.dumps(asdict(config), indent=2) + "\n")
@@ -271,13 +275,15 @@ def check_databases(config: ServerConfig, environment: dict[str, str]) -> None:
         psycopg2.connect(config.governance_db_uri, passfile=passfile, connect_timeout=5).close()
     except psycopg2.Error as exc:
         raise CreditflowError(f"cannot reach {config.governance_db_uri}: {str(exc).strip().splitlines()[0]}") from None
+    LoginLimits.from_environment(environment)  # a bad limit in server.env: one line now, not a worker's traceback
 
 
 def server_environment(folder: Path) -> dict[str, str]:
     """The server process's environment: this one, plus server.env."""
     lines = (folder / ENV).read_text().splitlines()
     inherited = {k: v for k, v in os.environ.items() if k != "PGPASSWORD"}  # libpq would prefer it to pgpass
-    return {**inherited, **dict(line.split("=", 1) for line in lines if "=" in line)}
+    settings = [line.split("=", 1) for line in lines if "=" in line and not line.lstrip().startswith("#")]
+    return {**inherited, **dict(settings)}
 
 
 def server_command(config: ServerConfig, *, workers: int, extra: tuple[str, ...] = ()) -> list[str]:

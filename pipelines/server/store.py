@@ -54,6 +54,14 @@ CREATE TABLE IF NOT EXISTS frozen (
     reason TEXT NOT NULL,
     PRIMARY KEY (kind, id)
 );
+CREATE TABLE IF NOT EXISTS login_failures (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    failures INTEGER NOT NULL,
+    window_start DOUBLE PRECISION NOT NULL,
+    locked_until DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (kind, key)
+);
 CREATE OR REPLACE FUNCTION creditflow_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'creditflow: table % is append-only', TG_TABLE_NAME;
@@ -72,6 +80,7 @@ CREATE OR REPLACE TRIGGER frozen_no_truncate BEFORE TRUNCATE ON frozen
     FOR EACH STATEMENT EXECUTE FUNCTION creditflow_append_only();
 """
 TABLES = ("audit_log", "policies", "frozen")
+COUNTERS = ("login_failures",)  # counts, not evidence: the server updates and deletes their rows
 SEQUENCES = ("policies_seq_seq",)
 _CHAIN_LOCK = 7_418_001  # advisory lock key of the audit chain
 
@@ -224,6 +233,10 @@ def create_schema(conn: Any, owner: str, writer: str) -> None:
             cur.execute(f'ALTER TABLE {table} OWNER TO "{owner}"')
             cur.execute(f'REVOKE ALL ON {table} FROM PUBLIC, "{writer}"')
             cur.execute(f'GRANT SELECT, INSERT ON {table} TO "{writer}"')
+        for table in COUNTERS:
+            cur.execute(f'ALTER TABLE {table} OWNER TO "{owner}"')
+            cur.execute(f'REVOKE ALL ON {table} FROM PUBLIC, "{writer}"')
+            cur.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO "{writer}"')
         for sequence in SEQUENCES:
             cur.execute(f'ALTER SEQUENCE {sequence} OWNER TO "{owner}"')
             cur.execute(f'GRANT USAGE ON SEQUENCE {sequence} TO "{writer}"')

@@ -166,6 +166,8 @@ class Connection:
                     f"tracking server {uri} refused the credentials (401: unknown user, wrong password or "
                     f"expired login): {CREDENTIALS_HINT}"
                 )
+            if status == 429 or "error code 429 " in first or "429 error responses" in first:
+                return throttled(uri, message)
             if status == 503 or "503 error responses" in first or "error code 503 " in first:
                 return TrackingError(
                     f"tracking server {uri} answered 503: its database is unavailable; try again when it is back"
@@ -181,6 +183,14 @@ class Connection:
         if isinstance(exc, MlflowException):
             first_line = first_line.removeprefix(f"{exc.error_code}: ")
         return TrackingError(f"tracking store {uri}: {first_line}")
+
+
+def throttled(uri: str, message: str, retry_after: str = "") -> TrackingError:
+    """One line for a team server's 429: the lockout in the server's words (whose, and for how long)."""
+    found = re.search(r"too many failed logins for [^\"]*?\(retry after \d+ s\)", message)
+    when = f"retry after {retry_after} s" if retry_after.isdigit() else "retry later"
+    said = found.group(0) if found else f"too many failed logins: {when}"
+    return TrackingError(f"tracking server {uri} refused the login (429, locked out): {said}")
 
 
 def _masked(uri: str) -> str:

@@ -16,11 +16,13 @@ from mlflow.utils.rest_utils import http_request
 from mlflow.utils.workspace_utils import DEFAULT_WORKSPACE_NAME
 
 from features.errors import CreditflowError, Refused
-from pipelines.tracking.common import CREDENTIALS_HINT, TrackingError
+from pipelines.tracking.common import CREDENTIALS_HINT, TrackingError, throttled
 
 __all__ = ["API", "add_user", "call", "whoami"]
 
 API = "/api/2.0/creditflow"
+# one attempt, and the answer whatever its status: a 429 (a login lockout) keeps its message and Retry-After
+_ONCE: dict[str, Any] = {"max_retries": 0, "raise_on_status": False}
 
 
 def _refused_credentials(uri: str) -> TrackingError:
@@ -33,11 +35,13 @@ def _refused_credentials(uri: str) -> TrackingError:
 def call(uri: str, method: str, endpoint: str, **kwargs: Any) -> dict[str, Any]:
     """One request with the user's credentials; errors as one-line creditflow errors (403: a refusal)."""
     try:
-        response = http_request(get_default_host_creds(uri), endpoint, method, max_retries=0, timeout=60, **kwargs)
+        response = http_request(get_default_host_creds(uri), endpoint, method, **_ONCE, timeout=60, **kwargs)
     except MlflowException as exc:
         raise TrackingError(f"tracking server {uri}: {exc.message.splitlines()[0]}") from None
     if response.status_code == 401:
         raise _refused_credentials(uri)
+    if response.status_code == 429:
+        raise throttled(uri, response.text, response.headers.get("Retry-After", ""))
     try:
         payload = response.json()
     except ValueError:
@@ -53,11 +57,13 @@ def whoami(uri: str) -> dict[str, Any] | None:
     """The authenticated user (`user`, `role`) when `uri` is a creditflow team server, else None (a plain MLflow
     server); wrong credentials are refused here, in one line."""
     try:
-        response = http_request(get_default_host_creds(uri), f"{API}/whoami", "GET", max_retries=0, timeout=10)
+        response = http_request(get_default_host_creds(uri), f"{API}/whoami", "GET", **_ONCE, timeout=10)
     except MlflowException as exc:
         raise TrackingError(f"tracking server {uri}: {exc.message.splitlines()[0]}") from None
     if response.status_code == 401:
         raise _refused_credentials(uri)
+    if response.status_code == 429:
+        raise throttled(uri, response.text, response.headers.get("Retry-After", ""))
     if response.status_code != 200:
         return None  # a plain MLflow server (404, or basic-auth's 403 for routes it does not know)
     found = response.json()

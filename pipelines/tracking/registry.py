@@ -31,11 +31,13 @@ class Registry(Connection):
     def describe_version(self, model_name: str, version: str, description: str) -> None:
         self._guard(lambda: self.client.update_model_version(model_name, version, description=description))
 
-    def describe_version_part(self, model_name: str, version: str, label: str, text: str) -> None:
+    def describe_version_part(
+        self, model_name: str, version: str, label: str, text: str, *, first: bool = False
+    ) -> None:
         """Set one labelled paragraph of a version's description (`label` starts it, e.g. "Monitoring:"),
-        keeping every other paragraph: several steps each own a part of the description."""
+        keeping every other paragraph: several steps each own a part of the description (`first`: it opens it)."""
         current = self._guard(lambda: self.client.get_model_version(model_name, str(version))).description
-        self.describe_version(model_name, version, replace_part(current or "", label, text))
+        self.describe_version(model_name, version, replace_part(current or "", label, text, first=first))
 
     def describe_model(self, name: str, description: str, tags: dict[str, str]) -> None:
         """The registered model's own description and tags (what it predicts, under which spec and policy)."""
@@ -207,11 +209,13 @@ class Registry(Connection):
         )
 
 
-def replace_part(description: str, label: str, text: str) -> str:
+def replace_part(description: str, label: str, text: str, *, first: bool = False) -> str:
     """`description` with its paragraph starting with `label` replaced, in place, by `label text` (appended when
-    there is none); other paragraphs are kept as they are."""
+    there is none; with `first`, moved to the top); other paragraphs are kept as they are."""
     parts = [p for p in description.split("\n\n") if p.strip()]
     mine = [i for i, p in enumerate(parts) if p.lstrip().startswith(label)]
+    if first:
+        return "\n\n".join([f"{label} {text}", *(p for i, p in enumerate(parts) if i not in mine)])
     if mine:
         parts[mine[0]] = f"{label} {text}"
         parts = [p for i, p in enumerate(parts) if i not in mine[1:]]

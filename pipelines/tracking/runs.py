@@ -279,8 +279,17 @@ class Runs(Connection):
         except (MlflowException, OSError):
             return None
 
+    def ui_link(self, run_id: str, path: str) -> str:
+        """The artifact's page in MLflow's UI: an http URL a browser opens on a tracking server, else the UI's
+        relative link (what `mlflow ui` on the local store serves)."""
+        link = f"#/experiments/{self.experiment_of(run_id)}/runs/{run_id}/artifactPath/{path}"
+        return f"{self.uri.rstrip('/')}/{link}" if self.uri.startswith(("http://", "https://")) else link
+
     def artifact_location(self, run_id: str, path: str) -> str:
-        """Where a run's artifact lives: a local path for a local artifact store (open it in a browser), or a URI."""
+        """Where a run's artifact lives: a local path for a local artifact store (open it in a browser), its page in
+        the server's UI on a tracking server (not an `mlflow-artifacts:/` URI no browser opens), or a URI."""
+        if self.uri.startswith(("http://", "https://")):
+            return self.ui_link(run_id, path)
         uri = f"{self._guard(lambda: self.client.get_run(run_id)).info.artifact_uri.rstrip('/')}/{path}"
         return urllib.parse.unquote(urllib.parse.urlparse(uri).path) if uri.startswith("file://") else uri
 

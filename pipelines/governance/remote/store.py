@@ -26,7 +26,7 @@ from pipelines.core.trail import Trail
 from pipelines.governance.remote.client import TeamSession
 from pipelines.governance.remote.team_policy import TeamPolicies
 from pipelines.governance.rules.exceptions import ExceptionRequest, exception_values
-from pipelines.governance.rules.permissions import EXCEPTION_FIELDS_BY_RISK
+from pipelines.governance.rules.permissions import EXCEPTION_FIELDS_BY_RISK, Actor, monitoring_problems
 from pipelines.governance.rules.promotion import evidence_digest, files_problems, review_problems
 from pipelines.governance.status import AuditLog, server_rows
 from pipelines.tracking import Tracker
@@ -47,6 +47,9 @@ class RemoteStore:
 
     def acting_user(self) -> str:
         return self.session.user
+
+    def monitoring_problems(self) -> list[str]:
+        return monitoring_problems(Actor(self.session.user, self.session.role))  # the server's rule, asked early
 
     def identity_rule(self) -> str:
         return "the user the team server authenticated"

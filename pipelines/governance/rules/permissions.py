@@ -34,6 +34,7 @@ from pipelines.governance.rules.identity import person_key, same_person
 from pipelines.governance.rules.promotion import unmet_conditions
 
 DATA_SCIENTIST, REVIEWER, RISK, VALIDATOR, ADMIN = "data-scientist", "reviewer", "risk", "validator", "admin"
+MONITORS = (RISK, VALIDATOR)  # who records a version's monitoring on a team server
 ROLES = (DATA_SCIENTIST, REVIEWER, RISK, VALIDATOR, ADMIN)
 ROLE_PREFIX = "creditflow-"  # basic-auth role names: creditflow-data-scientist, creditflow-reviewer, creditflow-risk
 # the validation worker's identity (`server start` runs it); named here, not in pipelines/server/roles.py, which
@@ -74,7 +75,26 @@ def lookalike_problems(key: str) -> list[str]:
     confusables mapped: pipelines/governance/rules/identity.py) and refused, so no fake row sits beside the real one."""
     if reserved(key) or not person_key(key).startswith(_GOVERNED_KEYS):
         return []
-    return [f"tag {shown(key)} looks like a governed tag ({', '.join(tags.RESERVED_PREFIXES)}...): choose another"]
+    return [f"tag {shown(key)} reads as the governed tag {governed_tag(key)}: choose another name"]
+
+
+_NAMED_TAGS: tuple[str, ...] = (
+    *tags.APPROVAL_TAGS,
+    *(tags.APPROVAL_EVIDENCE, tags.POLICY, tags.POLICY_DIGEST, tags.VALIDATOR, tags.VALIDATION_TIME),
+    *(tags.REVIEW_RUN, tags.REPRODUCIBILITY, tags.DATA_DIGEST, tags.SPEC_DIGEST, tags.GIT_COMMIT, tags.RUN_ID),
+    tags.AUTHOR,
+)
+
+
+def governed_tag(key: str) -> str:
+    """The governed tag a look-alike key reads as (`approval.status`), else its governed family (`validation.*`),
+    so the message names what the key imitates."""
+    normalised = person_key(key)
+    named = next((name for name in _NAMED_TAGS if person_key(name) == normalised), None)
+    if named is not None:
+        return named
+    family = next(p for p, k in zip(tags.RESERVED_PREFIXES, _GOVERNED_KEYS, strict=True) if normalised.startswith(k))
+    return f"{family}*"
 
 
 def alias_lookalike_problems(alias: str) -> list[str]:
@@ -121,6 +141,8 @@ def version_tag_problems(
     governed policy (the defaults when none is stored), `today` the day an expiry is judged on (UTC)."""
     if key.startswith(tags.AUTHOR_PREFIX) and actor.role != VALIDATOR:
         return [f"tag {key} is what the author's run reported at registration: frozen (the validator keeps it)"]
+    if key.startswith(tags.MONITORING_PREFIX):
+        return monitoring_problems(actor)
     if not reserved(key):
         return lookalike_problems(key)
     if value is None:
@@ -217,11 +239,29 @@ def alias_problems(actor: Actor, alias: str, deleting: bool) -> list[str]:
     return []
 
 
-def description_problems(actor: Actor, version: str) -> list[str]:
-    """A version's description: frozen from registration, but for the validator's link to its review page."""
+def description_problems(actor: Actor, version: str, old: str = "", new: str = "") -> list[str]:
+    """A version's description: frozen from registration, but for the validator's link to its review page and the
+    monitoring paragraph, which those who monitor (MONITORS) rewrite and nothing else."""
     if actor.role == VALIDATOR:
         return []
+    if actor.role in MONITORS and _without(old, tags.MONITORING_DESCRIPTION) == _without(
+        new, tags.MONITORING_DESCRIPTION
+    ):
+        return []
     return [f"the description of version {version} is frozen from registration (the validator links its review page)"]
+
+
+def monitoring_problems(actor: Actor) -> list[str]:
+    """Who may monitor a version on a team server: its verdict (monitoring.* tags, the description's monitoring
+    paragraph) is evidence of the model's life, not the author's to write."""
+    if actor.role in MONITORS:
+        return []
+    return [f"{_who(actor)} may not record monitoring (risk or the validator monitors a version)"]
+
+
+def _without(description: str, label: str) -> list[str]:
+    """The description's paragraphs but the one `label` starts (pipelines/tracking/registry.py replace_part)."""
+    return [p for p in description.split("\n\n") if p.strip() and not p.lstrip().startswith(label)]
 
 
 def model_tag_problems(key: str) -> list[str]:

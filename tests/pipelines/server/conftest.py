@@ -25,6 +25,7 @@ import requests
 from click.testing import CliRunner
 
 from pipelines.cli import cli
+from pipelines.server.throttle import LoginLimits
 from tests.conftest import POSTGRES, REPO, unavailable, write_policy
 from tests.pipelines.conftest import RELAXED, relaxed_german_spec
 
@@ -38,6 +39,8 @@ USERS = {
     "val1": "validator",
 }
 DATABASES = ("mlflow", "auth", "governance", "optuna")
+# the shipped limits, but lockouts of seconds: the throttle tests wait them out, and every test logs in from 127.0.0.1
+TEST_LOGIN_LIMITS = LoginLimits(user_failures=5, address_failures=20, window_seconds=120, lockout_seconds=4)
 ROLES = ("server", "optuna", "owner")
 
 
@@ -106,6 +109,13 @@ class TeamServer:
                 return [dict(r) for r in cur.fetchall()]
         finally:
             conn.close()
+
+
+def set_server_env(folder: Path, **values: str) -> None:
+    """Change settings of a server's server.env (what an administrator edits before `server start`)."""
+    path = folder / "server.env"
+    lines = [line for line in path.read_text().splitlines() if line.split("=", 1)[0] not in values]
+    path.write_text("\n".join([*lines, *(f"{k}={v}" for k, v in values.items())]) + "\n")
 
 
 def connect(database: str = "postgres"):
@@ -207,6 +217,7 @@ def team_server(tmp_path_factory):
             env={"MLFLOW_AUTH_ADMIN_PASSWORD": passwords["admin"]},
         )
         assert result.exit_code == 0, result.output
+        set_server_env(folder / "server", **TEST_LOGIN_LIMITS.environment())
         os.environ.update(CREDITFLOW_VALIDATION_POLL="0.5", CREDITFLOW_VALIDATION_RETRY="5")
         process = start(folder, log)
         server = TeamServer(f"http://127.0.0.1:{port}", folder, prefix, passwords, process)

@@ -17,3 +17,10 @@ def test_a_part_is_appended_then_replaced_in_place_keeping_the_others():
 
 def test_an_empty_description_gets_just_the_part():
     assert replace_part("", "Monitoring:", "window 2025-12 is OK.") == "Monitoring: window 2025-12 is OK."
+
+
+def test_a_first_part_opens_the_description_once():
+    described = replace_part("**Review page**: author's.\n\nGates: all passed.", "**Validated**", "by val: page.")
+    moved = replace_part(described, "**Validated**", "by val2: page.", first=True)
+    assert moved.splitlines()[0] == "**Validated** by val2: page."
+    assert moved.count("**Validated**") == 1 and "Gates: all passed." in moved

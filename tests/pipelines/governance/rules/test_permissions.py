@@ -9,6 +9,7 @@ from pipelines.governance.rules.permissions import (
     Actor,
     alias_problems,
     champion_move_problems,
+    description_problems,
     governed_model_problems,
     model_tag_problems,
     registration_problems,
@@ -44,7 +45,8 @@ def test_only_data_scientists_register_from_a_logged_model():
         (REV, "approval.status", "approved", None),
         (REV, "approval.comment", "fine", None),
         (REV, "approval.reviewer", "REV1", None),  # names compare case-insensitively
-        (REV, "monitoring.status", "ok", None),  # not governed
+        (REV, "monitoring.status", "ok", "may not record monitoring"),  # monitoring records it (risk, validator)
+        (REV, "team.note", "ok", None),  # not governed
         (DS, "approval.status", "approved", "may not review"),
         (Actor("ds1", "reviewer"), "approval.status", "approved", "four-eyes: ds1 registered version 1"),
         (REV, "approval.status", "maybe", "must be one of approved, rejected"),
@@ -64,10 +66,10 @@ def test_only_data_scientists_register_from_a_logged_model():
         (Actor("val", "validator"), "lineage.model_sha256", "0" * 64, None),  # once: the version has none
         (Actor("val", "validator"), "lineage.data_digest", "0" * 64, "evidence written at registration"),
         (DS, "author.fairness", "passed", "what the author's run reported at registration"),
-        (REV, "Approval.status", "approved", "looks like a governed tag"),
-        (REV, " approval.status", "approved", "looks like a governed tag"),
-        (REV, "\uff41pproval.status", "approved", "looks like a governed tag"),  # full-width a
-        (DS, "v\u0430lidation.fairness", "passed", "looks like a governed tag"),  # Cyrillic a
+        (REV, "Approval.status", "approved", "reads as the governed tag approval.status"),
+        (REV, " approval.status", "approved", "reads as the governed tag approval.status"),
+        (REV, "\uff41pproval.status", "approved", "reads as the governed tag approval.status"),  # full-width a
+        (DS, "v\u0430lidation.fairness", "passed", "reads as the governed tag validation.*"),  # Cyrillic a
     ],
 )
 def test_version_tags(actor, key, value, found):
@@ -107,9 +109,23 @@ def test_evidence_is_never_sent_at_registration():
         found = registration_problems(DS, {key: "passed"}, "models:/m-0a")
         assert len(found) == 1 and "evidence the validator writes" in found[0], found
     looks = registration_problems(DS, {"Approval.status": "approved"}, "models:/m-0a")
-    assert looks and "looks like a governed tag" in looks[0]
+    assert looks and "reads as the governed tag approval.status" in looks[0]
 
 
 @pytest.mark.parametrize("alias", ["\uff43hampion", "ch\u0430mpion", "prev1ous", " previous"])
 def test_look_alike_aliases_are_refused(alias):
     assert "looks like the governed alias" in alias_problems(DS, alias, deleting=False)[0]
+
+
+@pytest.mark.parametrize("actor, allowed", [(DS, False), (REV, False), (RISK, True), (Actor("val", "validator"), True)])
+def test_the_monitoring_verdict_is_recorded_by_risk_or_the_validator_only(actor, allowed):
+    problems = version_tag_problems(actor, version(), "monitoring.status", "ok")
+    assert (problems == []) == allowed, problems
+
+
+def test_who_monitors_rewrites_the_monitoring_paragraph_of_a_description_and_nothing_else():
+    old = "Registered by ds1.\n\n**Validated** by val: [review page](#/x)\n\nMonitoring: latest window 2026-01 is OK"
+    new_status = old.replace("2026-01 is OK", "2026-02 is ALERT")
+    assert description_problems(RISK, "1", old, new_status) == []
+    assert description_problems(RISK, "1", old, old.replace("Registered by ds1", "Registered by rev1"))
+    assert description_problems(DS, "1", old, new_status)  # a data scientist's "all fine" is refused

@@ -5,14 +5,20 @@ on the local SQLite store.
    scientist; seconds per run against a local SQLite store (goal: at most 2x). Measured with one uvicorn worker
    and with two gunicorn workers, and on a plain `mlflow server` on the same PostgreSQL (no authentication, no
    gate), which separates the cost of HTTP + PostgreSQL from that of basic-auth + the gate.
+   The team server against the plain one is the overhead of basic-auth + the gate (goal: at most 1.3x, issue 24.8).
 2. Tuning: a 20-trial study through creditflow's study runner (one nested MLflow run per trial), on the team
    server with the Optuna study on PostgreSQL, against local SQLite for both (goal: at most 1.15x per trial).
+3. Start-up: seconds from `creditflow server start` (with its validation worker) to the first 200 on /health,
+   beside a plain `mlflow server` on the same stores (goal: under 15 s, issue 24.6).
 
 It creates its own uniquely named databases and roles on POSTGRES (a role that may create both) and drops
 them afterwards. Medians of --repeats.
 
     python benchmarks/team_overhead.py [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
-        [--runs 30] [--rows 100000] [--trials 20] [--repeats 3]
+        [--runs 30] [--rows 100000] [--trials 20] [--repeats 3] [--parts logging,tuning,startup]
+
+Setups are measured interleaved (each repeat runs every setup, in a rotated order), so machine load hits them alike;
+the load average is printed beside the results.
 """
 
 from __future__ import annotations
@@ -78,6 +84,7 @@ def tune(uri: str, storage: str, prepared, trials: int, attempt: int) -> float:
         return (time.perf_counter() - started) / trials
 
 
+PLAIN, TEAM_GOAL = "plain mlflow server, PostgreSQL", 1.3
 SETUPS = {  # name -> (command kind, workers); all run at once on the same databases, each on its own port
     "plain mlflow server, PostgreSQL": ("plain", 1),
     "team server, uvicorn 1 worker": ("team", 1),
@@ -86,9 +93,12 @@ SETUPS = {  # name -> (command kind, workers); all run at once on the same datab
 
 
 def start_server(folder: Path, kind: str, workers: int, port: int) -> subprocess.Popen:
-    """The team server (`mlflow server --app-name creditflow`), or a plain `mlflow server` on the same stores."""
+    """The team server (`mlflow server --app-name creditflow`), `creditflow server start` (`cli`: the same with
+    its checks and validation worker), or a plain `mlflow server` on the same stores."""
     config = replace(ServerConfig.load(folder), port=port)
     command = server_command(config, workers=workers)
+    if kind == "cli":
+        command = [sys.executable, "-m", "pipelines.cli", "server", "start", "--folder", str(folder)]
     if kind == "plain":
         command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", config.backend_store_uri]
         command += ["--artifacts-destination", str(folder / "plain"), "--port", str(port), "--workers", "1"]
@@ -139,8 +149,22 @@ def report(label: str, values: dict[str, list[float]], base: str, goal: float) -
     medians = {name: statistics.median(v) for name, v in values.items()}
     print(label)
     for name, found in values.items():
-        ratio = f"  ratio {medians[name] / medians[base]:.2f} (goal <= {goal})" if name != base else ""
+        ratio = f"  {medians[name] / medians[base]:.2f}x {base} (goal <= {goal}x)" if name != base else ""
         print(f"  {name:<34} {medians[name] * 1000:8.1f} ms  {[round(v * 1000, 1) for v in found]}{ratio}")
+
+
+def report_against_plain(values: dict[str, list[float]]) -> None:
+    """The team server's cost over a plain `mlflow server` on the same PostgreSQL: basic-auth and the gate."""
+    plain = statistics.median(values[PLAIN])
+    print(f"team server against {PLAIN} (issue 24.8 goal: at most {TEAM_GOAL}x):")
+    for name in (n for n in values if n.startswith("team")):
+        ratio = statistics.median(values[name]) / plain
+        verdict = "meets" if ratio <= TEAM_GOAL else "misses"
+        print(f"  {name:<34} {ratio:5.2f}x  ({verdict} the {TEAM_GOAL}x goal)")
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def main() -> None:
@@ -150,7 +174,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--parts", default="logging,tuning,startup", help="comma-separated: logging,tuning,startup")
     args = parser.parse_args()
+    args.parts = set(args.parts.split(","))
+    if not args.parts <= {"logging", "tuning", "startup"}:
+        parser.error(f"--parts {','.join(sorted(args.parts))}: choose from logging, tuning, startup")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     os.environ.update(
         MLFLOW_TRACKING_USERNAME="ds1",
@@ -172,7 +200,12 @@ def main() -> None:
         )
         local = f"sqlite:///{folder / 'mlflow.db'}"
         try:
-            measure(args, folder, config, local)
+            print(f"before: {load()}")
+            if args.parts & {"logging", "tuning"}:
+                measure(args, folder, config, local)
+            if "startup" in args.parts:
+                startup(args, folder / "server")
+            print(f"after: {load()}")
         finally:
             drop(args.postgres, prefix)
 
@@ -180,10 +213,12 @@ def main() -> None:
 def measure(args, folder: Path, config: ServerConfig, local: str) -> None:
     """Every setup is measured in each repeat, one after the other, so a change in machine load between
     repeats hits them all alike."""
-    spec = shipped_spec()
-    spec["data"]["synthetic"]["rows"] = args.rows
-    (folder / "bench.yaml").write_text(yaml.safe_dump(spec))
-    prepared = prepare(folder / "bench.yaml")
+    prepared = None
+    if "tuning" in args.parts:
+        spec = shipped_spec()
+        spec["data"]["synthetic"]["rows"] = args.rows
+        (folder / "bench.yaml").write_text(yaml.safe_dump(spec))
+        prepared = prepare(folder / "bench.yaml")
     uris = {"local SQLite": local}
     processes = []
     try:
@@ -198,8 +233,11 @@ def measure(args, folder: Path, config: ServerConfig, local: str) -> None:
         for name, uri in uris.items():
             log_runs(uri, f"warm-up-{name}", 2)
         for attempt in range(args.repeats):
-            for name, uri in uris.items():
-                logging[name].append(log_runs(uri, f"logging-{attempt}-{name}", args.runs))
+            order = list(uris)[attempt % len(uris) :] + list(uris)[: attempt % len(uris)]  # rotated each repeat
+            for name in order if "logging" in args.parts else ():
+                logging[name].append(log_runs(uris[name], f"logging-{attempt}-{name}", args.runs))
+            if "tuning" not in args.parts:
+                continue
             storage = f"sqlite:///{folder / f'optuna-{attempt}.db'}"
             tuning["local SQLite (store and study)"].append(tune(local, storage, prepared, args.trials, attempt))
             team = tune(config.tracking_uri, config.optuna_storage_uri, prepared, args.trials, attempt)
@@ -208,8 +246,27 @@ def measure(args, folder: Path, config: ServerConfig, local: str) -> None:
         for process in processes:
             stop_server(process)
     print(f"{args.runs} runs per repeat, {args.trials} trials on {args.rows:,} rows, {args.repeats} repeats (medians)")
-    report("per logged run:", logging, "local SQLite", 2.0)
-    report("per tuning trial:", tuning, "local SQLite (store and study)", 1.15)
+    if "logging" in args.parts:
+        report("per logged run:", logging, "local SQLite", 2.0)
+        report_against_plain(logging)
+    if "tuning" in args.parts:
+        report("per tuning trial:", tuning, "local SQLite (store and study)", 1.15)
+
+
+def startup(args, folder: Path) -> None:
+    """Seconds from launching each server to its first 200 on /health, interleaved, --repeats times."""
+    kinds = {PLAIN: "plain", "creditflow server start": "cli"}
+    seconds: dict[str, list[float]] = {name: [] for name in kinds}
+    for attempt in range(args.repeats):
+        for name in list(kinds)[attempt % 2 :] + list(kinds)[: attempt % 2]:
+            started = time.perf_counter()
+            port = ServerConfig.load(folder).port if kinds[name] == "cli" else free_port()  # the worker's port
+            process = start_server(folder, kinds[name], 1, port)
+            seconds[name].append(time.perf_counter() - started)
+            stop_server(process)
+    print(f"start-up to the first 200 on /health ({args.repeats} repeats, medians; goal under 15 s):")
+    for name, found in seconds.items():
+        print(f"  {name:<34} {statistics.median(found):6.1f} s  {[round(v, 1) for v in found]}")
 
 
 class mock_env:

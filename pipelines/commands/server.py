@@ -82,6 +82,7 @@ def start_command(folder: Path, workers: int, print_command: bool, mlflow_option
         click.echo(" ".join(command))
         click.echo(f"# and the validation worker beside it: {sys.executable} -m pipelines.server.worker {folder}")
         return
+    _check_cache_bound(environment)
     check_databases(config, environment)
     click.echo(f"creditflow team server on {config.tracking_uri} (backend {config.backend_store_uri})", err=True)
     start_worker(folder)  # in this process group: stopping the server stops it
@@ -112,6 +113,16 @@ def user_add_command(name: str, role: str, tracking_uri: str | None) -> None:
         raise CreditflowError("a password must have at least 12 characters (MLflow's rule)")
     add_user(uri, name, None if role == ADMIN else f"{ROLE_PREFIX}{role}", password)
     click.echo(f"user {name} added to {uri} with role {role}")
+
+
+def _check_cache_bound(environment: dict[str, str]) -> None:
+    """A bad CREDITFLOW_AUTH_CACHE_SECONDS is one line here, not a traceback in the server's worker."""
+    from pipelines.server.auth_cache import cache_seconds
+
+    try:
+        cache_seconds(environment)
+    except ValueError as exc:
+        raise CreditflowError(str(exc)) from None
 
 
 TEAM_EXTRA = "pip install -c constraints.txt -e '.[team]'"

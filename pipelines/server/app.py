@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.server import api, gate
+from pipelines.server import api, auth_cache, gate
 from pipelines.server.gate import log
 from pipelines.server.login_counts import LoginCounts
 from pipelines.server.login_guard import LoginGuard, ThrottleLogins, flask_after, flask_before, record_lockout
@@ -24,6 +24,7 @@ from pipelines.server.throttle import LoginLimits
 
 def create_app(app: Any = None) -> Any:
     from mlflow.server import app as mlflow_app
+    from mlflow.server import auth as basic_auth
     from mlflow.server.auth import create_app as basic_auth_app
     from starlette.middleware import Middleware
 
@@ -37,6 +38,7 @@ def create_app(app: Any = None) -> Any:
     services.throttled_logins = lambda: guard.refused
     flask_app.before_request(lambda: api.dispatch(services))
     served = basic_auth_app(flask_app)
+    auth_cache.install(basic_auth, auth_cache.cache_seconds())  # its store is ready once basic-auth's app is built
     _throttle_logins(flask_app, served, guard)
     flask_app.before_request(gate.before)
     flask_app.after_request(gate.after)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from mlflow import MlflowClient
 
 from pipelines.core.tags import HEARTBEAT
-from pipelines.server.roles import SERVER
+from pipelines.governance.rules.permissions import SERVER
 from pipelines.server.store import GovernanceStore
 
 log = logging.getLogger(__name__)

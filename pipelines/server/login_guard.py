@@ -26,9 +26,8 @@ from psycopg2.pool import PoolError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pipelines.governance.rules.permissions import Actor
+from pipelines.governance.rules.permissions import SERVER, Actor
 from pipelines.server.login_counts import LoginCounts
-from pipelines.server.roles import SERVER
 from pipelines.server.services import Pending, Services, error_body
 from pipelines.server.throttle import USER, Count, LoginLimits, Refusal, after_failure, keys, newly_locked, refusal
 

@@ -19,7 +19,14 @@ from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore
 from mlflow.utils.workspace_utils import DEFAULT_WORKSPACE_NAME
 
 from features.errors import CreditflowError
-from pipelines.governance.rules.permissions import DATA_SCIENTIST, REVIEWER, RISK, ROLE_PREFIX, VALIDATOR
+from pipelines.governance.rules.permissions import (
+    DATA_SCIENTIST,
+    REVIEWER,
+    RISK,
+    ROLE_PREFIX,
+    SERVICE_VALIDATOR,
+    VALIDATOR,
+)
 
 GRANTS = {
     DATA_SCIENTIST: (("experiment", "EDIT"), ("registered_model", "EDIT")),
@@ -27,10 +34,6 @@ GRANTS = {
     RISK: (("registered_model", "EDIT"),),
     VALIDATOR: (("experiment", "EDIT"), ("registered_model", "EDIT")),  # the review page lives on the run
 }
-
-
-SERVICE_VALIDATOR = "creditflow-validator"  # the validation worker's identity (`server start` runs it)
-SERVER = "creditflow-server"  # the name on audit rows the server writes of its own accord (lockouts, closed runs)
 
 
 def create_auth_database(uri: str, admin: str, admin_password: str, validator_password: str) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from mlflow.exceptions import MlflowException
-from mlflow.server.auth import store as auth_store
+from mlflow.server import auth as basic_auth
 from mlflow.server.constants import BACKEND_STORE_URI_ENV_VAR, REGISTRY_STORE_URI_ENV_VAR
 
 from features.policy import ExceptionTerms, StoredPolicySource
@@ -63,7 +63,9 @@ class Services:
         return cls(dsn, store_uri)
 
     def actor(self, username: str) -> Actor:
-        """The user and their creditflow role: admin for basic-auth admins, else their creditflow-* role."""
+        """The user and their creditflow role: admin for basic-auth admins, else their creditflow-* role. Read
+        through basic-auth's store as it is now (`auth_cache.install` wraps it), so both judge on the same answer."""
+        auth_store = basic_auth.store
         user = auth_store.get_user(username)
         if user.is_admin:
             return Actor(username, ADMIN)
@@ -73,7 +75,7 @@ class Services:
 
     def is_user(self, username: str) -> bool:
         try:
-            auth_store.get_user(username)
+            basic_auth.store.get_user(username)
         except MlflowException:
             return False
         return True

@@ -11,7 +11,7 @@
 
 Passwords are generated and written only to a pgpass file (mode 0600) that libpq reads: no password is in a URL,
 a configuration file or a command line. The folder gets `basic_auth.ini` (auth database, default permission
-READ, `auth_cache_ttl_seconds = 60`), `server.env` (secrets and settings for the server process, 0600; the failed-login
+READ, `auth_cache_ttl_seconds = 10`), `server.env` (secrets and settings for the server process, 0600; the failed-login
 limits `CREDITFLOW_LOGIN_*` with their defaults, see pipelines/server/throttle.py) and
 `server.json` (what `start` runs). The admin user is created in the auth database at `init`, with the password
 given once (MLflow refuses to start an auth server without an admin password): `start` never needs it.
@@ -34,6 +34,7 @@ import psycopg2
 from psycopg2 import sql
 
 from features.errors import CreditflowError
+from pipelines.server.auth_cache import AUTH_CACHE_SECONDS_ENV, DEFAULT_SECONDS
 from pipelines.server.store import create_schema
 from pipelines.server.throttle import LoginLimits
 
@@ -234,8 +235,9 @@ def _write_files(
         f"database_uri = {config.auth_db_uri}\n"
         f"admin_username = {config.admin}\n"
         "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
-        "# without the cache every request pays a password hash (~300 ms): a run-logging loop 35x slower\n"
-        "auth_cache_ttl_seconds = 60\n"
+        "# without the cache every request pays a password hash (~300 ms): a run-logging loop 35x slower; a password\n"
+        "# changed through another server process takes effect there within this many seconds (issue 24.8)\n"
+        "auth_cache_ttl_seconds = 10\n"
     )
     (folder / INI).write_text(ini)
     env = {
@@ -248,6 +250,8 @@ def _write_files(
         "MLFLOW_SQLALCHEMYSTORE_POOL_SIZE": "2",
         "MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW": "8",
         "CREDITFLOW_GOVERNANCE_DB": config.governance_db_uri,
+        # how long another worker may still use a user's old roles and grants (auth_cache.py; issue 24.8)
+        AUTH_CACHE_SECONDS_ENV: str(int(DEFAULT_SECONDS)),
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "DO_NOT_TRACK": "1",
         VALIDATOR_PASSWORD_ENV: validator_password,  # the validation worker's login (service user, role validator)

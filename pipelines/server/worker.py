@@ -29,8 +29,8 @@ import psycopg2
 import requests
 
 from features.errors import CreditflowError
+from pipelines.governance.rules.permissions import SERVICE_VALIDATOR
 from pipelines.server.heartbeats import start_sweeping
-from pipelines.server.roles import SERVICE_VALIDATOR
 from pipelines.server.setup import VALIDATOR_PASSWORD_ENV, ServerConfig, server_environment
 from pipelines.server.store import GovernanceStore
 

@@ -38,6 +38,10 @@ MONITORS = (RISK, VALIDATOR)  # who records a version's monitoring on a team ser
 MONITORING_PARAGRAPH = "Monitoring:"  # the label of the version description's paragraph monitoring owns
 ROLES = (DATA_SCIENTIST, REVIEWER, RISK, VALIDATOR, ADMIN)
 ROLE_PREFIX = "creditflow-"  # basic-auth role names: creditflow-data-scientist, creditflow-reviewer, creditflow-risk
+# the validation worker's identity (`server start` runs it); named here, not in pipelines/server/roles.py, which
+# imports MLflow's server: the worker and `server start` paid seconds of imports for a name (issue 24.6)
+SERVICE_VALIDATOR = "creditflow-validator"
+SERVER = "creditflow-server"  # the name on audit rows the server writes of its own accord (lockouts, closed runs)
 
 # Tags the server writes itself when an approval or an exception is recorded: a client never sets them.
 SERVER_APPROVAL_TAGS = (tags.APPROVAL_TIME, tags.APPROVAL_EVIDENCE)

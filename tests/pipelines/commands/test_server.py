@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from click.testing import CliRunner
 
@@ -35,3 +37,15 @@ def test_bad_input_is_one_line(tmp_path, monkeypatch, args, env, message):
     assert result.exit_code == 2, result.output
     assert result.output.startswith("error: ") and message in result.output and len(result.output.splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_bad_auth_cache_bound_is_one_line_before_the_server_starts(tmp_path):
+    folder = tmp_path / "server"
+    folder.mkdir()
+    fields = ("folder", "backend_store_uri", "auth_db_uri", "governance_db_uri", "optuna_storage_uri")
+    config = {**{k: str(folder) for k in fields}, "artifacts_destination": str(folder), "host": "127.0.0.1"}
+    (folder / "server.json").write_text(json.dumps({**config, "port": 5999, "admin": "admin"}))
+    (folder / "server.env").write_text("CREDITFLOW_AUTH_CACHE_SECONDS=ten\n")
+    result = CliRunner().invoke(cli, ["server", "start", "--folder", str(folder)])
+    assert result.exit_code == 2, result.output
+    assert result.output == "error: CREDITFLOW_AUTH_CACHE_SECONDS='ten': a number of seconds\n"

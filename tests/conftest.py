@@ -220,13 +220,20 @@ def postgres_database(prefix: str) -> Iterator[str]:
 
 
 # Tests that share something outside their temporary folder run on one pytest-xdist worker (`--dist loadgroup`):
-# the walks that start servers on the documented fixed ports, and the team tests (PostgreSQL roles are cluster-wide).
+# the walks that start servers on the documented fixed ports, and the team tests that share a session's team server
+# (tests/pipelines/server/conftest.py `team_server`: one per worker, its own prefix and port). The team tests are two
+# groups, about even in time, so each worker starts a server of its own and the two halves run side by side (one
+# group was the run's longest serial path); a file stays within one group, in collection order.
 SHARED_GROUPS = (
     ("tests/test_readme.py", "fixed-ports"),
     ("tests/test_docs.py::test_every_command_of_the_page_runs_as_written[tutorials/first-model.md]", "fixed-ports"),
     ("tests/test_docs.py::test_the_team_tutorial_runs_as_written", "fixed-ports"),
-    ("tests/pipelines/server/", "postgres-server"),
-    ("tests/pipelines/commands/test_server.py", "postgres-server"),
+    ("tests/pipelines/server/test_team_server.py", "postgres-server-a"),
+    ("tests/pipelines/server/test_reviewer_browser.py", "postgres-server-a"),
+    ("tests/pipelines/server/test_team_monitoring.py", "postgres-server-a"),
+    ("tests/pipelines/server/test_team_lookalikes.py", "postgres-server-a"),
+    ("tests/pipelines/server/", "postgres-server-b"),
+    ("tests/pipelines/commands/test_server.py", "postgres-server-b"),
 )
 
 

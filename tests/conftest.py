@@ -50,20 +50,6 @@ def store_template(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
-def _tracking_uri_stays_with_its_test():
-    """A command run in process with `--tracking-uri` leaves the URI behind: MLflow's `set_tracking_uri` keeps it in
-    a module global and exports MLFLOW_TRACKING_URI for child processes. A team server's URI left so turned a later
-    test's `check` on the same worker into a team-mode check against that server. Each test gets both back."""
-    saved = tracking_utils._tracking_uri, os.environ.get("MLFLOW_TRACKING_URI")
-    yield
-    tracking_utils._tracking_uri = saved[0]
-    if saved[1] is None:
-        os.environ.pop("MLFLOW_TRACKING_URI", None)
-    else:
-        os.environ["MLFLOW_TRACKING_URI"] = saved[1]
-
-
 def use_store(database: Path, folder: Path, monkeypatch, artifacts: bool = False) -> str:
     """A copy of a tracking store in `folder`, made the default for anything the test runs; its URI.
 
@@ -234,20 +220,13 @@ def postgres_database(prefix: str) -> Iterator[str]:
 
 
 # Tests that share something outside their temporary folder run on one pytest-xdist worker (`--dist loadgroup`):
-# the walks that start servers on the documented fixed ports, and the team tests that share a session's team server
-# (tests/pipelines/server/conftest.py `team_server`: one per worker, its own prefix and port). The team tests are two
-# groups, about even in time, so each worker starts a server of its own and the two halves run side by side (one
-# group was the run's longest serial path); a file stays within one group, in collection order.
+# the walks that start servers on the documented fixed ports, and the team tests (PostgreSQL roles are cluster-wide).
 SHARED_GROUPS = (
     ("tests/test_readme.py", "fixed-ports"),
     ("tests/test_docs.py::test_every_command_of_the_page_runs_as_written[tutorials/first-model.md]", "fixed-ports"),
     ("tests/test_docs.py::test_the_team_tutorial_runs_as_written", "fixed-ports"),
-    ("tests/pipelines/server/test_team_server.py", "postgres-server-a"),
-    ("tests/pipelines/server/test_reviewer_browser.py", "postgres-server-a"),
-    ("tests/pipelines/server/test_team_monitoring.py", "postgres-server-a"),
-    ("tests/pipelines/server/test_team_lookalikes.py", "postgres-server-a"),
-    ("tests/pipelines/server/", "postgres-server-b"),
-    ("tests/pipelines/commands/test_server.py", "postgres-server-b"),
+    ("tests/pipelines/server/", "postgres-server"),
+    ("tests/pipelines/commands/test_server.py", "postgres-server"),
 )
 
 

@@ -50,6 +50,20 @@ def store_template(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _tracking_uri_stays_with_its_test():
+    """A command run in process with `--tracking-uri` leaves the URI behind: MLflow's `set_tracking_uri` keeps it in
+    a module global and exports MLFLOW_TRACKING_URI for child processes. A team server's URI left so turned a later
+    test's `check` on the same worker into a team-mode check against that server. Each test gets both back."""
+    saved = tracking_utils._tracking_uri, os.environ.get("MLFLOW_TRACKING_URI")
+    yield
+    tracking_utils._tracking_uri = saved[0]
+    if saved[1] is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = saved[1]
+
+
 def use_store(database: Path, folder: Path, monkeypatch, artifacts: bool = False) -> str:
     """A copy of a tracking store in `folder`, made the default for anything the test runs; its URI.
 

@@ -228,6 +228,12 @@ def team_server(tmp_path_factory):
             )
             assert added.exit_code == 0, added.output
         _register_first_version(server, folder)
+        # the set-up's commands ran in process with --tracking-uri, which MLflow keeps as the process's default:
+        # the server's URI must not become the default of the tests that run after these on this worker
+        mlflow.set_tracking_uri(None)
+        os.environ.pop("MLFLOW_TRACKING_URI", None) if saved["MLFLOW_TRACKING_URI"] is None else os.environ.update(
+            MLFLOW_TRACKING_URI=saved["MLFLOW_TRACKING_URI"]
+        )
         yield server
     finally:
         if server is not None and server.process is not process:  # a test restarted it

@@ -252,13 +252,33 @@ LONG_FIRST = (
 )
 
 
+def shared_group(nodeid: str) -> str | None:
+    return next((group for prefix, group in SHARED_GROUPS if nodeid.startswith(prefix)), None)
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
-        for prefix, group in SHARED_GROUPS:
-            if item.nodeid.startswith(prefix):
-                item.add_marker(pytest.mark.xdist_group(group))
-                break
+        group = shared_group(item.nodeid)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
     items[:] = start_order(items)
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: a run with -p no:xdist has none
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup` grouping by SHARED_GROUPS itself. pytest-xdist 3.8 passes a test's group to its scheduler by
+    appending `@group` to the worker's node id, which pytest 9.2's structured node ids ignore (pytest-xdist issue
+    1386): the groups were silently spread over both workers, each starting a team server of its own and the fixed
+    ports shared. The scheduler runs in the controlling process and sees node ids only, so it groups them here."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class SharedGroupScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return shared_group(nodeid) or super()._split_scope(nodeid)
+
+    return SharedGroupScheduling(config, log)
 
 
 def start_order(items: list) -> list:

@@ -169,18 +169,15 @@ class ThrottleLogins:
         if found is not None:
             await _answer(send, *too_many(found))
             return
-        status = {"code": 0}
 
         async def recording(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-                if status["code"] == 401:  # counted before the caller hears of it, so its next guess meets the count
-                    await run_in_threadpool(_settle, self.guard, login, 401)
+                # settled before the caller hears of it: its next guess meets the count, and after a success the
+                # count is gone (a success with no count to clear costs nothing here)
+                await run_in_threadpool(_settle, self.guard, login, message["status"])
             await send(message)
 
         await self.app(scope, receive, recording)
-        if status["code"] != 401:
-            await run_in_threadpool(_settle, self.guard, login, status["code"])
 
 
 def _asgi_username(scope: Scope) -> str | None:

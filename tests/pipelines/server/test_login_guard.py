@@ -83,3 +83,32 @@ def test_a_successful_login_clears_its_users_count():
     assert client.get("/api", headers=auth("ds1", "right")).status_code == 200
     assert guard.counts.read([(USER, "ds1")]) == {}
     assert [client.get("/api", headers=auth("ds1", "wrong")).status_code for _ in range(3)] == [401, 401, 401]
+
+
+def test_the_asgi_middleware_settles_a_login_before_the_caller_hears_the_answer():
+    """uvicorn's path: a client that reads its 200 and at once looks again must find its count cleared (a team test
+    read the count right after its 200 and found it still there: the count was cleared after the body was sent)."""
+    import asyncio
+
+    from pipelines.server.login_guard import ThrottleLogins
+
+    guard = LoginGuard(MemoryCounts(), LIMITS, clock=lambda: 1000)
+    events: list[str] = []
+
+    async def app(scope, receive, send) -> None:  # basic-auth accepted the password
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def send(message) -> None:
+        counted = guard.counts.read([(USER, "ds1")])
+        events.append(f"{message['type']} with {'a count' if counted else 'no count'}")
+
+    async def failures_then_success() -> None:
+        for _ in range(2):  # two wrong passwords counted
+            guard.failed(guard.check("ds1", "127.0.0.1")[0])
+        headers = [(b"authorization", auth("ds1", "right")["Authorization"].encode())]
+        scope = {"type": "http", "headers": headers, "client": ("127.0.0.1", 5000), "path": "/api", "method": "GET"}
+        await ThrottleLogins(app, guard)(scope, lambda: None, send)
+
+    asyncio.run(failures_then_success())
+    assert events == ["http.response.start with no count", "http.response.body with no count"]

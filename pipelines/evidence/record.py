@@ -7,7 +7,6 @@ import logging
 import subprocess
 from pathlib import Path
 
-import features
 import pipelines
 from features.policy import InputLimits
 from features.spec import Spec
@@ -276,13 +275,6 @@ def record_model(run: RunLogger, prepared: Prepared, candidate: Candidate) -> st
         "refused_columns": refused_columns(prepared.spec),
         "required_features": required_features(train, prepared.spec.features.all(), missing_warn=missing_warn),
     }
-    code = [str(Path(features.__file__).parent), str(Path(pipelines.__file__).parent)]
     return log_credit_model(
-        run,
-        booster_bytes(candidate.booster),
-        candidate.transform.to_json(),
-        settings,
-        example,
-        scorer.score(example),
-        code,
+        run, booster_bytes(candidate.booster), candidate.transform.to_json(), settings, example, scorer.score(example)
     )

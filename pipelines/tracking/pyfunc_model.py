@@ -222,9 +222,11 @@ def log_credit_model(
     settings: dict,
     example: pd.DataFrame,
     output: pd.DataFrame,
-    code_paths: list[str],
 ) -> str:
-    """Log the credit model (its three artifact files, code, signature and example) on `run`; its URI."""
+    """Log the credit model (its three artifact files, the code its loader imports, signature and example) on
+    `run`; its URI."""
+    from pipelines.tracking.model_code import stage_model_code
+
     with tempfile.TemporaryDirectory() as folder:
         files = {key: Path(folder) / name for key, name in ARTIFACT_FILES.items()}
         files[BOOSTER].write_bytes(booster)
@@ -233,7 +235,7 @@ def log_credit_model(
         return run.model(
             str(Path(__file__).with_name("credit_model_code.py")),  # from code: no CloudPickle in the artifact
             {k: str(v) for k, v in files.items()},
-            code_paths,
+            stage_model_code(Path(folder) / "code"),
             example,
             output.reset_index(drop=True),
             params=DEFAULT_PARAMS,

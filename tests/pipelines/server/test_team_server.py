@@ -19,6 +19,17 @@ def last_row(server, model):
     return server.audit(model)[-1]
 
 
+@pytest.fixture(scope="module")
+def forged_target(team_server) -> tuple[str, str]:
+    return "forged", team_server.register("forged")[0]
+
+
+@pytest.fixture(scope="module")
+def governed_model(team_server) -> str:
+    """A validated version 1 of `governed` (each refusal of a registry change leaves it as it was)."""
+    return team_server.register("governed")[0]
+
+
 def test_the_governed_story_through_the_cli(team_server):
     server = team_server
     (version,) = server.register("story_cli")
@@ -78,10 +89,9 @@ def test_the_server_records_the_author_and_the_reviewer_whatever_the_client_says
         ("rev1", "exception.fairness.status", "accepted", "risk grants them"),
     ],
 )
-def test_a_forged_reserved_tag_over_rest_is_refused_and_recorded(team_server, user, key, value, reason):
+def test_a_forged_reserved_tag_over_rest_is_refused_and_recorded(team_server, forged_target, user, key, value, reason):
     server = team_server
-    (version,) = server.register(f"forged_{key.replace('.', '_')}_{user}")
-    model = f"forged_{key.replace('.', '_')}_{user}"
+    model, version = forged_target  # one validated version for every forgery: a refused one changes nothing
     before = server.client("ds1").get_model_version(model, version).tags.get(key)
     response = server.rest(
         user,
@@ -172,9 +182,8 @@ def test_rollback_and_the_rules_on_it(team_server):
         ),
     ],
 )
-def test_governed_models_keep_their_names_versions_and_aliases(team_server, method, path, body, reason):
+def test_governed_models_keep_their_names_versions_and_aliases(team_server, governed_model, method, path, body, reason):
     server = team_server
-    server.register("governed")
     response = server.rest("ds1", method, path, json={"name": "governed", **body})
     assert response.status_code == 403 and reason in response.json()["message"]
     assert server.audit("governed")[-1]["decision"] == "refused"

@@ -107,7 +107,7 @@ def test_the_team_tutorial_runs_as_written_to_a_governed_promotion(tmp_path):
         existing = _databases(connect(), "creditflow\\_%")
     except psycopg2.Error as exc:
         unavailable(f"the team tutorial needs PostgreSQL: {exc}")
-    if existing and _left_by_an_earlier_walk(existing):
+    if (existing or _roles(connect(), "creditflow\\_%")) and _left_by_an_earlier_walk(existing):
         drop("creditflow")  # a walk killed before its clean-up (a CI time-out) on a machine whose PostgreSQL stays
         existing = _databases(connect(), "creditflow\\_%")
     assert not existing, f"the tutorial's databases already exist here ({existing}): the walk will not touch them"
@@ -128,28 +128,41 @@ def test_the_team_tutorial_runs_as_written_to_a_governed_promotion(tmp_path):
 
 
 def _left_by_an_earlier_walk(databases: list[str]) -> bool:
-    """Databases of an earlier walk of this tutorial whose test was killed before it dropped them: nobody is
-    connected to them (no server serves them) and their users are the tutorial's own five."""
+    """Databases of an earlier walk of this tutorial whose test was killed before it dropped them (a CI time-out):
+    nobody is connected to them (no server serves them) and their users, if `init` got as far as making any, are
+    the tutorial's own and the two `init` makes. A real server's would have other users."""
     import psycopg2
 
+    from pipelines.governance.rules.permissions import SERVICE_VALIDATOR
     from tests.pipelines.server.conftest import connect
 
-    tutorial_users = set(re.findall(r"server user add (\w+)", TEAM_TUTORIAL.read_text()))
+    walk_users = {"admin", SERVICE_VALIDATOR, *re.findall(r"server user add (\w+)", TEAM_TUTORIAL.read_text())}
     conn = connect()
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = ANY(%s)", (databases,))
-            if cur.fetchone()[0] or "creditflow_auth" not in databases:
+            if cur.fetchone()[0]:
                 return False
     finally:
         conn.close()
+    if "creditflow_auth" not in databases:
+        return True  # `init` killed before it made the auth database: nothing anyone used
     conn = connect("creditflow_auth")
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT username FROM users")
-            return bool(tutorial_users) and tutorial_users <= {row[0] for row in cur.fetchall()}
-    except psycopg2.Error:  # not MLflow's auth database
-        return False
+            return {row[0] for row in cur.fetchall()} <= walk_users
+    except psycopg2.Error:  # `init` killed before MLflow made its tables
+        return True
+    finally:
+        conn.close()
+
+
+def _roles(conn, pattern: str) -> list[str]:
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (pattern,))
+            return [row[0] for row in cur.fetchall()]
     finally:
         conn.close()
 

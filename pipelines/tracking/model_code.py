@@ -44,19 +44,19 @@ def import_closure(roots: Iterable[str], base: Path, packages: tuple[str, ...] =
     return sorted(found.values())
 
 
-def stage_model_code(folder: Path, base: Path | None = None) -> list[str]:
-    """Copy the model's code (the closure of its loader and the serving checks) into `folder`, package folders
-    kept; the folders to log as MLflow `code_paths`."""
+def stage_model_code(folder: Path, check_group: str, base: Path | None = None) -> list[str]:
+    """Copy the model's code (the closure of its loader and of the serving checks installed under the entry-point
+    group `check_group`) into `folder`, package folders kept; the folders to log as MLflow `code_paths`."""
     base = base or Path(__file__).resolve().parents[2]
-    for relative in import_closure(_roots(), base):
+    for relative in import_closure(_roots(check_group), base):
         target = folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(base / relative, target)
     return [str(folder / package) for package in CODE_PACKAGES if (folder / package).is_dir()]
 
 
-def _roots() -> list[str]:
-    declared = {check.module for check in entry_points(group="creditflow.serve_check")}
+def _roots(check_group: str) -> list[str]:
+    declared = {check.module for check in entry_points(group=check_group)}
     return [MODEL_LOADER, DECLARED_SERVE_CHECK, *sorted(declared)]
 
 

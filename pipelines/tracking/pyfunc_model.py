@@ -235,7 +235,7 @@ def log_credit_model(
         return run.model(
             str(Path(__file__).with_name("credit_model_code.py")),  # from code: no CloudPickle in the artifact
             {k: str(v) for k, v in files.items()},
-            stage_model_code(Path(folder) / "code"),
+            stage_model_code(Path(folder) / "code", SERVE_CHECKS),
             example,
             output.reset_index(drop=True),
             params=DEFAULT_PARAMS,

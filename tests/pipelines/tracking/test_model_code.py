@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 from pipelines.tracking.model_code import DECLARED_SERVE_CHECK, MODEL_LOADER, import_closure, stage_model_code
+from pipelines.tracking.pyfunc_model import SERVE_CHECKS
 from tests.conftest import REPO
 
 
@@ -41,7 +42,7 @@ def test_the_closure_follows_every_import_and_the_packages_on_the_way(tmp_path):
 
 
 def test_the_model_carries_its_loader_and_the_serving_check_not_the_cli_or_the_server(tmp_path):
-    folders = stage_model_code(tmp_path / "code")
+    folders = stage_model_code(tmp_path / "code", SERVE_CHECKS)
     assert folders == [str(tmp_path / "code" / "features"), str(tmp_path / "code" / "pipelines")]
     files = {str(p.relative_to(tmp_path / "code")) for p in (tmp_path / "code").rglob("*.py")}
     assert {"pipelines/tracking/credit_model_code.py", "pipelines/governance/serve_check.py"} <= files

@@ -57,11 +57,16 @@ def _tracking_uri_stays_with_its_test():
     test's `check` on the same worker into a team-mode check against that server. Each test gets both back."""
     saved = tracking_utils._tracking_uri, os.environ.get("MLFLOW_TRACKING_URI")
     yield
-    tracking_utils._tracking_uri = saved[0]
-    if saved[1] is None:
+    restore_tracking_uri(*saved)
+
+
+def restore_tracking_uri(default: str | None, exported: str | None) -> None:
+    """MLflow's default tracking URI and the MLFLOW_TRACKING_URI it exports, as they were."""
+    tracking_utils._tracking_uri = default
+    if exported is None:
         os.environ.pop("MLFLOW_TRACKING_URI", None)
     else:
-        os.environ["MLFLOW_TRACKING_URI"] = saved[1]
+        os.environ["MLFLOW_TRACKING_URI"] = exported
 
 
 def use_store(database: Path, folder: Path, monkeypatch, artifacts: bool = False) -> str:

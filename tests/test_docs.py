@@ -159,18 +159,17 @@ def _left_by_an_earlier_walk(databases: list[str]) -> bool:
 
 
 def _roles(conn, pattern: str) -> list[str]:
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (pattern,))
-            return [row[0] for row in cur.fetchall()]
-    finally:
-        conn.close()
+    return _names(conn, "SELECT rolname FROM pg_roles WHERE rolname LIKE %s", pattern)
 
 
 def _databases(conn, pattern: str) -> list[str]:
+    return _names(conn, "SELECT datname FROM pg_database WHERE datname LIKE %s", pattern)
+
+
+def _names(conn, query: str, pattern: str) -> list[str]:
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (pattern,))
+            cur.execute(query, (pattern,))
             return [row[0] for row in cur.fetchall()]
     finally:
         conn.close()

@@ -26,7 +26,7 @@ from click.testing import CliRunner
 
 from pipelines.cli import cli
 from pipelines.server.throttle import LoginLimits
-from tests.conftest import POSTGRES, REPO, unavailable, write_policy
+from tests.conftest import POSTGRES, REPO, restore_tracking_uri, unavailable, write_policy
 from tests.pipelines.conftest import RELAXED, relaxed_german_spec
 
 PG_ADMIN = POSTGRES
@@ -230,10 +230,8 @@ def team_server(tmp_path_factory):
         _register_first_version(server, folder)
         # the set-up's commands ran in process with --tracking-uri, which MLflow keeps as the process's default:
         # the server's URI must not become the default of the tests that run after these on this worker
-        mlflow.set_tracking_uri(None)
-        os.environ.pop("MLFLOW_TRACKING_URI", None) if saved["MLFLOW_TRACKING_URI"] is None else os.environ.update(
-            MLFLOW_TRACKING_URI=saved["MLFLOW_TRACKING_URI"]
-        )
+        # (a session fixture is set up before the per-test restore saves what it restores)
+        restore_tracking_uri(None, saved["MLFLOW_TRACKING_URI"])
         yield server
     finally:
         if server is not None and server.process is not process:  # a test restarted it
